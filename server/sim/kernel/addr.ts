@@ -1,0 +1,80 @@
+// Address values as the kernel keeps them: IPv4 as an unsigned 32-bit number,
+// MAC as a 48-bit number. Parsing user text is the tools' business (each tool
+// has its own rules); these helpers only convert and compare.
+import ipaddr from 'ipaddr.js';
+
+export type Ipv4 = number;
+export type Mac = number;
+
+export function ipv4(a: number, b: number, c: number, d: number): Ipv4 {
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+}
+
+export function formatIpv4(addr: Ipv4): string {
+  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}`;
+}
+
+/** Strict dotted quad, as inet_pton(AF_INET) accepts it. */
+export function parseIpv4Strict(text: string): Ipv4 | null {
+  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return null;
+  const [a, b, c, d] = ipaddr.IPv4.parse(text).octets;
+  return ipv4(a, b, c, d);
+}
+
+export function prefixMask(len: number): number {
+  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+}
+
+export function networkOf(addr: Ipv4, len: number): Ipv4 {
+  return (addr & prefixMask(len)) >>> 0;
+}
+
+export function inPrefix(addr: Ipv4, prefix: Ipv4, len: number): boolean {
+  return ((addr ^ prefix) & prefixMask(len)) === 0;
+}
+
+/** Prefix length of a contiguous netmask, or -1. */
+export function maskLength(mask: number): number {
+  for (let len = 0; len <= 32; len++) if (prefixMask(len) === mask >>> 0) return len;
+  return -1;
+}
+
+export const LOOPBACK_NET = ipv4(127, 0, 0, 0);
+
+export function isLoopback(addr: Ipv4): boolean {
+  return addr >>> 24 === 127;
+}
+
+export function isMulticast(addr: Ipv4): boolean {
+  return addr >>> 28 === 0xe;
+}
+
+export function formatMac(mac: Mac): string {
+  let out = '';
+  for (let shift = 40; shift >= 0; shift -= 8) {
+    const byte = Math.floor(mac / 2 ** shift) % 256;
+    out += (shift === 40 ? '' : ':') + byte.toString(16).padStart(2, '0');
+  }
+  return out;
+}
+
+export function parseMac(text: string): Mac | null {
+  const m = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})$/.exec(text);
+  if (!m) return null;
+  let mac = 0;
+  for (let i = 1; i <= 6; i++) mac = mac * 256 + parseInt(m[i]!, 16);
+  return mac;
+}
+
+export const BROADCAST_MAC: Mac = 0xffffffffffff;
+
+export function isMulticastMac(mac: Mac): boolean {
+  return Math.floor(mac / 2 ** 40) % 2 === 1;
+}
+
+/** The IPv6 link-local address the kernel derives from a MAC (modified EUI-64). */
+export function linkLocalFromMac(mac: Mac): string {
+  const b = [...Array(6)].map((_, i) => Math.floor(mac / 2 ** (40 - 8 * i)) % 256);
+  const bytes = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
+  return ipaddr.fromByteArray(bytes).toString();
+}

@@ -1,0 +1,166 @@
+// The IPv4 packet path (net/ipv4/ip_input.c, ip_forward.c, ip_output.c,
+// icmp.c): local output, receive, forward, local delivery and ICMP, with
+// the netfilter hooks where Linux has them.
+import { formatIpv4, type Ipv4 } from './addr';
+import type { Device } from './device';
+import { fail, ok, type KResult } from './errno';
+import { fibLookup, isLocalAddress, selectSource, type FibResult } from './fib';
+import { neighOutput } from './neigh';
+import { netfilterHook } from './netfilter';
+import type { NetNs } from './netns';
+import {
+  clonePacket,
+  ICMP_DEST_UNREACH,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMP_NET_UNREACH,
+  ICMP_PORT_UNREACH,
+  ICMP_TIME_EXCEEDED,
+  type Ipv4Packet,
+} from './packet';
+
+/** Simulated per-hop costs, so round-trip times look like a real machine's. */
+const HOP_US = { stack: 6, wire: 14 } as const;
+
+function tracer(ns: NetNs) {
+  return ns.host.world.tracer;
+}
+
+export function defaultTtl(ns: NetNs): number {
+  return Number(ns.sysctl.get('net.ipv4.ip_default_ttl') ?? 64);
+}
+
+/** Route and source for a new local packet: what connect() on a socket works out. */
+export function routeOutput(ns: NetNs, dst: Ipv4, oif: Device | null = null): KResult<FibResult & { src: Ipv4 }> {
+  const res = fibLookup(ns, dst, oif);
+  if (!res || res.type === 'unreachable') return fail('ENETUNREACH');
+  if (res.type === 'blackhole') return fail('EINVAL');
+  if (res.type === 'prohibit') return fail('EACCES');
+  const src = res.type === 'local' ? dst : (res.prefsrc ?? selectSource(ns, res.dev, dst));
+  if (src === null) return fail('ENETUNREACH');
+  return ok({ ...res, src });
+}
+
+/** ip_local_out: a packet this namespace originates. Returns false when it was refused before leaving. */
+export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = null): boolean {
+  packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
+  const pre = netfilterHook(ns, 'OUTPUT', packet, null, null);
+  if (pre.verdict !== 'accept') return false;
+  const res = fibLookup(ns, packet.dst, oif);
+  if (!res || res.type !== 'unicast' && res.type !== 'local') {
+    tracer(ns)?.drop(ns, null, `no route to ${formatIpv4(packet.dst)}`, packet);
+    return false;
+  }
+  tracer(ns)?.note(ns, res.dev, 'route', packet, routeText(res, packet.dst));
+  if (res.type === 'local') {
+    const lo = res.dev;
+    if (!lo || !lo.adminUp) return false;
+    localInput(ns, lo, packet);
+    return true;
+  }
+  return finishOutput(ns, packet, null, res);
+}
+
+function routeText(res: FibResult, dst: Ipv4): string {
+  if (res.type === 'local') return `route: ${formatIpv4(dst)} is local`;
+  const via = res.route?.gateway != null ? ` via ${formatIpv4(res.route.gateway)}` : '';
+  const prefix = res.route ? `${formatIpv4(res.route.dst)}/${res.route.prefixLen}` : 'on-link';
+  return `route: ${formatIpv4(dst)} matches ${prefix === '0.0.0.0/0' ? 'default' : prefix}${via} dev ${res.dev?.name}`;
+}
+
+/** POSTROUTING, then neighbour output. */
+function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: FibResult): boolean {
+  const dev = res.dev!;
+  const post = netfilterHook(ns, 'POSTROUTING', packet, inDev, dev);
+  if (post.verdict !== 'accept') return false;
+  packet.elapsedUs += HOP_US.wire + ns.host.world.jitterUs(6);
+  neighOutput(dev, res.route?.gateway ?? res.nexthop, packet);
+  return true;
+}
+
+/** ip_rcv: an IPv4 packet arrives on `dev`. */
+export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): void {
+  const ns = dev.ns;
+  packet = clonePacket(packet);
+  packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
+  tracer(ns)?.note(ns, dev, 'recv', packet, `received on ${dev.name}`);
+  const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);
+  if (pre.verdict !== 'accept') return;
+  if (broadcast || isLocalAddress(ns, packet.dst)) {
+    localInput(ns, dev, packet);
+    return;
+  }
+  if (!ns.sysctl.forwardingOn(dev.name)) {
+    tracer(ns)?.drop(ns, dev, `not for this host and net.ipv4.ip_forward is 0: dropped`, packet);
+    return;
+  }
+  const res = fibLookup(ns, packet.dst);
+  if (!res || res.type !== 'unicast') {
+    tracer(ns)?.drop(ns, dev, `FORWARD: no route to ${formatIpv4(packet.dst)}`, packet);
+    icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_NET_UNREACH);
+    return;
+  }
+  tracer(ns)?.note(ns, dev, 'route', packet, routeText(res, packet.dst));
+  if (packet.ttl <= 1) {
+    tracer(ns)?.drop(ns, dev, `TTL expired in transit: time exceeded sent to ${formatIpv4(packet.src)}`, packet);
+    icmpSend(ns, packet, ICMP_TIME_EXCEEDED, 0);
+    return;
+  }
+  const fwd = netfilterHook(ns, 'FORWARD', packet, dev, res.dev);
+  if (fwd.verdict !== 'accept') return;
+  packet.ttl--;
+  tracer(ns)?.note(ns, dev, 'forward', packet, `forwarded from ${dev.name} to ${res.dev!.name}, ttl now ${packet.ttl}`);
+  finishOutput(ns, packet, dev, res);
+}
+
+/** INPUT hook, then ip_local_deliver. */
+function localInput(ns: NetNs, dev: Device, packet: Ipv4Packet): void {
+  const input = netfilterHook(ns, 'INPUT', packet, dev, null);
+  if (input.verdict !== 'accept') return;
+  tracer(ns)?.note(ns, dev, 'deliver', packet, `delivered locally on ${ns.label}`);
+  if (packet.protocol === 'icmp') {
+    icmpReceive(ns, dev, packet);
+    return;
+  }
+  if (packet.protocol === 'udp') icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
+}
+
+function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet): void {
+  const icmp = packet.icmp!;
+  if (icmp.type === ICMP_ECHO_REQUEST) {
+    if (ns.sysctl.get('net.ipv4.icmp_echo_ignore_all') === '1') return;
+    const reply: Ipv4Packet = {
+      src: packet.dst,
+      dst: packet.src,
+      ttl: defaultTtl(ns),
+      protocol: 'icmp',
+      length: packet.length,
+      icmp: { type: ICMP_ECHO_REPLY, code: 0, id: icmp.id, seq: icmp.seq },
+      elapsedUs: packet.elapsedUs,
+    };
+    ipOutput(ns, reply);
+    return;
+  }
+  const id = icmp.type === ICMP_ECHO_REPLY ? icmp.id : icmp.quoted?.icmp?.id;
+  if (id === undefined) return;
+  ns.icmpSockets.get(id)?.onPacket(packet, dev);
+}
+
+/** icmp_send: reports a problem with `offending` to its source. */
+export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: number): void {
+  // Never answer an ICMP error with another.
+  if (offending.icmp && offending.icmp.type !== ICMP_ECHO_REQUEST && offending.icmp.type !== ICMP_ECHO_REPLY) return;
+  const src = isLocalAddress(ns, offending.dst) ? offending.dst : (fibLookup(ns, offending.src)?.prefsrc ?? selectSource(ns, null, offending.src));
+  if (src === null) return;
+  const error: Ipv4Packet = {
+    src,
+    dst: offending.src,
+    ttl: defaultTtl(ns),
+    protocol: 'icmp',
+    length: 56 + 20,
+    icmp: { type, code, id: 0, seq: 0, quoted: clonePacket(offending) },
+    elapsedUs: offending.elapsedUs,
+  };
+  tracer(ns)?.note(ns, null, 'icmp', error, `sends ICMP ${type === ICMP_TIME_EXCEEDED ? 'time exceeded' : 'destination unreachable'} to ${formatIpv4(offending.src)}`);
+  ipOutput(ns, error);
+}

@@ -1,0 +1,39 @@
+// Layer 2: frames leaving and entering devices (dev_queue_xmit and
+// netif_receive_skb), with bridge ports handed to their bridge first.
+import { BROADCAST_MAC, isMulticastMac } from './addr';
+import type { Device } from './device';
+import { frameBytes, type Frame } from './packet';
+import { arpReceive } from './neigh';
+import { ipReceive } from './ipv4';
+import { bridgeInput } from './links/bridge';
+
+/** Hands a frame to the device's driver. */
+export function transmitFrame(dev: Device, frame: Frame): void {
+  if (!dev.running) {
+    dev.stats.txDropped++;
+    dev.ns.host.world.tracer?.drop(dev.ns, dev, `${dev.name} is ${dev.adminUp ? 'up but has no carrier' : 'down'}`);
+    return;
+  }
+  dev.countTx(frameBytes(frame));
+  dev.ns.host.world.tracer?.note(dev.ns, dev, 'xmit', frame);
+  dev.kind.transmit(dev, frame);
+}
+
+/** A frame arrives on a device from its medium. */
+export function receiveFrame(dev: Device, frame: Frame): void {
+  if (!dev.adminUp || !dev.ns.alive) return;
+  dev.countRx(frameBytes(frame));
+  if (dev.master?.bridge) {
+    bridgeInput(dev.master, dev, frame);
+    return;
+  }
+  deliverToStack(dev, frame);
+}
+
+/** The frame is for this device's own protocol stack (ARP, IPv4). */
+export function deliverToStack(dev: Device, frame: Frame): void {
+  const toUs = frame.dst === dev.mac || frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst) || dev.kind.name === 'loopback';
+  if (!toUs) return; // PACKET_OTHERHOST: not ours
+  if (frame.arp) arpReceive(dev, frame.arp);
+  else if (frame.ip) ipReceive(dev, frame.ip, frame.dst === BROADCAST_MAC);
+}

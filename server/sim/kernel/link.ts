@@ -1,0 +1,245 @@
+// Link operations (net/core/rtnetlink.c, dev.c): creating, deleting,
+// raising, renaming and moving devices, with what follows from each —
+// carrier on the other end, addresses, routes, neighbours, bridge state.
+import type { Mac } from './addr';
+import { addIpv4Address, LOOPBACK_ADDRESS, syncIpv6 } from './address';
+import { Device, type LinkKind } from './device';
+import { fail, ok, OK, type KResult } from './errno';
+import { addConnectedRoute, flushDeviceRoutes } from './fib';
+import { neighFlushDevice } from './neigh';
+import type { NetNs } from './netns';
+import { bridgeKind, recalculateBridge } from './links/bridge';
+import { dummyKind } from './links/dummy';
+import { etherKind, type Segment } from './links/ether';
+import { loopbackKind } from './links/loopback';
+import { vethKind } from './links/veth';
+
+export const LINK_KINDS: Record<string, LinkKind> = { veth: vethKind, bridge: bridgeKind, dummy: dummyKind };
+
+const IFNAMSIZ = 16;
+
+/** dev_valid_name */
+export function validDeviceName(name: string): boolean {
+  return name.length > 0 && name.length < IFNAMSIZ && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
+}
+
+function allocIfindex(ns: NetNs): number {
+  let index = ns.lastIfindex;
+  for (;;) {
+    index = index >= 0x7fffffff ? 1 : index + 1;
+    if (!ns.devices.has(index)) return (ns.lastIfindex = index);
+  }
+}
+
+function attach(ns: NetNs, dev: Device): void {
+  dev.ns = ns;
+  ns.devices.set(dev.ifindex, dev);
+  ns.byName.set(dev.name, dev);
+}
+
+function detach(dev: Device): void {
+  dev.ns.devices.delete(dev.ifindex);
+  dev.ns.byName.delete(dev.name);
+}
+
+function newDevice(ns: NetNs, kind: LinkKind, name: string, mac: Mac): Device {
+  const dev = new Device(kind, ns, allocIfindex(ns), name, mac);
+  if (kind === bridgeKind) dev.bridge = { ports: [], fdb: new Map(), hadPorts: false };
+  attach(ns, dev);
+  return dev;
+}
+
+export function createLoopback(ns: NetNs): Device {
+  return newDevice(ns, loopbackKind, 'lo', 0);
+}
+
+export function createEther(ns: NetNs, name: string, segment: Segment): Device {
+  const dev = newDevice(ns, etherKind, name, ns.host.world.randomMac());
+  dev.segment = segment;
+  dev.rootQdisc = 'pfifo_fast';
+  segment.ports.push(dev);
+  return dev;
+}
+
+/** The link a device reports as its IFLA_LINK (a veth's peer). */
+export function linkPeer(dev: Device): Device | null {
+  return dev.peer;
+}
+
+/** rtnl_fill_link_netnsid: reporting a device whose peer lives elsewhere allocates an id for that namespace. */
+export function notifyLink(dev: Device): void {
+  if (dev.peer && dev.peer.ns !== dev.ns) dev.ns.idFor(dev.peer.ns);
+}
+
+function nameTaken(ns: NetNs, name: string): boolean {
+  return ns.byName.has(name);
+}
+
+export function createLink(ns: NetNs, kind: LinkKind, name: string): KResult<Device> {
+  if (!validDeviceName(name)) return fail('EINVAL');
+  if (nameTaken(ns, name)) return fail('EEXIST');
+  const dev = newDevice(ns, kind, name, ns.host.world.randomMac());
+  if (kind === bridgeKind) recalculateBridge(dev);
+  return ok(dev);
+}
+
+export function createVethPair(ns: NetNs, name: string, peerName: string, peerNs: NetNs = ns): KResult<Device> {
+  if (!validDeviceName(name) || !validDeviceName(peerName)) return fail('EINVAL');
+  if (nameTaken(peerNs, peerName) || nameTaken(ns, name) || (ns === peerNs && name === peerName)) return fail('EEXIST');
+  // veth_newlink registers the peer first, so it gets the lower index.
+  const peer = newDevice(peerNs, vethKind, peerName, ns.host.world.randomMac());
+  const dev = newDevice(ns, vethKind, name, ns.host.world.randomMac());
+  dev.peer = peer;
+  peer.peer = dev;
+  notifyLink(peer);
+  notifyLink(dev);
+  return ok(dev);
+}
+
+/** Recomputes what depends on carrier after `changed` went up or down. */
+function carrierChanged(changed: Device[]): void {
+  const affected = new Set<Device>();
+  for (const dev of changed) {
+    affected.add(dev);
+    if (dev.peer) affected.add(dev.peer);
+  }
+  for (const dev of [...affected]) if (dev.master) affected.add(dev.master);
+  for (const dev of affected) {
+    syncIpv6(dev);
+    notifyLink(dev);
+  }
+}
+
+export function setLinkUp(dev: Device): void {
+  if (dev.adminUp) return;
+  dev.adminUp = true;
+  dev.everUp = true;
+  if (dev.kind === loopbackKind && !dev.ipv4.some((a) => a.local === LOOPBACK_ADDRESS)) {
+    addIpv4Address(dev, LOOPBACK_ADDRESS, 8, { scope: 'host' });
+  }
+  for (const a of dev.ipv4) addConnectedRoute(dev.ns, dev, a);
+  carrierChanged([dev]);
+}
+
+export function setLinkDown(dev: Device): void {
+  if (!dev.adminUp) return;
+  dev.adminUp = false;
+  flushDeviceRoutes(dev.ns, dev);
+  neighFlushDevice(dev);
+  carrierChanged([dev]);
+}
+
+export function renameLink(dev: Device, name: string): KResult {
+  if (name === dev.name) return OK;
+  if (!validDeviceName(name)) return fail('EINVAL');
+  if (nameTaken(dev.ns, name)) return fail('EEXIST');
+  if (dev.adminUp) return fail('EBUSY');
+  dev.ns.byName.delete(dev.name);
+  dev.ns.sysctl.renameDevice(dev.name, name);
+  for (const a of dev.ipv4) if (a.label === dev.name) a.label = name;
+  dev.name = name;
+  dev.ns.byName.set(name, dev);
+  return OK;
+}
+
+export function setLinkMtu(dev: Device, mtu: number): KResult {
+  if (mtu < dev.kind.minMtu) return fail('EINVAL', 'mtu less than device minimum');
+  if (mtu > dev.kind.maxMtu) return fail('EINVAL', 'mtu greater than device maximum');
+  dev.mtu = mtu;
+  if (dev.bridge) dev.bridgeMtuSetByUser = true;
+  if (dev.master) recalculateBridge(dev.master);
+  return OK;
+}
+
+export function setLinkAddress(dev: Device, mac: Mac): KResult {
+  if (dev.kind === loopbackKind) return fail('EOPNOTSUPP');
+  if (mac % 2 ** 41 >= 2 ** 40 || mac === 0) return fail('EADDRNOTAVAIL');
+  dev.mac = mac;
+  if (dev.bridge) dev.macSetByUser = true;
+  if (dev.master) recalculateBridge(dev.master);
+  if (dev.bridge) recalculateBridge(dev);
+  return OK;
+}
+
+export function setLinkMaster(dev: Device, master: Device): KResult {
+  if (!master.bridge) return fail('EOPNOTSUPP');
+  if (dev === master) return fail('ELOOP');
+  if (dev.kind === loopbackKind) return fail('EINVAL', 'Can not enslave loopback device');
+  if (dev.bridge && (dev === master || master.master === dev)) return fail('ELOOP');
+  if (dev.master === master) return OK;
+  if (dev.master) releaseFromMaster(dev);
+  dev.master = master;
+  dev.promisc++;
+  master.bridge.ports.push(dev);
+  recalculateBridge(master);
+  carrierChanged([dev, master]);
+  return OK;
+}
+
+export function releaseFromMaster(dev: Device): void {
+  const master = dev.master;
+  if (!master?.bridge) return;
+  master.bridge.ports = master.bridge.ports.filter((p) => p !== dev);
+  for (const [mac, entry] of [...master.bridge.fdb]) if (entry.port === dev) master.bridge.fdb.delete(mac);
+  dev.master = null;
+  dev.promisc = Math.max(0, dev.promisc - 1);
+  recalculateBridge(master);
+  carrierChanged([master]);
+}
+
+/** unregister_netdevice for one device and whatever it takes along. */
+function destroy(dev: Device): void {
+  if (!dev.ns.devices.has(dev.ifindex) || dev.ns.devices.get(dev.ifindex) !== dev) return;
+  if (dev.master) releaseFromMaster(dev);
+  if (dev.bridge) for (const port of [...dev.bridge.ports]) releaseFromMaster(port);
+  dev.adminUp = false;
+  flushDeviceRoutes(dev.ns, dev);
+  neighFlushDevice(dev);
+  dev.ns.sysctl.renameDevice(dev.name, null);
+  if (dev.segment) dev.segment.ports.splice(dev.segment.ports.indexOf(dev), 1);
+  detach(dev);
+  const peer = dev.peer;
+  if (peer) {
+    dev.peer = null;
+    peer.peer = null;
+    destroy(peer);
+  }
+}
+
+export function deleteLink(dev: Device): KResult {
+  if (dev.kind === loopbackKind || dev.kind === etherKind) return fail('EOPNOTSUPP');
+  destroy(dev);
+  carrierChanged([]);
+  return OK;
+}
+
+/** dev_change_net_namespace */
+export function moveLink(dev: Device, target: NetNs): KResult {
+  if (target === dev.ns) return OK;
+  if (dev.kind === loopbackKind || dev.kind === etherKind || dev.kind === bridgeKind) return fail('EINVAL');
+  if (nameTaken(target, dev.name)) return fail('EEXIST');
+  const from = dev.ns;
+  setLinkDown(dev);
+  if (dev.master) releaseFromMaster(dev);
+  dev.ipv4 = [];
+  dev.ipv6 = [];
+  flushDeviceRoutes(from, dev);
+  neighFlushDevice(dev);
+  from.sysctl.renameDevice(dev.name, null);
+  // The old namespace names the new one (new_nsid), and reports the device one last time.
+  from.idFor(target);
+  notifyLink(dev);
+  detach(dev);
+  if (target.devices.has(dev.ifindex)) dev.ifindex = allocIfindex(target);
+  attach(target, dev);
+  notifyLink(dev);
+  if (dev.peer) carrierChanged([dev.peer]);
+  return OK;
+}
+
+/** Tears a namespace down: its veths die with their peers, the rest with it. */
+export function destroyNamespace(ns: NetNs): void {
+  for (const dev of ns.sortedDevices().reverse()) destroy(dev);
+  ns.alive = false;
+  for (const other of ns.host.world.hosts.values()) for (const peerNs of other.allNamespaces()) peerNs.nsids.delete(ns);
+}

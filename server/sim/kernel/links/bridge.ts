@@ -1,0 +1,86 @@
+// A Linux bridge: a learning switch whose ports are other devices, and a
+// device of its own through which the host takes part in the LAN.
+import { BROADCAST_MAC, isMulticastMac, type Mac } from '../addr';
+import { IFF_BROADCAST, IFF_MULTICAST, type Device, type LinkKind } from '../device';
+import type { Frame } from '../packet';
+import { deliverToStack, transmitFrame } from '../l2';
+
+/** A port forwards when it and its bridge are up and it has carrier (no STP). */
+export function portForwarding(bridge: Device, port: Device): boolean {
+  return bridge.adminUp && port.running;
+}
+
+export const bridgeKind: LinkKind = {
+  name: 'bridge',
+  baseFlags: IFF_BROADCAST | IFF_MULTICAST,
+  defaultMtu: 1500,
+  minMtu: 68,
+  maxMtu: 65535,
+  linkType: 'ether',
+  hasCarrier: (dev) => (dev.bridge!.ports.length === 0 ? !dev.bridge!.hadPorts : dev.bridge!.ports.some((port) => port.running)),
+  operState: (dev) => (!dev.adminUp || !dev.carrier ? 'DOWN' : dev.bridge!.ports.length === 0 ? 'UNKNOWN' : 'UP'),
+  transmit: (dev, frame) => forward(dev, null, frame),
+};
+
+function flood(bridge: Device, ingress: Device | null, frame: Frame): void {
+  for (const port of bridge.bridge!.ports) {
+    if (port !== ingress && portForwarding(bridge, port)) transmitFrame(port, frame);
+  }
+}
+
+/** Sends a frame out of the right port (br_forward) or floods it. */
+function forward(bridge: Device, ingress: Device | null, frame: Frame): void {
+  if (frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst)) {
+    flood(bridge, ingress, frame);
+    return;
+  }
+  const entry = bridge.bridge!.fdb.get(frame.dst);
+  if (entry && !entry.local) {
+    if (entry.port !== ingress && portForwarding(bridge, entry.port)) {
+      bridge.ns.host.world.tracer?.note(bridge.ns, bridge, 'bridge', frame, `fdb: ${entry.port.name}`);
+      transmitFrame(entry.port, frame);
+    }
+    return;
+  }
+  flood(bridge, ingress, frame);
+}
+
+/** br_handle_frame: a frame arrives on one of the bridge's ports. */
+export function bridgeInput(bridge: Device, port: Device, frame: Frame): void {
+  if (!portForwarding(bridge, port)) return;
+  const state = bridge.bridge!;
+  const known = state.fdb.get(frame.src);
+  if (!isMulticastMac(frame.src) && !(known && known.local)) {
+    state.fdb.set(frame.src, { port, local: false, updatedUs: bridge.ns.host.world.now });
+  }
+  if (frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst)) {
+    flood(bridge, port, frame);
+    bridge.countRx(0);
+    deliverToStack(bridge, frame);
+    return;
+  }
+  const entry = state.fdb.get(frame.dst);
+  if (entry?.local) {
+    deliverToStack(bridge, frame);
+    return;
+  }
+  forward(bridge, port, frame);
+}
+
+/** Local fdb entries and the bridge address follow the ports (br_stp_recalculate_bridge_id). */
+export function recalculateBridge(bridge: Device): void {
+  const state = bridge.bridge!;
+  if (state.ports.length > 0) state.hadPorts = true;
+  if (!bridge.macSetByUser && state.ports.length > 0) {
+    let lowest: Mac = state.ports[0]!.mac;
+    for (const port of state.ports) if (port.mac < lowest) lowest = port.mac;
+    bridge.mac = lowest;
+  } else if (!bridge.macSetByUser && state.hadPorts) {
+    bridge.mac = 0;
+  }
+  for (const [mac, entry] of [...state.fdb]) if (entry.local) state.fdb.delete(mac);
+  for (const port of state.ports) state.fdb.set(port.mac, { port, local: true, updatedUs: 0 });
+  if (!state.fdb.has(bridge.mac)) state.fdb.set(bridge.mac, { port: bridge, local: true, updatedUs: 0 });
+  const minPortMtu = Math.min(...state.ports.map((port) => port.mtu));
+  if (state.ports.length > 0 && !bridge.bridgeMtuSetByUser) bridge.mtu = minPortMtu;
+}

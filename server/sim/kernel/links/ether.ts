@@ -1,0 +1,28 @@
+// A physical NIC plugged into a world segment (a hub: every frame reaches
+// every other NIC on it).
+import { IFF_BROADCAST, IFF_MULTICAST, type Device, type LinkKind } from '../device';
+import type { Frame } from '../packet';
+import { receiveFrame } from '../l2';
+
+export class Segment {
+  readonly ports: Device[] = [];
+  constructor(readonly name: string) {}
+
+  transmit(from: Device, frame: Frame): void {
+    for (const port of this.ports) {
+      if (port !== from && port.ns.alive) receiveFrame(port, frame);
+    }
+  }
+}
+
+export const etherKind: LinkKind = {
+  name: 'ether',
+  baseFlags: IFF_BROADCAST | IFF_MULTICAST,
+  defaultMtu: 1500,
+  minMtu: 68,
+  maxMtu: 65535,
+  linkType: 'ether',
+  hasCarrier: (dev) => dev.segment !== null,
+  operState: (dev) => (dev.adminUp ? 'UP' : 'DOWN'),
+  transmit: (dev, frame) => dev.segment?.transmit(dev, frame),
+};

@@ -1,0 +1,74 @@
+// A network namespace (struct net): its devices, routes, neighbours,
+// sysctls, netfilter tables and sockets. Everything a namespace owns is
+// reached from here; the subsystems that act on it are functions in their
+// own modules.
+import type { Device } from './device';
+import type { Host } from './host';
+import type { Route } from './fib';
+import type { NeighEntry } from './neigh';
+import type { Netfilter } from './netfilter';
+import type { Conntrack } from './conntrack';
+import type { Ipv4Packet } from './packet';
+import { SysctlTable } from './sysctl';
+
+/** A socket that receives ICMP (what `ping` holds open). */
+export interface IcmpSocket {
+  id: number;
+  onPacket(packet: Ipv4Packet, device: Device): void;
+}
+
+export class NetNs {
+  readonly devices = new Map<number, Device>();
+  readonly byName = new Map<string, Device>();
+  /** Last ifindex handed out (the kernel allocates cyclically per namespace). */
+  lastIfindex = 0;
+  /** The main routing table; the local table is derived from addresses. */
+  routes: Route[] = [];
+  readonly neigh = new Map<string, NeighEntry>();
+  readonly sysctl: SysctlTable;
+  /** Ids this namespace gives other namespaces (`ip netns list` `(id: N)`). */
+  readonly nsids = new Map<NetNs, number>();
+  netfilter: Netfilter | null = null;
+  conntrack: Conntrack | null = null;
+  readonly icmpSockets = new Map<number, IcmpSocket>();
+  alive = true;
+
+  constructor(
+    readonly host: Host,
+    /** `null` for the host's own (root) namespace. */
+    public name: string | null,
+    /** Unique within the world, stable: identifies the namespace in traces. */
+    readonly serial: number,
+  ) {
+    this.sysctl = new SysctlTable(this);
+  }
+
+  get label(): string {
+    return this.name === null ? this.host.name : `${this.host.name}/${this.name}`;
+  }
+
+  device(name: string): Device | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Devices in ifindex order, as the kernel dumps them. */
+  sortedDevices(): Device[] {
+    return [...this.devices.values()].sort((a, b) => a.ifindex - b.ifindex);
+  }
+
+  get ipForward(): boolean {
+    return this.sysctl.get('net.ipv4.ip_forward') === '1';
+  }
+
+  /** peernet2id_alloc: the id this namespace knows `other` by, allocated on first use. */
+  idFor(other: NetNs): number {
+    let id = this.nsids.get(other);
+    if (id === undefined) {
+      const used = new Set(this.nsids.values());
+      id = 0;
+      while (used.has(id)) id++;
+      this.nsids.set(other, id);
+    }
+    return id;
+  }
+}

@@ -1,0 +1,83 @@
+// What travels: Ethernet frames carrying ARP or IPv4 (ICMP, TCP, UDP).
+import type { Ipv4, Mac } from './addr';
+import type { CtInfo } from './conntrack';
+
+export const ARP_REQUEST = 1;
+export const ARP_REPLY = 2;
+
+export interface ArpMessage {
+  op: typeof ARP_REQUEST | typeof ARP_REPLY;
+  senderMac: Mac;
+  senderIp: Ipv4;
+  targetMac: Mac;
+  targetIp: Ipv4;
+}
+
+export const ICMP_ECHO_REPLY = 0;
+export const ICMP_DEST_UNREACH = 3;
+export const ICMP_ECHO_REQUEST = 8;
+export const ICMP_TIME_EXCEEDED = 11;
+
+export const ICMP_NET_UNREACH = 0;
+export const ICMP_HOST_UNREACH = 1;
+export const ICMP_PROT_UNREACH = 2;
+export const ICMP_PORT_UNREACH = 3;
+export const ICMP_FRAG_NEEDED = 4;
+export const ICMP_NET_ANO = 9;
+export const ICMP_HOST_ANO = 10;
+export const ICMP_PKT_FILTERED = 13;
+
+export interface IcmpMessage {
+  type: number;
+  code: number;
+  /** Echo identifier and sequence (for errors: those of the quoted echo). */
+  id: number;
+  seq: number;
+  /** ICMP errors quote the packet that caused them. */
+  quoted?: Ipv4Packet;
+}
+
+export interface L4Ports {
+  sport: number;
+  dport: number;
+  /** TCP flags as tcpdump spells them (S, S., ., F., R, P.). */
+  tcpFlags?: string;
+}
+
+export type IpProtocol = 'icmp' | 'tcp' | 'udp';
+
+export const IP_PROTO_NUMBER: Record<IpProtocol, number> = { icmp: 1, tcp: 6, udp: 17 };
+
+export interface Ipv4Packet {
+  src: Ipv4;
+  dst: Ipv4;
+  ttl: number;
+  protocol: IpProtocol;
+  /** Total length of the IPv4 datagram in bytes. */
+  length: number;
+  icmp?: IcmpMessage;
+  ports?: L4Ports;
+  /** Simulated microseconds spent in flight so far (for RTTs). */
+  elapsedUs: number;
+  /** Conntrack's verdict on this packet in the namespace it is in now. */
+  ct?: CtInfo | undefined;
+}
+
+export interface Frame {
+  src: Mac;
+  dst: Mac;
+  arp?: ArpMessage;
+  ip?: Ipv4Packet;
+}
+
+export function frameBytes(frame: Frame): number {
+  return 14 + (frame.arp ? 28 : frame.ip ? frame.ip.length : 0);
+}
+
+export function clonePacket(p: Ipv4Packet): Ipv4Packet {
+  const copy: Ipv4Packet = { ...p, ct: undefined };
+  if (p.icmp) copy.icmp = { ...p.icmp };
+  if (p.ports) copy.ports = { ...p.ports };
+  if (p.icmp?.quoted) copy.icmp!.quoted = clonePacket(p.icmp.quoted);
+  return copy;
+}

@@ -1,0 +1,124 @@
+// The namespace's /proc/sys/net: the handful of knobs a networking lab
+// touches, with the kernel's defaults, ranges and side effects.
+import { fail, OK, type KResult } from './errno';
+import type { NetNs } from './netns';
+
+interface Knob {
+  default: string;
+  /** Integer knobs accept only integers, within [min, max] when given. */
+  integer?: { min?: number; max?: number };
+}
+
+const GLOBAL_KNOBS: Record<string, Knob> = {
+  'net.ipv4.icmp_echo_ignore_all': { default: '0', integer: { min: 0, max: 1 } },
+  'net.ipv4.icmp_echo_ignore_broadcasts': { default: '1', integer: { min: 0, max: 1 } },
+  'net.ipv4.ip_default_ttl': { default: '64', integer: { min: 1, max: 255 } },
+  'net.ipv4.ip_forward': { default: '0', integer: { min: 0, max: 1 } },
+  'net.ipv4.ip_local_port_range': { default: '32768\t60999' },
+  'net.ipv4.ping_group_range': { default: '1\t0' },
+  'net.ipv6.conf.all.forwarding': { default: '0', integer: { min: 0, max: 1 } },
+};
+
+const IPV4_CONF_KNOBS: Record<string, Knob> = {
+  accept_redirects: { default: '1', integer: {} },
+  arp_announce: { default: '0', integer: {} },
+  arp_ignore: { default: '0', integer: {} },
+  forwarding: { default: '0', integer: {} },
+  log_martians: { default: '0', integer: {} },
+  proxy_arp: { default: '0', integer: {} },
+  rp_filter: { default: '0', integer: { min: 0, max: 2 } },
+  send_redirects: { default: '1', integer: {} },
+};
+
+const IPV6_CONF_KNOBS: Record<string, Knob> = {
+  disable_ipv6: { default: '0', integer: {} },
+  forwarding: { default: '0', integer: {} },
+};
+
+export class SysctlTable {
+  private readonly values = new Map<string, string>();
+
+  constructor(private readonly ns: NetNs) {}
+
+  private knob(key: string): Knob | undefined {
+    const global = GLOBAL_KNOBS[key];
+    if (global) return global;
+    const m = /^net\.ipv([46])\.conf\.([^.]+)\.([a-z_0-9]+)$/.exec(key);
+    if (!m) return undefined;
+    const [, family, scope, param] = m;
+    if (scope !== 'all' && scope !== 'default' && !this.ns.device(scope!)) return undefined;
+    return (family === '4' ? IPV4_CONF_KNOBS : IPV6_CONF_KNOBS)[param!];
+  }
+
+  /** Every key, in the order `sysctl -a` walks them. */
+  keys(): string[] {
+    const keys = Object.keys(GLOBAL_KNOBS);
+    const scopes = ['all', 'default', ...[...this.ns.byName.keys()]];
+    for (const scope of scopes) {
+      for (const param of Object.keys(IPV4_CONF_KNOBS)) keys.push(`net.ipv4.conf.${scope}.${param}`);
+      if (scope !== 'all') for (const param of Object.keys(IPV6_CONF_KNOBS)) keys.push(`net.ipv6.conf.${scope}.${param}`);
+    }
+    keys.push('net.ipv6.conf.all.disable_ipv6');
+    return [...new Set(keys)].sort();
+  }
+
+  has(key: string): boolean {
+    return this.knob(key) !== undefined;
+  }
+
+  get(key: string): string | undefined {
+    const knob = this.knob(key);
+    if (!knob) return undefined;
+    const value = this.values.get(key);
+    if (value !== undefined) return value;
+    if (key === 'net.ipv4.conf.all.forwarding') return this.get('net.ipv4.ip_forward');
+    const m = /^net\.ipv([46])\.conf\.([^.]+)\.([a-z_0-9]+)$/.exec(key);
+    if (m && m[2] !== 'all' && m[2] !== 'default') {
+      const inherited = this.values.get(`net.ipv${m[1]}.conf.default.${m[3]}`);
+      if (inherited !== undefined) return inherited;
+    }
+    return knob.default;
+  }
+
+  set(key: string, raw: string): KResult {
+    const knob = this.knob(key);
+    if (!knob) return fail('ENOENT');
+    let value = raw.trim();
+    if (knob.integer) {
+      if (!/^-?\d+$/.test(value)) return fail('EINVAL');
+      const n = Number(value);
+      if ((knob.integer.min !== undefined && n < knob.integer.min) || (knob.integer.max !== undefined && n > knob.integer.max)) {
+        return fail('EINVAL');
+      }
+      value = String(n);
+    } else {
+      value = value.split(/\s+/).join('\t');
+    }
+    if (key === 'net.ipv4.ip_forward' || key === 'net.ipv4.conf.all.forwarding') {
+      // devinet_sysctl_forward: the global switch rewrites every device's.
+      this.values.set('net.ipv4.ip_forward', value);
+      this.values.delete('net.ipv4.conf.all.forwarding');
+      this.values.set('net.ipv4.conf.default.forwarding', value);
+      for (const name of this.ns.byName.keys()) this.values.set(`net.ipv4.conf.${name}.forwarding`, value);
+      return OK;
+    }
+    this.values.set(key, value);
+    return OK;
+  }
+
+  /** A device's conf values follow it across a rename and vanish with it. */
+  renameDevice(from: string, to: string | null): void {
+    for (const [key, value] of [...this.values]) {
+      const m = /^(net\.ipv[46]\.conf\.)([^.]+)(\..*)$/.exec(key);
+      if (m && m[2] === from) {
+        this.values.delete(key);
+        if (to !== null) this.values.set(m[1] + to + m[3], value);
+      }
+    }
+  }
+
+  /** Forwarding as the routing decision sees it for packets arriving on `dev`. */
+  forwardingOn(devName: string): boolean {
+    return this.get(`net.ipv4.conf.${devName}.forwarding`) === '1';
+  }
+}

@@ -1,0 +1,223 @@
+// The text tools people pipe `ip` and `ping` into, and a few basics.
+import { readFile } from './fs';
+import { program, type Program, type ProcContext } from './process';
+
+function inputOf(ctx: ProcContext, files: string[], tool: string): { text: string; status: number } {
+  if (files.length === 0) return { text: ctx.stdin, status: 0 };
+  let text = '';
+  let status = 0;
+  for (const file of files) {
+    if (file === '-') {
+      text += ctx.stdin;
+      continue;
+    }
+    const r = readFile(ctx, file);
+    if (r.ok) text += r.text;
+    else {
+      ctx.stderr.write(`${tool}: ${file}: ${r.error}\n`);
+      status = tool === 'grep' ? 2 : 1;
+    }
+  }
+  return { text, status };
+}
+
+function lines(text: string): string[] {
+  if (text === '') return [];
+  const all = text.split('\n');
+  if (all[all.length - 1] === '') all.pop();
+  return all;
+}
+
+/** `-n 3`, `-n3`, `-3`, `--lines=3` */
+function countOption(argv: string[], tool: string, ctx: ProcContext): { count: number; files: string[]; fromStart: boolean } | null {
+  let count = 10;
+  let fromStart = false;
+  const files: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    let value: string | undefined;
+    if (a === '-n') value = argv[++i];
+    else if (a.startsWith('-n')) value = a.slice(2);
+    else if (a.startsWith('--lines=')) value = a.slice(8);
+    else if (/^-\d+$/.test(a)) value = a.slice(1);
+    else if (a.startsWith('-') && a !== '-') {
+      ctx.stderr.write(`${tool}: invalid option -- '${a.slice(1, 2)}'\nTry '${tool} --help' for more information.\n`);
+      return null;
+    } else {
+      files.push(a);
+      continue;
+    }
+    if (value === undefined) {
+      ctx.stderr.write(`${tool}: option requires an argument -- 'n'\nTry '${tool} --help' for more information.\n`);
+      return null;
+    }
+    if (value.startsWith('+')) fromStart = true;
+    const n = Number(value.replace(/^[+-]/, ''));
+    if (!Number.isInteger(n)) {
+      ctx.stderr.write(`${tool}: invalid number of lines: ‘${value}’\n`);
+      return null;
+    }
+    count = n;
+  }
+  return { count, files, fromStart };
+}
+
+const echo = program((ctx, argv) => {
+  let args = argv.slice(1);
+  let newline = true;
+  let escapes = false;
+  while (args.length && /^-[neE]+$/.test(args[0]!)) {
+    for (const f of args[0]!.slice(1)) {
+      if (f === 'n') newline = false;
+      if (f === 'e') escapes = true;
+      if (f === 'E') escapes = false;
+    }
+    args = args.slice(1);
+  }
+  let text = args.join(' ');
+  if (escapes) text = text.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\\\/g, '\\');
+  ctx.stdout.write(text + (newline ? '\n' : ''));
+  return 0;
+}, true);
+
+const cat = program((ctx, argv) => {
+  const { text, status } = inputOf(ctx, argv.slice(1).filter((a) => !a.startsWith('-') || a === '-'), 'cat');
+  ctx.stdout.write(text);
+  return status;
+});
+
+const grep = program((ctx, argv) => {
+  let invert = false;
+  let ignoreCase = false;
+  let countOnly = false;
+  let quiet = false;
+  let fixed = false;
+  let wholeWord = false;
+  let extended = false;
+  let pattern: string | undefined;
+  const files: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-e') pattern = argv[++i];
+    else if (/^-[vicqFwE]+$/.test(a)) {
+      for (const f of a.slice(1)) {
+        if (f === 'v') invert = true;
+        if (f === 'i') ignoreCase = true;
+        if (f === 'c') countOnly = true;
+        if (f === 'q') quiet = true;
+        if (f === 'F') fixed = true;
+        if (f === 'w') wholeWord = true;
+        if (f === 'E') extended = true;
+      }
+    } else if (a.startsWith('-') && a.length > 1) {
+      ctx.stderr.write(`grep: invalid option -- '${a[1]}'\nUsage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n`);
+      return 2;
+    } else if (pattern === undefined) pattern = a;
+    else files.push(a);
+  }
+  if (pattern === undefined) {
+    ctx.stderr.write("Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n");
+    return 2;
+  }
+  let source = fixed ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : pattern;
+  if (!fixed && !extended) source = source.replace(/\\([|+?(){}])/g, '$1\u0000').replace(/([|+?(){}])(?!\u0000)/g, '\\$1').replace(/\u0000/g, '');
+  if (wholeWord) source = `\\b(?:${source})\\b`;
+  let re: RegExp;
+  try {
+    re = new RegExp(source, ignoreCase ? 'i' : '');
+  } catch {
+    ctx.stderr.write('grep: Unmatched ( or \\(\n');
+    return 2;
+  }
+  const input = inputOf(ctx, files, 'grep');
+  const matched = lines(input.text).filter((l) => re.test(l) !== invert);
+  if (countOnly) ctx.stdout.write(`${matched.length}\n`);
+  else if (!quiet) for (const l of matched) ctx.stdout.write(l + '\n');
+  if (input.status) return input.status;
+  return matched.length > 0 ? 0 : 1;
+});
+
+const head = program((ctx, argv) => {
+  const opt = countOption(argv, 'head', ctx);
+  if (!opt) return 1;
+  const input = inputOf(ctx, opt.files, 'head');
+  const all = lines(input.text);
+  const out = opt.count >= 0 ? all.slice(0, opt.count) : all;
+  for (const l of out) ctx.stdout.write(l + '\n');
+  return input.status;
+});
+
+const tail = program((ctx, argv) => {
+  const opt = countOption(argv, 'tail', ctx);
+  if (!opt) return 1;
+  const input = inputOf(ctx, opt.files, 'tail');
+  const all = lines(input.text);
+  const out = opt.fromStart ? all.slice(Math.max(0, opt.count - 1)) : opt.count === 0 ? [] : all.slice(-opt.count);
+  for (const l of out) ctx.stdout.write(l + '\n');
+  return input.status;
+});
+
+const wc = program((ctx, argv) => {
+  const flags = argv.slice(1).filter((a) => a.startsWith('-')).join('');
+  const files = argv.slice(1).filter((a) => !a.startsWith('-'));
+  const input = inputOf(ctx, files, 'wc');
+  const text = input.text;
+  const counts: number[] = [];
+  const nl = (text.match(/\n/g) ?? []).length;
+  const words = text.split(/\s+/).filter(Boolean).length;
+  if (flags === '') {
+    const width = Math.max(String(text.length).length, files.length ? 1 : 7);
+    ctx.stdout.write([nl, words, text.length].map((n) => String(n).padStart(width)).join(' ') + (files[0] ? ` ${files[0]}` : '') + '\n');
+    return input.status;
+  }
+  if (flags.includes('l')) counts.push(nl);
+  if (flags.includes('w')) counts.push(words);
+  if (flags.includes('c')) counts.push(text.length);
+  ctx.stdout.write(counts.join(' ') + (files[0] ? ` ${files[0]}` : '') + '\n');
+  return input.status;
+});
+
+const sort = program((ctx, argv) => {
+  const reverse = argv.includes('-r');
+  const numeric = argv.includes('-n');
+  const all = lines(ctx.stdin).sort((a, b) => (numeric ? parseFloat(a) - parseFloat(b) : a < b ? -1 : a > b ? 1 : 0));
+  if (reverse) all.reverse();
+  for (const l of all) ctx.stdout.write(l + '\n');
+  return 0;
+});
+
+const hostname = program((ctx, argv) => {
+  if (argv.length > 1 && argv[1] === '-I') {
+    ctx.stdout.write('\n');
+    return 0;
+  }
+  ctx.stdout.write(ctx.host.hostname + '\n');
+  return 0;
+});
+
+const sleep: Program = {
+  *run(ctx, argv) {
+    const seconds = Number(argv[1]);
+    if (argv.length < 2 || !Number.isFinite(seconds) || seconds < 0) {
+      ctx.stderr.write(argv.length < 2 ? "sleep: missing operand\nTry 'sleep --help' for more information.\n" : `sleep: invalid time interval ‘${argv[1]}’\nTry 'sleep --help' for more information.\n`);
+      return 1;
+    }
+    const until = ctx.world.now + Math.round(seconds * 1e6);
+    while (ctx.world.now < until && !ctx.interrupted()) yield until;
+    return ctx.interrupted() ? 130 : 0;
+  },
+};
+
+export const COREUTILS: Record<string, Program> = {
+  echo,
+  cat,
+  grep,
+  head,
+  tail,
+  wc,
+  sort,
+  hostname,
+  sleep,
+  true: program(() => 0),
+  false: program(() => 1),
+};

@@ -1,0 +1,49 @@
+// The few files a networking lab reads and writes: /proc/sys/net/* (the
+// namespace's sysctls), /etc/hostname, /dev/null, and scratch files.
+import type { ProcContext } from './process';
+
+export type ReadResult = { ok: true; text: string } | { ok: false; error: string };
+export type WriteResult = { ok: true } | { ok: false; error: string };
+
+const PROC_SYS = '/proc/sys/';
+
+export function normalisePath(path: string): string {
+  const abs = path.startsWith('/') ? path : `/root/${path}`;
+  const parts: string[] = [];
+  for (const part of abs.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return '/' + parts.join('/');
+}
+
+export function readFile(ctx: ProcContext, path: string): ReadResult {
+  const abs = normalisePath(path);
+  if (abs === '/dev/null') return { ok: true, text: '' };
+  if (abs === '/etc/hostname') return { ok: true, text: ctx.host.hostname + '\n' };
+  if (abs.startsWith(PROC_SYS)) {
+    const key = abs.slice(PROC_SYS.length).split('/').join('.');
+    const value = ctx.ns.sysctl.get(key);
+    if (value === undefined) return { ok: false, error: 'No such file or directory' };
+    return { ok: true, text: value + '\n' };
+  }
+  const text = ctx.host.files.get(abs);
+  if (text === undefined) return { ok: false, error: 'No such file or directory' };
+  return { ok: true, text };
+}
+
+export function writeFile(ctx: ProcContext, path: string, text: string, append: boolean): WriteResult {
+  const abs = normalisePath(path);
+  if (abs === '/dev/null') return { ok: true };
+  if (abs.startsWith(PROC_SYS)) {
+    const key = abs.slice(PROC_SYS.length).split('/').join('.');
+    if (!ctx.ns.sysctl.has(key)) return { ok: false, error: 'No such file or directory' };
+    if (text === '') return { ok: true };
+    const set = ctx.ns.sysctl.set(key, text.replace(/\n$/, ''));
+    return set.ok ? { ok: true } : { ok: false, error: 'write error: Invalid argument' };
+  }
+  if (abs.startsWith('/proc/') || abs.startsWith('/sys/')) return { ok: false, error: 'No such file or directory' };
+  ctx.host.files.set(abs, (append ? (ctx.host.files.get(abs) ?? '') : '') + text);
+  return { ok: true };
+}

@@ -1,0 +1,219 @@
+// `ip address`: add, delete, flush and show addresses (iproute2 ip/ipaddress.c).
+import { formatIpv4 } from '../../kernel/addr';
+import { addIpv4Address, deleteIpv4Address, flushIpv4Addresses } from '../../kernel/address';
+import type { Device, Ipv4Address } from '../../kernel/device';
+import { fail } from '../../kernel/errno';
+import type { NetNs } from '../../kernel/netns';
+import type { ProcContext } from '../process';
+import type { IpOptions } from './ip';
+import { filteredDevices, parseShowFilter } from './iplink';
+import { printLinkBrief, printLinkHeader } from './linkinfo';
+import { IpPrinter } from './print';
+import { duparg2, fatal, isIpv6Text, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix } from './utils';
+
+const ADDR_USAGE = `Usage: ip address {add|change|replace} IFADDR dev IFNAME [ LIFETIME ]
+                                                      [ CONFFLAG-LIST ]
+       ip address del IFADDR dev IFNAME [mngtmpaddr]
+       ip address {save|flush} [ dev IFNAME ] [ scope SCOPE-ID ]
+                            [ to PREFIX ] [ FLAG-LIST ] [ label LABEL ] [up]
+       ip address [ show [ dev IFNAME ] [ scope SCOPE-ID ] [ master DEVICE ]
+                         [ nomaster ]
+                         [ type TYPE ] [ to PREFIX ] [ FLAG-LIST ]
+                         [ label LABEL ] [up] [ vrf NAME ]
+                         [ proto ADDRPROTO ] ]
+       ip address {showdump|restore}
+IFADDR := PREFIX | ADDR peer PREFIX
+          [ broadcast ADDR ] [ anycast ADDR ]
+          [ label IFNAME ] [ scope SCOPE-ID ] [ metric METRIC ]
+          [ proto ADDRPROTO ]
+SCOPE-ID := [ host | link | global | NUMBER ]
+FLAG-LIST := [ FLAG-LIST ] FLAG
+FLAG  := [ permanent | dynamic | secondary | primary |
+           [-]tentative | [-]deprecated | [-]dadfailed | temporary |
+           CONFFLAG-LIST ]
+CONFFLAG-LIST := [ CONFFLAG-LIST ] CONFFLAG
+CONFFLAG  := [ home | nodad | mngtmpaddr | noprefixroute | autojoin ]
+LIFETIME := [ valid_lft LFT ] [ preferred_lft LFT ]
+LFT := forever | SECONDS
+TYPE := { amt | bareudp | bond | bond_slave | bridge | bridge_slave |
+          dsa | dummy | erspan | geneve | gre | gretap | gtp | ifb |
+          ip6erspan | ip6gre | ip6gretap | ip6tnl |
+          ipip | ipoib | ipvlan | ipvtap |
+          macsec | macvlan | macvtap |
+          netdevsim | nlmon | rmnet | sit | team | team_slave |
+          vcan | veth | vlan | vrf | vti | vxcan | vxlan | wwan |
+          xfrm | virt_wifi }
+ADDRPROTO := [ NAME | NUMBER ]`;
+
+type Mode = 'add' | 'change' | 'replace' | 'delete';
+
+function addrModify(ctx: ProcContext, ns: NetNs, mode: Mode, args: string[]): number {
+  let local: string | null = null;
+  let devName: string | null = null;
+  let label: string | null = null;
+  let broadcast: number | null | undefined;
+  let scope: Ipv4Address['scope'] | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === 'dev') devName = nextArg(ctx, args, i++);
+    else if (a === 'label') label = nextArg(ctx, args, i++);
+    else if (matches(a, 'broadcast') || a === 'brd') {
+      const v = nextArg(ctx, args, i++);
+      broadcast = v === '+' || v === '-' ? null : parseIpv4Loose(v);
+    } else if (a === 'scope') {
+      const v = nextArg(ctx, args, i++);
+      if (v !== 'host' && v !== 'link' && v !== 'global') fatal(ctx, `Error: argument "${v}" is wrong: invalid scope value.`);
+      scope = v;
+    } else if (a === 'valid_lft' || a === 'preferred_lft' || a === 'metric' || a === 'peer' || a === 'anycast' || a === 'proto') nextArg(ctx, args, i++);
+    else if (['home', 'nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(a)) continue;
+    else {
+      let v = a;
+      if (a === 'local') v = nextArg(ctx, args, i++);
+      if (local !== null) duparg2(ctx, 'local', v);
+      local = v;
+    }
+  }
+  if (devName === null) {
+    ctx.stderr.write('Not enough information: "dev" argument is required.\n');
+    return 1;
+  }
+  if (local === null) {
+    ctx.stderr.write('Not enough information: "local" argument is required.\n');
+    return 1;
+  }
+  if (isIpv6Text(local)) {
+    ctx.stderr.write('nslab: IPv6 addresses other than link-local are not simulated\n');
+    return 2;
+  }
+  const prefix = parseIpv4Prefix(local, false);
+  if (!prefix) fatal(ctx, `Error: any valid prefix is expected rather than "${local}".`, 1);
+  const dev = ns.device(devName);
+  if (!dev) {
+    ctx.stderr.write(`Cannot find device "${devName}"\n`);
+    return 1;
+  }
+  if (mode === 'delete') {
+    if (!prefix.explicitLength) {
+      ctx.stderr.write(
+        `Warning: Executing wildcard deletion to stay compatible with old scripts.\n         Explicitly specify the prefix length (${local}/32) to avoid this warning.\n         This special behaviour is likely to disappear in further releases,\n         fix your scripts!\n`,
+      );
+    }
+    const r = deleteIpv4Address(dev, prefix.addr, prefix.explicitLength ? prefix.prefixLen : null);
+    return r.ok ? 0 : netlinkError(ctx, fail('EADDRNOTAVAIL', 'ipv4: Address not found'));
+  }
+  const opts = { label: label ?? dev.name, ...(broadcast !== undefined ? { broadcast } : {}), ...(scope ? { scope } : {}) };
+  const r = addIpv4Address(dev, prefix.addr, prefix.prefixLen, opts, mode !== 'add');
+  if (!r.ok) return netlinkError(ctx, r.errno === 'EEXIST' ? fail('EEXIST', 'ipv4: Address already assigned') : r);
+  return 0;
+}
+
+function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family']): void {
+  p.openArray('addr_info');
+  if (family !== 'inet6') {
+    for (const a of dev.ipv4) {
+      p.openObject();
+      p.string('any', 'family', '    %s ', 'inet');
+      p.string('any', 'local', '%s', formatIpv4(a.local));
+      p.number('any', 'prefixlen', '/%d ', a.prefixLen);
+      if (a.broadcast !== null) p.string('any', 'broadcast', 'brd %s ', formatIpv4(a.broadcast));
+      p.string('any', 'scope', 'scope %s ', a.scope);
+      if (a.secondary) p.bool('any', 'secondary', 'secondary ', true);
+      p.string('any', 'label', '%s', a.label);
+      p.nl();
+      p.number('any', 'valid_life_time', '       valid_lft forever', 4294967295);
+      p.number('any', 'preferred_life_time', ' preferred_lft forever', 4294967295);
+      p.nl();
+      p.closeObject();
+    }
+  }
+  if (family !== 'inet') {
+    for (const a of dev.ipv6) {
+      p.openObject();
+      p.string('any', 'family', '    %s ', 'inet6');
+      p.string('any', 'local', '%s', a.address);
+      p.number('any', 'prefixlen', '/%d ', a.prefixLen);
+      p.string('any', 'scope', 'scope %s ', a.scope);
+      p.nl();
+      p.number('any', 'valid_life_time', '       valid_lft forever', 4294967295);
+      p.number('any', 'preferred_life_time', ' preferred_lft forever', 4294967295);
+      p.nl();
+      p.closeObject();
+    }
+  }
+  p.closeArray();
+}
+
+function briefAddresses(dev: Device, family: IpOptions['family']): string {
+  const parts: string[] = [];
+  if (family !== 'inet6') for (const a of dev.ipv4) parts.push(`${formatIpv4(a.local)}/${a.prefixLen} `);
+  if (family !== 'inet') for (const a of dev.ipv6) parts.push(`${a.address}/${a.prefixLen} `);
+  return parts.join('');
+}
+
+function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
+  const filter = parseShowFilter(ctx, ns, args, 'address');
+  if (typeof filter === 'number') return filter;
+  const p = new IpPrinter(opts.json, opts.pretty);
+  for (const dev of filteredDevices(ns, filter)) {
+    const has = opts.family === 'inet' ? dev.ipv4.length > 0 : opts.family === 'inet6' ? dev.ipv6.length > 0 : true;
+    if (!has && opts.family !== null && filter.dev === null) continue;
+    p.openObject();
+    if (opts.brief) {
+      printLinkBrief(p, dev);
+      if (!opts.json) p.fp(briefAddresses(dev, opts.family) + '\n');
+      else printAddresses(p, dev, opts.family);
+    } else if (opts.family === 'inet6' && !opts.json) {
+      // With -6 the kernel answers without the IPv4-side attributes (qdisc, group).
+      const text = new IpPrinter(false);
+      printLinkHeader(text, dev, false);
+      p.fp(text.finish().replace(/qdisc \S+ /, '').replace(/group \S+ /, '') + '\n');
+      printAddresses(p, dev, opts.family);
+    } else {
+      printLinkHeader(p, dev, false);
+      p.nl();
+      printAddresses(p, dev, opts.family);
+    }
+    p.closeObject();
+  }
+  ctx.stdout.write(p.finish());
+  return 0;
+}
+
+function addrFlush(ctx: ProcContext, ns: NetNs, args: string[]): number {
+  if (args.length === 0) {
+    ctx.stderr.write('Flush requires arguments.\n');
+    return 1;
+  }
+  let devName: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === 'dev') devName = nextArg(ctx, args, i++);
+    else if (a === 'scope' || a === 'label' || a === 'to') i++;
+    else devName = a;
+  }
+  const devs = devName === null ? ns.sortedDevices() : [ns.device(devName)];
+  if (devs[0] === undefined) {
+    ctx.stderr.write(`Device "${devName}" does not exist.\n`);
+    return 1;
+  }
+  for (const dev of devs) {
+    flushIpv4Addresses(dev!);
+    dev!.ipv6 = dev!.ipv6.filter((a) => a.scope === 'host');
+  }
+  return 0;
+}
+
+export function ipAddress(ctx: ProcContext, opts: IpOptions, args: string[]): number {
+  const ns = opts.ns;
+  const cmd = args[0];
+  if (cmd === undefined) return addrShow(ctx, opts, ns, []);
+  const rest = args.slice(1);
+  if (matches(cmd, 'add')) return addrModify(ctx, ns, 'add', rest);
+  if (matches(cmd, 'change') || cmd === 'chg') return addrModify(ctx, ns, 'change', rest);
+  if (matches(cmd, 'replace')) return addrModify(ctx, ns, 'replace', rest);
+  if (matches(cmd, 'delete')) return addrModify(ctx, ns, 'delete', rest);
+  if (matches(cmd, 'list') || matches(cmd, 'show') || matches(cmd, 'lst')) return addrShow(ctx, opts, ns, rest);
+  if (matches(cmd, 'flush')) return addrFlush(ctx, ns, rest);
+  if (matches(cmd, 'help')) fatal(ctx, ADDR_USAGE);
+  fatal(ctx, `Command "${cmd}" is unknown, try "ip address help".`);
+}

@@ -1,0 +1,347 @@
+// `ip link`: add, delete, set and show devices (iproute2 ip/iplink.c).
+import { parseMac } from '../../kernel/addr';
+import type { Device } from '../../kernel/device';
+import { fail, type KResult } from '../../kernel/errno';
+import {
+  createLink, createVethPair, deleteLink, LINK_KINDS, moveLink, releaseFromMaster, renameLink, setLinkAddress, setLinkDown,
+  setLinkMaster, setLinkMtu, setLinkUp,
+} from '../../kernel/link';
+import type { NetNs } from '../../kernel/netns';
+import type { ProcContext } from '../process';
+import type { IpOptions } from './ip';
+import { briefFlags, printLinkBrief, printLinkDetails, printLinkHeader } from './linkinfo';
+import { IpPrinter } from './print';
+import { duparg, duparg2, fatal, invarg, matches, netlinkError, nextArg } from './utils';
+import { formatMac } from '../../kernel/addr';
+
+const LINK_USAGE = `Usage: ip link add [link DEV | parentdev NAME] [ name ] NAME
+		    [ txqueuelen PACKETS ]
+		    [ address LLADDR ]
+		    [ broadcast LLADDR ]
+		    [ mtu MTU ] [index IDX ]
+		    [ numtxqueues QUEUE_COUNT ]
+		    [ numrxqueues QUEUE_COUNT ]
+		    [ netns { PID | NAME } ]
+		    type TYPE [ ARGS ]
+
+	ip link delete { DEVICE | dev DEVICE | group DEVGROUP } type TYPE [ ARGS ]
+
+	ip link set { DEVICE | dev DEVICE | group DEVGROUP }
+			[ { up | down } ]
+			[ type TYPE ARGS ]
+		[ arp { on | off } ]
+		[ dynamic { on | off } ]
+		[ multicast { on | off } ]
+		[ allmulticast { on | off } ]
+		[ promisc { on | off } ]
+		[ trailers { on | off } ]
+		[ carrier { on | off } ]
+		[ txqueuelen PACKETS ]
+		[ name NEWNAME ]
+		[ address LLADDR ]
+		[ broadcast LLADDR ]
+		[ mtu MTU ]
+		[ netns { PID | NAME } ]
+		[ link-netns NAME | link-netnsid ID ]
+		[ alias NAME ]
+		[ vf NUM [ mac LLADDR ]
+			 [ vlan VLANID [ qos VLAN-QOS ] [ proto VLAN-PROTO ] ]
+			 [ rate TXRATE ]
+			 [ max_tx_rate TXRATE ]
+			 [ min_tx_rate TXRATE ]
+			 [ spoofchk { on | off} ]
+			 [ query_rss { on | off} ]
+			 [ state { auto | enable | disable} ]
+			 [ trust { on | off} ]
+			 [ node_guid EUI64 ]
+			 [ port_guid EUI64 ] ]
+		[ { xdp | xdpgeneric | xdpdrv | xdpoffload } { off |
+			  object FILE [ { section | program } NAME ] [ verbose ] |
+			  pinned FILE } ]
+		[ master DEVICE ][ vrf NAME ]
+		[ nomaster ]
+		[ addrgenmode { eui64 | none | stable_secret | random } ]
+		[ protodown { on | off } ]
+		[ protodown_reason PREASON { on | off } ]
+		[ gso_max_size BYTES ] | [ gso_max_segs PACKETS ]
+		[ gro_max_size BYTES ]
+
+	ip link show [ DEVICE | group GROUP ] [up] [master DEV] [vrf NAME] [type TYPE]
+		[nomaster]
+
+	ip link xstats type TYPE [ ARGS ]
+
+	ip link afstats [ dev DEVICE ]
+	ip link property add dev DEVICE [ altname NAME .. ]
+	ip link property del dev DEVICE [ altname NAME .. ]
+
+	ip link help [ TYPE ]
+
+TYPE := { amt | bareudp | bond | bond_slave | bridge | bridge_slave |
+          dsa | dummy | erspan | geneve | gre | gretap | gtp | ifb |
+          ip6erspan | ip6gre | ip6gretap | ip6tnl |
+          ipip | ipoib | ipvlan | ipvtap |
+          macsec | macvlan | macvtap |
+          netdevsim | nlmon | rmnet | sit | team | team_slave |
+          vcan | veth | vlan | vrf | vti | vxcan | vxlan | wwan |
+          xfrm | virt_wifi }
+`;
+
+function usage(ctx: ProcContext): never {
+  return fatal(ctx, LINK_USAGE.trimEnd());
+}
+
+/** What iplink_parse collected from the arguments. */
+interface LinkRequest {
+  dev: string | null;
+  name: string | null;
+  up: boolean | null;
+  mtu: number | null;
+  address: number | null;
+  netns: NetNs | null;
+  master: Device | null | 'none';
+  txqlen: number | null;
+  type: string | null;
+  /** Arguments after `type TYPE`. */
+  typeArgs: string[];
+}
+
+function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest {
+  const req: LinkRequest = { dev: null, name: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, type: null, typeArgs: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === 'up') req.up = true;
+    else if (a === 'down') req.up = false;
+    else if (a === 'name') {
+      const v = nextArg(ctx, args, i++);
+      if (req.name !== null) duparg(ctx, 'name', v);
+      if (v.length >= 16 || v.length === 0 || /[/:\s]/.test(v)) invarg(ctx, '"name" not a valid ifname', v);
+      req.name = v;
+    } else if (matches(a, 'address')) {
+      const v = nextArg(ctx, args, i++);
+      const mac = parseMac(v);
+      if (mac === null) {
+        if (/^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2})*$/.test(v)) fatal(ctx, `Invalid address length ${v.split(':').length} - must be 6 bytes`, 1);
+        fatal(ctx, `"${v}" is invalid lladdr.`, 1);
+      }
+      req.address = mac;
+    } else if (matches(a, 'txqueuelen') || a === 'qlen' || matches(a, 'txqlen')) {
+      const v = nextArg(ctx, args, i++);
+      if (!/^\d+$/.test(v)) invarg(ctx, 'Invalid "txqueuelen" value\n', v);
+      req.txqlen = Number(v);
+    } else if (a === 'mtu') {
+      const v = nextArg(ctx, args, i++);
+      if (req.mtu !== null) duparg(ctx, 'mtu', v);
+      if (!/^-?\d+$/.test(v)) invarg(ctx, 'Invalid "mtu" value\n', v);
+      req.mtu = Number(v);
+    } else if (a === 'netns') {
+      const v = nextArg(ctx, args, i++);
+      if (req.netns !== null) duparg(ctx, 'netns', v);
+      const target = ctx.host.namespaces.get(v);
+      if (!target) invarg(ctx, 'Invalid "netns" value\n', v);
+      req.netns = target;
+    } else if (a === 'master') {
+      const v = nextArg(ctx, args, i++);
+      const master = ns.device(v);
+      if (!master) invarg(ctx, 'Device does not exist\n', v);
+      req.master = master;
+    } else if (a === 'nomaster') req.master = 'none';
+    else if (['arp', 'multicast', 'allmulticast', 'promisc', 'trailers', 'dynamic', 'carrier', 'protodown'].includes(a)) {
+      const v = nextArg(ctx, args, i++);
+      if (v !== 'on' && v !== 'off') fatal(ctx, `Error: argument of "${a}" must be "on" or "off", not "${v}"`, 255);
+    } else if (matches(a, 'alias')) nextArg(ctx, args, i++);
+    else if (a === 'type') {
+      req.type = nextArg(ctx, args, i++);
+      req.typeArgs = args.slice(i + 1);
+      break;
+    } else {
+      let v = a;
+      if (a === 'dev') v = nextArg(ctx, args, i++);
+      if (req.dev !== null) duparg2(ctx, 'dev', v);
+      req.dev = v;
+    }
+  }
+  return req;
+}
+
+/** The kernel's `%d` naming for devices created without a name. */
+function freeName(ns: NetNs, pattern: string): string {
+  for (let n = 0; ; n++) if (!ns.byName.has(pattern + n)) return pattern + n;
+}
+
+function policyCheck(name: string | null): KResult {
+  if (name !== null && name.length >= 16) return fail('EINVAL', 'Attribute failed policy validation');
+  return { ok: true };
+}
+
+function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
+  const req = parseLinkArgs(ctx, ns, args);
+  if (req.type === null) {
+    ctx.stderr.write('Not enough information: "type" argument is required\n');
+    return 1;
+  }
+  const kind = LINK_KINDS[req.type];
+  const name = req.name ?? req.dev;
+  let peerName: string | null = null;
+  let peerNs: NetNs | null = null;
+  if (req.type === 'veth' && req.typeArgs.length) {
+    if (req.typeArgs[0] === 'help') usage(ctx);
+    if (req.typeArgs[0] !== 'peer') fatal(ctx, "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link help'");
+    const peerReq = parseLinkArgs(ctx, ns, req.typeArgs.slice(1));
+    if (peerReq.type !== null) duparg(ctx, 'type', peerReq.type);
+    peerName = peerReq.name ?? peerReq.dev;
+    peerNs = peerReq.netns;
+  } else if (req.typeArgs.length && req.type !== 'veth') {
+    if (matches(req.typeArgs[0]!, 'help')) usage(ctx);
+    ctx.stderr.write(`Garbage instead of arguments "${req.typeArgs[0]} ...". Try "ip link help".\n`);
+    return 1;
+  }
+  if (!kind) return netlinkError(ctx, fail('EOPNOTSUPP', 'Unknown device type'));
+  const targetNs = req.netns ?? ns;
+  for (const n of [name, peerName]) {
+    const check = policyCheck(n);
+    if (!check.ok) return netlinkError(ctx, check);
+  }
+  if (name !== null && targetNs.byName.has(name)) return netlinkError(ctx, fail('EEXIST'));
+  let created: KResult<Device>;
+  if (req.type === 'veth') {
+    const pNs = peerNs ?? targetNs;
+    const devName = name ?? freeName(targetNs, 'veth');
+    const pName = peerName ?? freeName(pNs, devName === 'veth' + 0 && pNs === targetNs ? 'veth' : 'veth');
+    const finalPeer = pName === devName && pNs === targetNs && peerName === null ? freeName(pNs, 'veth').replace(/\d+$/, (d) => String(Number(d) + 1)) : pName;
+    if (pNs === targetNs && finalPeer === devName) {
+      // The peer registers first (and takes an index) before the clash shows.
+      targetNs.lastIfindex++;
+      return netlinkError(ctx, fail('EEXIST'));
+    }
+    created = createVethPair(targetNs, devName, finalPeer, pNs);
+  } else {
+    created = createLink(targetNs, kind, name ?? freeName(targetNs, req.type === 'bridge' ? 'bridge' : req.type));
+  }
+  if (!created.ok) return netlinkError(ctx, created);
+  const dev = created.value;
+  const rest = applySet(ctx, dev, { ...req, name: null, netns: null });
+  return rest;
+}
+
+/** do_setlink's order: namespace, address, mtu, name, master, flags. */
+function applySet(ctx: ProcContext, dev: Device, req: LinkRequest): number {
+  const steps: Array<() => KResult> = [];
+  if (req.netns) steps.push(() => moveLink(dev, req.netns!));
+  if (req.address !== null) steps.push(() => setLinkAddress(dev, req.address!));
+  if (req.mtu !== null) steps.push(() => setLinkMtu(dev, req.mtu!));
+  if (req.name !== null) steps.push(() => policyCheck(req.name).ok ? renameLink(dev, req.name!) : policyCheck(req.name));
+  if (req.master === 'none') steps.push(() => (releaseFromMaster(dev), { ok: true }));
+  else if (req.master) steps.push(() => setLinkMaster(dev, req.master as Device));
+  if (req.txqlen !== null) steps.push(() => ((dev.txqlen = req.txqlen!), { ok: true }));
+  if (req.up !== null) steps.push(() => ((req.up ? setLinkUp(dev) : setLinkDown(dev)), { ok: true }));
+  for (const step of steps) {
+    const r = step();
+    if (!r.ok) return netlinkError(ctx, r);
+  }
+  return 0;
+}
+
+function linkSet(ctx: ProcContext, ns: NetNs, args: string[]): number {
+  const req = parseLinkArgs(ctx, ns, args);
+  if (req.dev === null) fatal(ctx, 'Not enough information: "dev" argument is required.');
+  const dev = ns.device(req.dev);
+  if (!dev) {
+    ctx.stderr.write(`Cannot find device "${req.dev}"\n`);
+    return 1;
+  }
+  if (req.netns && (dev.kind.name === 'loopback' || dev.kind.name === 'bridge')) return netlinkError(ctx, fail('EINVAL', 'The interface netns is immutable'));
+  if (req.master instanceof Object && req.master !== null && (req.master as Device).bridge === null) return netlinkError(ctx, fail('EOPNOTSUPP'));
+  return applySet(ctx, dev, req);
+}
+
+function linkDelete(ctx: ProcContext, ns: NetNs, args: string[]): number {
+  const req = parseLinkArgs(ctx, ns, args);
+  if (req.dev === null) fatal(ctx, 'Not enough information: "dev" argument is required.');
+  const dev = ns.device(req.dev);
+  if (!dev) {
+    ctx.stderr.write(`Cannot find device "${req.dev}"\n`);
+    return 1;
+  }
+  const r = deleteLink(dev);
+  return r.ok ? 0 : netlinkError(ctx, r);
+}
+
+export interface LinkFilter {
+  dev: string | null;
+  up: boolean;
+  master: Device | null;
+  type: string | null;
+}
+
+/** Parses `show` selectors shared by `ip link show` and `ip addr show`. */
+export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], command: 'link' | 'address'): LinkFilter | number {
+  const filter: LinkFilter = { dev: null, up: false, master: null, type: null };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === 'up') filter.up = true;
+    else if (a === 'master') {
+      const v = nextArg(ctx, args, i++);
+      const master = ns.device(v);
+      if (!master) invarg(ctx, 'Device does not exist\n', v);
+      filter.master = master;
+    } else if (a === 'type') filter.type = nextArg(ctx, args, i++);
+    else if (command === 'address' && (a === 'scope' || a === 'label' || a === 'to')) nextArg(ctx, args, i++);
+    else if (command === 'address' && ['permanent', 'dynamic', 'secondary', 'primary', 'tentative', 'deprecated'].includes(a)) continue;
+    else {
+      let v = a;
+      if (a === 'dev') v = nextArg(ctx, args, i++);
+      if (filter.dev !== null) duparg2(ctx, 'dev', v);
+      filter.dev = v;
+    }
+  }
+  if (filter.dev !== null && !ns.device(filter.dev)) {
+    ctx.stderr.write(`Device "${filter.dev}" does not exist.\n`);
+    return 1;
+  }
+  return filter;
+}
+
+export function filteredDevices(ns: NetNs, filter: LinkFilter): Device[] {
+  return ns
+    .sortedDevices()
+    .filter((d) => filter.dev === null || d.name === filter.dev)
+    .filter((d) => !filter.up || d.adminUp)
+    .filter((d) => !filter.master || d.master === filter.master)
+    .filter((d) => !filter.type || d.kind.name === filter.type || (filter.type === 'bridge_slave' && d.master !== null));
+}
+
+function linkShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
+  const filter = parseShowFilter(ctx, ns, args, 'link');
+  if (typeof filter === 'number') return filter;
+  const p = new IpPrinter(opts.json, opts.pretty);
+  for (const dev of filteredDevices(ns, filter)) {
+    p.openObject();
+    if (opts.brief) {
+      printLinkBrief(p, dev);
+      if (!opts.json) p.fp(`${formatMac(dev.mac)} ${briefFlags(dev)}\n`);
+    } else {
+      printLinkHeader(p, dev, true);
+      if (opts.details) printLinkDetails(p, dev);
+      p.nl();
+    }
+    p.closeObject();
+  }
+  ctx.stdout.write(p.finish());
+  return 0;
+}
+
+export function ipLink(ctx: ProcContext, opts: IpOptions, args: string[]): number {
+  const ns = opts.ns;
+  const cmd = args[0];
+  if (cmd === undefined) return linkShow(ctx, opts, ns, []);
+  const rest = args.slice(1);
+  if (matches(cmd, 'add')) return linkAdd(ctx, ns, rest);
+  if (matches(cmd, 'set') || matches(cmd, 'change')) return linkSet(ctx, ns, rest);
+  if (matches(cmd, 'replace')) return linkSet(ctx, ns, rest);
+  if (matches(cmd, 'delete')) return linkDelete(ctx, ns, rest);
+  if (matches(cmd, 'show') || matches(cmd, 'lst') || matches(cmd, 'list')) return linkShow(ctx, opts, ns, rest);
+  if (matches(cmd, 'help')) usage(ctx);
+  ctx.stderr.write(`Command "${cmd}" is unknown, try "ip link help".\n`);
+  return 255;
+}

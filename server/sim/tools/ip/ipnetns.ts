@@ -1,0 +1,128 @@
+// `ip netns`: named namespaces of one host, listed as /run/netns lists
+// them (newest first), with the ids the current namespace gives them.
+import { destroyNamespace, createLoopback } from '../../kernel/link';
+import { NetNs } from '../../kernel/netns';
+import type { Proc, ProcContext } from '../process';
+import type { IpOptions } from './ip';
+import { matches } from './utils';
+
+const NETNS_USAGE = `Usage:	ip netns list
+	ip netns add NAME
+	ip netns attach NAME PID
+	ip netns set NAME NETNSID
+	ip [-all] netns delete [NAME]
+	ip netns identify [PID]
+	ip netns pids NAME
+	ip [-all] netns exec [NAME] cmd ...
+	ip netns monitor
+	ip netns list-id [target-nsid POSITIVE-INT] [nsid POSITIVE-INT]
+NETNSID := auto | POSITIVE-INT
+`;
+
+function validName(name: string): boolean {
+  return name.length > 0 && !name.includes('/') && name !== '.' && name !== '..';
+}
+
+export function addNamespace(ctx: ProcContext, name: string): NetNs | null {
+  const host = ctx.host;
+  if (host.namespaces.has(name)) return null;
+  const ns = new NetNs(host, name, host.world.nextNsSerial());
+  createLoopback(ns);
+  host.namespaces.set(name, ns);
+  return ns;
+}
+
+function list(ctx: ProcContext, viewer: NetNs): number {
+  const names = [...ctx.host.namespaces.keys()].reverse();
+  for (const name of names) {
+    const ns = ctx.host.namespaces.get(name)!;
+    const id = viewer.nsids.get(ns);
+    ctx.stdout.write(id === undefined ? `${name}\n` : `${name} (id: ${id})\n`);
+  }
+  return 0;
+}
+
+function* exec(ctx: ProcContext, args: string[]): Proc {
+  const name = args[0];
+  if (name === undefined) {
+    ctx.stderr.write('No netns name specified\n');
+    return 1;
+  }
+  const ns = ctx.host.namespaces.get(name);
+  if (!ns) {
+    ctx.stderr.write(`Cannot open network namespace "${name}": No such file or directory\n`);
+    return 255;
+  }
+  if (args.length < 2) {
+    ctx.stderr.write('No command specified\n');
+    return 1;
+  }
+  return yield* ctx.exec(ns, args.slice(1));
+}
+
+export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Proc {
+  const viewer = opts.ns;
+  const cmd = args[0];
+  const rest = args.slice(1);
+  if (cmd === undefined || matches(cmd, 'list') || cmd === 'show') return list(ctx, viewer);
+  if (matches(cmd, 'help')) {
+    ctx.stderr.write(NETNS_USAGE);
+    return 255;
+  }
+  if (matches(cmd, 'add')) {
+    const name = rest[0];
+    if (name === undefined) {
+      ctx.stderr.write('No netns name specified\n');
+      return 1;
+    }
+    if (!validName(name)) {
+      ctx.stderr.write(`Invalid netns name "${name}"\n`);
+      return 255;
+    }
+    if (!addNamespace(ctx, name)) {
+      ctx.stderr.write(`Cannot create namespace file "/run/netns/${name}": File exists\n`);
+      return 1;
+    }
+    return 0;
+  }
+  if (matches(cmd, 'delete')) {
+    const name = rest[0];
+    if (name === undefined) {
+      ctx.stderr.write('No netns name specified\n');
+      return 1;
+    }
+    if (!validName(name)) {
+      ctx.stderr.write(`Invalid netns name "${name}"\n`);
+      return 255;
+    }
+    const ns = ctx.host.namespaces.get(name);
+    if (!ns) {
+      ctx.stderr.write(`Cannot remove namespace file "/run/netns/${name}": No such file or directory\n`);
+      return 1;
+    }
+    ctx.host.namespaces.delete(name);
+    destroyNamespace(ns);
+    return 0;
+  }
+  if (matches(cmd, 'exec')) return yield* exec(ctx, rest);
+  if (matches(cmd, 'identify')) {
+    ctx.stdout.write(`${viewer.name ?? ''}\n`);
+    return 0;
+  }
+  if (matches(cmd, 'pids')) {
+    const name = rest[0];
+    if (name !== undefined && !ctx.host.namespaces.has(name)) {
+      ctx.stderr.write(`Cannot open network namespace "${name}": No such file or directory\n`);
+      return 1;
+    }
+    return 0;
+  }
+  if (matches(cmd, 'list-id')) {
+    for (const [ns, id] of [...viewer.nsids].sort((a, b) => a[1] - b[1])) {
+      ctx.stdout.write(`nsid ${id} ${ns.name !== null ? `(iproute2 netns name: ${ns.name})` : ''}\n`);
+    }
+    return 0;
+  }
+  ctx.stderr.write(`Command "${cmd}" is unknown, try "ip netns help".\n`);
+  return 255;
+}

@@ -1,0 +1,326 @@
+// `ip route`: show, add, delete, replace, get and flush routes (iproute2 ip/iproute.c).
+import { formatIpv4, inPrefix, prefixMask } from '../../kernel/addr';
+import { fail, type KResult } from '../../kernel/errno';
+import { addRoute, deleteRoute, fibLookup, isLocalAddress, sortedRoutes, type AddMode, type Route, type RouteType } from '../../kernel/fib';
+import type { Device } from '../../kernel/device';
+import type { NetNs } from '../../kernel/netns';
+import type { ProcContext } from '../process';
+import type { IpOptions } from './ip';
+import { IpPrinter } from './print';
+import { duparg2, fatal, invarg, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix } from './utils';
+
+const ROUTE_USAGE = `Usage: ip route { list | flush } SELECTOR
+       ip route save SELECTOR
+       ip route restore
+       ip route showdump
+       ip route get [ ROUTE_GET_FLAGS ] ADDRESS
+                            [ from ADDRESS iif STRING ]
+                            [ oif STRING ] [ tos TOS ]
+                            [ mark NUMBER ] [ vrf NAME ]
+                            [ uid NUMBER ] [ ipproto PROTOCOL ]
+                            [ sport NUMBER ] [ dport NUMBER ]
+                            [ as ADDRESS ]
+       ip route { add | del | change | append | replace } ROUTE
+SELECTOR := [ root PREFIX ] [ match PREFIX ] [ exact PREFIX ]
+            [ table TABLE_ID ] [ vrf NAME ] [ proto RTPROTO ]
+            [ type TYPE ] [ scope SCOPE ]
+ROUTE := NODE_SPEC [ INFO_SPEC ]
+NODE_SPEC := [ TYPE ] PREFIX [ tos TOS ]
+             [ table TABLE_ID ] [ proto RTPROTO ]
+             [ scope SCOPE ] [ metric METRIC ]
+             [ ttl-propagate { enabled | disabled } ]
+INFO_SPEC := { NH | nhid ID } OPTIONS FLAGS [ nexthop NH ]...
+NH := [ encap ENCAPTYPE ENCAPHDR ] [ via [ FAMILY ] ADDRESS ]
+	    [ dev STRING ] [ weight NUMBER ] NHFLAGS
+FAMILY := [ inet | inet6 | mpls | bridge | link ]
+OPTIONS := FLAGS [ mtu NUMBER ] [ advmss NUMBER ] [ as [ to ] ADDRESS ]
+           [ rtt TIME ] [ rttvar TIME ] [ reordering NUMBER ]
+           [ window NUMBER ] [ cwnd NUMBER ] [ initcwnd NUMBER ]
+           [ ssthresh NUMBER ] [ realms REALM ] [ src ADDRESS ]
+           [ rto_min TIME ] [ hoplimit NUMBER ] [ initrwnd NUMBER ]
+           [ features FEATURES ] [ quickack BOOL ] [ congctl NAME ]
+           [ pref PREF ] [ expires TIME ] [ fastopen_no_cookie BOOL ]
+TYPE := { unicast | local | broadcast | multicast | throw |
+          unreachable | prohibit | blackhole | nat }
+TABLE_ID := [ local | main | default | all | NUMBER ]
+SCOPE := [ host | link | global | NUMBER ]
+NHFLAGS := [ onlink | pervasive ]
+RTPROTO := [ kernel | boot | static | NUMBER ]
+PREF := [ low | medium | high ]
+TIME := NUMBER[s|ms]
+BOOL := [1|0]
+FEATURES := ecn
+ENCAPTYPE := [ mpls | ip | ip6 | seg6 | seg6local | rpl | ioam6 ]
+ENCAPHDR := [ MPLSLABEL | SEG6HDR | SEG6LOCAL | IOAM6HDR ]
+SEG6HDR := [ mode SEGMODE ] segs ADDR1,ADDRi,ADDRn [hmac HMACKEYID] [cleanup]
+SEGMODE := [ encap | inline ]
+SEG6LOCAL := action ACTION [ OPTIONS ] [ count ]
+ACTION := { End | End.X | End.T | End.DX2 | End.DX6 | End.DX4 |
+            End.DT6 | End.DT4 | End.DT46 | End.B6 | End.B6.Encaps |
+            End.BM | End.S | End.AS | End.AM | End.BPF }
+OPTIONS := OPTION [ OPTIONS ]
+OPTION := { srh SEG6HDR | nh4 ADDR | nh6 ADDR | iif DEV | oif DEV |
+            table TABLEID | vrftable TABLEID | endpoint PROGNAME }
+IOAM6HDR := trace prealloc type IOAM6_TRACE_TYPE ns IOAM6_NAMESPACE size IOAM6_TRACE_SIZE
+ROUTE_GET_FLAGS := [ fibmatch ]`;
+
+const ROUTE_TYPES: RouteType[] = ['unicast', 'local', 'blackhole', 'unreachable', 'prohibit'];
+
+function dstText(route: { dst: number; prefixLen: number }): string {
+  if (route.prefixLen === 0 && route.dst === 0) return 'default';
+  return route.prefixLen === 32 ? formatIpv4(route.dst) : `${formatIpv4(route.dst)}/${route.prefixLen}`;
+}
+
+export function printRoute(p: IpPrinter, route: Route, showDev = true): void {
+  p.openObject();
+  if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
+  p.string('any', 'dst', '%s ', dstText(route));
+  if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(route.gateway));
+  if (route.dev && showDev) p.string('any', 'dev', 'dev %s ', route.dev.name);
+  if (route.proto !== 'boot') p.string('any', 'protocol', 'proto %s ', route.proto);
+  if (route.scope !== 'global') p.string('any', 'scope', 'scope %s ', route.scope);
+  if (route.prefsrc !== null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(route.prefsrc));
+  if (route.metric !== 0) p.number('any', 'metric', 'metric %u ', route.metric);
+  p.openArray('flags');
+  if (route.onlink) p.string('any', null, '%s ', 'onlink');
+  if (route.dev && route.dev.adminUp && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
+  p.closeArray();
+  p.nl();
+  p.closeObject();
+}
+
+/** IPv6 routes are only the kernel's own: ::1 and one fe80::/64 per device with a link-local address. */
+function printIpv6Routes(p: IpPrinter, ns: NetNs): void {
+  for (const dev of ns.sortedDevices()) {
+    if (dev.kind.name === 'loopback' && dev.ipv6.length) p.fp(`::1 dev lo proto kernel metric 256 pref medium\n`);
+  }
+  for (const dev of ns.sortedDevices()) {
+    if (dev.kind.name !== 'loopback' && dev.ipv6.some((a) => a.scope === 'link')) {
+      p.fp(`fe80::/64 dev ${dev.name} proto kernel metric 256 ${dev.carrier ? '' : 'linkdown '}pref medium\n`);
+    }
+  }
+}
+
+interface RouteArgs {
+  type: RouteType | null;
+  dst: { addr: number; prefixLen: number } | null;
+  gateway: number | null;
+  dev: Device | null;
+  devName: string | null;
+  metric: number | null;
+  proto: string | null;
+  scope: Route['scope'] | null;
+  prefsrc: number | null;
+  table: string | null;
+  onlink: boolean;
+}
+
+function parseRouteArgs(ctx: ProcContext, ns: NetNs, args: string[], forShow: boolean): RouteArgs {
+  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false };
+  for (let i = 0; i < args.length; i++) {
+    let a = args[i]!;
+    if (a === 'src') {
+      const v = nextArg(ctx, args, i++);
+      const addr = parseIpv4Loose(v);
+      if (addr === null) fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
+      r.prefsrc = addr;
+    } else if (a === 'via') {
+      let v = nextArg(ctx, args, i++);
+      if (v === 'inet') v = nextArg(ctx, args, i++);
+      const addr = parseIpv4Loose(v);
+      if (addr === null) fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
+      r.gateway = addr;
+    } else if (matches(a, 'metric') || matches(a, 'priority') || a === 'preference') {
+      const v = nextArg(ctx, args, i++);
+      if (!/^\d+$/.test(v)) invarg(ctx, '"metric" value is invalid\n', v);
+      r.metric = Number(v);
+    } else if (a === 'scope') {
+      const v = nextArg(ctx, args, i++);
+      if (v !== 'host' && v !== 'link' && v !== 'global') invarg(ctx, 'invalid "scope" value\n', v);
+      r.scope = v;
+    } else if (a === 'proto' || a === 'protocol') {
+      const v = nextArg(ctx, args, i++);
+      if (!['kernel', 'boot', 'static', 'dhcp', 'ra', 'redirect'].includes(v) && !/^\d+$/.test(v)) invarg(ctx, '"protocol" value is invalid\n', v);
+      r.proto = v;
+    } else if (a === 'table') r.table = nextArg(ctx, args, i++);
+    else if (a === 'dev' || a === 'oif') r.devName = nextArg(ctx, args, i++);
+    else if (a === 'onlink') r.onlink = true;
+    else if (a === 'tos' || a === 'dsfield' || matches(a, 'mtu') || a === 'expires' || a === 'pref') nextArg(ctx, args, i++);
+    else {
+      if (a === 'to') a = nextArg(ctx, args, i++);
+      if (!/^\d/.test(a) && ROUTE_TYPES.includes(a as RouteType) && !forShow) {
+        r.type = a as RouteType;
+        a = nextArg(ctx, args, i++);
+      }
+      if (matches(a, 'help')) fatal(ctx, ROUTE_USAGE);
+      if (r.dst !== null) duparg2(ctx, 'to', a);
+      const prefix = parseIpv4Prefix(a);
+      if (!prefix) fatal(ctx, `Error: inet prefix is expected rather than "${a}".`, 1);
+      r.dst = { addr: prefix.addr, prefixLen: prefix.prefixLen };
+    }
+  }
+  if (r.devName !== null) {
+    const dev = ns.device(r.devName);
+    if (!dev) {
+      ctx.stderr.write(`Cannot find device "${r.devName}"\n`);
+      throw new RouteDone(1);
+    }
+    r.dev = dev;
+  }
+  return r;
+}
+
+class RouteDone {
+  constructor(readonly code: number) {}
+}
+
+function routeModify(ctx: ProcContext, ns: NetNs, mode: AddMode | 'delete', args: string[]): number {
+  const r = parseRouteArgs(ctx, ns, args, false);
+  if (r.dst === null) fatal(ctx, ROUTE_USAGE);
+  if (r.table !== null && r.table !== 'main' && r.table !== '254') {
+    ctx.stderr.write('nslab: only the main routing table is simulated\n');
+    return 2;
+  }
+  let result: KResult;
+  if (mode === 'delete') {
+    result = deleteRoute(ns, { dst: r.dst.addr, prefixLen: r.dst.prefixLen, gateway: r.gateway, dev: r.dev, metric: r.metric, proto: r.proto, type: r.type });
+  } else {
+    result = addRoute(
+      ns,
+      {
+        type: r.type ?? 'unicast',
+        dst: r.dst.addr,
+        prefixLen: r.dst.prefixLen,
+        gateway: r.gateway,
+        dev: r.dev,
+        proto: r.proto ?? 'boot',
+        ...(r.scope ? { scope: r.scope } : {}),
+        prefsrc: r.prefsrc,
+        metric: r.metric ?? 0,
+        onlink: r.onlink,
+      },
+      mode,
+    );
+  }
+  return result.ok ? 0 : netlinkError(ctx, result);
+}
+
+function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
+  const r = parseRouteArgs(ctx, ns, args, true);
+  const p = new IpPrinter(opts.json, opts.pretty);
+  if (opts.family === 'inet6') {
+    printIpv6Routes(p, ns);
+    ctx.stdout.write(p.finish());
+    return 0;
+  }
+  if (r.table === 'local') {
+    printLocalTable(p, ns);
+    ctx.stdout.write(p.finish());
+    return 0;
+  }
+  for (const route of sortedRoutes(ns)) {
+    if (r.dev && route.dev !== r.dev) continue;
+    if (r.gateway !== null && route.gateway !== r.gateway) continue;
+    if (r.proto !== null && route.proto !== r.proto) continue;
+    if (r.scope !== null && route.scope !== r.scope) continue;
+    if (r.dst && !(route.dst === r.dst.addr && route.prefixLen === r.dst.prefixLen)) continue;
+    printRoute(p, route, r.dev === null);
+  }
+  ctx.stdout.write(p.finish());
+  return 0;
+}
+
+/** The local table as the kernel keeps it: local and broadcast entries per address. */
+function printLocalTable(p: IpPrinter, ns: NetNs): void {
+  const rows: Array<{ key: number; len: number; text: string }> = [];
+  for (const dev of ns.sortedDevices()) {
+    if (!dev.adminUp) continue;
+    for (const a of dev.ipv4) {
+      const src = formatIpv4(a.local);
+      const net = (a.local & prefixMask(a.prefixLen)) >>> 0;
+      const bcast = (net | (~prefixMask(a.prefixLen) >>> 0)) >>> 0;
+      if (dev.kind.name === 'loopback') rows.push({ key: net, len: a.prefixLen, text: `local ${formatIpv4(net)}/${a.prefixLen} dev ${dev.name} proto kernel scope host src ${src} ` });
+      rows.push({ key: a.local, len: 32, text: `local ${src} dev ${dev.name} proto kernel scope host src ${src} ` });
+      if (a.prefixLen < 31) rows.push({ key: bcast, len: 32, text: `broadcast ${formatIpv4(bcast)} dev ${dev.name} proto kernel scope link src ${src} ` });
+    }
+  }
+  rows.sort((x, y) => x.key - y.key || x.len - y.len);
+  for (const row of rows) p.fp(row.text + '\n');
+}
+
+function routeGet(ctx: ProcContext, ns: NetNs, args: string[]): number {
+  let target: string | null = null;
+  let oif: Device | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === 'oif' || a === 'dev') {
+      const name = nextArg(ctx, args, i++);
+      oif = ns.device(name) ?? null;
+      if (!oif) {
+        ctx.stderr.write(`Cannot find device "${name}"\n`);
+        return 1;
+      }
+    } else if (a === 'from' || a === 'iif' || a === 'tos' || a === 'mark' || a === 'uid') nextArg(ctx, args, i++);
+    else if (a === 'fibmatch') continue;
+    else target = a === 'to' ? nextArg(ctx, args, i++) : a;
+  }
+  if (target === null) fatal(ctx, ROUTE_USAGE);
+  const prefix = parseIpv4Prefix(target, false);
+  if (!prefix) fatal(ctx, `Error: inet prefix is expected rather than "${target}".`, 1);
+  const dst = prefix.addr;
+  if (isLocalAddress(ns, dst)) {
+    const src = ns.device('lo')!.ipv4.some((a) => a.local === dst) || dst >>> 24 !== 127 ? dst : formatIpv4ToNum('127.0.0.1');
+    ctx.stdout.write(`local ${formatIpv4(dst)} dev lo src ${formatIpv4(src)} uid 0 \n    cache <local> \n`);
+    return 0;
+  }
+  const res = fibLookup(ns, dst, oif);
+  if (!res || res.type !== 'unicast' || !res.dev) return netlinkError(ctx, fail(res?.type === 'unreachable' || !res ? 'ENETUNREACH' : 'EINVAL'));
+  const src = res.prefsrc;
+  const isBroadcast = res.dev.ipv4.some((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff);
+  const via = res.route?.gateway != null ? `via ${formatIpv4(res.route.gateway)} ` : '';
+  ctx.stdout.write(`${isBroadcast ? 'broadcast ' : ''}${formatIpv4(dst)} ${via}dev ${res.dev.name} ${src !== null ? `src ${formatIpv4(src)} ` : ''}uid 0 \n    cache ${isBroadcast ? '<brd> ' : ''}\n`);
+  return 0;
+}
+
+function formatIpv4ToNum(text: string): number {
+  return parseIpv4Loose(text)!;
+}
+
+function routeFlush(ctx: ProcContext, ns: NetNs, args: string[]): number {
+  const r = parseRouteArgs(ctx, ns, args, true);
+  if (args.length === 0) {
+    ctx.stderr.write('"ip route flush" requires arguments.\n');
+    return 255;
+  }
+  ns.routes = ns.routes.filter((route) => {
+    if (r.dev && route.dev !== r.dev) return true;
+    if (r.proto !== null && route.proto !== r.proto) return true;
+    if (r.dst && !(r.dst.prefixLen === 0 || inPrefix(route.dst, r.dst.addr, r.dst.prefixLen))) return true;
+    return false;
+  });
+  return 0;
+}
+
+export function ipRoute(ctx: ProcContext, opts: IpOptions, args: string[]): number {
+  const ns = opts.ns;
+  const cmd = args[0];
+  const rest = args.slice(1);
+  try {
+    if (cmd === undefined) return routeShow(ctx, opts, ns, []);
+    if (matches(cmd, 'add')) return routeModify(ctx, ns, 'add', rest);
+    if (matches(cmd, 'change') || cmd === 'chg') return routeModify(ctx, ns, 'change', rest);
+    if (matches(cmd, 'replace')) return routeModify(ctx, ns, 'replace', rest);
+    if (matches(cmd, 'prepend')) return routeModify(ctx, ns, 'prepend', rest);
+    if (matches(cmd, 'append')) return routeModify(ctx, ns, 'append', rest);
+    if (matches(cmd, 'test')) return 0;
+    if (matches(cmd, 'delete')) return routeModify(ctx, ns, 'delete', rest);
+    if (matches(cmd, 'list') || matches(cmd, 'show') || matches(cmd, 'lst')) return routeShow(ctx, opts, ns, rest);
+    if (matches(cmd, 'get')) return routeGet(ctx, ns, rest);
+    if (matches(cmd, 'flush')) return routeFlush(ctx, ns, rest);
+    if (matches(cmd, 'help')) fatal(ctx, ROUTE_USAGE);
+    fatal(ctx, `Command "${cmd}" is unknown, try "ip route help".`);
+  } catch (e) {
+    if (e instanceof RouteDone) return e.code;
+    throw e;
+  }
+}

@@ -1,0 +1,112 @@
+// One printing path for text and JSON, as iproute2's print_* helpers:
+// each value names its JSON key and its text format together.
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export type PrintMode = 'any' | 'text' | 'json';
+
+export class IpPrinter {
+  private text = '';
+  private readonly stack: Array<JsonValue[] | { [key: string]: JsonValue }> = [];
+  private root: JsonValue[] | null = null;
+
+  constructor(
+    readonly json: boolean,
+    readonly pretty = false,
+  ) {
+    if (json) {
+      this.root = [];
+      this.stack.push(this.root);
+    }
+  }
+
+  private put(key: string | null, value: JsonValue): void {
+    const top = this.stack[this.stack.length - 1]!;
+    if (Array.isArray(top)) top.push(value);
+    else top[key ?? ''] = value;
+  }
+
+  /** Text-only literal output. */
+  fp(text: string): void {
+    if (!this.json) this.text += text;
+  }
+
+  string(mode: PrintMode, key: string | null, fmt: string, value: string): void {
+    if (this.json ? mode !== 'text' : mode !== 'json') {
+      if (this.json) this.put(key, value);
+      else this.text += fmt.replace('%s', value);
+    }
+  }
+
+  number(mode: PrintMode, key: string | null, fmt: string, value: number): void {
+    if (this.json ? mode !== 'text' : mode !== 'json') {
+      if (this.json) this.put(key, value);
+      else this.text += fmt.replace(/%[dus]/, String(value));
+    }
+  }
+
+  bool(mode: PrintMode, key: string, fmt: string, value: boolean): void {
+    if (this.json ? mode !== 'text' : mode !== 'json') {
+      if (this.json) this.put(key, value);
+      else this.text += fmt;
+    }
+  }
+
+  null(key: string, fmt: string): void {
+    if (this.json) this.put(key, null);
+    else this.text += fmt;
+  }
+
+  openObject(key: string | null = null): void {
+    if (!this.json) return;
+    const obj: { [key: string]: JsonValue } = {};
+    this.put(key, obj);
+    this.stack.push(obj);
+  }
+
+  closeObject(): void {
+    if (this.json) this.stack.pop();
+  }
+
+  openArray(key: string | null, textOpen = ''): void {
+    if (!this.json) {
+      this.text += textOpen;
+      return;
+    }
+    const arr: JsonValue[] = [];
+    this.put(key, arr);
+    this.stack.push(arr);
+  }
+
+  closeArray(textClose = ''): void {
+    if (!this.json) this.text += textClose;
+    else this.stack.pop();
+  }
+
+  nl(): void {
+    if (!this.json) this.text += '\n';
+  }
+
+  finish(): string {
+    if (!this.json) return this.text;
+    return (this.pretty ? prettyJson(this.root!, 0) : JSON.stringify(this.root)) + '\n';
+  }
+}
+
+/** iproute2's json_writer pretty layout: `[ {` … `},{` … `} ]`. */
+function prettyJson(value: JsonValue, depth: number): string {
+  const pad = (n: number) => '    '.repeat(n);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[ ]';
+    const parts = value.map((v) => prettyJson(v, depth + 1));
+    const scalar = value.every((v) => v === null || typeof v !== 'object');
+    if (scalar) return `[ ${parts.join(',')} ]`;
+    return `[ ${parts.join(',')} ]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value);
+    if (keys.length === 0) return '{}';
+    const body = keys.map((k) => `${pad(depth + 1)}${JSON.stringify(k)}: ${prettyJson(value[k]!, depth + 1)}`).join(',\n');
+    return `{\n${body}\n${pad(depth)}}`;
+  }
+  return JSON.stringify(value);
+}

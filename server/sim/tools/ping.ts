@@ -1,0 +1,303 @@
+// `ping` (iputils): ICMP echo on the simulated clock, one probe per
+// interval, replies and errors as they arrive, statistics at the end.
+import { formatIpv4, parseIpv4Strict, type Ipv4 } from '../kernel/addr';
+import type { Device } from '../kernel/device';
+import { isLocalAddress } from '../kernel/fib';
+import { ipOutput, routeOutput } from '../kernel/ipv4';
+import { ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, type Ipv4Packet } from '../kernel/packet';
+import { STRERROR } from '../kernel/errno';
+import type { Proc, ProcContext, Program } from './process';
+
+const USAGE = `
+Usage
+  ping [options] <destination>
+
+Options:
+  <destination>      dns name or ip address
+  -a                 use audible ping
+  -A                 use adaptive ping
+  -B                 sticky source address
+  -c <count>         stop after <count> replies
+  -C                 call connect() syscall on socket creation
+  -D                 print timestamps
+  -d                 use SO_DEBUG socket option
+  -e <identifier>    define identifier for ping session, default is random for
+                     SOCK_RAW and kernel defined for SOCK_DGRAM
+                     Imply using SOCK_RAW (for IPv4 only for identifier 0)
+  -f                 flood ping
+  -h                 print help and exit
+  -I <interface>     either interface name or address
+  -i <interval>      seconds between sending each packet
+  -L                 suppress loopback of multicast packets
+  -l <preload>       send <preload> number of packages while waiting replies
+  -m <mark>          tag the packets going out
+  -M <pmtud opt>     define mtu discovery, can be one of <do|dont|want>
+  -n                 no dns name resolution
+  -O                 report outstanding replies
+  -p <pattern>       contents of padding byte
+  -q                 quiet output
+  -Q <tclass>        use quality of service <tclass> bits
+  -s <size>          use <size> as number of data bytes to be sent
+  -S <size>          use <size> as SO_SNDBUF socket option value
+  -t <ttl>           define time to live
+  -U                 print user-to-user latency
+  -v                 verbose output
+  -V                 print version and exit
+  -w <deadline>      reply wait <deadline> in seconds
+  -W <timeout>       time to wait for response
+
+IPv4 options:
+  -4                 use IPv4
+  -b                 allow pinging broadcast
+  -R                 record route
+  -T <timestamp>     define timestamp, can be one of <tsonly|tsandaddr|tsprespec>
+
+IPv6 options:
+  -6                 use IPv6
+  -F <flowlabel>     define flow label, default is random
+  -N <nodeinfo opt>  use icmp6 node info query, try <help> as argument
+
+For more details see ping(8).
+`;
+
+const WITH_ARG = new Set(['c', 'i', 'W', 'w', 's', 't', 'I', 'l', 'm', 'M', 'p', 'Q', 'S', 'e', 'T', 'F', 'N']);
+const FLAGS = new Set(['q', 'n', 'a', 'A', 'B', 'C', 'D', 'd', 'f', 'h', 'L', 'O', 'U', 'v', 'V', '4', '6', 'b', 'R']);
+const MAX_COUNT = '9223372036854775807';
+
+interface PingOptions {
+  count: number;
+  intervalUs: number;
+  lingerUs: number;
+  deadlineUs: number;
+  quiet: boolean;
+  size: number;
+  ttl: number | null;
+  iface: string | null;
+}
+
+class UsageError {
+  constructor(
+    readonly message: string,
+    readonly code: number,
+  ) {}
+}
+
+function number(text: string, min: number, max: number, maxText: string, integer: boolean): number {
+  const value = Number(text);
+  if (text.trim() === '' || Number.isNaN(value) || (integer && !/^-?\d+$/.test(text))) throw new UsageError(`ping: invalid argument: '${text}'`, 1);
+  if (value < min || value > max) throw new UsageError(`ping: invalid argument: '${text}': out of range: ${min} <= value <= ${maxText}`, 1);
+  return value;
+}
+
+function parse(argv: string[]): { opts: PingOptions; target: string } {
+  const opts: PingOptions = { count: 0, intervalUs: 1_000_000, lingerUs: 10_000_000, deadlineUs: 0, quiet: false, size: 56, ttl: null, iface: null };
+  const positional: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-') || a === '-') {
+      positional.push(a);
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const flag = a[j]!;
+      if (FLAGS.has(flag)) {
+        if (flag === 'q') opts.quiet = true;
+        if (flag === 'h') throw new UsageError(USAGE.slice(1), 2);
+        if (flag === 'V') throw new UsageError('ping from iputils 20221126\nlibcap: yes, IDN: yes, NLS: no, error.h: yes, getrandom(): yes, __fpending(): yes', 0);
+        continue;
+      }
+      if (!WITH_ARG.has(flag)) throw new UsageError(`ping: invalid option -- '${flag}'\n${USAGE}`, 2);
+      let value = a.slice(j + 1);
+      if (value === '') {
+        const next = argv[++i];
+        if (next === undefined) throw new UsageError(`ping: option requires an argument -- '${flag}'\n${USAGE}`, 2);
+        value = next;
+      }
+      switch (flag) {
+        case 'c':
+          opts.count = number(value, 1, Number.MAX_SAFE_INTEGER, MAX_COUNT, true);
+          break;
+        case 'i': {
+          const seconds = Number(value);
+          if (Number.isNaN(seconds) || value.trim() === '') throw new UsageError(`ping: bad timing interval: ${value}`, 1);
+          opts.intervalUs = Math.round(seconds * 1e6);
+          break;
+        }
+        case 'W': {
+          const seconds = Number(value);
+          if (Number.isNaN(seconds) || seconds < 0) throw new UsageError(`ping: bad linger time: ${value}`, 1);
+          opts.lingerUs = Math.round(seconds * 1e6);
+          break;
+        }
+        case 'w':
+          opts.deadlineUs = number(value, 0, 2147483647, '2147483647', false) * 1e6;
+          break;
+        case 's':
+          opts.size = number(value, 0, 2147483647, '2147483647', true);
+          break;
+        case 't':
+          opts.ttl = number(value, 0, 255, '255', true);
+          break;
+        case 'I':
+          opts.iface = value;
+          break;
+      }
+      break;
+    }
+  }
+  if (positional.length === 0) throw new UsageError('ping: usage error: Destination address required', 1);
+  return { opts, target: positional[positional.length - 1]! };
+}
+
+function formatMs(us: number): string {
+  if (us >= 100_000 - 50) return String(Math.round(us / 1000));
+  if (us >= 10_000 - 5) return (us / 1000).toFixed(1);
+  if (us >= 1000) return (us / 1000).toFixed(2);
+  return (us / 1000).toFixed(3);
+}
+
+function errorText(packet: Ipv4Packet): string {
+  const icmp = packet.icmp!;
+  if (icmp.type === ICMP_TIME_EXCEEDED) return 'Time to live exceeded';
+  if (icmp.type === ICMP_DEST_UNREACH) {
+    return (
+      ['Destination Net Unreachable', 'Destination Host Unreachable', 'Destination Protocol Unreachable', 'Destination Port Unreachable', 'Frag needed', 'Source Route Failed', 'Destination Net Unknown', 'Destination Host Unknown', 'Source Host Isolated', 'Destination Net Prohibited', 'Destination Host Prohibited', 'Destination Net Unreachable for Type of Service', 'Destination Host Unreachable for Type of Service', 'Packet filtered'][icmp.code] ?? `Dest Unreachable, Bad Code: ${icmp.code}`
+    );
+  }
+  return `Bad ICMP type: ${icmp.type}`;
+}
+
+function* run(ctx: ProcContext, argv: string[]): Proc {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    (e.code === 0 ? ctx.stdout : ctx.stderr).write(e.message + '\n');
+    return e.code;
+  }
+  const { opts, target } = parsed;
+  const ns = ctx.ns;
+  const dst = parseIpv4Strict(target) ?? (/^\d+(\.\d+){0,3}$/.test(target) ? null : undefined);
+  if (dst === undefined || dst === null) {
+    ctx.stderr.write(/^[\d.]+$/.test(target) ? `ping: ${target}: Name or service not known\n` : `ping: ${target}: Temporary failure in name resolution\n`);
+    return 2;
+  }
+  let oif: Device | null = null;
+  let bindSrc: Ipv4 | null = null;
+  if (opts.iface !== null) {
+    const asAddr = parseIpv4Strict(opts.iface);
+    if (asAddr !== null) {
+      if (!isLocalAddress(ns, asAddr)) {
+        ctx.stderr.write('ping: bind: Cannot assign requested address\n');
+        return 2;
+      }
+      bindSrc = asAddr;
+    } else {
+      oif = ns.device(opts.iface) ?? null;
+      if (!oif) {
+        ctx.stderr.write(`ping: SO_BINDTODEVICE ${opts.iface}: No such device\n`);
+        return 2;
+      }
+    }
+  }
+  const route = routeOutput(ns, dst, oif);
+  if (!route.ok) {
+    ctx.stderr.write(`ping: connect: ${STRERROR[route.errno]}\n`);
+    return 2;
+  }
+  const src = bindSrc ?? route.value.src;
+  const out = (line: string) => ctx.stdout.write(line + '\n');
+  const from = opts.iface !== null ? ` from ${formatIpv4(src)} ${oif ? oif.name : ''}:` : '';
+  out(`PING ${target} (${formatIpv4(dst)})${from} ${opts.size}(${opts.size + 28}) bytes of data.`);
+
+  const world = ctx.world;
+  const id = world.randomInt(1, 0xffff);
+  const start = world.now;
+  let transmitted = 0;
+  let received = 0;
+  let errors = 0;
+  const rtts: number[] = [];
+  const seen = new Set<number>();
+  let lastSendAt = start;
+  let exitAt = Infinity;
+
+  ns.icmpSockets.set(id, {
+    id,
+    onPacket(packet) {
+      const icmp = packet.icmp!;
+      if (icmp.type === ICMP_ECHO_REPLY) {
+        if (icmp.id !== id) return;
+        const dup = seen.has(icmp.seq);
+        if (!dup) {
+          seen.add(icmp.seq);
+          received++;
+          rtts.push(packet.elapsedUs);
+        }
+        if (!opts.quiet) out(`${packet.length - 20} bytes from ${formatIpv4(packet.src)}: icmp_seq=${icmp.seq} ttl=${packet.ttl} time=${formatMs(packet.elapsedUs)} ms${dup ? ' (DUP!)' : ''}`);
+        return;
+      }
+      const quoted = icmp.quoted;
+      if (!quoted?.icmp || quoted.icmp.id !== id || quoted.icmp.type !== ICMP_ECHO_REQUEST) return;
+      errors++;
+      if (!opts.quiet) out(`From ${formatIpv4(packet.src)} icmp_seq=${quoted.icmp.seq} ${errorText(packet)}`);
+    },
+  });
+
+  const done = () => (opts.count > 0 && received + errors >= opts.count) || (opts.deadlineUs > 0 && errors > 0 && opts.count === 0);
+  let nextSend = start;
+  try {
+    for (;;) {
+      if (done() || ctx.interrupted()) break;
+      if (opts.deadlineUs > 0 && world.now >= start + opts.deadlineUs) break;
+      if (world.now >= exitAt) break;
+      if ((opts.count === 0 || transmitted < opts.count) && world.now >= nextSend) {
+        transmitted++;
+        lastSendAt = world.now;
+        const packet: Ipv4Packet = {
+          src,
+          dst,
+          ttl: opts.ttl ?? Number(ns.sysctl.get('net.ipv4.ip_default_ttl')),
+          protocol: 'icmp',
+          length: opts.size + 28,
+          icmp: { type: ICMP_ECHO_REQUEST, code: 0, id, seq: transmitted },
+          elapsedUs: 0,
+        };
+        ipOutput(ns, packet, oif);
+        nextSend += opts.intervalUs;
+        if (opts.count > 0 && transmitted >= opts.count && opts.deadlineUs === 0) {
+          const tmax = rtts.length ? Math.max(...rtts) : 0;
+          exitAt = world.now + (received > 0 ? Math.max(2 * tmax, opts.intervalUs) : opts.lingerUs);
+        }
+        continue;
+      }
+      let wake = exitAt;
+      if (opts.count === 0 || transmitted < opts.count) wake = Math.min(wake, nextSend);
+      if (opts.deadlineUs > 0) wake = Math.min(wake, start + opts.deadlineUs);
+      // Wake for whatever the network does meanwhile (ARP timers), one event at a time.
+      const event = world.nextEventAt();
+      yield Math.min(wake, event === Infinity ? wake : event);
+    }
+  } finally {
+    ns.icmpSockets.delete(id);
+  }
+
+  const lossPct = transmitted === 0 ? 0 : Math.floor(((transmitted - received) * 100) / transmitted);
+  out('');
+  out(`--- ${target} ping statistics ---`);
+  const elapsedMs = Math.round((lastSendAt - start) / 1000) + (transmitted > 1 ? world.jitterUs(3) : 0);
+  out(`${transmitted} packets transmitted, ${received} received,${errors ? ` +${errors} errors,` : ''} ${lossPct}% packet loss, time ${elapsedMs}ms`);
+  if (received > 0) {
+    const min = Math.min(...rtts);
+    const max = Math.max(...rtts);
+    const avg = rtts.reduce((a, b) => a + b, 0) / rtts.length;
+    const mdev = Math.sqrt(rtts.reduce((a, b) => a + b * b, 0) / rtts.length - avg * avg);
+    const f = (us: number) => (us / 1000).toFixed(3);
+    out(`rtt min/avg/max/mdev = ${f(min)}/${f(avg)}/${f(max)}/${f(mdev)} ms`);
+  }
+  if (received === 0) return 1;
+  if (opts.deadlineUs > 0 && opts.count > 0 && received < opts.count) return 1;
+  return 0;
+}
+
+export const ping: Program = { run, flushesStdout: true };

@@ -1,0 +1,59 @@
+// What a program gets when it runs: the machine and namespace it runs in,
+// its standard streams, and the clock. Programs are generators: they yield
+// the simulated time they want to sleep until, and return their exit code.
+import type { Host } from '../kernel/host';
+import type { NetNs } from '../kernel/netns';
+import type { World } from '../kernel/world';
+
+export interface Output {
+  write(text: string): void;
+}
+
+/** A terminal's state that outlives one command: where `ip netns exec NS bash` took it. */
+export interface ShellSession {
+  host: Host;
+  /** Namespaces entered with `ip netns exec NS bash`, innermost last. */
+  nsStack: NetNs[];
+  /** `$?` */
+  lastStatus: number;
+}
+
+export interface ProcContext {
+  world: World;
+  host: Host;
+  ns: NetNs;
+  session: ShellSession;
+  stdin: string;
+  stdout: Output;
+  stderr: Output;
+  /** True once the user pressed Ctrl-C. */
+  interrupted(): boolean;
+  /** Runs another command line in a given namespace (`ip netns exec`). */
+  exec(ns: NetNs, argv: string[]): Generator<number, number, void>;
+}
+
+export type Proc = Generator<number, number, void>;
+
+export interface Program {
+  run(ctx: ProcContext, argv: string[]): Proc;
+  /**
+   * Writes its stdout as it goes (ping flushes each line). Other programs
+   * hold stdout until they exit when it is a pipe, so their stderr comes first.
+   */
+  flushesStdout?: boolean;
+}
+
+export function program(run: (ctx: ProcContext, argv: string[]) => number, flushesStdout = false): Program {
+  return {
+    // eslint-disable-next-line require-yield
+    *run(ctx, argv) {
+      return run(ctx, argv);
+    },
+    flushesStdout,
+  };
+}
+
+/** Text output helper for programs that print line by line. */
+export function printer(out: Output): (line: string) => void {
+  return (line) => out.write(line + '\n');
+}

@@ -1,7 +1,7 @@
 // Running command lines against a World: the driver that lets programs
 // sleep on the simulated clock, and the pause between typed commands.
 import type { World } from './kernel/world';
-import type { ShellSession } from './tools/process';
+import type { Proc, ShellSession } from './tools/process';
 import { PROGRAMS } from './tools/registry';
 import { runLine } from './tools/shell';
 
@@ -17,8 +17,9 @@ export interface RunResult {
 export interface RunOptions {
   /** Terminal state to keep between commands; a fresh `bash -c` when absent. */
   session?: ShellSession;
+  /** Interactive terminals let `ip netns exec NS bash` enter the namespace until `exit`. */
   interactive?: boolean;
-  /** Simulated time after which Ctrl-C is pressed (a command without an end). */
+  /** Simulated time after which Ctrl-C is pressed, for commands that would run forever. */
   interruptAfterUs?: number;
   /** Receives output as it is produced. */
   onOutput?: (text: string) => void;
@@ -28,40 +29,103 @@ export interface RunOptions {
 export const THINK_TIME_US = 20_000;
 const DEFAULT_INTERRUPT_US = 60_000_000;
 
-export class Lab {
-  constructor(readonly world: World) {}
+/** A command in progress: stepped on the simulated clock until it ends. */
+export class RunningCommand {
+  private output = '';
+  private interruptAtUs: number;
+  private wakeAtUs: number;
+  private result: RunResult | null = null;
+  private readonly proc: Proc;
+  readonly startedUs: number;
 
-  run(hostName: string, line: string, opts: RunOptions = {}): RunResult {
-    const world = this.world;
-    const host = world.hosts.get(hostName);
-    if (!host) throw new Error(`unknown host ${hostName}`);
-    const session = opts.session ?? { host, nsStack: [], lastStatus: 0 };
-    const startedUs = world.now;
-    const interruptAt = startedUs + (opts.interruptAfterUs ?? DEFAULT_INTERRUPT_US);
-    let output = '';
-    const proc = runLine(
+  constructor(
+    private readonly world: World,
+    session: ShellSession,
+    line: string,
+    opts: RunOptions,
+  ) {
+    this.startedUs = world.now;
+    this.wakeAtUs = world.now;
+    this.interruptAtUs = opts.interruptAfterUs === undefined ? Infinity : world.now + opts.interruptAfterUs;
+    this.proc = runLine(
       {
         world,
         session,
         programs: PROGRAMS,
         terminal: {
           write: (text) => {
-            output += text;
+            this.output += text;
             opts.onOutput?.(text);
           },
         },
-        interrupted: () => world.now >= interruptAt,
+        interrupted: () => world.now >= this.interruptAtUs,
         interactive: opts.interactive ?? false,
       },
       line,
     );
-    let step = proc.next();
-    while (!step.done) {
-      world.advance(Math.min(step.value, interruptAt));
-      step = proc.next();
+    this.step();
+  }
+
+  /** Runs the command as far as it can go without the clock passing `untilUs`. */
+  private step(): void {
+    while (!this.result && this.wakeAtUs <= this.world.now) {
+      const r = this.proc.next();
+      if (r.done) {
+        this.result = { output: this.output, exitCode: r.value, startedUs: this.startedUs, endedUs: this.world.now };
+        return;
+      }
+      this.wakeAtUs = Math.min(r.value, this.interruptAtUs);
+      if (this.wakeAtUs > this.world.now) return;
     }
-    const endedUs = world.now;
-    world.advance(world.now + THINK_TIME_US);
-    return { output, exitCode: step.value, startedUs, endedUs };
+  }
+
+  get done(): RunResult | null {
+    return this.result;
+  }
+
+  /** When the command next needs the clock to reach, or Infinity once it has ended. */
+  get wakeAt(): number {
+    return this.result ? Infinity : this.wakeAtUs;
+  }
+
+  /** Ctrl-C: the command sees it at the next step. */
+  interrupt(): void {
+    this.interruptAtUs = Math.min(this.interruptAtUs, this.world.now);
+    this.wakeAtUs = this.world.now;
+    this.step();
+  }
+
+  /** Advances the world to `untilUs` (processing network events), stepping the command on the way. */
+  advanceTo(untilUs: number): RunResult | null {
+    while (!this.result && this.wakeAtUs <= untilUs) {
+      this.world.advance(this.wakeAtUs);
+      this.step();
+    }
+    if (!this.result) this.world.advance(untilUs);
+    return this.result;
+  }
+}
+
+export class Lab {
+  constructor(readonly world: World) {}
+
+  newSession(hostName: string): ShellSession {
+    const host = this.world.hosts.get(hostName);
+    if (!host) throw new Error(`unknown host ${hostName}`);
+    return { host, nsStack: [], lastStatus: 0 };
+  }
+
+  /** Starts a command; the caller advances it (`advanceTo`) in step with its own clock. */
+  start(hostName: string, line: string, opts: RunOptions = {}): RunningCommand {
+    return new RunningCommand(this.world, opts.session ?? this.newSession(hostName), line, opts);
+  }
+
+  /** Runs a command to its end in simulated time, then lets a typing pause pass. */
+  run(hostName: string, line: string, opts: RunOptions = {}): RunResult {
+    const cmd = this.start(hostName, line, { ...opts, interruptAfterUs: opts.interruptAfterUs ?? DEFAULT_INTERRUPT_US });
+    let result = cmd.done;
+    while (!result) result = cmd.advanceTo(cmd.wakeAt);
+    this.world.advance(this.world.now + THINK_TIME_US);
+    return result;
   }
 }

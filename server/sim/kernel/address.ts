@@ -21,20 +21,21 @@ export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts
     return OK;
   }
   const secondary = dev.ipv4.some((a) => !a.secondary && a.prefixLen === prefixLen && inPrefix(local, a.local, prefixLen));
+  const scope = opts.scope ?? (local >>> 24 === 127 ? 'host' : 'global');
   const address: Ipv4Address = {
     local,
     prefixLen,
     broadcast: opts.broadcast ?? null,
     label: opts.label ?? dev.name,
     secondary,
-    scope: opts.scope ?? (local >>> 24 === 127 ? 'host' : 'global'),
+    scope,
   };
-  // Primaries are listed before secondaries (inet_insert_ifa).
+  // inet_insert_ifa: secondaries last; a primary after the primaries of narrower or equal scope.
   if (secondary) dev.ipv4.push(address);
   else {
-    const firstSecondary = dev.ipv4.findIndex((a) => a.secondary);
-    if (firstSecondary < 0) dev.ipv4.push(address);
-    else dev.ipv4.splice(firstSecondary, 0, address);
+    const at = dev.ipv4.findIndex((a) => a.secondary || SCOPE_RANK[a.scope] < SCOPE_RANK[scope]);
+    if (at < 0) dev.ipv4.push(address);
+    else dev.ipv4.splice(at, 0, address);
   }
   addConnectedRoute(dev.ns, dev, address);
   return OK;
@@ -54,23 +55,41 @@ export function deleteIpv4Address(dev: Device, local: Ipv4, prefixLen: number | 
   return OK;
 }
 
+const SCOPE_RANK = { host: 2, link: 1, global: 0 } as const;
+
 export function flushIpv4Addresses(dev: Device): void {
   while (dev.ipv4.length) deleteIpv4Address(dev, dev.ipv4[0]!.local, dev.ipv4[0]!.prefixLen);
 }
 
-/** addrconf: link-local once a device runs, ::1 on loopback; all IPv6 goes when it is down. */
+/** addrconf: a link-local address once a device runs, ::1 on loopback when up. */
 export function syncIpv6(dev: Device): void {
-  if (!dev.adminUp) {
-    dev.ipv6 = [];
-    return;
-  }
+  if (!dev.adminUp) return;
   if (dev.kind.name === 'loopback') {
-    if (!dev.ipv6.some((a) => a.address === '::1')) dev.ipv6.push({ address: '::1', prefixLen: 128, scope: 'host' });
+    if (!dev.ipv6.some((a) => a.address === '::1')) dev.ipv6.push({ address: '::1', prefixLen: 128, scope: 'host', seq: dev.ns.ipv6Seq++ });
     return;
   }
   if (dev.running && !dev.ipv6.some((a) => a.scope === 'link')) {
-    dev.ipv6.push({ address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link' });
+    dev.ipv6.push({ address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', seq: dev.ns.ipv6Seq++ });
   }
+}
+
+/** addrconf_ifdown: a device going down loses its IPv6 addresses. */
+export function dropIpv6(dev: Device): void {
+  dev.ipv6 = [];
+}
+
+export function addIpv6Address(dev: Device, address: string, prefixLen: number): KResult {
+  if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST');
+  const scope = address.startsWith('fe80:') ? 'link' : address === '::1' ? 'host' : 'global';
+  dev.ipv6.push({ address, prefixLen, scope, seq: dev.ns.ipv6Seq++ });
+  return OK;
+}
+
+export function deleteIpv6Address(dev: Device, address: string): KResult {
+  const index = dev.ipv6.findIndex((a) => a.address === address);
+  if (index < 0) return fail('EADDRNOTAVAIL');
+  dev.ipv6.splice(index, 1);
+  return OK;
 }
 
 export const LOOPBACK_ADDRESS = ipv4(127, 0, 0, 1);

@@ -48,9 +48,12 @@ export interface Ipv4Address {
 }
 
 export interface Ipv6Address {
+  /** RFC 5952 text, as iproute2 prints it. */
   address: string;
   prefixLen: number;
   scope: 'global' | 'host' | 'link';
+  /** Creation order within the namespace (the kernel lists prefix routes in it). */
+  seq: number;
 }
 
 export interface DeviceStats {

@@ -2,7 +2,7 @@
 // raising, renaming and moving devices, with what follows from each —
 // carrier on the other end, addresses, routes, neighbours, bridge state.
 import type { Mac } from './addr';
-import { addIpv4Address, LOOPBACK_ADDRESS, syncIpv6 } from './address';
+import { addIpv4Address, dropIpv6, LOOPBACK_ADDRESS, syncIpv6 } from './address';
 import { Device, type LinkKind } from './device';
 import { fail, ok, OK, type KResult } from './errno';
 import { addConnectedRoute, flushDeviceRoutes } from './fib';
@@ -124,6 +124,7 @@ export function setLinkUp(dev: Device): void {
 export function setLinkDown(dev: Device): void {
   if (!dev.adminUp) return;
   dev.adminUp = false;
+  dropIpv6(dev);
   flushDeviceRoutes(dev.ns, dev);
   neighFlushDevice(dev);
   carrierChanged([dev]);

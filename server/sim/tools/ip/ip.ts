@@ -44,6 +44,16 @@ function usage(ctx: ProcContext): number {
   return 255;
 }
 
+/** Policy routing is not simulated: the default rules, as every namespace starts with them. */
+const ipRule: IpCommand = (ctx, _opts, args) => {
+  if (args.length === 0 || matches(args[0]!, 'list') || matches(args[0]!, 'show')) {
+    ctx.stdout.write('0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n');
+    return 0;
+  }
+  ctx.stderr.write('nslab: policy routing rules are not simulated\n');
+  return 2;
+};
+
 const unsupported: IpCommand = (ctx, _opts, args) => {
   ctx.stderr.write(`ip: this object is not simulated by nslab (${args[0] ?? ''})\n`);
   return 1;
@@ -55,7 +65,7 @@ const OBJECTS: Array<[string, IpCommand]> = [
   ['addrlabel', unsupported],
   ['maddress', unsupported],
   ['route', ipRoute],
-  ['rule', unsupported],
+  ['rule', ipRule],
   ['neighbor', ipNeigh],
   ['neighbour', ipNeigh],
   ['ntable', unsupported],

@@ -1,6 +1,7 @@
 // `ip address`: add, delete, flush and show addresses (iproute2 ip/ipaddress.c).
-import { formatIpv4 } from '../../kernel/addr';
-import { addIpv4Address, deleteIpv4Address, flushIpv4Addresses } from '../../kernel/address';
+import { formatIpv4, prefixMask } from '../../kernel/addr';
+import { addIpv4Address, addIpv6Address, deleteIpv4Address, deleteIpv6Address, flushIpv4Addresses } from '../../kernel/address';
+import { parseIpv6Prefix } from './utils';
 import type { Device, Ipv4Address } from '../../kernel/device';
 import { fail } from '../../kernel/errno';
 import type { NetNs } from '../../kernel/netns';
@@ -47,11 +48,11 @@ ADDRPROTO := [ NAME | NUMBER ]`;
 
 type Mode = 'add' | 'change' | 'replace' | 'delete';
 
-function addrModify(ctx: ProcContext, ns: NetNs, mode: Mode, args: string[]): number {
+function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, args: string[]): number {
   let local: string | null = null;
   let devName: string | null = null;
   let label: string | null = null;
-  let broadcast: number | null | undefined;
+  let broadcast: number | 'auto' | null | undefined;
   let scope: Ipv4Address['scope'] | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -59,7 +60,7 @@ function addrModify(ctx: ProcContext, ns: NetNs, mode: Mode, args: string[]): nu
     else if (a === 'label') label = nextArg(ctx, args, i++);
     else if (matches(a, 'broadcast') || a === 'brd') {
       const v = nextArg(ctx, args, i++);
-      broadcast = v === '+' || v === '-' ? null : parseIpv4Loose(v);
+      broadcast = v === '+' ? 'auto' : v === '-' ? null : parseIpv4Loose(v);
     } else if (a === 'scope') {
       const v = nextArg(ctx, args, i++);
       if (v !== 'host' && v !== 'link' && v !== 'global') fatal(ctx, `Error: argument "${v}" is wrong: invalid scope value.`);
@@ -77,21 +78,28 @@ function addrModify(ctx: ProcContext, ns: NetNs, mode: Mode, args: string[]): nu
     ctx.stderr.write('Not enough information: "dev" argument is required.\n');
     return 1;
   }
-  if (local === null) {
-    ctx.stderr.write('Not enough information: "local" argument is required.\n');
-    return 1;
-  }
-  if (isIpv6Text(local)) {
-    ctx.stderr.write('nslab: IPv6 addresses other than link-local are not simulated\n');
-    return 2;
-  }
-  const prefix = parseIpv4Prefix(local, false);
-  if (!prefix) fatal(ctx, `Error: any valid prefix is expected rather than "${local}".`, 1);
+  const familyName = opts.family ?? 'any valid';
+  const v6 = local !== null && isIpv6Text(local);
+  if (local !== null && ((v6 && opts.family === 'inet') || (!v6 && opts.family === 'inet6'))) fatal(ctx, `Error: ${familyName} prefix is expected rather than "${local}".`, 1);
+  const prefix = local === null || v6 ? null : parseIpv4Prefix(local, false);
+  const prefix6 = local !== null && v6 ? parseIpv6Prefix(local) : null;
+  if (local !== null && !prefix && !prefix6) fatal(ctx, `Error: ${familyName} prefix is expected rather than "${local}".`, 1);
   const dev = ns.device(devName);
   if (!dev) {
     ctx.stderr.write(`Cannot find device "${devName}"\n`);
     return 1;
   }
+  // Without an address the request reaches the kernel with no family to handle it.
+  if (local === null) return netlinkError(ctx, fail('EOPNOTSUPP'));
+  if (prefix6) {
+    if (mode === 'delete') {
+      const r = deleteIpv6Address(dev, prefix6.address);
+      return r.ok ? 0 : netlinkError(ctx, fail('EADDRNOTAVAIL', 'ipv6: address not found'));
+    }
+    const r = addIpv6Address(dev, prefix6.address, prefix6.prefixLen);
+    return r.ok || mode !== 'add' ? 0 : netlinkError(ctx, r);
+  }
+  if (!prefix) return 1;
   if (mode === 'delete') {
     if (!prefix.explicitLength) {
       ctx.stderr.write(
@@ -101,16 +109,18 @@ function addrModify(ctx: ProcContext, ns: NetNs, mode: Mode, args: string[]): nu
     const r = deleteIpv4Address(dev, prefix.addr, prefix.explicitLength ? prefix.prefixLen : null);
     return r.ok ? 0 : netlinkError(ctx, fail('EADDRNOTAVAIL', 'ipv4: Address not found'));
   }
-  const opts = { label: label ?? dev.name, ...(broadcast !== undefined ? { broadcast } : {}), ...(scope ? { scope } : {}) };
-  const r = addIpv4Address(dev, prefix.addr, prefix.prefixLen, opts, mode !== 'add');
+  const broadcastAddr = broadcast === 'auto' ? (prefix.prefixLen < 31 ? (prefix.addr | (~prefixMask(prefix.prefixLen) >>> 0)) >>> 0 : null) : broadcast;
+  const addrOpts = { label: label ?? dev.name, ...(broadcastAddr !== undefined ? { broadcast: broadcastAddr } : {}), ...(scope ? { scope } : {}) };
+  const r = addIpv4Address(dev, prefix.addr, prefix.prefixLen, addrOpts, mode !== 'add');
   if (!r.ok) return netlinkError(ctx, r.errno === 'EEXIST' ? fail('EEXIST', 'ipv4: Address already assigned') : r);
   return 0;
 }
 
-function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family']): void {
+function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family'], label: string | null = null): void {
   p.openArray('addr_info');
   if (family !== 'inet6') {
     for (const a of dev.ipv4) {
+      if (label !== null && a.label !== label) continue;
       p.openObject();
       p.string('any', 'family', '    %s ', 'inet');
       p.string('any', 'local', '%s', formatIpv4(a.local));
@@ -126,7 +136,7 @@ function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family']):
       p.closeObject();
     }
   }
-  if (family !== 'inet') {
+  if (family !== 'inet' && label === null) {
     for (const a of dev.ipv6) {
       p.openObject();
       p.string('any', 'family', '    %s ', 'inet6');
@@ -156,20 +166,25 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   const p = new IpPrinter(opts.json, opts.pretty);
   for (const dev of filteredDevices(ns, filter)) {
     const has = opts.family === 'inet' ? dev.ipv4.length > 0 : opts.family === 'inet6' ? dev.ipv6.length > 0 : true;
-    if (!has && opts.family !== null && filter.dev === null) continue;
+    if (!has) continue;
+    if (filter.label !== null) {
+      // A label selects addresses only: no link lines.
+      if (!opts.json) printAddresses(p, dev, opts.family, filter.label);
+      continue;
+    }
     p.openObject();
     if (opts.brief) {
       printLinkBrief(p, dev);
       if (!opts.json) p.fp(briefAddresses(dev, opts.family) + '\n');
       else printAddresses(p, dev, opts.family);
-    } else if (opts.family === 'inet6' && !opts.json) {
+    } else if (opts.family === 'inet6' && filter.dev === null && !opts.json) {
       // With -6 the kernel answers without the IPv4-side attributes (qdisc, group).
       const text = new IpPrinter(false);
-      printLinkHeader(text, dev, false);
+      printLinkHeader(text, dev, false, false);
       p.fp(text.finish().replace(/qdisc \S+ /, '').replace(/group \S+ /, '') + '\n');
       printAddresses(p, dev, opts.family);
     } else {
-      printLinkHeader(p, dev, false);
+      printLinkHeader(p, dev, false, opts.family === null);
       p.nl();
       printAddresses(p, dev, opts.family);
     }
@@ -208,10 +223,10 @@ export function ipAddress(ctx: ProcContext, opts: IpOptions, args: string[]): nu
   const cmd = args[0];
   if (cmd === undefined) return addrShow(ctx, opts, ns, []);
   const rest = args.slice(1);
-  if (matches(cmd, 'add')) return addrModify(ctx, ns, 'add', rest);
-  if (matches(cmd, 'change') || cmd === 'chg') return addrModify(ctx, ns, 'change', rest);
-  if (matches(cmd, 'replace')) return addrModify(ctx, ns, 'replace', rest);
-  if (matches(cmd, 'delete')) return addrModify(ctx, ns, 'delete', rest);
+  if (matches(cmd, 'add')) return addrModify(ctx, opts, ns, 'add', rest);
+  if (matches(cmd, 'change') || cmd === 'chg') return addrModify(ctx, opts, ns, 'change', rest);
+  if (matches(cmd, 'replace')) return addrModify(ctx, opts, ns, 'replace', rest);
+  if (matches(cmd, 'delete')) return addrModify(ctx, opts, ns, 'delete', rest);
   if (matches(cmd, 'list') || matches(cmd, 'show') || matches(cmd, 'lst')) return addrShow(ctx, opts, ns, rest);
   if (matches(cmd, 'flush')) return addrFlush(ctx, ns, rest);
   if (matches(cmd, 'help')) fatal(ctx, ADDR_USAGE);

@@ -269,6 +269,7 @@ function linkDelete(ctx: ProcContext, ns: NetNs, args: string[]): number {
 
 export interface LinkFilter {
   dev: string | null;
+  label: string | null;
   up: boolean;
   master: Device | null;
   type: string | null;
@@ -276,7 +277,7 @@ export interface LinkFilter {
 
 /** Parses `show` selectors shared by `ip link show` and `ip addr show`. */
 export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], command: 'link' | 'address'): LinkFilter | number {
-  const filter: LinkFilter = { dev: null, up: false, master: null, type: null };
+  const filter: LinkFilter = { dev: null, label: null, up: false, master: null, type: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'up') filter.up = true;
@@ -286,7 +287,8 @@ export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], com
       if (!master) invarg(ctx, 'Device does not exist\n', v);
       filter.master = master;
     } else if (a === 'type') filter.type = nextArg(ctx, args, i++);
-    else if (command === 'address' && (a === 'scope' || a === 'label' || a === 'to')) nextArg(ctx, args, i++);
+    else if (command === 'address' && a === 'label') filter.label = nextArg(ctx, args, i++);
+    else if (command === 'address' && (a === 'scope' || a === 'to')) nextArg(ctx, args, i++);
     else if (command === 'address' && ['permanent', 'dynamic', 'secondary', 'primary', 'tentative', 'deprecated'].includes(a)) continue;
     else {
       let v = a;

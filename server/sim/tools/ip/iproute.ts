@@ -1,4 +1,5 @@
 // `ip route`: show, add, delete, replace, get and flush routes (iproute2 ip/iproute.c).
+import ipaddr from 'ipaddr.js';
 import { formatIpv4, inPrefix, prefixMask } from '../../kernel/addr';
 import { fail, type KResult } from '../../kernel/errno';
 import { addRoute, deleteRoute, fibLookup, isLocalAddress, sortedRoutes, type AddMode, type Route, type RouteType } from '../../kernel/fib';
@@ -89,16 +90,32 @@ export function printRoute(p: IpPrinter, route: Route, showDev = true): void {
   p.closeObject();
 }
 
-/** IPv6 routes are only the kernel's own: ::1 and one fe80::/64 per device with a link-local address. */
+/** IPv6 routes in the main table are the kernel's prefix routes for the addresses of up devices, in prefix then creation order. */
 function printIpv6Routes(p: IpPrinter, ns: NetNs): void {
+  const rows: Array<{ prefix: string; sort: string; seq: number; text: string }> = [];
   for (const dev of ns.sortedDevices()) {
-    if (dev.kind.name === 'loopback' && dev.ipv6.length) p.fp(`::1 dev lo proto kernel metric 256 pref medium\n`);
-  }
-  for (const dev of ns.sortedDevices()) {
-    if (dev.kind.name !== 'loopback' && dev.ipv6.some((a) => a.scope === 'link')) {
-      p.fp(`fe80::/64 dev ${dev.name} proto kernel metric 256 ${dev.carrier ? '' : 'linkdown '}pref medium\n`);
+    if (dev.kind.name === 'loopback' || !dev.adminUp) continue;
+    for (const a of dev.ipv6) {
+      const prefix = a.scope === 'link' ? 'fe80::' : ipv6Network(a.address, a.prefixLen);
+      const len = a.scope === 'link' ? 64 : a.prefixLen;
+      rows.push({ prefix: `${prefix}/${len}`, sort: ipv6SortKey(prefix) + String(len).padStart(3, '0'), seq: a.seq, text: `${prefix}/${len} dev ${dev.name} proto kernel metric 256 ${dev.carrier ? '' : 'linkdown '}pref medium` });
     }
   }
+  rows.sort((x, y) => (x.sort < y.sort ? -1 : x.sort > y.sort ? 1 : x.seq - y.seq));
+  for (const row of rows) p.fp(row.text + '\n');
+}
+
+function ipv6Network(address: string, len: number): string {
+  const bytes = ipaddr.IPv6.parse(address).toByteArray();
+  for (let i = 0; i < 16; i++) {
+    const keep = Math.max(0, Math.min(8, len - i * 8));
+    bytes[i] = bytes[i]! & ((0xff << (8 - keep)) & 0xff);
+  }
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+function ipv6SortKey(address: string): string {
+  return ipaddr.IPv6.parse(address).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 interface RouteArgs {
@@ -230,22 +247,26 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
   return 0;
 }
 
-/** The local table as the kernel keeps it: local and broadcast entries per address. */
+/** The local table as the kernel keeps it: a local entry per address (secondaries take their primary's source) and the subnet broadcasts. */
 function printLocalTable(p: IpPrinter, ns: NetNs): void {
-  const rows: Array<{ key: number; len: number; text: string }> = [];
+  const rows = new Map<string, { key: number; len: number; text: string }>();
+  const add = (key: number, len: number, text: string) => {
+    if (!rows.has(`${key}/${len}/${text.split(' ')[0]}`)) rows.set(`${key}/${len}/${text.split(' ')[0]}`, { key, len, text });
+  };
   for (const dev of ns.sortedDevices()) {
     if (!dev.adminUp) continue;
     for (const a of dev.ipv4) {
-      const src = formatIpv4(a.local);
+      const primary = a.secondary ? dev.ipv4.find((x) => !x.secondary && x.prefixLen === a.prefixLen && inPrefix(a.local, x.local, x.prefixLen)) ?? a : a;
+      const src = formatIpv4(primary.local);
       const net = (a.local & prefixMask(a.prefixLen)) >>> 0;
       const bcast = (net | (~prefixMask(a.prefixLen) >>> 0)) >>> 0;
-      if (dev.kind.name === 'loopback') rows.push({ key: net, len: a.prefixLen, text: `local ${formatIpv4(net)}/${a.prefixLen} dev ${dev.name} proto kernel scope host src ${src} ` });
-      rows.push({ key: a.local, len: 32, text: `local ${src} dev ${dev.name} proto kernel scope host src ${src} ` });
-      if (a.prefixLen < 31) rows.push({ key: bcast, len: 32, text: `broadcast ${formatIpv4(bcast)} dev ${dev.name} proto kernel scope link src ${src} ` });
+      if (dev.kind.name === 'loopback' && a.prefixLen < 32) add(net, a.prefixLen, `local ${formatIpv4(net)}/${a.prefixLen} dev ${dev.name} proto kernel scope host src ${src} `);
+      add(a.local, 32, `local ${formatIpv4(a.local)} dev ${dev.name} proto kernel scope host src ${src} `);
+      if (a.broadcast !== null && a.broadcast !== bcast) add(a.broadcast, 32, `broadcast ${formatIpv4(a.broadcast)} dev ${dev.name} proto kernel scope link src ${src} `);
+      if (a.prefixLen < 31) add(bcast, 32, `broadcast ${formatIpv4(bcast)} dev ${dev.name} proto kernel scope link src ${src} `);
     }
   }
-  rows.sort((x, y) => x.key - y.key || x.len - y.len);
-  for (const row of rows) p.fp(row.text + '\n');
+  for (const row of [...rows.values()].sort((x, y) => x.key - y.key || x.len - y.len)) p.fp(row.text + '\n');
 }
 
 function routeGet(ctx: ProcContext, ns: NetNs, args: string[]): number {

@@ -56,7 +56,8 @@ function linkSuffix(dev: Device): { text: string; sameNs: boolean } | null {
   return { text: `if${dev.peer.ifindex}`, sameNs: false };
 }
 
-export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean): void {
+/** `withLinkLayer` is false under -4/-6, where iproute2 leaves out the link/ether line. */
+export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, withLinkLayer = true): void {
   notifyLink(dev);
   p.number('any', 'ifindex', '%d: ', dev.ifindex);
   const link = linkSuffix(dev);
@@ -78,6 +79,7 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean): v
   if (withMode) p.string('any', 'linkmode', 'mode %s ', 'DEFAULT');
   p.string('any', 'group', 'group %s ', 'default');
   p.number('any', 'txqlen', 'qlen %u', dev.txqlen);
+  if (!withLinkLayer) return;
   p.nl();
   p.string('any', 'link_type', '    link/%s ', dev.kind.linkType);
   p.string('any', 'address', '%s', formatMac(dev.mac));

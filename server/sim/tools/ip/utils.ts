@@ -1,5 +1,6 @@
 // iproute2's lib/utils.c as the tools need it: prefix matching of keywords,
 // address and prefix parsing with iproute2's rules, and its error texts.
+import ipaddr from 'ipaddr.js';
 import type { Ipv4 } from '../../kernel/addr';
 import { STRERROR, type KernelError } from '../../kernel/errno';
 import type { ProcContext } from '../process';
@@ -98,4 +99,12 @@ export function parseIpv4Prefix(text: string, allowDefault = true): ParsedPrefix
 
 export function isIpv6Text(text: string): boolean {
   return text.includes(':');
+}
+
+/** get_prefix for IPv6: ADDR[/LEN], the address in RFC 5952 form. */
+export function parseIpv6Prefix(text: string): { address: string; prefixLen: number } | null {
+  const [addr, len, ...rest] = text.split('/');
+  if (rest.length || !addr || !ipaddr.IPv6.isValid(addr)) return null;
+  if (len !== undefined && (!/^\d+$/.test(len) || Number(len) > 128)) return null;
+  return { address: ipaddr.IPv6.parse(addr).toString(), prefixLen: len === undefined ? 128 : Number(len) };
 }

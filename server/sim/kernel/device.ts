@@ -105,6 +105,13 @@ export class Device {
   bridge: BridgeState | null = null;
   /** Promiscuity count (bridge ports hold one); the IFF_PROMISC flag itself is only the user's. */
   promisc = 0;
+  /** veth: how the kernel classed the missing carrier when it went away (see carrierChanged). */
+  noCarrierState: 'LOWERLAYERDOWN' | 'DOWN' = 'LOWERLAYERDOWN';
+  /** Flags a user turned on or off (`arp off`, `multicast off`, `promisc on`). */
+  userFlagsOn = 0;
+  userFlagsOff = 0;
+  /** `ip link set … alias TEXT` */
+  alias: string | null = null;
   /** Bridge: the MTU was set by a user, so it no longer follows its ports. */
   bridgeMtuSetByUser = false;
 
@@ -126,7 +133,7 @@ export class Device {
   }
 
   get flags(): number {
-    let flags = this.kind.baseFlags;
+    let flags = (this.kind.baseFlags | this.userFlagsOn) & ~this.userFlagsOff;
     if (this.adminUp) flags |= IFF_UP;
     if (this.running) flags |= IFF_RUNNING | IFF_LOWER_UP;
     return flags;

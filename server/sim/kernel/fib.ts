@@ -47,8 +47,8 @@ export function primaryAddresses(dev: Device): Ipv4Address[] {
 
 /** Whether `addr` is one of this namespace's own (the local table's `local` routes). */
 export function isLocalAddress(ns: NetNs, addr: Ipv4): boolean {
+  // Local routes stay while a device is down: its addresses remain the host's.
   for (const dev of ns.devices.values()) {
-    if (!dev.adminUp) continue;
     for (const a of dev.ipv4) {
       if (a.local === addr) return true;
       // 127.0.0.1/8 on lo makes the whole prefix local.

@@ -75,7 +75,17 @@ function nameTaken(ns: NetNs, name: string): boolean {
   return ns.byName.has(name);
 }
 
-export function createLink(ns: NetNs, kind: LinkKind, name: string): KResult<Device> {
+/** dev_alloc_name: a `%d` in a name becomes the lowest free number. */
+export function expandDeviceName(ns: NetNs, name: string): string {
+  if (!name.includes('%d')) return name;
+  for (let n = 0; ; n++) {
+    const candidate = name.replace('%d', String(n));
+    if (!ns.byName.has(candidate)) return candidate;
+  }
+}
+
+export function createLink(ns: NetNs, kind: LinkKind, requested: string): KResult<Device> {
+  const name = expandDeviceName(ns, requested);
   if (!validDeviceName(name)) return fail('EINVAL');
   if (nameTaken(ns, name)) return fail('EEXIST');
   const dev = newDevice(ns, kind, name, ns.host.world.randomMac());
@@ -113,6 +123,8 @@ function carrierChanged(changed: Device[]): void {
 export function setLinkUp(dev: Device): void {
   if (dev.adminUp) return;
   dev.adminUp = true;
+  // Raised without carrier, a veth reports its lower layer down wherever the peer is.
+  dev.noCarrierState = 'LOWERLAYERDOWN';
   dev.everUp = true;
   if (dev.kind === loopbackKind && !dev.ipv4.some((a) => a.local === LOOPBACK_ADDRESS)) {
     addIpv4Address(dev, LOOPBACK_ADDRESS, 8, { scope: 'host' });
@@ -124,17 +136,20 @@ export function setLinkUp(dev: Device): void {
 export function setLinkDown(dev: Device): void {
   if (!dev.adminUp) return;
   dev.adminUp = false;
+  // The peer loses carrier: it sees its lower layer only when that is in its own namespace.
+  if (dev.peer) dev.peer.noCarrierState = dev.peer.ns === dev.ns ? 'LOWERLAYERDOWN' : 'DOWN';
   dropIpv6(dev);
   flushDeviceRoutes(dev.ns, dev);
   neighFlushDevice(dev);
   carrierChanged([dev]);
 }
 
-export function renameLink(dev: Device, name: string): KResult {
+/** dev_change_name; kernels since 6.x also rename devices that are up. */
+export function renameLink(dev: Device, requested: string): KResult {
+  const name = expandDeviceName(dev.ns, requested);
   if (name === dev.name) return OK;
   if (!validDeviceName(name)) return fail('EINVAL');
   if (nameTaken(dev.ns, name)) return fail('EEXIST');
-  if (dev.adminUp) return fail('EBUSY');
   dev.ns.byName.delete(dev.name);
   dev.ns.sysctl.renameDevice(dev.name, name);
   for (const a of dev.ipv4) if (a.label === dev.name) a.label = name;
@@ -164,9 +179,8 @@ export function setLinkAddress(dev: Device, mac: Mac): KResult {
 
 export function setLinkMaster(dev: Device, master: Device): KResult {
   if (!master.bridge) return fail('EOPNOTSUPP');
-  if (dev === master) return fail('ELOOP');
   if (dev.kind === loopbackKind) return fail('EINVAL', 'Can not enslave loopback device');
-  if (dev.bridge && (dev === master || master.master === dev)) return fail('ELOOP');
+  if (dev.bridge) return fail('ELOOP', 'Can not enslave a bridge to a bridge');
   if (dev.master === master) return OK;
   if (dev.master) releaseFromMaster(dev);
   dev.master = master;
@@ -232,7 +246,9 @@ export function moveLink(dev: Device, target: NetNs): KResult {
   notifyLink(dev);
   detach(dev);
   if (target.devices.has(dev.ifindex)) dev.ifindex = allocIfindex(target);
+  dev.everUp = false; // the qdisc is torn down with the move
   attach(target, dev);
+  if (dev.peer) dev.peer.noCarrierState = dev.peer.ns === dev.ns ? 'LOWERLAYERDOWN' : 'DOWN';
   notifyLink(dev);
   if (dev.peer) carrierChanged([dev.peer]);
   return OK;

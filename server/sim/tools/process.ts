@@ -7,6 +7,8 @@ import type { World } from '../kernel/world';
 
 export interface Output {
   write(text: string): void;
+  /** fflush(stdout): what the process holds back reaches its destination now. */
+  flush?(): void;
 }
 
 /** A terminal's state that outlives one command: where `ip netns exec NS bash` took it. */

@@ -161,6 +161,10 @@ class ProcessStreams {
       if (this.flushesStdout || this.sinks[1].kind !== 'terminal') this.deliver(this.sinks[1], text);
       else this.heldStdout += text;
     },
+    flush: () => {
+      if (this.heldStdout) this.opts.terminal.write(this.heldStdout);
+      this.heldStdout = '';
+    },
   };
 
   readonly stderr: Output = { write: (text) => this.deliver(this.sinks[2], text) };
@@ -194,7 +198,7 @@ function* runCommand(opts: LineOptions, command: SimpleCommand, stdin: string, s
       const ctx0 = makeContext(opts, '', { write: () => {} }, { write: () => {} });
       const read = readFile(ctx0, r.path);
       if (!read.ok) {
-        opts.terminal.write(`bash: ${r.path}: ${read.error}\n`);
+        opts.terminal.write(`bash: line 1: ${r.path}: ${read.error}\n`);
         return { status: 1, piped: '' };
       }
       stdin = read.text;
@@ -211,7 +215,7 @@ function* runCommand(opts: LineOptions, command: SimpleCommand, stdin: string, s
     if (sink.kind === 'file' && (sink.path.startsWith('/proc/') || sink.path.startsWith('/sys/'))) {
       const probe = readFile(ctx, sink.path);
       if (!probe.ok) {
-        opts.terminal.write(`bash: ${sink.path}: ${probe.error}\n`);
+        opts.terminal.write(`bash: line 1: ${sink.path}: ${probe.error}\n`);
         return { status: 1, piped: '' };
       }
     }
@@ -220,12 +224,12 @@ function* runCommand(opts: LineOptions, command: SimpleCommand, stdin: string, s
   if (name === undefined) status = 0;
   else if (builtin) status = builtin(ctx, argv);
   else if (!program) {
-    streams.stderr.write(`bash: ${name}: command not found\n`);
+    streams.stderr.write(`bash: line 1: ${name}: command not found\n`);
     status = 127;
   } else status = yield* program.run(ctx, argv);
   const writeError = streams.close(ctx);
   if (writeError) {
-    opts.terminal.write(`bash: ${name ?? ''}: ${writeError}\n`);
+    opts.terminal.write(`bash: line 1: ${name ?? ''}: ${writeError}\n`);
     status = 1;
   }
   return { status, piped: streams.piped };
@@ -268,8 +272,13 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: string, st
     return 1;
   }
   const inner: ShellSession = { host: session.host, nsStack: [...session.nsStack, ns], lastStatus: session.lastStatus };
-  const ctx: ProcContext = { ...makeContext({ ...opts, session: inner }, stdin, stdout, stderr) };
-  return yield* program.run(ctx, argv);
+  // The program replaces the process: its stdout is its own buffer, flushed when it exits.
+  let held = '';
+  const childOut: Output = program.flushesStdout ? { write: (t) => (stdout.write(t), stdout.flush?.()) } : { write: (t) => (held += t) };
+  const status = yield* program.run(makeContext({ ...opts, session: inner }, stdin, childOut, stderr), argv);
+  if (held) stdout.write(held);
+  stdout.flush?.();
+  return status;
 }
 
 /** Builtins with an external twin (`ip netns exec red echo hi` runs /bin/echo). */
@@ -285,7 +294,7 @@ const BUILTINS: Record<string, Builtin> = {
       return Number.isNaN(code) ? 2 : code;
     }
     if (argv[1] !== undefined && !/^-?\d+$/.test(argv[1])) {
-      ctx.stderr.write(`bash: exit: ${argv[1]}: numeric argument required\n`);
+      ctx.stderr.write(`bash: line 1: exit: ${argv[1]}: numeric argument required\n`);
       throw new ExitShell(2);
     }
     throw new ExitShell(code);

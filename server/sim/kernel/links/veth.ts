@@ -11,7 +11,7 @@ export const vethKind: LinkKind = {
   maxMtu: 65535,
   linkType: 'ether',
   hasCarrier: (dev) => dev.peer !== null && dev.peer.adminUp,
-  operState: (dev) => (!dev.adminUp ? 'DOWN' : dev.carrier ? 'UP' : 'LOWERLAYERDOWN'),
+  operState: (dev) => (!dev.adminUp ? 'DOWN' : dev.carrier ? 'UP' : dev.noCarrierState),
   transmit: (dev, frame) => {
     if (dev.peer) receiveFrame(dev.peer, frame);
   },

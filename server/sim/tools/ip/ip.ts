@@ -17,6 +17,8 @@ export interface IpOptions {
   pretty: boolean;
   stats: number;
   oneline: boolean;
+  /** `-all`: `ip -all netns exec|delete` act on every named namespace. */
+  all: boolean;
   ns: NetNs;
 }
 
@@ -98,7 +100,7 @@ const OBJECTS: Array<[string, IpCommand]> = [
 ];
 
 function* runIp(ctx: ProcContext, argv: string[]): Proc {
-  const opts: IpOptions = { family: null, brief: false, details: 0, json: false, pretty: false, stats: 0, oneline: false, ns: ctx.ns };
+  const opts: IpOptions = { family: null, brief: false, details: 0, json: false, pretty: false, stats: 0, oneline: false, all: false, ns: ctx.ns };
   let i = 1;
   try {
     for (; i < argv.length; i++) {
@@ -144,7 +146,7 @@ function* runIp(ctx: ProcContext, argv: string[]): Proc {
         }
         opts.ns = ns;
       } else if (matches(opt, '-Numeric')) continue;
-      else if (matches(opt, '-all')) continue;
+      else if (matches(opt, '-all')) opts.all = true;
       else {
         ctx.stderr.write(`Option "${opt}" is unknown, try "ip -help".\n`);
         return 255;

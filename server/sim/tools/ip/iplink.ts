@@ -1,6 +1,6 @@
 // `ip link`: add, delete, set and show devices (iproute2 ip/iplink.c).
 import { parseMac } from '../../kernel/addr';
-import type { Device } from '../../kernel/device';
+import { IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, type Device } from '../../kernel/device';
 import { fail, type KResult } from '../../kernel/errno';
 import {
   createLink, createVethPair, deleteLink, LINK_KINDS, moveLink, releaseFromMaster, renameLink, setLinkAddress, setLinkDown,
@@ -101,13 +101,17 @@ interface LinkRequest {
   netns: NetNs | null;
   master: Device | null | 'none';
   txqlen: number | null;
+  /** Flags turned on and off (`arp off` turns IFF_NOARP on). */
+  flagsOn: number;
+  flagsOff: number;
+  alias: string | null;
   type: string | null;
   /** Arguments after `type TYPE`. */
   typeArgs: string[];
 }
 
 function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest {
-  const req: LinkRequest = { dev: null, name: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, type: null, typeArgs: [] };
+  const req: LinkRequest = { dev: null, name: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, flagsOn: 0, flagsOff: 0, alias: null, type: null, typeArgs: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'up') req.up = true;
@@ -121,8 +125,9 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
       const v = nextArg(ctx, args, i++);
       const mac = parseMac(v);
       if (mac === null) {
-        if (/^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2})*$/.test(v)) fatal(ctx, `Invalid address length ${v.split(':').length} - must be 6 bytes`, 1);
-        fatal(ctx, `"${v}" is invalid lladdr.`, 1);
+        const bad = v.split(':').find((byte) => !/^[0-9a-fA-F]{1,2}$/.test(byte));
+        if (bad !== undefined) fatal(ctx, `"${bad}" is invalid lladdr.`, 1);
+        fatal(ctx, `Invalid address length ${v.split(':').length} - must be 6 bytes`, 1);
       }
       req.address = mac;
     } else if (matches(a, 'txqueuelen') || a === 'qlen' || matches(a, 'txqlen')) {
@@ -146,10 +151,17 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
       if (!master) invarg(ctx, 'Device does not exist\n', v);
       req.master = master;
     } else if (a === 'nomaster') req.master = 'none';
-    else if (['arp', 'multicast', 'allmulticast', 'promisc', 'trailers', 'dynamic', 'carrier', 'protodown'].includes(a)) {
+    else if (a in FLAG_SWITCHES || ['trailers', 'dynamic', 'carrier', 'protodown'].includes(a)) {
       const v = nextArg(ctx, args, i++);
       if (v !== 'on' && v !== 'off') fatal(ctx, `Error: argument of "${a}" must be "on" or "off", not "${v}"`, 255);
-    } else if (matches(a, 'alias')) nextArg(ctx, args, i++);
+      const sw = FLAG_SWITCHES[a];
+      if (sw) {
+        // `arp on` clears IFF_NOARP: the switch and the flag are opposites.
+        const set = (v === 'on') !== sw.inverted;
+        if (set) (req.flagsOn |= sw.flag), (req.flagsOff &= ~sw.flag);
+        else (req.flagsOff |= sw.flag), (req.flagsOn &= ~sw.flag);
+      }
+    } else if (matches(a, 'alias')) req.alias = nextArg(ctx, args, i++);
     else if (a === 'type') {
       req.type = nextArg(ctx, args, i++);
       req.typeArgs = args.slice(i + 1);
@@ -158,11 +170,19 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
       let v = a;
       if (a === 'dev') v = nextArg(ctx, args, i++);
       if (req.dev !== null) duparg2(ctx, 'dev', v);
+      if (/[/\s]/.test(v) || v === '' || v.length >= 128) invarg(ctx, '"dev" not a valid ifname', v);
       req.dev = v;
     }
   }
   return req;
 }
+
+const FLAG_SWITCHES: Record<string, { flag: number; inverted: boolean }> = {
+  arp: { flag: IFF_NOARP, inverted: true },
+  multicast: { flag: IFF_MULTICAST, inverted: false },
+  allmulticast: { flag: IFF_ALLMULTI, inverted: false },
+  promisc: { flag: IFF_PROMISC, inverted: false },
+};
 
 /** The kernel's `%d` naming for devices created without a name. */
 function freeName(ns: NetNs, pattern: string): string {
@@ -234,6 +254,14 @@ function applySet(ctx: ProcContext, dev: Device, req: LinkRequest): number {
   if (req.master === 'none') steps.push(() => (releaseFromMaster(dev), { ok: true }));
   else if (req.master) steps.push(() => setLinkMaster(dev, req.master as Device));
   if (req.txqlen !== null) steps.push(() => ((dev.txqlen = req.txqlen!), { ok: true }));
+  if (req.alias !== null) steps.push(() => ((dev.alias = req.alias || null), { ok: true }));
+  if (req.flagsOn || req.flagsOff) {
+    steps.push(() => {
+      dev.userFlagsOn = (dev.userFlagsOn | req.flagsOn) & ~req.flagsOff;
+      dev.userFlagsOff = (dev.userFlagsOff | req.flagsOff) & ~req.flagsOn;
+      return { ok: true };
+    });
+  }
   if (req.up !== null) steps.push(() => ((req.up ? setLinkUp(dev) : setLinkDown(dev)), { ok: true }));
   for (const step of steps) {
     const r = step();

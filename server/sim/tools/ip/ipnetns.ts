@@ -42,6 +42,20 @@ function list(ctx: ProcContext, viewer: NetNs): number {
   return 0;
 }
 
+/** `ip -all netns exec CMD`: runs in every namespace, newest first, under a heading; always succeeds. */
+function* execAll(ctx: ProcContext, argv: string[]): Proc {
+  if (argv.length === 0) {
+    ctx.stderr.write('No command specified\n');
+    return 1;
+  }
+  for (const name of [...ctx.host.namespaces.keys()].reverse()) {
+    ctx.stdout.write(`\nnetns: ${name}\n`);
+    ctx.stdout.flush?.();
+    yield* ctx.exec(ctx.host.namespaces.get(name)!, argv);
+  }
+  return 0;
+}
+
 function* exec(ctx: ProcContext, args: string[]): Proc {
   const name = args[0];
   if (name === undefined) {
@@ -64,7 +78,7 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
   const viewer = opts.ns;
   const cmd = args[0];
   const rest = args.slice(1);
-  if (cmd === undefined || matches(cmd, 'list') || cmd === 'show') return list(ctx, viewer);
+  if (cmd === undefined || matches(cmd, 'list') || cmd === 'show' || cmd === 'ls') return list(ctx, viewer);
   if (matches(cmd, 'help')) {
     ctx.stderr.write(NETNS_USAGE);
     return 255;
@@ -82,6 +96,13 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
     if (!addNamespace(ctx, name)) {
       ctx.stderr.write(`Cannot create namespace file "/run/netns/${name}": File exists\n`);
       return 1;
+    }
+    return 0;
+  }
+  if (matches(cmd, 'delete') && opts.all && rest.length === 0) {
+    for (const [name, ns] of [...ctx.host.namespaces]) {
+      ctx.host.namespaces.delete(name);
+      destroyNamespace(ns);
     }
     return 0;
   }
@@ -104,7 +125,7 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
     destroyNamespace(ns);
     return 0;
   }
-  if (matches(cmd, 'exec')) return yield* exec(ctx, rest);
+  if (matches(cmd, 'exec')) return opts.all ? yield* execAll(ctx, rest) : yield* exec(ctx, rest);
   if (matches(cmd, 'identify')) {
     ctx.stdout.write(`${viewer.name ?? ''}\n`);
     return 0;
@@ -112,7 +133,7 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
   if (matches(cmd, 'pids')) {
     const name = rest[0];
     if (name !== undefined && !ctx.host.namespaces.has(name)) {
-      ctx.stderr.write(`Cannot open network namespace "${name}": No such file or directory\n`);
+      ctx.stderr.write('Cannot open network namespace: No such file or directory\n');
       return 1;
     }
     return 0;

@@ -43,11 +43,8 @@ export function flagList(dev: Device): string[] {
   return names;
 }
 
-/** Operstate as RFC 2863 reports it: a lower link is only seen when it is in the same namespace. */
 export function operState(dev: Device): string {
-  const state = dev.operState;
-  if (state === 'LOWERLAYERDOWN' && dev.peer && !dev.ns.devices.has(dev.peer.ifindex)) return 'DOWN';
-  return state;
+  return dev.operState;
 }
 
 function linkSuffix(dev: Device): { text: string; sameNs: boolean } | null {
@@ -90,6 +87,10 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
     p.number('json', 'link_netnsid', '', id);
     if (name !== null) p.fp(` link-netns ${name}`);
     else p.fp(` link-netnsid ${id}`);
+  }
+  if (dev.alias !== null) {
+    p.nl();
+    p.string('any', 'ifalias', '    alias %s', dev.alias);
   }
 }
 

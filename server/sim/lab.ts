@@ -112,7 +112,7 @@ export class Lab {
   newSession(hostName: string): ShellSession {
     const host = this.world.hosts.get(hostName);
     if (!host) throw new Error(`unknown host ${hostName}`);
-    return { host, nsStack: [], lastStatus: 0 };
+    return { host, nsStack: [], lastStatus: 0, vars: new Map() };
   }
 
   /** Starts a command; the caller advances it (`advanceTo`) in step with its own clock. */

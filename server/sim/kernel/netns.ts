@@ -59,7 +59,7 @@ export class NetNs {
   }
 
   get ipForward(): boolean {
-    return this.sysctl.get('net.ipv4.ip_forward') === '1';
+    return this.sysctl.get('net.ipv4.ip_forward') !== '0';
   }
 
   /** peernet2id_alloc: the id this namespace knows `other` by, allocated on first use. */

@@ -13,7 +13,9 @@ const GLOBAL_KNOBS: Record<string, Knob> = {
   'net.ipv4.icmp_echo_ignore_all': { default: '0', integer: { min: 0, max: 1 } },
   'net.ipv4.icmp_echo_ignore_broadcasts': { default: '1', integer: { min: 0, max: 1 } },
   'net.ipv4.ip_default_ttl': { default: '64', integer: { min: 1, max: 255 } },
-  'net.ipv4.ip_forward': { default: '0', integer: { min: 0, max: 1 } },
+  'net.ipv4.ip_forward': { default: '0', integer: {} },
+  'net.ipv4.ip_forward_update_priority': { default: '1', integer: { min: 0, max: 1 } },
+  'net.ipv4.ip_forward_use_pmtu': { default: '0', integer: { min: 0, max: 1 } },
   'net.ipv4.ip_local_port_range': { default: '32768\t60999' },
   'net.ipv4.ping_group_range': { default: '1\t0' },
   'net.ipv6.conf.all.forwarding': { default: '0', integer: { min: 0, max: 1 } },
@@ -119,6 +121,6 @@ export class SysctlTable {
 
   /** Forwarding as the routing decision sees it for packets arriving on `dev`. */
   forwardingOn(devName: string): boolean {
-    return this.get(`net.ipv4.conf.${devName}.forwarding`) === '1';
+    return this.get(`net.ipv4.conf.${devName}.forwarding`) !== '0';
   }
 }

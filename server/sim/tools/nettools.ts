@@ -114,14 +114,13 @@ function sysctlRun(ctx: ProcContext, argv: string[]): number {
   for (const raw of keys) {
     const eq = raw.indexOf('=');
     if (eq < 0 && write) {
-      ctx.stderr.write(`sysctl: "${raw}" must be of the form name=value\n`);
-      status = 255;
-      continue;
+      ctx.stderr.write('sysctl: command line(0): invalid syntax, continuing...\n');
+      return 1;
     }
     const key = (eq < 0 ? raw : raw.slice(0, eq)).replace(/\//g, '.');
     if (!sys.has(key)) {
       ctx.stderr.write(`sysctl: cannot stat /proc/sys/${key.replace(/\./g, '/')}: No such file or directory\n`);
-      status = 255;
+      status = 1;
       continue;
     }
     if (eq < 0) {
@@ -132,7 +131,7 @@ function sysctlRun(ctx: ProcContext, argv: string[]): number {
     const set = sys.set(key, value);
     if (!set.ok) {
       ctx.stderr.write(`sysctl: setting key "${key}": Invalid argument\n`);
-      status = 255;
+      status = 1;
       continue;
     }
     if (!quiet) show(key, sys.get(key)!);

@@ -18,6 +18,8 @@ export interface ShellSession {
   nsStack: NetNs[];
   /** `$?` */
   lastStatus: number;
+  /** Shell variables set with NAME=VALUE or by `for`. */
+  vars: Map<string, string>;
 }
 
 export interface ProcContext {

@@ -1,17 +1,37 @@
-// Every program a simulated host has on its PATH.
+// Every program a simulated host has, and where it lives on a Debian 12 PATH.
 import { COREUTILS } from './coreutils';
+import { ifconfig } from './ifconfig';
 import { ip } from './ip/ip';
 import { iptables } from './iptables';
 import { arp, route, sysctl } from './nettools';
 import { ping } from './ping';
-import type { Program } from './process';
+import { program, type Program } from './process';
 
-export const PROGRAMS: ReadonlyMap<string, Program> = new Map<string, Program>([
-  ...Object.entries(COREUTILS),
-  ['ip', ip],
-  ['ping', ping],
-  ['arp', arp],
-  ['route', route],
-  ['sysctl', sysctl],
-  ['iptables', iptables],
-]);
+const SBIN = '/usr/sbin';
+const BIN = '/usr/bin';
+
+const INSTALLED: Array<[string, string, Program]> = [
+  ...Object.entries(COREUTILS).map(([name, prog]): [string, string, Program] => [name, BIN, prog]),
+  ['ip', SBIN, ip],
+  ['ping', BIN, ping],
+  ['arp', SBIN, arp],
+  ['route', SBIN, route],
+  ['ifconfig', SBIN, ifconfig],
+  ['sysctl', SBIN, sysctl],
+  ['iptables', SBIN, iptables],
+];
+
+/** Full path of each installed program, as `which` prints it. */
+export const PROGRAM_PATHS: ReadonlyMap<string, string> = new Map(INSTALLED.map(([name, dir]) => [name, `${dir}/${name}`]));
+
+const which = program((ctx, argv) => {
+  let status = argv.length > 1 ? 0 : 1;
+  for (const name of argv.slice(1)) {
+    const path = PROGRAM_PATHS.get(name) ?? (name === 'which' ? `${BIN}/which` : undefined);
+    if (path) ctx.stdout.write(path + '\n');
+    else status = 1;
+  }
+  return status;
+});
+
+export const PROGRAMS: ReadonlyMap<string, Program> = new Map<string, Program>([...INSTALLED.map(([name, , prog]): [string, Program] => [name, prog]), ['which', which]]);

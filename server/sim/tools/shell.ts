@@ -1,24 +1,27 @@
 // A small non-interactive bash: runs one command line on a host, with
-// pipes, lists, redirections and background jobs, in simulated time.
+// pipes, lists, subshells, for loops, redirections, expansions and
+// background jobs, in simulated time.
 import type { NetNs } from '../kernel/netns';
 import type { World } from '../kernel/world';
 import { readFile, writeFile } from './fs';
 import type { Output, Proc, ProcContext, Program, ShellSession } from './process';
-import { parseLine, ShellSyntaxError, type ListItem, type SimpleCommand, type Word } from './shell-parse';
+import { evaluateArithmetic, parseLine, ShellSyntaxError, type Command, type ListItem, type Redirect, type SimpleCommand, type Word } from './shell-parse';
 
 export interface LineOptions {
   world: World;
   session: ShellSession;
   programs: ReadonlyMap<string, Program>;
-  /** Where the terminal shows what commands print. */
+  /** Where the shell's standard output goes (the terminal, or a capture for `$(…)`). */
   terminal: Output;
+  /** Where the shell's standard error goes; the terminal when absent. */
+  errors?: Output;
   interrupted: () => boolean;
   /** Interactive terminals let `ip netns exec NS bash` enter a namespace. */
   interactive: boolean;
 }
 
-/** Where one file descriptor of a process goes. */
-type Sink = { kind: 'terminal' } | { kind: 'pipe' } | { kind: 'null' } | { kind: 'file'; path: string; append: boolean };
+/** Where one file descriptor of a process goes: the shell's own stdout or stderr, a pipe, a file. */
+type Sink = { kind: 'stdout' } | { kind: 'stderr' } | { kind: 'pipe' } | { kind: 'null' } | { kind: 'file'; path: string; append: boolean };
 
 const PROGRAM_DIRS = ['/usr/sbin/', '/usr/bin/', '/sbin/', '/bin/', '/usr/local/bin/', '/usr/local/sbin/'];
 
@@ -26,17 +29,58 @@ export function currentNs(session: ShellSession): NetNs {
   return session.nsStack[session.nsStack.length - 1] ?? session.host.root;
 }
 
-function expand(word: Word, session: ShellSession): string {
-  return word
-    .map((part) => {
-      if ('text' in part) return part.text;
-      if (part.variable === '?') return String(session.lastStatus);
-      if (part.variable === 'HOSTNAME') return session.host.hostname;
-      if (part.variable === 'HOME') return '/root';
-      if (part.variable === 'USER') return 'root';
-      return '';
-    })
-    .join('');
+function errorsOf(opts: LineOptions): Output {
+  return opts.errors ?? opts.terminal;
+}
+
+/** Expands a word: variables, `$?`, `$((…))` and `$(…)`; unquoted expansions split on blanks. */
+function* expandWord(opts: LineOptions, word: Word): Generator<number, string[], void> {
+  const session = opts.session;
+  const fields: string[] = [''];
+  let sawText = false;
+  const append = (text: string, split: boolean) => {
+    if (!split) {
+      fields[fields.length - 1] += text;
+      return;
+    }
+    const pieces = text.split(/[ \t\n]+/);
+    pieces.forEach((piece, i) => {
+      if (i > 0 && fields[fields.length - 1] !== '') fields.push('');
+      fields[fields.length - 1] += piece;
+    });
+  };
+  for (const part of word) {
+    if ('text' in part) {
+      append(part.text, false);
+      sawText = true;
+    } else if ('variable' in part) {
+      append(variable(session, part.variable), !part.quoted);
+      if (part.quoted) sawText = true;
+    } else if ('arithmetic' in part) {
+      append(String(evaluateArithmetic(part.arithmetic, (name) => variable(session, name))), false);
+      sawText = true;
+    } else {
+      let captured = '';
+      const inner: ShellSession = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack] };
+      yield* runLine({ ...opts, session: inner, terminal: { write: (t) => (captured += t) }, errors: errorsOf(opts) }, part.substitution);
+      append(captured.replace(/\n+$/, ''), !part.quoted);
+      if (part.quoted) sawText = true;
+    }
+  }
+  return fields.length === 1 && fields[0] === '' && !sawText ? [] : fields.filter((f, i) => f !== '' || i === 0 || sawText);
+}
+
+function variable(session: ShellSession, name: string): string {
+  if (name === '?') return String(session.lastStatus);
+  if (name === '#') return '0';
+  const value = session.vars.get(name);
+  if (value !== undefined) return value;
+  if (name === 'HOSTNAME') return session.host.hostname;
+  if (name === 'HOME') return '/root';
+  if (name === 'USER') return 'root';
+  if (name === 'PWD') return '/root';
+  if (name === 'SHELL') return '/bin/bash';
+  return '';
 }
 
 class ExitShell {
@@ -50,10 +94,23 @@ export function* runLine(opts: LineOptions, line: string): Proc {
     items = parseLine(line);
   } catch (e) {
     if (!(e instanceof ShellSyntaxError)) throw e;
-    opts.terminal.write(`bash: -c: line 1: ${e.bashMessage}\n`);
-    if (e.bashMessage.startsWith('syntax error near')) opts.terminal.write(`bash: -c: line 1: \`${line}'\n`);
+    errorsOf(opts).write(`bash: -c: line 1: ${e.bashMessage}\n`);
+    if (e.bashMessage.startsWith('syntax error near')) errorsOf(opts).write(`bash: -c: line 1: \`${line}'\n`);
     return 2;
   }
+  let status: number;
+  try {
+    status = yield* runList(opts, items);
+  } catch (e) {
+    if (!(e instanceof ExitShell)) throw e;
+    status = e.status;
+  }
+  opts.session.lastStatus = status;
+  return status;
+}
+
+/** Runs a list (`a; b && c || d & e`); background jobs run alongside and are waited for at its end. */
+function* runList(opts: LineOptions, items: ListItem[]): Proc {
   const session = opts.session;
   const background: Array<{ proc: Proc; wakeAt: number; done: boolean }> = [];
   let status = 0;
@@ -72,13 +129,10 @@ export function* runLine(opts: LineOptions, line: string): Proc {
       }
       skip = item.then === '&&' || item.then === '||' ? item.then : null;
     }
-  } catch (e) {
-    if (!(e instanceof ExitShell)) throw e;
-    status = e.status;
+  } finally {
+    // Like bash -c whose output is a pipe: the line ends when its background jobs do.
+    yield* withBackground(opts, null, background);
   }
-  // Like bash -c whose output is a pipe: the line ends when its background jobs do.
-  yield* withBackground(opts, null, background);
-  session.lastStatus = status;
   return status;
 }
 
@@ -109,12 +163,12 @@ function* withBackground(opts: LineOptions, fg: Proc | null, background: Array<{
   }
 }
 
-function* runPipeline(opts: LineOptions, commands: SimpleCommand[], negate: boolean): Proc {
+function* runPipeline(opts: LineOptions, commands: Command[], negate: boolean): Proc {
   let stdin = '';
   let status = 0;
   for (let i = 0; i < commands.length; i++) {
     const last = i === commands.length - 1;
-    const result = yield* runCommand(opts, commands[i]!, stdin, last ? { kind: 'terminal' } : { kind: 'pipe' });
+    const result = yield* runCommand(opts, commands[i]!, stdin, last ? { kind: 'stdout' } : { kind: 'pipe' });
     stdin = result.piped;
     status = result.status;
   }
@@ -140,8 +194,11 @@ class ProcessStreams {
 
   private deliver(sink: Sink, text: string): void {
     switch (sink.kind) {
-      case 'terminal':
+      case 'stdout':
         this.opts.terminal.write(text);
+        return;
+      case 'stderr':
+        errorsOf(this.opts).write(text);
         return;
       case 'pipe':
         this.piped += text;
@@ -156,23 +213,26 @@ class ProcessStreams {
     }
   }
 
+  private get stdoutHeld(): boolean {
+    return !this.flushesStdout && (this.sinks[1].kind === 'stdout' || this.sinks[1].kind === 'stderr');
+  }
+
   readonly stdout: Output = {
     write: (text) => {
-      if (this.flushesStdout || this.sinks[1].kind !== 'terminal') this.deliver(this.sinks[1], text);
-      else this.heldStdout += text;
+      if (this.stdoutHeld) this.heldStdout += text;
+      else this.deliver(this.sinks[1], text);
     },
     flush: () => {
-      if (this.heldStdout) this.opts.terminal.write(this.heldStdout);
+      if (this.heldStdout) this.deliver(this.sinks[1], this.heldStdout);
       this.heldStdout = '';
     },
   };
 
   readonly stderr: Output = { write: (text) => this.deliver(this.sinks[2], text) };
 
-  /** At exit: held stdout reaches the terminal, files are written. Returns a write error, if any. */
+  /** At exit: held stdout is written out, files are written. Returns a write error, if any. */
   close(ctx: ProcContext): string | null {
-    if (this.heldStdout) this.opts.terminal.write(this.heldStdout);
-    this.heldStdout = '';
+    this.stdout.flush!();
     for (const [path, file] of this.files) {
       const res = writeFile(ctx, path, file.text, file.append);
       if (!res.ok) return res.error;
@@ -188,38 +248,85 @@ function resolveProgram(opts: LineOptions, name: string): Program | undefined {
   return opts.programs.get(base);
 }
 
-function* runCommand(opts: LineOptions, command: SimpleCommand, stdin: string, stdoutSink: Sink): Generator<number, CommandResult, void> {
-  const session = opts.session;
-  const argv = command.argv.map((w) => expand(w, session));
-  const sinks: { 1: Sink; 2: Sink } = { 1: stdoutSink, 2: { kind: 'terminal' } };
-  for (const r of command.redirects) {
-    if (r.kind === 'dup') sinks[r.fd] = sinks[r.to];
-    else if (r.fd === 0) {
-      const ctx0 = makeContext(opts, '', { write: () => {} }, { write: () => {} });
-      const read = readFile(ctx0, r.path);
-      if (!read.ok) {
-        opts.terminal.write(`bash: line 1: ${r.path}: ${read.error}\n`);
-        return { status: 1, piped: '' };
+/** Applies redirections to the command's sinks; returns an error message for a file that cannot be opened. */
+function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: Sink; 2: Sink }, stdin: { text: string }): Generator<number, string | null, void> {
+  for (const r of redirects) {
+    if (r.kind === 'dup') {
+      sinks[r.fd] = sinks[r.to];
+      continue;
+    }
+    const path = (yield* expandWord(opts, r.path)).join(' ');
+    const ctx = makeContext(opts, '', { write: () => {} }, { write: () => {} });
+    if (r.fd === 0) {
+      const read = readFile(ctx, path);
+      if (!read.ok) return `bash: line 1: ${path}: ${read.error}\n`;
+      stdin.text = read.text;
+    } else if (path === '/dev/null') sinks[r.fd] = { kind: 'null' };
+    else {
+      // Redirection targets are opened before the program runs.
+      if (path.startsWith('/proc/') || path.startsWith('/sys/')) {
+        const probe = readFile(ctx, path);
+        if (!probe.ok) return `bash: line 1: ${path}: ${probe.error}\n`;
       }
-      stdin = read.text;
-    } else if (r.path === '/dev/null') sinks[r.fd] = { kind: 'null' };
-    else sinks[r.fd] = { kind: 'file', path: r.path, append: r.append };
+      sinks[r.fd] = { kind: 'file', path, append: r.append };
+    }
+  }
+  return null;
+}
+
+function* runCommand(opts: LineOptions, command: Command, stdinText: string, stdoutSink: Sink): Generator<number, CommandResult, void> {
+  const sinks: { 1: Sink; 2: Sink } = { 1: stdoutSink, 2: { kind: 'stderr' } };
+  const stdin = { text: stdinText };
+  const redirectError = yield* applyRedirects(opts, command.redirects, sinks, stdin);
+  if (redirectError) {
+    errorsOf(opts).write(redirectError);
+    return { status: 1, piped: '' };
+  }
+  if (command.kind !== 'simple') return yield* runCompound(opts, command, stdin.text, sinks);
+  return yield* runSimple(opts, command, stdin.text, sinks);
+}
+
+/** `( … )` and `for … done`: their own lists, with output sent where the redirections say. */
+function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand>, stdin: string, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
+  const streams = new ProcessStreams(opts, sinks, true);
+  const inner: LineOptions = { ...opts, terminal: streams.stdout, errors: streams.stderr };
+  let status = 0;
+  if (command.kind === 'subshell') {
+    const session = opts.session;
+    inner.session = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack] };
+    try {
+      status = yield* runList(inner, command.body);
+    } catch (e) {
+      if (!(e instanceof ExitShell)) throw e;
+      status = e.status;
+    }
+  } else {
+    const values: string[] = [];
+    for (const word of command.words) values.push(...(yield* expandWord(opts, word)));
+    for (const value of values) {
+      opts.session.vars.set(command.variable, value);
+      status = yield* runList(inner, command.body);
+    }
+  }
+  const ctx = makeContext(opts, stdin, streams.stdout, streams.stderr);
+  const writeError = streams.close(ctx);
+  if (writeError) errorsOf(opts).write(`bash: line 1: ${writeError}\n`);
+  return { status, piped: streams.piped };
+}
+
+function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: string, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
+  const session = opts.session;
+  const argv: string[] = [];
+  for (const word of command.argv) argv.push(...(yield* expandWord(opts, word)));
+  for (const { name, value } of command.assignments) {
+    const text = (yield* expandWord(opts, value)).join(' ');
+    if (argv.length === 0) session.vars.set(name, text);
   }
   const name = argv[0];
   const builtin = name === undefined ? undefined : BUILTINS[name];
   const program = name === undefined || builtin ? undefined : resolveProgram(opts, name);
   const streams = new ProcessStreams(opts, sinks, builtin !== undefined || (program?.flushesStdout ?? false));
   const ctx = makeContext(opts, stdin, streams.stdout, streams.stderr);
-  // Redirection targets are opened before the program runs.
-  for (const sink of [sinks[1], sinks[2]]) {
-    if (sink.kind === 'file' && (sink.path.startsWith('/proc/') || sink.path.startsWith('/sys/'))) {
-      const probe = readFile(ctx, sink.path);
-      if (!probe.ok) {
-        opts.terminal.write(`bash: line 1: ${sink.path}: ${probe.error}\n`);
-        return { status: 1, piped: '' };
-      }
-    }
-  }
   let status: number;
   if (name === undefined) status = 0;
   else if (builtin) status = builtin(ctx, argv);
@@ -229,7 +336,7 @@ function* runCommand(opts: LineOptions, command: SimpleCommand, stdin: string, s
   } else status = yield* program.run(ctx, argv);
   const writeError = streams.close(ctx);
   if (writeError) {
-    opts.terminal.write(`bash: line 1: ${name ?? ''}: ${writeError}\n`);
+    errorsOf(opts).write(`bash: line 1: ${name ?? ''}: ${writeError}\n`);
     status = 1;
   }
   return { status, piped: streams.piped };
@@ -259,8 +366,8 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: string, st
   if (name === 'bash' || name === 'sh' || name === '/bin/bash' || name === '/bin/sh') {
     const c = argv.indexOf('-c');
     if (c >= 0 && argv[c + 1] !== undefined) {
-      const inner: ShellSession = { host: session.host, nsStack: [...session.nsStack, ns], lastStatus: session.lastStatus };
-      return yield* runLine({ ...opts, session: inner, terminal: { write: (t) => stdout.write(t) } }, argv[c + 1]!);
+      const inner: ShellSession = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack, ns] };
+      return yield* runLine({ ...opts, session: inner, terminal: stdout, errors: stderr }, argv[c + 1]!);
     }
     // An interactive shell in the namespace until `exit`; without a terminal it reads EOF and ends.
     if (opts.interactive) session.nsStack.push(ns);
@@ -271,7 +378,7 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: string, st
     stderr.write(`exec of "${name}" failed: No such file or directory\n`);
     return 1;
   }
-  const inner: ShellSession = { host: session.host, nsStack: [...session.nsStack, ns], lastStatus: session.lastStatus };
+  const inner: ShellSession = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack, ns] };
   // The program replaces the process: its stdout is its own buffer, flushed when it exits.
   let held = '';
   const childOut: Output = program.flushesStdout ? { write: (t) => (stdout.write(t), stdout.flush?.()) } : { write: (t) => (held += t) };

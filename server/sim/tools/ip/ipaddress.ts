@@ -173,6 +173,15 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       continue;
     }
     p.openObject();
+    if (opts.oneline && !opts.json && !opts.brief) {
+      // -o: one line per address, prefixed with the device.
+      const addrs = new IpPrinter(false);
+      printAddresses(addrs, dev, opts.family);
+      const lines = addrs.finish().split('\n');
+      for (let i = 0; i + 1 < lines.length; i += 2) p.fp(`${dev.ifindex}: ${dev.name}${lines[i]!}\\${lines[i + 1]!}\n`);
+      p.closeObject();
+      continue;
+    }
     if (opts.brief) {
       printLinkBrief(p, dev);
       if (!opts.json) p.fp(briefAddresses(dev, opts.family) + '\n');

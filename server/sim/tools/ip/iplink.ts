@@ -350,6 +350,12 @@ function linkShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     if (opts.brief) {
       printLinkBrief(p, dev);
       if (!opts.json) p.fp(`${formatMac(dev.mac)} ${briefFlags(dev)}\n`);
+    } else if (opts.oneline && !opts.json) {
+      // -o: one record per line, its line breaks shown as backslashes.
+      const record = new IpPrinter(false);
+      printLinkHeader(record, dev, true);
+      if (opts.details) printLinkDetails(record, dev);
+      p.fp(record.finish().replace(/\n/g, '\\') + '\n');
     } else {
       printLinkHeader(p, dev, true);
       if (opts.details) printLinkDetails(p, dev);

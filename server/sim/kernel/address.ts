@@ -37,6 +37,7 @@ export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts
     if (at < 0) dev.ipv4.push(address);
     else dev.ipv4.splice(at, 0, address);
   }
+  dev.ns.localTableExists = true;
   addConnectedRoute(dev.ns, dev, address);
   return OK;
 }

@@ -36,9 +36,9 @@ export interface RouteSpec {
   onlink?: boolean;
 }
 
-/** Kernel dump order: by destination, then longer prefix, then metric. */
+/** Kernel dump order: by destination, then the longer prefix first, then metric. */
 function compareRoutes(a: Route, b: Route): number {
-  return a.dst - b.dst || a.prefixLen - b.prefixLen || a.metric - b.metric;
+  return a.dst - b.dst || b.prefixLen - a.prefixLen || a.metric - b.metric;
 }
 
 export function primaryAddresses(dev: Device): Ipv4Address[] {
@@ -131,7 +131,6 @@ function checkGateway(ns: NetNs, gateway: Ipv4, dev: Device | null, onlink: bool
     if (!dev.adminUp) return fail('ENETDOWN', 'Nexthop device is not up');
     return ok(dev);
   }
-  if (isLocalAddress(ns, gateway)) return fail('EINVAL', 'Nexthop has invalid gateway');
   let match: Route | null = null;
   for (const route of ns.routes) {
     if (!usable(route) || route.type !== 'unicast' || !inPrefix(gateway, route.dst, route.prefixLen)) continue;
@@ -157,7 +156,7 @@ export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KRe
       if (!checked.ok) return checked;
       dev = checked.value;
     } else if (!dev) {
-      return fail('EINVAL', 'Device only routes require a device');
+      return fail('ENODEV');
     } else if (!dev.adminUp) {
       return fail('ENETDOWN', 'Nexthop device is not up');
     }

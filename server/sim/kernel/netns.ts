@@ -32,6 +32,8 @@ export class NetNs {
   conntrack: Conntrack | null = null;
   readonly icmpSockets = new Map<number, IcmpSocket>();
   alive = true;
+  /** The local routing table comes into being with the first address. */
+  localTableExists = false;
   /** Counts IPv6 addresses made here, to order them as the kernel does. */
   ipv6Seq = 0;
 

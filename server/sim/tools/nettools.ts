@@ -1,7 +1,8 @@
 // net-tools' `arp` and `route`, and procps' `sysctl`.
-import { formatIpv4, formatMac, parseMac, prefixMask } from '../kernel/addr';
+import { formatIpv4, formatMac, maskLength, parseMac, prefixMask } from '../kernel/addr';
 import { currentState, neighDelete, neighEntries, neighSet } from '../kernel/neigh';
-import { sortedRoutes } from '../kernel/fib';
+import { addRoute, deleteRoute, sortedRoutes } from '../kernel/fib';
+import { STRERROR } from '../kernel/errno';
 import { program, type ProcContext } from './process';
 import { parseIpv4Loose } from './ip/utils';
 
@@ -66,25 +67,130 @@ function arpRun(ctx: ProcContext, argv: string[]): number {
   return 0;
 }
 
-function routeRun(ctx: ProcContext, argv: string[]): number {
-  const numeric = argv.slice(1).some((a) => /^-\w*n/.test(a));
-  const rest = argv.slice(1).filter((a) => !a.startsWith('-'));
-  if (rest.length > 0) {
-    ctx.stderr.write('route: only showing the table is simulated; use `ip route add|del`\n');
-    return 1;
-  }
-  ctx.stdout.write('Kernel IP routing table\nDestination     Gateway         Genmask         Flags Metric Ref    Use Iface\n');
+/** /etc/networks on Debian: what `route` prints for these networks without -n. */
+const NETWORK_NAMES = new Map<number, string>([
+  [0, 'default'],
+  [0x7f000000, 'loopback'],
+  [0xa9fe0000, 'link-local'],
+]);
+
+const ROUTE_INVALID_OPTION_TAIL = `${"    inet (DARPA Internet) inet6 (IPv6) ax25 (AMPR AX.25)\n    netrom (AMPR NET/ROM) rose (AMPR ROSE) ipx (Novell IPX)\n    ddp (Appletalk DDP) x25 (CCITT X.25)\nUsage: route [-nNvee] [-FC] [<AF>]           List kernel routing tables\n       route [-v] [-FC] {add|del|flush} ...  Modify routing table for AF.\n\n       route {-h|--help} [<AF>]              Detailed usage syntax for specified AF.\n       route {-V|--version}                  Display version/author and exit.\n\n        -v, --verbose            be verbose\n        -n, --numeric            don't resolve names\n        -e, --extend             display other/more information\n        -F, --fib                display Forwarding Information Base (default)\n        -C, --cache              display routing cache instead of FIB\n\n  <AF>=Use -4, -6, '-A <af>' or '--<af>'; default: inet\n  List of possible address families (which support routing):\n"}`;
+
+const INET_ROUTE_USAGE = `Usage: inet_route [-vF] del {-host|-net} Target[/prefix] [gw Gw] [metric M] [[dev] If]
+       inet_route [-vF] add {-host|-net} Target[/prefix] [gw Gw] [metric M]
+                              [netmask N] [mss Mss] [window W] [irtt I]
+                              [mod] [dyn] [reinstate] [[dev] If]
+       inet_route [-vF] add {-host|-net} Target[/prefix] [metric M] reject
+       inet_route [-FC] flush      NOT supported
+`;
+
+function routeList(ctx: ProcContext, numeric: boolean, extended: boolean): number {
+  ctx.stdout.write('Kernel IP routing table\n');
+  ctx.stdout.write(extended ? 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface    MSS   Window irtt\n' : 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n');
   for (const r of sortedRoutes(ctx.ns)) {
     if (r.type !== 'unicast' || !r.dev) continue;
-    const dst = r.prefixLen === 0 && !numeric ? 'default' : formatIpv4(r.dst);
-    const gw = r.gateway === null ? (numeric ? '0.0.0.0' : '0.0.0.0') : formatIpv4(r.gateway);
+    const dst = numeric ? formatIpv4(r.dst) : (NETWORK_NAMES.get(r.dst) ?? formatIpv4(r.dst));
+    const gw = r.gateway === null ? '0.0.0.0' : formatIpv4(r.gateway);
     let flags = 'U';
     if (r.gateway !== null) flags += 'G';
     if (r.prefixLen === 32) flags += 'H';
-    const line = `${dst.padEnd(15)} ${gw.padEnd(15)} ${formatIpv4(prefixMask(r.prefixLen)).padEnd(15)} ${flags.padEnd(5)} ${String(r.metric).padEnd(6)} ${'0'.padEnd(2)} ${'0'.padStart(7)} ${r.dev.name}\n`;
-    ctx.stdout.write(line);
+    const base = `${dst.padEnd(15)} ${gw.padEnd(15)} ${formatIpv4(prefixMask(r.prefixLen)).padEnd(15)} ${flags.padEnd(5)} ${String(r.metric).padEnd(6)} ${'0'.padEnd(2)} ${'0'.padStart(7)} `;
+    ctx.stdout.write(extended ? `${base}${r.dev.name.slice(0, 6).padEnd(6)}   0     0      0\n` : `${base}${r.dev.name}\n`);
+  }
+  // Reading the table fails until the namespace has a routing table at all.
+  return ctx.ns.localTableExists ? 0 : 1;
+}
+
+/** `route add|del [-net|-host] TARGET [netmask M] [gw G] [metric N] [[dev] IF]` */
+function routeModify(ctx: ProcContext, action: 'add' | 'del', args: string[]): number {
+  if (args.length === 0) {
+    ctx.stdout.write(INET_ROUTE_USAGE);
+    return 0;
+  }
+  let host = false;
+  let target: string | null = null;
+  let netmask: number | null = null;
+  let gateway: string | null = null;
+  let metric = 0;
+  let devName: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-net') host = false;
+    else if (a === '-host') host = true;
+    else if (a === 'netmask') netmask = parseIpv4Loose(args[++i] ?? '');
+    else if (a === 'gw' || a === 'gateway') gateway = args[++i] ?? null;
+    else if (a === 'metric') metric = Number(args[++i] ?? 0);
+    else if (a === 'dev') devName = args[++i] ?? null;
+    else if (['mss', 'window', 'irtt'].includes(a)) i++;
+    else if (['mod', 'dyn', 'reinstate', 'reject'].includes(a)) continue;
+    else if (target === null) target = a;
+    else devName = a;
+  }
+  if (target === null) {
+    ctx.stdout.write(INET_ROUTE_USAGE);
+    return 0;
+  }
+  const [addrText, lenText] = target === 'default' ? ['0.0.0.0', '0'] : target.split('/');
+  const addr = parseIpv4Loose(addrText!);
+  if (addr === null) {
+    ctx.stderr.write(`${target}: Host name lookup failure\n`);
+    return 6;
+  }
+  // Without -net, a target is a host route unless a netmask or /prefix says otherwise.
+  const prefixLen = target === 'default' ? 0 : lenText !== undefined ? Number(lenText) : netmask !== null && !host ? maskLength(netmask) : 32;
+  if (target !== 'default' && lenText !== undefined && prefixLen !== 32 && !args.includes('-net')) {
+    ctx.stderr.write(`route: netmask ${(prefixMask(prefixLen) >>> 0).toString(16).padStart(8, '0').match(/../g)!.reverse().join('')} doesn't make sense with host route\n${INET_ROUTE_USAGE}`);
+    return 3;
+  }
+  if ((addr & ~prefixMask(prefixLen)) >>> 0 !== 0) {
+    ctx.stderr.write(`route: netmask doesn't match route address\n${INET_ROUTE_USAGE}`);
+    return 3;
+  }
+  let dev = null;
+  if (devName !== null) {
+    dev = ctx.ns.device(devName) ?? null;
+    if (!dev) {
+      ctx.stderr.write(`SIOC${action === 'add' ? 'ADD' : 'DEL'}RT: No such device\n`);
+      return 7;
+    }
+  }
+  const gw = gateway === null ? null : parseIpv4Loose(gateway);
+  if (gateway !== null && gw === null) {
+    ctx.stderr.write(`${gateway}: Host name lookup failure\n`);
+    return 6;
+  }
+  const ioctl = action === 'add' ? 'SIOCADDRT' : 'SIOCDELRT';
+  const r =
+    action === 'add'
+      ? addRoute(ctx.ns, { dst: addr, prefixLen, gateway: gw, dev, metric, proto: 'boot' })
+      : deleteRoute(ctx.ns, { dst: addr, prefixLen, gateway: gw, dev, metric: args.includes('metric') ? metric : null });
+  if (!r.ok) {
+    const reason = r.errno === 'EINVAL' && r.extack?.includes('gateway') ? 'Network is unreachable' : STRERROR[r.errno];
+    ctx.stderr.write(`${ioctl}: ${reason}\n`);
+    return 7;
   }
   return 0;
+}
+
+function routeRun(ctx: ProcContext, argv: string[]): number {
+  let numeric = false;
+  let extended = 0;
+  const rest: string[] = [];
+  for (const a of argv.slice(1)) {
+    if (/^-[nNveFC4]+$/.test(a)) {
+      for (const f of a.slice(1)) {
+        if (f === 'n') numeric = true;
+        if (f === 'e') extended++;
+      }
+    } else if (a === '--numeric') numeric = true;
+    else if (a.startsWith('-') && rest.length === 0) {
+      ctx.stderr.write(`route: invalid option -- '${a.slice(1, 2)}'\n`);
+      ctx.stdout.write(ROUTE_INVALID_OPTION_TAIL);
+      return 0;
+    } else rest.push(a);
+  }
+  if (rest[0] === 'add' || rest[0] === 'del') return routeModify(ctx, rest[0], rest.slice(1));
+  return routeList(ctx, numeric, extended >= 2);
 }
 
 function sysctlRun(ctx: ProcContext, argv: string[]): number {

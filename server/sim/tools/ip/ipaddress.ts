@@ -20,13 +20,11 @@ const ADDR_USAGE = `Usage: ip address {add|change|replace} IFADDR dev IFNAME [ L
        ip address [ show [ dev IFNAME ] [ scope SCOPE-ID ] [ master DEVICE ]
                          [ nomaster ]
                          [ type TYPE ] [ to PREFIX ] [ FLAG-LIST ]
-                         [ label LABEL ] [up] [ vrf NAME ]
-                         [ proto ADDRPROTO ] ]
+                         [ label LABEL ] [up] [ vrf NAME ] ]
        ip address {showdump|restore}
 IFADDR := PREFIX | ADDR peer PREFIX
           [ broadcast ADDR ] [ anycast ADDR ]
           [ label IFNAME ] [ scope SCOPE-ID ] [ metric METRIC ]
-          [ proto ADDRPROTO ]
 SCOPE-ID := [ host | link | global | NUMBER ]
 FLAG-LIST := [ FLAG-LIST ] FLAG
 FLAG  := [ permanent | dynamic | secondary | primary |
@@ -43,8 +41,7 @@ TYPE := { amt | bareudp | bond | bond_slave | bridge | bridge_slave |
           macsec | macvlan | macvtap |
           netdevsim | nlmon | rmnet | sit | team | team_slave |
           vcan | veth | vlan | vrf | vti | vxcan | vxlan | wwan |
-          xfrm | virt_wifi }
-ADDRPROTO := [ NAME | NUMBER ]`;
+          xfrm | virt_wifi }`;
 
 type Mode = 'add' | 'change' | 'replace' | 'delete';
 

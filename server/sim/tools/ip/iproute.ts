@@ -20,7 +20,6 @@ const ROUTE_USAGE = `Usage: ip route { list | flush } SELECTOR
                             [ mark NUMBER ] [ vrf NAME ]
                             [ uid NUMBER ] [ ipproto PROTOCOL ]
                             [ sport NUMBER ] [ dport NUMBER ]
-                            [ as ADDRESS ]
        ip route { add | del | change | append | replace } ROUTE
 SELECTOR := [ root PREFIX ] [ match PREFIX ] [ exact PREFIX ]
             [ table TABLE_ID ] [ vrf NAME ] [ proto RTPROTO ]
@@ -32,7 +31,7 @@ NODE_SPEC := [ TYPE ] PREFIX [ tos TOS ]
              [ ttl-propagate { enabled | disabled } ]
 INFO_SPEC := { NH | nhid ID } OPTIONS FLAGS [ nexthop NH ]...
 NH := [ encap ENCAPTYPE ENCAPHDR ] [ via [ FAMILY ] ADDRESS ]
-	    [ dev STRING ] [ weight NUMBER ] NHFLAGS
+      [ dev STRING ] [ weight NUMBER ] NHFLAGS
 FAMILY := [ inet | inet6 | mpls | bridge | link ]
 OPTIONS := FLAGS [ mtu NUMBER ] [ advmss NUMBER ] [ as [ to ] ADDRESS ]
            [ rtt TIME ] [ rttvar TIME ] [ reordering NUMBER ]
@@ -51,18 +50,21 @@ PREF := [ low | medium | high ]
 TIME := NUMBER[s|ms]
 BOOL := [1|0]
 FEATURES := ecn
-ENCAPTYPE := [ mpls | ip | ip6 | seg6 | seg6local | rpl | ioam6 ]
-ENCAPHDR := [ MPLSLABEL | SEG6HDR | SEG6LOCAL | IOAM6HDR ]
+ENCAPTYPE := [ mpls | ip | ip6 | seg6 | seg6local | rpl | ioam6 | xfrm ]
+ENCAPHDR := [ MPLSLABEL | SEG6HDR | SEG6LOCAL | IOAM6HDR | XFRMINFO ]
 SEG6HDR := [ mode SEGMODE ] segs ADDR1,ADDRi,ADDRn [hmac HMACKEYID] [cleanup]
-SEGMODE := [ encap | inline ]
+SEGMODE := [ encap | encap.red | inline | l2encap | l2encap.red ]
 SEG6LOCAL := action ACTION [ OPTIONS ] [ count ]
 ACTION := { End | End.X | End.T | End.DX2 | End.DX6 | End.DX4 |
             End.DT6 | End.DT4 | End.DT46 | End.B6 | End.B6.Encaps |
             End.BM | End.S | End.AS | End.AM | End.BPF }
 OPTIONS := OPTION [ OPTIONS ]
-OPTION := { srh SEG6HDR | nh4 ADDR | nh6 ADDR | iif DEV | oif DEV |
+OPTION := { flavors FLAVORS | srh SEG6HDR | nh4 ADDR | nh6 ADDR | iif DEV | oif DEV |
             table TABLEID | vrftable TABLEID | endpoint PROGNAME }
+FLAVORS := { FLAVOR[,FLAVOR] }
+FLAVOR := { psp | usp | usd | next-csid }
 IOAM6HDR := trace prealloc type IOAM6_TRACE_TYPE ns IOAM6_NAMESPACE size IOAM6_TRACE_SIZE
+XFRMINFO := if_id IF_ID [ link_dev LINK ]
 ROUTE_GET_FLAGS := [ fibmatch ]`;
 
 const ROUTE_TYPES: RouteType[] = ['unicast', 'local', 'blackhole', 'unreachable', 'prohibit'];
@@ -130,10 +132,13 @@ interface RouteArgs {
   prefsrc: number | null;
   table: string | null;
   onlink: boolean;
+  /** `root P` (within P), `match P` (covering P), `exact P` selectors of `ip route show`. */
+  root: { addr: number; prefixLen: number } | null;
+  match: { addr: number; prefixLen: number } | null;
 }
 
-function parseRouteArgs(ctx: ProcContext, ns: NetNs, args: string[], forShow: boolean): RouteArgs {
-  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false };
+function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[], forShow: boolean): RouteArgs {
+  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, root: null, match: null };
   for (let i = 0; i < args.length; i++) {
     let a = args[i]!;
     if (a === 'src') {
@@ -160,6 +165,15 @@ function parseRouteArgs(ctx: ProcContext, ns: NetNs, args: string[], forShow: bo
       if (!['kernel', 'boot', 'static', 'dhcp', 'ra', 'redirect'].includes(v) && !/^\d+$/.test(v)) invarg(ctx, '"protocol" value is invalid\n', v);
       r.proto = v;
     } else if (a === 'table') r.table = nextArg(ctx, args, i++);
+    else if (forShow && (a === 'root' || a === 'match' || a === 'exact')) {
+      const v = nextArg(ctx, args, i++);
+      const prefix = parseIpv4Prefix(v);
+      if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
+      const sel = { addr: prefix.addr, prefixLen: prefix.prefixLen };
+      if (a === 'root') r.root = sel;
+      else if (a === 'match') r.match = sel;
+      else r.dst = sel;
+    }
     else if (a === 'dev' || a === 'oif') r.devName = nextArg(ctx, args, i++);
     else if (a === 'onlink') r.onlink = true;
     else if (a === 'tos' || a === 'dsfield' || matches(a, 'mtu') || a === 'expires' || a === 'pref') nextArg(ctx, args, i++);
@@ -172,7 +186,7 @@ function parseRouteArgs(ctx: ProcContext, ns: NetNs, args: string[], forShow: bo
       if (matches(a, 'help')) fatal(ctx, ROUTE_USAGE);
       if (r.dst !== null) duparg2(ctx, 'to', a);
       const prefix = parseIpv4Prefix(a);
-      if (!prefix) fatal(ctx, `Error: inet prefix is expected rather than "${a}".`, 1);
+      if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${a}".`, 1);
       r.dst = { addr: prefix.addr, prefixLen: prefix.prefixLen };
     }
   }
@@ -191,10 +205,10 @@ class RouteDone {
   constructor(readonly code: number) {}
 }
 
-function routeModify(ctx: ProcContext, ns: NetNs, mode: AddMode | 'delete', args: string[]): number {
-  const r = parseRouteArgs(ctx, ns, args, false);
+function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode | 'delete', args: string[]): number {
+  const r = parseRouteArgs(ctx, opts, ns, args, false);
   if (r.dst === null) fatal(ctx, ROUTE_USAGE);
-  if (r.table !== null && r.table !== 'main' && r.table !== '254') {
+  if (r.table !== null && r.table !== 'main' && r.table !== '254' && !(mode === 'delete' && r.table === 'all')) {
     ctx.stderr.write('nslab: only the main routing table is simulated\n');
     return 2;
   }
@@ -223,7 +237,7 @@ function routeModify(ctx: ProcContext, ns: NetNs, mode: AddMode | 'delete', args
 }
 
 function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  const r = parseRouteArgs(ctx, ns, args, true);
+  const r = parseRouteArgs(ctx, opts, ns, args, true);
   const p = new IpPrinter(opts.json, opts.pretty);
   if (opts.family === 'inet6') {
     printIpv6Routes(p, ns);
@@ -231,11 +245,17 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     return 0;
   }
   if (r.table === 'local') {
-    printLocalTable(p, ns);
+    if (!ns.localTableExists) {
+      ctx.stderr.write('Error: ipv4: FIB table does not exist.\nDump terminated\n');
+      return 2;
+    }
+    printLocalTable(p, ns, false);
     ctx.stdout.write(p.finish());
     return 0;
   }
   for (const route of sortedRoutes(ns)) {
+    if (r.root && !(route.prefixLen >= r.root.prefixLen && inPrefix(route.dst, r.root.addr, r.root.prefixLen))) continue;
+    if (r.match && !(route.prefixLen <= r.match.prefixLen && inPrefix(r.match.addr, route.dst, route.prefixLen))) continue;
     if (r.dev && route.dev !== r.dev) continue;
     if (r.gateway !== null && route.gateway !== r.gateway) continue;
     if (r.proto !== null && route.proto !== r.proto) continue;
@@ -243,12 +263,14 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     if (r.dst && !(route.dst === r.dst.addr && route.prefixLen === r.dst.prefixLen)) continue;
     printRoute(p, route, r.dev === null);
   }
+  if (r.table === 'all' && ns.localTableExists) printLocalTable(p, ns, true);
   ctx.stdout.write(p.finish());
   return 0;
 }
 
 /** The local table as the kernel keeps it: a local entry per address (secondaries take their primary's source) and the subnet broadcasts. */
-function printLocalTable(p: IpPrinter, ns: NetNs): void {
+function printLocalTable(p: IpPrinter, ns: NetNs, annotate: boolean): void {
+  const table = annotate ? 'table local ' : '';
   const rows = new Map<string, { key: number; len: number; text: string }>();
   const add = (key: number, len: number, text: string) => {
     if (!rows.has(`${key}/${len}/${text.split(' ')[0]}`)) rows.set(`${key}/${len}/${text.split(' ')[0]}`, { key, len, text });
@@ -260,18 +282,19 @@ function printLocalTable(p: IpPrinter, ns: NetNs): void {
       const src = formatIpv4(primary.local);
       const net = (a.local & prefixMask(a.prefixLen)) >>> 0;
       const bcast = (net | (~prefixMask(a.prefixLen) >>> 0)) >>> 0;
-      if (dev.kind.name === 'loopback' && a.prefixLen < 32) add(net, a.prefixLen, `local ${formatIpv4(net)}/${a.prefixLen} dev ${dev.name} proto kernel scope host src ${src} `);
-      add(a.local, 32, `local ${formatIpv4(a.local)} dev ${dev.name} proto kernel scope host src ${src} `);
-      if (a.broadcast !== null && a.broadcast !== bcast) add(a.broadcast, 32, `broadcast ${formatIpv4(a.broadcast)} dev ${dev.name} proto kernel scope link src ${src} `);
-      if (a.prefixLen < 31) add(bcast, 32, `broadcast ${formatIpv4(bcast)} dev ${dev.name} proto kernel scope link src ${src} `);
+      if (dev.kind.name === 'loopback' && a.prefixLen < 32) add(net, a.prefixLen, `local ${formatIpv4(net)}/${a.prefixLen} dev ${dev.name} ${table}proto kernel scope host src ${src} `);
+      add(a.local, 32, `local ${formatIpv4(a.local)} dev ${dev.name} ${table}proto kernel scope host src ${src} `);
+      if (a.broadcast !== null && a.broadcast !== bcast) add(a.broadcast, 32, `broadcast ${formatIpv4(a.broadcast)} dev ${dev.name} ${table}proto kernel scope link src ${src} `);
+      if (a.prefixLen < 31) add(bcast, 32, `broadcast ${formatIpv4(bcast)} dev ${dev.name} ${table}proto kernel scope link src ${src} ${dev.carrier ? '' : 'linkdown '}`);
     }
   }
   for (const row of [...rows.values()].sort((x, y) => x.key - y.key || x.len - y.len)) p.fp(row.text + '\n');
 }
 
-function routeGet(ctx: ProcContext, ns: NetNs, args: string[]): number {
+function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   let target: string | null = null;
   let oif: Device | null = null;
+  let from: number | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'oif' || a === 'dev') {
@@ -281,25 +304,56 @@ function routeGet(ctx: ProcContext, ns: NetNs, args: string[]): number {
         ctx.stderr.write(`Cannot find device "${name}"\n`);
         return 1;
       }
-    } else if (a === 'from' || a === 'iif' || a === 'tos' || a === 'mark' || a === 'uid') nextArg(ctx, args, i++);
-    else if (a === 'fibmatch') continue;
+    } else if (a === 'from') {
+      const v = nextArg(ctx, args, i++);
+      from = parseIpv4Loose(v);
+      if (from === null) fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
+    } else if (a === 'iif' || a === 'tos' || a === 'mark' || a === 'uid' || a === 'ipproto' || a === 'sport' || a === 'dport') nextArg(ctx, args, i++);
+    else if (a === 'fibmatch' || a === 'connected') continue;
     else target = a === 'to' ? nextArg(ctx, args, i++) : a;
   }
-  if (target === null) fatal(ctx, ROUTE_USAGE);
-  const prefix = parseIpv4Prefix(target, false);
-  if (!prefix) fatal(ctx, `Error: inet prefix is expected rather than "${target}".`, 1);
-  const dst = prefix.addr;
-  if (isLocalAddress(ns, dst)) {
-    const src = ns.device('lo')!.ipv4.some((a) => a.local === dst) || dst >>> 24 !== 127 ? dst : formatIpv4ToNum('127.0.0.1');
-    ctx.stdout.write(`local ${formatIpv4(dst)} dev lo src ${formatIpv4(src)} uid 0 \n    cache <local> \n`);
-    return 0;
+  if (target === null) {
+    ctx.stderr.write('need at least a destination address\n');
+    return 1;
   }
-  const res = fibLookup(ns, dst, oif);
-  if (!res || res.type !== 'unicast' || !res.dev) return netlinkError(ctx, fail(res?.type === 'unreachable' || !res ? 'ENETUNREACH' : 'EINVAL'));
-  const src = res.prefsrc;
-  const isBroadcast = res.dev.ipv4.some((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff);
-  const via = res.route?.gateway != null ? `via ${formatIpv4(res.route.gateway)} ` : '';
-  ctx.stdout.write(`${isBroadcast ? 'broadcast ' : ''}${formatIpv4(dst)} ${via}dev ${res.dev.name} ${src !== null ? `src ${formatIpv4(src)} ` : ''}uid 0 \n    cache ${isBroadcast ? '<brd> ' : ''}\n`);
+  const prefix = parseIpv4Prefix(target, false);
+  if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${target}".`, 1);
+  if (prefix.explicitLength && prefix.prefixLen !== 32) ctx.stderr.write(`Warning: /${prefix.prefixLen} as prefix is invalid, only /32 (or none) is supported.\n`);
+  const dst = prefix.addr;
+  const p = new IpPrinter(opts.json, opts.pretty);
+  p.openObject();
+  const print = (type: string | null, via: number | null, dev: string, src: number | null, cache: string[]) => {
+    if (type) p.string('any', 'type', '%s ', type);
+    p.string('any', 'dst', '%s ', formatIpv4(dst));
+    if (from !== null) p.string('any', 'from', 'from %s ', formatIpv4(from));
+    if (via !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(via));
+    p.string('any', 'dev', 'dev %s ', dev);
+    if (src !== null && from === null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(src));
+    p.openArray('flags');
+    p.closeArray();
+    p.number('any', 'uid', 'uid %u ', 0);
+    p.fp('\n    cache ');
+    p.openArray('cache', cache.length ? `<${cache.join(',')}> ` : '');
+    for (const c of cache) p.string('json', null, '', c);
+    p.closeArray();
+    p.nl();
+  };
+  if (isLocalAddress(ns, dst)) {
+    const lo = ns.device('lo');
+    const src = dst >>> 24 === 127 && !lo?.ipv4.some((a) => a.local === dst) ? (parseIpv4Loose('127.0.0.1') as number) : dst;
+    print('local', null, 'lo', src, ['local']);
+  } else {
+    const res = fibLookup(ns, dst, oif);
+    const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
+    if (broadcastOn) {
+      print('broadcast', null, broadcastOn.name, res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, ['local', 'brd']);
+    } else {
+      if (!res || res.type !== 'unicast' || !res.dev) return netlinkError(ctx, fail(!res || res.type === 'unreachable' ? 'ENETUNREACH' : 'EINVAL'));
+      print(null, res.route?.gateway ?? null, res.dev.name, res.prefsrc, []);
+    }
+  }
+  p.closeObject();
+  ctx.stdout.write(p.finish());
   return 0;
 }
 
@@ -307,11 +361,11 @@ function formatIpv4ToNum(text: string): number {
   return parseIpv4Loose(text)!;
 }
 
-function routeFlush(ctx: ProcContext, ns: NetNs, args: string[]): number {
-  const r = parseRouteArgs(ctx, ns, args, true);
+function routeFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
+  const r = parseRouteArgs(ctx, opts, ns, args, true);
   if (args.length === 0) {
     ctx.stderr.write('"ip route flush" requires arguments.\n');
-    return 255;
+    return 1;
   }
   ns.routes = ns.routes.filter((route) => {
     if (r.dev && route.dev !== r.dev) return true;
@@ -328,16 +382,16 @@ export function ipRoute(ctx: ProcContext, opts: IpOptions, args: string[]): numb
   const rest = args.slice(1);
   try {
     if (cmd === undefined) return routeShow(ctx, opts, ns, []);
-    if (matches(cmd, 'add')) return routeModify(ctx, ns, 'add', rest);
-    if (matches(cmd, 'change') || cmd === 'chg') return routeModify(ctx, ns, 'change', rest);
-    if (matches(cmd, 'replace')) return routeModify(ctx, ns, 'replace', rest);
-    if (matches(cmd, 'prepend')) return routeModify(ctx, ns, 'prepend', rest);
-    if (matches(cmd, 'append')) return routeModify(ctx, ns, 'append', rest);
+    if (matches(cmd, 'add')) return routeModify(ctx, opts, ns, 'add', rest);
+    if (matches(cmd, 'change') || cmd === 'chg') return routeModify(ctx, opts, ns, 'change', rest);
+    if (matches(cmd, 'replace')) return routeModify(ctx, opts, ns, 'replace', rest);
+    if (matches(cmd, 'prepend')) return routeModify(ctx, opts, ns, 'prepend', rest);
+    if (matches(cmd, 'append')) return routeModify(ctx, opts, ns, 'append', rest);
     if (matches(cmd, 'test')) return 0;
-    if (matches(cmd, 'delete')) return routeModify(ctx, ns, 'delete', rest);
+    if (matches(cmd, 'delete')) return routeModify(ctx, opts, ns, 'delete', rest);
     if (matches(cmd, 'list') || matches(cmd, 'show') || matches(cmd, 'lst')) return routeShow(ctx, opts, ns, rest);
-    if (matches(cmd, 'get')) return routeGet(ctx, ns, rest);
-    if (matches(cmd, 'flush')) return routeFlush(ctx, ns, rest);
+    if (matches(cmd, 'get')) return routeGet(ctx, opts, ns, rest);
+    if (matches(cmd, 'flush')) return routeFlush(ctx, opts, ns, rest);
     if (matches(cmd, 'help')) fatal(ctx, ROUTE_USAGE);
     fatal(ctx, `Command "${cmd}" is unknown, try "ip route help".`);
   } catch (e) {

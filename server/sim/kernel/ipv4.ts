@@ -1,7 +1,8 @@
 // The IPv4 packet path (net/ipv4/ip_input.c, ip_forward.c, ip_output.c,
 // icmp.c): local output, receive, forward, local delivery and ICMP, with
 // the netfilter hooks where Linux has them.
-import { formatIpv4, type Ipv4 } from './addr';
+import { BROADCAST_MAC, formatIpv4, inPrefix, prefixMask, type Ipv4 } from './addr';
+import { transmitFrame } from './l2';
 import type { Device } from './device';
 import { fail, ok, type KResult } from './errno';
 import { fibLookup, isLocalAddress, selectSource, type FibResult } from './fib';
@@ -68,15 +69,31 @@ function routeText(res: FibResult, dst: Ipv4): string {
   return `route: ${formatIpv4(dst)} matches ${prefix === '0.0.0.0/0' ? 'default' : prefix}${via} dev ${res.dev?.name}`;
 }
 
-/** POSTROUTING, then neighbour output. */
+/** Whether `dst` is the limited broadcast or the subnet broadcast of one of `dev`'s addresses. */
+function isBroadcastOn(dev: Device, dst: Ipv4): boolean {
+  if (dst === 0xffffffff) return true;
+  return dev.ipv4.some((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff);
+}
+
+/** POSTROUTING, then neighbour output (broadcasts go to every station, unresolved). */
 function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: FibResult): boolean {
   const dev = res.dev!;
   const post = netfilterHook(ns, 'POSTROUTING', packet, inDev, dev);
   if (post.verdict !== 'accept') return false;
+  if (packet.length > MAX_DATAGRAM) {
+    tracer(ns)?.drop(ns, dev, `datagram of ${packet.length} bytes exceeds the IPv4 maximum`, packet);
+    return false;
+  }
   packet.elapsedUs += HOP_US.wire + ns.host.world.jitterUs(6);
+  if (inDev === null && isBroadcastOn(dev, packet.dst)) {
+    transmitFrame(dev, { src: dev.mac, dst: BROADCAST_MAC, ip: packet });
+    return true;
+  }
   neighOutput(dev, res.route?.gateway ?? res.nexthop, packet);
   return true;
 }
+
+const MAX_DATAGRAM = 65535;
 
 /** ip_rcv: an IPv4 packet arrives on `dev`. */
 export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): void {
@@ -87,7 +104,7 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
   const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);
   if (pre.verdict !== 'accept') return;
   if (broadcast || isLocalAddress(ns, packet.dst)) {
-    localInput(ns, dev, packet);
+    localInput(ns, dev, packet, broadcast);
     return;
   }
   if (!ns.sysctl.forwardingOn(dev.name)) {
@@ -114,21 +131,22 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
 }
 
 /** INPUT hook, then ip_local_deliver. */
-function localInput(ns: NetNs, dev: Device, packet: Ipv4Packet): void {
+function localInput(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast = false): void {
   const input = netfilterHook(ns, 'INPUT', packet, dev, null);
   if (input.verdict !== 'accept') return;
   tracer(ns)?.note(ns, dev, 'deliver', packet, `delivered locally on ${ns.label}`);
   if (packet.protocol === 'icmp') {
-    icmpReceive(ns, dev, packet);
+    icmpReceive(ns, dev, packet, broadcast);
     return;
   }
   if (packet.protocol === 'udp') icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
 }
 
-function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet): void {
+function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: boolean): void {
   const icmp = packet.icmp!;
   if (icmp.type === ICMP_ECHO_REQUEST) {
     if (ns.sysctl.get('net.ipv4.icmp_echo_ignore_all') === '1') return;
+    if (broadcast && ns.sysctl.get('net.ipv4.icmp_echo_ignore_broadcasts') === '1') return;
     const reply: Ipv4Packet = {
       src: packet.dst,
       dst: packet.src,

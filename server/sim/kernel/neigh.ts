@@ -27,6 +27,8 @@ export interface NeighEntry {
 }
 
 const RETRANS_US = 1_000_000;
+/** A timer armed by a send fires just after the sender's own clock tick (the send itself took time). */
+const TIMER_SLACK_US = 50;
 const MCAST_SOLICIT = 3;
 const UCAST_SOLICIT = 3;
 const DELAY_FIRST_PROBE_US = 5_000_000;
@@ -81,7 +83,7 @@ function failEntry(entry: NeighEntry): void {
 }
 
 function armSolicitTimer(entry: NeighEntry): void {
-  entry.timer = entry.dev.ns.host.world.schedule(RETRANS_US, () => {
+  entry.timer = entry.dev.ns.host.world.schedule(RETRANS_US + TIMER_SLACK_US, () => {
     entry.timer = null;
     if (entry.state !== 'INCOMPLETE' && entry.state !== 'PROBE') return;
     const limit = entry.state === 'INCOMPLETE' ? MCAST_SOLICIT : UCAST_SOLICIT;

@@ -74,11 +74,19 @@ function parse(argv: string[]): Parsed {
   for (let i = 1; i < argv.length; i++) {
     let a = argv[i]!;
     if (a.startsWith('--') && LONG[a.split('=')[0]!]) a = LONG[a]!;
+    // getopt: a required argument is the next word, whatever it looks like.
     const need = (opt: string) => {
       const v = argv[i + 1];
-      if (v === undefined || (v.startsWith('-') && v !== '-' && !/^-\d/.test(v))) usageError(`option "${opt}" requires an argument`);
+      if (v === undefined) usageError(`option "${opt}" requires an argument`);
       i++;
       return v;
+    };
+    const optionalChain = () => {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('-') && p.chain === null) {
+        p.chain = next;
+        i++;
+      }
     };
     switch (a) {
       case '!':
@@ -101,15 +109,12 @@ function parse(argv: string[]): Parsed {
         else if (a === '-E') p.newName = need(a);
         break;
       }
-      case '-F': case '-Z': case '-X': case '-L': case '-S': {
+      case '-F': case '-Z': case '-X': case '-L': case '-S':
         setCommand(a[1] as Command);
-        const next = argv[i + 1];
-        if (next !== undefined && !next.startsWith('-')) {
-          p.chain = next;
-          i++;
-        }
+        optionalChain();
         break;
-      }
+      case '-V': case '--version':
+        throw new IptablesError('iptables v1.8.9 (nf_tables)', 0);
       case '-s': p.rule.src = parseAddr(need('-s'), negate); break;
       case '-d': p.rule.dst = parseAddr(need('-d'), negate); break;
       case '-i': p.rule.inIface = { name: need('-i'), invert: negate }; break;
@@ -156,13 +161,14 @@ function parse(argv: string[]): Parsed {
       case '-x': p.exact = true; break;
       case '--line-numbers': p.lineNumbers = true; break;
       default:
-        if (/^-[nvxL]+$/.test(a)) {
+        if (/^-[nvxLSFZX]+$/.test(a)) {
           for (const f of a.slice(1)) {
             if (f === 'n') p.numeric = true;
             else if (f === 'v') p.verbose = true;
             else if (f === 'x') p.exact = true;
-            else if (f === 'L') setCommand('L');
+            else setCommand(f as Command);
           }
+          if (/[LSFZX]/.test(a)) optionalChain();
           break;
         }
         if (a.startsWith('-')) usageError(`unknown option "${a}"`);
@@ -203,14 +209,15 @@ function targetName(t: RuleTarget | null): string {
   return t.kind === 'jump' || t.kind === 'goto' ? t.chain : t.kind;
 }
 
-function addrText(m: AddrMatch | null): string {
-  if (!m) return '0.0.0.0/0';
+/** Without -n, iptables names 0.0.0.0/0 `anywhere` (and would resolve hosts, which have no names here). */
+function addrText(m: AddrMatch | null, numeric: boolean): string {
+  if (!m || m.prefixLen === 0) return `${m?.invert ? '!' : ''}${numeric ? '0.0.0.0/0' : 'anywhere'}`;
   return `${m.invert ? '!' : ''}${formatIpv4(m.addr)}${m.prefixLen === 32 ? '' : `/${m.prefixLen}`}`;
 }
 
-function protoText(rule: Rule): string {
+function protoText(rule: Rule, numeric = true): string {
   const name = rule.protocol?.name;
-  const text = name === undefined || name === 'all' || name === '0' ? '0' : name === '6' ? 'tcp' : name === '17' ? 'udp' : name === '1' ? 'icmp' : name;
+  const text = name === undefined || name === 'all' || name === '0' ? (numeric ? '0' : 'all') : name === '6' ? 'tcp' : name === '17' ? 'udp' : name === '1' ? 'icmp' : name;
   return (rule.protocol?.invert ? '!' : '') + text;
 }
 
@@ -253,13 +260,14 @@ function listChain(ctx: ProcContext, chain: Chain, table: TableName, p: Parsed, 
   chain.rules.forEach((rule, index) => {
     const n = p.lineNumbers ? String(index + 1).padEnd(5) : '';
     const target = targetName(rule.target).padEnd(9);
-    const proto = protoText(rule);
+    const proto = protoText(rule, p.numeric);
     const prot = (proto.startsWith('!') ? proto : ' ' + proto).padEnd(6);
-    const src = addrText(rule.src).padEnd(20);
-    const dst = addrText(rule.dst);
+    const src = addrText(rule.src, p.numeric).padEnd(20);
+    const dst = addrText(rule.dst, p.numeric);
     if (p.verbose) {
-      const inI = ((rule.inIface?.invert ? '!' : '') + (rule.inIface?.name ?? '*')).padEnd(6);
-      const outI = ((rule.outIface?.invert ? '!' : '') + (rule.outIface?.name ?? '*')).padEnd(6);
+      const anyIface = p.numeric ? '*' : 'any';
+      const inI = ((rule.inIface?.invert ? '!' : '') + (rule.inIface?.name ?? anyIface)).padEnd(6);
+      const outI = ((rule.outIface?.invert ? '!' : '') + (rule.outIface?.name ?? anyIface)).padEnd(7);
       const counts = p.exact ? `${String(rule.packets).padStart(8)} ${String(rule.bytes).padStart(8)}` : `${human(rule.packets, false, 5)} ${human(rule.bytes, false, 5)}`;
       out(`${n}${counts} ${target} ${prot}--  ${inI} ${outI} ${src} ${dst}${extrasText(rule)}`);
     } else out(`${n}${target} ${prot}--  ${src} ${dst}${extrasText(rule)}`);
@@ -304,7 +312,7 @@ function run(ctx: ProcContext, argv: string[]): number {
     return execute(ctx, ns, p);
   } catch (e) {
     if (!(e instanceof IptablesError)) throw e;
-    ctx.stderr.write(e.message + '\n');
+    (e.code === 0 ? ctx.stdout : ctx.stderr).write(e.message + '\n');
     return e.code;
   }
 }

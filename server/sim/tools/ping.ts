@@ -1,6 +1,6 @@
 // `ping` (iputils): ICMP echo on the simulated clock, one probe per
 // interval, replies and errors as they arrive, statistics at the end.
-import { formatIpv4, parseIpv4Strict, type Ipv4 } from '../kernel/addr';
+import { formatIpv4, inPrefix, ipv4, parseIpv4Strict, prefixMask, type Ipv4 } from '../kernel/addr';
 import type { Device } from '../kernel/device';
 import { isLocalAddress } from '../kernel/fib';
 import { ipOutput, routeOutput } from '../kernel/ipv4';
@@ -73,6 +73,7 @@ interface PingOptions {
   size: number;
   ttl: number | null;
   iface: string | null;
+  broadcast: boolean;
 }
 
 class UsageError {
@@ -90,7 +91,7 @@ function number(text: string, min: number, max: number, maxText: string, integer
 }
 
 function parse(argv: string[]): { opts: PingOptions; target: string } {
-  const opts: PingOptions = { count: 0, intervalUs: 1_000_000, lingerUs: 10_000_000, deadlineUs: 0, quiet: false, size: 56, ttl: null, iface: null };
+  const opts: PingOptions = { count: 0, intervalUs: 1_000_000, lingerUs: 10_000_000, deadlineUs: 0, quiet: false, size: 56, ttl: null, iface: null, broadcast: false };
   const positional: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
@@ -102,6 +103,7 @@ function parse(argv: string[]): { opts: PingOptions; target: string } {
       const flag = a[j]!;
       if (FLAGS.has(flag)) {
         if (flag === 'q') opts.quiet = true;
+        if (flag === 'b') opts.broadcast = true;
         if (flag === 'h') throw new UsageError(USAGE.slice(1), 2);
         if (flag === 'V') throw new UsageError('ping from iputils 20221126\nlibcap: yes, IDN: yes, NLS: no, error.h: yes, getrandom(): yes, __fpending(): yes', 0);
         continue;
@@ -146,7 +148,10 @@ function parse(argv: string[]): { opts: PingOptions; target: string } {
     }
   }
   if (positional.length === 0) throw new UsageError('ping: usage error: Destination address required', 1);
-  return { opts, target: positional[positional.length - 1]! };
+  // Extra hosts before the target ask for a source route (IP record-route), which a raw socket may not set.
+  if (positional.length > 1) throw new UsageError('ping: record route: Operation not permitted', 2);
+  if (opts.ttl === 0) throw new UsageError('ping: cannot set unicast time-to-live: Invalid argument', 2);
+  return { opts, target: positional[0]! };
 }
 
 function formatMs(us: number): string {
@@ -178,11 +183,14 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   }
   const { opts, target } = parsed;
   const ns = ctx.ns;
-  const dst = parseIpv4Strict(target) ?? (/^\d+(\.\d+){0,3}$/.test(target) ? null : undefined);
-  if (dst === undefined || dst === null) {
-    ctx.stderr.write(/^[\d.]+$/.test(target) ? `ping: ${target}: Name or service not known\n` : `ping: ${target}: Temporary failure in name resolution\n`);
+  const resolved = resolveHost(target);
+  if (resolved === null) {
+    ctx.stderr.write(`ping: ${target}: Temporary failure in name resolution\n`);
     return 2;
   }
+  // Connecting to 0.0.0.0 means this host.
+  const dst = resolved === 0 ? LOCALHOST : resolved;
+  const named = hostName(dst) !== null && parseInetAton(target) === null;
   let oif: Device | null = null;
   let bindSrc: Ipv4 | null = null;
   if (opts.iface !== null) {
@@ -206,10 +214,23 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
     ctx.stderr.write(`ping: connect: ${STRERROR[route.errno]}\n`);
     return 2;
   }
+  if (isBroadcast(ns, dst)) {
+    if (!opts.broadcast) {
+      ctx.stderr.write('ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules\n');
+      return 2;
+    }
+    ctx.stderr.write('WARNING: pinging broadcast address\n');
+  }
   const src = bindSrc ?? route.value.src;
   const out = (line: string) => ctx.stdout.write(line + '\n');
   const from = opts.iface !== null ? ` from ${formatIpv4(src)} ${oif ? oif.name : ''}:` : '';
   out(`PING ${target} (${formatIpv4(dst)})${from} ${opts.size}(${opts.size + 28}) bytes of data.`);
+  // Without room for a timestamp in the payload, replies cannot be timed.
+  const timing = opts.size >= 16;
+  let pipesize = 1;
+  const acknowledge = (seq: number) => {
+    pipesize = Math.max(pipesize, transmitted - seq + 1);
+  };
 
   const world = ctx.world;
   const id = world.randomInt(1, 0xffff);
@@ -234,12 +255,16 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
           received++;
           rtts.push(packet.elapsedUs);
         }
-        if (!opts.quiet) out(`${packet.length - 20} bytes from ${formatIpv4(packet.src)}: icmp_seq=${icmp.seq} ttl=${packet.ttl} time=${formatMs(packet.elapsedUs)} ms${dup ? ' (DUP!)' : ''}`);
+        acknowledge(icmp.seq);
+        const source = named && hostName(packet.src) ? `${hostName(packet.src)} (${formatIpv4(packet.src)})` : formatIpv4(packet.src);
+        const time = timing ? ` time=${formatMs(packet.elapsedUs)} ms` : '';
+        if (!opts.quiet) out(`${packet.length - 20} bytes from ${source}: icmp_seq=${icmp.seq} ttl=${packet.ttl}${time}${dup ? ' (DUP!)' : ''}`);
         return;
       }
       const quoted = icmp.quoted;
       if (!quoted?.icmp || quoted.icmp.id !== id || quoted.icmp.type !== ICMP_ECHO_REQUEST) return;
       errors++;
+      acknowledge(quoted.icmp.seq);
       if (!opts.quiet) out(`From ${formatIpv4(packet.src)} icmp_seq=${quoted.icmp.seq} ${errorText(packet)}`);
     },
   });
@@ -287,17 +312,54 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   out(`--- ${target} ping statistics ---`);
   const elapsedMs = Math.round((lastSendAt - start) / 1000) + (transmitted > 1 ? world.jitterUs(3) : 0);
   out(`${transmitted} packets transmitted, ${received} received,${errors ? ` +${errors} errors,` : ''} ${lossPct}% packet loss, time ${elapsedMs}ms`);
-  if (received > 0) {
+  let tail = '';
+  if (received > 0 && timing) {
     const min = Math.min(...rtts);
     const max = Math.max(...rtts);
     const avg = rtts.reduce((a, b) => a + b, 0) / rtts.length;
-    const mdev = Math.sqrt(rtts.reduce((a, b) => a + b * b, 0) / rtts.length - avg * avg);
+    const mdev = Math.sqrt(Math.max(0, rtts.reduce((a, b) => a + b * b, 0) / rtts.length - avg * avg));
     const f = (us: number) => (us / 1000).toFixed(3);
-    out(`rtt min/avg/max/mdev = ${f(min)}/${f(avg)}/${f(max)}/${f(mdev)} ms`);
+    tail = `rtt min/avg/max/mdev = ${f(min)}/${f(avg)}/${f(max)}/${f(mdev)} ms`;
   }
+  if (pipesize > 1) tail += `${tail ? ', ' : ''}pipe ${pipesize}`;
+  if (tail) out(tail);
   if (received === 0) return 1;
   if (opts.deadlineUs > 0 && opts.count > 0 && received < opts.count) return 1;
   return 0;
+}
+
+/** inet_aton: one to four parts, decimal, octal or hex; the last part fills the remaining bytes. */
+export function parseInetAton(text: string): Ipv4 | null {
+  const parts = text.split('.');
+  if (parts.length > 4 || parts.some((p) => !/^(0[xX][0-9a-fA-F]*|0[0-7]*|[1-9]\d*)$/.test(p))) return null;
+  const values = parts.map((p) => (/^0[xX]/.test(p) ? parseInt(p.slice(2) || '0', 16) : p.length > 1 && p.startsWith('0') ? parseInt(p, 8) : Number(p)));
+  const last = values.pop()!;
+  if (values.some((v) => v > 255) || last >= 2 ** (8 * (4 - values.length))) return null;
+  let addr = 0;
+  values.forEach((v, i) => (addr += v * 2 ** (8 * (3 - i))));
+  return (addr + last) >>> 0;
+}
+
+const LOCALHOST = ipv4(127, 0, 0, 1);
+
+/** What the hosts' /etc/hosts knows; nothing else resolves (the lab has no DNS). */
+function resolveHost(name: string): Ipv4 | null {
+  if (name === 'localhost') return LOCALHOST;
+  return parseInetAton(name);
+}
+
+function hostName(addr: Ipv4): string | null {
+  return addr === LOCALHOST ? 'localhost' : null;
+}
+
+function isBroadcast(ns: ProcContext['ns'], dst: Ipv4): boolean {
+  if (dst === 0xffffffff) return true;
+  for (const dev of ns.devices.values()) {
+    for (const a of dev.ipv4) {
+      if (a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) return true;
+    }
+  }
+  return false;
 }
 
 export const ping: Program = { run, flushesStdout: true };

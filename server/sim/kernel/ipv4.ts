@@ -159,9 +159,14 @@ function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: bool
     ipOutput(ns, reply);
     return;
   }
-  const id = icmp.type === ICMP_ECHO_REPLY ? icmp.id : icmp.quoted?.icmp?.id;
-  if (id === undefined) return;
-  ns.icmpSockets.get(id)?.onPacket(packet, dev);
+  if (icmp.type === ICMP_ECHO_REPLY) {
+    ns.icmpSockets.get(icmp.id)?.onPacket(packet, dev);
+    return;
+  }
+  // An error goes to the socket that sent the packet it quotes.
+  const quoted = icmp.quoted;
+  if (quoted?.icmp) ns.icmpSockets.get(quoted.icmp.id)?.onPacket(packet, dev);
+  else if (quoted?.protocol === 'udp' && quoted.ports) ns.udpSockets.get(quoted.ports.sport)?.onPacket(packet, dev);
 }
 
 /** icmp_send: reports a problem with `offending` to its source. */

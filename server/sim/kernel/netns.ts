@@ -30,7 +30,10 @@ export class NetNs {
   readonly nsids = new Map<NetNs, number>();
   netfilter: Netfilter | null = null;
   conntrack: Conntrack | null = null;
+  /** Raw ICMP sockets by echo identifier (ping). */
   readonly icmpSockets = new Map<number, IcmpSocket>();
+  /** UDP sockets by local port; they hear the ICMP errors their datagrams cause (traceroute). */
+  readonly udpSockets = new Map<number, IcmpSocket>();
   alive = true;
   /** The local routing table comes into being with the first address. */
   localTableExists = false;

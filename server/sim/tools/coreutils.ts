@@ -186,6 +186,53 @@ const sort = program((ctx, argv) => {
   return 0;
 });
 
+/** `1,3-5,7-` as a set of 1-based positions. */
+function parseList(list: string): ((n: number) => boolean) | null {
+  const ranges: Array<[number, number]> = [];
+  for (const part of list.split(',')) {
+    const m = /^(\d*)(-?)(\d*)$/.exec(part);
+    if (!m || (m[1] === '' && m[3] === '') || (m[2] === '' && m[3] !== '')) return null;
+    const from = m[1] === '' ? 1 : Number(m[1]);
+    const to = m[2] === '' ? from : m[3] === '' ? Infinity : Number(m[3]);
+    ranges.push([from, to]);
+  }
+  return (n) => ranges.some(([a, b]) => n >= a && n <= b);
+}
+
+const cut = program((ctx, argv) => {
+  let delimiter = '\t';
+  let fields: string | null = null;
+  let chars: string | null = null;
+  const files: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-d') delimiter = argv[++i] ?? '';
+    else if (a.startsWith('-d')) delimiter = a.slice(2);
+    else if (a === '-f') fields = argv[++i] ?? '';
+    else if (a.startsWith('-f')) fields = a.slice(2);
+    else if (a === '-c') chars = argv[++i] ?? '';
+    else if (a.startsWith('-c')) chars = a.slice(2);
+    else files.push(a);
+  }
+  const list = fields ?? chars;
+  if (list === null) {
+    ctx.stderr.write("cut: you must specify a list of bytes, characters, or fields\nTry 'cut --help' for more information.\n");
+    return 1;
+  }
+  const pick = parseList(list);
+  if (!pick) {
+    ctx.stderr.write(`cut: invalid field value ‘${list}’\nTry 'cut --help' for more information.\n`);
+    return 1;
+  }
+  const input = inputOf(ctx, files, 'cut');
+  for (const line of lines(input.text)) {
+    if (chars !== null) ctx.stdout.write([...line].filter((_, i) => pick(i + 1)).join('') + '\n');
+    else if (!line.includes(delimiter)) ctx.stdout.write(line + '\n');
+    else ctx.stdout.write(line.split(delimiter).filter((_, i) => pick(i + 1)).join(delimiter) + '\n');
+  }
+  return input.status;
+});
+
 const hostname = program((ctx, argv) => {
   if (argv.length > 1 && argv[1] === '-I') {
     ctx.stdout.write('\n');
@@ -216,6 +263,7 @@ export const COREUTILS: Record<string, Program> = {
   tail,
   wc,
   sort,
+  cut,
   hostname,
   sleep,
   true: program(() => 0),

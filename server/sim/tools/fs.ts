@@ -22,6 +22,7 @@ export function readFile(ctx: ProcContext, path: string): ReadResult {
   const abs = normalisePath(path);
   if (abs === '/dev/null') return { ok: true, text: '' };
   if (abs === '/etc/hostname') return { ok: true, text: ctx.host.hostname + '\n' };
+  if (abs === '/proc/net/dev') return { ok: true, text: procNetDev(ctx) };
   if (abs.startsWith(PROC_SYS)) {
     const key = abs.slice(PROC_SYS.length).split('/').join('.');
     const value = ctx.ns.sysctl.get(key);
@@ -31,6 +32,17 @@ export function readFile(ctx: ProcContext, path: string): ReadResult {
   const text = ctx.host.files.get(abs);
   if (text === undefined) return { ok: false, error: 'No such file or directory' };
   return { ok: true, text };
+}
+
+/** /proc/net/dev: the namespace's devices and their counters. */
+function procNetDev(ctx: ProcContext): string {
+  let text = 'Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
+  for (const dev of ctx.ns.sortedDevices()) {
+    const s = dev.stats;
+    const n = (v: number, w: number) => String(v).padStart(w);
+    text += `${dev.name.padStart(6)}:${n(s.rxBytes, 8)} ${n(s.rxPackets, 7)} ${n(0, 4)} ${n(s.rxDropped, 4)} ${n(0, 4)} ${n(0, 5)} ${n(0, 10)} ${n(0, 9)} ${n(s.txBytes, 8)} ${n(s.txPackets, 7)} ${n(0, 4)} ${n(s.txDropped, 4)} ${n(0, 4)} ${n(0, 5)} ${n(0, 7)} ${n(0, 10)}\n`;
+  }
+  return text;
 }
 
 export function writeFile(ctx: ProcContext, path: string, text: string, append: boolean): WriteResult {

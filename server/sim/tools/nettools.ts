@@ -12,44 +12,64 @@ function arpRun(ctx: ProcContext, argv: string[]): number {
   let bsd = false;
   let device: string | null = null;
   let host: string | null = null;
+  const words: string[] = [];
+  let action: 'show' | 'set' | 'delete' = 'show';
   const args = argv.slice(1);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '-n' || a === '--numeric') continue;
-    if (a === '-a' || a === '--all') bsd = true;
-    else if (a === '-e') bsd = false;
-    else if (a === '-i' || a === '--device') device = args[++i] ?? null;
-    else if (a === '-s' || a === '--set') {
-      const ip = parseIpv4Loose(args[i + 1] ?? '');
-      const mac = parseMac(args[i + 2] ?? '');
-      if (ip === null || mac === null) {
-        ctx.stderr.write('arp: invalid hardware address\n');
-        return 255;
+    if (a === '--numeric' || a === '--verbose') continue;
+    if (a === '--all') bsd = true;
+    else if (a === '--set') action = 'set';
+    else if (a === '--delete') action = 'delete';
+    else if (a === '--device') device = args[++i] ?? null;
+    else if (/^-[nvaesdi]+$/.test(a)) {
+      for (const f of a.slice(1)) {
+        if (f === 'a') bsd = true;
+        else if (f === 'e') bsd = false;
+        else if (f === 's') action = 'set';
+        else if (f === 'd') action = 'delete';
+        else if (f === 'i') device = args[++i] ?? null;
       }
-      const dev = ctx.ns.sortedDevices().find((d) => d.ipv4.some((a4) => ((a4.local ^ ip) & prefixMask(a4.prefixLen)) === 0));
-      if (!dev) {
-        ctx.stderr.write('SIOCSARP: Network is unreachable\n');
-        return 255;
-      }
-      neighSet(dev, ip, mac, 'PERMANENT', 'replace');
-      return 0;
-    } else if (a === '-d' || a === '--delete') {
-      const ip = parseIpv4Loose(args[i + 1] ?? '');
-      const entry = ip === null ? undefined : neighEntries(ctx.ns).find((e) => e.ip === ip);
-      if (!entry) {
-        ctx.stderr.write(`No ARP entry for ${args[i + 1] ?? ''}\n`);
-        return 255;
-      }
-      neighDelete(entry.dev, entry.ip);
-      return 0;
     } else if (a.startsWith('-')) {
       ctx.stderr.write(`arp: invalid option -- '${a.slice(1, 2)}'\n`);
       return 255;
-    } else host = a;
+    } else words.push(a);
   }
-  const entries = neighEntries(ctx.ns).filter((e) => currentState(e) !== 'NOARP' && (!device || e.dev.name === device) && (!host || formatIpv4(e.ip) === host));
+  if (action === 'set') {
+    const ip = parseIpv4Loose(words[0] ?? '');
+    if (words[1] === undefined) {
+      ctx.stderr.write('arp: need hardware address\n');
+      return 255;
+    }
+    const mac = parseMac(words[1]);
+    if (ip === null || mac === null) {
+      ctx.stderr.write('arp: invalid hardware address\n');
+      return 255;
+    }
+    const dev = device !== null ? ctx.ns.device(device) : ctx.ns.sortedDevices().find((d) => d.ipv4.some((a4) => ((a4.local ^ ip) & prefixMask(a4.prefixLen)) === 0));
+    if (!dev) {
+      ctx.stderr.write('SIOCSARP: Network is unreachable\n');
+      return 255;
+    }
+    neighSet(dev, ip, mac, 'PERMANENT', 'replace');
+    return 0;
+  }
+  if (action === 'delete') {
+    const ip = parseIpv4Loose(words[0] ?? '');
+    const entry = ip === null ? undefined : neighEntries(ctx.ns).find((e) => e.ip === ip && (device === null || e.dev.name === device));
+    if (!entry) {
+      ctx.stderr.write(`No ARP entry for ${words[0] ?? ''}\n`);
+      return 255;
+    }
+    neighDelete(entry.dev, entry.ip);
+    return 0;
+  }
+  host = words[0] ?? null;
+  const all = neighEntries(ctx.ns).filter((e) => currentState(e) !== 'NOARP');
+  const entries = all.filter((e) => (!device || e.dev.name === device) && (!host || formatIpv4(e.ip) === host));
   if (entries.length === 0) {
-    if (host !== null || device !== null) ctx.stdout.write(`arp: in ${neighEntries(ctx.ns).length} entries no match found.\n`);
+    if (host !== null) ctx.stdout.write(`${host} (${host}) -- no entry\n`);
+    else if (device !== null) ctx.stdout.write(`arp: in ${all.length} entries no match found.\n`);
     return 0;
   }
   if (!bsd) ctx.stdout.write(ARP_HEADER);

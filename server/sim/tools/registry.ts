@@ -5,6 +5,7 @@ import { ip } from './ip/ip';
 import { iptables } from './iptables';
 import { arp, route, sysctl } from './nettools';
 import { ping } from './ping';
+import { traceroute } from './traceroute';
 import { program, type Program } from './process';
 
 const SBIN = '/usr/sbin';
@@ -14,6 +15,7 @@ const INSTALLED: Array<[string, string, Program]> = [
   ...Object.entries(COREUTILS).map(([name, prog]): [string, string, Program] => [name, BIN, prog]),
   ['ip', SBIN, ip],
   ['ping', BIN, ping],
+  ['traceroute', BIN, traceroute],
   ['arp', SBIN, arp],
   ['route', SBIN, route],
   ['ifconfig', SBIN, ifconfig],

@@ -79,7 +79,7 @@ function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[],
         if (!s) fatal(ctx, `Error: argument "${v}" is wrong: nud state is bad`);
         nud = [...(nud ?? []), s];
       }
-    } else if (a === 'proxy' || a === 'unused') continue;
+    } else if (a === 'proxy' || a === 'unused' || a === 'all') continue;
     else {
       const addr = parseIpv4Loose(a === 'to' ? nextArg(ctx, args, i++) : a);
       if (addr === null) fatal(ctx, `Error: any valid prefix is expected rather than "${a}".`, 1);
@@ -89,7 +89,7 @@ function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[],
   if (flush) {
     if (args.length === 0) {
       ctx.stderr.write('Flush requires arguments.\n');
-      return 255;
+      return 1;
     }
     for (const entry of neighEntries(ns)) {
       if (dev && entry.dev !== dev) continue;

@@ -1,0 +1,238 @@
+// `traceroute` (traceroute 2.1): UDP probes with growing TTL; each router's
+// time-exceeded names a hop, the destination's port-unreachable ends the trace.
+import { formatIpv4, type Ipv4 } from '../kernel/addr';
+import { STRERROR } from '../kernel/errno';
+import { ipOutput, routeOutput } from '../kernel/ipv4';
+import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMP_TIME_EXCEEDED, type Ipv4Packet } from '../kernel/packet';
+import { parseInetAton } from './ping';
+import type { Proc, ProcContext, Program } from './process';
+
+const USAGE = `Usage:
+  traceroute [ -46dFITnreAUDV ] [ -f first_ttl ] [ -g gate,... ] [ -i device ] [ -m max_ttl ] [ -N squeries ] [ -p port ] [ -t tos ] [ -l flow_label ] [ -w MAX,HERE,NEAR ] [ -q nqueries ] [ -s src_addr ] [ -z sendwait ] [ --fwmark=num ] host [ packetlen ]
+Options:
+  -4                          Use IPv4
+  -6                          Use IPv6
+  -d  --debug                 Enable socket level debugging
+  -F  --dont-fragment         Do not fragment packets
+  -f first_ttl  --first=first_ttl
+                              Start from the first_ttl hop (instead from 1)
+  -g gate,...  --gateway=gate,...
+                              Route packets through the specified gateway
+                              (maximum 8 for IPv4 and 127 for IPv6)
+  -I  --icmp                  Use ICMP ECHO for tracerouting
+  -T  --tcp                   Use TCP SYN for tracerouting (default port is 80)
+  -i device  --interface=device
+                              Specify a network interface to operate with
+  -m max_ttl  --max-hops=max_ttl
+                              Set the max number of hops (max TTL to be
+                              reached). Default is 30
+  -N squeries  --sim-queries=squeries
+                              Set the number of probes to be tried
+                              simultaneously (default is 16)
+  -n                          Do not resolve IP addresses to their domain names
+  -p port  --port=port        Set the destination port to use. It is either
+                              initial udp port value for "default" method
+                              (incremented by each probe, default is 33434), or
+                              initial seq for "icmp" (incremented as well,
+                              default from 1), or some constant destination
+                              port for other methods (with default of 80 for
+                              "tcp", 53 for "udp", etc.)
+  -t tos  --tos=tos           Set the TOS (IPv4 type of service) or TC (IPv6
+                              traffic class) value for outgoing packets
+  -l flow_label  --flowlabel=flow_label
+                              Use specified flow_label for IPv6 packets
+  -w MAX,HERE,NEAR  --wait=MAX,HERE,NEAR
+                              Wait for a probe no more than HERE (default 3)
+                              times longer than a response from the same hop,
+                              or no more than NEAR (default 10) times than some
+                              next hop, or MAX (default 5.0) seconds (float
+                              point values allowed too)
+  -q nqueries  --queries=nqueries
+                              Set the number of probes per each hop. Default is
+                              3
+  -r                          Bypass the normal routing and send directly to a
+                              host on an attached network
+  -s src_addr  --source=src_addr
+                              Use source src_addr for outgoing packets
+  -z sendwait  --sendwait=sendwait
+                              Minimal time interval between probes (default 0).
+                              If the value is more than 10, then it specifies a
+                              number in milliseconds, else it is a number of
+                              seconds (float point values allowed too)
+  -e  --extensions            Show ICMP extensions (if present), including MPLS
+  -A  --as-path-lookups       Perform AS path lookups in routing registries and
+                              print results directly after the corresponding
+                              addresses
+  -M name  --module=name      Use specified module (either builtin or external)
+                              for traceroute operations. Most methods have
+                              their shortcuts (\`-I' means \`-M icmp' etc.)
+  -O OPTS,...  --options=OPTS,...
+                              Use module-specific option OPTS for the
+                              traceroute module. Several OPTS allowed,
+                              separated by comma. If OPTS is "help", print info
+                              about available options
+  --sport=num                 Use source port num for outgoing packets. Implies
+                              \`-N 1'
+  --fwmark=num                Set firewall mark for outgoing packets
+  -U  --udp                   Use UDP to particular port for tracerouting
+                              (instead of increasing the port per each probe),
+                              default port is 53
+  -UL                         Use UDPLITE for tracerouting (default dest port
+                              is 53)
+  -D  --dccp                  Use DCCP Request for tracerouting (default port
+                              is 33434)
+  -P prot  --protocol=prot    Use raw packet of protocol prot for tracerouting
+  --mtu                       Discover MTU along the path being traced. Implies
+                              \`-F -N 1'
+  --back                      Guess the number of hops in the backward path and
+                              print if it differs
+  -V  --version               Print version info and exit
+  --help                      Read this help and exit
+
+Arguments:
++     host          The host to traceroute to
+      packetlen     The full packet length (default is the length of an IP
+                    header plus 40). Can be ignored or increased to a minimal
+                    allowed value`;
+
+const WITH_ARG = new Set(['f', 'g', 'i', 'm', 'N', 'p', 't', 'l', 'w', 'q', 's', 'z', 'M', 'O', 'P']);
+const BASE_PORT = 33434;
+
+interface Reply {
+  from: Ipv4;
+  rttUs: number;
+  /** `!H`, `!N`, `!P`… for unreachables other than the port (which means arrival). */
+  note: string;
+  reached: boolean;
+}
+
+const UNREACH_NOTES: Record<number, string> = { 0: ' !N', 1: ' !H', 2: ' !P', 9: ' !X', 10: ' !X', 13: ' !X' };
+
+function fail(ctx: ProcContext, message: string): number {
+  ctx.stderr.write(message + '\n');
+  return 2;
+}
+
+function* run(ctx: ProcContext, argv: string[]): Proc {
+  let numeric = false;
+  let queries = 3;
+  let maxTtl = 30;
+  let firstTtl = 1;
+  let waitUs = 5_000_000;
+  let port = BASE_PORT;
+  const positional: Array<{ text: string; argc: number }> = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-') || a === '-') {
+      positional.push({ text: a, argc: i });
+      continue;
+    }
+    if (a === '--help') {
+      ctx.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const flag = a[j]!;
+      if (flag === 'n') numeric = true;
+      else if ('46dFITreAUDV'.includes(flag)) continue;
+      else if (WITH_ARG.has(flag)) {
+        let value = a.slice(j + 1);
+        let at = i;
+        if (value === '') value = argv[(at = ++i)] ?? '';
+        const n = Number(value);
+        const bad = () => fail(ctx, `Cannot handle \`-${flag}' option with arg \`${value}' (argc ${at})`);
+        if (flag === 'q' || flag === 'm' || flag === 'f' || flag === 'p' || flag === 'N' || flag === 'z' || flag === 't') {
+          if (!/^\d+(\.\d+)?$/.test(value) || (flag === 'z' && value.includes('.') === false && !/^\d+$/.test(value))) return bad();
+          if (flag === 'z' && /^\d+\.\d+\.\d+/.test(value)) return bad();
+        }
+        if (flag === 'q') {
+          if (n < 1 || n > 10) return fail(ctx, 'no more than 10 probes per hop');
+          queries = n;
+        } else if (flag === 'm') maxTtl = n;
+        else if (flag === 'f') firstTtl = n;
+        else if (flag === 'p') port = n;
+        else if (flag === 'w') {
+          const max = Number(value.split(/[,/]/)[0]);
+          if (Number.isNaN(max)) return bad();
+          waitUs = max * 1e6;
+        }
+        break;
+      } else return fail(ctx, `Bad option \`-${flag}' (argc ${i})`);
+    }
+  }
+  const target = positional[0];
+  if (!target) {
+    ctx.stderr.write(USAGE + '\n');
+    return 0;
+  }
+  const dst = parseInetAton(target.text);
+  if (dst === null) {
+    ctx.stderr.write(`${target.text}: Temporary failure in name resolution\n`);
+    return fail(ctx, `Cannot handle "host" cmdline arg \`${target.text}' on position 1 (argc ${target.argc})`);
+  }
+  const packetLen = positional[1] ? Number(positional[1].text) : 60;
+  ctx.stderr.write(`traceroute to ${target.text} (${formatIpv4(dst)}), ${maxTtl} hops max, ${packetLen} byte packets\n`);
+  const ns = ctx.ns;
+  const route = routeOutput(ns, dst);
+  if (!route.ok) {
+    ctx.stderr.write(`connect: ${STRERROR[route.errno]}\n`);
+    return 1;
+  }
+  const world = ctx.world;
+  const sport = world.randomInt(32768, 60999);
+  const replies = new Map<number, Reply>();
+  const sentAt = new Map<number, number>();
+  ns.udpSockets.set(sport, {
+    id: sport,
+    onPacket(packet: Ipv4Packet) {
+      const icmp = packet.icmp!;
+      const probe = icmp.quoted?.ports?.dport;
+      if (probe === undefined || replies.has(probe) || !sentAt.has(probe)) return;
+      const reached = icmp.type === ICMP_DEST_UNREACH && icmp.code === ICMP_PORT_UNREACH;
+      const note = icmp.type === ICMP_DEST_UNREACH && !reached ? (UNREACH_NOTES[icmp.code] ?? ` !<${icmp.code}>`) : '';
+      if (icmp.type === ICMP_TIME_EXCEEDED || icmp.type === ICMP_DEST_UNREACH) {
+        replies.set(probe, { from: packet.src, rttUs: world.now - sentAt.get(probe)! + packet.elapsedUs, note, reached: reached || note !== '' });
+      }
+    },
+  });
+  try {
+    let probe = port;
+    for (let ttl = firstTtl; ttl <= maxTtl; ttl++) {
+      const probes: number[] = [];
+      for (let q = 0; q < queries; q++, probe++) {
+        probes.push(probe);
+        sentAt.set(probe, world.now);
+        ipOutput(ns, { src: route.value.src, dst, ttl, protocol: 'udp', length: packetLen, ports: { sport, dport: probe }, elapsedUs: 0 });
+      }
+      const deadline = world.now + waitUs;
+      while (probes.some((p) => !replies.has(p)) && world.now < deadline && !ctx.interrupted()) {
+        const next = world.nextEventAt();
+        yield Math.min(deadline, next);
+      }
+      let line = `${String(ttl).padStart(2)} `;
+      let last: Ipv4 | null = null;
+      let done = false;
+      for (const p of probes) {
+        const reply = replies.get(p);
+        if (!reply) {
+          line += ' *';
+          continue;
+        }
+        if (reply.from !== last) {
+          line += numeric ? ` ${formatIpv4(reply.from)}` : ` ${formatIpv4(reply.from)} (${formatIpv4(reply.from)})`;
+          last = reply.from;
+        }
+        line += `  ${(reply.rttUs / 1000).toFixed(3)} ms${reply.note}`;
+        if (reply.reached) done = true;
+      }
+      ctx.stdout.write(line + '\n');
+      ctx.stdout.flush?.();
+      if (done || ctx.interrupted()) break;
+    }
+  } finally {
+    ns.udpSockets.delete(sport);
+  }
+  return 0;
+}
+
+export const traceroute: Program = { run, flushesStdout: true };

@@ -112,6 +112,9 @@ export class Device {
   userFlagsOff = 0;
   /** `ip link set … alias TEXT` */
   alias: string | null = null;
+  /** Bridge port: STP path cost and priority (`bridge link set … cost N`). */
+  portCost = 2;
+  portPriority = 32;
   /** Bridge: the MTU was set by a user, so it no longer follows its ports. */
   bridgeMtuSetByUser = false;
 

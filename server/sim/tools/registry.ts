@@ -1,4 +1,5 @@
 // Every program a simulated host has, and where it lives on a Debian 12 PATH.
+import { bridge } from './bridge';
 import { COREUTILS } from './coreutils';
 import { ifconfig } from './ifconfig';
 import { ip } from './ip/ip';
@@ -21,6 +22,7 @@ const INSTALLED: Array<[string, string, Program]> = [
   ['ifconfig', SBIN, ifconfig],
   ['sysctl', SBIN, sysctl],
   ['iptables', SBIN, iptables],
+  ['bridge', SBIN, bridge],
 ];
 
 /** Full path of each installed program, as `which` prints it. */

@@ -8,7 +8,7 @@ import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { filteredDevices, parseShowFilter } from './iplink';
-import { printLinkBrief, printLinkHeader } from './linkinfo';
+import { printLinkBrief, printLinkDetails, printLinkHeader, printLinkStats } from './linkinfo';
 import { IpPrinter } from './print';
 import { duparg2, fatal, isIpv6Text, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix } from './utils';
 
@@ -150,6 +150,18 @@ function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family'], 
   p.closeArray();
 }
 
+function printBriefAddresses(p: IpPrinter, dev: Device, family: IpOptions['family']): void {
+  p.openArray('addr_info');
+  const all = [...(family !== 'inet6' ? dev.ipv4.map((a) => [formatIpv4(a.local), a.prefixLen] as const) : []), ...(family !== 'inet' ? dev.ipv6.map((a) => [a.address, a.prefixLen] as const) : [])];
+  for (const [local, prefixLen] of all) {
+    p.openObject();
+    p.string('json', 'local', '', local);
+    p.number('json', 'prefixlen', '', prefixLen);
+    p.closeObject();
+  }
+  p.closeArray();
+}
+
 function briefAddresses(dev: Device, family: IpOptions['family']): string {
   const parts: string[] = [];
   if (family !== 'inet6') for (const a of dev.ipv4) parts.push(`${formatIpv4(a.local)}/${a.prefixLen} `);
@@ -180,9 +192,9 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       continue;
     }
     if (opts.brief) {
-      printLinkBrief(p, dev);
+      printLinkBrief(p, dev, false);
       if (!opts.json) p.fp(briefAddresses(dev, opts.family) + '\n');
-      else printAddresses(p, dev, opts.family);
+      else printBriefAddresses(p, dev, opts.family);
     } else if (opts.family === 'inet6' && filter.dev === null && !opts.json) {
       // With -6 the kernel answers without the IPv4-side attributes (qdisc, group).
       const text = new IpPrinter(false);
@@ -191,6 +203,8 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       printAddresses(p, dev, opts.family);
     } else {
       printLinkHeader(p, dev, false, opts.family === null);
+      if (opts.details) printLinkDetails(p, dev, false);
+      if (opts.stats) printLinkStats(p, dev);
       p.nl();
       printAddresses(p, dev, opts.family);
     }

@@ -9,7 +9,7 @@ import {
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
-import { briefFlags, printLinkBrief, printLinkDetails, printLinkHeader } from './linkinfo';
+import { briefFlags, printLinkBrief, printLinkDetails, printLinkHeader, printLinkStats } from './linkinfo';
 import { IpPrinter } from './print';
 import { duparg, duparg2, fatal, invarg, matches, netlinkError, nextArg } from './utils';
 import { formatMac } from '../../kernel/addr';
@@ -359,6 +359,7 @@ function linkShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     } else {
       printLinkHeader(p, dev, true);
       if (opts.details) printLinkDetails(p, dev);
+      if (opts.stats) printLinkStats(p, dev);
       p.nl();
     }
     p.closeObject();

@@ -4,6 +4,7 @@ import { destroyNamespace, createLoopback } from '../../kernel/link';
 import { NetNs } from '../../kernel/netns';
 import type { Proc, ProcContext } from '../process';
 import type { IpOptions } from './ip';
+import { IpPrinter } from './print';
 import { matches } from './utils';
 
 const NETNS_USAGE = `Usage:	ip netns list
@@ -32,13 +33,17 @@ export function addNamespace(ctx: ProcContext, name: string): NetNs | null {
   return ns;
 }
 
-function list(ctx: ProcContext, viewer: NetNs): number {
-  const names = [...ctx.host.namespaces.keys()].reverse();
-  for (const name of names) {
-    const ns = ctx.host.namespaces.get(name)!;
-    const id = viewer.nsids.get(ns);
-    ctx.stdout.write(id === undefined ? `${name}\n` : `${name} (id: ${id})\n`);
+function list(ctx: ProcContext, opts: IpOptions, viewer: NetNs): number {
+  const p = new IpPrinter(opts.json, opts.pretty);
+  for (const name of [...ctx.host.namespaces.keys()].reverse()) {
+    const id = viewer.nsids.get(ctx.host.namespaces.get(name)!);
+    p.openObject();
+    p.string('any', 'name', '%s', name);
+    if (id !== undefined) p.number('any', 'id', ' (id: %d)', id);
+    p.nl();
+    p.closeObject();
   }
+  ctx.stdout.write(p.finish());
   return 0;
 }
 
@@ -78,7 +83,7 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
   const viewer = opts.ns;
   const cmd = args[0];
   const rest = args.slice(1);
-  if (cmd === undefined || matches(cmd, 'list') || cmd === 'show' || cmd === 'ls') return list(ctx, viewer);
+  if (cmd === undefined || matches(cmd, 'list') || cmd === 'show' || cmd === 'ls') return list(ctx, opts, viewer);
   if (matches(cmd, 'help')) {
     ctx.stderr.write(NETNS_USAGE);
     return 255;

@@ -94,34 +94,70 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
   }
 }
 
-export function printLinkDetails(p: IpPrinter, dev: Device): void {
-  p.number('any', 'promiscuity', ' promiscuity %u', dev.promisc);
-  p.number('any', 'allmulti', ' allmulti %u', 0);
-  p.number('any', 'min_mtu', ' minmtu %u', dev.kind.minMtu);
-  p.number('any', 'max_mtu', ' maxmtu %u', dev.kind.maxMtu);
-  if (dev.kind.name === 'veth' || dev.kind.name === 'bridge' || dev.kind.name === 'dummy') {
-    p.openObject('linkinfo');
-    p.string('any', 'info_kind', ' \n    %s ', dev.kind.name);
-    p.closeObject();
-  }
-  if (dev.master) {
-    p.fp(' \n    bridge_slave ');
-  }
+/** A bridge id as the kernel prints it: priority, then the MAC without zero padding. */
+function bridgeId(dev: Device): string {
+  return '8000.' + formatMac(dev.mac).split(':').map((b) => parseInt(b, 16).toString(16)).join(':');
+}
+
+/** The queue and offload figures every device reports under -d (two queues per CPU-backed veth on two cores). */
+function queueDetails(dev: Device, withAddrGenMode: boolean): string {
+  const queues = dev.kind.name === 'veth' ? 2 : 1;
+  const tso = dev.kind.name === 'ether' ? 65536 : 524280;
+  return `${withAddrGenMode ? ' addrgenmode eui64' : ''} numtxqueues ${queues} numrxqueues ${queues} gso_max_size 65536 gso_max_segs 65535 tso_max_size ${tso} tso_max_segs 65535 gro_max_size 65536`;
+}
+
+const BRIDGE_DETAILS = (dev: Device) =>
+  `bridge forward_delay 1500 hello_time 200 max_age 2000 ageing_time 30000 stp_state 0 priority 32768 vlan_filtering 0 bridge_id ${bridgeId(dev)} designated_root ${bridgeId(dev)} root_port 0 root_path_cost 0 topology_change 0 topology_change_detected 0 hello_timer    0.00 tcn_timer    0.00 topology_change_timer    0.00 gc_timer    0.00 group_fwd_mask 0 group_address 01:80:c2:00:00:00 mcast_snooping 1 no_linklocal_learn 0 mcast_vlan_snooping 0 mcast_router 1 mcast_query_use_ifaddr 0 mcast_querier 0 mcast_hash_elasticity 16 mcast_hash_max 4096 mcast_last_member_count 2 mcast_startup_query_count 2 mcast_last_member_interval 100 mcast_membership_interval 26000 mcast_querier_interval 25500 mcast_query_interval 12500 mcast_query_response_interval 1000 mcast_startup_query_interval 3124 mcast_stats_enabled 0 mcast_igmp_version 2 mcast_mld_version 1 nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0`;
+
+const PORT_DETAILS = (port: Device, bridge: Device) => {
+  const index = bridge.bridge!.ports.indexOf(port) + 1;
+  const state = bridge.adminUp && port.running ? 'forwarding' : 'disabled';
+  return `bridge_slave state ${state} priority 32 cost 2 hairpin off guard off root_block off fastleave off learning on flood on port_id 0x${(0x8000 + index).toString(16)} port_no 0x${index.toString(16)} designated_port ${0x8000 + index} designated_cost 0 designated_bridge ${bridgeId(bridge)} designated_root ${bridgeId(bridge)} hold_timer    0.00 message_age_timer    0.00 forward_delay_timer    0.00 topology_change_ack 0 config_pending 0 proxy_arp off proxy_arp_wifi off mcast_router 1 mcast_fast_leave off mcast_flood on bcast_flood on mcast_to_unicast off neigh_suppress off group_fwd_mask 0 group_fwd_mask_str 0x0 vlan_tunnel off isolated off locked off`;
+};
+
+/** `-d`: promiscuity, MTU limits, the kind's own attributes, queues. `forLink` is false for `ip -d addr`. */
+export function printLinkDetails(p: IpPrinter, dev: Device, forLink = true): void {
+  const maxMtu = dev.kind.name === 'ether' ? 65521 : dev.kind.name === 'loopback' ? 0 : dev.kind.maxMtu;
+  p.fp(` promiscuity ${dev.promisc}  allmulti ${dev.master ? 1 : 0} minmtu ${dev.kind.minMtu} maxmtu ${maxMtu}`);
+  const kindLines: string[] = [];
+  if (dev.kind.name === 'veth') kindLines.push('veth');
+  else if (dev.kind.name === 'bridge') kindLines.push(BRIDGE_DETAILS(dev));
+  else if (dev.kind.name === 'dummy') kindLines.push('dummy');
+  else if (dev.kind.name === 'ether') kindLines.push('tun type tap pi off vnet_hdr off persist on');
+  if (dev.master && forLink) kindLines.push(PORT_DETAILS(dev, dev.master));
+  for (const line of kindLines) p.fp(`\n    ${line}`);
+  p.fp(queueDetails(dev, forLink));
+}
+
+/** `-s`: the RX and TX counter blocks, columns as wide as their widest entry. */
+export function printLinkStats(p: IpPrinter, dev: Device): void {
+  const s = dev.stats;
+  const rx = [s.rxBytes, s.rxPackets, 0, s.rxDropped, 0, 0].map(String);
+  const tx = [s.txBytes, s.txPackets, 0, s.txDropped, 0, 0].map(String);
+  const rxHead = ['RX:  bytes', 'packets', 'errors', 'dropped', 'missed', 'mcast'];
+  const txHead = ['TX:  bytes', 'packets', 'errors', 'dropped', 'carrier', 'collsns'];
+  const widths = rxHead.map((h, i) => Math.max(h.length, txHead[i]!.length, rx[i]!.length, tx[i]!.length));
+  const row = (cells: string[]) => '    ' + cells.map((c, i) => c.padStart(widths[i]!)).join(' ');
+  p.fp(`\n${row(rxHead)}\n${row(rx)}\n${row(txHead)}\n${row(tx)}`);
 }
 
 /** `ip -br link`: name, state, MAC, flags. */
-export function printLinkBrief(p: IpPrinter, dev: Device): void {
+/** `withLinkLayer` is false for `ip -br addr`, whose JSON leaves out the address and flags. */
+export function printLinkBrief(p: IpPrinter, dev: Device, withLinkLayer = true): void {
   notifyLink(dev);
   const link = linkSuffix(dev);
   const name = link ? `${dev.name}@${link.text}` : dev.name;
   if (p.json) {
+    if (link && !link.sameNs) p.number('json', 'link_index', '', dev.peer!.ifindex);
     p.string('json', 'ifname', '', dev.name);
     if (link?.sameNs) p.string('json', 'link', '', link.text);
     p.string('json', 'operstate', '', operState(dev));
-    p.string('json', 'address', '', formatMac(dev.mac));
-    p.openArray('flags');
-    for (const f of flagList(dev)) p.string('json', null, '', f);
-    p.closeArray();
+    if (withLinkLayer) {
+      p.string('json', 'address', '', formatMac(dev.mac));
+      p.openArray('flags');
+      for (const f of flagList(dev)) p.string('json', null, '', f);
+      p.closeArray();
+    }
     return;
   }
   p.fp(name.padEnd(16) + ' ');

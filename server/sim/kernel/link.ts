@@ -8,7 +8,7 @@ import { fail, ok, OK, type KResult } from './errno';
 import { addConnectedRoute, flushDeviceRoutes } from './fib';
 import { neighFlushDevice } from './neigh';
 import type { NetNs } from './netns';
-import { bridgeKind, recalculateBridge } from './links/bridge';
+import { bridgeKind, bridgePortAdded, recalculateBridge } from './links/bridge';
 import { dummyKind } from './links/dummy';
 import { etherKind, type Segment } from './links/ether';
 import { loopbackKind } from './links/loopback';
@@ -186,7 +186,7 @@ export function setLinkMaster(dev: Device, master: Device): KResult {
   dev.master = master;
   dev.promisc++;
   master.bridge.ports.push(dev);
-  recalculateBridge(master);
+  bridgePortAdded(master, dev);
   carrierChanged([dev, master]);
   return OK;
 }

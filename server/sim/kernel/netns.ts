@@ -69,13 +69,12 @@ export class NetNs {
 
   /** peernet2id_alloc: the id this namespace knows `other` by, allocated on first use. */
   idFor(other: NetNs): number {
-    let id = this.nsids.get(other);
-    if (id === undefined) {
-      const used = new Set(this.nsids.values());
-      id = 0;
-      while (used.has(id)) id++;
-      this.nsids.set(other, id);
-    }
+    const known = this.nsids.get(other);
+    if (known !== undefined) return known;
+    const used = new Set(this.nsids.values());
+    let id = 0;
+    while (used.has(id)) id++;
+    this.nsids.set(other, id);
     return id;
   }
 }

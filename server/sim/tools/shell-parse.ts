@@ -55,6 +55,8 @@ export class ShellSyntaxError extends Error {
 type Token = { op: string } | { word: Word; raw: string };
 
 const OPERATORS = ['&&', '||', ';;', '>>', '&>', '2>&1', '1>&2', '>&2', '2>>', '2>', '1>>', '1>', '>', '<', '|', '&', ';', '(', ')'];
+const OPERATOR_START = new Set(OPERATORS.map((o) => o[0]!));
+const WORD_BREAK = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
 const VARIABLE = /^\$(\?|#|\{[A-Za-z_?][A-Za-z_0-9]*\}|[A-Za-z_][A-Za-z_0-9]*|[0-9])/;
 
 /** The text inside `$(`…`)` or `$((`…`))`, honouring nesting and quotes. */
@@ -99,7 +101,7 @@ function tokenize(line: string): Token[] {
       continue;
     }
     if (c === '#') break;
-    const op = OPERATORS.find((o) => line.startsWith(o, i) && (!/^[12]/.test(o) || i === 0 || /[\s;&|(]/.test(line[i - 1]!)));
+    const op = OPERATOR_START.has(c) && OPERATORS.find((o) => line.startsWith(o, i) && (!/^[12]/.test(o) || i === 0 || /[\s;&|(]/.test(line[i - 1]!)));
     if (op) {
       tokens.push({ op });
       i += op.length;
@@ -112,7 +114,7 @@ function tokenize(line: string): Token[] {
       if (last && 'text' in last && last.quoted === quoted) last.text += text;
       else word.push({ text, quoted });
     };
-    while (i < line.length && !/[\s;&|<>()]/.test(line[i]!)) {
+    while (i < line.length && !WORD_BREAK.has(line[i]!)) {
       const ch = line[i]!;
       const start = i;
       if (ch === "'") {

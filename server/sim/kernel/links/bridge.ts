@@ -67,6 +67,20 @@ export function bridgeInput(bridge: Device, port: Device, frame: Frame): void {
   forward(bridge, port, frame);
 }
 
+/** A port joins: its address becomes a local entry, and the bridge may take it (the lowest wins). */
+export function bridgePortAdded(bridge: Device, port: Device): void {
+  const state = bridge.bridge!;
+  const first = !state.hadPorts;
+  state.hadPorts = true;
+  state.fdb.set(port.mac, { port, local: true, updatedUs: 0 });
+  if (!bridge.macSetByUser && (first || port.mac < bridge.mac)) {
+    const old = state.fdb.get(bridge.mac);
+    if (old?.port === bridge) state.fdb.delete(bridge.mac);
+    bridge.mac = port.mac;
+  }
+  if (!bridge.bridgeMtuSetByUser && (state.ports.length === 1 || port.mtu < bridge.mtu)) bridge.mtu = port.mtu;
+}
+
 /** Local fdb entries and the bridge address follow the ports (br_stp_recalculate_bridge_id). */
 export function recalculateBridge(bridge: Device): void {
   const state = bridge.bridge!;

@@ -42,22 +42,28 @@ export function routeOutput(ns: NetNs, dst: Ipv4, oif: Device | null = null): KR
   return ok({ ...res, src });
 }
 
-/** ip_local_out: a packet this namespace originates. Returns false when it was refused before leaving. */
-export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = null): boolean {
+/** What became of a packet handed to ip_local_out; `rejected` is what sendmsg reports as EPERM. */
+export type OutputResult = 'sent' | 'dropped' | 'rejected';
+
+/** ip_local_out: a packet this namespace originates. */
+export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = null): OutputResult {
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   const pre = netfilterHook(ns, 'OUTPUT', packet, null, null);
-  if (pre.verdict !== 'accept') return false;
+  if (pre.verdict !== 'accept') return pre.verdict === 'reject' ? 'rejected' : 'dropped';
   const res = fibLookup(ns, packet.dst, oif);
   if (!res || res.type !== 'unicast' && res.type !== 'local') {
     tracer(ns)?.drop(ns, null, `no route to ${formatIpv4(packet.dst)}`, packet);
-    return false;
+    return 'dropped';
   }
   tracer(ns)?.note(ns, res.dev, 'route', packet, routeText(res, packet.dst));
   if (res.type === 'local') {
     const lo = res.dev;
-    if (!lo || !lo.adminUp) return false;
-    localInput(ns, lo, packet);
-    return true;
+    if (!lo || !lo.adminUp) return 'dropped';
+    const post = netfilterHook(ns, 'POSTROUTING', packet, null, lo);
+    if (post.verdict !== 'accept') return post.verdict === 'reject' ? 'rejected' : 'dropped';
+    // Through lo and back in, PREROUTING and INPUT included.
+    transmitFrame(lo, { src: 0, dst: 0, ip: packet });
+    return 'sent';
   }
   return finishOutput(ns, packet, null, res);
 }
@@ -76,21 +82,21 @@ function isBroadcastOn(dev: Device, dst: Ipv4): boolean {
 }
 
 /** POSTROUTING, then neighbour output (broadcasts go to every station, unresolved). */
-function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: FibResult): boolean {
+function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: FibResult): OutputResult {
   const dev = res.dev!;
   const post = netfilterHook(ns, 'POSTROUTING', packet, inDev, dev);
-  if (post.verdict !== 'accept') return false;
+  if (post.verdict !== 'accept') return post.verdict === 'reject' ? 'rejected' : 'dropped';
   if (packet.length > MAX_DATAGRAM) {
     tracer(ns)?.drop(ns, dev, `datagram of ${packet.length} bytes exceeds the IPv4 maximum`, packet);
-    return false;
+    return 'dropped';
   }
   packet.elapsedUs += HOP_US.wire + ns.host.world.jitterUs(6);
   if (inDev === null && isBroadcastOn(dev, packet.dst)) {
     transmitFrame(dev, { src: dev.mac, dst: BROADCAST_MAC, ip: packet });
-    return true;
+    return 'sent';
   }
   neighOutput(dev, res.route?.gateway ?? res.nexthop, packet);
-  return true;
+  return 'sent';
 }
 
 const MAX_DATAGRAM = 65535;

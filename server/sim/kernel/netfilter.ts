@@ -83,6 +83,8 @@ export interface Chain {
   name: string;
   /** Built-in chains have a policy; user chains have none. */
   policy: 'ACCEPT' | 'DROP' | null;
+  /** iptables-nft counts packets on a policy only once it was set with -P. */
+  policyCounted?: boolean;
   rules: Rule[];
   packets: number;
   bytes: number;
@@ -258,8 +260,10 @@ function runBuiltin(ctx: EvalContext): ChainVerdict {
   const verdict = runChain(ctx, chain);
   if (verdict.kind !== 'CONTINUE') return verdict;
   if (ctx.table.name === 'nat') return { kind: 'ACCEPT' };
-  chain.packets++;
-  chain.bytes += ctx.packet.length;
+  if (chain.policyCounted) {
+    chain.packets++;
+    chain.bytes += ctx.packet.length;
+  }
   if (chain.policy === 'DROP') {
     ctx.ns.host.world.tracer?.drop(ctx.ns, ctx.inDev ?? ctx.outDev, `${ctx.table.name} ${ctx.hook}: policy DROP`, ctx.packet);
   }
@@ -354,12 +358,14 @@ function chooseNat(ns: NetNs, packet: Ipv4Packet, info: CtInfo, verdict: Extract
   ns.host.world.tracer?.note(ns, outDev, 'nat', packet, `${t.kind}: reply tuple becomes ${formatIpv4(entry.reply.src)}:${entry.reply.sport} > ${formatIpv4(entry.reply.dst)}:${entry.reply.dport}`);
 }
 
+/** `reject` is a drop that the sender hears about (EPERM for local sockets). */
 export interface HookResult {
-  verdict: 'accept' | 'drop';
+  verdict: 'accept' | 'drop' | 'reject';
 }
 
 const ACCEPT: HookResult = { verdict: 'accept' };
 const DROP: HookResult = { verdict: 'drop' };
+const REJECTED: HookResult = { verdict: 'reject' };
 
 /** NF_HOOK: runs the tables registered at `hook` on a packet. */
 export function netfilterHook(ns: NetNs, hook: Hook, packet: Ipv4Packet, inDev: Device | null, outDev: Device | null): HookResult {
@@ -386,7 +392,7 @@ export function netfilterHook(ns: NetNs, hook: Hook, packet: Ipv4Packet, inDev: 
     if (verdict.kind === 'DROP') return DROP;
     if (verdict.kind === 'REJECT') {
       icmpSend(ns, packet, ICMP_DEST_UNREACH, rejectCode(verdict.with));
-      return DROP;
+      return REJECTED;
     }
   }
   if (tracking && (hook === 'POSTROUTING' || hook === 'INPUT')) ctConfirm(ns, packet);

@@ -148,8 +148,19 @@ function parse(argv: string[]): Parsed {
         if (a.includes('d')) m.dport = pm; else m.sport = pm;
         break;
       }
+      case '--icmp-type': {
+        const v = need(a);
+        if (p.rule.protocol?.name !== 'icmp' && p.rule.protocol?.name !== '1') usageError(`unknown option "${a}"`);
+        const parsed = parseIcmpType(v);
+        if (!parsed) usageError(`Invalid ICMP type \`${v}'`);
+        p.rule.matches.push({ module: 'icmp', type: parsed.type, code: parsed.code, typeName: v, invert: negate });
+        break;
+      }
       case '--ctstate': case '--state': {
-        const states = need(a).split(',') as never[];
+        const given = need(a).split(',');
+        const bad = given.find((s) => !CT_STATE_ORDER.includes(s as never));
+        if (bad !== undefined) usageError(`Bad ctstate "${bad}"`);
+        const states = CT_STATE_ORDER.filter((s) => given.includes(s));
         p.rule.matches.push({ module: a === '--state' ? 'state' : 'conntrack', states, invert: negate });
         break;
       }
@@ -177,6 +188,48 @@ function parse(argv: string[]): Parsed {
     negate = false;
   }
   return p;
+}
+
+/** The order conntrack and state matches print their states in, whatever order they were given. */
+const CT_STATE_ORDER = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED'] as const;
+
+const ICMP_TYPES: Record<string, [number, number | null]> = {
+  any: [255, null],
+  'echo-reply': [0, null],
+  pong: [0, null],
+  'destination-unreachable': [3, null],
+  'network-unreachable': [3, 0],
+  'host-unreachable': [3, 1],
+  'protocol-unreachable': [3, 2],
+  'port-unreachable': [3, 3],
+  'fragmentation-needed': [3, 4],
+  'source-quench': [4, null],
+  redirect: [5, null],
+  'echo-request': [8, null],
+  ping: [8, null],
+  'router-advertisement': [9, null],
+  'router-solicitation': [10, null],
+  'time-exceeded': [11, null],
+  'ttl-exceeded': [11, null],
+  'ttl-zero-during-transit': [11, 0],
+  'parameter-problem': [12, null],
+  'timestamp-request': [13, null],
+  'timestamp-reply': [14, null],
+};
+
+/** `--icmp-type NAME|TYPE[/CODE]` */
+function parseIcmpType(text: string): { type: number | null; code: number | null } | null {
+  const named = ICMP_TYPES[text];
+  if (named) return { type: named[0] === 255 ? null : named[0], code: named[1] };
+  const m = /^(\d+)(?:\/(\d+))?$/.exec(text);
+  if (!m || Number(m[1]) > 255 || (m[2] !== undefined && Number(m[2]) > 255)) return null;
+  return { type: Number(m[1]), code: m[2] === undefined ? null : Number(m[2]) };
+}
+
+/** How `iptables -L` names an ICMP type match (without -n). */
+function icmpTypeName(type: number, code: number | null): string {
+  const found = Object.entries(ICMP_TYPES).find(([, [t, c]]) => t === type && c === code);
+  return found ? found[0] : code === null ? `type ${type}` : `type ${type} code ${code}`;
 }
 
 const NAT_TARGET_CHAINS: Record<string, string[]> = { MASQUERADE: ['POSTROUTING'], SNAT: ['POSTROUTING', 'INPUT'], DNAT: ['PREROUTING', 'OUTPUT'] };
@@ -215,15 +268,29 @@ function addrText(m: AddrMatch | null, numeric: boolean): string {
   return `${m.invert ? '!' : ''}${formatIpv4(m.addr)}${m.prefixLen === 32 ? '' : `/${m.prefixLen}`}`;
 }
 
-function protoText(rule: Rule, numeric = true): string {
-  const name = rule.protocol?.name;
-  const text = name === undefined || name === 'all' || name === '0' ? (numeric ? '0' : 'all') : name === '6' ? 'tcp' : name === '17' ? 'udp' : name === '1' ? 'icmp' : name;
+const PROTO_NUMBERS: Record<string, string> = { all: '0', icmp: '1', tcp: '6', udp: '17' };
+const PROTO_NAMES: Record<string, string> = { '0': 'all', '1': 'icmp', '6': 'tcp', '17': 'udp' };
+
+/** The prot column: numbers under -n (iptables-nft), names otherwise. */
+function protoText(rule: Rule, numeric: boolean): string {
+  const name = rule.protocol?.name ?? 'all';
+  const text = numeric ? (PROTO_NUMBERS[name] ?? name) : (PROTO_NAMES[name] ?? name);
   return (rule.protocol?.invert ? '!' : '') + text;
 }
 
-function extrasText(rule: Rule): string {
+/** Protocol as `-S` and iptables-save spell it. */
+function protoSpec(rule: Rule): string {
+  const name = rule.protocol?.name ?? 'all';
+  return PROTO_NAMES[name] ?? name;
+}
+
+function extrasText(rule: Rule, numeric: boolean): string {
   const parts: string[] = [];
   for (const m of rule.matches) {
+    if (m.module === 'icmp') {
+      parts.push(numeric ? `icmptype ${m.invert ? '!' : ''}${m.type ?? 'any'}${m.code !== null ? ` code ${m.code}` : ''}` : `icmp ${m.invert ? '!' : ''}${m.type === null ? 'any' : icmpTypeName(m.type, m.code)}`);
+      continue;
+    }
     if (m.module === 'tcp' || m.module === 'udp') {
       if (m.sport) parts.push(`${m.module} spt:${m.sport.invert ? '!' : ''}${m.sport.from === m.sport.to ? m.sport.from : `${m.sport.from}:${m.sport.to}`}`);
       if (m.dport) parts.push(`${m.module} dpt:${m.dport.invert ? '!' : ''}${m.dport.from === m.dport.to ? m.dport.from : `${m.dport.from}:${m.dport.to}`}`);
@@ -257,20 +324,21 @@ function listChain(ctx: ProcContext, chain: Chain, table: TableName, p: Parsed, 
   const num = p.lineNumbers ? 'num  ' : '';
   if (p.verbose) out(`${num}${p.exact ? '    pkts      bytes' : ' pkts bytes'} target     prot opt in     out     source               destination`);
   else out(`${num}target     prot opt source               destination`);
+  // print_firewall: each field with its inversion mark in front, widths as iptables pads them.
   chain.rules.forEach((rule, index) => {
-    const n = p.lineNumbers ? String(index + 1).padEnd(5) : '';
-    const target = targetName(rule.target).padEnd(9);
-    const proto = protoText(rule, p.numeric);
-    const prot = (proto.startsWith('!') ? proto : ' ' + proto).padEnd(6);
-    const src = addrText(rule.src, p.numeric).padEnd(20);
-    const dst = addrText(rule.dst, p.numeric);
+    let line = p.lineNumbers ? `${String(index + 1).padEnd(4)} ` : '';
+    if (p.verbose) line += p.exact ? `${String(rule.packets).padStart(8)} ${String(rule.bytes).padStart(8)} ` : `${human(rule.packets, false, 5)} ${human(rule.bytes, false, 5)} `;
+    line += `${targetName(rule.target).padEnd(9)} `;
+    line += (rule.protocol?.invert ? '!' : ' ') + protoText(rule, p.numeric).replace(/^!/, '').padEnd(5);
+    line += '-- ';
     if (p.verbose) {
       const anyIface = p.numeric ? '*' : 'any';
-      const inI = ((rule.inIface?.invert ? '!' : '') + (rule.inIface?.name ?? anyIface)).padEnd(6);
-      const outI = ((rule.outIface?.invert ? '!' : '') + (rule.outIface?.name ?? anyIface)).padEnd(7);
-      const counts = p.exact ? `${String(rule.packets).padStart(8)} ${String(rule.bytes).padStart(8)}` : `${human(rule.packets, false, 5)} ${human(rule.bytes, false, 5)}`;
-      out(`${n}${counts} ${target} ${prot}--  ${inI} ${outI} ${src} ${dst}${extrasText(rule)}`);
-    } else out(`${n}${target} ${prot}--  ${src} ${dst}${extrasText(rule)}`);
+      const iface = (m: Rule['inIface']) => ((m?.invert ? '!' : '') + (m?.name ?? anyIface)).padEnd(6);
+      line += ` ${iface(rule.inIface)} ${iface(rule.outIface)} `;
+    }
+    line += (rule.src?.invert ? '!' : ' ') + addrText(rule.src, p.numeric).replace(/^!/, '').padEnd(19) + ' ';
+    line += (rule.dst?.invert ? '!' : ' ') + addrText(rule.dst, p.numeric).replace(/^!/, '').padEnd(19) + ' ';
+    out(line + extrasText(rule, p.numeric));
   });
 }
 
@@ -281,8 +349,12 @@ export function ruleSpec(rule: Rule): string {
   if (rule.dst) parts.push(`${neg(rule.dst)}-d ${formatIpv4(rule.dst.addr)}/${rule.dst.prefixLen}`);
   if (rule.inIface) parts.push(`${neg(rule.inIface)}-i ${rule.inIface.name}`);
   if (rule.outIface) parts.push(`${neg(rule.outIface)}-o ${rule.outIface.name}`);
-  if (rule.protocol && rule.protocol.name !== 'all') parts.push(`${neg(rule.protocol)}-p ${protoText({ ...rule, protocol: { ...rule.protocol, invert: false } })}`);
+  if (rule.protocol && protoSpec(rule) !== 'all') parts.push(`${neg(rule.protocol)}-p ${protoSpec(rule)}`);
   for (const m of rule.matches) {
+    if (m.module === 'icmp') {
+      parts.push(`-m icmp ${neg(m)}--icmp-type ${m.type ?? 'any'}${m.code !== null ? `/${m.code}` : ''}`);
+      continue;
+    }
     if (m.module === 'tcp' || m.module === 'udp') {
       parts.push(`-m ${m.module}`);
       if (m.sport) parts.push(`${neg(m.sport)}--sport ${m.sport.from}${m.sport.to !== m.sport.from ? `:${m.sport.to}` : ''}`);
@@ -394,7 +466,10 @@ function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
     case 'P':
       if (!chain || chain.policy === null) throw new IptablesError(`iptables: Bad built-in chain name.`, 1);
       if (p.policy !== 'ACCEPT' && p.policy !== 'DROP') throw new IptablesError('iptables: Bad policy name. Run `dmesg\' for more information.', 1);
+      // Setting a policy gives it a fresh counter.
       chain.policy = p.policy;
+      chain.policyCounted = true;
+      chain.packets = chain.bytes = 0;
       return 0;
     case 'L': {
       if (p.chain !== null && !chain) throw new IptablesError(`${PREFIX}chain \`${p.chain}' in table \`${p.table}' is incompatible, use 'nft' tool.`, 1);

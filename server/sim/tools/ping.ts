@@ -288,7 +288,7 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
           icmp: { type: ICMP_ECHO_REQUEST, code: 0, id, seq: transmitted },
           elapsedUs: 0,
         };
-        ipOutput(ns, packet, oif);
+        if (ipOutput(ns, packet, oif) === 'rejected') ctx.stderr.write('ping: sendmsg: Operation not permitted\n');
         nextSend += opts.intervalUs;
         if (opts.count > 0 && transmitted >= opts.count && opts.deadlineUs === 0) {
           const tmax = rtts.length ? Math.max(...rtts) : 0;

@@ -6,6 +6,7 @@ import { fail, OK, type KResult } from './errno';
 import { addConnectedRoute, removeConnectedRoute } from './fib';
 
 export interface AddressOptions {
+  peer?: Ipv4 | null;
   broadcast?: Ipv4 | null;
   label?: string;
   scope?: Ipv4Address['scope'];
@@ -24,6 +25,7 @@ export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts
   const scope = opts.scope ?? (local >>> 24 === 127 ? 'host' : 'global');
   const address: Ipv4Address = {
     local,
+    peer: opts.peer ?? null,
     prefixLen,
     broadcast: opts.broadcast ?? null,
     label: opts.label ?? dev.name,

@@ -40,6 +40,8 @@ export interface LinkKind {
 
 export interface Ipv4Address {
   local: Ipv4;
+  /** The other end of a point-to-point address (`peer`); the prefix is then the peer's. */
+  peer: Ipv4 | null;
   prefixLen: number;
   broadcast: Ipv4 | null;
   label: string;

@@ -111,7 +111,8 @@ export function fibLookup(ns: NetNs, dst: Ipv4, oif: Device | null = null): FibR
     }
     return null;
   }
-  const nexthop = best.gateway ?? dst;
+  // A gateway that is one of our own addresses makes the route behave as on-link (nh scope host).
+  const nexthop = best.gateway !== null && !isLocalAddress(ns, best.gateway) ? best.gateway : dst;
   const prefsrc = best.prefsrc ?? selectSource(ns, best.dev, best.gateway ?? dst, best.gateway ? 'global' : 'global');
   return { type: best.type, route: best, dev: best.dev, nexthop, prefsrc };
 }
@@ -220,15 +221,15 @@ export function deleteRoute(ns: NetNs, sel: RouteSelector): KResult {
 /** Connected (prefix) route for an address, as fib_add_ifaddr installs it. */
 export function addConnectedRoute(ns: NetNs, dev: Device, a: Ipv4Address): void {
   if (!dev.adminUp || a.secondary || dev.kind.name === 'loopback') return;
-  const dst = networkOf(a.local, a.prefixLen);
-  if (a.prefixLen === 32) return;
+  const dst = networkOf(a.peer ?? a.local, a.prefixLen);
+  if (a.prefixLen === 32 && a.peer === null) return;
   if (ns.routes.some((r) => r.dst === dst && r.prefixLen === a.prefixLen && r.dev === dev && r.proto === 'kernel')) return;
   ns.routes.push({ type: 'unicast', dst, prefixLen: a.prefixLen, gateway: null, dev, proto: 'kernel', scope: 'link', prefsrc: a.local, metric: 0, onlink: false });
   ns.routes.sort(compareRoutes);
 }
 
 export function removeConnectedRoute(ns: NetNs, dev: Device, a: Ipv4Address): void {
-  const dst = networkOf(a.local, a.prefixLen);
+  const dst = networkOf(a.peer ?? a.local, a.prefixLen);
   ns.routes = ns.routes.filter((r) => !(r.proto === 'kernel' && r.dev === dev && r.dst === dst && r.prefixLen === a.prefixLen && r.prefsrc === a.local));
   // Routes whose gateway is no longer reachable die with the prefix (fib_sync_down_addr).
   pruneUnreachableGateways(ns);

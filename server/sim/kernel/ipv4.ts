@@ -95,7 +95,7 @@ function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: 
     transmitFrame(dev, { src: dev.mac, dst: BROADCAST_MAC, ip: packet });
     return 'sent';
   }
-  neighOutput(dev, res.route?.gateway ?? res.nexthop, packet);
+  neighOutput(dev, res.nexthop, packet);
   return 'sent';
 }
 

@@ -16,7 +16,9 @@ where  OBJECT := { link | fdb | mdb | vlan | monitor }
 
 function portLine(port: Device): string {
   const bridge = port.master!;
-  const peer = port.peer ? (port.peer.ns === port.ns ? `@${port.peer.name}` : `@if${port.peer.ifindex}`) : '';
+  // The tool names the link by looking its index up in its own namespace, wherever the peer really is.
+  const sameIndex = port.peer ? port.ns.devices.get(port.peer.ifindex) : undefined;
+  const peer = port.peer ? (sameIndex ? `@${sameIndex.name}` : `@if${port.peer.ifindex}`) : '';
   const state = portForwarding(bridge, port) ? 'forwarding' : 'disabled';
   return `${port.ifindex}: ${port.name}${peer}: <${flagList(port).join(',')}> mtu ${port.mtu} master ${bridge.name} state ${state} priority ${port.portPriority} cost ${port.portCost} \n`;
 }

@@ -185,7 +185,9 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   const ns = ctx.ns;
   const resolved = resolveHost(target);
   if (resolved === null) {
-    ctx.stderr.write(`ping: ${target}: Temporary failure in name resolution\n`);
+    // Only a well-formed host name is worth asking DNS about (and the lab's DNS never answers).
+    const hostname = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(target);
+    ctx.stderr.write(`ping: ${target}: ${hostname ? 'Temporary failure in name resolution' : 'Name or service not known'}\n`);
     return 2;
   }
   // Connecting to 0.0.0.0 means this host.

@@ -49,6 +49,7 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
   let local: string | null = null;
   let devName: string | null = null;
   let label: string | null = null;
+  let peer: string | null = null;
   let broadcast: number | 'auto' | null | undefined;
   let scope: Ipv4Address['scope'] | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -62,7 +63,8 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
       const v = nextArg(ctx, args, i++);
       if (v !== 'host' && v !== 'link' && v !== 'global') fatal(ctx, `Error: argument "${v}" is wrong: invalid scope value.`);
       scope = v;
-    } else if (a === 'valid_lft' || a === 'preferred_lft' || a === 'metric' || a === 'peer' || a === 'anycast' || a === 'proto') nextArg(ctx, args, i++);
+    } else if (a === 'peer' || a === 'remote') peer = nextArg(ctx, args, i++);
+    else if (a === 'valid_lft' || a === 'preferred_lft' || a === 'metric' || a === 'anycast' || a === 'proto') nextArg(ctx, args, i++);
     else if (['home', 'nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(a)) continue;
     else {
       let v = a;
@@ -106,8 +108,14 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
     const r = deleteIpv4Address(dev, prefix.addr, prefix.explicitLength ? prefix.prefixLen : null);
     return r.ok ? 0 : netlinkError(ctx, fail('EADDRNOTAVAIL', 'ipv4: Address not found'));
   }
+  const peerPrefix = peer === null ? null : parseIpv4Prefix(peer, false);
+  if (peer !== null && !peerPrefix) fatal(ctx, `Error: ${familyName} prefix is expected rather than "${peer}".`, 1);
+  if (peerPrefix) {
+    // With a peer, the prefix length given is the peer's; the local address has none of its own.
+    prefix.prefixLen = peerPrefix.prefixLen;
+  }
   const broadcastAddr = broadcast === 'auto' ? (prefix.prefixLen < 31 ? (prefix.addr | (~prefixMask(prefix.prefixLen) >>> 0)) >>> 0 : null) : broadcast;
-  const addrOpts = { label: label ?? dev.name, ...(broadcastAddr !== undefined ? { broadcast: broadcastAddr } : {}), ...(scope ? { scope } : {}) };
+  const addrOpts = { label: label ?? dev.name, peer: peerPrefix?.addr ?? null, ...(broadcastAddr !== undefined ? { broadcast: broadcastAddr } : {}), ...(scope ? { scope } : {}) };
   const r = addIpv4Address(dev, prefix.addr, prefix.prefixLen, addrOpts, mode !== 'add');
   if (!r.ok) return netlinkError(ctx, r.errno === 'EEXIST' ? fail('EEXIST', 'ipv4: Address already assigned') : r);
   return 0;
@@ -121,6 +129,7 @@ function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family'], 
       p.openObject();
       p.string('any', 'family', '    %s ', 'inet');
       p.string('any', 'local', '%s', formatIpv4(a.local));
+      if (a.peer !== null) p.string('any', 'address', ' peer %s', formatIpv4(a.peer));
       p.number('any', 'prefixlen', '/%d ', a.prefixLen);
       if (a.broadcast !== null) p.string('any', 'broadcast', 'brd %s ', formatIpv4(a.broadcast));
       p.string('any', 'scope', 'scope %s ', a.scope);
@@ -164,7 +173,7 @@ function printBriefAddresses(p: IpPrinter, dev: Device, family: IpOptions['famil
 
 function briefAddresses(dev: Device, family: IpOptions['family']): string {
   const parts: string[] = [];
-  if (family !== 'inet6') for (const a of dev.ipv4) parts.push(`${formatIpv4(a.local)}/${a.prefixLen} `);
+  if (family !== 'inet6') for (const a of dev.ipv4) parts.push(a.peer !== null ? `${formatIpv4(a.local)} peer ${formatIpv4(a.peer)}/${a.prefixLen} ` : `${formatIpv4(a.local)}/${a.prefixLen} `);
   if (family !== 'inet') for (const a of dev.ipv6) parts.push(`${a.address}/${a.prefixLen} `);
   return parts.join('');
 }

@@ -349,7 +349,7 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       print('broadcast', null, broadcastOn.name, res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, ['local', 'brd']);
     } else {
       if (!res || res.type !== 'unicast' || !res.dev) return netlinkError(ctx, fail(!res || res.type === 'unreachable' ? 'ENETUNREACH' : 'EINVAL'));
-      print(null, res.route?.gateway ?? null, res.dev.name, res.prefsrc, []);
+      print(null, res.nexthop !== dst ? res.nexthop : null, res.dev.name, res.prefsrc, []);
     }
   }
   p.closeObject();

@@ -76,11 +76,12 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
   if (withMode) p.string('any', 'linkmode', 'mode %s ', 'DEFAULT');
   p.string('any', 'group', 'group %s ', 'default');
   p.number('any', 'txqlen', 'qlen %u', dev.txqlen);
-  if (!withLinkLayer) return;
-  p.nl();
-  p.string('any', 'link_type', '    link/%s ', dev.kind.linkType);
-  p.string('any', 'address', '%s', formatMac(dev.mac));
-  p.string('any', 'broadcast', ' brd %s', dev.kind.linkType === 'loopback' ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff');
+  if (withLinkLayer) {
+    p.nl();
+    p.string('any', 'link_type', '    link/%s ', dev.kind.linkType);
+    p.string('any', 'address', '%s', formatMac(dev.mac));
+    p.string('any', 'broadcast', ' brd %s', dev.kind.linkType === 'loopback' ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff');
+  }
   if (dev.peer && dev.peer.ns !== dev.ns) {
     const id = dev.ns.idFor(dev.peer.ns);
     const name = nsNameFor(dev.ns, dev.peer.ns);

@@ -52,7 +52,7 @@ export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = nul
   if (pre.verdict !== 'accept') return pre.verdict === 'reject' ? 'rejected' : 'dropped';
   const res = fibLookup(ns, packet.dst, oif);
   if (!res || res.type !== 'unicast' && res.type !== 'local') {
-    tracer(ns)?.drop(ns, null, `no route to ${formatIpv4(packet.dst)}`, packet);
+    tracer(ns)?.drop(ns, null, `dropped: ${ns.label} has no route to ${formatIpv4(packet.dst)}`, packet);
     return 'dropped';
   }
   tracer(ns)?.note(ns, res.dev, 'route', packet, routeText(res, packet.dst));
@@ -106,7 +106,7 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
   const ns = dev.ns;
   packet = clonePacket(packet);
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
-  tracer(ns)?.note(ns, dev, 'recv', packet, `received on ${dev.name}`);
+  tracer(ns)?.note(ns, dev, 'recv', packet, 'arrived');
   const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);
   if (pre.verdict !== 'accept') return;
   if (broadcast || isLocalAddress(ns, packet.dst)) {
@@ -114,12 +114,12 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
     return;
   }
   if (!ns.sysctl.forwardingOn(dev.name)) {
-    tracer(ns)?.drop(ns, dev, `not for this host and net.ipv4.ip_forward is 0: dropped`, packet);
+    tracer(ns)?.drop(ns, dev, `dropped: not addressed to ${ns.label}, and it does not forward (net.ipv4.ip_forward is 0)`, packet);
     return;
   }
   const res = fibLookup(ns, packet.dst);
   if (!res || res.type !== 'unicast') {
-    tracer(ns)?.drop(ns, dev, `FORWARD: no route to ${formatIpv4(packet.dst)}`, packet);
+    tracer(ns)?.drop(ns, dev, `dropped: ${ns.label} has no route to ${formatIpv4(packet.dst)}`, packet);
     icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_NET_UNREACH);
     return;
   }
@@ -140,7 +140,7 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
 function localInput(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast = false): void {
   const input = netfilterHook(ns, 'INPUT', packet, dev, null);
   if (input.verdict !== 'accept') return;
-  tracer(ns)?.note(ns, dev, 'deliver', packet, `delivered locally on ${ns.label}`);
+  tracer(ns)?.note(ns, dev, 'deliver', packet, `delivered: ${formatIpv4(packet.dst)} is an address of ${ns.label}`);
   if (packet.protocol === 'icmp') {
     icmpReceive(ns, dev, packet, broadcast);
     return;

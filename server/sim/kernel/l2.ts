@@ -15,7 +15,7 @@ export function transmitFrame(dev: Device, frame: Frame): void {
     return;
   }
   dev.countTx(frameBytes(frame));
-  dev.ns.host.world.tracer?.note(dev.ns, dev, 'xmit', frame);
+  dev.ns.host.world.tracer?.note(dev.ns, dev, 'xmit', frame, 'sent');
   dev.kind.transmit(dev, frame);
 }
 

@@ -67,7 +67,6 @@ function sendArpRequest(entry: NeighEntry, unicastTo: Mac | null): void {
   // arp_solicit: the queued packet's own source when it is ours, else the device's best.
   const src = queued && isLocalAddress(dev.ns, queued.src) ? queued.src : selectSource(dev.ns, dev, entry.ip, 'link') ?? 0;
   const arp: ArpMessage = { op: ARP_REQUEST, senderMac: dev.mac, senderIp: src, targetMac: 0, targetIp: entry.ip };
-  dev.ns.host.world.tracer?.note(dev.ns, dev, 'arp', { src: dev.mac, dst: unicastTo ?? BROADCAST_MAC, arp });
   transmitFrame(dev, { src: dev.mac, dst: unicastTo ?? BROADCAST_MAC, arp });
 }
 
@@ -78,7 +77,7 @@ function failEntry(entry: NeighEntry): void {
   const queue = entry.queue;
   entry.queue = [];
   const ns = entry.dev.ns;
-  ns.host.world.tracer?.drop(ns, entry.dev, `ARP: nobody answered who-has ${nexthopText(entry.ip)} on ${entry.dev.name}`);
+  ns.host.world.tracer?.drop(ns, entry.dev, `dropped: nobody answered ARP for ${nexthopText(entry.ip)} on ${entry.dev.name} (host unreachable)`);
   for (const packet of queue) icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH);
 }
 
@@ -142,7 +141,7 @@ export function neighOutput(dev: Device, nexthop: Ipv4, packet: Ipv4Packet): voi
       entry.state = 'INCOMPLETE';
       entry.probes = 1;
       entry.queue.push(packet);
-      ns.host.world.tracer?.note(ns, dev, 'arp', packet, `ARP: resolving ${nexthopText(nexthop)} on ${dev.name}`);
+      ns.host.world.tracer?.note(ns, dev, 'arp', packet, `waits for ARP: who has ${nexthopText(nexthop)}?`);
       armSolicitTimer(entry);
       sendArpRequest(entry, null);
       return;

@@ -1,6 +1,6 @@
 // The story of a packet's walk: what each hop did with it and, when it died,
 // why. Collected only while a Tracer is installed on the world (`explain`).
-import { formatIpv4 } from './addr';
+import { formatIpv4, formatMac } from './addr';
 import type { Device } from './device';
 import type { NetNs } from './netns';
 import type { Frame, Ipv4Packet } from './packet';
@@ -19,16 +19,19 @@ export interface TraceEvent {
   flow: string | null;
 }
 
+const ICMP_NAMES: Record<number, string> = { 0: 'echo reply', 3: 'destination unreachable', 8: 'echo request', 11: 'time exceeded' };
+
 export function describePacket(packet: Ipv4Packet): string {
-  const what = packet.icmp ? `icmp type ${packet.icmp.type}` : packet.protocol;
-  return `${formatIpv4(packet.src)} > ${formatIpv4(packet.dst)} ${what}`;
+  const ports = packet.ports ? `:${packet.ports.sport} > ${formatIpv4(packet.dst)}:${packet.ports.dport}` : ` > ${formatIpv4(packet.dst)}`;
+  const what = packet.icmp ? `ICMP ${ICMP_NAMES[packet.icmp.type] ?? `type ${packet.icmp.type}`}` : `${packet.protocol.toUpperCase()}${packet.ports?.tcpFlags ? ` [${packet.ports.tcpFlags}]` : ''}`;
+  return `${formatIpv4(packet.src)}${ports} ${what}`;
 }
 
 function flowOf(frame: Frame | Ipv4Packet | undefined): string | null {
   if (!frame) return null;
   if ('ttl' in frame) return describePacket(frame);
   if (frame.ip) return describePacket(frame.ip);
-  if (frame.arp) return `arp ${frame.arp.op === 1 ? 'who-has' : 'reply'} ${formatIpv4(frame.arp.targetIp)}`;
+  if (frame.arp) return frame.arp.op === 1 ? `ARP who-has ${formatIpv4(frame.arp.targetIp)} tell ${formatIpv4(frame.arp.senderIp)}` : `ARP ${formatIpv4(frame.arp.senderIp)} is-at ${formatMac(frame.arp.senderMac)}`;
   return null;
 }
 

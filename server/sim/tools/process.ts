@@ -3,6 +3,7 @@
 // the simulated time they want to sleep until, and return their exit code.
 import type { Host } from '../kernel/host';
 import type { NetNs } from '../kernel/netns';
+import type { TraceEvent } from '../kernel/trace';
 import type { World } from '../kernel/world';
 
 export interface Output {
@@ -20,6 +21,8 @@ export interface ShellSession {
   lastStatus: number;
   /** Shell variables set with NAME=VALUE or by `for`. */
   vars: Map<string, string>;
+  /** The packet walk of the last `explain`, for clients that draw it. */
+  lastTrace?: readonly TraceEvent[];
 }
 
 export interface ProcContext {

@@ -1,6 +1,7 @@
 // Every program a simulated host has, and where it lives on a Debian 12 PATH.
 import { bridge } from './bridge';
 import { COREUTILS } from './coreutils';
+import { explain } from './explain';
 import { ifconfig } from './ifconfig';
 import { ip } from './ip/ip';
 import { iptables } from './iptables';
@@ -23,6 +24,7 @@ const INSTALLED: Array<[string, string, Program]> = [
   ['sysctl', SBIN, sysctl],
   ['iptables', SBIN, iptables],
   ['bridge', SBIN, bridge],
+  ['explain', '/usr/local/bin', explain],
 ];
 
 /** Full path of each installed program, as `which` prints it. */

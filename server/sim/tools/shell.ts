@@ -383,6 +383,7 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: string, st
   let held = '';
   const childOut: Output = program.flushesStdout ? { write: (t) => (stdout.write(t), stdout.flush?.()) } : { write: (t) => (held += t) };
   const status = yield* program.run(makeContext({ ...opts, session: inner }, stdin, childOut, stderr), argv);
+  if (inner.lastTrace) session.lastTrace = inner.lastTrace;
   if (held) stdout.write(held);
   stdout.flush?.();
   return status;

@@ -1,14 +1,19 @@
 // `iptables` and `iptables-save` as iptables 1.8.9 (nf_tables) print them:
 // the rule commands, listing with counters, and the tool's own errors.
-import { formatIpv4, prefixMask } from '../kernel/addr';
-import { netfilterOf, TABLE_CHAINS, type AddrMatch, type Chain, type Rule, type RuleTarget, type TableName, userChainReferences } from '../kernel/netfilter';
-import { conntrackOf } from '../kernel/netfilter';
+import { formatIpv4, maskLength, prefixMask } from '../kernel/addr';
+import type { CtState } from '../kernel/conntrack';
+import {
+  conntrackOf, netfilterOf, TABLE_CHAINS, userChainReferences, type AddrMatch, type Chain, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
+  type Table, type TableName,
+} from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
-import { program, type ProcContext, type Program } from './process';
 import { parseIpv4Loose } from './ip/utils';
+import { parseInetAton } from './ping';
+import { program, type ProcContext } from './process';
 
 const TRY = "Try `iptables -h' or 'iptables --help' for more information.";
 const PREFIX = 'iptables v1.8.9 (nf_tables): ';
+const TABLE_NAMES: TableName[] = ['filter', 'mangle', 'nat', 'raw'];
 
 class IptablesError {
   constructor(
@@ -17,181 +22,30 @@ class IptablesError {
   ) {}
 }
 
+/** xtables_error(PARAMETER_PROBLEM, …): the message, the hint, exit 2. */
 function usageError(message: string): never {
   throw new IptablesError(`${PREFIX}${message}\n${TRY}`, 2);
 }
 
-type Command = 'A' | 'I' | 'D' | 'R' | 'F' | 'Z' | 'N' | 'X' | 'P' | 'L' | 'S' | 'E';
-
-interface Parsed {
-  table: TableName;
-  command: Command | null;
-  chain: string | null;
-  ruleNumber: number | null;
-  policy: string | null;
-  newName: string | null;
-  rule: Rule;
-  jump: string | null;
-  numeric: boolean;
-  verbose: boolean;
-  exact: boolean;
-  lineNumbers: boolean;
-  targetArgs: Record<string, string>;
+function fail(message: string, code = 1): never {
+  throw new IptablesError(message, code);
 }
 
-const LONG: Record<string, string> = {
-  '--append': '-A', '--insert': '-I', '--delete': '-D', '--replace': '-R', '--flush': '-F', '--zero': '-Z', '--new-chain': '-N',
-  '--delete-chain': '-X', '--policy': '-P', '--list': '-L', '--list-rules': '-S', '--rename-chain': '-E', '--table': '-t',
-  '--source': '-s', '--destination': '-d', '--in-interface': '-i', '--out-interface': '-o', '--protocol': '-p', '--jump': '-j',
-  '--numeric': '-n', '--verbose': '-v', '--exact': '-x', '--match': '-m', '--goto': '-g',
+function noChain(): never {
+  return fail("iptables: No chain/target/match by that name.");
+}
+
+// ------------------------------------------------------------------ names
+
+/** /etc/services, for the ports iptables names without -n. */
+const SERVICES: Record<string, number> = {
+  ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, bootps: 67, bootpc: 68, tftp: 69, http: 80, pop3: 110, ntp: 123, imap2: 143,
+  snmp: 161, ldap: 389, https: 443, syslog: 514, submission: 587, imaps: 993, pop3s: 995, openvpn: 1194, mysql: 3306, 'http-alt': 8080,
 };
-
-function parseAddr(text: string, negate: boolean): AddrMatch {
-  const [addrText, maskText] = text.split('/');
-  const addr = parseIpv4Loose(addrText!);
-  if (addr === null || addrText!.split('.').length !== 4) usageError(`host/network \`${addrText}' not found`);
-  let len = 32;
-  if (maskText !== undefined) {
-    if (/^\d+$/.test(maskText)) {
-      len = Number(maskText);
-      if (len > 32) usageError(`invalid mask \`${maskText}' specified`);
-    } else usageError(`invalid mask \`${maskText}' specified`);
-  }
-  return { addr: (addr & prefixMask(len)) >>> 0, prefixLen: len, invert: negate };
-}
-
-function parse(argv: string[]): Parsed {
-  const p: Parsed = {
-    table: 'filter', command: null, chain: null, ruleNumber: null, policy: null, newName: null, jump: null,
-    numeric: false, verbose: false, exact: false, lineNumbers: false, targetArgs: {},
-    rule: { protocol: null, src: null, dst: null, inIface: null, outIface: null, matches: [], target: null, packets: 0, bytes: 0 },
-  };
-  let negate = false;
-  const setCommand = (c: Command) => {
-    if (p.command !== null) usageError(`Cannot use -${c} with -${p.command}`);
-    p.command = c;
-  };
-  for (let i = 1; i < argv.length; i++) {
-    let a = argv[i]!;
-    if (a.startsWith('--') && LONG[a.split('=')[0]!]) a = LONG[a]!;
-    // getopt: a required argument is the next word, whatever it looks like.
-    const need = (opt: string) => {
-      const v = argv[i + 1];
-      if (v === undefined) usageError(`option "${opt}" requires an argument`);
-      i++;
-      return v;
-    };
-    const optionalChain = () => {
-      const next = argv[i + 1];
-      if (next !== undefined && !next.startsWith('-') && p.chain === null) {
-        p.chain = next;
-        i++;
-      }
-    };
-    switch (a) {
-      case '!':
-        negate = true;
-        continue;
-      case '-t': {
-        const t = need('-t');
-        if (!['filter', 'nat', 'mangle', 'raw'].includes(t)) throw new IptablesError(`${PREFIX}table '${t}' does not exist\nPerhaps iptables or your kernel needs to be upgraded.`, 3);
-        p.table = t as TableName;
-        break;
-      }
-      case '-A': case '-D': case '-I': case '-R': case '-N': case '-P': case '-E': {
-        setCommand(a[1] as Command);
-        p.chain = need(a);
-        const next = argv[i + 1];
-        if ((a === '-D' || a === '-I' || a === '-R') && next !== undefined && /^\d+$/.test(next)) {
-          p.ruleNumber = Number(next);
-          i++;
-        } else if (a === '-P') p.policy = need(a);
-        else if (a === '-E') p.newName = need(a);
-        break;
-      }
-      case '-F': case '-Z': case '-X': case '-L': case '-S':
-        setCommand(a[1] as Command);
-        optionalChain();
-        break;
-      case '-V': case '--version':
-        throw new IptablesError('iptables v1.8.9 (nf_tables)', 0);
-      case '-s': p.rule.src = parseAddr(need('-s'), negate); break;
-      case '-d': p.rule.dst = parseAddr(need('-d'), negate); break;
-      case '-i': p.rule.inIface = { name: need('-i'), invert: negate }; break;
-      case '-o': p.rule.outIface = { name: need('-o'), invert: negate }; break;
-      case '-p': {
-        const proto = need('-p').toLowerCase();
-        if (!['tcp', 'udp', 'icmp', 'all', '0', '6', '17', '1'].includes(proto)) usageError(`unknown protocol "${proto}" specified`);
-        p.rule.protocol = { name: proto, invert: negate };
-        break;
-      }
-      case '-j': case '-g': {
-        const t = argv[i + 1];
-        if (t === undefined) usageError(`option "${a}" requires an argument`);
-        i++;
-        p.jump = t;
-        if (a === '-g') p.targetArgs['goto'] = '1';
-        break;
-      }
-      case '-m': need('-m'); break;
-      case '--dport': case '--destination-port': case '--sport': case '--source-port': {
-        const v = need(a);
-        const proto = p.rule.protocol?.name;
-        if (proto !== 'tcp' && proto !== 'udp') usageError(`unknown option "${a}"`);
-        const [from, to] = v.split(':').map(Number);
-        const pm = { from: from!, to: to ?? from!, invert: negate };
-        let m = p.rule.matches.find((x) => x.module === proto) as Extract<Rule['matches'][number], { module: 'tcp' | 'udp' }> | undefined;
-        if (!m) {
-          m = { module: proto, sport: null, dport: null };
-          p.rule.matches.push(m);
-        }
-        if (a.includes('d')) m.dport = pm; else m.sport = pm;
-        break;
-      }
-      case '--icmp-type': {
-        const v = need(a);
-        if (p.rule.protocol?.name !== 'icmp' && p.rule.protocol?.name !== '1') usageError(`unknown option "${a}"`);
-        const parsed = parseIcmpType(v);
-        if (!parsed) usageError(`Invalid ICMP type \`${v}'`);
-        p.rule.matches.push({ module: 'icmp', type: parsed.type, code: parsed.code, typeName: v, invert: negate });
-        break;
-      }
-      case '--ctstate': case '--state': {
-        const given = need(a).split(',');
-        const bad = given.find((s) => !CT_STATE_ORDER.includes(s as never));
-        if (bad !== undefined) usageError(`Bad ctstate "${bad}"`);
-        const states = CT_STATE_ORDER.filter((s) => given.includes(s));
-        p.rule.matches.push({ module: a === '--state' ? 'state' : 'conntrack', states, invert: negate });
-        break;
-      }
-      case '--to-source': case '--to-destination': case '--to-ports': case '--reject-with': case '--log-prefix':
-        p.targetArgs[a] = need(a);
-        break;
-      case '-n': p.numeric = true; break;
-      case '-v': p.verbose = true; break;
-      case '-x': p.exact = true; break;
-      case '--line-numbers': p.lineNumbers = true; break;
-      default:
-        if (/^-[nvxLSFZX]+$/.test(a)) {
-          for (const f of a.slice(1)) {
-            if (f === 'n') p.numeric = true;
-            else if (f === 'v') p.verbose = true;
-            else if (f === 'x') p.exact = true;
-            else setCommand(f as Command);
-          }
-          if (/[LSFZX]/.test(a)) optionalChain();
-          break;
-        }
-        if (a.startsWith('-')) usageError(`unknown option "${a}"`);
-        throw new IptablesError(`Bad argument \`${a}'\n${TRY}`, 2);
-    }
-    negate = false;
-  }
-  return p;
-}
+const SERVICE_BY_PORT = new Map(Object.entries(SERVICES).map(([name, port]) => [port, name]));
 
 /** The order conntrack and state matches print their states in, whatever order they were given. */
-const CT_STATE_ORDER = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED'] as const;
+const CT_STATE_ORDER: CtState[] = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED'];
 
 const ICMP_TYPES: Record<string, [number, number | null]> = {
   any: [255, null],
@@ -217,45 +71,323 @@ const ICMP_TYPES: Record<string, [number, number | null]> = {
   'timestamp-reply': [14, null],
 };
 
-/** `--icmp-type NAME|TYPE[/CODE]` */
-function parseIcmpType(text: string): { type: number | null; code: number | null } | null {
+const REJECT_TYPES = ['icmp-net-unreachable', 'icmp-host-unreachable', 'icmp-port-unreachable', 'icmp-proto-unreachable', 'icmp-net-prohibited', 'icmp-host-prohibited', 'icmp-admin-prohibited', 'tcp-reset'];
+const REJECT_ALIASES: Record<string, string> = { 'net-unreach': 'icmp-net-unreachable', 'host-unreach': 'icmp-host-unreachable', 'port-unreach': 'icmp-port-unreachable', 'proto-unreach': 'icmp-proto-unreachable', 'net-prohib': 'icmp-net-prohibited', 'host-prohib': 'icmp-host-prohibited', 'admin-prohib': 'icmp-admin-prohibited', 'tcp-rst': 'tcp-reset' };
+
+const PROTO_NUMBERS: Record<string, string> = { all: '0', icmp: '1', tcp: '6', udp: '17' };
+const PROTO_NAMES: Record<string, string> = { '0': 'all', '1': 'icmp', '6': 'tcp', '17': 'udp' };
+
+function parsePort(text: string): number {
+  const port = /^\d+$/.test(text) ? Number(text) : SERVICES[text];
+  if (port === undefined || port > 65535) usageError(`invalid port/service \`${text}' specified`);
+  return port;
+}
+
+/** `PORT`, `FROM:TO`, `:TO`, `FROM:` with names allowed. */
+function parsePortRange(text: string, invert: boolean): PortMatch {
+  const [a, b] = text.split(':');
+  if (b === undefined) {
+    const port = parsePort(a!);
+    return { from: port, to: port, invert };
+  }
+  const range = { from: a === '' ? 0 : parsePort(a!), to: b === '' ? 65535 : parsePort(b), invert };
+  if (range.from > range.to) usageError('invalid portrange (min > max)');
+  return range;
+}
+
+function parseIcmpType(text: string): { type: number | null; code: number | null } {
   const named = ICMP_TYPES[text];
   if (named) return { type: named[0] === 255 ? null : named[0], code: named[1] };
   const m = /^(\d+)(?:\/(\d+))?$/.exec(text);
-  if (!m || Number(m[1]) > 255 || (m[2] !== undefined && Number(m[2]) > 255)) return null;
+  if (!m || Number(m[1]) > 255 || (m[2] !== undefined && Number(m[2]) > 255)) usageError(`Unknown ICMP type \`${text}'`);
   return { type: Number(m[1]), code: m[2] === undefined ? null : Number(m[2]) };
 }
 
-/** How `iptables -L` names an ICMP type match (without -n). */
 function icmpTypeName(type: number, code: number | null): string {
   const found = Object.entries(ICMP_TYPES).find(([, [t, c]]) => t === type && c === code);
   return found ? found[0] : code === null ? `type ${type}` : `type ${type} code ${code}`;
 }
 
-const NAT_TARGET_CHAINS: Record<string, string[]> = { MASQUERADE: ['POSTROUTING'], SNAT: ['POSTROUTING', 'INPUT'], DNAT: ['PREROUTING', 'OUTPUT'] };
+/** `ADDR[/LEN|/MASK]` as iptables takes it for -s and -d. */
+function parseAddr(text: string, invert: boolean): AddrMatch {
+  const [addrText, maskText] = text.split('/');
+  const addr = parseInetAton(addrText!);
+  if (addr === null) usageError(`host/network \`${addrText}' not found`);
+  let len = 32;
+  if (maskText !== undefined) {
+    if (/^\d+$/.test(maskText) && Number(maskText) <= 32) len = Number(maskText);
+    else {
+      const mask = maskText.split('.').length === 4 ? parseIpv4Loose(maskText) : null;
+      len = mask === null ? -1 : maskLength(mask);
+      if (len < 0) usageError(`invalid mask \`${maskText}' specified`);
+    }
+  }
+  return { addr: (addr & prefixMask(len)) >>> 0, prefixLen: len, invert };
+}
 
+// ---------------------------------------------------------------- parsing
+
+type Command = 'A' | 'I' | 'D' | 'R' | 'C' | 'F' | 'Z' | 'N' | 'X' | 'P' | 'L' | 'S' | 'E';
+
+interface Parsed {
+  table: TableName;
+  command: Command | null;
+  chain: string | null;
+  ruleNumber: number | null;
+  policy: string | null;
+  newName: string | null;
+  rule: Rule;
+  jump: string | null;
+  gotoChain: boolean;
+  numeric: boolean;
+  verbose: boolean;
+  exact: boolean;
+  lineNumbers: boolean;
+  zeroAfterList: boolean;
+  targetArgs: Record<string, string>;
+}
+
+const LONG: Record<string, string> = {
+  '--append': '-A', '--insert': '-I', '--delete': '-D', '--replace': '-R', '--check': '-C', '--flush': '-F', '--zero': '-Z', '--new-chain': '-N',
+  '--delete-chain': '-X', '--policy': '-P', '--list': '-L', '--list-rules': '-S', '--rename-chain': '-E', '--table': '-t',
+  '--source': '-s', '--src': '-s', '--destination': '-d', '--dst': '-d', '--in-interface': '-i', '--out-interface': '-o', '--protocol': '-p',
+  '--jump': '-j', '--goto': '-g', '--numeric': '-n', '--verbose': '-v', '--exact': '-x', '--match': '-m', '--version': '-V',
+  '--destination-port': '--dport', '--source-port': '--sport', '--destination-ports': '--dports', '--source-ports': '--sports',
+};
+
+/** Commands that name a chain, and whether they need one. */
+const CHAIN_ARG: Record<Command, 'required' | 'optional'> = {
+  A: 'required', I: 'required', D: 'required', R: 'required', C: 'required', N: 'required', P: 'required', E: 'required',
+  F: 'optional', Z: 'optional', X: 'optional', L: 'optional', S: 'optional',
+};
+
+function parseRuleNumber(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) usageError(`Invalid rule number \`${text}'`);
+  return Number(text);
+}
+
+function parse(argv: string[]): Parsed {
+  const p: Parsed = {
+    table: 'filter', command: null, chain: null, ruleNumber: null, policy: null, newName: null, jump: null, gotoChain: false,
+    numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, targetArgs: {},
+    rule: { protocol: null, src: null, dst: null, inIface: null, outIface: null, matches: [], target: null, packets: 0, bytes: 0 },
+  };
+  let negate = false;
+  const setCommand = (c: Command) => {
+    // -L and -Z go together: list, then zero.
+    if ((p.command === 'L' && c === 'Z') || (p.command === 'Z' && c === 'L')) {
+      p.zeroAfterList = true;
+      p.command = 'L';
+      return;
+    }
+    if (p.command !== null) usageError(`Cannot use -${c} with -${p.command}`);
+    p.command = c;
+  };
+  const protocolModule = (option: string): 'tcp' | 'udp' => {
+    const name = p.rule.protocol?.name;
+    const module = name === 'tcp' || name === '6' ? 'tcp' : name === 'udp' || name === '17' ? 'udp' : null;
+    if (!module) usageError(`unknown option "${option}"`);
+    return module;
+  };
+  for (let i = 1; i < argv.length; i++) {
+    let a = argv[i]!;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    let inlineValue: string | undefined;
+    if (eq > 0) {
+      inlineValue = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    if (LONG[a]) a = LONG[a]!;
+    // getopt: a required argument is the next word, whatever it looks like.
+    const need = (opt: string) => {
+      if (inlineValue !== undefined) return inlineValue;
+      const v = argv[i + 1];
+      if (v === undefined) usageError(`option "${opt}" requires an argument`);
+      i++;
+      return v;
+    };
+    const optional = () => {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('-') || next === '!') return undefined;
+      i++;
+      return next;
+    };
+    const takeChain = (c: Command) => {
+      setCommand(c);
+      const chain = CHAIN_ARG[c] === 'required' ? need(`-${c}`) : optional();
+      if (chain !== undefined) p.chain = chain;
+      const next = argv[i + 1];
+      const numberFollows = next !== undefined && /^\d+$/.test(next);
+      // -I, -D and -Z take a number when one follows; -R needs one; -L and -S take any word as one.
+      if (((c === 'I' || c === 'D' || c === 'Z') && numberFollows) || c === 'R' || ((c === 'L' || c === 'S') && p.chain !== null && next !== undefined && !next.startsWith('-'))) {
+        if (next === undefined) usageError('-R requires a rule number');
+        i++;
+        p.ruleNumber = parseRuleNumber(next);
+      }
+      if (c === 'P') {
+        const policy = optional();
+        if (policy === undefined) usageError('-P requires a chain and a policy');
+        p.policy = policy;
+      }
+      if (c === 'E') {
+        const name = optional();
+        if (name === undefined) usageError('-E requires old-chain-name and new-chain-name');
+        p.newName = name;
+      }
+    };
+    if (a === '!') {
+      negate = true;
+      continue;
+    }
+    switch (a) {
+      case '-t': {
+        const t = need('-t');
+        if (!TABLE_NAMES.includes(t as TableName)) fail(`${PREFIX}table '${t}' does not exist\nPerhaps iptables or your kernel needs to be upgraded.`, 3);
+        p.table = t as TableName;
+        break;
+      }
+      case '-A': case '-D': case '-I': case '-R': case '-C': case '-N': case '-P': case '-E':
+      case '-F': case '-Z': case '-X': case '-L': case '-S':
+        takeChain(a[1] as Command);
+        break;
+      case '-V':
+        fail('iptables v1.8.9 (nf_tables)', 0);
+        break;
+      case '-s': p.rule.src = parseAddr(need('-s'), negate); break;
+      case '-d': p.rule.dst = parseAddr(need('-d'), negate); break;
+      case '-i':
+      case '-o': {
+        const name = need(a);
+        if (name.length > 15) usageError(`interface name \`${name}' must be shorter than IFNAMSIZ (15)`);
+        const key = a === '-i' ? 'inIface' : 'outIface';
+        if (p.rule[key]) usageError(`multiple ${a} flags not allowed`);
+        p.rule[key] = { name, invert: negate };
+        break;
+      }
+      case '-p': {
+        const proto = need('-p').toLowerCase();
+        if (!(proto in PROTO_NUMBERS) && !(proto in PROTO_NAMES)) usageError(`unknown protocol "${proto}" specified`);
+        p.rule.protocol = { name: PROTO_NAMES[proto] ?? proto, invert: negate };
+        break;
+      }
+      case '-j': case '-g':
+        p.jump = need(a);
+        p.gotoChain = a === '-g';
+        break;
+      case '-m': {
+        const module = need('-m');
+        if (!['tcp', 'udp', 'icmp', 'conntrack', 'state', 'multiport', 'comment'].includes(module)) usageError(`Couldn't load match \`${module}':No such file or directory`);
+        break;
+      }
+      case '--dport': case '--sport': {
+        const module = protocolModule(a);
+        const range = parsePortRange(need(a), negate);
+        let m = p.rule.matches.find((x): x is Extract<RuleMatch, { module: 'tcp' | 'udp' }> => x.module === module);
+        if (!m) {
+          m = { module, sport: null, dport: null };
+          p.rule.matches.push(m);
+        }
+        if (a === '--dport') m.dport = range;
+        else m.sport = range;
+        break;
+      }
+      case '--dports': case '--sports': case '--ports': {
+        protocolModule(a);
+        const ports = need(a).split(',').map(parsePort);
+        p.rule.matches.push({ module: 'multiport', ports, which: a.slice(2) as 'dports' | 'sports' | 'ports', invert: negate });
+        break;
+      }
+      case '--icmp-type': {
+        if (p.rule.protocol?.name !== 'icmp') usageError(`unknown option "${a}"`);
+        const t = parseIcmpType(need(a));
+        p.rule.matches.push({ module: 'icmp', type: t.type, code: t.code, typeName: argv[i]!, invert: negate });
+        break;
+      }
+      case '--ctstate': case '--state': {
+        const given = need(a).split(',');
+        const bad = given.find((s) => !CT_STATE_ORDER.includes(s as CtState));
+        if (bad !== undefined) usageError(`Bad ctstate "${bad}"`);
+        p.rule.matches.push({ module: a === '--state' ? 'state' : 'conntrack', states: CT_STATE_ORDER.filter((s) => given.includes(s)), invert: negate });
+        break;
+      }
+      case '--comment':
+        p.rule.matches.push({ module: 'comment', comment: need(a) });
+        break;
+      case '--to-source': case '--to-destination': case '--to-ports': case '--to': case '--reject-with': case '--log-prefix': case '--log-level':
+        p.targetArgs[a] = need(a);
+        break;
+      case '-n': p.numeric = true; break;
+      case '-v': p.verbose = true; break;
+      case '-x': p.exact = true; break;
+      case '--line-numbers': p.lineNumbers = true; break;
+      default:
+        if (/^-[nvxLSFZXV]+$/.test(a)) {
+          for (const f of a.slice(1)) {
+            if (f === 'n') p.numeric = true;
+            else if (f === 'v') p.verbose = true;
+            else if (f === 'x') p.exact = true;
+            else if (f === 'V') fail('iptables v1.8.9 (nf_tables)', 0);
+            else takeChain(f as Command);
+          }
+          break;
+        }
+        if (a.startsWith('-')) usageError(`unknown option "${a}"`);
+        fail(`Bad argument \`${a}'\n${TRY}`, 2);
+    }
+    negate = false;
+  }
+  return p;
+}
+
+/** Checks target options and builds the rule's target (iptables' target extensions). */
 function resolveTarget(ns: NetNs, p: Parsed): RuleTarget | null {
   const t = p.jump;
   if (t === null) return null;
+  if (p.table === 'nat' && (t === 'DROP' || t === 'REJECT')) {
+    fail(`${PREFIX}\nThe "nat" table is not intended for filtering, the use of ${t} is therefore inhibited.\n\n\n${TRY}`, 2);
+  }
   if (t === 'ACCEPT' || t === 'DROP' || t === 'RETURN') return { kind: t };
   if (t === 'MASQUERADE') {
-    const ports = p.targetArgs['--to-ports']?.split('-').map(Number);
-    return { kind: 'MASQUERADE', ports: ports ? { from: ports[0]!, to: ports[1] ?? ports[0]! } : null };
+    const ports = p.targetArgs['--to-ports'];
+    if (ports !== undefined && !p.rule.matches.some((m) => m.module === 'tcp' || m.module === 'udp') && !['tcp', 'udp'].includes(p.rule.protocol?.name ?? '')) {
+      usageError('Need TCP, UDP, SCTP or DCCP with port specification');
+    }
+    const range = ports?.split('-').map(Number);
+    return { kind: 'MASQUERADE', ports: range ? { from: range[0]!, to: range[1] ?? range[0]! } : null };
   }
   if (t === 'SNAT' || t === 'DNAT') {
-    const to = p.targetArgs[t === 'SNAT' ? '--to-source' : '--to-destination'];
-    if (to === undefined) usageError(`${t}: option "--to-${t === 'SNAT' ? 'source' : 'destination'}" must be specified`);
+    const option = t === 'SNAT' ? '--to-source' : '--to-destination';
+    const to = p.targetArgs[option];
+    if (to === undefined) fail(`${PREFIX}${t}: option "${option}" must be specified\n\n${TRY}`, 2);
     const [addrText, portText] = to.split(':');
-    const addr = parseIpv4Loose(addrText!);
-    const [pf, pt] = portText ? portText.split('-').map(Number) : [null, null];
-    return { kind: t, to: { addr, addrTo: null, portFrom: pf ?? null, portTo: pt ?? pf ?? null } };
+    const [fromText, toText] = addrText!.split('-');
+    const addr = parseIpv4Loose(fromText!);
+    if (addr === null || fromText!.split('.').length !== 4) usageError(`Bad IP address "${addrText}"`);
+    const addrTo = toText === undefined ? null : parseIpv4Loose(toText);
+    let portFrom: number | null = null;
+    let portTo: number | null = null;
+    if (portText !== undefined) {
+      const [pf, pt] = portText.split('-');
+      for (const port of [pf, pt]) if (port !== undefined && (!/^\d+$/.test(port) || Number(port) > 65535 || Number(port) === 0)) usageError(`Port \`${port}' not valid`);
+      portFrom = Number(pf);
+      portTo = pt === undefined ? portFrom : Number(pt);
+    }
+    return { kind: t, to: { addr, addrTo, portFrom, portTo } };
   }
-  if (t === 'REJECT') return { kind: 'REJECT', with: p.targetArgs['--reject-with'] ?? 'icmp-port-unreachable' };
-  if (t === 'LOG') return { kind: 'LOG', prefix: p.targetArgs['--log-prefix'] ?? null, level: null };
+  if (t === 'REJECT') {
+    const given = p.targetArgs['--reject-with'] ?? 'icmp-port-unreachable';
+    const kind = REJECT_ALIASES[given] ?? given;
+    if (!REJECT_TYPES.includes(kind)) usageError(`unknown reject type "${given}"`);
+    if (kind === 'tcp-reset' && p.rule.protocol?.name !== 'tcp') usageError('Need TCP protocol with tcp-reset');
+    return { kind: 'REJECT', with: kind };
+  }
+  if (t === 'LOG') return { kind: 'LOG', prefix: p.targetArgs['--log-prefix'] ?? null, level: p.targetArgs['--log-level'] ?? null };
   const table = netfilterOf(ns).table(p.table);
-  if (table.chains.has(t) && !TABLE_CHAINS[p.table].includes(t as never)) return { kind: p.targetArgs['goto'] ? 'goto' : 'jump', chain: t };
+  if (table.chains.has(t) && !TABLE_CHAINS[p.table].includes(t as never)) return { kind: p.gotoChain ? 'goto' : 'jump', chain: t };
   usageError(`Chain '${t}' does not exist`);
 }
+
+// ---------------------------------------------------------------- printing
 
 function targetName(t: RuleTarget | null): string {
   if (!t) return '';
@@ -264,168 +396,216 @@ function targetName(t: RuleTarget | null): string {
 
 /** Without -n, iptables names 0.0.0.0/0 `anywhere` (and would resolve hosts, which have no names here). */
 function addrText(m: AddrMatch | null, numeric: boolean): string {
-  if (!m || m.prefixLen === 0) return `${m?.invert ? '!' : ''}${numeric ? '0.0.0.0/0' : 'anywhere'}`;
-  return `${m.invert ? '!' : ''}${formatIpv4(m.addr)}${m.prefixLen === 32 ? '' : `/${m.prefixLen}`}`;
+  if (!m || m.prefixLen === 0) return numeric ? '0.0.0.0/0' : 'anywhere';
+  return `${formatIpv4(m.addr)}${m.prefixLen === 32 ? '' : `/${m.prefixLen}`}`;
 }
-
-const PROTO_NUMBERS: Record<string, string> = { all: '0', icmp: '1', tcp: '6', udp: '17' };
-const PROTO_NAMES: Record<string, string> = { '0': 'all', '1': 'icmp', '6': 'tcp', '17': 'udp' };
 
 /** The prot column: numbers under -n (iptables-nft), names otherwise. */
 function protoText(rule: Rule, numeric: boolean): string {
   const name = rule.protocol?.name ?? 'all';
-  const text = numeric ? (PROTO_NUMBERS[name] ?? name) : (PROTO_NAMES[name] ?? name);
-  return (rule.protocol?.invert ? '!' : '') + text;
+  return numeric ? (PROTO_NUMBERS[name] ?? name) : name;
 }
 
-/** Protocol as `-S` and iptables-save spell it. */
-function protoSpec(rule: Rule): string {
-  const name = rule.protocol?.name ?? 'all';
-  return PROTO_NAMES[name] ?? name;
+function portText(port: number, numeric: boolean): string {
+  return numeric ? String(port) : (SERVICE_BY_PORT.get(port) ?? String(port));
 }
 
+function rangeText(kind: 'spt' | 'dpt', m: PortMatch, numeric: boolean): string {
+  const single = m.from === m.to;
+  const value = single ? portText(m.from, numeric) : `${portText(m.from, numeric)}:${portText(m.to, numeric)}`;
+  return `${kind}${single ? '' : 's'}:${m.invert ? '!' : ''}${value}`;
+}
+
+/** What -L prints after the addresses: matches, then target options. */
 function extrasText(rule: Rule, numeric: boolean): string {
   const parts: string[] = [];
   for (const m of rule.matches) {
-    if (m.module === 'icmp') {
-      parts.push(numeric ? `icmptype ${m.invert ? '!' : ''}${m.type ?? 'any'}${m.code !== null ? ` code ${m.code}` : ''}` : `icmp ${m.invert ? '!' : ''}${m.type === null ? 'any' : icmpTypeName(m.type, m.code)}`);
-      continue;
+    switch (m.module) {
+      case 'tcp':
+      case 'udp': {
+        const ranges = [m.sport && rangeText('spt', m.sport, numeric), m.dport && rangeText('dpt', m.dport, numeric)].filter(Boolean);
+        parts.push(`${m.module} ${ranges.join(' ')}`);
+        break;
+      }
+      case 'icmp':
+        if (numeric) parts.push(m.invert ? `icmp !type ${m.type ?? 255}${m.code !== null ? ` code ${m.code}` : ''}` : `icmptype ${m.type ?? 255}${m.code !== null ? ` code ${m.code}` : ''}`);
+        else parts.push(`icmp ${m.invert ? '!' : ''}${m.type === null ? 'any' : icmpTypeName(m.type, m.code)}`);
+        break;
+      case 'conntrack':
+        parts.push(`ctstate ${m.invert ? '! ' : ''}${m.states.join(',')}`);
+        break;
+      case 'state':
+        parts.push(`state ${m.invert ? '! ' : ''}${m.states.join(',')}`);
+        break;
+      case 'multiport':
+        parts.push(`multiport ${m.which} ${m.invert ? '! ' : ''}${m.ports.map((port) => portText(port, numeric)).join(',')}`);
+        break;
+      case 'comment':
+        parts.push(`/* ${m.comment} */`);
+        break;
     }
-    if (m.module === 'tcp' || m.module === 'udp') {
-      if (m.sport) parts.push(`${m.module} spt:${m.sport.invert ? '!' : ''}${m.sport.from === m.sport.to ? m.sport.from : `${m.sport.from}:${m.sport.to}`}`);
-      if (m.dport) parts.push(`${m.module} dpt:${m.dport.invert ? '!' : ''}${m.dport.from === m.dport.to ? m.dport.from : `${m.dport.from}:${m.dport.to}`}`);
-    } else if (m.module === 'conntrack') parts.push(`ctstate ${m.invert ? '! ' : ''}${m.states.join(',')}`);
-    else if (m.module === 'state') parts.push(`state ${m.invert ? '! ' : ''}${m.states.join(',')}`);
   }
   const t = rule.target;
-  if (t?.kind === 'SNAT' || t?.kind === 'DNAT') parts.push(`to:${t.to.addr !== null ? formatIpv4(t.to.addr) : ''}${t.to.portFrom !== null ? `:${t.to.portFrom}${t.to.portTo !== t.to.portFrom ? `-${t.to.portTo}` : ''}` : ''}`);
+  if (t?.kind === 'SNAT' || t?.kind === 'DNAT') parts.push(`to:${natText(t.to)}`);
   if (t?.kind === 'MASQUERADE' && t.ports) parts.push(`masq ports: ${t.ports.from}${t.ports.to !== t.ports.from ? `-${t.ports.to}` : ''}`);
   if (t?.kind === 'REJECT') parts.push(`reject-with ${t.with}`);
+  if (t?.kind === 'LOG') parts.push(`LOG flags 0 level ${t.level ?? 4}${t.prefix !== null ? ` prefix "${t.prefix}"` : ''}`);
   return parts.length ? ' ' + parts.join(' ') : '';
 }
 
-function human(n: number, exact: boolean, width: number): string {
-  if (exact) return String(n).padStart(width);
-  let v = n;
-  const units = ['', 'K', 'M', 'G', 'T'];
-  let u = 0;
-  while (v >= 100000 && u < units.length - 1) {
-    v = Math.floor(v / 1000);
-    u++;
+function natText(to: NatRange): string {
+  const addr = to.addr === null ? '' : formatIpv4(to.addr) + (to.addrTo !== null ? `-${formatIpv4(to.addrTo)}` : '');
+  const ports = to.portFrom === null ? '' : `:${to.portFrom}${to.portTo !== to.portFrom ? `-${to.portTo}` : ''}`;
+  return addr + ports;
+}
+
+/** xtables_print_num: counters above 99999 in rounded K, M, G, T. */
+function human(n: number): string {
+  if (n <= 99999) return String(n);
+  let v = Math.floor((n + 500) / 1000);
+  for (const unit of ['K', 'M', 'G']) {
+    if (v <= 9999) return `${v}${unit}`;
+    v = Math.floor((v + 500) / 1000);
   }
-  return (String(v) + units[u]).padStart(width);
+  return `${v}T`;
 }
 
-function listChain(ctx: ProcContext, chain: Chain, table: TableName, p: Parsed, refs: number): void {
-  const out = (s: string) => ctx.stdout.write(s + '\n');
-  if (chain.policy !== null) {
-    out(`Chain ${chain.name} (policy ${chain.policy}${p.verbose ? ` ${human(chain.packets, p.exact, 0).trim()} packets, ${human(chain.bytes, p.exact, 0).trim()} bytes` : ''})`);
-  } else out(`Chain ${chain.name} (${refs} references)`);
-  const num = p.lineNumbers ? 'num  ' : '';
-  if (p.verbose) out(`${num}${p.exact ? '    pkts      bytes' : ' pkts bytes'} target     prot opt in     out     source               destination`);
-  else out(`${num}target     prot opt source               destination`);
-  // print_firewall: each field with its inversion mark in front, widths as iptables pads them.
-  chain.rules.forEach((rule, index) => {
-    let line = p.lineNumbers ? `${String(index + 1).padEnd(4)} ` : '';
-    if (p.verbose) line += p.exact ? `${String(rule.packets).padStart(8)} ${String(rule.bytes).padStart(8)} ` : `${human(rule.packets, false, 5)} ${human(rule.bytes, false, 5)} `;
-    line += `${targetName(rule.target).padEnd(9)} `;
-    line += (rule.protocol?.invert ? '!' : ' ') + protoText(rule, p.numeric).replace(/^!/, '').padEnd(5);
-    line += '-- ';
-    if (p.verbose) {
-      const anyIface = p.numeric ? '*' : 'any';
-      const iface = (m: Rule['inIface']) => ((m?.invert ? '!' : '') + (m?.name ?? anyIface)).padEnd(6);
-      line += ` ${iface(rule.inIface)} ${iface(rule.outIface)} `;
-    }
-    line += (rule.src?.invert ? '!' : ' ') + addrText(rule.src, p.numeric).replace(/^!/, '').padEnd(19) + ' ';
-    line += (rule.dst?.invert ? '!' : ' ') + addrText(rule.dst, p.numeric).replace(/^!/, '').padEnd(19) + ' ';
-    out(line + extrasText(rule, p.numeric));
-  });
+interface ListOptions {
+  numeric: boolean;
+  verbose: boolean;
+  exact: boolean;
+  lineNumbers: boolean;
 }
 
+/** print_firewall: one rule as a row of `iptables -L`. */
+function ruleRow(rule: Rule, index: number, o: ListOptions): string {
+  let line = o.lineNumbers ? `${String(index + 1).padEnd(4)} ` : '';
+  if (o.verbose) line += o.exact ? `${String(rule.packets).padStart(8)} ${String(rule.bytes).padStart(8)} ` : `${human(rule.packets).padStart(5)} ${human(rule.bytes).padStart(5)} `;
+  line += `${targetName(rule.target).padEnd(9)} `;
+  line += (rule.protocol?.invert ? '!' : ' ') + protoText(rule, o.numeric).padEnd(5);
+  line += '-- ';
+  if (o.verbose) {
+    const anyIface = o.numeric ? '*' : 'any';
+    const iface = (m: Rule['inIface']) => ((m?.invert ? '!' : '') + (m?.name ?? anyIface)).padEnd(6);
+    line += ` ${iface(rule.inIface)} ${iface(rule.outIface)} `;
+  }
+  line += (rule.src?.invert ? '!' : ' ') + addrText(rule.src, o.numeric).padEnd(19) + ' ';
+  line += (rule.dst?.invert ? '!' : ' ') + addrText(rule.dst, o.numeric).padEnd(19) + ' ';
+  return line + extrasText(rule, o.numeric);
+}
+
+function chainHeader(chain: Chain, refs: number, o: ListOptions): string {
+  const counts = o.verbose ? ` ${o.exact ? chain.packets : human(chain.packets)} packets, ${o.exact ? chain.bytes : human(chain.bytes)} bytes` : '';
+  const title = chain.policy !== null ? `Chain ${chain.name} (policy ${chain.policy}${counts})` : `Chain ${chain.name} (${refs} references)`;
+  const num = o.lineNumbers ? 'num  ' : '';
+  const columns = o.verbose ? `${o.exact ? '    pkts      bytes' : ' pkts bytes'} target     prot opt in     out     source               destination` : 'target     prot opt source               destination';
+  return `${title}\n${num}${columns}\n`;
+}
+
+/** A rule in iptables' own syntax, as -S and iptables-save print it. */
 export function ruleSpec(rule: Rule): string {
+  return ruleSpecOf(rule, false);
+}
+
+/** `counters` adds -S -v's `-c PKTS BYTES` before the target. */
+function ruleSpecOf(rule: Rule, counters: boolean): string {
   const parts: string[] = [];
   const neg = (m: { invert: boolean }) => (m.invert ? '! ' : '');
-  if (rule.src) parts.push(`${neg(rule.src)}-s ${formatIpv4(rule.src.addr)}/${rule.src.prefixLen}`);
-  if (rule.dst) parts.push(`${neg(rule.dst)}-d ${formatIpv4(rule.dst.addr)}/${rule.dst.prefixLen}`);
+  if (rule.src && rule.src.prefixLen > 0) parts.push(`${neg(rule.src)}-s ${formatIpv4(rule.src.addr)}/${rule.src.prefixLen}`);
+  if (rule.dst && rule.dst.prefixLen > 0) parts.push(`${neg(rule.dst)}-d ${formatIpv4(rule.dst.addr)}/${rule.dst.prefixLen}`);
   if (rule.inIface) parts.push(`${neg(rule.inIface)}-i ${rule.inIface.name}`);
   if (rule.outIface) parts.push(`${neg(rule.outIface)}-o ${rule.outIface.name}`);
-  if (rule.protocol && protoSpec(rule) !== 'all') parts.push(`${neg(rule.protocol)}-p ${protoSpec(rule)}`);
+  if (rule.protocol && rule.protocol.name !== 'all') parts.push(`${neg(rule.protocol)}-p ${rule.protocol.name}`);
   for (const m of rule.matches) {
-    if (m.module === 'icmp') {
-      parts.push(`-m icmp ${neg(m)}--icmp-type ${m.type ?? 'any'}${m.code !== null ? `/${m.code}` : ''}`);
-      continue;
+    switch (m.module) {
+      case 'tcp':
+      case 'udp': {
+        const range = (r: PortMatch) => `${r.from === r.to ? r.from : `${r.from}:${r.to}`}`;
+        parts.push(`-m ${m.module}`);
+        if (m.sport) parts.push(`${neg(m.sport)}--sport ${range(m.sport)}`);
+        if (m.dport) parts.push(`${neg(m.dport)}--dport ${range(m.dport)}`);
+        break;
+      }
+      case 'icmp':
+        parts.push(`-m icmp ${neg(m)}--icmp-type ${m.type ?? 'any'}${m.code !== null ? `/${m.code}` : ''}`);
+        break;
+      case 'conntrack':
+        parts.push(`-m conntrack ${neg(m)}--ctstate ${m.states.join(',')}`);
+        break;
+      case 'state':
+        parts.push(`-m state ${neg(m)}--state ${m.states.join(',')}`);
+        break;
+      case 'multiport':
+        parts.push(`-m multiport ${neg(m)}--${m.which} ${m.ports.join(',')}`);
+        break;
+      case 'comment':
+        parts.push(`-m comment --comment ${/\s/.test(m.comment) ? `"${m.comment}"` : m.comment}`);
+        break;
     }
-    if (m.module === 'tcp' || m.module === 'udp') {
-      parts.push(`-m ${m.module}`);
-      if (m.sport) parts.push(`${neg(m.sport)}--sport ${m.sport.from}${m.sport.to !== m.sport.from ? `:${m.sport.to}` : ''}`);
-      if (m.dport) parts.push(`${neg(m.dport)}--dport ${m.dport.from}${m.dport.to !== m.dport.from ? `:${m.dport.to}` : ''}`);
-    } else if (m.module === 'conntrack') parts.push(`-m conntrack ${neg(m)}--ctstate ${m.states.join(',')}`);
-    else if (m.module === 'state') parts.push(`-m state ${neg(m)}--state ${m.states.join(',')}`);
   }
+  if (counters) parts.push(`-c ${rule.packets} ${rule.bytes}`);
   const t = rule.target;
   if (t) {
-    parts.push(`-j ${targetName(t)}`);
-    if (t.kind === 'SNAT' || t.kind === 'DNAT') parts.push(`--to-${t.kind === 'SNAT' ? 'source' : 'destination'} ${t.to.addr !== null ? formatIpv4(t.to.addr) : ''}${t.to.portFrom !== null ? `:${t.to.portFrom}${t.to.portTo !== t.to.portFrom ? `-${t.to.portTo}` : ''}` : ''}`);
+    parts.push(`${t.kind === 'goto' ? '-g' : '-j'} ${targetName(t)}`);
+    if (t.kind === 'SNAT' || t.kind === 'DNAT') parts.push(`--to-${t.kind === 'SNAT' ? 'source' : 'destination'} ${natText(t.to)}`);
     if (t.kind === 'MASQUERADE' && t.ports) parts.push(`--to-ports ${t.ports.from}${t.ports.to !== t.ports.from ? `-${t.ports.to}` : ''}`);
     if (t.kind === 'REJECT') parts.push(`--reject-with ${t.with}`);
+    if (t.kind === 'LOG') {
+      if (t.prefix !== null) parts.push(`--log-prefix "${t.prefix}"`);
+      if (t.level !== null) parts.push(`--log-level ${t.level}`);
+    }
   }
   return parts.join(' ');
 }
 
 function sameRule(a: Rule, b: Rule): boolean {
-  return ruleSpec(a) === ruleSpec(b);
+  return ruleSpecOf(a, false) === ruleSpecOf(b, false);
 }
 
-function run(ctx: ProcContext, argv: string[]): number {
-  const ns = ctx.ns;
-  let p: Parsed;
-  try {
-    p = parse(argv);
-    return execute(ctx, ns, p);
-  } catch (e) {
-    if (!(e instanceof IptablesError)) throw e;
-    (e.code === 0 ? ctx.stdout : ctx.stderr).write(e.message + '\n');
-    return e.code;
-  }
-}
+// --------------------------------------------------------------- commands
 
 function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
   if (p.command === null) usageError('no command specified');
+  // Listing looks without creating; everything else brings the table into being.
+  const listing = p.command === 'L' || p.command === 'S';
   const nf = netfilterOf(ns);
-  const table = nf.table(p.table);
+  const table = listing ? (nf.existingTable(p.table) ?? defaultTable(p.table)) : nf.table(p.table);
   const chain = p.chain !== null ? table.chains.get(p.chain) : undefined;
-  const noChain = () => new IptablesError('iptables: No chain/target/match by that name.', 1);
+  const incompatible = (): never => fail(`${PREFIX}chain \`${p.chain}' in table \`${p.table}' is incompatible, use 'nft' tool.`);
+  const list: ListOptions = { numeric: p.numeric, verbose: p.verbose, exact: p.exact, lineNumbers: p.lineNumbers };
   switch (p.command) {
     case 'A':
     case 'I':
     case 'R':
+    case 'C':
     case 'D': {
-      if (!chain) throw noChain();
+      const rule = p.rule;
       if (p.command === 'D' && p.ruleNumber !== null) {
-        if (p.ruleNumber < 1 || p.ruleNumber > chain.rules.length) throw p.ruleNumber > chain.rules.length && chain.rules.length > 0 ? new IptablesError('iptables: Index of deletion too big.', 1) : noChain();
+        if (!chain || chain.rules.length === 0) noChain();
+        if (p.ruleNumber > chain.rules.length) fail('iptables: Index of deletion too big.');
         chain.rules.splice(p.ruleNumber - 1, 1);
         return 0;
       }
-      const rule = p.rule;
       rule.target = resolveTarget(ns, p);
-      if (p.command === 'D') {
-        const idx = chain.rules.findIndex((r) => sameRule(r, rule));
-        if (idx < 0) throw new IptablesError('iptables: Bad rule (does a matching rule exist in that chain?).', 1);
-        chain.rules.splice(idx, 1);
+      if (!chain) noChain();
+      if (p.command === 'D' || p.command === 'C') {
+        const index = chain.rules.findIndex((r) => sameRule(r, rule));
+        if (index < 0) fail('iptables: Bad rule (does a matching rule exist in that chain?).');
+        if (p.command === 'D') chain.rules.splice(index, 1);
         return 0;
       }
-      const allowed = rule.target && NAT_TARGET_CHAINS[rule.target.kind];
-      if (allowed && (p.table !== 'nat' || (chain.policy !== null && !allowed.includes(chain.name)))) {
-        throw new IptablesError(`${PREFIX} RULE_${p.command === 'A' ? 'APPEND' : p.command === 'I' ? 'INSERT' : 'REPLACE'} failed (Invalid argument): rule in chain ${chain.name}`, 4);
+      const natChains = rule.target && { MASQUERADE: ['POSTROUTING'], SNAT: ['POSTROUTING', 'INPUT'], DNAT: ['PREROUTING', 'OUTPUT'] }[rule.target.kind as string];
+      if (natChains && (p.table !== 'nat' || (chain.policy !== null && !natChains.includes(chain.name)))) {
+        fail(`${PREFIX} RULE_${{ A: 'APPEND', I: 'INSERT', R: 'REPLACE' }[p.command]} failed (Invalid argument): rule in chain ${chain.name}`, 4);
       }
       if (p.command === 'A') chain.rules.push(rule);
       else if (p.command === 'I') {
         const at = (p.ruleNumber ?? 1) - 1;
-        if (at > chain.rules.length) throw new IptablesError('iptables: Index of insertion too big.', 1);
+        if (at > chain.rules.length) fail('iptables: Index of insertion too big.');
         chain.rules.splice(at, 0, rule);
       } else {
-        const at = (p.ruleNumber ?? 0) - 1;
-        if (at < 0 || at >= chain.rules.length) throw new IptablesError('iptables: Index of replacement too big.', 1);
+        const at = p.ruleNumber! - 1;
+        if (at >= chain.rules.length) fail('iptables: Index of replacement too big.');
         chain.rules[at] = rule;
       }
       if (nf.needsConntrack()) conntrackOf(ns);
@@ -433,61 +613,141 @@ function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
     }
     case 'F':
     case 'Z': {
-      if (p.chain !== null && !chain) throw noChain();
+      if (p.chain !== null && !chain) noChain();
+      if (p.command === 'Z' && chain && p.ruleNumber !== null) {
+        const rule = chain.rules[p.ruleNumber - 1];
+        if (!rule) noChain();
+        rule.packets = rule.bytes = 0;
+        return 0;
+      }
       for (const c of chain ? [chain] : table.chains.values()) {
         if (p.command === 'F') c.rules = [];
-        else {
-          c.packets = c.bytes = 0;
-          for (const r of c.rules) r.packets = r.bytes = 0;
-        }
+        else zeroChain(c);
       }
       return 0;
     }
     case 'N':
-      if (table.chains.has(p.chain!)) throw new IptablesError('iptables: Chain already exists.', 1);
+      if (table.chains.has(p.chain!)) fail('iptables: Chain already exists.');
       table.chains.set(p.chain!, { name: p.chain!, policy: null, rules: [], packets: 0, bytes: 0 });
       return 0;
     case 'X': {
       const doomed = p.chain !== null ? [p.chain] : [...table.chains.values()].filter((c) => c.policy === null).map((c) => c.name);
       for (const name of doomed) {
         const c = table.chains.get(name);
-        if (!c || c.policy !== null) throw noChain();
-        if (userChainReferences(table, name) > 0) throw new IptablesError('iptables: Too many links.', 1);
-        table.chains.delete(name);
+        if (!c) noChain();
+        if (c.policy !== null || c.rules.length > 0 || userChainReferences(table, name) > 0) fail(`${PREFIX} CHAIN_DEL failed (Device or resource busy): chain ${name}`, 4);
       }
+      for (const name of doomed) table.chains.delete(name);
       return 0;
     }
-    case 'E':
-      if (!chain) throw noChain();
-      table.chains.delete(chain.name);
-      chain.name = p.newName!;
-      table.chains.set(chain.name, chain);
+    case 'E': {
+      if (!chain) noChain();
+      if (table.chains.has(p.newName!)) fail('iptables: File exists.');
+      renameChain(table, chain, p.newName!);
       return 0;
+    }
     case 'P':
-      if (!chain || chain.policy === null) throw new IptablesError(`iptables: Bad built-in chain name.`, 1);
-      if (p.policy !== 'ACCEPT' && p.policy !== 'DROP') throw new IptablesError('iptables: Bad policy name. Run `dmesg\' for more information.', 1);
+      if (!chain || chain.policy === null) fail('iptables: Bad built-in chain name.');
+      if (p.policy !== 'ACCEPT' && p.policy !== 'DROP') fail("iptables: Bad policy name. Run `dmesg' for more information.");
+      if (p.table === 'nat' && p.policy === 'DROP') fail(`${PREFIX}\nThe "nat" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n\n${TRY}`, 2);
       // Setting a policy gives it a fresh counter.
       chain.policy = p.policy;
       chain.policyCounted = true;
       chain.packets = chain.bytes = 0;
       return 0;
     case 'L': {
-      if (p.chain !== null && !chain) throw new IptablesError(`${PREFIX}chain \`${p.chain}' in table \`${p.table}' is incompatible, use 'nft' tool.`, 1);
-      const chains = chain ? [chain] : [...table.chains.values()];
+      if (p.chain !== null && !chain) incompatible();
+      if (chain && p.ruleNumber !== null) {
+        const rule = chain.rules[p.ruleNumber - 1];
+        if (rule) ctx.stdout.write(ruleRow(rule, p.ruleNumber - 1, { ...list, lineNumbers: false }).trimEnd() + '\n');
+        return 0;
+      }
+      const chains = chain ? [chain] : listOrder(table);
       chains.forEach((c, i) => {
         if (i > 0) ctx.stdout.write('\n');
-        listChain(ctx, c, p.table, p, userChainReferences(table, c.name));
+        ctx.stdout.write(chainHeader(c, userChainReferences(table, c.name), list));
+        c.rules.forEach((rule, index) => ctx.stdout.write(ruleRow(rule, index, list) + '\n'));
       });
+      if (p.zeroAfterList) {
+        for (const c of chains) zeroChain(c);
+        ctx.stdout.write(chain ? `Zeroing chain \`${chain.name}'\n` : 'Zeroing all chains\n');
+      }
       return 0;
     }
     case 'S': {
-      if (p.chain !== null && !chain) throw new IptablesError(`${PREFIX}chain \`${p.chain}' in table \`${p.table}' is incompatible, use 'nft' tool.`, 1);
-      const chains = chain ? [chain] : [...table.chains.values()];
-      for (const c of chains) ctx.stdout.write(c.policy !== null ? `-P ${c.name} ${c.policy}\n` : `-N ${c.name}\n`);
-      for (const c of chains) for (const r of c.rules) ctx.stdout.write(`-A ${c.name}${ruleSpec(r) ? ' ' + ruleSpec(r) : ''}\n`);
+      if (p.chain !== null && !chain) incompatible();
+      if (chain && p.ruleNumber !== null) {
+        const rule = chain.rules[p.ruleNumber - 1];
+        if (rule) ctx.stdout.write(`-A ${chain.name}${specSuffix(rule, p.verbose)}\n`);
+        return 0;
+      }
+      const chains = chain ? [chain] : listOrder(table);
+      for (const c of chains) ctx.stdout.write(c.policy !== null ? `-P ${c.name} ${c.policy}${p.verbose ? ` -c ${c.packets} ${c.bytes}` : ''}\n` : `-N ${c.name}\n`);
+      for (const c of chains) for (const r of c.rules) ctx.stdout.write(`-A ${c.name}${specSuffix(r, p.verbose)}\n`);
       return 0;
     }
   }
 }
 
-export const iptables: Program = program(run);
+/** What an untouched table looks like: its built-in chains, empty, accepting. */
+function defaultTable(name: TableName): Table {
+  return { name, chains: new Map(TABLE_CHAINS[name].map((hook) => [hook, { name: hook, policy: 'ACCEPT', rules: [], packets: 0, bytes: 0 }])) };
+}
+
+/** Built-in chains in hook order, then user chains by name, as iptables-nft lists them. */
+function listOrder(table: Table): Chain[] {
+  const chains = [...table.chains.values()];
+  return [...chains.filter((c) => c.policy !== null), ...chains.filter((c) => c.policy === null).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))];
+}
+
+function zeroChain(chain: Chain): void {
+  chain.packets = chain.bytes = 0;
+  for (const r of chain.rules) r.packets = r.bytes = 0;
+}
+
+function specSuffix(rule: Rule, counters: boolean): string {
+  const spec = ruleSpecOf(rule, counters);
+  return spec ? ` ${spec}` : '';
+}
+
+/** -E: the chain takes its new name and every jump to it follows. */
+function renameChain(table: Table, chain: Chain, name: string): void {
+  const entries = [...table.chains.entries()].map(([key, c]): [string, Chain] => (c === chain ? [name, c] : [key, c]));
+  table.chains.clear();
+  for (const [key, c] of entries) table.chains.set(key, c);
+  for (const c of table.chains.values()) {
+    for (const r of c.rules) if (r.target && (r.target.kind === 'jump' || r.target.kind === 'goto') && r.target.chain === chain.name) r.target.chain = name;
+  }
+  chain.name = name;
+}
+
+function run(ctx: ProcContext, argv: string[]): number {
+  try {
+    return execute(ctx, ctx.ns, parse(argv));
+  } catch (e) {
+    if (!(e instanceof IptablesError)) throw e;
+    (e.code === 0 ? ctx.stdout : ctx.stderr).write(e.message + '\n');
+    return e.code;
+  }
+}
+
+/** iptables-save: every table in use, with chain counters and rules. */
+function save(ctx: ProcContext, argv: string[]): number {
+  const only = argv.indexOf('-t') >= 0 ? argv[argv.indexOf('-t') + 1] : undefined;
+  const counters = argv.includes('-c') || argv.includes('--counters');
+  const nf = ctx.ns.netfilter;
+  const stamp = 'Thu Jan  1 00:00:00 1970';
+  for (const name of TABLE_NAMES) {
+    const table = nf?.existingTable(name);
+    if (!table || (only !== undefined && only !== name)) continue;
+    ctx.stdout.write(`# Generated by iptables-save v1.8.9 (nf_tables) on ${stamp}\n*${name}\n`);
+    for (const c of listOrder(table)) ctx.stdout.write(`:${c.name} ${c.policy ?? '-'} [${c.packets}:${c.bytes}]\n`);
+    for (const c of listOrder(table)) for (const r of c.rules) ctx.stdout.write(`${counters ? `[${r.packets}:${r.bytes}] ` : ''}-A ${c.name}${specSuffix(r, false)}\n`);
+    ctx.stdout.write(`COMMIT\n# Completed on ${stamp}\n`);
+  }
+  return 0;
+}
+
+export const iptables = program(run);
+export const iptablesSave = program(save);
+

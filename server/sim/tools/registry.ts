@@ -4,7 +4,7 @@ import { COREUTILS } from './coreutils';
 import { explain } from './explain';
 import { ifconfig } from './ifconfig';
 import { ip } from './ip/ip';
-import { iptables } from './iptables';
+import { iptables, iptablesSave } from './iptables';
 import { arp, route, sysctl } from './nettools';
 import { ping } from './ping';
 import { traceroute } from './traceroute';
@@ -23,6 +23,7 @@ const INSTALLED: Array<[string, string, Program]> = [
   ['ifconfig', SBIN, ifconfig],
   ['sysctl', SBIN, sysctl],
   ['iptables', SBIN, iptables],
+  ['iptables-save', SBIN, iptablesSave],
   ['bridge', SBIN, bridge],
   ['explain', '/usr/local/bin', explain],
 ];

@@ -8,7 +8,6 @@ import {
 } from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
 import { parseIpv4Loose } from './ip/utils';
-import { parseInetAton } from './ping';
 import { program, type ProcContext } from './process';
 
 const TRY = "Try `iptables -h' or 'iptables --help' for more information.";
@@ -111,8 +110,9 @@ function icmpTypeName(type: number, code: number | null): string {
 /** `ADDR[/LEN|/MASK]` as iptables takes it for -s and -d. */
 function parseAddr(text: string, invert: boolean): AddrMatch {
   const [addrText, maskText] = text.split('/');
-  const addr = parseInetAton(addrText!);
-  if (addr === null) usageError(`host/network \`${addrText}' not found`);
+  // xtables reads missing trailing parts as zeros (1.2.3 is 1.2.3.0).
+  const addr = parseIpv4Loose(addrText!);
+  if (addr === null || addrText === '') usageError(`host/network \`${addrText}' not found`);
   let len = 32;
   if (maskText !== undefined) {
     if (/^\d+$/.test(maskText) && Number(maskText) <= 32) len = Number(maskText);
@@ -144,6 +144,8 @@ interface Parsed {
   exact: boolean;
   lineNumbers: boolean;
   zeroAfterList: boolean;
+  /** Match modules loaded with -m, which must then get their options. */
+  modules: string[];
   targetArgs: Record<string, string>;
 }
 
@@ -169,7 +171,7 @@ function parseRuleNumber(text: string): number {
 function parse(argv: string[]): Parsed {
   const p: Parsed = {
     table: 'filter', command: null, chain: null, ruleNumber: null, policy: null, newName: null, jump: null, gotoChain: false,
-    numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, targetArgs: {},
+    numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, modules: [], targetArgs: {},
     rule: { protocol: null, src: null, dst: null, inIface: null, outIface: null, matches: [], target: null, packets: 0, bytes: 0 },
   };
   let negate = false;
@@ -276,7 +278,8 @@ function parse(argv: string[]): Parsed {
         break;
       case '-m': {
         const module = need('-m');
-        if (!['tcp', 'udp', 'icmp', 'conntrack', 'state', 'multiport', 'comment'].includes(module)) usageError(`Couldn't load match \`${module}':No such file or directory`);
+        if (!['tcp', 'udp', 'icmp', 'conntrack', 'state', 'multiport', 'comment'].includes(module)) fail(`${PREFIX}Couldn't load match \`${module}':No such file or directory\n\n${TRY}`, 2);
+        p.modules.push(module);
         break;
       }
       case '--dport': case '--sport': {
@@ -336,7 +339,24 @@ function parse(argv: string[]): Parsed {
     }
     negate = false;
   }
+  for (const module of p.modules) {
+    if (module === 'conntrack' && !p.rule.matches.some((m) => m.module === 'conntrack')) usageError('conntrack: At least one option is required');
+    if (module === 'state' && !p.rule.matches.some((m) => m.module === 'state')) fail(`${PREFIX}state: option "--state" must be specified\n\n${TRY}`, 2);
+  }
+  // Target options belong to their target.
+  const targetOptions: Record<string, string[]> = { '--reject-with': ['REJECT'], '--to-source': ['SNAT'], '--to-destination': ['DNAT'], '--to-ports': ['MASQUERADE', 'REDIRECT'], '--log-prefix': ['LOG'], '--log-level': ['LOG'] };
+  for (const option of Object.keys(p.targetArgs)) {
+    if (!(targetOptions[option] ?? []).includes(p.jump ?? '')) usageError(`unknown option "${option}"`);
+  }
   return p;
+}
+
+/** Checks a new user chain's name as iptables does. */
+function checkChainName(name: string): void {
+  if (name.length >= 29) usageError(`chain name \`${name}' too long (must be under 29 chars)`);
+  if (['ACCEPT', 'DROP', 'QUEUE', 'RETURN', 'REJECT', 'LOG', 'MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'MARK', 'NFQUEUE'].includes(name)) usageError('chain name may not clash with target name');
+  if (name.startsWith('-')) usageError("chain name not allowed to start with `-'");
+  if (/\s/.test(name)) usageError(`Invalid chain name \`${name}'`);
 }
 
 /** Checks target options and builds the rule's target (iptables' target extensions). */
@@ -378,7 +398,8 @@ function resolveTarget(ns: NetNs, p: Parsed): RuleTarget | null {
     const given = p.targetArgs['--reject-with'] ?? 'icmp-port-unreachable';
     const kind = REJECT_ALIASES[given] ?? given;
     if (!REJECT_TYPES.includes(kind)) usageError(`unknown reject type "${given}"`);
-    if (kind === 'tcp-reset' && p.rule.protocol?.name !== 'tcp') usageError('Need TCP protocol with tcp-reset');
+    // The kernel refuses a TCP reset for anything but TCP.
+    if (kind === 'tcp-reset' && p.rule.protocol?.name !== 'tcp') fail(`${PREFIX} RULE_APPEND failed (Invalid argument): rule in chain ${p.chain}`, 4);
     return { kind: 'REJECT', with: kind };
   }
   if (t === 'LOG') return { kind: 'LOG', prefix: p.targetArgs['--log-prefix'] ?? null, level: p.targetArgs['--log-level'] ?? null };
@@ -588,6 +609,9 @@ function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
       }
       rule.target = resolveTarget(ns, p);
       if (!chain) noChain();
+      // Which interfaces a hook can see.
+      if (rule.outIface && (chain.name === 'INPUT' || chain.name === 'PREROUTING')) fail(`${PREFIX}Can't use -o with ${chain.name}\n\n${TRY}`, 2);
+      if (rule.inIface && (chain.name === 'OUTPUT' || chain.name === 'POSTROUTING')) fail(`${PREFIX}Can't use -i with ${chain.name}\n\n${TRY}`, 2);
       if (p.command === 'D' || p.command === 'C') {
         const index = chain.rules.findIndex((r) => sameRule(r, rule));
         if (index < 0) fail('iptables: Bad rule (does a matching rule exist in that chain?).');
@@ -616,8 +640,7 @@ function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
       if (p.chain !== null && !chain) noChain();
       if (p.command === 'Z' && chain && p.ruleNumber !== null) {
         const rule = chain.rules[p.ruleNumber - 1];
-        if (!rule) noChain();
-        rule.packets = rule.bytes = 0;
+        if (rule) rule.packets = rule.bytes = 0;
         return 0;
       }
       for (const c of chain ? [chain] : table.chains.values()) {
@@ -627,6 +650,7 @@ function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
       return 0;
     }
     case 'N':
+      checkChainName(p.chain!);
       if (table.chains.has(p.chain!)) fail('iptables: Chain already exists.');
       table.chains.set(p.chain!, { name: p.chain!, policy: null, rules: [], packets: 0, bytes: 0 });
       return 0;

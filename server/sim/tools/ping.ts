@@ -74,6 +74,8 @@ interface PingOptions {
   ttl: number | null;
   iface: string | null;
   broadcast: boolean;
+  /** -e: the echo identifier, random when not given. */
+  ident: number | null;
 }
 
 class UsageError {
@@ -91,7 +93,7 @@ function number(text: string, min: number, max: number, maxText: string, integer
 }
 
 function parse(argv: string[]): { opts: PingOptions; target: string } {
-  const opts: PingOptions = { count: 0, intervalUs: 1_000_000, lingerUs: 10_000_000, deadlineUs: 0, quiet: false, size: 56, ttl: null, iface: null, broadcast: false };
+  const opts: PingOptions = { count: 0, intervalUs: 1_000_000, lingerUs: 10_000_000, deadlineUs: 0, quiet: false, size: 56, ttl: null, iface: null, broadcast: false, ident: null };
   const positional: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
@@ -142,6 +144,9 @@ function parse(argv: string[]): { opts: PingOptions; target: string } {
           break;
         case 'I':
           opts.iface = value;
+          break;
+        case 'e':
+          opts.ident = number(value, 0, 65535, '65535', true);
           break;
       }
       break;
@@ -235,7 +240,7 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   };
 
   const world = ctx.world;
-  const id = world.randomInt(1, 0xffff);
+  const id = opts.ident ?? world.randomInt(1, 0xffff);
   const start = world.now;
   let transmitted = 0;
   let received = 0;

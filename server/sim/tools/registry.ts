@@ -1,5 +1,6 @@
 // Every program a simulated host has, and where it lives on a Debian 12 PATH.
 import { bridge } from './bridge';
+import { conntrack } from './conntrack';
 import { COREUTILS } from './coreutils';
 import { explain } from './explain';
 import { ifconfig } from './ifconfig';
@@ -25,6 +26,7 @@ const INSTALLED: Array<[string, string, Program]> = [
   ['iptables', SBIN, iptables],
   ['iptables-save', SBIN, iptablesSave],
   ['bridge', SBIN, bridge],
+  ['conntrack', SBIN, conntrack],
   ['explain', '/usr/local/bin', explain],
 ];
 

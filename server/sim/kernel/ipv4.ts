@@ -14,6 +14,7 @@ import {
   ICMP_DEST_UNREACH,
   ICMP_ECHO_REPLY,
   ICMP_ECHO_REQUEST,
+  ICMP_FRAG_NEEDED,
   ICMP_NET_UNREACH,
   ICMP_PORT_UNREACH,
   ICMP_TIME_EXCEEDED,
@@ -42,8 +43,8 @@ export function routeOutput(ns: NetNs, dst: Ipv4, oif: Device | null = null): KR
   return ok({ ...res, src });
 }
 
-/** What became of a packet handed to ip_local_out; `rejected` is what sendmsg reports as EPERM. */
-export type OutputResult = 'sent' | 'dropped' | 'rejected';
+/** What became of a packet handed to ip_local_out; `rejected` is what sendmsg reports as EPERM, `too-big` as EMSGSIZE. */
+export type OutputResult = 'sent' | 'dropped' | 'rejected' | { tooBig: number };
 
 /** ip_local_out: a packet this namespace originates. */
 export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = null): OutputResult {
@@ -88,6 +89,13 @@ function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: 
   if (post.verdict !== 'accept') return post.verdict === 'reject' ? 'rejected' : 'dropped';
   if (packet.length > MAX_DATAGRAM) {
     tracer(ns)?.drop(ns, dev, `datagram of ${packet.length} bytes exceeds the IPv4 maximum`, packet);
+    return 'dropped';
+  }
+  if (packet.df && packet.length > dev.mtu) {
+    // Path MTU discovery: a local sender hears EMSGSIZE, a forwarded packet's source gets "fragmentation needed".
+    tracer(ns)?.drop(ns, dev, `${packet.length} bytes with Don't Fragment exceed the MTU ${dev.mtu} of ${dev.name}`, packet);
+    if (inDev === null) return { tooBig: dev.mtu };
+    icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED);
     return 'dropped';
   }
   packet.elapsedUs += HOP_US.wire + ns.host.world.jitterUs(6);

@@ -19,9 +19,14 @@ export function transmitFrame(dev: Device, frame: Frame): void {
   dev.kind.transmit(dev, frame);
 }
 
-/** A frame arrives on a device from its medium. */
+/** A frame arrives on a device from its medium; one larger than its MTU is dropped (is_skb_forwardable). */
 export function receiveFrame(dev: Device, frame: Frame): void {
   if (!dev.adminUp || !dev.ns.alive) return;
+  if (frame.ip && frame.ip.length > dev.mtu && dev.kind.name !== 'loopback') {
+    dev.stats.rxDropped++;
+    dev.ns.host.world.tracer?.drop(dev.ns, dev, `dropped: ${frame.ip.length} bytes exceed the MTU ${dev.mtu} of ${dev.name}`, frame);
+    return;
+  }
   dev.countRx(frameBytes(frame));
   if (dev.master?.bridge) {
     bridgeInput(dev.master, dev, frame);

@@ -177,12 +177,13 @@ export function setLinkAddress(dev: Device, mac: Mac): KResult {
   return OK;
 }
 
+/** do_set_master: the device leaves its old master first, even when the new one then refuses it. */
 export function setLinkMaster(dev: Device, master: Device): KResult {
+  if (dev.master === master) return OK;
+  if (dev.master) releaseFromMaster(dev);
   if (!master.bridge) return fail('EOPNOTSUPP');
   if (dev.kind === loopbackKind) return fail('EINVAL', 'Can not enslave loopback device');
   if (dev.bridge) return fail('ELOOP', 'Can not enslave a bridge to a bridge');
-  if (dev.master === master) return OK;
-  if (dev.master) releaseFromMaster(dev);
   dev.master = master;
   dev.promisc++;
   master.bridge.ports.push(dev);

@@ -57,6 +57,8 @@ export interface Ipv4Packet {
   length: number;
   icmp?: IcmpMessage;
   ports?: L4Ports;
+  /** Don't Fragment: too big for a link, it is refused instead of split. */
+  df?: boolean;
   /** Simulated microseconds spent in flight so far (for RTTs). */
   elapsedUs: number;
   /** Conntrack's verdict on this packet in the namespace it is in now. */

@@ -96,7 +96,7 @@ function classfulLength(addr: Ipv4): number {
   return first < 128 ? 8 : first < 192 ? 16 : 24;
 }
 
-function configure(ctx: ProcContext, dev: Device, args: string[]): number {
+function configure(ctx: ProcContext, dev: Device, label: string, args: string[]): number {
   let address: Ipv4 | null = null;
   let prefixLen: number | null = null;
   let broadcast: Ipv4 | null = null;
@@ -131,13 +131,13 @@ function configure(ctx: ProcContext, dev: Device, args: string[]): number {
     }
   }
   if (address !== null || prefixLen !== null) {
-    // SIOCSIFADDR replaces the device's primary address.
-    const old = dev.ipv4.find((x) => !x.secondary && x.label === dev.name);
+    // SIOCSIFADDR replaces the address of that label (the device's own, or an alias like eth0:1).
+    const old = dev.ipv4.find((x) => x.label === label);
     const addr = address ?? old?.local;
     if (addr === undefined) return 0;
     const len = prefixLen ?? old?.prefixLen ?? classfulLength(addr);
     if (old) deleteIpv4Address(dev, old.local, old.prefixLen);
-    addIpv4Address(dev, addr, len, { broadcast: broadcast ?? (len < 31 ? (addr | (~prefixMask(len) >>> 0)) >>> 0 : null) });
+    addIpv4Address(dev, addr, len, { label, broadcast: broadcast ?? (len < 31 ? (addr | (~prefixMask(len) >>> 0)) >>> 0 : null) });
   }
   return 0;
 }
@@ -168,7 +168,7 @@ function run(ctx: ProcContext, argv: string[]): number {
     ctx.stderr.write(`${name}: error fetching interface information: Device not found\n`);
     return 1;
   }
-  if (rest.length > 1) return configure(ctx, dev, rest.slice(1));
+  if (rest.length > 1) return configure(ctx, dev, name, rest.slice(1));
   if (short) {
     ctx.stdout.write('Iface      MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n' + shortLine(dev));
     return 0;

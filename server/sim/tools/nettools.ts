@@ -1,7 +1,7 @@
 // net-tools' `arp` and `route`, and procps' `sysctl`.
 import { formatIpv4, formatMac, maskLength, parseMac, prefixMask } from '../kernel/addr';
 import { currentState, neighDelete, neighEntries, neighSet } from '../kernel/neigh';
-import { addRoute, deleteRoute, sortedRoutes } from '../kernel/fib';
+import { addRoute, deleteRoute, sortedRoutes, type Route } from '../kernel/fib';
 import { STRERROR } from '../kernel/errno';
 import { program, type ProcContext } from './process';
 import { parseIpv4Loose } from './ip/utils';
@@ -104,18 +104,30 @@ const INET_ROUTE_USAGE = `Usage: inet_route [-vF] del {-host|-net} Target[/prefi
        inet_route [-FC] flush      NOT supported
 `;
 
+/** The columns route and netstat -r share: destination, gateway, mask, flags. */
+function routeColumns(r: Route, numeric: boolean): { dst: string; gw: string; mask: string; flags: string } {
+  let flags = 'U';
+  if (r.gateway !== null) flags += 'G';
+  if (r.prefixLen === 32) flags += 'H';
+  return {
+    dst: numeric ? formatIpv4(r.dst) : (NETWORK_NAMES.get(r.dst) ?? formatIpv4(r.dst)),
+    gw: r.gateway === null ? '0.0.0.0' : formatIpv4(r.gateway),
+    mask: formatIpv4(prefixMask(r.prefixLen)),
+    flags,
+  };
+}
+
+function shownRoutes(ctx: ProcContext): Route[] {
+  return sortedRoutes(ctx.ns).filter((r) => r.type === 'unicast' && r.dev !== null);
+}
+
 function routeList(ctx: ProcContext, numeric: boolean, extended: boolean): number {
   ctx.stdout.write('Kernel IP routing table\n');
   ctx.stdout.write(extended ? 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface    MSS   Window irtt\n' : 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n');
-  for (const r of sortedRoutes(ctx.ns)) {
-    if (r.type !== 'unicast' || !r.dev) continue;
-    const dst = numeric ? formatIpv4(r.dst) : (NETWORK_NAMES.get(r.dst) ?? formatIpv4(r.dst));
-    const gw = r.gateway === null ? '0.0.0.0' : formatIpv4(r.gateway);
-    let flags = 'U';
-    if (r.gateway !== null) flags += 'G';
-    if (r.prefixLen === 32) flags += 'H';
-    const base = `${dst.padEnd(15)} ${gw.padEnd(15)} ${formatIpv4(prefixMask(r.prefixLen)).padEnd(15)} ${flags.padEnd(5)} ${String(r.metric).padEnd(6)} ${'0'.padEnd(2)} ${'0'.padStart(7)} `;
-    ctx.stdout.write(extended ? `${base}${r.dev.name.slice(0, 6).padEnd(6)}   0     0      0\n` : `${base}${r.dev.name}\n`);
+  for (const r of shownRoutes(ctx)) {
+    const c = routeColumns(r, numeric);
+    const base = `${c.dst.padEnd(15)} ${c.gw.padEnd(15)} ${c.mask.padEnd(15)} ${c.flags.padEnd(5)} ${String(r.metric).padEnd(6)} ${'0'.padEnd(2)} ${'0'.padStart(7)} `;
+    ctx.stdout.write(extended ? `${base}${r.dev!.name.slice(0, 6).padEnd(6)}   0     0      0\n` : `${base}${r.dev!.name}\n`);
   }
   // Reading the table fails until the namespace has a routing table at all.
   return ctx.ns.localTableExists ? 0 : 1;
@@ -265,6 +277,31 @@ function sysctlRun(ctx: ProcContext, argv: string[]): number {
   return status;
 }
 
+/** `netstat -r` (the routing table, netstat's columns) and `netstat -i` (interface counters). */
+function netstatRun(ctx: ProcContext, argv: string[]): number {
+  const flags = argv.slice(1).filter((a) => a.startsWith('-')).join('');
+  const numeric = flags.includes('n');
+  if (flags.includes('r')) {
+    ctx.stdout.write('Kernel IP routing table\nDestination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n');
+    for (const r of shownRoutes(ctx)) {
+      const c = routeColumns(r, numeric);
+      ctx.stdout.write(`${c.dst.padEnd(15)} ${c.gw.padEnd(15)} ${c.mask.padEnd(15)} ${c.flags.padEnd(5)}${'0'.padStart(6)} ${'0'.padEnd(6)} ${'0'.padStart(5)} ${r.dev!.name}\n`);
+    }
+    return 0;
+  }
+  if (flags.includes('i')) {
+    ctx.stdout.write('Kernel Interface table\nIface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n');
+    for (const dev of ctx.ns.sortedDevices().filter((d) => d.adminUp).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const s = dev.stats;
+      ctx.stdout.write(`${dev.name.padEnd(15)} ${String(dev.mtu).padStart(5)} ${String(s.rxPackets).padStart(8)} ${'0'.padStart(6)} ${String(s.rxDropped).padStart(6)} 0      ${String(s.txPackets).padStart(8)} ${'0'.padStart(6)} ${String(s.txDropped).padStart(6)} ${'0'.padStart(6)} ${dev.kind.name === 'loopback' ? 'LRU' : 'BMRU'}\n`);
+    }
+    return 0;
+  }
+  ctx.stderr.write('netstat: only the routing (-r) and interface (-i) tables are simulated; use ss for sockets\n');
+  return 1;
+}
+
 export const arp = program(arpRun);
+export const netstat = program(netstatRun);
 export const route = program(routeRun);
 export const sysctl = program(sysctlRun);

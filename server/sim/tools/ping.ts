@@ -76,6 +76,8 @@ interface PingOptions {
   broadcast: boolean;
   /** -e: the echo identifier, random when not given. */
   ident: number | null;
+  /** -M do: set Don't Fragment and refuse what does not fit. */
+  dontFragment: boolean;
 }
 
 class UsageError {
@@ -93,7 +95,7 @@ function number(text: string, min: number, max: number, maxText: string, integer
 }
 
 function parse(argv: string[]): { opts: PingOptions; target: string } {
-  const opts: PingOptions = { count: 0, intervalUs: 1_000_000, lingerUs: 10_000_000, deadlineUs: 0, quiet: false, size: 56, ttl: null, iface: null, broadcast: false, ident: null };
+  const opts: PingOptions = { count: 0, intervalUs: 1_000_000, lingerUs: 10_000_000, deadlineUs: 0, quiet: false, size: 56, ttl: null, iface: null, broadcast: false, ident: null, dontFragment: false };
   const positional: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
@@ -147,6 +149,10 @@ function parse(argv: string[]): { opts: PingOptions; target: string } {
           break;
         case 'e':
           opts.ident = number(value, 0, 65535, '65535', true);
+          break;
+        case 'M':
+          if (value !== 'do' && value !== 'dont' && value !== 'want' && value !== 'probe') throw new UsageError(`ping: invalid -M argument: ${value}`, 1);
+          opts.dontFragment = value === 'do' || value === 'probe';
           break;
       }
       break;
@@ -294,8 +300,15 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
           length: opts.size + 28,
           icmp: { type: ICMP_ECHO_REQUEST, code: 0, id, seq: transmitted },
           elapsedUs: 0,
+          df: opts.dontFragment,
         };
-        if (ipOutput(ns, packet, oif) === 'rejected') ctx.stderr.write('ping: sendmsg: Operation not permitted\n');
+        const sent = ipOutput(ns, packet, oif);
+        if (sent === 'rejected') ctx.stderr.write('ping: sendmsg: Operation not permitted\n');
+        else if (typeof sent === 'object') {
+          errors++;
+          acknowledge(transmitted);
+          out(`ping: local error: message too long, mtu=${sent.tooBig}`);
+        }
         nextSend += opts.intervalUs;
         if (opts.count > 0 && transmitted >= opts.count && opts.deadlineUs === 0) {
           const tmax = rtts.length ? Math.max(...rtts) : 0;

@@ -6,7 +6,7 @@ import { explain } from './explain';
 import { ifconfig } from './ifconfig';
 import { ip } from './ip/ip';
 import { iptables, iptablesSave } from './iptables';
-import { arp, route, sysctl } from './nettools';
+import { arp, netstat, route, sysctl } from './nettools';
 import { ping } from './ping';
 import { traceroute } from './traceroute';
 import { program, type Program } from './process';
@@ -21,6 +21,7 @@ const INSTALLED: Array<[string, string, Program]> = [
   ['traceroute', BIN, traceroute],
   ['arp', SBIN, arp],
   ['route', SBIN, route],
+  ['netstat', BIN, netstat],
   ['ifconfig', SBIN, ifconfig],
   ['sysctl', SBIN, sysctl],
   ['iptables', SBIN, iptables],

@@ -22,9 +22,18 @@ export const bridgeKind: LinkKind = {
   transmit: (dev, frame) => forward(dev, null, frame),
 };
 
+/** br_dev_queue_push_xmit: a port does not send what exceeds its MTU. */
+function toPort(port: Device, frame: Frame): void {
+  if (frame.ip && frame.ip.length > port.mtu) {
+    port.stats.txDropped++;
+    return;
+  }
+  transmitFrame(port, frame);
+}
+
 function flood(bridge: Device, ingress: Device | null, frame: Frame): void {
   for (const port of bridge.bridge!.ports) {
-    if (port !== ingress && portForwarding(bridge, port)) transmitFrame(port, frame);
+    if (port !== ingress && portForwarding(bridge, port)) toPort(port, frame);
   }
 }
 
@@ -37,8 +46,8 @@ function forward(bridge: Device, ingress: Device | null, frame: Frame): void {
   const entry = bridge.bridge!.fdb.get(frame.dst);
   if (entry && !entry.local) {
     if (entry.port !== ingress && portForwarding(bridge, entry.port)) {
-      bridge.ns.host.world.tracer?.note(bridge.ns, bridge, 'bridge', frame, `fdb: ${entry.port.name}`);
-      transmitFrame(entry.port, frame);
+      bridge.ns.host.world.tracer?.note(bridge.ns, bridge, 'bridge', frame, `bridged to ${entry.port.name} (learned address)`);
+      toPort(entry.port, frame);
     }
     return;
   }

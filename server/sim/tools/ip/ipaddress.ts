@@ -178,12 +178,19 @@ function briefAddresses(dev: Device, family: IpOptions['family']): string {
   return parts.join('');
 }
 
+function withScope(dev: Device, scope: string): Device {
+  const keep = <T extends { scope: string }>(list: T[]) => list.filter((a) => scope === 'all' || a.scope === scope);
+  return Object.assign(Object.create(Object.getPrototypeOf(dev) as object) as Device, dev, { ipv4: keep(dev.ipv4), ipv6: keep(dev.ipv6) });
+}
+
 function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   const filter = parseShowFilter(ctx, ns, args, 'address');
   if (typeof filter === 'number') return filter;
   const p = new IpPrinter(opts.json, opts.pretty);
-  for (const dev of filteredDevices(ns, filter)) {
-    const has = opts.family === 'inet' ? dev.ipv4.length > 0 : opts.family === 'inet6' ? dev.ipv6.length > 0 : true;
+  for (const found of filteredDevices(ns, filter)) {
+    // A scope selector shows only the addresses of that scope, and devices that have one.
+    const dev = filter.scope === null ? found : withScope(found, filter.scope);
+    const has = opts.family === 'inet' ? dev.ipv4.length > 0 : opts.family === 'inet6' ? dev.ipv6.length > 0 : filter.scope === null || dev.ipv4.length + dev.ipv6.length > 0;
     if (!has) continue;
     if (filter.label !== null) {
       // A label selects addresses only: no link lines.

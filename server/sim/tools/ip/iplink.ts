@@ -279,7 +279,6 @@ function linkSet(ctx: ProcContext, ns: NetNs, args: string[]): number {
     return 1;
   }
   if (req.netns && (dev.kind.name === 'loopback' || dev.kind.name === 'bridge')) return netlinkError(ctx, fail('EINVAL', 'The interface netns is immutable'));
-  if (req.master instanceof Object && req.master !== null && (req.master as Device).bridge === null) return netlinkError(ctx, fail('EOPNOTSUPP'));
   return applySet(ctx, dev, req);
 }
 
@@ -298,6 +297,7 @@ function linkDelete(ctx: ProcContext, ns: NetNs, args: string[]): number {
 export interface LinkFilter {
   dev: string | null;
   label: string | null;
+  scope: string | null;
   up: boolean;
   master: Device | null;
   type: string | null;
@@ -305,7 +305,7 @@ export interface LinkFilter {
 
 /** Parses `show` selectors shared by `ip link show` and `ip addr show`. */
 export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], command: 'link' | 'address'): LinkFilter | number {
-  const filter: LinkFilter = { dev: null, label: null, up: false, master: null, type: null };
+  const filter: LinkFilter = { dev: null, label: null, scope: null, up: false, master: null, type: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'up') filter.up = true;
@@ -316,7 +316,8 @@ export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], com
       filter.master = master;
     } else if (a === 'type') filter.type = nextArg(ctx, args, i++);
     else if (command === 'address' && a === 'label') filter.label = nextArg(ctx, args, i++);
-    else if (command === 'address' && (a === 'scope' || a === 'to')) nextArg(ctx, args, i++);
+    else if (command === 'address' && a === 'scope') filter.scope = nextArg(ctx, args, i++);
+    else if (command === 'address' && a === 'to') nextArg(ctx, args, i++);
     else if (command === 'address' && ['permanent', 'dynamic', 'secondary', 'primary', 'tentative', 'deprecated'].includes(a)) continue;
     else {
       let v = a;

@@ -295,6 +295,7 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   let target: string | null = null;
   let oif: Device | null = null;
   let from: number | null = null;
+  let iif: Device | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'oif' || a === 'dev') {
@@ -308,7 +309,14 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       const v = nextArg(ctx, args, i++);
       from = parseIpv4Loose(v);
       if (from === null) fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
-    } else if (a === 'iif' || a === 'tos' || a === 'mark' || a === 'uid' || a === 'ipproto' || a === 'sport' || a === 'dport') nextArg(ctx, args, i++);
+    } else if (a === 'iif') {
+      const name = nextArg(ctx, args, i++);
+      iif = ns.device(name) ?? null;
+      if (!iif) {
+        ctx.stderr.write(`Cannot find device "${name}"\n`);
+        return 1;
+      }
+    } else if (a === 'tos' || a === 'mark' || a === 'uid' || a === 'ipproto' || a === 'sport' || a === 'dport') nextArg(ctx, args, i++);
     else if (a === 'fibmatch' || a === 'connected') continue;
     else target = a === 'to' ? nextArg(ctx, args, i++) : a;
   }
@@ -331,11 +339,13 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     if (src !== null && from === null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(src));
     p.openArray('flags');
     p.closeArray();
-    p.number('any', 'uid', 'uid %u ', 0);
+    // A route for a packet arriving on `iif` (forwarding) has no socket owner, hence no uid.
+    if (!iif) p.number('any', 'uid', 'uid %u ', 0);
     p.fp('\n    cache ');
     p.openArray('cache', cache.length ? `<${cache.join(',')}> ` : '');
     for (const c of cache) p.string('json', null, '', c);
     p.closeArray();
+    if (iif) p.string('any', 'iif', 'iif %s ', iif.name);
     p.nl();
   };
   if (isLocalAddress(ns, dst)) {
@@ -349,6 +359,7 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       print('broadcast', null, broadcastOn.name, res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, ['local', 'brd']);
     } else {
       if (!res || res.type !== 'unicast' || !res.dev) return netlinkError(ctx, fail(!res || res.type === 'unreachable' ? 'ENETUNREACH' : 'EINVAL'));
+      if (iif && !ns.sysctl.forwardingOn(iif.name)) return netlinkError(ctx, fail('EHOSTUNREACH'));
       print(null, res.nexthop !== dst ? res.nexthop : null, res.dev.name, res.prefsrc, []);
     }
   }

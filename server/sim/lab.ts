@@ -29,6 +29,12 @@ export interface RunOptions {
 export const THINK_TIME_US = 20_000;
 const DEFAULT_INTERRUPT_US = 60_000_000;
 
+/** Moves simulated time forward, letting everything due run on the way. */
+interface Clock {
+  readonly now: number;
+  advance(untilUs: number): void;
+}
+
 /** A command in progress: stepped on the simulated clock until it ends. */
 export class RunningCommand {
   private output = '';
@@ -40,9 +46,11 @@ export class RunningCommand {
 
   constructor(
     private readonly world: World,
+    private readonly clock: Clock,
     session: ShellSession,
     line: string,
     opts: RunOptions,
+    detach: (job: Proc, wakeAt: number) => void,
   ) {
     this.startedUs = world.now;
     this.wakeAtUs = world.now;
@@ -50,6 +58,7 @@ export class RunningCommand {
     this.proc = runLine(
       {
         world,
+        detach,
         session,
         programs: PROGRAMS,
         terminal: {
@@ -98,26 +107,52 @@ export class RunningCommand {
   /** Advances the world to `untilUs` (processing network events), stepping the command on the way. */
   advanceTo(untilUs: number): RunResult | null {
     while (!this.result && this.wakeAtUs <= untilUs) {
-      this.world.advance(this.wakeAtUs);
+      this.clock.advance(this.wakeAtUs);
       this.step();
     }
-    if (!this.result) this.world.advance(untilUs);
+    if (!this.result) this.clock.advance(untilUs);
     return this.result;
   }
 }
 
-export class Lab {
+/** Background jobs that outlived their command line (servers started with `&`). */
+interface Daemon {
+  proc: Proc;
+  wakeAt: number;
+}
+
+export class Lab implements Clock {
+  private readonly daemons: Daemon[] = [];
+
   constructor(readonly world: World) {}
+
+  get now(): number {
+    return this.world.now;
+  }
+
+  /** Runs network events and background jobs due up to `untilUs`, in time order. */
+  advance(untilUs: number): void {
+    for (;;) {
+      let next: Daemon | null = null;
+      for (const d of this.daemons) if (d.wakeAt <= untilUs && (!next || d.wakeAt < next.wakeAt)) next = d;
+      if (!next) break;
+      this.world.advance(Math.max(this.world.now, next.wakeAt));
+      const step = next.proc.next();
+      if (step.done) this.daemons.splice(this.daemons.indexOf(next), 1);
+      else next.wakeAt = Math.max(step.value, this.world.now + 1);
+    }
+    this.world.advance(untilUs);
+  }
 
   newSession(hostName: string): ShellSession {
     const host = this.world.hosts.get(hostName);
     if (!host) throw new Error(`unknown host ${hostName}`);
-    return { host, nsStack: [], lastStatus: 0, vars: new Map() };
+    return { host, nsStack: [], lastStatus: 0, vars: new Map(), cwd: '/root' };
   }
 
   /** Starts a command; the caller advances it (`advanceTo`) in step with its own clock. */
   start(hostName: string, line: string, opts: RunOptions = {}): RunningCommand {
-    return new RunningCommand(this.world, opts.session ?? this.newSession(hostName), line, opts);
+    return new RunningCommand(this.world, this, opts.session ?? this.newSession(hostName), line, opts, (proc, wakeAt) => this.daemons.push({ proc, wakeAt }));
   }
 
   /** Runs a command to its end in simulated time, then lets a typing pause pass. */
@@ -125,7 +160,7 @@ export class Lab {
     const cmd = this.start(hostName, line, { ...opts, interruptAfterUs: opts.interruptAfterUs ?? DEFAULT_INTERRUPT_US });
     let result = cmd.done;
     while (!result) result = cmd.advanceTo(cmd.wakeAt);
-    this.world.advance(this.world.now + THINK_TIME_US);
+    this.advance(this.world.now + THINK_TIME_US);
     return result;
   }
 }

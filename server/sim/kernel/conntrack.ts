@@ -28,6 +28,8 @@ export interface ConnEntry {
   tcpState: string | null;
   srcNat: boolean;
   dstNat: boolean;
+  /** TCP: which direction closed first. */
+  finDir?: CtDir;
 }
 
 /** What conntrack found out about one packet in one namespace. */
@@ -41,6 +43,36 @@ export interface CtInfo {
 }
 
 const TIMEOUT_US: Record<IpProtocol, number> = { icmp: 30e6, udp: 30e6, tcp: 120e6 };
+
+/** nf_conntrack_proto_tcp's timeouts, per state. */
+const TCP_TIMEOUT_US: Record<string, number> = {
+  SYN_SENT: 120e6,
+  SYN_RECV: 60e6,
+  ESTABLISHED: 432000e6,
+  FIN_WAIT: 120e6,
+  CLOSE_WAIT: 60e6,
+  LAST_ACK: 30e6,
+  TIME_WAIT: 120e6,
+  CLOSE: 10e6,
+};
+
+/** The TCP state machine as conntrack follows it from the flags it sees. */
+function trackTcp(entry: ConnEntry, dir: CtDir, flags: string): void {
+  const state = entry.tcpState ?? 'SYN_SENT';
+  if (flags.startsWith('R')) entry.tcpState = 'CLOSE';
+  else if (flags === 'S') entry.tcpState = state === 'SYN_SENT' || state === 'CLOSE' || state === 'TIME_WAIT' ? 'SYN_SENT' : state;
+  else if (flags === 'S.') entry.tcpState = dir === 'reply' && state === 'SYN_SENT' ? 'SYN_RECV' : state;
+  else if (flags.startsWith('F')) {
+    if (state === 'ESTABLISHED') {
+      entry.tcpState = 'FIN_WAIT';
+      entry.finDir = dir;
+    } else if ((state === 'FIN_WAIT' || state === 'CLOSE_WAIT') && entry.finDir !== dir) entry.tcpState = 'LAST_ACK';
+  } else if (state === 'SYN_RECV' && dir === 'original') {
+    entry.tcpState = 'ESTABLISHED';
+    entry.assured = true;
+  } else if (state === 'LAST_ACK' && entry.finDir === dir) entry.tcpState = 'TIME_WAIT';
+  else if (state === 'FIN_WAIT' && entry.finDir !== dir) entry.tcpState = 'CLOSE_WAIT';
+}
 
 export function tupleKey(t: Tuple): string {
   return `${t.proto}|${t.src}|${t.dst}|${t.sport}|${t.dport}`;
@@ -113,11 +145,15 @@ export class Conntrack {
     this.byTuple.set(tupleKey(entry.reply), { entry, dir: 'reply' });
   }
 
-  refresh(entry: ConnEntry, dir: CtDir): void {
-    if (dir === 'reply') {
-      entry.seenReply = true;
-      if (entry.orig.proto !== 'icmp') entry.assured = true;
+  refresh(entry: ConnEntry, dir: CtDir, tcpFlags?: string): void {
+    if (dir === 'reply') entry.seenReply = true;
+    if (entry.orig.proto === 'tcp') {
+      trackTcp(entry, dir, tcpFlags ?? '');
+      entry.expiresUs = this.clock() + TCP_TIMEOUT_US[entry.tcpState!]!;
+      return;
     }
+    // A UDP flow that saw a reply and then more traffic becomes assured.
+    if (entry.orig.proto === 'udp' && entry.seenReply && dir === 'original') entry.assured = true;
     const timeout = entry.orig.proto === 'udp' && entry.assured ? 120e6 : TIMEOUT_US[entry.orig.proto];
     entry.expiresUs = this.clock() + timeout;
   }

@@ -19,6 +19,11 @@ export const STRERROR = {
   ENOSPC: 'No space left on device',
   ENETDOWN: 'Network is down',
   EACCES: 'Permission denied',
+  EADDRINUSE: 'Address already in use',
+  ECONNREFUSED: 'Connection refused',
+  ENOPROTOOPT: 'Protocol not available',
+  EMSGSIZE: 'Message too long',
+  ETIMEDOUT: 'Connection timed out',
   ENOTSUP: 'Not supported',
 } as const;
 

@@ -10,6 +10,10 @@ export class Host {
   hostname: string;
   /** Files users wrote outside /proc (redirections into /tmp and the like). */
   readonly files = new Map<string, string>();
+  /** Directories users made (mktemp -d, mkdir). */
+  readonly directories = new Set<string>();
+  /** Process ids handed out on this machine (what ss -p shows). */
+  lastPid = 1000;
 
   constructor(
     readonly world: World,

@@ -7,6 +7,7 @@ import type { Device } from './device';
 import { fail, ok, type KResult } from './errno';
 import { fibLookup, isLocalAddress, selectSource, type FibResult } from './fib';
 import { neighOutput } from './neigh';
+import { tcpIcmpError, tcpInput, udpIcmpError, udpInput } from './sockets';
 import { netfilterHook } from './netfilter';
 import type { NetNs } from './netns';
 import {
@@ -91,6 +92,7 @@ function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: 
     tracer(ns)?.drop(ns, dev, `datagram of ${packet.length} bytes exceeds the IPv4 maximum`, packet);
     return 'dropped';
   }
+  if (!packet.df && packet.length > dev.mtu) packet.fragmented = true;
   if (packet.df && packet.length > dev.mtu) {
     // Path MTU discovery: a local sender hears EMSGSIZE, a forwarded packet's source gets "fragmentation needed".
     tracer(ns)?.drop(ns, dev, `${packet.length} bytes with Don't Fragment exceed the MTU ${dev.mtu} of ${dev.name}`, packet);
@@ -153,7 +155,8 @@ function localInput(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast = fals
     icmpReceive(ns, dev, packet, broadcast);
     return;
   }
-  if (packet.protocol === 'udp') icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
+  if (packet.protocol === 'tcp') tcpInput(ns, packet);
+  else if (!udpInput(ns, packet) && !broadcast) icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
 }
 
 function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: boolean): void {
@@ -180,7 +183,8 @@ function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: bool
   // An error goes to the socket that sent the packet it quotes.
   const quoted = icmp.quoted;
   if (quoted?.icmp) ns.icmpSockets.get(quoted.icmp.id)?.onPacket(packet, dev);
-  else if (quoted?.protocol === 'udp' && quoted.ports) ns.udpSockets.get(quoted.ports.sport)?.onPacket(packet, dev);
+  else if (quoted?.protocol === 'udp' && quoted.ports) udpIcmpError(ns, packet);
+  else if (quoted?.protocol === 'tcp' && quoted.ports) tcpIcmpError(ns, quoted, icmp.type, icmp.code);
 }
 
 /** icmp_send: reports a problem with `offending` to its source. */
@@ -197,6 +201,7 @@ export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: n
     length: 56 + 20,
     icmp: { type, code, id: 0, seq: 0, quoted: clonePacket(offending) },
     elapsedUs: offending.elapsedUs,
+    answersFlow: offending.ct,
   };
   tracer(ns)?.note(ns, null, 'icmp', error, `sends ICMP ${type === ICMP_TIME_EXCEEDED ? 'time exceeded' : 'destination unreachable'} to ${formatIpv4(offending.src)}`);
   ipOutput(ns, error);

@@ -22,7 +22,7 @@ export function transmitFrame(dev: Device, frame: Frame): void {
 /** A frame arrives on a device from its medium; one larger than its MTU is dropped (is_skb_forwardable). */
 export function receiveFrame(dev: Device, frame: Frame): void {
   if (!dev.adminUp || !dev.ns.alive) return;
-  if (frame.ip && frame.ip.length > dev.mtu && dev.kind.name !== 'loopback') {
+  if (frame.ip && !frame.ip.fragmented && frame.ip.length > dev.mtu && dev.kind.name !== 'loopback') {
     dev.stats.rxDropped++;
     dev.ns.host.world.tracer?.drop(dev.ns, dev, `dropped: ${frame.ip.length} bytes exceed the MTU ${dev.mtu} of ${dev.name}`, frame);
     return;

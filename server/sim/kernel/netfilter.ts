@@ -8,6 +8,7 @@ import { selectSource, fibLookup } from './fib';
 import type { NetNs } from './netns';
 import { ICMP_DEST_UNREACH, IP_PROTO_NUMBER, type Ipv4Packet } from './packet';
 import { icmpSend } from './ipv4';
+import { sendReset } from './sockets';
 
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 export type TableName = 'filter' | 'nat' | 'mangle' | 'raw';
@@ -274,6 +275,12 @@ function runBuiltin(ctx: EvalContext): ChainVerdict {
 
 function ctIn(ns: NetNs, packet: Ipv4Packet): void {
   const ct = conntrackOf(ns);
+  const answered = packet.answersFlow;
+  if (answered) {
+    const dir = answered.dir === 'original' ? 'reply' : 'original';
+    packet.ct = { entry: answered.entry, dir, state: 'RELATED', related: packet.protocol === 'icmp', confirmed: true };
+    return;
+  }
   const tuple = packetTuple(packet);
   if (!tuple) {
     // An ICMP error: related to the flow of the packet it quotes.
@@ -286,13 +293,18 @@ function ctIn(ns: NetNs, packet: Ipv4Packet): void {
   }
   const found = ct.lookup(tuple);
   if (found) {
-    ct.refresh(found.entry, found.dir);
+    ct.refresh(found.entry, found.dir, packet.ports?.tcpFlags);
     const state: CtState = found.dir === 'reply' || found.entry.seenReply ? 'ESTABLISHED' : 'NEW';
     packet.ct = { entry: found.entry, dir: found.dir, state, related: false, confirmed: true };
     return;
   }
   // Only requests start flows: a lone echo reply is INVALID.
   if (packet.protocol === 'icmp' && packet.icmp!.type !== 8) {
+    packet.ct = undefined;
+    return;
+  }
+  // Only a SYN starts a TCP flow.
+  if (packet.protocol === 'tcp' && packet.ports?.tcpFlags !== 'S') {
     packet.ct = undefined;
     return;
   }
@@ -391,9 +403,11 @@ export function netfilterHook(ns: NetNs, hook: Hook, packet: Ipv4Packet, inDev: 
     const verdict = runBuiltin({ ns, table, hook, packet, inDev, outDev, depth: 0 });
     if (verdict.kind === 'DROP') return DROP;
     if (verdict.kind === 'REJECT') {
-      icmpSend(ns, packet, ICMP_DEST_UNREACH, rejectCode(verdict.with));
+      if (verdict.with === 'tcp-reset' && packet.protocol === 'tcp') sendReset(ns, packet);
+      else icmpSend(ns, packet, ICMP_DEST_UNREACH, rejectCode(verdict.with));
       return REJECTED;
     }
+
   }
   if (tracking && (hook === 'POSTROUTING' || hook === 'INPUT')) ctConfirm(ns, packet);
   return ACCEPT;

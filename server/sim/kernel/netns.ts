@@ -9,6 +9,7 @@ import type { NeighEntry } from './neigh';
 import type { Netfilter } from './netfilter';
 import type { Conntrack } from './conntrack';
 import type { Ipv4Packet } from './packet';
+import type { SocketTable } from './sockets';
 import { SysctlTable } from './sysctl';
 
 /** A socket that receives ICMP (what `ping` holds open). */
@@ -32,8 +33,8 @@ export class NetNs {
   conntrack: Conntrack | null = null;
   /** Raw ICMP sockets by echo identifier (ping). */
   readonly icmpSockets = new Map<number, IcmpSocket>();
-  /** UDP sockets by local port; they hear the ICMP errors their datagrams cause (traceroute). */
-  readonly udpSockets = new Map<number, IcmpSocket>();
+  /** TCP and UDP sockets, made on first use. */
+  sockets: SocketTable | null = null;
   alive = true;
   /** The local routing table comes into being with the first address. */
   localTableExists = false;

@@ -57,12 +57,21 @@ export interface Ipv4Packet {
   length: number;
   icmp?: IcmpMessage;
   ports?: L4Ports;
+  /** Application data carried by TCP or UDP (what nc and curl send). */
+  payload?: string;
   /** Don't Fragment: too big for a link, it is refused instead of split. */
   df?: boolean;
+  /** Split into fragments to fit a link; reassembled where it is received or tracked. */
+  fragmented?: boolean;
   /** Simulated microseconds spent in flight so far (for RTTs). */
   elapsedUs: number;
   /** Conntrack's verdict on this packet in the namespace it is in now. */
   ct?: CtInfo | undefined;
+  /**
+   * nf_ct_attach: an answer the kernel makes for a packet (a REJECT's reset or
+   * ICMP error) belongs to that packet's flow, confirmed or not, so NAT undoes itself on it.
+   */
+  answersFlow?: CtInfo | undefined;
 }
 
 export interface Frame {
@@ -77,7 +86,7 @@ export function frameBytes(frame: Frame): number {
 }
 
 export function clonePacket(p: Ipv4Packet): Ipv4Packet {
-  const copy: Ipv4Packet = { ...p, ct: undefined };
+  const copy: Ipv4Packet = { ...p, ct: undefined, answersFlow: undefined };
   if (p.icmp) copy.icmp = { ...p.icmp };
   if (p.ports) copy.ports = { ...p.ports };
   if (p.icmp?.quoted) copy.icmp!.quoted = clonePacket(p.icmp.quoted);

@@ -1,5 +1,5 @@
 // The text tools people pipe `ip` and `ping` into, and a few basics.
-import { readFile } from './fs';
+import { isDirectory, normalisePath, readFile } from './fs';
 import { program, type Program, type ProcContext } from './process';
 
 function inputOf(ctx: ProcContext, files: string[], tool: string): { text: string; status: number } {
@@ -233,6 +233,31 @@ const cut = program((ctx, argv) => {
   return input.status;
 });
 
+/** `mktemp [-d]`: a fresh /tmp/tmp.XXXXXXXXXX file or directory. */
+const mktemp = program((ctx, argv) => {
+  const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let name = '/tmp/tmp.';
+  for (let i = 0; i < 10; i++) name += letters[ctx.world.randomInt(0, letters.length - 1)];
+  if (argv.includes('-d')) ctx.host.directories.add(name);
+  else ctx.host.files.set(name, '');
+  ctx.stdout.write(name + '\n');
+  return 0;
+});
+
+const mkdir = program((ctx, argv) => {
+  let status = 0;
+  for (const arg of argv.slice(1).filter((a) => !a.startsWith('-'))) {
+    const path = normalisePath(arg, ctx.session.cwd);
+    if (isDirectory(ctx, path) || ctx.host.files.has(path)) {
+      if (!argv.includes('-p')) {
+        ctx.stderr.write(`mkdir: cannot create directory ‘${arg}’: File exists\n`);
+        status = 1;
+      }
+    } else ctx.host.directories.add(path);
+  }
+  return status;
+});
+
 const hostname = program((ctx, argv) => {
   if (argv.length > 1 && argv[1] === '-I') {
     ctx.stdout.write('\n');
@@ -266,6 +291,8 @@ export const COREUTILS: Record<string, Program> = {
   cut,
   hostname,
   sleep,
+  mktemp,
+  mkdir,
   true: program(() => 0),
   false: program(() => 1),
 };

@@ -7,8 +7,8 @@ export type WriteResult = { ok: true } | { ok: false; error: string };
 
 const PROC_SYS = '/proc/sys/';
 
-export function normalisePath(path: string): string {
-  const abs = path.startsWith('/') ? path : `/root/${path}`;
+export function normalisePath(path: string, cwd = '/root'): string {
+  const abs = path.startsWith('/') ? path : `${cwd}/${path}`;
   const parts: string[] = [];
   for (const part of abs.split('/')) {
     if (part === '' || part === '.') continue;
@@ -18,8 +18,15 @@ export function normalisePath(path: string): string {
   return '/' + parts.join('/');
 }
 
+/** Directories every host has, plus those made with mkdir or mktemp -d. */
+const STANDARD_DIRS = ['/', '/root', '/tmp', '/etc', '/proc', '/proc/sys', '/dev', '/var', '/usr', '/home'];
+
+export function isDirectory(ctx: ProcContext, path: string): boolean {
+  return STANDARD_DIRS.includes(path) || ctx.host.directories.has(path);
+}
+
 export function readFile(ctx: ProcContext, path: string): ReadResult {
-  const abs = normalisePath(path);
+  const abs = normalisePath(path, ctx.session.cwd);
   if (abs === '/dev/null') return { ok: true, text: '' };
   if (abs === '/etc/hostname') return { ok: true, text: ctx.host.hostname + '\n' };
   if (abs === '/proc/net/dev') return { ok: true, text: procNetDev(ctx) };
@@ -46,7 +53,7 @@ function procNetDev(ctx: ProcContext): string {
 }
 
 export function writeFile(ctx: ProcContext, path: string, text: string, append: boolean): WriteResult {
-  const abs = normalisePath(path);
+  const abs = normalisePath(path, ctx.session.cwd);
   if (abs === '/dev/null') return { ok: true };
   if (abs.startsWith(PROC_SYS)) {
     const key = abs.slice(PROC_SYS.length).split('/').join('.');

@@ -9,6 +9,7 @@ import {
 import type { NetNs } from '../kernel/netns';
 import { parseIpv4Loose } from './ip/utils';
 import { program, type ProcContext } from './process';
+import { serviceName, servicePort } from './services';
 
 const TRY = "Try `iptables -h' or 'iptables --help' for more information.";
 const PREFIX = 'iptables v1.8.9 (nf_tables): ';
@@ -36,12 +37,6 @@ function noChain(): never {
 
 // ------------------------------------------------------------------ names
 
-/** /etc/services, for the ports iptables names without -n. */
-const SERVICES: Record<string, number> = {
-  ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, bootps: 67, bootpc: 68, tftp: 69, http: 80, pop3: 110, ntp: 123, imap2: 143,
-  snmp: 161, ldap: 389, https: 443, syslog: 514, submission: 587, imaps: 993, pop3s: 995, openvpn: 1194, mysql: 3306, 'http-alt': 8080,
-};
-const SERVICE_BY_PORT = new Map(Object.entries(SERVICES).map(([name, port]) => [port, name]));
 
 /** The order conntrack and state matches print their states in, whatever order they were given. */
 const CT_STATE_ORDER: CtState[] = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED'];
@@ -77,7 +72,7 @@ const PROTO_NUMBERS: Record<string, string> = { all: '0', icmp: '1', tcp: '6', u
 const PROTO_NAMES: Record<string, string> = { '0': 'all', '1': 'icmp', '6': 'tcp', '17': 'udp' };
 
 function parsePort(text: string): number {
-  const port = /^\d+$/.test(text) ? Number(text) : SERVICES[text];
+  const port = /^\d+$/.test(text) ? Number(text) : servicePort(text);
   if (port === undefined || port > 65535) usageError(`invalid port/service \`${text}' specified`);
   return port;
 }
@@ -428,7 +423,7 @@ function protoText(rule: Rule, numeric: boolean): string {
 }
 
 function portText(port: number, numeric: boolean): string {
-  return numeric ? String(port) : (SERVICE_BY_PORT.get(port) ?? String(port));
+  return numeric ? String(port) : (serviceName(port) ?? String(port));
 }
 
 function rangeText(kind: 'spt' | 'dpt', m: PortMatch, numeric: boolean): string {

@@ -21,6 +21,8 @@ export interface ShellSession {
   lastStatus: number;
   /** Shell variables set with NAME=VALUE or by `for`. */
   vars: Map<string, string>;
+  /** Working directory (`cd`). */
+  cwd: string;
   /** The packet walk of the last `explain`, for clients that draw it. */
   lastTrace?: readonly TraceEvent[];
 }

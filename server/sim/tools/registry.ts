@@ -7,7 +7,10 @@ import { ifconfig } from './ifconfig';
 import { ip } from './ip/ip';
 import { iptables, iptablesSave } from './iptables';
 import { arp, netstat, route, sysctl } from './nettools';
+import { curlProgram, httpServer } from './http';
+import { nc } from './nc';
 import { ping } from './ping';
+import { ss } from './ss';
 import { traceroute } from './traceroute';
 import { program, type Program } from './process';
 
@@ -19,6 +22,11 @@ const INSTALLED: Array<[string, string, Program]> = [
   ['ip', SBIN, ip],
   ['ping', BIN, ping],
   ['traceroute', BIN, traceroute],
+  ['nc', BIN, nc],
+  ['netcat', BIN, nc],
+  ['curl', BIN, curlProgram],
+  ['python3', BIN, httpServer],
+  ['ss', BIN, ss],
   ['arp', SBIN, arp],
   ['route', SBIN, route],
   ['netstat', BIN, netstat],

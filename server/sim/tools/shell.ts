@@ -3,7 +3,7 @@
 // background jobs, in simulated time.
 import type { NetNs } from '../kernel/netns';
 import type { World } from '../kernel/world';
-import { readFile, writeFile } from './fs';
+import { isDirectory, normalisePath, readFile, writeFile } from './fs';
 import type { Output, Proc, ProcContext, Program, ShellSession } from './process';
 import { evaluateArithmetic, parseLine, ShellSyntaxError, type Command, type ListItem, type Redirect, type SimpleCommand, type Word } from './shell-parse';
 
@@ -18,6 +18,11 @@ export interface LineOptions {
   interrupted: () => boolean;
   /** Interactive terminals let `ip netns exec NS bash` enter a namespace. */
   interactive: boolean;
+  /**
+   * Takes over a background job whose output goes nowhere near the terminal
+   * (`server > /dev/null 2>&1 &`), so it outlives the line, as on Linux.
+   */
+  detach?: (job: Proc, wakeAt: number) => void;
 }
 
 /** Where one file descriptor of a process goes: the shell's own stdout or stderr, a pipe, a file. */
@@ -120,7 +125,12 @@ function* runList(opts: LineOptions, items: ListItem[]): Proc {
       const run = skip === null || (skip === '&&' ? status === 0 : status !== 0);
       if (run) {
         if (item.then === '&') {
-          background.push({ proc: runPipeline(opts, item.pipeline.commands, item.pipeline.negate), wakeAt: opts.world.now, done: false });
+          const job = runPipeline(opts, item.pipeline.commands, item.pipeline.negate);
+          if (opts.detach && writesNowhere(item.pipeline.commands)) {
+            // Start it now (it binds its sockets), then let it run on its own.
+            const first = job.next();
+            if (!first.done) opts.detach(job, first.value);
+          } else background.push({ proc: job, wakeAt: opts.world.now, done: false });
           status = 0;
         } else {
           status = yield* withBackground(opts, runPipeline(opts, item.pipeline.commands, item.pipeline.negate), background);
@@ -134,6 +144,18 @@ function* runList(opts: LineOptions, items: ListItem[]): Proc {
     yield* withBackground(opts, null, background);
   }
   return status;
+}
+
+/** Whether no command of a pipeline writes to the terminal: its last stdout and every stderr are redirected. */
+function writesNowhere(commands: Command[]): boolean {
+  return commands.every((command, i) => {
+    const fds: Record<1 | 2, 'terminal' | 'elsewhere'> = { 1: i === commands.length - 1 ? 'terminal' : 'elsewhere', 2: 'terminal' };
+    for (const r of command.redirects) {
+      if (r.kind === 'dup') fds[r.fd] = fds[r.to];
+      else if (r.fd !== 0) fds[r.fd] = 'elsewhere';
+    }
+    return fds[1] === 'elsewhere' && fds[2] === 'elsewhere';
+  });
 }
 
 /** Steps the foreground process and the background jobs in simulated-time order. */
@@ -322,6 +344,9 @@ function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: string, si
     const text = (yield* expandWord(opts, value)).join(' ');
     if (argv.length === 0) session.vars.set(name, text);
   }
+  // `exec CMD`: CMD replaces the shell, which ends with it.
+  const replacesShell = argv[0] === 'exec' && argv.length > 1;
+  if (replacesShell) argv.shift();
   const name = argv[0];
   const builtin = name === undefined ? undefined : BUILTINS[name];
   const program = name === undefined || builtin ? undefined : resolveProgram(opts, name);
@@ -339,6 +364,7 @@ function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: string, si
     errorsOf(opts).write(`bash: line 1: ${name ?? ''}: ${writeError}\n`);
     status = 1;
   }
+  if (replacesShell) throw new ExitShell(status);
   return { status, piped: streams.piped };
 }
 
@@ -407,9 +433,17 @@ const BUILTINS: Record<string, Builtin> = {
     }
     throw new ExitShell(code);
   },
-  cd: () => 0,
+  cd: (ctx, argv) => {
+    const target = normalisePath(argv[1] ?? '/root', ctx.session.cwd);
+    if (!isDirectory(ctx, target)) {
+      ctx.stderr.write(`bash: line 1: cd: ${argv[1]}: No such file or directory\n`);
+      return 1;
+    }
+    ctx.session.cwd = target;
+    return 0;
+  },
   pwd: (ctx) => {
-    ctx.stdout.write('/root\n');
+    ctx.stdout.write(ctx.session.cwd + '\n');
     return 0;
   },
   ':': () => 0,

@@ -3,6 +3,7 @@
 import { formatIpv4, type Ipv4 } from '../kernel/addr';
 import { STRERROR } from '../kernel/errno';
 import { ipOutput, routeOutput } from '../kernel/ipv4';
+import { ephemeralPort, udpBind, udpClose } from '../kernel/sockets';
 import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMP_TIME_EXCEEDED, type Ipv4Packet } from '../kernel/packet';
 import { parseInetAton } from './ping';
 import type { Proc, ProcContext, Program } from './process';
@@ -179,12 +180,11 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
     return 1;
   }
   const world = ctx.world;
-  const sport = world.randomInt(32768, 60999);
+  const sport = ephemeralPort(ns);
   const replies = new Map<number, Reply>();
   const sentAt = new Map<number, number>();
-  ns.udpSockets.set(sport, {
-    id: sport,
-    onPacket(packet: Ipv4Packet) {
+  const bound = udpBind(ns, 0, sport, 'traceroute', {
+    onError(packet: Ipv4Packet) {
       const icmp = packet.icmp!;
       const probe = icmp.quoted?.ports?.dport;
       if (probe === undefined || replies.has(probe) || !sentAt.has(probe)) return;
@@ -195,6 +195,7 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
       }
     },
   });
+  if (!bound.ok) return 1;
   try {
     let probe = port;
     for (let ttl = firstTtl; ttl <= maxTtl; ttl++) {
@@ -230,7 +231,7 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
       if (done || ctx.interrupted()) break;
     }
   } finally {
-    ns.udpSockets.delete(sport);
+    udpClose(ns, bound.value);
   }
   return 0;
 }

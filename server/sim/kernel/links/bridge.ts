@@ -24,7 +24,7 @@ export const bridgeKind: LinkKind = {
 
 /** br_dev_queue_push_xmit: a port does not send what exceeds its MTU. */
 function toPort(port: Device, frame: Frame): void {
-  if (frame.ip && frame.ip.length > port.mtu) {
+  if (frame.ip && !frame.ip.fragmented && frame.ip.length > port.mtu) {
     port.stats.txDropped++;
     return;
   }

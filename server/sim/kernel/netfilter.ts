@@ -260,11 +260,11 @@ function runBuiltin(ctx: EvalContext): ChainVerdict {
   const chain = ctx.table.chains.get(ctx.hook)!;
   const verdict = runChain(ctx, chain);
   if (verdict.kind !== 'CONTINUE') return verdict;
-  if (ctx.table.name === 'nat') return { kind: 'ACCEPT' };
   if (chain.policyCounted) {
     chain.packets++;
     chain.bytes += ctx.packet.length;
   }
+  if (ctx.table.name === 'nat') return { kind: 'ACCEPT' };
   if (chain.policy === 'DROP') {
     ctx.ns.host.world.tracer?.drop(ctx.ns, ctx.inDev ?? ctx.outDev, `${ctx.table.name} ${ctx.hook}: policy DROP`, ctx.packet);
   }

@@ -3,8 +3,8 @@
 import { formatIpv4, type Ipv4 } from '../kernel/addr';
 import { STRERROR } from '../kernel/errno';
 import { ipOutput, routeOutput } from '../kernel/ipv4';
-import { ephemeralPort, udpBind, udpClose } from '../kernel/sockets';
-import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMP_TIME_EXCEEDED, type Ipv4Packet } from '../kernel/packet';
+import { ephemeralPort, udpBind, udpClose, type UdpSocket } from '../kernel/sockets';
+import { ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_PORT_UNREACH, ICMP_TIME_EXCEEDED, type Ipv4Packet } from '../kernel/packet';
 import { parseInetAton } from './ping';
 import type { Proc, ProcContext, Program } from './process';
 
@@ -116,11 +116,12 @@ function fail(ctx: ProcContext, message: string): number {
 
 function* run(ctx: ProcContext, argv: string[]): Proc {
   let numeric = false;
+  let icmpProbes = false;
   let queries = 3;
   let maxTtl = 30;
   let firstTtl = 1;
   let waitUs = 5_000_000;
-  let port = BASE_PORT;
+  let port = -1;
   const positional: Array<{ text: string; argc: number }> = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
@@ -135,7 +136,8 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
     for (let j = 1; j < a.length; j++) {
       const flag = a[j]!;
       if (flag === 'n') numeric = true;
-      else if ('46dFITreAUDV'.includes(flag)) continue;
+      else if (flag === 'I') icmpProbes = true;
+      else if ('46dFTreAUDV'.includes(flag)) continue;
       else if (WITH_ARG.has(flag)) {
         let value = a.slice(j + 1);
         let at = i;
@@ -172,6 +174,8 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
     return fail(ctx, `Cannot handle "host" cmdline arg \`${target.text}' on position 1 (argc ${target.argc})`);
   }
   const packetLen = positional[1] ? Number(positional[1].text) : 60;
+  // UDP probes walk up from port 33434; ICMP probes number their sequence from 1.
+  if (port < 0) port = icmpProbes ? 1 : BASE_PORT;
   ctx.stderr.write(`traceroute to ${target.text} (${formatIpv4(dst)}), ${maxTtl} hops max, ${packetLen} byte packets\n`);
   const ns = ctx.ns;
   const route = routeOutput(ns, dst);
@@ -183,19 +187,29 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   const sport = ephemeralPort(ns);
   const replies = new Map<number, Reply>();
   const sentAt = new Map<number, number>();
-  const bound = udpBind(ns, 0, sport, 'traceroute', {
-    onError(packet: Ipv4Packet) {
-      const icmp = packet.icmp!;
-      const probe = icmp.quoted?.ports?.dport;
-      if (probe === undefined || replies.has(probe) || !sentAt.has(probe)) return;
-      const reached = icmp.type === ICMP_DEST_UNREACH && icmp.code === ICMP_PORT_UNREACH;
-      const note = icmp.type === ICMP_DEST_UNREACH && !reached ? (UNREACH_NOTES[icmp.code] ?? ` !<${icmp.code}>`) : '';
-      if (icmp.type === ICMP_TIME_EXCEEDED || icmp.type === ICMP_DEST_UNREACH) {
-        replies.set(probe, { from: packet.src, rttUs: world.now - sentAt.get(probe)! + packet.elapsedUs, note, reached: reached || note !== '' });
-      }
-    },
-  });
-  if (!bound.ok) return 1;
+  // Each probe is known by its number: the UDP destination port, or the ICMP echo sequence with -I.
+  const record = (packet: Ipv4Packet, probe: number | undefined) => {
+    const icmp = packet.icmp!;
+    if (probe === undefined || replies.has(probe) || !sentAt.has(probe)) return;
+    const arrived = (icmp.type === ICMP_DEST_UNREACH && icmp.code === ICMP_PORT_UNREACH) || icmp.type === ICMP_ECHO_REPLY;
+    const note = icmp.type === ICMP_DEST_UNREACH && !arrived ? (UNREACH_NOTES[icmp.code] ?? ` !<${icmp.code}>`) : '';
+    if (icmp.type === ICMP_TIME_EXCEEDED || icmp.type === ICMP_DEST_UNREACH || icmp.type === ICMP_ECHO_REPLY) {
+      replies.set(probe, { from: packet.src, rttUs: world.now - sentAt.get(probe)! + packet.elapsedUs, note, reached: arrived || note !== '' });
+    }
+  };
+  const echoId = sport;
+  let bound: UdpSocket | null = null;
+  if (icmpProbes) {
+    ns.icmpSockets.set(echoId, { id: echoId, onPacket: (packet) => record(packet, packet.icmp!.type === ICMP_ECHO_REPLY ? packet.icmp!.seq : packet.icmp!.quoted?.icmp?.seq) });
+  } else {
+    const udp = udpBind(ns, 0, sport, 'traceroute', { onError: (packet) => record(packet, packet.icmp!.quoted?.ports?.dport) });
+    if (!udp.ok) return 1;
+    bound = udp.value;
+  }
+  const send = (ttl: number, probe: number) =>
+    icmpProbes
+      ? ipOutput(ns, { src: route.value.src, dst, ttl, protocol: 'icmp', length: packetLen, icmp: { type: ICMP_ECHO_REQUEST, code: 0, id: echoId, seq: probe }, elapsedUs: 0 })
+      : ipOutput(ns, { src: route.value.src, dst, ttl, protocol: 'udp', length: packetLen, ports: { sport, dport: probe }, elapsedUs: 0 });
   try {
     let probe = port;
     for (let ttl = firstTtl; ttl <= maxTtl; ttl++) {
@@ -203,7 +217,7 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
       for (let q = 0; q < queries; q++, probe++) {
         probes.push(probe);
         sentAt.set(probe, world.now);
-        ipOutput(ns, { src: route.value.src, dst, ttl, protocol: 'udp', length: packetLen, ports: { sport, dport: probe }, elapsedUs: 0 });
+        send(ttl, probe);
       }
       const deadline = world.now + waitUs;
       while (probes.some((p) => !replies.has(p)) && world.now < deadline && !ctx.interrupted()) {
@@ -231,7 +245,8 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
       if (done || ctx.interrupted()) break;
     }
   } finally {
-    udpClose(ns, bound.value);
+    if (bound) udpClose(ns, bound);
+    ns.icmpSockets.delete(echoId);
   }
   return 0;
 }

@@ -107,6 +107,8 @@ export class Device {
   bridge: BridgeState | null = null;
   /** Promiscuity count (bridge ports hold one); the IFF_PROMISC flag itself is only the user's. */
   promisc = 0;
+  /** Packet sockets watching this device (tcpdump): every frame in and out. */
+  taps: Array<(frame: Frame, direction: 'in' | 'out') => void> = [];
   /** veth: how the kernel classed the missing carrier when it went away (see carrierChanged). */
   noCarrierState: 'LOWERLAYERDOWN' | 'DOWN' = 'LOWERLAYERDOWN';
   /** Flags a user turned on or off (`arp off`, `multicast off`, `promisc on`). */

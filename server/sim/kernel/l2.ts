@@ -15,6 +15,7 @@ export function transmitFrame(dev: Device, frame: Frame): void {
     return;
   }
   dev.countTx(frameBytes(frame));
+  for (const tap of dev.taps) tap(frame, 'out');
   dev.ns.host.world.tracer?.note(dev.ns, dev, 'xmit', frame, 'sent');
   dev.kind.transmit(dev, frame);
 }
@@ -28,6 +29,7 @@ export function receiveFrame(dev: Device, frame: Frame): void {
     return;
   }
   dev.countRx(frameBytes(frame));
+  for (const tap of dev.taps) tap(frame, 'in');
   if (dev.master?.bridge) {
     bridgeInput(dev.master, dev, frame);
     return;

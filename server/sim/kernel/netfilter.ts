@@ -361,7 +361,8 @@ function chooseNat(ns: NetNs, packet: Ipv4Packet, info: CtInfo, verdict: Extract
     const range = t.kind === 'MASQUERADE' ? t.ports : t.to.portFrom !== null ? { from: t.to.portFrom, to: t.to.portTo ?? t.to.portFrom } : null;
     if (range && packet.protocol !== 'icmp') port = range.from;
     const candidate = (p: number): Tuple => (packet.protocol === 'icmp' ? { ...entry.reply, dst: addr!, dport: p, sport: p } : { ...entry.reply, dst: addr!, dport: p });
-    // Keep the port when the reply tuple is free, as nf_nat does; otherwise walk on.
+    // Keep the port when the reply tuple is free, as nf_nat does; otherwise search (ICMP ids from 0).
+    if (ct.taken(candidate(port)) && packet.protocol === 'icmp') port = 0;
     let tries = 0;
     while (ct.taken(candidate(port)) && tries++ < 65536) port = range ? (port >= range.to ? range.from : port + 1) : (port + 1) & 0xffff;
     entry.reply = candidate(port);

@@ -280,6 +280,34 @@ const sleep: Program = {
   },
 };
 
+/** `timeout DURATION CMD…`: Ctrl-C for CMD after DURATION seconds; 124 when it came to that. */
+const timeout: Program = {
+  *run(ctx, argv) {
+    const seconds = Number(argv[1]?.replace(/s$/, ''));
+    if (argv.length < 3 || !Number.isFinite(seconds)) {
+      ctx.stderr.write(argv.length < 2 ? "timeout: missing operand\nTry 'timeout --help' for more information.\n" : `timeout: invalid time interval ‘${argv[1]}’\nTry 'timeout --help' for more information.\n`);
+      return 125;
+    }
+    const deadline = ctx.world.now + Math.round(seconds * 1e6);
+    const status = yield* ctx.exec(ctx.ns, argv.slice(2), deadline);
+    return ctx.world.now >= deadline ? 124 : status;
+  },
+  flushesStdout: true,
+};
+
+const rm = program((ctx, argv) => {
+  const force = argv.some((a) => /^-\w*f/.test(a));
+  let status = 0;
+  for (const arg of argv.slice(1).filter((a) => !a.startsWith('-'))) {
+    const path = normalisePath(arg, ctx.session.cwd);
+    if (!ctx.host.files.delete(path) && !force) {
+      ctx.stderr.write(`rm: cannot remove '${arg}': No such file or directory\n`);
+      status = 1;
+    }
+  }
+  return status;
+});
+
 export const COREUTILS: Record<string, Program> = {
   echo,
   cat,
@@ -293,6 +321,8 @@ export const COREUTILS: Record<string, Program> = {
   sleep,
   mktemp,
   mkdir,
+  rm,
+  timeout,
   true: program(() => 0),
   false: program(() => 1),
 };

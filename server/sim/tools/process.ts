@@ -37,8 +37,8 @@ export interface ProcContext {
   stderr: Output;
   /** True once the user pressed Ctrl-C. */
   interrupted(): boolean;
-  /** Runs another command line in a given namespace (`ip netns exec`). */
-  exec(ns: NetNs, argv: string[]): Generator<number, number, void>;
+  /** Runs a program in a given namespace (`ip netns exec`), optionally interrupted at a simulated time (`timeout`). */
+  exec(ns: NetNs, argv: string[], interruptAtUs?: number): Generator<number, number, void>;
 }
 
 export type Proc = Generator<number, number, void>;

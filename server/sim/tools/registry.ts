@@ -11,6 +11,7 @@ import { curlProgram, httpServer } from './http';
 import { nc } from './nc';
 import { ping } from './ping';
 import { ss } from './ss';
+import { tcpdump } from './tcpdump';
 import { traceroute } from './traceroute';
 import { program, type Program } from './process';
 
@@ -27,6 +28,7 @@ const INSTALLED: Array<[string, string, Program]> = [
   ['curl', BIN, curlProgram],
   ['python3', BIN, httpServer],
   ['ss', BIN, ss],
+  ['tcpdump', BIN, tcpdump],
   ['arp', SBIN, arp],
   ['route', SBIN, route],
   ['netstat', BIN, netstat],

@@ -117,7 +117,7 @@ export function* runLine(opts: LineOptions, line: string): Proc {
 /** Runs a list (`a; b && c || d & e`); background jobs run alongside and are waited for at its end. */
 function* runList(opts: LineOptions, items: ListItem[]): Proc {
   const session = opts.session;
-  const background: Array<{ proc: Proc; wakeAt: number; done: boolean }> = [];
+  const background: Job[] = [];
   let status = 0;
   let skip: '&&' | '||' | null = null;
   try {
@@ -126,11 +126,11 @@ function* runList(opts: LineOptions, items: ListItem[]): Proc {
       if (run) {
         if (item.then === '&') {
           const job = runPipeline(opts, item.pipeline.commands, item.pipeline.negate);
-          if (opts.detach && writesNowhere(item.pipeline.commands)) {
-            // Start it now (it binds its sockets), then let it run on its own.
-            const first = job.next();
-            if (!first.done) opts.detach(job, first.value);
-          } else background.push({ proc: job, wakeAt: opts.world.now, done: false });
+          background.push({ proc: job, wakeAt: opts.world.now, done: false, detached: opts.detach !== undefined && writesNowhere(item.pipeline.commands) });
+          status = 0;
+        } else if (isWait(item)) {
+          // `wait`: every job this shell started, however its output is redirected.
+          yield* withBackground(opts, null, background);
           status = 0;
         } else {
           status = yield* withBackground(opts, runPipeline(opts, item.pipeline.commands, item.pipeline.negate), background);
@@ -140,10 +140,26 @@ function* runList(opts: LineOptions, items: ListItem[]): Proc {
       skip = item.then === '&&' || item.then === '||' ? item.then : null;
     }
   } finally {
-    // Like bash -c whose output is a pipe: the line ends when its background jobs do.
-    yield* withBackground(opts, null, background);
+    // Like bash -c whose output is a pipe: the line ends when the jobs writing to it do;
+    // jobs whose output goes elsewhere live on.
+    yield* withBackground(opts, null, background.filter((job) => !job.detached));
+    for (const job of background) if (job.detached && !job.done) opts.detach!(job.proc, job.wakeAt);
   }
   return status;
+}
+
+function isWait(item: ListItem): boolean {
+  const [command] = item.pipeline.commands;
+  return item.pipeline.commands.length === 1 && command!.kind === 'simple' && command!.argv.length === 1 && command!.argv[0]!.length === 1 && 'text' in command!.argv[0]![0]! && command!.argv[0]![0]!.text === 'wait';
+}
+
+/** A command line's background job (`cmd &`). */
+interface Job {
+  proc: Proc;
+  wakeAt: number;
+  done: boolean;
+  /** Its output goes nowhere near the terminal, so the line need not wait for it. */
+  detached: boolean;
 }
 
 /** Whether no command of a pipeline writes to the terminal: its last stdout and every stderr are redirected. */
@@ -159,13 +175,14 @@ function writesNowhere(commands: Command[]): boolean {
 }
 
 /** Steps the foreground process and the background jobs in simulated-time order. */
-function* withBackground(opts: LineOptions, fg: Proc | null, background: Array<{ proc: Proc; wakeAt: number; done: boolean }>): Generator<number, number, void> {
+function* withBackground(opts: LineOptions, fg: Proc | null, background: Job[]): Generator<number, number, void> {
   let fgWake = opts.world.now;
   let fgStatus = 0;
   let fgDone = fg === null;
   for (;;) {
     const pending = background.filter((job) => !job.done);
-    if (fgDone && pending.length === 0) return fgStatus;
+    // A foreground command returns when it ends; without one (`wait`), when every job has.
+    if (fg !== null ? fgDone : pending.length === 0) return fgStatus;
     let next: { kind: 'fg' } | { kind: 'bg'; job: (typeof background)[number] } = { kind: 'fg' };
     let at = fgDone ? Infinity : fgWake;
     for (const job of pending) if (job.wakeAt < at) (at = job.wakeAt), (next = { kind: 'bg', job });
@@ -175,7 +192,6 @@ function* withBackground(opts: LineOptions, fg: Proc | null, background: Array<{
       if (r.done) {
         fgDone = true;
         fgStatus = r.value;
-        if (background.length === 0) return fgStatus;
       } else fgWake = r.value;
     } else {
       const r = next.job.proc.next();
@@ -379,8 +395,9 @@ function makeContext(opts: LineOptions, stdin: string, stdout: Output, stderr: O
     stdout,
     stderr,
     interrupted: opts.interrupted,
-    *exec(ns, argv) {
-      return yield* execIn(opts, ns, argv, stdin, stdout, stderr);
+    *exec(ns, argv, interruptAtUs) {
+      const inner = interruptAtUs === undefined ? opts : { ...opts, interrupted: () => opts.interrupted() || opts.world.now >= interruptAtUs };
+      return yield* execIn(inner, ns, argv, stdin, stdout, stderr);
     },
   };
 }

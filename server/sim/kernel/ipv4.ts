@@ -18,6 +18,7 @@ import {
   ICMP_FRAG_NEEDED,
   ICMP_NET_UNREACH,
   ICMP_PORT_UNREACH,
+  ICMP_REDIRECT,
   ICMP_TIME_EXCEEDED,
   type Ipv4Packet,
 } from './packet';
@@ -139,12 +140,38 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
     icmpSend(ns, packet, ICMP_TIME_EXCEEDED, 0);
     return;
   }
+  if (res.dev === dev) maybeRedirect(ns, dev, packet, res.nexthop);
   const fwd = netfilterHook(ns, 'FORWARD', packet, dev, res.dev);
   if (fwd.verdict !== 'accept') return;
   packet.ttl--;
   tracer(ns)?.note(ns, dev, 'forward', packet, `forwarded from ${dev.name} to ${res.dev!.name}, ttl now ${packet.ttl}`);
   finishOutput(ns, packet, dev, res);
 }
+
+/**
+ * ip_rt_send_redirect: a packet leaving by the interface it came in on, from
+ * a host on that link, earns the sender a redirect to the better next hop —
+ * rate-limited per source, and (as observed on Linux) not for its first packet.
+ */
+function maybeRedirect(ns: NetNs, dev: Device, packet: Ipv4Packet, nexthop: Ipv4): void {
+  if (ns.sysctl.get(`net.ipv4.conf.${dev.name}.send_redirects`) !== '1') return;
+  if (!dev.ipv4.some((a) => inPrefix(packet.src, a.local, a.prefixLen))) return;
+  // ICMP errors never earn a redirect and, as observed, leave the peer untouched.
+  if (packet.icmp && packet.icmp.type !== ICMP_ECHO_REQUEST && packet.icmp.type !== ICMP_ECHO_REPLY) return;
+  const peer = ns.redirectPeers.get(packet.src);
+  const now = ns.host.world.now;
+  if (!peer || now - peer.lastUs > REDIRECT_SILENCE_US) {
+    ns.redirectPeers.set(packet.src, { sent: 0, lastUs: now });
+    return;
+  }
+  if (peer.sent >= 9 || now - peer.lastUs < REDIRECT_LOAD_US * 2 ** peer.sent) return;
+  peer.sent++;
+  peer.lastUs = now;
+  icmpSend(ns, packet, ICMP_REDIRECT, 1, nexthop);
+}
+
+const REDIRECT_LOAD_US = 20_000;
+const REDIRECT_SILENCE_US = 20_480_000;
 
 /** INPUT hook, then ip_local_deliver. */
 function localInput(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast = false): void {
@@ -188,7 +215,7 @@ function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: bool
 }
 
 /** icmp_send: reports a problem with `offending` to its source. */
-export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: number): void {
+export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: number, gateway?: Ipv4): void {
   // Never answer an ICMP error with another.
   if (offending.icmp && offending.icmp.type !== ICMP_ECHO_REQUEST && offending.icmp.type !== ICMP_ECHO_REPLY) return;
   const src = isLocalAddress(ns, offending.dst) ? offending.dst : (fibLookup(ns, offending.src)?.prefsrc ?? selectSource(ns, null, offending.src));
@@ -199,7 +226,7 @@ export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: n
     ttl: defaultTtl(ns),
     protocol: 'icmp',
     length: 56 + 20,
-    icmp: { type, code, id: 0, seq: 0, quoted: clonePacket(offending) },
+    icmp: { type, code, id: 0, seq: 0, quoted: clonePacket(offending), ...(gateway !== undefined ? { gateway } : {}) },
     elapsedUs: offending.elapsedUs,
     answersFlow: offending.ct,
   };

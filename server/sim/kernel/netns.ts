@@ -36,6 +36,8 @@ export class NetNs {
   /** TCP and UDP sockets, made on first use. */
   sockets: SocketTable | null = null;
   alive = true;
+  /** ICMP redirects sent per source (inet_peer): how many, and when last. */
+  readonly redirectPeers = new Map<number, { sent: number; lastUs: number }>();
   /** The local routing table comes into being with the first address. */
   localTableExists = false;
   /** Counts IPv6 addresses made here, to order them as the kernel does. */

@@ -15,6 +15,7 @@ export interface ArpMessage {
 
 export const ICMP_ECHO_REPLY = 0;
 export const ICMP_DEST_UNREACH = 3;
+export const ICMP_REDIRECT = 5;
 export const ICMP_ECHO_REQUEST = 8;
 export const ICMP_TIME_EXCEEDED = 11;
 
@@ -35,6 +36,8 @@ export interface IcmpMessage {
   seq: number;
   /** ICMP errors quote the packet that caused them. */
   quoted?: Ipv4Packet;
+  /** Redirect: the better next hop. */
+  gateway?: Ipv4;
 }
 
 export interface L4Ports {

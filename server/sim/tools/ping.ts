@@ -4,7 +4,7 @@ import { formatIpv4, inPrefix, ipv4, parseIpv4Strict, prefixMask, type Ipv4 } fr
 import type { Device } from '../kernel/device';
 import { isLocalAddress } from '../kernel/fib';
 import { ipOutput, routeOutput } from '../kernel/ipv4';
-import { ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, type Ipv4Packet } from '../kernel/packet';
+import { ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_REDIRECT, ICMP_TIME_EXCEEDED, type Ipv4Packet } from '../kernel/packet';
 import { STRERROR } from '../kernel/errno';
 import type { Proc, ProcContext, Program } from './process';
 
@@ -276,6 +276,11 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
       }
       const quoted = icmp.quoted;
       if (!quoted?.icmp || quoted.icmp.id !== id || quoted.icmp.type !== ICMP_ECHO_REQUEST) return;
+      if (icmp.type === ICMP_REDIRECT) {
+        // Advice, not an error: printed with a colon after the address.
+        if (!opts.quiet) out(`From ${formatIpv4(packet.src)}: icmp_seq=${quoted.icmp.seq} Redirect Host(New nexthop: ${formatIpv4(icmp.gateway ?? 0)})`);
+        return;
+      }
       errors++;
       acknowledge(quoted.icmp.seq);
       if (!opts.quiet) out(`From ${formatIpv4(packet.src)} icmp_seq=${quoted.icmp.seq} ${errorText(packet)}`);

@@ -137,6 +137,7 @@ function icmpText(p: Ipv4Packet): string {
     return `ICMP ${formatIpv4(q.dst)} unreachable - admin prohibited filter, length ${length}`;
   }
   if (icmp.type === ICMP_TIME_EXCEEDED) return `ICMP time exceeded in-transit, length ${length}`;
+  if (icmp.type === 5 && q) return `ICMP redirect ${formatIpv4(q.dst)} to host ${formatIpv4(icmp.gateway ?? 0)}, length ${length}`;
   return `ICMP type-#${icmp.type}, length ${length}`;
 }
 

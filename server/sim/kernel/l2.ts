@@ -7,6 +7,11 @@ import { arpReceive } from './neigh';
 import { ipReceive } from './ipv4';
 import { bridgeInput } from './links/bridge';
 
+/** What a device's byte counters add for a frame: loopback counts after its Ethernet header is pulled. */
+function countedBytes(dev: Device, frame: Frame): number {
+  return dev.kind.name === 'loopback' ? frameBytes(frame) - 14 : frameBytes(frame);
+}
+
 /** Hands a frame to the device's driver. */
 export function transmitFrame(dev: Device, frame: Frame): void {
   if (!dev.running) {
@@ -14,7 +19,7 @@ export function transmitFrame(dev: Device, frame: Frame): void {
     dev.ns.host.world.tracer?.drop(dev.ns, dev, `${dev.name} is ${dev.adminUp ? 'up but has no carrier' : 'down'}`);
     return;
   }
-  dev.countTx(frameBytes(frame));
+  dev.countTx(countedBytes(dev, frame));
   for (const tap of dev.taps) tap(frame, 'out');
   dev.ns.host.world.tracer?.note(dev.ns, dev, 'xmit', frame, 'sent');
   dev.kind.transmit(dev, frame);
@@ -28,7 +33,7 @@ export function receiveFrame(dev: Device, frame: Frame): void {
     dev.ns.host.world.tracer?.drop(dev.ns, dev, `dropped: ${frame.ip.length} bytes exceed the MTU ${dev.mtu} of ${dev.name}`, frame);
     return;
   }
-  dev.countRx(frameBytes(frame));
+  dev.countRx(countedBytes(dev, frame));
   for (const tap of dev.taps) tap(frame, 'in');
   if (dev.master?.bridge) {
     bridgeInput(dev.master, dev, frame);

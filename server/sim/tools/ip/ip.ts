@@ -10,13 +10,21 @@ import { ipRoute } from './iproute';
 import { IpExit, matches } from './utils';
 
 export interface IpOptions {
-  family: 'inet' | 'inet6' | null;
+  /** `-4`, `-6`, `-0` (link: devices without their addresses); the last one given wins. */
+  family: 'inet' | 'inet6' | 'link' | null;
+  /** `-N`: protocols and scopes as numbers. */
+  numeric: boolean;
   brief: boolean;
   details: number;
   json: boolean;
   pretty: boolean;
   stats: number;
+  /** `-h`: counters in k/M/G (powers of 1024 with `-iec`). */
+  human: boolean;
+  iec: boolean;
   oneline: boolean;
+  /** `-c[olor][=always|auto|never]`; auto is off, as output here is never a terminal's. */
+  color: boolean;
   /** `-all`: `ip -all netns exec|delete` act on every named namespace. */
   all: boolean;
   ns: NetNs;
@@ -40,6 +48,17 @@ where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |
                     -rc[vbuf] [size] | -n[etns] name | -N[umeric] | -a[ll] |
                     -c[olor]}
 `;
+
+/** matches_color: a prefix of `-color`, optionally `=always|auto|never`; null when it is not one. */
+function colorOption(opt: string): boolean | null {
+  const eq = opt.indexOf('=');
+  const name = eq < 0 ? opt : opt.slice(0, eq);
+  const value = eq < 0 ? '' : opt.slice(eq + 1);
+  if (!matches(name, '-color')) return null;
+  if (value === '' || value === 'always') return true;
+  if (value === 'auto' || value === 'never') return false;
+  return null;
+}
 
 function usage(ctx: ProcContext): number {
   ctx.stderr.write(USAGE);
@@ -100,7 +119,7 @@ const OBJECTS: Array<[string, IpCommand]> = [
 ];
 
 function* runIp(ctx: ProcContext, argv: string[]): Proc {
-  const opts: IpOptions = { family: null, brief: false, details: 0, json: false, pretty: false, stats: 0, oneline: false, all: false, ns: ctx.ns };
+  const opts: IpOptions = { family: null, numeric: false, brief: false, details: 0, json: false, pretty: false, stats: 0, human: false, iec: false, oneline: false, color: false, all: false, ns: ctx.ns };
   let i = 1;
   try {
     for (; i < argv.length; i++) {
@@ -114,11 +133,22 @@ function* runIp(ctx: ProcContext, argv: string[]): Proc {
       if (matches(opt, '-loops')) i++;
       else if (matches(opt, '-family')) {
         const f = argv[++i];
-        if (f === 'inet' || f === 'inet6') opts.family = f;
+        if (f === undefined) {
+          ctx.stderr.write('Command line is not complete. Try option "help"\n');
+          return 255;
+        }
+        if (f === 'help') return usage(ctx);
+        if (f === 'inet' || f === 'inet6' || f === 'link') opts.family = f;
+        else if (f !== 'mpls' && f !== 'bridge') {
+          ctx.stderr.write(`Error: argument "${f}" is wrong: invalid protocol family\n`);
+          return 255;
+        }
       } else if (opt === '-4') opts.family = 'inet';
       else if (opt === '-6') opts.family = 'inet6';
-      else if (opt === '-0' || opt === '-M' || opt === '-B') continue;
-      else if (matches(opt, '-human') || matches(opt, '-human-readable') || matches(opt, '-iec')) continue;
+      else if (opt === '-0') opts.family = 'link';
+      else if (opt === '-M' || opt === '-B') continue;
+      else if (matches(opt, '-human') || matches(opt, '-human-readable')) opts.human = true;
+      else if (matches(opt, '-iec')) opts.iec = true;
       else if (matches(opt, '-stats') || matches(opt, '-statistics')) opts.stats++;
       else if (matches(opt, '-details')) opts.details++;
       else if (matches(opt, '-resolve')) continue;
@@ -135,7 +165,7 @@ function* runIp(ctx: ProcContext, argv: string[]): Proc {
       else if (matches(opt, '-json')) opts.json = true;
       else if (matches(opt, '-pretty')) opts.pretty = true;
       else if (matches(opt, '-rcvbuf')) i++;
-      else if (opt === '-color' || opt === '-colour' || opt.startsWith('-color=') || opt.startsWith('-colour=') || matches(opt, '-color') && opt.length > 2) continue;
+      else if (colorOption(opt) !== null) opts.color = colorOption(opt)!;
       else if (matches(opt, '-help')) return usage(ctx);
       else if (matches(opt, '-netns')) {
         const name = argv[++i];
@@ -145,7 +175,7 @@ function* runIp(ctx: ProcContext, argv: string[]): Proc {
           return 255;
         }
         opts.ns = ns;
-      } else if (matches(opt, '-Numeric')) continue;
+      } else if (matches(opt, '-Numeric')) opts.numeric = true;
       else if (matches(opt, '-all')) opts.all = true;
       else {
         ctx.stderr.write(`Option "${opt}" is unknown, try "ip -help".\n`);

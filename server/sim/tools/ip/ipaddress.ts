@@ -128,10 +128,10 @@ function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family'], 
       if (label !== null && a.label !== label) continue;
       p.openObject();
       p.string('any', 'family', '    %s ', 'inet');
-      p.string('any', 'local', '%s', formatIpv4(a.local));
-      if (a.peer !== null) p.string('any', 'address', ' peer %s', formatIpv4(a.peer));
+      p.string('any', 'local', '%s', formatIpv4(a.local), 'inet');
+      if (a.peer !== null) p.string('any', 'address', ' peer %s', formatIpv4(a.peer), 'inet');
       p.number('any', 'prefixlen', '/%d ', a.prefixLen);
-      if (a.broadcast !== null) p.string('any', 'broadcast', 'brd %s ', formatIpv4(a.broadcast));
+      if (a.broadcast !== null) p.string('any', 'broadcast', 'brd %s ', formatIpv4(a.broadcast), 'inet');
       p.string('any', 'scope', 'scope %s ', a.scope);
       if (a.secondary) p.bool('any', 'secondary', 'secondary ', true);
       p.string('any', 'label', '%s', a.label);
@@ -146,7 +146,7 @@ function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family'], 
     for (const a of dev.ipv6) {
       p.openObject();
       p.string('any', 'family', '    %s ', 'inet6');
-      p.string('any', 'local', '%s', a.address);
+      p.string('any', 'local', '%s', a.address, 'inet6');
       p.number('any', 'prefixlen', '/%d ', a.prefixLen);
       p.string('any', 'scope', 'scope %s ', a.scope);
       p.nl();
@@ -171,10 +171,11 @@ function printBriefAddresses(p: IpPrinter, dev: Device, family: IpOptions['famil
   p.closeArray();
 }
 
-function briefAddresses(dev: Device, family: IpOptions['family']): string {
+function briefAddresses(p: IpPrinter, dev: Device, family: IpOptions['family']): string {
   const parts: string[] = [];
-  if (family !== 'inet6') for (const a of dev.ipv4) parts.push(a.peer !== null ? `${formatIpv4(a.local)} peer ${formatIpv4(a.peer)}/${a.prefixLen} ` : `${formatIpv4(a.local)}/${a.prefixLen} `);
-  if (family !== 'inet') for (const a of dev.ipv6) parts.push(`${a.address}/${a.prefixLen} `);
+  const v4 = (addr: number) => p.paint('inet', formatIpv4(addr));
+  if (family !== 'inet6') for (const a of dev.ipv4) parts.push(a.peer !== null ? `${v4(a.local)} peer ${v4(a.peer)}/${a.prefixLen} ` : `${v4(a.local)}/${a.prefixLen} `);
+  if (family !== 'inet') for (const a of dev.ipv6) parts.push(`${p.paint('inet6', a.address)}/${a.prefixLen} `);
   return parts.join('');
 }
 
@@ -186,43 +187,56 @@ function withScope(dev: Device, scope: string): Device {
 function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   const filter = parseShowFilter(ctx, ns, args, 'address');
   if (typeof filter === 'number') return filter;
-  const p = new IpPrinter(opts.json, opts.pretty);
+  const p = IpPrinter.for(opts);
   for (const found of filteredDevices(ns, filter)) {
     // A scope selector shows only the addresses of that scope, and devices that have one.
     const dev = filter.scope === null ? found : withScope(found, filter.scope);
     const has = opts.family === 'inet' ? dev.ipv4.length > 0 : opts.family === 'inet6' ? dev.ipv6.length > 0 : filter.scope === null || dev.ipv4.length + dev.ipv6.length > 0;
     if (!has) continue;
+    if (opts.family === 'link') {
+      // -0: the devices alone, as `ip addr` heads them.
+      p.openObject();
+      printLinkHeader(p, dev, false);
+      p.nl();
+      p.closeObject();
+      continue;
+    }
+    if (opts.oneline && !opts.json && !opts.brief) {
+      // -o: one line per address, prefixed with the device.
+      const addrs = new IpPrinter(false, false, p.color);
+      printAddresses(addrs, dev, opts.family, filter.label);
+      const lines = addrs.finish().split('\n');
+      for (let i = 0; i + 1 < lines.length; i += 2) p.fp(`${dev.ifindex}: ${dev.name}${lines[i]!}\\${lines[i + 1]!}\n`);
+      continue;
+    }
     if (filter.label !== null) {
       // A label selects addresses only: no link lines.
       if (!opts.json) printAddresses(p, dev, opts.family, filter.label);
       continue;
     }
     p.openObject();
-    if (opts.oneline && !opts.json && !opts.brief) {
-      // -o: one line per address, prefixed with the device.
-      const addrs = new IpPrinter(false);
-      printAddresses(addrs, dev, opts.family);
-      const lines = addrs.finish().split('\n');
-      for (let i = 0; i + 1 < lines.length; i += 2) p.fp(`${dev.ifindex}: ${dev.name}${lines[i]!}\\${lines[i + 1]!}\n`);
-      p.closeObject();
-      continue;
-    }
     if (opts.brief) {
       printLinkBrief(p, dev, false);
-      if (!opts.json) p.fp(briefAddresses(dev, opts.family) + '\n');
+      if (!opts.json) p.fp(briefAddresses(p, dev, opts.family) + '\n');
       else printBriefAddresses(p, dev, opts.family);
     } else if (opts.family === 'inet6' && filter.dev === null && !opts.json) {
       // With -6 the kernel answers without the IPv4-side attributes (qdisc, group).
-      const text = new IpPrinter(false);
+      const text = new IpPrinter(false, false, p.color);
       printLinkHeader(text, dev, false, false);
       p.fp(text.finish().replace(/qdisc \S+ /, '').replace(/group \S+ /, '') + '\n');
       printAddresses(p, dev, opts.family);
     } else {
       printLinkHeader(p, dev, false, opts.family === null);
       if (opts.details) printLinkDetails(p, dev, false);
-      if (opts.stats) printLinkStats(p, dev);
       p.nl();
       printAddresses(p, dev, opts.family);
+      if (opts.stats && p.json) printLinkStats(p, dev, opts);
+      else if (opts.stats) {
+        // The counters follow the addresses, on lines of their own.
+        const stats = new IpPrinter(false, false, p.color);
+        printLinkStats(stats, dev, opts);
+        p.fp(stats.finish().slice(1) + '\n');
+      }
     }
     p.closeObject();
   }

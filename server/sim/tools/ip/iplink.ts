@@ -345,22 +345,23 @@ export function filteredDevices(ns: NetNs, filter: LinkFilter): Device[] {
 function linkShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   const filter = parseShowFilter(ctx, ns, args, 'link');
   if (typeof filter === 'number') return filter;
-  const p = new IpPrinter(opts.json, opts.pretty);
+  const p = IpPrinter.for(opts);
   for (const dev of filteredDevices(ns, filter)) {
     p.openObject();
     if (opts.brief) {
       printLinkBrief(p, dev);
-      if (!opts.json) p.fp(`${formatMac(dev.mac)} ${briefFlags(dev)}\n`);
+      if (!opts.json) p.fp(`${p.paint('mac', `${formatMac(dev.mac)} `)}${briefFlags(dev)}\n`);
     } else if (opts.oneline && !opts.json) {
       // -o: one record per line, its line breaks shown as backslashes.
-      const record = new IpPrinter(false);
+      const record = new IpPrinter(false, false, p.color);
       printLinkHeader(record, dev, true);
       if (opts.details) printLinkDetails(record, dev);
+      if (opts.stats) printLinkStats(record, dev, opts);
       p.fp(record.finish().replace(/\n/g, '\\') + '\n');
     } else {
       printLinkHeader(p, dev, true);
       if (opts.details) printLinkDetails(p, dev);
-      if (opts.stats) printLinkStats(p, dev);
+      if (opts.stats) printLinkStats(p, dev, opts);
       p.nl();
     }
     p.closeObject();

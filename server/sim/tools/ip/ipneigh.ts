@@ -98,18 +98,27 @@ function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[],
     }
     return 0;
   }
-  const p = new IpPrinter(opts.json, opts.pretty);
+  const p = IpPrinter.for(opts);
   for (const entry of neighEntries(ns)) {
     const state = currentState(entry);
     if (dev && entry.dev !== dev) continue;
     if (dst !== null && entry.ip !== dst) continue;
     if (nud ? !nud.includes(state) : state === 'NOARP') continue;
     p.openObject();
-    p.string('any', 'dst', '%s ', formatIpv4(entry.ip));
-    if (!dev) p.string('any', 'dev', 'dev %s ', entry.dev.name);
+    if (opts.brief) {
+      // -br: address, device and lladdr in columns, no state.
+      p.string('any', 'dst', '%-39s ', formatIpv4(entry.ip), 'inet');
+      p.string('any', 'dev', '%-16s ', entry.dev.name, 'ifname');
+      if (entry.mac !== null && state !== 'FAILED' && state !== 'INCOMPLETE') p.string('any', 'lladdr', '%s', formatMac(entry.mac), 'mac');
+      p.nl();
+      p.closeObject();
+      continue;
+    }
+    p.string('any', 'dst', '%s ', formatIpv4(entry.ip), 'inet');
+    if (!dev) p.string('any', 'dev', 'dev %s ', entry.dev.name, 'ifname');
     if (entry.mac !== null && state !== 'FAILED' && state !== 'INCOMPLETE') {
       p.fp('lladdr ');
-      p.string('any', 'lladdr', '%s ', formatMac(entry.mac));
+      p.string('any', 'lladdr', '%s ', formatMac(entry.mac), 'mac');
     }
     p.openArray('state');
     p.string('any', null, '%s ', state);

@@ -34,7 +34,7 @@ export function addNamespace(ctx: ProcContext, name: string): NetNs | null {
 }
 
 function list(ctx: ProcContext, opts: IpOptions, viewer: NetNs): number {
-  const p = new IpPrinter(opts.json, opts.pretty);
+  const p = IpPrinter.for(opts);
   for (const name of [...ctx.host.namespaces.keys()].reverse()) {
     const id = viewer.nsids.get(ctx.host.namespaces.get(name)!);
     p.openObject();

@@ -74,15 +74,23 @@ function dstText(route: { dst: number; prefixLen: number }): string {
   return route.prefixLen === 32 ? formatIpv4(route.dst) : `${formatIpv4(route.dst)}/${route.prefixLen}`;
 }
 
-export function printRoute(p: IpPrinter, route: Route, showDev = true): void {
+/** rtnetlink numbers for `-N`. */
+const PROTO_NUMBERS: Record<string, number> = { kernel: 2, boot: 3, static: 4, dhcp: 16 };
+const SCOPE_NUMBERS: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+
+/** print_route: -d adds the type, proto and scope that are otherwise left out as defaults. */
+export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'details' | 'numeric'>, showDev = true): void {
+  const proto = opts.numeric ? String(PROTO_NUMBERS[route.proto] ?? route.proto) : route.proto;
+  const scope = opts.numeric ? String(SCOPE_NUMBERS[route.scope] ?? route.scope) : route.scope;
   p.openObject();
-  if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
-  p.string('any', 'dst', '%s ', dstText(route));
-  if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(route.gateway));
-  if (route.dev && showDev) p.string('any', 'dev', 'dev %s ', route.dev.name);
-  if (route.proto !== 'boot') p.string('any', 'protocol', 'proto %s ', route.proto);
-  if (route.scope !== 'global') p.string('any', 'scope', 'scope %s ', route.scope);
-  if (route.prefsrc !== null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(route.prefsrc));
+  if (route.type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', route.type);
+  const dst = dstText(route);
+  p.string('any', 'dst', '%s ', dst, dst === 'default' ? null : 'inet');
+  if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(route.gateway), 'inet');
+  if (route.dev && showDev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
+  if (route.proto !== 'boot' || opts.details) p.string('any', 'protocol', 'proto %s ', proto);
+  if (route.scope !== 'global' || opts.details) p.string('any', 'scope', 'scope %s ', scope);
+  if (route.prefsrc !== null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(route.prefsrc), 'inet');
   if (route.metric !== 0) p.number('any', 'metric', 'metric %u ', route.metric);
   p.openArray('flags');
   if (route.onlink) p.string('any', null, '%s ', 'onlink');
@@ -100,7 +108,7 @@ function printIpv6Routes(p: IpPrinter, ns: NetNs): void {
     for (const a of dev.ipv6) {
       const prefix = a.scope === 'link' ? 'fe80::' : ipv6Network(a.address, a.prefixLen);
       const len = a.scope === 'link' ? 64 : a.prefixLen;
-      rows.push({ prefix: `${prefix}/${len}`, sort: ipv6SortKey(prefix) + String(len).padStart(3, '0'), seq: a.seq, text: `${prefix}/${len} dev ${dev.name} proto kernel metric 256 ${dev.carrier ? '' : 'linkdown '}pref medium` });
+      rows.push({ prefix: `${prefix}/${len}`, sort: ipv6SortKey(prefix) + String(len).padStart(3, '0'), seq: a.seq, text: `${p.paint('inet6', `${prefix}/${len} `)}dev ${p.paint('ifname', `${dev.name} `)}proto kernel metric 256 ${dev.carrier ? '' : 'linkdown '}pref medium` });
     }
   }
   rows.sort((x, y) => (x.sort < y.sort ? -1 : x.sort > y.sort ? 1 : x.seq - y.seq));
@@ -238,7 +246,7 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
 
 function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   const r = parseRouteArgs(ctx, opts, ns, args, true);
-  const p = new IpPrinter(opts.json, opts.pretty);
+  const p = IpPrinter.for(opts);
   if (opts.family === 'inet6') {
     printIpv6Routes(p, ns);
     ctx.stdout.write(p.finish());
@@ -261,7 +269,7 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     if (r.proto !== null && route.proto !== r.proto) continue;
     if (r.scope !== null && route.scope !== r.scope) continue;
     if (r.dst && !(route.dst === r.dst.addr && route.prefixLen === r.dst.prefixLen)) continue;
-    printRoute(p, route, r.dev === null);
+    printRoute(p, route, opts, r.dev === null);
   }
   if (r.table === 'all' && ns.localTableExists) printLocalTable(p, ns, true);
   ctx.stdout.write(p.finish());
@@ -279,13 +287,14 @@ function printLocalTable(p: IpPrinter, ns: NetNs, annotate: boolean): void {
     if (!dev.adminUp) continue;
     for (const a of dev.ipv4) {
       const primary = a.secondary ? dev.ipv4.find((x) => !x.secondary && x.prefixLen === a.prefixLen && inPrefix(a.local, x.local, x.prefixLen)) ?? a : a;
-      const src = formatIpv4(primary.local);
       const net = (a.local & prefixMask(a.prefixLen)) >>> 0;
       const bcast = (net | (~prefixMask(a.prefixLen) >>> 0)) >>> 0;
-      if (dev.kind.name === 'loopback' && a.prefixLen < 32) add(net, a.prefixLen, `local ${formatIpv4(net)}/${a.prefixLen} dev ${dev.name} ${table}proto kernel scope host src ${src} `);
-      add(a.local, 32, `local ${formatIpv4(a.local)} dev ${dev.name} ${table}proto kernel scope host src ${src} `);
-      if (a.broadcast !== null && a.broadcast !== bcast) add(a.broadcast, 32, `broadcast ${formatIpv4(a.broadcast)} dev ${dev.name} ${table}proto kernel scope link src ${src} `);
-      if (a.prefixLen < 31) add(bcast, 32, `broadcast ${formatIpv4(bcast)} dev ${dev.name} ${table}proto kernel scope link src ${src} ${dev.carrier ? '' : 'linkdown '}`);
+      const v4 = (addr: number, len = 32) => p.paint('inet', `${formatIpv4(addr)}${len === 32 ? '' : `/${len}`} `);
+      const tail = (scope: string) => `dev ${p.paint('ifname', `${dev.name} `)}${table}proto kernel scope ${scope} src ${v4(primary.local)}`;
+      if (dev.kind.name === 'loopback' && a.prefixLen < 32) add(net, a.prefixLen, `local ${v4(net, a.prefixLen)}${tail('host')}`);
+      add(a.local, 32, `local ${v4(a.local)}${tail('host')}`);
+      if (a.broadcast !== null && a.broadcast !== bcast) add(a.broadcast, 32, `broadcast ${v4(a.broadcast)}${tail('link')}`);
+      if (a.prefixLen < 31) add(bcast, 32, `broadcast ${v4(bcast)}${tail('link')}${dev.carrier ? '' : 'linkdown '}`);
     }
   }
   for (const row of [...rows.values()].sort((x, y) => x.key - y.key || x.len - y.len)) p.fp(row.text + '\n');
@@ -328,15 +337,15 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${target}".`, 1);
   if (prefix.explicitLength && prefix.prefixLen !== 32) ctx.stderr.write(`Warning: /${prefix.prefixLen} as prefix is invalid, only /32 (or none) is supported.\n`);
   const dst = prefix.addr;
-  const p = new IpPrinter(opts.json, opts.pretty);
+  const p = IpPrinter.for(opts);
   p.openObject();
   const print = (type: string | null, via: number | null, dev: string, src: number | null, cache: string[]) => {
     if (type) p.string('any', 'type', '%s ', type);
-    p.string('any', 'dst', '%s ', formatIpv4(dst));
-    if (from !== null) p.string('any', 'from', 'from %s ', formatIpv4(from));
-    if (via !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(via));
-    p.string('any', 'dev', 'dev %s ', dev);
-    if (src !== null && from === null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(src));
+    p.string('any', 'dst', '%s ', formatIpv4(dst), 'inet');
+    if (from !== null) p.string('any', 'from', 'from %s ', formatIpv4(from), 'inet');
+    if (via !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(via), 'inet');
+    p.string('any', 'dev', 'dev %s ', dev, 'ifname');
+    if (src !== null && from === null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(src), 'inet');
     p.openArray('flags');
     p.closeArray();
     // A route for a packet arriving on `iif` (forwarding) has no socket owner, hence no uid.
@@ -345,7 +354,7 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     p.openArray('cache', cache.length ? `<${cache.join(',')}> ` : '');
     for (const c of cache) p.string('json', null, '', c);
     p.closeArray();
-    if (iif) p.string('any', 'iif', 'iif %s ', iif.name);
+    if (iif) p.string('any', 'iif', 'iif %s ', iif.name, 'ifname');
     p.nl();
   };
   if (isLocalAddress(ns, dst)) {

@@ -7,7 +7,8 @@ import {
 } from '../../kernel/device';
 import { notifyLink } from '../../kernel/link';
 import type { NetNs } from '../../kernel/netns';
-import type { IpPrinter } from './print';
+import type { IpOptions } from './ip';
+import { operStateColor, type IpPrinter } from './print';
 
 const FLAG_NAMES: Array<[number, string]> = [
   [IFF_LOOPBACK, 'LOOPBACK'],
@@ -59,12 +60,9 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
   p.number('any', 'ifindex', '%d: ', dev.ifindex);
   const link = linkSuffix(dev);
   if (link && !link.sameNs) p.number('json', 'link_index', '', dev.peer!.ifindex);
-  p.string('any', 'ifname', '%s', dev.name);
-  if (link) {
-    if (link.sameNs) p.string('any', 'link', '@%s', link.text);
-    else p.fp(`@${link.text}`);
-  }
-  p.fp(': ');
+  p.string('json', 'ifname', '', dev.name);
+  if (link?.sameNs) p.string('json', 'link', '', link.text);
+  p.fp(p.paint('ifname', `${dev.name}${link ? `@${link.text}` : ''}: `));
   p.openArray('flags', '<');
   const flags = flagList(dev);
   flags.forEach((f, i) => p.string('any', null, i === 0 ? '%s' : ',%s', f));
@@ -72,15 +70,15 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
   p.number('any', 'mtu', 'mtu %u ', dev.mtu);
   p.string('any', 'qdisc', 'qdisc %s ', dev.qdisc);
   if (dev.master) p.string('any', 'master', 'master %s ', dev.master.name);
-  p.string('any', 'operstate', 'state %s ', operState(dev));
+  p.string('any', 'operstate', 'state %s ', operState(dev), operStateColor(operState(dev)));
   if (withMode) p.string('any', 'linkmode', 'mode %s ', 'DEFAULT');
   p.string('any', 'group', 'group %s ', 'default');
   p.number('any', 'txqlen', 'qlen %u', dev.txqlen);
   if (withLinkLayer) {
     p.nl();
     p.string('any', 'link_type', '    link/%s ', dev.kind.linkType);
-    p.string('any', 'address', '%s', formatMac(dev.mac));
-    p.string('any', 'broadcast', ' brd %s', dev.kind.linkType === 'loopback' ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff');
+    p.string('any', 'address', '%s', formatMac(dev.mac), 'mac');
+    p.string('any', 'broadcast', ' brd %s', dev.kind.linkType === 'loopback' ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff', 'mac');
   }
   if (dev.peer && dev.peer.ns !== dev.ns) {
     const id = dev.ns.idFor(dev.peer.ns);
@@ -130,16 +128,59 @@ export function printLinkDetails(p: IpPrinter, dev: Device, forLink = true): voi
   p.fp(queueDetails(dev, forLink));
 }
 
-/** `-s`: the RX and TX counter blocks, columns as wide as their widest entry. */
-export function printLinkStats(p: IpPrinter, dev: Device): void {
+/** print_num under -h: three significant digits ("6.22k"), in powers of 1024 ("6.07Ki") with -iec. */
+function humanCount(count: number, iec: boolean): string {
+  const base = iec ? 1024 : 1000;
+  if (count < base) return String(count);
+  const prefixes = 'kMGTPE';
+  let power = base;
+  let prefix = 0;
+  while (Math.floor(count / base) >= power && prefix < prefixes.length - 1) {
+    power *= base;
+    prefix++;
+  }
+  const whole = Math.floor(count / power);
+  const precision = whole < 10 ? 2 : whole < 100 ? 1 : 0;
+  return (count / power).toFixed(precision) + (iec ? `${prefixes[prefix]!.toUpperCase()}i` : prefixes[prefix]);
+}
+
+/**
+ * `-s` (and `-s -s` for the error breakdown): the RX and TX counter blocks,
+ * columns as wide as their widest entry, or the `stats64` object in JSON
+ * (without `carrier_changes`, a count the simulator does not keep).
+ */
+export function printLinkStats(p: IpPrinter, dev: Device, opts: Pick<IpOptions, 'stats' | 'human' | 'iec'>): void {
   const s = dev.stats;
-  const rx = [s.rxBytes, s.rxPackets, 0, s.rxDropped, 0, 0].map(String);
-  const tx = [s.txBytes, s.txPackets, 0, s.txDropped, 0, 0].map(String);
+  const detailed = opts.stats > 1;
+  if (p.json) {
+    p.openObject('stats64');
+    const block = (key: string, fields: Array<[string, number]>) => {
+      p.openObject(key);
+      for (const [name, value] of fields) p.number('json', name, '', value);
+      p.closeObject();
+    };
+    const rxErrors: Array<[string, number]> = [['length_errors', 0], ['crc_errors', 0], ['frame_errors', 0], ['fifo_errors', 0], ['missed_errors', 0]];
+    const txErrors: Array<[string, number]> = [['aborted_errors', 0], ['fifo_errors', 0], ['window_errors', 0], ['heartbeat_errors', 0]];
+    block('rx', [['bytes', s.rxBytes], ['packets', s.rxPackets], ['errors', 0], ['dropped', s.rxDropped], ['over_errors', 0], ['multicast', 0], ...(detailed ? rxErrors : [])]);
+    block('tx', [['bytes', s.txBytes], ['packets', s.txPackets], ['errors', 0], ['dropped', s.txDropped], ['carrier_errors', 0], ['collisions', 0], ...(detailed ? txErrors : [])]);
+    p.closeObject();
+    return;
+  }
+  const num = (n: number) => (opts.human ? humanCount(n, opts.iec) : String(n));
+  const rx = [s.rxBytes, s.rxPackets, 0, s.rxDropped, 0, 0].map(num);
+  const tx = [s.txBytes, s.txPackets, 0, s.txDropped, 0, 0].map(num);
   const rxHead = ['RX:  bytes', 'packets', 'errors', 'dropped', 'missed', 'mcast'];
   const txHead = ['TX:  bytes', 'packets', 'errors', 'dropped', 'carrier', 'collsns'];
   const widths = rxHead.map((h, i) => Math.max(h.length, txHead[i]!.length, rx[i]!.length, tx[i]!.length));
-  const row = (cells: string[]) => '    ' + cells.map((c, i) => c.padStart(widths[i]!)).join(' ');
-  p.fp(`\n${row(rxHead)}\n${row(rx)}\n${row(txHead)}\n${row(tx)}`);
+  const cells = (list: string[], from = 0) => list.map((c, i) => c.padStart(widths[i + from]!)).join(' ');
+  // The header rows keep room for a seventh column iproute2 prints only when it is non-zero.
+  const head = (list: string[]) => `\n    ${cells(list)} ${''.padStart(10)}`;
+  const values = (list: string[]) => `\n    ${cells(list)} `;
+  const errors = (label: string, names: string[]) => `\n    ${label.padEnd(widths[0]!)} ${cells(names, 1)}\n    ${''.padStart(widths[0]!)} ${cells(names.map(() => num(0)), 1)} `;
+  p.fp(head(rxHead) + values(rx));
+  if (detailed) p.fp(errors('RX errors:', ['length', 'crc', 'frame', 'fifo', 'overrun']));
+  p.fp(head(txHead) + values(tx));
+  if (detailed) p.fp(errors('TX errors:', ['aborted', 'fifo', 'window', 'heartbt', 'transns']));
 }
 
 /** `ip -br link`: name, state, MAC, flags. */
@@ -161,8 +202,8 @@ export function printLinkBrief(p: IpPrinter, dev: Device, withLinkLayer = true):
     }
     return;
   }
-  p.fp(name.padEnd(16) + ' ');
-  p.fp(operState(dev).padEnd(14) + ' ');
+  p.fp(p.paint('ifname', name.padEnd(16) + ' '));
+  p.fp(p.paint(operStateColor(operState(dev)), operState(dev).padEnd(14) + ' '));
 }
 
 export function briefFlags(dev: Device): string {

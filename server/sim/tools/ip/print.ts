@@ -4,14 +4,29 @@ type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string
 
 export type PrintMode = 'any' | 'text' | 'json';
 
+/** iproute2's attribute colours (color.c), for `ip -c`. */
+export type Color = 'ifname' | 'mac' | 'inet' | 'inet6' | 'up' | 'down';
+const SGR: Record<Color, number> = { ifname: 36, mac: 33, inet: 35, inet6: 34, up: 32, down: 31 };
+
+/** The colour iproute2 gives an operational state: only UP and DOWN have one. */
+export function operStateColor(state: string): Color | null {
+  return state === 'UP' ? 'up' : state === 'DOWN' ? 'down' : null;
+}
+
 export class IpPrinter {
   private text = '';
   private readonly stack: Array<JsonValue[] | { [key: string]: JsonValue }> = [];
   private root: JsonValue[] | null = null;
 
+  /** The printer an `ip` command's options ask for; colour never applies to JSON. */
+  static for(opts: { json: boolean; pretty: boolean; color: boolean }): IpPrinter {
+    return new IpPrinter(opts.json, opts.pretty, opts.color && !opts.json);
+  }
+
   constructor(
     readonly json: boolean,
     readonly pretty = false,
+    readonly color = false,
   ) {
     if (json) {
       this.root = [];
@@ -30,10 +45,21 @@ export class IpPrinter {
     if (!this.json) this.text += text;
   }
 
-  string(mode: PrintMode, key: string | null, fmt: string, value: string): void {
+  /** `text` wrapped in `color`'s escape codes when colour is on. */
+  paint(color: Color | null, text: string): string {
+    return this.color && color !== null ? `\x1b[${SGR[color]}m${text}\x1b[0m` : text;
+  }
+
+  /** As print_color_string: the colour covers the value and what follows it in `fmt`. */
+  string(mode: PrintMode, key: string | null, fmt: string, value: string, color: Color | null = null): void {
     if (this.json ? mode !== 'text' : mode !== 'json') {
       if (this.json) this.put(key, value);
-      else this.text += fmt.replace('%s', value);
+      else {
+        const spec = /%(-?)(\d*)s/.exec(fmt)!;
+        const width = Number(spec[2] || 0);
+        const padded = spec[1] ? value.padEnd(width) : value.padStart(width);
+        this.text += fmt.slice(0, spec.index) + this.paint(color, padded + fmt.slice(spec.index + spec[0].length));
+      }
     }
   }
 

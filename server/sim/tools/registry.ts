@@ -1,4 +1,5 @@
 // Every program a simulated host has, and where it lives on a Debian 12 PATH.
+import { awk } from './awk';
 import { bridge } from './bridge';
 import { conntrack } from './conntrack';
 import { COREUTILS } from './coreutils';
@@ -20,6 +21,7 @@ const BIN = '/usr/bin';
 
 const INSTALLED: Array<[string, string, Program]> = [
   ...Object.entries(COREUTILS).map(([name, prog]): [string, string, Program] => [name, BIN, prog]),
+  ['awk', BIN, awk],
   ['ip', SBIN, ip],
   ['ping', BIN, ping],
   ['traceroute', BIN, traceroute],

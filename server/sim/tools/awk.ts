@@ -4,6 +4,7 @@
 // functions. Errors read as gawk's, the awk Debian installs.
 import { program, type ProcContext } from './process';
 import { readFile } from './fs';
+import { CONVERSION, formatConversion, formatG } from './format';
 
 type Value = string | number;
 
@@ -407,73 +408,31 @@ function toText(v: Value): string {
   return formatG(v, 6);
 }
 
-/** C's %.Ng. */
-function formatG(v: number, precision: number): string {
-  if (v === 0) return '0';
-  const exp = Math.floor(Math.log10(Math.abs(v)));
-  if (exp < -4 || exp >= precision) {
-    const [mant, e] = v.toExponential(precision - 1).split('e');
-    const trimmed = mant!.includes('.') ? mant!.replace(/0+$/, '').replace(/\.$/, '') : mant!;
-    const en = Number(e);
-    return `${trimmed}e${en < 0 ? '-' : '+'}${String(Math.abs(en)).padStart(2, '0')}`;
-  }
-  const fixed = v.toFixed(Math.max(0, precision - 1 - exp));
-  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
-}
-
 /** A field or input that looks like a number compares as one (awk's strnum). */
 function looksNumeric(v: Value): boolean {
   return typeof v === 'number' || /^\s*[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?)\s*$/.test(v);
 }
 
 function sprintf(format: string, args: Value[]): string {
+  let out = '';
   let n = 0;
-  return format.replace(/%([-+ 0#]*)(\*|\d+)?(?:\.(\d+))?([cdiouxXeEfgGs%])/g, (_m, flags: string, width: string | undefined, precision: string | undefined, conv: string) => {
-    if (conv === '%') return '%';
-    const arg = args[n++] ?? '';
-    const w = width === '*' ? toNumber(args[n - 1] ?? 0) : Number(width ?? 0);
-    let body: string;
-    switch (conv) {
-      case 'd':
-      case 'i':
-        body = String(Math.trunc(toNumber(arg)));
-        break;
-      case 'o':
-        body = Math.trunc(toNumber(arg)).toString(8);
-        break;
-      case 'x':
-        body = Math.trunc(toNumber(arg)).toString(16);
-        break;
-      case 'X':
-        body = Math.trunc(toNumber(arg)).toString(16).toUpperCase();
-        break;
-      case 'u':
-        body = String(Math.trunc(Math.abs(toNumber(arg))));
-        break;
-      case 'c':
-        body = typeof arg === 'number' ? String.fromCharCode(arg) : arg.slice(0, 1);
-        break;
-      case 'e':
-      case 'E':
-        body = toNumber(arg).toExponential(Number(precision ?? 6)).replace(/e([+-])(\d)$/, 'e$10$2');
-        if (conv === 'E') body = body.toUpperCase();
-        break;
-      case 'f':
-        body = toNumber(arg).toFixed(Number(precision ?? 6));
-        break;
-      case 'g':
-      case 'G':
-        body = formatG(toNumber(arg), Number(precision ?? 6));
-        break;
-      default:
-        body = precision !== undefined ? toText(arg).slice(0, Number(precision)) : toText(arg);
+  for (let i = 0; i < format.length; i++) {
+    const spec = format[i] === '%' ? CONVERSION.exec(format.slice(i + 1)) : null;
+    if (!spec) {
+      out += format[i];
+      continue;
     }
-    if (flags.includes('+') && /[dieEfgG]/.test(conv) && !body.startsWith('-')) body = '+' + body;
-    if (body.length >= w) return body;
-    if (flags.includes('-')) return body.padEnd(w);
-    if (flags.includes('0') && /[dieEfgGxXo]/.test(conv)) return body.startsWith('-') ? '-' + body.slice(1).padStart(w - 1, '0') : body.padStart(w, '0');
-    return body.padStart(w);
-  });
+    i += spec[0].length;
+    if (spec[4] === '%') {
+      out += '%';
+      continue;
+    }
+    const arg = args[n++] ?? '';
+    const conv = { flags: spec[1]!, width: Number(spec[2] ?? 0), precision: spec[3] === undefined ? null : Number(spec[3]), conv: spec[4] === 'b' ? 's' : spec[4]! };
+    const text = conv.conv === 'c' && typeof arg === 'number' ? String.fromCharCode(arg) : toText(arg);
+    out += formatConversion(conv, text, toNumber(arg));
+  }
+  return out;
 }
 
 class NextRecord {}

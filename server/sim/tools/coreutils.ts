@@ -308,6 +308,84 @@ const rm = program((ctx, argv) => {
   return status;
 });
 
+/** `seq [-s SEP] [-w] [FIRST [STEP]] LAST` */
+const seq = program((ctx, argv) => {
+  let separator = '\n';
+  let equalWidth = false;
+  const operands: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-s') separator = argv[++i] ?? '';
+    else if (a.startsWith('-s') && a.length > 2) separator = a.slice(2);
+    else if (a === '-w') equalWidth = true;
+    else operands.push(a);
+  }
+  const usage = (message: string) => {
+    ctx.stderr.write(`seq: ${message}\nTry 'seq --help' for more information.\n`);
+    return 1;
+  };
+  if (operands.length === 0) return usage('missing operand');
+  if (operands.length > 3) return usage(`extra operand ‘${operands[3]}’`);
+  const numbers = operands.map(Number);
+  const bad = operands.find((o, i) => o.trim() === '' || !Number.isFinite(numbers[i]));
+  if (bad !== undefined) return usage(`invalid floating point argument: ‘${bad}’`);
+  const [first, step, last] = numbers.length === 1 ? [1, 1, numbers[0]!] : numbers.length === 2 ? [numbers[0]!, 1, numbers[1]!] : [numbers[0]!, numbers[1]!, numbers[2]!];
+  if (step === 0) return usage(`invalid Zero increment value: ‘${operands[1]}’`);
+  const decimals = Math.max(...operands.map((o) => (o.includes('.') ? o.length - o.indexOf('.') - 1 : 0)));
+  const values: string[] = [];
+  for (let n = first; step > 0 ? n <= last + 1e-9 : n >= last - 1e-9; n += step) values.push(n.toFixed(decimals));
+  const width = Math.max(...values.map((v) => v.length), 0);
+  const shown = equalWidth ? values.map((v) => (v.startsWith('-') ? '-' + v.slice(1).padStart(width - 1, '0') : v.padStart(width, '0'))) : values;
+  if (shown.length > 0) ctx.stdout.write(shown.join(separator) + '\n');
+  return 0;
+});
+
+/** tr's SET syntax: ranges (a-z), backslash escapes and [:classes:]. */
+function expandSet(set: string): string[] {
+  const classes: Record<string, string> = { lower: 'a-z', upper: 'A-Z', digit: '0-9', alpha: 'a-zA-Z', alnum: 'a-zA-Z0-9', space: ' \t\n\r\v\f', blank: ' \t', punct: '!-/:-@[-`{-~' };
+  const source = set.replace(/\[:(\w+):\]/g, (whole, name: string) => classes[name] ?? whole);
+  const chars: string[] = [];
+  const escapes: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', v: '\v', f: '\f' };
+  const items: string[] = [];
+  for (let i = 0; i < source.length; i++) {
+    if (source[i] === '\\' && i + 1 < source.length) items.push(escapes[source[++i]!] ?? source[i]!);
+    else items.push(source[i]!);
+  }
+  for (let i = 0; i < items.length; i++) {
+    if (items[i + 1] === '-' && i + 2 < items.length) {
+      for (let c = items[i]!.charCodeAt(0); c <= items[i + 2]!.charCodeAt(0); c++) chars.push(String.fromCharCode(c));
+      i += 2;
+    } else chars.push(items[i]!);
+  }
+  return chars;
+}
+
+/** `tr SET1 SET2`, `tr -d SET`, `tr -s SET`. */
+const tr = program((ctx, argv) => {
+  const flags = argv.slice(1).filter((a) => /^-[dsc]+$/.test(a)).join('');
+  const sets = argv.slice(1).filter((a) => !/^-[dsc]+$/.test(a));
+  const remove = flags.includes('d');
+  const squeeze = flags.includes('s');
+  const need = remove || (squeeze && sets.length === 1) ? 1 : 2;
+  if (sets.length < need) {
+    ctx.stderr.write(sets.length === 0 ? "tr: missing operand\nTry 'tr --help' for more information.\n" : `tr: missing operand after ‘${sets[0]}’\nTwo strings must be given when translating.\nTry 'tr --help' for more information.\n`);
+    return 1;
+  }
+  const from = expandSet(sets[0]!);
+  const to = sets[1] === undefined ? [] : expandSet(sets[1]);
+  let out = '';
+  for (const c of ctx.stdin) {
+    const at = from.indexOf(c);
+    if (remove && at >= 0) continue;
+    const mapped = !remove && to.length > 0 && at >= 0 ? to[Math.min(at, to.length - 1)]! : c;
+    const squeezeSet = remove || to.length === 0 ? from : to;
+    if (squeeze && out.endsWith(mapped) && squeezeSet.includes(mapped)) continue;
+    out += mapped;
+  }
+  ctx.stdout.write(out);
+  return 0;
+});
+
 export const COREUTILS: Record<string, Program> = {
   echo,
   cat,
@@ -317,6 +395,8 @@ export const COREUTILS: Record<string, Program> = {
   wc,
   sort,
   cut,
+  seq,
+  tr,
   hostname,
   sleep,
   mktemp,

@@ -1,11 +1,13 @@
 // The few files a networking lab reads and writes: /proc/sys/net/* (the
-// namespace's sysctls), /etc/hostname, /dev/null, and scratch files.
+// namespace's sysctls), /run/netns (the named namespaces), /etc/hostname,
+// /dev/null, and scratch files.
 import type { ProcContext } from './process';
 
 export type ReadResult = { ok: true; text: string } | { ok: false; error: string };
 export type WriteResult = { ok: true } | { ok: false; error: string };
 
 const PROC_SYS = '/proc/sys/';
+const RUN_NETNS = '/run/netns/';
 
 export function normalisePath(path: string, cwd = '/root'): string {
   const abs = path.startsWith('/') ? path : `${cwd}/${path}`;
@@ -19,10 +21,16 @@ export function normalisePath(path: string, cwd = '/root'): string {
 }
 
 /** Directories every host has, plus those made with mkdir or mktemp -d. */
-const STANDARD_DIRS = ['/', '/root', '/tmp', '/etc', '/proc', '/proc/sys', '/dev', '/var', '/usr', '/home'];
+const STANDARD_DIRS = ['/', '/root', '/tmp', '/etc', '/proc', '/proc/sys', '/dev', '/var', '/usr', '/home', '/run', '/run/netns'];
 
 export function isDirectory(ctx: ProcContext, path: string): boolean {
-  return STANDARD_DIRS.includes(path) || ctx.host.directories.has(path);
+  const abs = normalisePath(path, ctx.session.cwd);
+  if (abs.startsWith(PROC_SYS)) {
+    // A /proc/sys directory is any prefix of a sysctl's path.
+    const prefix = abs.slice(PROC_SYS.length).split('/').join('.') + '.';
+    return ctx.ns.sysctl.keys().some((key) => key.startsWith(prefix));
+  }
+  return STANDARD_DIRS.includes(abs) || ctx.host.directories.has(abs);
 }
 
 export function readFile(ctx: ProcContext, path: string): ReadResult {
@@ -30,6 +38,8 @@ export function readFile(ctx: ProcContext, path: string): ReadResult {
   if (abs === '/dev/null') return { ok: true, text: '' };
   if (abs === '/etc/hostname') return { ok: true, text: ctx.host.hostname + '\n' };
   if (abs === '/proc/net/dev') return { ok: true, text: procNetDev(ctx) };
+  // `ip netns add` bind-mounts each named namespace here.
+  if (abs.startsWith(RUN_NETNS) && ctx.host.namespaces.has(abs.slice(RUN_NETNS.length))) return { ok: true, text: '' };
   if (abs.startsWith(PROC_SYS)) {
     const key = abs.slice(PROC_SYS.length).split('/').join('.');
     const value = ctx.ns.sysctl.get(key);

@@ -1,6 +1,7 @@
 // Parsing a command line the way bash does for what people type in labs:
 // words and quotes, `;` `&&` `||` `&` `|`, redirections, `( … )`,
-// `for … in …; do …; done`, variables, `$?`, `$((…))` and `$(…)`.
+// `for … in …; do …; done`, `while`/`until`, `if … then … elif … else … fi`,
+// `{ …; }`, variables and `${name%pattern}`-style expansions, `$?`, `$((…))` and `$(…)`.
 
 export type Redirect =
   | { fd: 1 | 2; kind: 'file'; path: Word; append: boolean }
@@ -33,7 +34,31 @@ export interface ForLoop {
   redirects: Redirect[];
 }
 
-export type Command = SimpleCommand | Subshell | ForLoop;
+export interface IfClause {
+  kind: 'if';
+  /** `if`/`elif` conditions with their `then` lists, tried in order. */
+  branches: Array<{ condition: ListItem[]; body: ListItem[] }>;
+  otherwise: ListItem[] | null;
+  redirects: Redirect[];
+}
+
+export interface WhileLoop {
+  kind: 'while';
+  /** `until`: loop while the condition fails. */
+  until: boolean;
+  condition: ListItem[];
+  body: ListItem[];
+  redirects: Redirect[];
+}
+
+/** `{ …; }`: a list run in the current shell. */
+export interface Group {
+  kind: 'group';
+  body: ListItem[];
+  redirects: Redirect[];
+}
+
+export type Command = SimpleCommand | Subshell | ForLoop | IfClause | WhileLoop | Group;
 
 export interface Pipeline {
   negate: boolean;
@@ -57,7 +82,7 @@ type Token = { op: string } | { word: Word; raw: string };
 const OPERATORS = ['&&', '||', ';;', '>>', '&>', '2>&1', '1>&2', '>&2', '2>>', '2>', '1>>', '1>', '>', '<', '|', '&', ';', '(', ')'];
 const OPERATOR_START = new Set(OPERATORS.map((o) => o[0]!));
 const WORD_BREAK = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
-const VARIABLE = /^\$(\?|#|\{[A-Za-z_?][A-Za-z_0-9]*\}|[A-Za-z_][A-Za-z_0-9]*|[0-9])/;
+const VARIABLE = /^\$(\?|#|\{#?[A-Za-z_?][A-Za-z_0-9]*(?:(?:%%|%|##|#|:-|:=|:\+|-|\+)[^}]*)?\}|[A-Za-z_][A-Za-z_0-9]*|[0-9])/;
 
 /** The text inside `$(`…`)` or `$((`…`))`, honouring nesting and quotes. */
 function balanced(line: string, open: number): number {
@@ -88,7 +113,7 @@ function dollar(line: string, i: number, quoted: boolean): [WordPart, number] | 
   }
   const m = VARIABLE.exec(line.slice(i));
   if (!m) return null;
-  return [{ variable: m[1]!.replace(/[{}]/g, ''), quoted }, i + m[0].length];
+  return [{ variable: m[1]!.startsWith('{') ? m[1]!.slice(1, -1) : m[1]!, quoted }, i + m[0].length];
 }
 
 function tokenize(line: string): Token[] {
@@ -165,6 +190,8 @@ function tokenize(line: string): Token[] {
   return tokens;
 }
 
+const RESERVED_CLOSERS = ['then', 'elif', 'else', 'fi', 'do', 'done', '}'];
+
 function unexpected(tok: Token | undefined): ShellSyntaxError {
   const text = !tok ? 'newline' : 'op' in tok ? tok.op : tok.raw;
   return new ShellSyntaxError(`syntax error near unexpected token \`${text}'`);
@@ -234,6 +261,18 @@ class Parser {
       return { kind: 'subshell', body, redirects: this.redirects() };
     }
     if (this.isWord('for')) return this.forLoop();
+    if (this.isWord('if')) return this.ifClause();
+    if (this.isWord('while') || this.isWord('until')) return this.whileLoop();
+    if (this.isWord('{')) {
+      this.i++;
+      const body = this.list(['}']);
+      if (body.length === 0) throw unexpected(this.peek());
+      if (!this.isWord('}')) throw new ShellSyntaxError('syntax error: unexpected end of file');
+      this.i++;
+      return { kind: 'group', body, redirects: this.redirects() };
+    }
+    // A reserved word no open compound expects cannot start a command.
+    if (RESERVED_CLOSERS.some((w) => this.isWord(w))) throw unexpected(this.peek());
     const command: SimpleCommand = { kind: 'simple', assignments: [], argv: [], redirects: [] };
     for (;;) {
       const tok = this.peek();
@@ -273,6 +312,41 @@ class Parser {
     if (!this.isWord('done')) throw new ShellSyntaxError('syntax error: unexpected end of file');
     this.i++;
     return { kind: 'for', variable: nameTok.raw, words, body, redirects: this.redirects() };
+  }
+
+  private whileLoop(): WhileLoop {
+    const until = this.isWord('until');
+    this.i++;
+    const condition = this.list(['do']);
+    if (condition.length === 0 || !this.isWord('do')) throw unexpected(this.peek());
+    this.i++;
+    const body = this.list(['done']);
+    if (body.length === 0) throw unexpected(this.peek());
+    if (!this.isWord('done')) throw new ShellSyntaxError('syntax error: unexpected end of file');
+    this.i++;
+    return { kind: 'while', until, condition, body, redirects: this.redirects() };
+  }
+
+  private ifClause(): IfClause {
+    const branches: IfClause['branches'] = [];
+    let otherwise: ListItem[] | null = null;
+    do {
+      this.i++;
+      const condition = this.list(['then']);
+      if (condition.length === 0 || !this.isWord('then')) throw unexpected(this.peek());
+      this.i++;
+      const body = this.list(['elif', 'else', 'fi']);
+      if (body.length === 0) throw unexpected(this.peek());
+      branches.push({ condition, body });
+    } while (this.isWord('elif'));
+    if (this.isWord('else')) {
+      this.i++;
+      otherwise = this.list(['fi']);
+      if (otherwise.length === 0) throw unexpected(this.peek());
+    }
+    if (!this.isWord('fi')) throw new ShellSyntaxError('syntax error: unexpected end of file');
+    this.i++;
+    return { kind: 'if', branches, otherwise, redirects: this.redirects() };
   }
 
   private redirects(): Redirect[] {

@@ -5,7 +5,8 @@ import type { NetNs } from '../kernel/netns';
 import type { World } from '../kernel/world';
 import { isDirectory, normalisePath, readFile, writeFile } from './fs';
 import type { Output, Proc, ProcContext, Program, ShellSession } from './process';
-import { evaluateArithmetic, parseLine, ShellSyntaxError, type Command, type ListItem, type Redirect, type SimpleCommand, type Word } from './shell-parse';
+import { evaluateArithmetic, parseLine, ShellSyntaxError, type Command, type IfClause, type ListItem, type Redirect, type SimpleCommand, type Word } from './shell-parse';
+import { printfBuiltin, testBuiltin } from './test-printf';
 
 export interface LineOptions {
   world: World;
@@ -16,6 +17,11 @@ export interface LineOptions {
   /** Where the shell's standard error goes; the terminal when absent. */
   errors?: Output;
   interrupted: () => boolean;
+  /**
+   * The standard input a compound command (`while`, `{ }`, `( )`…) inherits:
+   * `read` consumes it line by line; other programs see what is left.
+   */
+  input?: StdinBuffer;
   /** Interactive terminals let `ip netns exec NS bash` enter a namespace. */
   interactive: boolean;
   /**
@@ -23,6 +29,11 @@ export interface LineOptions {
    * (`server > /dev/null 2>&1 &`), so it outlives the line, as on Linux.
    */
   detach?: (job: Proc, wakeAt: number) => void;
+}
+
+/** A process's standard input: what it has not consumed yet. */
+interface StdinBuffer {
+  text: string;
 }
 
 /** Where one file descriptor of a process goes: the shell's own stdout or stderr, a pipe, a file. */
@@ -75,7 +86,45 @@ function* expandWord(opts: LineOptions, word: Word): Generator<number, string[],
   return fields.length === 1 && fields[0] === '' && !sawText ? [] : fields.filter((f, i) => f !== '' || i === 0 || sawText);
 }
 
-function variable(session: ShellSession, name: string): string {
+/** A glob pattern (`*`, `?`, `[…]`) as a regular expression body. */
+function globToRegex(pattern: string): string {
+  return pattern.replace(/[.+^${}()|\\]|\*|\?|\[[^\]]*\]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : c.startsWith('[') ? c.replace(/^\[!/, '[^') : `\\${c}`));
+}
+
+/** `${#name}`, `${name%pat}`, `${name%%pat}`, `${name#pat}`, `${name##pat}`, `${name:-word}` and friends. */
+function variable(session: ShellSession, expression: string): string {
+  if (expression.startsWith('#') && expression.length > 1) return String(plainVariable(session, expression.slice(1)).length);
+  const m = /^([A-Za-z_?][A-Za-z_0-9]*)(%%|%|##|#|:-|:=|:\+|-|\+)(.*)$/s.exec(expression);
+  if (!m) return plainVariable(session, expression);
+  const [, name, op, arg] = m as unknown as [string, string, string, string];
+  const value = plainVariable(session, name);
+  const set = session.vars.has(name) || value !== '';
+  switch (op) {
+    case '%':
+    case '%%': {
+      const match = new RegExp(`${op === '%' ? '(.*)' : '(.*?)'}(${globToRegex(arg)})$`, 's').exec(value);
+      return match ? match[1]! : value;
+    }
+    case '#':
+    case '##': {
+      const match = new RegExp(`^(${globToRegex(arg).replace(/\.\*/g, op === '#' ? '.*?' : '.*')})`, 's').exec(value);
+      return match ? value.slice(match[1]!.length) : value;
+    }
+    case ':-':
+      return value !== '' ? value : arg;
+    case '-':
+      return set ? value : arg;
+    case ':=':
+      if (value === '') session.vars.set(name, arg);
+      return value !== '' ? value : arg;
+    case ':+':
+      return value !== '' ? arg : '';
+    default:
+      return set ? arg : '';
+  }
+}
+
+function plainVariable(session: ShellSession, name: string): string {
   if (name === '?') return String(session.lastStatus);
   if (name === '#') return '0';
   const value = session.vars.get(name);
@@ -202,12 +251,12 @@ function* withBackground(opts: LineOptions, fg: Proc | null, background: Job[]):
 }
 
 function* runPipeline(opts: LineOptions, commands: Command[], negate: boolean): Proc {
-  let stdin = '';
+  let stdin: StdinBuffer = opts.input ?? { text: '' };
   let status = 0;
   for (let i = 0; i < commands.length; i++) {
     const last = i === commands.length - 1;
     const result = yield* runCommand(opts, commands[i]!, stdin, last ? { kind: 'stdout' } : { kind: 'pipe' });
-    stdin = result.piped;
+    stdin = { text: result.piped };
     status = result.status;
   }
   return negate ? (status === 0 ? 1 : 0) : status;
@@ -287,7 +336,7 @@ function resolveProgram(opts: LineOptions, name: string): Program | undefined {
 }
 
 /** Applies redirections to the command's sinks; returns an error message for a file that cannot be opened. */
-function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: Sink; 2: Sink }, stdin: { text: string }): Generator<number, string | null, void> {
+function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: Sink; 2: Sink }, stdin: { current: StdinBuffer }): Generator<number, string | null, void> {
   for (const r of redirects) {
     if (r.kind === 'dup') {
       sinks[r.fd] = sinks[r.to];
@@ -298,7 +347,7 @@ function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: S
     if (r.fd === 0) {
       const read = readFile(ctx, path);
       if (!read.ok) return `bash: line 1: ${path}: ${read.error}\n`;
-      stdin.text = read.text;
+      stdin.current = { text: read.text };
     } else if (path === '/dev/null') sinks[r.fd] = { kind: 'null' };
     else {
       // Redirection targets are opened before the program runs.
@@ -312,22 +361,25 @@ function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: S
   return null;
 }
 
-function* runCommand(opts: LineOptions, command: Command, stdinText: string, stdoutSink: Sink): Generator<number, CommandResult, void> {
+function* runCommand(opts: LineOptions, command: Command, input: StdinBuffer, stdoutSink: Sink): Generator<number, CommandResult, void> {
   const sinks: { 1: Sink; 2: Sink } = { 1: stdoutSink, 2: { kind: 'stderr' } };
-  const stdin = { text: stdinText };
+  const stdin = { current: input };
   const redirectError = yield* applyRedirects(opts, command.redirects, sinks, stdin);
   if (redirectError) {
     errorsOf(opts).write(redirectError);
     return { status: 1, piped: '' };
   }
-  if (command.kind !== 'simple') return yield* runCompound(opts, command, stdin.text, sinks);
-  return yield* runSimple(opts, command, stdin.text, sinks);
+  if (command.kind !== 'simple') return yield* runCompound(opts, command, stdin.current, sinks);
+  return yield* runSimple(opts, command, stdin.current, sinks);
 }
 
-/** `( … )` and `for … done`: their own lists, with output sent where the redirections say. */
-function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand>, stdin: string, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
+/** A loop that runs this many times while no simulated time passes is stopped: nothing else could ever end it. */
+const MAX_TIMELESS_ITERATIONS = 10_000;
+
+/** `( … )`, `for … done` and `if … fi`: their own lists, with output sent where the redirections say. */
+function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand>, stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
   const streams = new ProcessStreams(opts, sinks, true);
-  const inner: LineOptions = { ...opts, terminal: streams.stdout, errors: streams.stderr };
+  const inner: LineOptions = { ...opts, terminal: streams.stdout, errors: streams.stderr, input: stdin };
   let status = 0;
   if (command.kind === 'subshell') {
     const session = opts.session;
@@ -338,6 +390,25 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
       if (!(e instanceof ExitShell)) throw e;
       status = e.status;
     }
+  } else if (command.kind === 'group') {
+    status = yield* runList(inner, command.body);
+  } else if (command.kind === 'while') {
+    let timeless = 0;
+    for (;;) {
+      const started = opts.world.now;
+      if (((yield* runList(inner, command.condition)) === 0) === command.until) break;
+      status = yield* runList(inner, command.body);
+      if (opts.interrupted()) break;
+      timeless = opts.world.now === started ? timeless + 1 : 0;
+      if (timeless >= MAX_TIMELESS_ITERATIONS) {
+        streams.stderr.write(`nslab: loop stopped after ${MAX_TIMELESS_ITERATIONS} iterations in which no time passed\n`);
+        status = 1;
+        break;
+      }
+    }
+  } else if (command.kind === 'if') {
+    const branch = yield* chooseBranch(inner, command);
+    status = branch ? yield* runList(inner, branch) : 0;
   } else {
     const values: string[] = [];
     for (const word of command.words) values.push(...(yield* expandWord(opts, word)));
@@ -346,13 +417,21 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
       status = yield* runList(inner, command.body);
     }
   }
-  const ctx = makeContext(opts, stdin, streams.stdout, streams.stderr);
+  const ctx = makeContext(opts, stdin.text, streams.stdout, streams.stderr);
   const writeError = streams.close(ctx);
   if (writeError) errorsOf(opts).write(`bash: line 1: ${writeError}\n`);
   return { status, piped: streams.piped };
 }
 
-function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: string, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
+/** The list an `if` runs: the body of the first branch whose condition succeeds, else `else`'s. */
+function* chooseBranch(opts: LineOptions, command: IfClause): Generator<number, ListItem[] | null, void> {
+  for (const { condition, body } of command.branches) {
+    if ((yield* runList(opts, condition)) === 0) return body;
+  }
+  return command.otherwise;
+}
+
+function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
   const session = opts.session;
   const argv: string[] = [];
   for (const word of command.argv) argv.push(...(yield* expandWord(opts, word)));
@@ -367,10 +446,10 @@ function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: string, si
   const builtin = name === undefined ? undefined : BUILTINS[name];
   const program = name === undefined || builtin ? undefined : resolveProgram(opts, name);
   const streams = new ProcessStreams(opts, sinks, builtin !== undefined || (program?.flushesStdout ?? false));
-  const ctx = makeContext(opts, stdin, streams.stdout, streams.stderr);
+  const ctx = makeContext(opts, stdin.text, streams.stdout, streams.stderr);
   let status: number;
   if (name === undefined) status = 0;
-  else if (builtin) status = builtin(ctx, argv);
+  else if (builtin) status = builtin(ctx, argv, stdin);
   else if (!program) {
     streams.stderr.write(`bash: line 1: ${name}: command not found\n`);
     status = 127;
@@ -435,7 +514,31 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: string, st
 /** Builtins with an external twin (`ip netns exec red echo hi` runs /bin/echo). */
 const BUILTIN_PROGRAMS = new Set(['echo', 'true', 'false']);
 
-type Builtin = (ctx: ProcContext, argv: string[]) => number;
+type Builtin = (ctx: ProcContext, argv: string[], stdin: StdinBuffer) => number;
+
+/** `read [-r] [NAME…]`: one line of input split on blanks, the last name taking the rest; 1 at end of input. */
+function readBuiltin(ctx: ProcContext, argv: string[], stdin: StdinBuffer): number {
+  const names = argv.slice(1).filter((a) => !a.startsWith('-'));
+  const end = stdin.text.indexOf('\n');
+  const line = end < 0 ? stdin.text : stdin.text.slice(0, end);
+  const atEof = end < 0;
+  stdin.text = atEof ? '' : stdin.text.slice(end + 1);
+  if (names.length === 0) {
+    ctx.session.vars.set('REPLY', line);
+    return atEof ? 1 : 0;
+  }
+  let rest = line.replace(/^[ \t]+/, '');
+  names.forEach((name, i) => {
+    if (i === names.length - 1) {
+      ctx.session.vars.set(name, rest.replace(/[ \t]+$/, ''));
+      return;
+    }
+    const m = /^(\S*)[ \t]*/.exec(rest)!;
+    ctx.session.vars.set(name, m[1]!);
+    rest = rest.slice(m[0].length);
+  });
+  return atEof ? 1 : 0;
+}
 
 const BUILTINS: Record<string, Builtin> = {
   exit: (ctx, argv) => {
@@ -464,4 +567,8 @@ const BUILTINS: Record<string, Builtin> = {
     return 0;
   },
   ':': () => 0,
+  read: readBuiltin,
+  test: testBuiltin,
+  '[': testBuiltin,
+  printf: printfBuiltin,
 };

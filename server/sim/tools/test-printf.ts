@@ -1,0 +1,197 @@
+// bash's `test` / `[` and `printf` builtins.
+import { CONVERSION, formatConversion } from './format';
+import { isDirectory, readFile } from './fs';
+import type { ProcContext } from './process';
+
+class TestError extends Error {}
+
+const UNARY = new Set(['-z', '-n', '-e', '-f', '-d', '-s', '-r', '-w', '-x']);
+const BINARY = new Set(['=', '==', '!=', '<', '>', '-eq', '-ne', '-lt', '-le', '-gt', '-ge']);
+
+/** test's expression grammar: `!`, `( )`, `-a` binding tighter than `-o`, unary and binary primaries. */
+class TestExpression {
+  private i = 0;
+
+  constructor(
+    private readonly ctx: ProcContext,
+    private readonly args: string[],
+  ) {}
+
+  evaluate(): boolean {
+    const value = this.or();
+    if (this.i < this.args.length) throw new TestError(`too many arguments`);
+    return value;
+  }
+
+  private or(): boolean {
+    let value = this.and();
+    while (this.args[this.i] === '-o') {
+      this.i++;
+      value = this.and() || value;
+    }
+    return value;
+  }
+
+  private and(): boolean {
+    let value = this.not();
+    while (this.args[this.i] === '-a') {
+      this.i++;
+      value = this.not() && value;
+    }
+    return value;
+  }
+
+  private not(): boolean {
+    if (this.args[this.i] === '!' && this.i + 1 < this.args.length) {
+      this.i++;
+      return !this.not();
+    }
+    return this.primary();
+  }
+
+  private primary(): boolean {
+    const a = this.args;
+    const first = a[this.i]!;
+    if (BINARY.has(a[this.i + 1] ?? '') && this.i + 2 < a.length) {
+      this.i += 3;
+      return this.binary(first, a[this.i - 2]!, a[this.i - 1]!);
+    }
+    if (first === '(' && this.i + 1 < a.length) {
+      this.i++;
+      const value = this.or();
+      if (a[this.i] !== ')') throw new TestError(`\`)' expected`);
+      this.i++;
+      return value;
+    }
+    if (UNARY.has(first) && this.i + 1 < a.length) {
+      this.i += 2;
+      return this.unary(first, a[this.i - 1]!);
+    }
+    if (first.startsWith('-') && first.length === 2 && this.i + 1 < a.length && this.i === 0) throw new TestError(`${first}: unary operator expected`);
+    this.i++;
+    return first !== '';
+  }
+
+  private unary(op: string, arg: string): boolean {
+    const file = readFile(this.ctx, arg);
+    switch (op) {
+      case '-z':
+        return arg === '';
+      case '-n':
+        return arg !== '';
+      case '-d':
+        return isDirectory(this.ctx, arg);
+      case '-f':
+        return file.ok;
+      case '-s':
+        return file.ok && file.text !== '';
+      default:
+        return file.ok || isDirectory(this.ctx, arg);
+    }
+  }
+
+  private binary(left: string, op: string, right: string): boolean {
+    if (op === '=' || op === '==') return left === right;
+    if (op === '!=') return left !== right;
+    if (op === '<') return left < right;
+    if (op === '>') return left > right;
+    const l = integer(left);
+    const r = integer(right);
+    return { '-eq': l === r, '-ne': l !== r, '-lt': l < r, '-le': l <= r, '-gt': l > r, '-ge': l >= r }[op]!;
+  }
+}
+
+function integer(text: string): number {
+  if (!/^\s*[-+]?\d+\s*$/.test(text)) throw new TestError(`${text}: integer expression expected`);
+  return Number(text);
+}
+
+/** `test EXPR` and `[ EXPR ]`: 0 true, 1 false, 2 for a malformed expression. */
+export function testBuiltin(ctx: ProcContext, argv: string[]): number {
+  const name = argv[0]!;
+  let args = argv.slice(1);
+  if (name === '[') {
+    if (args[args.length - 1] !== ']') {
+      ctx.stderr.write("bash: line 1: [: missing `]'\n");
+      return 2;
+    }
+    args = args.slice(0, -1);
+  }
+  if (args.length === 0) return 1;
+  try {
+    return new TestExpression(ctx, args).evaluate() ? 0 : 1;
+  } catch (e) {
+    if (!(e instanceof TestError)) throw e;
+    ctx.stderr.write(`bash: line 1: ${name}: ${e.message}\n`);
+    return 2;
+  }
+}
+
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', '"': '"', "'": "'" };
+
+/** Backslash escapes as printf's format (and %b's argument) understands them. */
+function unescape(text: string): string {
+  return text.replace(/\\(0[0-7]{0,3}|[0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)/g, (whole, e: string) => {
+    if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
+    if (e.startsWith('x')) return String.fromCharCode(parseInt(e.slice(1), 16));
+    return ESCAPES[e] ?? whole;
+  });
+}
+
+/** strtol/strtod as printf applies them: a bad number is reported, and what parsed is used. */
+function numberArg(ctx: ProcContext, arg: string, integerOnly: boolean): { value: number; ok: boolean } {
+  if (arg === '') return { value: 0, ok: true };
+  if (/^['"]./.test(arg)) return { value: arg.codePointAt(1)!, ok: true };
+  const pattern = integerOnly ? /^\s*([-+]?(0x[0-9a-fA-F]+|\d+))/ : /^\s*([-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+))/;
+  const m = pattern.exec(arg);
+  const value = m ? Number(m[1]!.replace(/^([-+]?)0x/, '$10x')) : 0;
+  if (m && m[0].length === arg.length) return { value, ok: true };
+  ctx.stderr.write(`bash: line 1: printf: ${arg}: invalid number\n`);
+  return { value, ok: false };
+}
+
+/** `printf FORMAT [ARGS…]`: the format is reused until the arguments run out. */
+export function printfBuiltin(ctx: ProcContext, argv: string[]): number {
+  let args = argv.slice(1);
+  if (args[0] === '--') args = args.slice(1);
+  const format = args[0];
+  if (format === undefined) {
+    ctx.stderr.write('printf: usage: printf [-v var] format [arguments]\n');
+    return 2;
+  }
+  const values = args.slice(1);
+  let next = 0;
+  let status = 0;
+  let out = '';
+  do {
+    const before = next;
+    for (let i = 0; i < format.length; i++) {
+      const c = format[i]!;
+      if (c === '\\') {
+        const m = /^\\(0[0-7]{0,3}|[0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)/.exec(format.slice(i));
+        out += unescape(m ? m[0] : '\\');
+        i += (m ? m[0].length : 1) - 1;
+        continue;
+      }
+      const spec = c === '%' ? CONVERSION.exec(format.slice(i + 1)) : null;
+      if (!spec) {
+        out += c;
+        continue;
+      }
+      i += spec[0].length;
+      if (spec[4] === '%') {
+        out += '%';
+        continue;
+      }
+      const arg = values[next++] ?? '';
+      const conv = { flags: spec[1]!, width: Number(spec[2] ?? 0), precision: spec[3] === undefined ? null : Number(spec[3] || 0), conv: spec[4] === 'b' ? 's' : spec[4]! };
+      const numeric = /[diouxXeEfgG]/.test(conv.conv);
+      const parsed = numeric ? numberArg(ctx, arg, /[diouxX]/.test(conv.conv)) : { value: 0, ok: true };
+      if (!parsed.ok) status = 1;
+      out += formatConversion(conv, spec[4] === 'b' ? unescape(arg) : arg, parsed.value);
+    }
+    if (next === before) break;
+  } while (next < values.length);
+  ctx.stdout.write(out);
+  return status;
+}

@@ -1,7 +1,7 @@
 // `awk`: the part of the language people use on `ip` and `ping` output —
-// patterns (regex, comparisons, BEGIN/END), fields, NR/NF/FS/OFS, variables
-// and assignments, print/printf, if/else, next, and the common string
-// functions. Errors read as gawk's, the awk Debian installs.
+// patterns (regex, comparisons, BEGIN/END), fields, NR/NF/FS/OFS, variables,
+// arrays and split(), print/printf, if/else, for/while loops, next/exit, and
+// the common string functions. Errors read as gawk's, the awk Debian installs.
 import { program, type ProcContext } from './process';
 import { readFile } from './fs';
 import { CONVERSION, formatConversion, formatG } from './format';
@@ -13,6 +13,8 @@ type Expr =
   | { kind: 'str'; value: string }
   | { kind: 'regex'; source: string }
   | { kind: 'var'; name: string }
+  | { kind: 'elem'; name: string; key: Expr[] }
+  | { kind: 'in'; key: Expr[]; array: string }
   | { kind: 'field'; index: Expr }
   | { kind: 'unary'; op: string; arg: Expr }
   | { kind: 'binary'; op: string; left: Expr; right: Expr }
@@ -27,6 +29,12 @@ type Stmt =
   | { kind: 'expr'; expr: Expr }
   | { kind: 'if'; test: Expr; then: Stmt[]; otherwise: Stmt[] }
   | { kind: 'next' }
+  | { kind: 'for'; init: Expr | null; test: Expr | null; step: Expr | null; body: Stmt[] }
+  | { kind: 'forIn'; variable: string; array: string; body: Stmt[] }
+  | { kind: 'while'; test: Expr; body: Stmt[] }
+  | { kind: 'delete'; array: string; key: Expr[] | null }
+  | { kind: 'break' }
+  | { kind: 'continue' }
   | { kind: 'exit'; code: Expr | null };
 
 interface Rule {
@@ -42,7 +50,13 @@ class AwkSyntaxError extends Error {
 
 class AwkFatal extends Error {}
 
-const FUNCTIONS = new Set(['length', 'substr', 'index', 'tolower', 'toupper', 'int', 'sprintf']);
+const FUNCTIONS = new Set(['length', 'substr', 'index', 'tolower', 'toupper', 'int', 'sprintf', 'split']);
+
+/** Joins the subscripts of `a[i, j]`. */
+const SUBSEP = '\x1c';
+
+/** A loop that runs this often is stopped: the simulated machine has no Ctrl-C for a busy loop. */
+const MAX_LOOP_ITERATIONS = 1_000_000;
 
 /** Tokens: numbers, strings, regex literals (where an operand may start), names, $, operators, newlines. */
 interface Token {
@@ -94,7 +108,7 @@ function tokenize(src: string): Token[] {
       i += m[0].length;
     } else {
       const op = ['&&', '||', '==', '!=', '<=', '>=', '!~', '++', '--', '+=', '-=', '*=', '/=', '%=', '^='].find((o) => src.startsWith(o, i)) ?? c;
-      if (!'{}()$,<>=!~+-*/%^?:&|'.includes(op[0]!)) throw new AwkSyntaxError(i);
+      if (!'{}()[]$,<>=!~+-*/%^?:&|'.includes(op[0]!)) throw new AwkSyntaxError(i);
       tokens.push({ type: 'op', text: op, at: i });
       i += op.length;
     }
@@ -182,9 +196,38 @@ class Parser {
         if (t.text === 'printf' && args.length === 0) throw new AwkSyntaxError(this.peek().at);
         return { kind: t.text, args };
       }
-      if (t.text === 'next') {
+      if (t.text === 'next' || t.text === 'break' || t.text === 'continue') {
         this.pos++;
-        return { kind: 'next' };
+        return { kind: t.text };
+      }
+      if (t.text === 'delete') {
+        this.pos++;
+        const name = this.next();
+        if (name.type !== 'name') throw new AwkSyntaxError(name.at);
+        return { kind: 'delete', array: name.text, key: this.isOp('[') ? this.subscripts() : null };
+      }
+      if (t.text === 'while') {
+        this.pos++;
+        this.expect('(');
+        const test = this.expr();
+        this.expect(')');
+        return { kind: 'while', test, body: this.body() };
+      }
+      if (t.text === 'for') {
+        this.pos++;
+        this.expect('(');
+        const [v, kw, arr, close] = this.tokens.slice(this.pos, this.pos + 4);
+        if (v?.type === 'name' && kw?.type === 'name' && kw.text === 'in' && arr?.type === 'name' && close?.text === ')') {
+          this.pos += 4;
+          return { kind: 'forIn', variable: v.text, array: arr.text, body: this.body() };
+        }
+        const init = this.peek().text === ';' ? null : this.expr();
+        this.expectSemicolon();
+        const test = this.peek().text === ';' ? null : this.expr();
+        this.expectSemicolon();
+        const step = this.isOp(')') ? null : this.expr();
+        this.expect(')');
+        return { kind: 'for', init, test, step, body: this.body() };
       }
       if (t.text === 'exit') {
         this.pos++;
@@ -209,6 +252,29 @@ class Parser {
       }
     }
     return { kind: 'expr', expr: this.expr() };
+  }
+
+  private expectSemicolon(): void {
+    const t = this.next();
+    if (t.type !== 'nl' || t.text !== ';') throw new AwkSyntaxError(t.at);
+  }
+
+  /** A loop's body: a block or one statement, possibly on the next line. */
+  private body(): Stmt[] {
+    this.skipNewlines();
+    return this.isOp('{') ? this.block() : [this.statement()];
+  }
+
+  /** `[expr, expr…]` */
+  private subscripts(): Expr[] {
+    this.expect('[');
+    const key = [this.expr()];
+    while (this.isOp(',')) {
+      this.pos++;
+      key.push(this.expr());
+    }
+    this.expect(']');
+    return key;
   }
 
   /** `print (a, b)`: a parenthesised list; a single parenthesised expression is left to expr(). */
@@ -245,7 +311,7 @@ class Parser {
   private assignment(target: Expr, ng: boolean): Expr {
     const t = this.peek();
     if (t.type === 'op' && ['=', '+=', '-=', '*=', '/=', '%=', '^='].includes(t.text)) {
-      if (target.kind !== 'var' && target.kind !== 'field') throw new AwkSyntaxError(t.at);
+      if (target.kind !== 'var' && target.kind !== 'field' && target.kind !== 'elem') throw new AwkSyntaxError(t.at);
       this.pos++;
       return { kind: 'assign', op: t.text, target, value: this.ternary(ng) };
     }
@@ -274,11 +340,17 @@ class Parser {
 
   private match(ng: boolean): Expr {
     let left = this.comparison(ng);
-    while (this.isOp('~') || this.isOp('!~')) {
-      const op = this.next().text;
-      left = { kind: 'binary', op, left, right: this.comparison(ng) };
+    for (;;) {
+      if (this.isOp('~') || this.isOp('!~')) {
+        const op = this.next().text;
+        left = { kind: 'binary', op, left, right: this.comparison(ng) };
+      } else if (this.peek().type === 'name' && this.peek().text === 'in') {
+        this.pos++;
+        const array = this.next();
+        if (array.type !== 'name') throw new AwkSyntaxError(array.at);
+        left = { kind: 'in', key: [left], array: array.text };
+      } else return left;
     }
-    return left;
   }
 
   private comparison(ng: boolean): Expr {
@@ -346,7 +418,7 @@ class Parser {
       return { kind: 'incr', op, prefix: true, target: this.primary() };
     }
     const e = this.primary();
-    if ((e.kind === 'var' || e.kind === 'field') && (this.isOp('++') || this.isOp('--'))) {
+    if ((e.kind === 'var' || e.kind === 'field' || e.kind === 'elem') && (this.isOp('++') || this.isOp('--'))) {
       return { kind: 'incr', op: this.next().text as '++' | '--', prefix: false, target: e };
     }
     return e;
@@ -379,7 +451,8 @@ class Parser {
         } else if (t.text !== 'length') throw new AwkSyntaxError(this.peek().at);
         return { kind: 'call', name: t.text, args };
       }
-      if (['print', 'printf', 'if', 'else', 'next', 'exit', 'BEGIN', 'END', 'function', 'getline', 'in'].includes(t.text)) throw new AwkSyntaxError(t.at);
+      if (['print', 'printf', 'if', 'else', 'next', 'exit', 'BEGIN', 'END', 'function', 'getline', 'in', 'for', 'while', 'delete', 'break', 'continue'].includes(t.text)) throw new AwkSyntaxError(t.at);
+      if (this.isOp('[')) return { kind: 'elem', name: t.text, key: this.subscripts() };
       return { kind: 'var', name: t.text };
     }
     throw new AwkSyntaxError(t.at);
@@ -436,12 +509,15 @@ function sprintf(format: string, args: Value[]): string {
 }
 
 class NextRecord {}
+class BreakLoop {}
+class ContinueLoop {}
 class ExitProgram {
   constructor(readonly code: number) {}
 }
 
 class Interpreter {
   vars = new Map<string, Value>();
+  arrays = new Map<string, Map<string, Value>>();
   fields: string[] = [''];
   out = '';
 
@@ -458,8 +534,32 @@ class Interpreter {
     this.vars.set('NF', this.fields.length - 1);
   }
 
-  private split(line: string): string[] {
-    const fs = toText(this.vars.get('FS') ?? ' ');
+  private array(name: string): Map<string, Value> {
+    let array = this.arrays.get(name);
+    if (!array) {
+      if (this.vars.has(name)) throw new AwkFatal(`attempt to use scalar \`${name}' as an array`);
+      array = new Map();
+      this.arrays.set(name, array);
+    }
+    return array;
+  }
+
+  private key(subscripts: Expr[]): string {
+    return subscripts.map((k) => toText(this.eval(k))).join(SUBSEP);
+  }
+
+  /** Runs a loop body; true when it asked to break out. */
+  private loopBody(body: Stmt[]): boolean {
+    try {
+      this.run(body);
+    } catch (e) {
+      if (e instanceof BreakLoop) return true;
+      if (!(e instanceof ContinueLoop)) throw e;
+    }
+    return false;
+  }
+
+  private split(line: string, fs = toText(this.vars.get('FS') ?? ' ')): string[] {
     if (fs === ' ') return line.split(/[ \t\n]+/).filter((f) => f !== '');
     if (line === '') return [];
     if (fs.length === 1 && fs !== '\\') return line.split(fs);
@@ -494,6 +594,31 @@ class Interpreter {
         return;
       case 'next':
         throw new NextRecord();
+      case 'break':
+        throw new BreakLoop();
+      case 'continue':
+        throw new ContinueLoop();
+      case 'delete':
+        if (s.key === null) this.array(s.array).clear();
+        else this.array(s.array).delete(this.key(s.key));
+        return;
+      case 'forIn':
+        for (const key of [...this.array(s.array).keys()]) {
+          this.vars.set(s.variable, key);
+          if (this.loopBody(s.body)) break;
+        }
+        return;
+      case 'while':
+      case 'for': {
+        if (s.kind === 'for' && s.init) this.eval(s.init);
+        for (let n = 0; ; n++) {
+          if (s.test && !this.truthy(this.eval(s.test))) break;
+          if (n >= MAX_LOOP_ITERATIONS) throw new AwkFatal(`loop stopped after ${MAX_LOOP_ITERATIONS} iterations`);
+          if (this.loopBody(s.body)) break;
+          if (s.kind === 'for' && s.step) this.eval(s.step);
+        }
+        return;
+      }
       case 'exit':
         throw new ExitProgram(s.code ? toNumber(this.eval(s.code)) : 0);
     }
@@ -514,12 +639,23 @@ class Interpreter {
 
   private get(target: Expr): Value {
     if (target.kind === 'var') return this.vars.get(target.name) ?? '';
+    if (target.kind === 'elem') {
+      // Referencing an element creates it, as in awk.
+      const array = this.array(target.name);
+      const key = this.key(target.key);
+      if (!array.has(key)) array.set(key, '');
+      return array.get(key)!;
+    }
     const i = Math.trunc(toNumber(this.eval((target as { index: Expr }).index)));
     if (i < 0) throw new AwkFatal(`attempt to access field ${i}`);
     return this.fields[i] ?? '';
   }
 
   private set(target: Expr, value: Value): Value {
+    if (target.kind === 'elem') {
+      this.array(target.name).set(this.key(target.key), value);
+      return value;
+    }
     if (target.kind === 'var') {
       this.vars.set(target.name, value);
       if (target.name === 'NF') {
@@ -551,7 +687,10 @@ class Interpreter {
         return new RegExp(e.source).test(this.fields[0]!) ? 1 : 0;
       case 'var':
       case 'field':
+      case 'elem':
         return this.get(e);
+      case 'in':
+        return this.array(e.array).has(this.key(e.key)) ? 1 : 0;
       case 'unary': {
         const v = this.eval(e.arg);
         if (e.op === '!') return this.truthy(v) ? 0 : 1;
@@ -609,6 +748,17 @@ class Interpreter {
   }
 
   private call(name: string, args: Expr[]): Value {
+    if (name === 'split') {
+      const target = args[1];
+      if (args.length < 2 || target?.kind !== 'var') throw new AwkFatal('split: second argument is not an array');
+      const separator = args[2] === undefined ? undefined : args[2].kind === 'regex' ? args[2].source : toText(this.eval(args[2]));
+      const parts = this.split(toText(this.eval(args[0]!)), separator);
+      const array = this.array(target.name);
+      array.clear();
+      parts.forEach((part, i) => array.set(String(i + 1), part));
+      return parts.length;
+    }
+    if (name === 'length' && args[0]?.kind === 'var' && this.arrays.has(args[0].name)) return this.arrays.get(args[0].name)!.size;
     const v = args.map((a) => this.eval(a));
     switch (name) {
       case 'length':

@@ -1,6 +1,7 @@
 // The text tools people pipe `ip` and `ping` into, and a few basics.
 import { isDirectory, normalisePath, readFile } from './fs';
 import { program, type Program, type ProcContext } from './process';
+import { basicToExtended, posixClasses } from './regex';
 
 function inputOf(ctx: ProcContext, files: string[], tool: string): { text: string; status: number } {
   if (files.length === 0) return { text: ctx.stdin, status: 0 };
@@ -94,12 +95,14 @@ const grep = program((ctx, argv) => {
   let fixed = false;
   let wholeWord = false;
   let extended = false;
+  let onlyMatching = false;
+  let numbered = false;
   let pattern: string | undefined;
   const files: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-e') pattern = argv[++i];
-    else if (/^-[vicqFwE]+$/.test(a)) {
+    else if (/^-[vicqFwEon]+$/.test(a)) {
       for (const f of a.slice(1)) {
         if (f === 'v') invert = true;
         if (f === 'i') ignoreCase = true;
@@ -108,6 +111,8 @@ const grep = program((ctx, argv) => {
         if (f === 'F') fixed = true;
         if (f === 'w') wholeWord = true;
         if (f === 'E') extended = true;
+        if (f === 'o') onlyMatching = true;
+        if (f === 'n') numbered = true;
       }
     } else if (a.startsWith('-') && a.length > 1) {
       ctx.stderr.write(`grep: invalid option -- '${a[1]}'\nUsage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n`);
@@ -119,8 +124,8 @@ const grep = program((ctx, argv) => {
     ctx.stderr.write("Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n");
     return 2;
   }
-  let source = fixed ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : pattern;
-  if (!fixed && !extended) source = source.replace(/\\([|+?(){}])/g, '$1\u0000').replace(/([|+?(){}])(?!\u0000)/g, '\\$1').replace(/\u0000/g, '');
+  let source = fixed ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : posixClasses(pattern);
+  if (!fixed && !extended) source = basicToExtended(source);
   if (wholeWord) source = `\\b(?:${source})\\b`;
   let re: RegExp;
   try {
@@ -130,9 +135,17 @@ const grep = program((ctx, argv) => {
     return 2;
   }
   const input = inputOf(ctx, files, 'grep');
-  const matched = lines(input.text).filter((l) => re.test(l) !== invert);
+  const matched = lines(input.text)
+    .map((line, i) => ({ line, number: i + 1 }))
+    .filter(({ line }) => re.test(line) !== invert);
+  const prefix = (n: number) => (numbered ? `${n}:` : '');
   if (countOnly) ctx.stdout.write(`${matched.length}\n`);
-  else if (!quiet) for (const l of matched) ctx.stdout.write(l + '\n');
+  else if (quiet) {
+    // -q prints nothing.
+  } else if (onlyMatching && !invert) {
+    const all = new RegExp(re.source, re.flags + 'g');
+    for (const { line, number } of matched) for (const m of line.matchAll(all)) if (m[0] !== '') ctx.stdout.write(prefix(number) + m[0] + '\n');
+  } else if (!onlyMatching) for (const { line, number } of matched) ctx.stdout.write(prefix(number) + line + '\n');
   if (input.status) return input.status;
   return matched.length > 0 ? 0 : 1;
 });
@@ -177,14 +190,118 @@ const wc = program((ctx, argv) => {
   return input.status;
 });
 
+/** `sort [-rnu] [-t SEP] [-k N[,M]] [FILE…]` */
 const sort = program((ctx, argv) => {
-  const reverse = argv.includes('-r');
-  const numeric = argv.includes('-n');
-  const all = lines(ctx.stdin).sort((a, b) => (numeric ? parseFloat(a) - parseFloat(b) : a < b ? -1 : a > b ? 1 : 0));
+  let reverse = false;
+  let numeric = false;
+  let unique = false;
+  let separator: string | null = null;
+  let key: [number, number] | null = null;
+  const files: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (flag: string) => (a.length > 2 ? a.slice(2) : argv[++i] ?? '').replace(new RegExp(`^${flag}`), '');
+    if (a.startsWith('-k')) {
+      const m = /^(\d+)(?:\.\d+)?[a-z]*(?:,(\d+))?/.exec(value('-k'));
+      if (!m) {
+        ctx.stderr.write(`sort: invalid number at field start: invalid count at start of ‘${a.slice(2)}’\n`);
+        return 2;
+      }
+      key = [Number(m[1]), m[2] === undefined ? Infinity : Number(m[2])];
+    } else if (a.startsWith('-t')) separator = value('-t');
+    else if (/^-[rnu]+$/.test(a)) {
+      reverse ||= a.includes('r');
+      numeric ||= a.includes('n');
+      unique ||= a.includes('u');
+    } else files.push(a);
+  }
+  const input = inputOf(ctx, files, 'sort');
+  const keyOf = (line: string): string => {
+    if (!key) return line;
+    const fields = separator !== null ? line.split(separator) : line.split(/(?<=\S)(?=\s)/);
+    return fields.slice(key[0] - 1, key[1]).join(separator ?? '').replace(separator === null ? /^\s+/ : /^$/, '');
+  };
+  const compare = (a: string, b: string): number => {
+    const ka = keyOf(a);
+    const kb = keyOf(b);
+    const primary = numeric ? (parseFloat(ka) || 0) - (parseFloat(kb) || 0) : ka < kb ? -1 : ka > kb ? 1 : 0;
+    return primary;
+  };
+  let all = lines(input.text).sort((a, b) => compare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
   if (reverse) all.reverse();
+  if (unique) all = all.filter((l, i) => i === 0 || compare(all[i - 1]!, l) !== 0);
   for (const l of all) ctx.stdout.write(l + '\n');
-  return 0;
+  return input.status ? 2 : 0;
 });
+
+/** `uniq [-c] [-d] [-u]`: adjacent repeated lines collapsed. */
+const uniq = program((ctx, argv) => {
+  const flags = argv.slice(1).filter((a) => /^-[cdu]+$/.test(a)).join('');
+  const files = argv.slice(1).filter((a) => !/^-[cdu]+$/.test(a));
+  const input = inputOf(ctx, files.slice(0, 1), 'uniq');
+  const runs: Array<{ line: string; count: number }> = [];
+  for (const line of lines(input.text)) {
+    const last = runs[runs.length - 1];
+    if (last && last.line === line) last.count++;
+    else runs.push({ line, count: 1 });
+  }
+  for (const { line, count } of runs) {
+    if (flags.includes('d') && count < 2) continue;
+    if (flags.includes('u') && count > 1) continue;
+    ctx.stdout.write(flags.includes('c') ? `${String(count).padStart(7)} ${line}\n` : `${line}\n`);
+  }
+  return input.status;
+});
+
+/** `xargs [-n N] [-I REPLACE] [COMMAND [ARGS…]]`: runs COMMAND with the words (or lines) read from input. */
+const xargs: Program = {
+  *run(ctx, argv) {
+    let perCommand = Infinity;
+    let replace: string | null = null;
+    let i = 1;
+    for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
+      const a = argv[i]!;
+      if (a === '-n') perCommand = Number(argv[++i]);
+      else if (a.startsWith('-n')) perCommand = Number(a.slice(2));
+      else if (a === '-I') replace = argv[++i] ?? '';
+      else if (a.startsWith('-I')) replace = a.slice(2);
+      else if (a === '-r' || a === '--no-run-if-empty') continue;
+      else {
+        ctx.stderr.write(`xargs: invalid option -- '${a.slice(1)}'\nUsage: xargs [OPTION]... COMMAND [INITIAL-ARGS]...\nTry 'xargs --help' for more information.\n`);
+        return 1;
+      }
+    }
+    if (!(perCommand > 0)) {
+      ctx.stderr.write(`xargs: value ${argv[i - 1]} for -n option should be >= 1\n`);
+      return 1;
+    }
+    const command = argv.length > i ? argv.slice(i) : ['echo'];
+    const runs: string[][] = [];
+    if (replace !== null) {
+      for (const line of lines(ctx.stdin)) {
+        const item = line.trim();
+        if (item !== '') runs.push(command.map((arg) => arg.split(replace!).join(item)));
+      }
+    } else {
+      const words = ctx.stdin.split(/\s+/).filter((w) => w !== '');
+      if (words.length === 0) runs.push(command);
+      for (let at = 0; at < words.length; at += perCommand === Infinity ? words.length : perCommand) runs.push([...command, ...words.slice(at, at + perCommand)]);
+    }
+    let status = 0;
+    for (const run of runs) {
+      const code = yield* ctx.exec(ctx.ns, run);
+      if (code === 127 || code === 126) return code;
+      if (code === 255) {
+        ctx.stderr.write(`xargs: ${run[0]}: exited with status 255; aborting\n`);
+        return 124;
+      }
+      if (code !== 0) status = 123;
+      if (ctx.interrupted()) return 130;
+    }
+    return status;
+  },
+  flushesStdout: true,
+};
 
 /** `1,3-5,7-` as a set of 1-based positions. */
 function parseList(list: string): ((n: number) => boolean) | null {
@@ -395,6 +512,8 @@ export const COREUTILS: Record<string, Program> = {
   wc,
   sort,
   cut,
+  uniq,
+  xargs,
   seq,
   tr,
   hostname,

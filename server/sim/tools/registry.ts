@@ -11,6 +11,7 @@ import { arp, netstat, route, sysctl } from './nettools';
 import { curlProgram, httpServer } from './http';
 import { nc } from './nc';
 import { ping } from './ping';
+import { sed } from './sed';
 import { ss } from './ss';
 import { tcpdump } from './tcpdump';
 import { traceroute } from './traceroute';
@@ -22,6 +23,7 @@ const BIN = '/usr/bin';
 const INSTALLED: Array<[string, string, Program]> = [
   ...Object.entries(COREUTILS).map(([name, prog]): [string, string, Program] => [name, BIN, prog]),
   ['awk', BIN, awk],
+  ['sed', BIN, sed],
   ['ip', SBIN, ip],
   ['ping', BIN, ping],
   ['traceroute', BIN, traceroute],

@@ -21,15 +21,47 @@ const GLOBAL_KNOBS: Record<string, Knob> = {
   'net.ipv6.conf.all.forwarding': { default: '0', integer: { min: 0, max: 1 } },
 };
 
+/** Every key of net/ipv4/conf/DEV, with a fresh device's values. */
 const IPV4_CONF_KNOBS: Record<string, Knob> = {
+  accept_local: { default: '0', integer: {} },
   accept_redirects: { default: '1', integer: {} },
+  accept_source_route: { default: '1', integer: {} },
+  arp_accept: { default: '0', integer: {} },
   arp_announce: { default: '0', integer: {} },
+  arp_evict_nocarrier: { default: '1', integer: {} },
+  arp_filter: { default: '0', integer: {} },
   arp_ignore: { default: '0', integer: {} },
+  arp_notify: { default: '0', integer: {} },
+  bc_forwarding: { default: '0', integer: {} },
+  bootp_relay: { default: '0', integer: {} },
+  disable_policy: { default: '0', integer: {} },
+  disable_xfrm: { default: '0', integer: {} },
+  drop_gratuitous_arp: { default: '0', integer: {} },
+  drop_unicast_in_l2_multicast: { default: '0', integer: {} },
+  force_igmp_version: { default: '0', integer: {} },
   forwarding: { default: '0', integer: {} },
+  igmpv2_unsolicited_report_interval: { default: '10000', integer: {} },
+  igmpv3_unsolicited_report_interval: { default: '1000', integer: {} },
+  ignore_routes_with_linkdown: { default: '0', integer: {} },
   log_martians: { default: '0', integer: {} },
+  mc_forwarding: { default: '0', integer: {} },
+  medium_id: { default: '0', integer: {} },
+  promote_secondaries: { default: '0', integer: {} },
   proxy_arp: { default: '0', integer: {} },
-  rp_filter: { default: '0', integer: { min: 0, max: 2 } },
+  proxy_arp_pvlan: { default: '0', integer: {} },
+  route_localnet: { default: '0', integer: {} },
+  rp_filter: { default: '0', integer: { min: 0, max: 3 } },
+  secure_redirects: { default: '1', integer: {} },
   send_redirects: { default: '1', integer: {} },
+  shared_media: { default: '1', integer: {} },
+  src_valid_mark: { default: '0', integer: {} },
+  tag: { default: '0', integer: {} },
+};
+
+/** Where a scope's value differs from a fresh device's: lo skips IPsec policy; `all` refuses source routing. */
+const SCOPE_DEFAULTS: Record<string, Record<string, string>> = {
+  lo: { disable_policy: '1', disable_xfrm: '1' },
+  all: { accept_source_route: '0' },
 };
 
 const IPV6_CONF_KNOBS: Record<string, Knob> = {
@@ -79,7 +111,7 @@ export class SysctlTable {
       const inherited = this.values.get(`net.ipv${m[1]}.conf.default.${m[3]}`);
       if (inherited !== undefined) return inherited;
     }
-    return knob.default;
+    return (m?.[1] === '4' ? SCOPE_DEFAULTS[m[2]!]?.[m[3]!] : undefined) ?? knob.default;
   }
 
   set(key: string, raw: string): KResult {

@@ -412,12 +412,23 @@ const timeout: Program = {
   flushesStdout: true,
 };
 
+/** `rm [-f] [-r] PATH…`: files, and directories with what is in them under -r. */
 const rm = program((ctx, argv) => {
-  const force = argv.some((a) => /^-\w*f/.test(a));
+  const flags = argv.slice(1).filter((a) => /^-[a-zA-Z]+$/.test(a)).join('');
+  const force = flags.includes('f');
+  const recursive = /[rR]/.test(flags);
   let status = 0;
-  for (const arg of argv.slice(1).filter((a) => !a.startsWith('-'))) {
+  for (const arg of argv.slice(1).filter((a) => !/^-[a-zA-Z]+$/.test(a))) {
     const path = normalisePath(arg, ctx.session.cwd);
-    if (!ctx.host.files.delete(path) && !force) {
+    if (ctx.host.directories.has(path)) {
+      if (!recursive) {
+        ctx.stderr.write(`rm: cannot remove '${arg}': Is a directory\n`);
+        status = 1;
+        continue;
+      }
+      for (const dir of [...ctx.host.directories]) if (dir === path || dir.startsWith(path + '/')) ctx.host.directories.delete(dir);
+      for (const file of [...ctx.host.files.keys()]) if (file.startsWith(path + '/')) ctx.host.files.delete(file);
+    } else if (!ctx.host.files.delete(path) && !force) {
       ctx.stderr.write(`rm: cannot remove '${arg}': No such file or directory\n`);
       status = 1;
     }

@@ -1,4 +1,4 @@
-// net-tools' `arp` and `route`, and procps' `sysctl`.
+// net-tools' `arp`, `route` and `netstat`.
 import { formatIpv4, formatMac, maskLength, parseMac, prefixMask } from '../kernel/addr';
 import { currentState, neighDelete, neighEntries, neighSet } from '../kernel/neigh';
 import { addRoute, deleteRoute, sortedRoutes, type Route } from '../kernel/fib';
@@ -225,58 +225,6 @@ function routeRun(ctx: ProcContext, argv: string[]): number {
   return routeList(ctx, numeric, extended >= 2);
 }
 
-function sysctlRun(ctx: ProcContext, argv: string[]): number {
-  let write = false;
-  let quiet = false;
-  let valuesOnly = false;
-  let all = false;
-  const keys: string[] = [];
-  for (const a of argv.slice(1)) {
-    if (/^-[wqnaAeNp]+$/.test(a)) {
-      if (a.includes('w')) write = true;
-      if (a.includes('q')) quiet = true;
-      if (a.includes('n')) valuesOnly = true;
-      if (a.includes('a') || a.includes('A')) all = true;
-    } else if (a.startsWith('-')) {
-      ctx.stderr.write(`sysctl: invalid option -- '${a.slice(1, 2)}'\n`);
-      return 255;
-    } else keys.push(a);
-  }
-  const sys = ctx.ns.sysctl;
-  const show = (key: string, value: string) => ctx.stdout.write(valuesOnly ? `${value}\n` : `${key} = ${value}\n`);
-  if (all) {
-    for (const key of sys.keys()) show(key, sys.get(key)!);
-    return 0;
-  }
-  let status = 0;
-  for (const raw of keys) {
-    const eq = raw.indexOf('=');
-    if (eq < 0 && write) {
-      ctx.stderr.write('sysctl: command line(0): invalid syntax, continuing...\n');
-      return 1;
-    }
-    const key = (eq < 0 ? raw : raw.slice(0, eq)).replace(/\//g, '.');
-    if (!sys.has(key)) {
-      ctx.stderr.write(`sysctl: cannot stat /proc/sys/${key.replace(/\./g, '/')}: No such file or directory\n`);
-      status = 1;
-      continue;
-    }
-    if (eq < 0) {
-      show(key, sys.get(key)!);
-      continue;
-    }
-    const value = raw.slice(eq + 1);
-    const set = sys.set(key, value);
-    if (!set.ok) {
-      ctx.stderr.write(`sysctl: setting key "${key}": Invalid argument\n`);
-      status = 1;
-      continue;
-    }
-    if (!quiet) show(key, sys.get(key)!);
-  }
-  return status;
-}
-
 /** `netstat -r` (the routing table, netstat's columns) and `netstat -i` (interface counters). */
 function netstatRun(ctx: ProcContext, argv: string[]): number {
   const flags = argv.slice(1).filter((a) => a.startsWith('-')).join('');
@@ -304,4 +252,3 @@ function netstatRun(ctx: ProcContext, argv: string[]): number {
 export const arp = program(arpRun);
 export const netstat = program(netstatRun);
 export const route = program(routeRun);
-export const sysctl = program(sysctlRun);

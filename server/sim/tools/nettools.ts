@@ -8,8 +8,39 @@ import { parseIpv4Loose } from './ip/utils';
 
 const ARP_HEADER = 'Address                  HWtype  HWaddress           Flags Mask            Iface\n';
 
+const ARP_USAGE = `Usage:
+  arp [-vn]  [<HW>] [-i <if>] [-a] [<hostname>]             <-Display ARP cache
+  arp [-v]          [-i <if>] -d  <host> [pub]               <-Delete ARP entry
+  arp [-vnD] [<HW>] [-i <if>] -f  [<filename>]            <-Add entry from file
+  arp [-v]   [<HW>] [-i <if>] -s  <host> <hwaddr> [temp]            <-Add entry
+  arp [-v]   [<HW>] [-i <if>] -Ds <host> <if> [netmask <nm>] pub          <-''-
+
+        -a                       display (all) hosts in alternative (BSD) style
+        -e                       display (all) hosts in default (Linux) style
+        -s, --set                set a new ARP entry
+        -d, --delete             delete a specified entry
+        -v, --verbose            be verbose
+        -n, --numeric            don't resolve names
+        -i, --device             specify network interface (e.g. eth0)
+        -D, --use-device         read <hwaddr> from given device
+        -A, -p, --protocol       specify protocol family
+        -f, --file               read new entries from file or from /etc/ethers
+
+  <HW>=Use '-H <hw>' to specify hardware address type. Default: ether
+  List of possible hardware types (which support ARP):
+    ash (Ash) ether (Ethernet) ax25 (AMPR AX.25)
+    netrom (AMPR NET/ROM) rose (AMPR ROSE) arcnet (ARCnet)
+    dlci (Frame Relay DLCI) fddi (Fiber Distributed Data Interface) hippi (HIPPI)
+    irda (IrLAP) x25 (generic X.25) eui64 (Generic EUI-64)
+`;
+
+/** Hardware types net-tools knows; only Ethernet entries exist here. */
+const ARP_HW_TYPES = ['ash', 'ether', 'ax25', 'netrom', 'rose', 'arcnet', 'dlci', 'fddi', 'hippi', 'irda', 'x25', 'eui64'];
+
 function arpRun(ctx: ProcContext, argv: string[]): number {
   let bsd = false;
+  let verbose = false;
+  let hwType = 'ether';
   let device: string | null = null;
   let host: string | null = null;
   const words: string[] = [];
@@ -17,22 +48,30 @@ function arpRun(ctx: ProcContext, argv: string[]): number {
   const args = argv.slice(1);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--numeric' || a === '--verbose') continue;
-    if (a === '--all') bsd = true;
+    if (a === '--numeric' || a === '--use-device') continue;
+    if (a === '--verbose') verbose = true;
+    else if (a === '--all') bsd = true;
     else if (a === '--set') action = 'set';
     else if (a === '--delete') action = 'delete';
     else if (a === '--device') device = args[++i] ?? null;
-    else if (/^-[nvaesdi]+$/.test(a)) {
+    else if (a === '-H' || a === '-t' || a === '--hw-type') {
+      hwType = args[++i] ?? '';
+      if (!ARP_HW_TYPES.includes(hwType)) {
+        ctx.stderr.write(`arp: ${hwType}: unknown hardware type.\n`);
+        return 255;
+      }
+    } else if (/^-[nvaesdiD]+$/.test(a)) {
       for (const f of a.slice(1)) {
-        if (f === 'a') bsd = true;
+        if (f === 'v') verbose = true;
+        else if (f === 'a') bsd = true;
         else if (f === 'e') bsd = false;
         else if (f === 's') action = 'set';
         else if (f === 'd') action = 'delete';
         else if (f === 'i') device = args[++i] ?? null;
       }
     } else if (a.startsWith('-')) {
-      ctx.stderr.write(`arp: invalid option -- '${a.slice(1, 2)}'\n`);
-      return 255;
+      ctx.stderr.write(`arp: invalid option -- '${a.slice(1, 2)}'\n${ARP_USAGE}`);
+      return 3;
     } else words.push(a);
   }
   if (action === 'set') {
@@ -66,10 +105,11 @@ function arpRun(ctx: ProcContext, argv: string[]): number {
   }
   host = words[0] ?? null;
   const all = neighEntries(ctx.ns).filter((e) => currentState(e) !== 'NOARP');
-  const entries = all.filter((e) => (!device || e.dev.name === device) && (!host || formatIpv4(e.ip) === host));
+  // Only Ethernet entries exist, so another hardware type matches none.
+  const entries = all.filter((e) => hwType === 'ether' && (!device || e.dev.name === device) && (!host || formatIpv4(e.ip) === host));
   if (entries.length === 0) {
-    if (host !== null) ctx.stdout.write(`${host} (${host}) -- no entry\n`);
-    else if (device !== null) ctx.stdout.write(`arp: in ${all.length} entries no match found.\n`);
+    if (host !== null && !bsd) ctx.stdout.write(`${host} (${host}) -- no entry\n`);
+    else if (host !== null || device !== null) ctx.stdout.write(`arp: in ${all.length} entries no match found.\n`);
     return 0;
   }
   if (!bsd) ctx.stdout.write(ARP_HEADER);
@@ -84,6 +124,7 @@ function arpRun(ctx: ProcContext, argv: string[]): number {
     const hw = complete ? 'ether'.padEnd(8) + formatMac(e.mac!).padEnd(20) : ''.padEnd(8) + '(incomplete)'.padEnd(20);
     ctx.stdout.write(`${formatIpv4(e.ip).padEnd(25)}${hw}${flags.padEnd(6)}${''.padEnd(15)} ${e.dev.name}\n`);
   }
+  if (verbose && !bsd) ctx.stdout.write(`Entries: ${all.length}\tSkipped: ${all.length - entries.length}\tFound: ${entries.length}\n`);
   return 0;
 }
 

@@ -151,8 +151,10 @@ function* converse(ctx: ProcContext, conn: TcpSocket, o: NcOptions): Generator<n
     onClose: () => (closed = true),
     onError: () => (closed = true),
   };
-  if (ctx.stdin) conn.send(ctx.stdin);
-  if (o.shutdownOnEof) conn.close();
+  // Input ends when the program writing into the pipe does (`sleep 4 | nc …`).
+  while (ctx.stdinPending() && !closed && !ctx.interrupted()) yield ctx.world.now + POLL_US;
+  if (!closed && ctx.stdin) conn.send(ctx.stdin);
+  if (!closed && o.shutdownOnEof) conn.close();
   while (!closed && !ctx.interrupted() && (o.timeoutUs === null || ctx.world.now - lastActivity < o.timeoutUs)) yield ctx.world.now + POLL_US;
   if (conn.state !== 'CLOSED' && conn.state !== 'TIME-WAIT') conn.close();
 }
@@ -235,6 +237,7 @@ function* udpClient(ctx: ProcContext, host: string, dst: Ipv4, ports: number[], 
         continue;
       }
       anyOk = true;
+      while (ctx.stdinPending() && !ctx.interrupted()) yield ctx.world.now + POLL_US;
       if (ctx.stdin) udpSend(ctx.ns, from, { addr: dst, port }, ctx.stdin);
       const deadline = o.timeoutUs === null ? Infinity : ctx.world.now + o.timeoutUs;
       while (!ctx.interrupted() && ctx.world.now < deadline) yield Math.min(deadline, ctx.world.now + POLL_US);
@@ -269,4 +272,4 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   }
 }
 
-export const nc: Program = { run };
+export const nc: Program = { run, streamsStdin: true };

@@ -32,7 +32,10 @@ export interface ProcContext {
   host: Host;
   ns: NetNs;
   session: ShellSession;
-  stdin: string;
+  /** Standard input received so far (all of it unless the program streams its input). */
+  readonly stdin: string;
+  /** The program upstream in the pipe is still running: more input may come. */
+  stdinPending(): boolean;
   stdout: Output;
   stderr: Output;
   /** True once the user pressed Ctrl-C. */
@@ -50,6 +53,12 @@ export interface Program {
    * hold stdout until they exit when it is a pipe, so their stderr comes first.
    */
   flushesStdout?: boolean;
+  /**
+   * Runs alongside the program before it in a pipe instead of after it, so
+   * it sees its input end when that program does (`sleep 4 | nc …` keeps
+   * the connection open four seconds).
+   */
+  streamsStdin?: boolean;
 }
 
 export function program(run: (ctx: ProcContext, argv: string[]) => number, flushesStdout = false): Program {

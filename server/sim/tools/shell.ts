@@ -31,9 +31,10 @@ export interface LineOptions {
   detach?: (job: Proc, wakeAt: number) => void;
 }
 
-/** A process's standard input: what it has not consumed yet. */
+/** A process's standard input: what it has not consumed yet, and whether its writer is still running. */
 interface StdinBuffer {
   text: string;
+  pending?: boolean;
 }
 
 /** Where one file descriptor of a process goes: the shell's own stdout or stderr, a pipe, a file. */
@@ -250,16 +251,61 @@ function* withBackground(opts: LineOptions, fg: Proc | null, background: Job[]):
   }
 }
 
+/**
+ * Runs a pipeline's commands one after the other, each reading what the one
+ * before wrote; a program that streams its input runs alongside its writer.
+ */
 function* runPipeline(opts: LineOptions, commands: Command[], negate: boolean): Proc {
   let stdin: StdinBuffer = opts.input ?? { text: '' };
   let status = 0;
   for (let i = 0; i < commands.length; i++) {
-    const last = i === commands.length - 1;
-    const result = yield* runCommand(opts, commands[i]!, stdin, last ? { kind: 'stdout' } : { kind: 'pipe' });
+    const sinkFor = (n: number): Sink => (n === commands.length - 1 ? { kind: 'stdout' } : { kind: 'pipe' });
+    const reader = commands[i + 1];
+    if (reader && streamsStdin(opts, reader)) {
+      const live: StdinBuffer = { text: '', pending: true };
+      const writer = runCommand(opts, commands[i]!, stdin, { kind: 'pipe' });
+      const result = yield* runAlongside(opts, writer, runCommand(opts, reader, live, sinkFor(i + 1)), (written) => {
+        live.text = written.piped;
+        live.pending = false;
+      });
+      i++;
+      stdin = { text: result.piped };
+      status = result.status;
+      continue;
+    }
+    const result = yield* runCommand(opts, commands[i]!, stdin, sinkFor(i));
     stdin = { text: result.piped };
     status = result.status;
   }
   return negate ? (status === 0 ? 1 : 0) : status;
+}
+
+function streamsStdin(opts: LineOptions, command: Command): boolean {
+  if (command.kind !== 'simple' || command.argv.length === 0) return false;
+  const first = command.argv[0]!;
+  if (first.length !== 1 || !('text' in first[0]!)) return false;
+  return resolveProgram(opts, first[0].text)?.streamsStdin === true;
+}
+
+/** Drives a pipe's writer and reader together on the simulated clock; `onWriterEnd` sees the writer's result. */
+function* runAlongside(opts: LineOptions, writer: Generator<number, CommandResult, void>, reader: Generator<number, CommandResult, void>, onWriterEnd: (r: CommandResult) => void): Generator<number, CommandResult, void> {
+  let w = writer.next();
+  if (w.done) onWriterEnd(w.value);
+  let r = reader.next();
+  while (!r.done) {
+    const wake = Math.min(w.done ? Infinity : w.value, r.value);
+    if (wake > opts.world.now) yield wake;
+    if (!w.done && w.value <= opts.world.now) {
+      w = writer.next();
+      if (w.done) onWriterEnd(w.value);
+    } else r = reader.next();
+  }
+  // The reader ended first: the writer finishes on its own (SIGPIPE aside).
+  while (!w.done) {
+    if (w.value > opts.world.now) yield w.value;
+    w = writer.next();
+  }
+  return r.value;
 }
 
 interface CommandResult {
@@ -446,7 +492,7 @@ function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: StdinBuffe
   const builtin = name === undefined ? undefined : BUILTINS[name];
   const program = name === undefined || builtin ? undefined : resolveProgram(opts, name);
   const streams = new ProcessStreams(opts, sinks, builtin !== undefined || (program?.flushesStdout ?? false));
-  const ctx = makeContext(opts, stdin.text, streams.stdout, streams.stderr);
+  const ctx = makeContext(opts, stdin, streams.stdout, streams.stderr);
   let status: number;
   if (name === undefined) status = 0;
   else if (builtin) status = builtin(ctx, argv, stdin);
@@ -463,14 +509,18 @@ function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: StdinBuffe
   return { status, piped: streams.piped };
 }
 
-function makeContext(opts: LineOptions, stdin: string, stdout: Output, stderr: Output): ProcContext {
+function makeContext(opts: LineOptions, input: StdinBuffer | string, stdout: Output, stderr: Output): ProcContext {
   const session = opts.session;
+  const stdin = typeof input === 'string' ? { text: input } : input;
   return {
     world: opts.world,
     host: session.host,
     ns: currentNs(session),
     session,
-    stdin,
+    get stdin() {
+      return stdin.text;
+    },
+    stdinPending: () => stdin.pending === true,
     stdout,
     stderr,
     interrupted: opts.interrupted,
@@ -482,7 +532,7 @@ function makeContext(opts: LineOptions, stdin: string, stdout: Output, stderr: O
 }
 
 /** `ip netns exec NS PROG ARGS`: runs a program directly (no shell) in another namespace. */
-function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: string, stdout: Output, stderr: Output): Proc {
+function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffer, stdout: Output, stderr: Output): Proc {
   const session = opts.session;
   const name = argv[0]!;
   if (name === 'bash' || name === 'sh' || name === '/bin/bash' || name === '/bin/sh') {

@@ -19,7 +19,7 @@ export const IFF_MULTICAST = 0x1000;
 export const IFF_LOWER_UP = 0x10000;
 export const IFF_DORMANT = 0x20000;
 
-export type KindName = 'loopback' | 'ether' | 'veth' | 'bridge' | 'dummy';
+export type KindName = 'loopback' | 'ether' | 'veth' | 'bridge' | 'ifb' | 'macvlan' | 'macvtap' | 'tun' | 'tap' | 'vxlan';
 export type OperState = 'UP' | 'DOWN' | 'UNKNOWN' | 'LOWERLAYERDOWN';
 
 /** What one kind of link does: the kernel-side plug-in (`rtnl_link_ops`). */
@@ -30,12 +30,32 @@ export interface LinkKind {
   readonly defaultMtu: number;
   readonly minMtu: number;
   readonly maxMtu: number;
-  /** link/ether or link/loopback in `ip link`. */
-  readonly linkType: 'ether' | 'loopback';
+  /** link/ether, link/loopback or link/none (no hardware address) in `ip link`. */
+  readonly linkType: 'ether' | 'loopback' | 'none';
+  /** tx_queue_len at creation. */
+  readonly txqlen: number;
+  /** IFF_NO_QUEUE: once up, the device gets `noqueue` rather than the default qdisc (pfifo_fast). */
+  readonly noQueue: boolean;
   hasCarrier(dev: Device): boolean;
   operState(dev: Device): OperState;
   /** A frame leaves the device onto its medium. */
   transmit(dev: Device, frame: Frame): void;
+}
+
+/** How a macvlan shares its lower device with its siblings. */
+export const MACVLAN_MODES = ['private', 'vepa', 'bridge', 'passthru', 'source'] as const;
+export type MacvlanMode = (typeof MACVLAN_MODES)[number];
+
+/** A vxlan's configuration, as `ip -d link` reports it. */
+export interface VxlanConfig {
+  vni: number;
+  /** Unicast `remote` or multicast `group` the frames are sent to. */
+  remote: Ipv4 | null;
+  group: Ipv4 | null;
+  local: Ipv4 | null;
+  /** `dev`: the underlay device. */
+  underlay: Device | null;
+  dstPort: number;
 }
 
 export interface Ipv4Address {
@@ -92,7 +112,7 @@ export class Device {
   adminUp = false;
   /** Has been up at least once: the kernel attached a qdisc then and keeps it. */
   everUp = false;
-  txqlen = 1000;
+  txqlen: number;
   /** Root qdisc configured explicitly (physical NICs); otherwise noop/noqueue. */
   rootQdisc: string | null = null;
   master: Device | null = null;
@@ -101,6 +121,12 @@ export class Device {
   stats: DeviceStats = { rxPackets: 0, rxBytes: 0, rxDropped: 0, txPackets: 0, txBytes: 0, txDropped: 0 };
   /** veth: the other end. */
   peer: Device | null = null;
+  /** macvlan: the device it is stacked on (its IFLA_LINK). */
+  lower: Device | null = null;
+  macvlanMode: MacvlanMode | null = null;
+  /** Lower device: the macvlans stacked on it, in creation order (macvlan_port). */
+  macvlans: Device[] = [];
+  vxlan: VxlanConfig | null = null;
   /** Physical NIC: the world segment it is plugged into. */
   segment: Segment | null = null;
   /** Bridge: ports and forwarding database. */
@@ -128,6 +154,7 @@ export class Device {
     this.name = name;
     this.mac = mac;
     this.mtu = kind.defaultMtu;
+    this.txqlen = kind.txqlen;
   }
 
   get carrier(): boolean {
@@ -152,7 +179,8 @@ export class Device {
 
   get qdisc(): string {
     if (this.rootQdisc) return this.rootQdisc;
-    return this.everUp ? 'noqueue' : 'noop';
+    if (!this.everUp) return 'noop';
+    return this.kind.noQueue ? 'noqueue' : 'pfifo_fast';
   }
 
   countTx(bytes: number): void {

@@ -1,11 +1,25 @@
-// The forwarding information base: the main table held as routes, the local
-// table derived from addresses, longest-prefix lookup and source selection.
+// The forwarding information base: routing tables held as routes (the local
+// table derived from addresses), policy rules choosing which tables a lookup
+// consults, longest-prefix lookup and source selection.
 import { inPrefix, isLoopback, networkOf, prefixMask, type Ipv4 } from './addr';
 import type { Device, Ipv4Address } from './device';
-import { fail, ok, OK, type KResult } from './errno';
+import { fail, ok, OK, type Errno, type KResult } from './errno';
 import type { NetNs } from './netns';
 
-export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'local';
+export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'local';
+
+export const RT_TABLE_DEFAULT = 253;
+export const RT_TABLE_MAIN = 254;
+export const RT_TABLE_LOCAL = 255;
+
+/** fib_props[].error: what a lookup ending on a route of this type fails with (throw goes on to the next rule). */
+const ROUTE_TYPE_ERRORS: Partial<Record<RouteType, Errno>> = { blackhole: 'EINVAL', unreachable: 'EHOSTUNREACH', prohibit: 'EACCES' };
+
+/** Route types that only say what becomes of a packet: they have no nexthop (no gateway, no device). */
+function nexthopless(type: RouteType): boolean {
+  return type === 'throw' || ROUTE_TYPE_ERRORS[type] !== undefined;
+}
+
 export type RouteScope = 'global' | 'link' | 'host';
 export type RouteProto = 'kernel' | 'boot' | 'static' | 'dhcp' | string;
 
@@ -21,6 +35,7 @@ export interface Route {
   prefsrc: Ipv4 | null;
   metric: number;
   onlink: boolean;
+  table: number;
 }
 
 export interface RouteSpec {
@@ -34,6 +49,96 @@ export interface RouteSpec {
   prefsrc?: Ipv4 | null;
   metric?: number;
   onlink?: boolean;
+  table?: number;
+}
+
+/** A routing policy rule (struct fib_rule): a selector and what to do with a packet it matches. */
+export interface FibRule {
+  pref: number;
+  /** `not`: the rule applies to what the selector does not match. */
+  invert: boolean;
+  src: { addr: Ipv4; prefixLen: number } | null;
+  dst: { addr: Ipv4; prefixLen: number } | null;
+  tos: number;
+  fwmark: number | null;
+  fwmask: number | null;
+  /** Interface names, kept even while no such device exists. */
+  iif: string | null;
+  oif: string | null;
+  action: RuleAction;
+  /** The table a `lookup` consults (0 for the other actions). */
+  table: number;
+}
+
+export type RuleAction = 'lookup' | 'blackhole' | 'unreachable' | 'prohibit';
+
+/** What a rule whose action is not a lookup answers (fib4_rule_action). */
+const RULE_ACTION_ERRORS: Record<Exclude<RuleAction, 'lookup'>, Errno> = { blackhole: 'EINVAL', unreachable: 'ENETUNREACH', prohibit: 'EACCES' };
+
+function lookupRule(pref: number, table: number): FibRule {
+  return { pref, invert: false, src: null, dst: null, tos: 0, fwmark: null, fwmask: null, iif: null, oif: null, action: 'lookup', table };
+}
+
+/** fib_default_rules_init: every namespace starts with these (shared: a namespace's rules are replaced, never changed in place). */
+export const DEFAULT_RULES: readonly FibRule[] = Object.freeze([lookupRule(0, RT_TABLE_LOCAL), lookupRule(32766, RT_TABLE_MAIN), lookupRule(32767, RT_TABLE_DEFAULT)]);
+
+/** fib_default_rule_pref: one below the rule after the first, or 0. */
+function defaultRulePref(ns: NetNs): number {
+  const second = ns.rules[1];
+  return second && second.pref > 0 ? second.pref - 1 : 0;
+}
+
+/** fib_nl_newrule: without a preference it takes the default one; it goes after the rules of equal preference. */
+export function addRule(ns: NetNs, spec: Omit<FibRule, 'pref'> & { pref: number | null }): void {
+  const rule: FibRule = { ...spec, pref: spec.pref ?? defaultRulePref(ns) };
+  let at = 0;
+  while (at < ns.rules.length && ns.rules[at]!.pref <= rule.pref) at++;
+  ns.rules = [...ns.rules.slice(0, at), rule, ...ns.rules.slice(at)];
+}
+
+/** fib_nl_delrule: the first rule matching every attribute the selector gives (`not` is not compared). */
+export function deleteRule(ns: NetNs, sel: Partial<FibRule>): KResult {
+  const index = ns.rules.findIndex(
+    (r) =>
+      (sel.pref === undefined || r.pref === sel.pref) &&
+      (sel.src === undefined || samePrefix(r.src, sel.src)) &&
+      (sel.dst === undefined || samePrefix(r.dst, sel.dst)) &&
+      (sel.tos === undefined || r.tos === sel.tos) &&
+      (sel.fwmark === undefined || r.fwmark === sel.fwmark) &&
+      (sel.fwmask === undefined || r.fwmask === sel.fwmask) &&
+      (sel.iif === undefined || r.iif === sel.iif) &&
+      (sel.oif === undefined || r.oif === sel.oif) &&
+      (sel.action === undefined || r.action === sel.action) &&
+      (sel.table === undefined || r.table === sel.table),
+  );
+  if (index < 0) return fail('ENOENT');
+  ns.rules = ns.rules.filter((_, i) => i !== index);
+  return OK;
+}
+
+function samePrefix(a: FibRule['src'], b: FibRule['src']): boolean {
+  return a === b || (a !== null && b !== null && a.addr === b.addr && a.prefixLen === b.prefixLen);
+}
+
+/** The flow a lookup is for beyond its destination: a source, the interface it came in on (lo for local output), a mark. */
+export interface FlowKey {
+  src?: Ipv4 | null;
+  iif?: Device | null;
+  mark?: number;
+}
+
+const LOCAL_FLOW: FlowKey = {};
+
+/** fib_rule_match with fib4_rule_match; flows here carry no TOS, so a rule selecting one never matches. */
+function ruleMatches(rule: FibRule, dst: Ipv4, oif: Device | null, flow: FlowKey): boolean {
+  const matched =
+    rule.tos === 0 &&
+    (rule.iif === null || rule.iif === (flow.iif ? flow.iif.name : 'lo')) &&
+    (rule.oif === null || rule.oif === oif?.name) &&
+    (rule.fwmark === null || (((rule.fwmark ^ (flow.mark ?? 0)) & (rule.fwmask ?? 0xffffffff)) >>> 0) === 0) &&
+    (rule.src === null || inPrefix(flow.src ?? 0, rule.src.addr, rule.src.prefixLen)) &&
+    (rule.dst === null || inPrefix(dst, rule.dst.addr, rule.dst.prefixLen));
+  return matched !== rule.invert;
 }
 
 /** Kernel dump order: by destination, then the longer prefix first, then metric. */
@@ -44,6 +149,9 @@ function compareRoutes(a: Route, b: Route): number {
 export function primaryAddresses(dev: Device): Ipv4Address[] {
   return dev.ipv4.filter((a) => !a.secondary);
 }
+
+/** Scopes from the widest to the narrowest. */
+const SCOPE_RANK = { global: 0, link: 1, host: 2 } as const;
 
 /** Whether `addr` is one of this namespace's own (the local table's `local` routes). */
 export function isLocalAddress(ns: NetNs, addr: Ipv4): boolean {
@@ -60,11 +168,10 @@ export function isLocalAddress(ns: NetNs, addr: Ipv4): boolean {
 
 /** inet_select_addr: the address a packet leaving `dev` towards `dst` takes. */
 export function selectSource(ns: NetNs, dev: Device | null, dst: Ipv4, maxScope: RouteScope = 'global'): Ipv4 | null {
-  const rank = { global: 0, link: 1, host: 2 } as const;
   if (dev) {
     let first: Ipv4 | null = null;
     for (const a of primaryAddresses(dev)) {
-      if (rank[a.scope] > rank[maxScope]) continue;
+      if (SCOPE_RANK[a.scope] > SCOPE_RANK[maxScope]) continue;
       if (inPrefix(dst, a.local, a.prefixLen)) return a.local;
       if (first === null) first = a.local;
     }
@@ -72,15 +179,25 @@ export function selectSource(ns: NetNs, dev: Device | null, dst: Ipv4, maxScope:
   }
   for (const other of ns.sortedDevices()) {
     for (const a of primaryAddresses(other)) {
-      if (a.scope !== 'link' && rank[a.scope] <= rank[maxScope]) return a.local;
+      if (a.scope !== 'link' && SCOPE_RANK[a.scope] <= SCOPE_RANK[maxScope]) return a.local;
     }
   }
   return null;
 }
 
-/** A route is usable while its device is up (routes through down devices are flushed). */
+/**
+ * ip_ignore_linkdown: a device without carrier whose conf (or all's) sets
+ * ignore_routes_with_linkdown has its routes skipped, and dumped as dead.
+ */
+export function linkdownIgnored(dev: Device): boolean {
+  if (dev.carrier) return false;
+  const knob = (scope: string) => dev.ns.sysctl.get(`net.ipv4.conf.${scope}.ignore_routes_with_linkdown`) ?? '0';
+  return knob(dev.name) !== '0' || knob('all') !== '0';
+}
+
+/** A route is usable while its device is up (routes through down devices are flushed) and its carrier not ignored. */
 function usable(route: Route): boolean {
-  return route.dev === null || route.dev.adminUp;
+  return route.dev === null || (route.dev.adminUp && !linkdownIgnored(route.dev));
 }
 
 export interface FibResult {
@@ -92,54 +209,94 @@ export interface FibResult {
   prefsrc: Ipv4 | null;
 }
 
-/** fib_lookup: local addresses first, then the longest matching prefix, lowest metric. */
-export function fibLookup(ns: NetNs, dst: Ipv4, oif: Device | null = null): FibResult | null {
-  if (isLocalAddress(ns, dst)) {
-    const lo = ns.device('lo') ?? null;
-    return { type: 'local', route: null, dev: lo, nexthop: dst, prefsrc: dst };
-  }
+/**
+ * fib_table_lookup: the longest matching prefix, lowest metric, among the
+ * routes at least as narrow as `minScope`. An output device does not filter
+ * out routes without a nexthop.
+ */
+function tableLookup(routes: Route[], dst: Ipv4, oif: Device | null, minScope: RouteScope = 'global'): Route | null {
   let best: Route | null = null;
-  for (const route of ns.routes) {
+  for (const route of routes) {
     if (!usable(route) || !inPrefix(dst, route.dst, route.prefixLen)) continue;
-    if (oif && route.dev !== oif) continue;
+    if (oif && route.dev !== oif && !nexthopless(route.type)) continue;
+    if (SCOPE_RANK[route.scope] < SCOPE_RANK[minScope]) continue;
     if (!best || route.prefixLen > best.prefixLen || (route.prefixLen === best.prefixLen && route.metric < best.metric)) best = route;
   }
-  if (!best) {
-    if (oif && oif.adminUp) {
-      // SO_BINDTODEVICE without a matching route: the destination is taken as on-link.
-      return { type: 'unicast', route: null, dev: oif, nexthop: dst, prefsrc: selectSource(ns, oif, dst) };
-    }
-    return null;
-  }
-  // A gateway that is one of our own addresses makes the route behave as on-link (nh scope host).
-  const nexthop = best.gateway !== null && !isLocalAddress(ns, best.gateway) ? best.gateway : dst;
-  const prefsrc = best.prefsrc ?? selectSource(ns, best.dev, best.gateway ?? dst, best.gateway ? 'global' : 'global');
-  return { type: best.type, route: best, dev: best.dev, nexthop, prefsrc };
+  return best;
 }
 
-export function sortedRoutes(ns: NetNs): Route[] {
-  return ns.routes.slice().sort(compareRoutes);
+/**
+ * fib_lookup: the route, or the errno the lookup fails with (a bare value:
+ * this runs for every packet). The rules are tried in order; a lookup rule
+ * consults its table (the local table being this namespace's addresses), and
+ * a table without a match, or a throw route, passes on to the next rule.
+ */
+export function fibResolve(ns: NetNs, dst: Ipv4, oif: Device | null = null, flow: FlowKey = LOCAL_FLOW): FibResult | Errno {
+  const res = ruleLookup(ns, dst, oif, flow);
+  // With SO_BINDTODEVICE a failed lookup, whatever its error, takes the destination as on-link.
+  if (typeof res === 'string' && oif && oif.adminUp) return { type: 'unicast', route: null, dev: oif, nexthop: dst, prefsrc: selectSource(ns, oif, dst) };
+  return res;
+}
+
+/** The route a packet to `dst` takes, or null when the lookup fails. */
+export function fibLookup(ns: NetNs, dst: Ipv4, oif: Device | null = null, flow: FlowKey = LOCAL_FLOW): FibResult | null {
+  const res = fibResolve(ns, dst, oif, flow);
+  return typeof res === 'string' ? null : res;
+}
+
+function ruleLookup(ns: NetNs, dst: Ipv4, oif: Device | null, flow: FlowKey): FibResult | Errno {
+  for (const rule of ns.rules) {
+    if (!ruleMatches(rule, dst, oif, flow)) continue;
+    if (rule.action !== 'lookup') return RULE_ACTION_ERRORS[rule.action];
+    if (rule.table === RT_TABLE_LOCAL) {
+      if (isLocalAddress(ns, dst)) return { type: 'local', route: null, dev: ns.device('lo') ?? null, nexthop: dst, prefsrc: dst };
+      continue;
+    }
+    const table = ns.tables.get(rule.table);
+    const route = table ? tableLookup(table, dst, oif) : null;
+    if (!route || route.type === 'throw') continue;
+    const error = ROUTE_TYPE_ERRORS[route.type];
+    if (error) return error;
+    // A gateway that is one of our own addresses makes the route behave as on-link (nh scope host).
+    const nexthop = route.gateway !== null && !isLocalAddress(ns, route.gateway) ? route.gateway : dst;
+    return { type: route.type, route, dev: route.dev, nexthop, prefsrc: route.prefsrc ?? selectSource(ns, route.dev, route.gateway ?? dst) };
+  }
+  return 'ENETUNREACH';
+}
+
+/** A table (the main one unless named) in dump order. */
+export function sortedRoutes(ns: NetNs, tableId = RT_TABLE_MAIN): Route[] {
+  return (ns.tables.get(tableId) ?? []).slice().sort(compareRoutes);
+}
+
+/** fib_new_table: a table comes into being with its first route and stays, empty or not. */
+function tableFor(ns: NetNs, id: number): Route[] {
+  let table = ns.tables.get(id);
+  if (!table) ns.tables.set(id, (table = []));
+  return table;
 }
 
 function sameKey(a: Route, spec: { dst: Ipv4; prefixLen: number; metric: number }): boolean {
   return a.dst === spec.dst && a.prefixLen === spec.prefixLen && a.metric === spec.metric;
 }
 
-/** Checks a gateway the way fib_check_nh does for a route being added. */
-function checkGateway(ns: NetNs, gateway: Ipv4, dev: Device | null, onlink: boolean): KResult<Device> {
+/**
+ * Checks a gateway the way fib_check_nh does for a route being added: it
+ * must be reachable directly, through a route of narrower scope (link or
+ * host) in the route's own table or else the main one; a route asking for
+ * link or host scope itself leaves none narrower to reach it by.
+ */
+function checkGateway(ns: NetNs, gateway: Ipv4, dev: Device | null, onlink: boolean, scope: RouteScope | undefined, tableId: number): KResult<Device> {
   if (onlink) {
     if (!dev) return fail('EINVAL', 'Nexthop device required for onlink');
     if (!dev.adminUp) return fail('ENETDOWN', 'Nexthop device is not up');
     return ok(dev);
   }
-  let match: Route | null = null;
-  for (const route of ns.routes) {
-    if (!usable(route) || route.type !== 'unicast' || !inPrefix(gateway, route.dst, route.prefixLen)) continue;
-    if (dev && route.dev !== dev) continue;
-    if (!match || route.prefixLen > match.prefixLen || (route.prefixLen === match.prefixLen && route.metric < match.metric)) match = route;
-  }
-  // The gateway must be directly reachable: the route to it has no gateway of its own.
-  if (!match || match.gateway !== null || !match.dev) return fail('EINVAL', 'Nexthop has invalid gateway');
+  const invalid = fail('EINVAL', 'Nexthop has invalid gateway');
+  if (scope === 'link' || scope === 'host') return invalid;
+  const table = ns.tables.get(tableId);
+  const match = (table && tableLookup(table, gateway, dev, 'link')) ?? (tableId !== RT_TABLE_MAIN ? tableLookup(ns.routes, gateway, dev, 'link') : null);
+  if (!match?.dev) return invalid;
   return ok(match.dev);
 }
 
@@ -147,13 +304,16 @@ export type AddMode = 'add' | 'replace' | 'change' | 'append' | 'prepend';
 
 export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KResult {
   const type = spec.type ?? 'unicast';
+  const tableId = spec.table ?? RT_TABLE_MAIN;
   let dev = spec.dev ?? null;
   const gateway = spec.gateway ?? null;
   const dst = networkOf(spec.dst, spec.prefixLen);
   if (dst !== spec.dst) return fail('EINVAL', 'Invalid prefix for given prefix length');
-  if (type === 'unicast') {
+  if (nexthopless(type)) {
+    if (gateway !== null || dev !== null) return fail('EINVAL', 'Gateway, device and multipath can not be specified for this route type');
+  } else if (type === 'unicast') {
     if (gateway !== null) {
-      const checked = checkGateway(ns, gateway, dev, spec.onlink ?? false);
+      const checked = checkGateway(ns, gateway, dev, spec.onlink ?? false, spec.scope, tableId);
       if (!checked.ok) return checked;
       dev = checked.value;
     } else if (!dev) {
@@ -173,20 +333,22 @@ export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KRe
     prefsrc: spec.prefsrc ?? null,
     metric: spec.metric ?? 0,
     onlink: spec.onlink ?? false,
+    table: tableId,
   };
   if (route.prefsrc !== null && !isLocalAddress(ns, route.prefsrc)) return fail('EINVAL', 'Invalid prefsrc address');
-  const existing = ns.routes.findIndex((r) => sameKey(r, route));
+  const table = tableFor(ns, tableId);
+  const existing = table.findIndex((r) => sameKey(r, route));
   if (mode === 'add' || mode === 'prepend' || mode === 'append') {
     if (existing >= 0 && mode === 'add') return fail('EEXIST');
-    ns.routes.push(route);
+    table.push(route);
   } else if (mode === 'replace') {
-    if (existing >= 0) ns.routes[existing] = route;
-    else ns.routes.push(route);
+    if (existing >= 0) table[existing] = route;
+    else table.push(route);
   } else {
     if (existing < 0) return fail('ENOENT');
-    ns.routes[existing] = route;
+    table[existing] = route;
   }
-  ns.routes.sort(compareRoutes);
+  table.sort(compareRoutes);
   return OK;
 }
 
@@ -199,11 +361,13 @@ export interface RouteSelector {
   proto?: RouteProto | null;
   scope?: RouteScope | null;
   type?: RouteType | null;
+  table?: number | null;
 }
 
-/** fib_table_delete: the first route matching every attribute given. */
+/** fib_table_delete: the first route matching every attribute given (in the main table unless one is named). */
 export function deleteRoute(ns: NetNs, sel: RouteSelector): KResult {
-  const index = ns.routes.findIndex(
+  const table = ns.tables.get(sel.table ?? RT_TABLE_MAIN);
+  const index = (table ?? []).findIndex(
     (r) =>
       r.dst === sel.dst &&
       r.prefixLen === sel.prefixLen &&
@@ -213,9 +377,14 @@ export function deleteRoute(ns: NetNs, sel: RouteSelector): KResult {
       (sel.proto == null || r.proto === sel.proto) &&
       (sel.type == null || r.type === sel.type),
   );
-  if (index < 0) return fail('ESRCH');
-  ns.routes.splice(index, 1);
+  if (!table || index < 0) return fail('ESRCH');
+  table.splice(index, 1);
   return OK;
+}
+
+/** Keeps, in every table, only the routes `keep` accepts. */
+export function filterRoutes(ns: NetNs, keep: (route: Route) => boolean): void {
+  for (const [id, routes] of ns.tables) ns.tables.set(id, routes.filter(keep));
 }
 
 /** Connected (prefix) route for an address, as fib_add_ifaddr installs it. */
@@ -224,24 +393,24 @@ export function addConnectedRoute(ns: NetNs, dev: Device, a: Ipv4Address): void 
   const dst = networkOf(a.peer ?? a.local, a.prefixLen);
   if (a.prefixLen === 32 && a.peer === null) return;
   if (ns.routes.some((r) => r.dst === dst && r.prefixLen === a.prefixLen && r.dev === dev && r.proto === 'kernel')) return;
-  ns.routes.push({ type: 'unicast', dst, prefixLen: a.prefixLen, gateway: null, dev, proto: 'kernel', scope: 'link', prefsrc: a.local, metric: 0, onlink: false });
+  ns.routes.push({ type: 'unicast', dst, prefixLen: a.prefixLen, gateway: null, dev, proto: 'kernel', scope: 'link', prefsrc: a.local, metric: 0, onlink: false, table: RT_TABLE_MAIN });
   ns.routes.sort(compareRoutes);
 }
 
 export function removeConnectedRoute(ns: NetNs, dev: Device, a: Ipv4Address): void {
   const dst = networkOf(a.peer ?? a.local, a.prefixLen);
-  ns.routes = ns.routes.filter((r) => !(r.proto === 'kernel' && r.dev === dev && r.dst === dst && r.prefixLen === a.prefixLen && r.prefsrc === a.local));
+  filterRoutes(ns, (r) => !(r.proto === 'kernel' && r.dev === dev && r.dst === dst && r.prefixLen === a.prefixLen && r.prefsrc === a.local));
   // Routes whose gateway is no longer reachable die with the prefix (fib_sync_down_addr).
   pruneUnreachableGateways(ns);
 }
 
 /** Routes through a device that went down or away are flushed (fib_sync_down_dev). */
 export function flushDeviceRoutes(ns: NetNs, dev: Device): void {
-  ns.routes = ns.routes.filter((r) => r.dev !== dev);
+  filterRoutes(ns, (r) => r.dev !== dev);
 }
 
 function pruneUnreachableGateways(ns: NetNs): void {
-  ns.routes = ns.routes.filter((r) => {
+  filterRoutes(ns, (r) => {
     if (r.gateway === null || r.onlink || !r.dev) return true;
     return r.dev.ipv4.some((a) => inPrefix(r.gateway!, a.local, a.prefixLen)) || ns.routes.some((o) => o !== r && o.gateway === null && o.dev === r.dev && inPrefix(r.gateway!, o.dst, o.prefixLen));
   });

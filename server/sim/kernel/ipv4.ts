@@ -4,8 +4,8 @@
 import { BROADCAST_MAC, formatIpv4, inPrefix, prefixMask, type Ipv4 } from './addr';
 import { transmitFrame } from './l2';
 import type { Device } from './device';
-import { fail, ok, type KResult } from './errno';
-import { fibLookup, isLocalAddress, selectSource, type FibResult } from './fib';
+import { fail, ok, type Errno, type KResult } from './errno';
+import { fibLookup, fibResolve, isLocalAddress, selectSource, type FibResult, type FlowKey } from './fib';
 import { neighOutput } from './neigh';
 import { tcpIcmpError, tcpInput, udpIcmpError, udpInput } from './sockets';
 import { netfilterHook } from './netfilter';
@@ -16,7 +16,9 @@ import {
   ICMP_ECHO_REPLY,
   ICMP_ECHO_REQUEST,
   ICMP_FRAG_NEEDED,
+  ICMP_HOST_UNREACH,
   ICMP_NET_UNREACH,
+  ICMP_PKT_FILTERED,
   ICMP_PORT_UNREACH,
   ICMP_REDIRECT,
   ICMP_TIME_EXCEEDED,
@@ -34,27 +36,30 @@ export function defaultTtl(ns: NetNs): number {
   return Number(ns.sysctl.get('net.ipv4.ip_default_ttl') ?? 64);
 }
 
-/** Route and source for a new local packet: what connect() on a socket works out. */
+/**
+ * Route and source for a new local packet: what connect() on a socket works
+ * out (ip_route_connect). The source chosen by a first lookup takes part in
+ * the second, so rules selecting on it steer the socket's traffic.
+ */
 export function routeOutput(ns: NetNs, dst: Ipv4, oif: Device | null = null): KResult<FibResult & { src: Ipv4 }> {
-  const res = fibLookup(ns, dst, oif);
-  if (!res || res.type === 'unreachable') return fail('ENETUNREACH');
-  if (res.type === 'blackhole') return fail('EINVAL');
-  if (res.type === 'prohibit') return fail('EACCES');
-  const src = res.type === 'local' ? dst : (res.prefsrc ?? selectSource(ns, res.dev, dst));
+  const first = fibResolve(ns, dst, oif);
+  if (typeof first === 'string') return fail(first);
+  const src = first.type === 'local' ? dst : (first.prefsrc ?? selectSource(ns, first.dev, dst));
   if (src === null) return fail('ENETUNREACH');
-  return ok({ ...res, src });
+  const res = fibResolve(ns, dst, oif, { src });
+  return typeof res === 'string' ? fail(res) : ok({ ...res, src });
 }
 
 /** What became of a packet handed to ip_local_out; `rejected` is what sendmsg reports as EPERM, `too-big` as EMSGSIZE. */
 export type OutputResult = 'sent' | 'dropped' | 'rejected' | { tooBig: number };
 
-/** ip_local_out: a packet this namespace originates. */
-export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = null): OutputResult {
+/** ip_local_out: a packet this namespace originates, routed by its source too unless `flow` says otherwise. */
+export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = null, flow: FlowKey = { src: packet.src }): OutputResult {
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   const pre = netfilterHook(ns, 'OUTPUT', packet, null, null);
   if (pre.verdict !== 'accept') return pre.verdict === 'reject' ? 'rejected' : 'dropped';
-  const res = fibLookup(ns, packet.dst, oif);
-  if (!res || res.type !== 'unicast' && res.type !== 'local') {
+  const res = fibLookup(ns, packet.dst, oif, flow);
+  if (!res) {
     tracer(ns)?.drop(ns, null, `dropped: ${ns.label} has no route to ${formatIpv4(packet.dst)}`, packet);
     return 'dropped';
   }
@@ -128,10 +133,12 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
     tracer(ns)?.drop(ns, dev, `dropped: not addressed to ${ns.label}, and it does not forward (net.ipv4.ip_forward is 0)`, packet);
     return;
   }
-  const res = fibLookup(ns, packet.dst);
-  if (!res || res.type !== 'unicast') {
+  const res = fibResolve(ns, packet.dst, null, { src: packet.src, iif: dev });
+  if (typeof res === 'string') {
     tracer(ns)?.drop(ns, dev, `dropped: ${ns.label} has no route to ${formatIpv4(packet.dst)}`, packet);
-    icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_NET_UNREACH);
+    // ip_error: a blackhole (EINVAL) drops silently.
+    const code = UNROUTABLE_CODES[res];
+    if (code !== undefined) icmpSend(ns, packet, ICMP_DEST_UNREACH, code);
     return;
   }
   tracer(ns)?.note(ns, dev, 'route', packet, routeText(res, packet.dst));
@@ -147,6 +154,9 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
   tracer(ns)?.note(ns, dev, 'forward', packet, `forwarded from ${dev.name} to ${res.dev!.name}, ttl now ${packet.ttl}`);
   finishOutput(ns, packet, dev, res);
 }
+
+/** ip_error: the destination unreachable code a failed forwarding lookup earns the sender. */
+const UNROUTABLE_CODES: Partial<Record<Errno, number>> = { ENETUNREACH: ICMP_NET_UNREACH, EHOSTUNREACH: ICMP_HOST_UNREACH, EACCES: ICMP_PKT_FILTERED };
 
 /**
  * ip_rt_send_redirect: a packet leaving by the interface it came in on, from
@@ -218,7 +228,8 @@ function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: bool
 export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: number, gateway?: Ipv4): void {
   // Never answer an ICMP error with another.
   if (offending.icmp && offending.icmp.type !== ICMP_ECHO_REQUEST && offending.icmp.type !== ICMP_ECHO_REPLY) return;
-  const src = isLocalAddress(ns, offending.dst) ? offending.dst : (fibLookup(ns, offending.src)?.prefsrc ?? selectSource(ns, null, offending.src));
+  const addressedToUs = isLocalAddress(ns, offending.dst);
+  const src = addressedToUs ? offending.dst : (fibLookup(ns, offending.src)?.prefsrc ?? selectSource(ns, null, offending.src));
   if (src === null) return;
   const error: Ipv4Packet = {
     src,
@@ -231,5 +242,6 @@ export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: n
     answersFlow: offending.ct,
   };
   tracer(ns)?.note(ns, null, 'icmp', error, `sends ICMP ${type === ICMP_TIME_EXCEEDED ? 'time exceeded' : 'destination unreachable'} to ${formatIpv4(offending.src)}`);
-  ipOutput(ns, error);
+  // Unless it answers a packet addressed to us, icmp_send routes the error without a source, so source rules pass it by.
+  ipOutput(ns, error, null, addressedToUs ? { src } : {});
 }

@@ -1,11 +1,13 @@
 // Layer 2: frames leaving and entering devices (dev_queue_xmit and
-// netif_receive_skb), with bridge ports handed to their bridge first.
+// netif_receive_skb), with bridge ports handed to their bridge first and
+// macvlan lower devices to their macvlans.
 import { BROADCAST_MAC, isMulticastMac } from './addr';
 import type { Device } from './device';
 import { frameBytes, type Frame } from './packet';
 import { arpReceive } from './neigh';
 import { ipReceive } from './ipv4';
 import { bridgeInput } from './links/bridge';
+import { macvlanInput } from './links/macvlan';
 
 /** What a device's byte counters add for a frame: loopback counts after its Ethernet header is pulled. */
 function countedBytes(dev: Device, frame: Frame): number {
@@ -39,6 +41,7 @@ export function receiveFrame(dev: Device, frame: Frame): void {
     bridgeInput(dev.master, dev, frame);
     return;
   }
+  if (dev.macvlans.length > 0 && macvlanInput(dev, frame)) return;
   deliverToStack(dev, frame);
 }
 

@@ -3,18 +3,22 @@
 // carrier on the other end, addresses, routes, neighbours, bridge state.
 import type { Mac } from './addr';
 import { addIpv4Address, dropIpv6, LOOPBACK_ADDRESS, syncIpv6 } from './address';
-import { Device, type LinkKind } from './device';
+import { Device, type LinkKind, type MacvlanMode, type VxlanConfig } from './device';
 import { fail, ok, OK, type KResult } from './errno';
 import { addConnectedRoute, flushDeviceRoutes } from './fib';
 import { neighFlushDevice } from './neigh';
 import type { NetNs } from './netns';
 import { bridgeKind, bridgePortAdded, recalculateBridge } from './links/bridge';
-import { dummyKind } from './links/dummy';
 import { etherKind, type Segment } from './links/ether';
+import { ifbKind } from './links/ifb';
 import { loopbackKind } from './links/loopback';
+import { macvlanKind, macvtapKind } from './links/macvlan';
+import { tapKind, tunKind } from './links/tuntap';
 import { vethKind } from './links/veth';
+import { syncVxlanSocket, vxlanKind, vxlanMtu } from './links/vxlan';
 
-export const LINK_KINDS: Record<string, LinkKind> = { veth: vethKind, bridge: bridgeKind, dummy: dummyKind };
+/** The kinds `ip link add` can create: the modules the lab machines' kernel has. */
+export const LINK_KINDS: Record<string, LinkKind> = { veth: vethKind, bridge: bridgeKind, ifb: ifbKind, macvlan: macvlanKind, macvtap: macvtapKind, vxlan: vxlanKind };
 
 const IFNAMSIZ = 16;
 
@@ -61,14 +65,29 @@ export function createEther(ns: NetNs, name: string, segment: Segment): Device {
   return dev;
 }
 
-/** The link a device reports as its IFLA_LINK (a veth's peer). */
+/** The link a device reports as its IFLA_LINK (a veth's peer, a macvlan's lower device). */
 export function linkPeer(dev: Device): Device | null {
-  return dev.peer;
+  return dev.peer ?? dev.lower;
 }
 
-/** rtnl_fill_link_netnsid: reporting a device whose peer lives elsewhere allocates an id for that namespace. */
+/** rtnl_fill_link_netnsid: reporting a device whose link lives elsewhere allocates an id for that namespace. */
 export function notifyLink(dev: Device): void {
-  if (dev.peer && dev.peer.ns !== dev.ns) dev.ns.idFor(dev.peer.ns);
+  const link = linkPeer(dev);
+  if (link && link.ns !== dev.ns) dev.ns.idFor(link.ns);
+}
+
+/**
+ * The promiscuity count: what holds it (bridge ports) plus one while up
+ * macvlans have MACs in the lower's unicast list, which a tap cannot filter
+ * (__dev_set_rx_mode's uc_promisc).
+ */
+export function promiscuity(dev: Device): number {
+  return dev.promisc + (dev.macvlans.some((m) => m.adminUp) ? 1 : 0);
+}
+
+/** dev->max_mtu: a macvlan inherits its lower device's. */
+export function deviceMaxMtu(dev: Device): number {
+  return dev.lower ? deviceMaxMtu(dev.lower) : dev.kind.maxMtu;
 }
 
 function nameTaken(ns: NetNs, name: string): boolean {
@@ -93,6 +112,38 @@ export function createLink(ns: NetNs, kind: LinkKind, requested: string): KResul
   return ok(dev);
 }
 
+/** macvlan_common_newlink: a passthru macvlan must have its lower device to itself. */
+export function createMacvlan(ns: NetNs, kind: LinkKind, requested: string, link: Device, mode: MacvlanMode): KResult<Device> {
+  // Stacked on another macvlan, it shares that one's lower device.
+  const lower = link.lower ?? link;
+  if (lower.kind.linkType !== 'ether') return fail('EINVAL');
+  // The lower's one receive hook is taken when it is a bridge port.
+  if (lower.master) return fail('EBUSY');
+  const passthruTaken = lower.macvlans.some((m) => m.macvlanMode === 'passthru');
+  if (passthruTaken || (mode === 'passthru' && lower.macvlans.length > 0)) return fail('EINVAL');
+  const name = expandDeviceName(ns, requested);
+  if (!validDeviceName(name)) return fail('EINVAL');
+  if (nameTaken(ns, name)) return fail('EEXIST');
+  const dev = newDevice(ns, kind, name, ns.host.world.randomMac());
+  dev.lower = lower;
+  dev.macvlanMode = mode;
+  lower.macvlans.push(dev);
+  return ok(dev);
+}
+
+/** vxlan_config_validate: one device per VNI and port in a namespace. */
+export function createVxlan(ns: NetNs, requested: string, config: VxlanConfig): KResult<Device> {
+  const name = expandDeviceName(ns, requested);
+  if (!validDeviceName(name)) return fail('EINVAL');
+  if (nameTaken(ns, name)) return fail('EEXIST');
+  const clash = [...ns.devices.values()].some((d) => d.vxlan?.vni === config.vni && d.vxlan.dstPort === config.dstPort);
+  if (clash) return fail('EEXIST', 'A VXLAN device with the specified VNI already exists');
+  const dev = newDevice(ns, vxlanKind, name, ns.host.world.randomMac());
+  dev.vxlan = config;
+  dev.mtu = vxlanMtu(config.underlay);
+  return ok(dev);
+}
+
 export function createVethPair(ns: NetNs, name: string, peerName: string, peerNs: NetNs = ns): KResult<Device> {
   if (!validDeviceName(name) || !validDeviceName(peerName)) return fail('EINVAL');
   if (nameTaken(peerNs, peerName) || nameTaken(ns, name) || (ns === peerNs && name === peerName)) return fail('EEXIST');
@@ -112,6 +163,7 @@ function carrierChanged(changed: Device[]): void {
   for (const dev of changed) {
     affected.add(dev);
     if (dev.peer) affected.add(dev.peer);
+    for (const upper of dev.macvlans) affected.add(upper);
   }
   for (const dev of [...affected]) if (dev.master) affected.add(dev.master);
   for (const dev of affected) {
@@ -126,6 +178,7 @@ export function setLinkUp(dev: Device): void {
   // Raised without carrier, a veth reports its lower layer down wherever the peer is.
   dev.noCarrierState = 'LOWERLAYERDOWN';
   dev.everUp = true;
+  if (dev.vxlan) syncVxlanSocket(dev.ns, dev.vxlan.dstPort);
   if (dev.kind === loopbackKind && !dev.ipv4.some((a) => a.local === LOOPBACK_ADDRESS)) {
     addIpv4Address(dev, LOOPBACK_ADDRESS, 8, { scope: 'host' });
   }
@@ -136,6 +189,7 @@ export function setLinkUp(dev: Device): void {
 export function setLinkDown(dev: Device): void {
   if (!dev.adminUp) return;
   dev.adminUp = false;
+  if (dev.vxlan) syncVxlanSocket(dev.ns, dev.vxlan.dstPort);
   // The peer loses carrier: it sees its lower layer only when that is in its own namespace.
   if (dev.peer) dev.peer.noCarrierState = dev.peer.ns === dev.ns ? 'LOWERLAYERDOWN' : 'DOWN';
   dropIpv6(dev);
@@ -160,7 +214,9 @@ export function renameLink(dev: Device, requested: string): KResult {
 
 export function setLinkMtu(dev: Device, mtu: number): KResult {
   if (mtu < dev.kind.minMtu) return fail('EINVAL', 'mtu less than device minimum');
-  if (mtu > dev.kind.maxMtu) return fail('EINVAL', 'mtu greater than device maximum');
+  if (mtu > deviceMaxMtu(dev)) return fail('EINVAL', 'mtu greater than device maximum');
+  // macvlan_change_mtu: never above the lower device's MTU.
+  if (dev.lower && mtu > dev.lower.mtu) return fail('EINVAL');
   dev.mtu = mtu;
   if (dev.bridge) dev.bridgeMtuSetByUser = true;
   if (dev.master) recalculateBridge(dev.master);
@@ -184,6 +240,8 @@ export function setLinkMaster(dev: Device, master: Device): KResult {
   if (!master.bridge) return fail('EOPNOTSUPP');
   if (dev.kind === loopbackKind) return fail('EINVAL', 'Can not enslave loopback device');
   if (dev.bridge) return fail('ELOOP', 'Can not enslave a bridge to a bridge');
+  // Its receive hook already belongs to its macvlans.
+  if (dev.macvlans.length > 0) return fail('EBUSY');
   dev.master = master;
   dev.promisc++;
   master.bridge.ports.push(dev);
@@ -208,12 +266,19 @@ function destroy(dev: Device): void {
   if (!dev.ns.devices.has(dev.ifindex) || dev.ns.devices.get(dev.ifindex) !== dev) return;
   if (dev.master) releaseFromMaster(dev);
   if (dev.bridge) for (const port of [...dev.bridge.ports]) releaseFromMaster(port);
+  // A lower device takes its macvlans along, wherever they live.
+  for (const upper of [...dev.macvlans]) destroy(upper);
+  if (dev.lower) {
+    dev.lower.macvlans = dev.lower.macvlans.filter((m) => m !== dev);
+    dev.lower = null;
+  }
   dev.adminUp = false;
   flushDeviceRoutes(dev.ns, dev);
   neighFlushDevice(dev);
   dev.ns.sysctl.renameDevice(dev.name, null);
   if (dev.segment) dev.segment.ports.splice(dev.segment.ports.indexOf(dev), 1);
   detach(dev);
+  if (dev.vxlan) syncVxlanSocket(dev.ns, dev.vxlan.dstPort);
   const peer = dev.peer;
   if (peer) {
     dev.peer = null;

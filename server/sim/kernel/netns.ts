@@ -4,7 +4,7 @@
 // own modules.
 import type { Device } from './device';
 import type { Host } from './host';
-import type { Route } from './fib';
+import { DEFAULT_RULES, RT_TABLE_MAIN, type FibRule, type Route } from './fib';
 import type { NeighEntry } from './neigh';
 import type { Netfilter } from './netfilter';
 import type { Conntrack } from './conntrack';
@@ -23,8 +23,10 @@ export class NetNs {
   readonly byName = new Map<string, Device>();
   /** Last ifindex handed out (the kernel allocates cyclically per namespace). */
   lastIfindex = 0;
-  /** The main routing table; the local table is derived from addresses. */
-  routes: Route[] = [];
+  /** Routing tables by id, the main one from the start; the local table is derived from addresses. */
+  readonly tables = new Map<number, Route[]>([[RT_TABLE_MAIN, []]]);
+  /** Routing policy rules in the order a lookup tries them; replaced as a whole on change. */
+  rules: readonly FibRule[] = DEFAULT_RULES;
   readonly neigh = new Map<string, NeighEntry>();
   readonly sysctl: SysctlTable;
   /** Ids this namespace gives other namespaces (`ip netns list` `(id: N)`). */
@@ -55,6 +57,11 @@ export class NetNs {
 
   get label(): string {
     return this.name === null ? this.host.name : `${this.host.name}/${this.name}`;
+  }
+
+  /** The main routing table. */
+  get routes(): Route[] {
+    return this.tables.get(RT_TABLE_MAIN)!;
   }
 
   device(name: string): Device | undefined {

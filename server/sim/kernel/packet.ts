@@ -75,6 +75,8 @@ export interface Ipv4Packet {
    * ICMP error) belongs to that packet's flow, confirmed or not, so NAT undoes itself on it.
    */
   answersFlow?: CtInfo | undefined;
+  /** A VXLAN datagram: the network identifier and the Ethernet frame it carries. */
+  vxlan?: { vni: number; frame: Frame };
 }
 
 export interface Frame {

@@ -106,6 +106,8 @@ export interface UdpSocket {
   onDatagram?(text: string, from: Endpoint): void;
   /** An ICMP error quoting one of this socket's datagrams. */
   onError?(error: Ipv4Packet): void;
+  /** A kernel tunnel socket (encap_rcv) takes whole datagrams, headers and all. */
+  onEncapsulated?(packet: Ipv4Packet): void;
 }
 
 export class SocketTable {
@@ -277,7 +279,7 @@ export function icmpErrno(code: number): Errno {
   }
 }
 
-export function udpBind(ns: NetNs, addr: Ipv4, port: number, program: string, handlers: Pick<UdpSocket, 'onDatagram' | 'onError'>): KResult<UdpSocket> {
+export function udpBind(ns: NetNs, addr: Ipv4, port: number, program: string, handlers: Pick<UdpSocket, 'onDatagram' | 'onError' | 'onEncapsulated'>): KResult<UdpSocket> {
   const table = sockets(ns);
   if (table.udp.some((u) => u.port === port && (u.addr === 0 || addr === 0 || u.addr === addr))) return fail('EADDRINUSE');
   const socket: UdpSocket = { addr, port, program, ...handlers };
@@ -309,7 +311,8 @@ export function udpInput(ns: NetNs, packet: Ipv4Packet): boolean {
   const ports = packet.ports!;
   const socket = ns.sockets?.udp.find((u) => u.port === ports.dport && boundMatches(u.addr, packet.dst));
   if (!socket) return false;
-  socket.onDatagram?.(packet.payload ?? '', { addr: packet.src, port: ports.sport });
+  if (socket.onEncapsulated) socket.onEncapsulated(packet);
+  else socket.onDatagram?.(packet.payload ?? '', { addr: packet.src, port: ports.sport });
   return true;
 }
 

@@ -152,8 +152,8 @@ function* converse(ctx: ProcContext, conn: TcpSocket, o: NcOptions): Generator<n
     onError: () => (closed = true),
   };
   // Input ends when the program writing into the pipe does (`sleep 4 | nc …`).
-  while (ctx.stdinPending() && !closed && !ctx.interrupted()) yield ctx.world.now + POLL_US;
-  if (!closed && ctx.stdin) conn.send(ctx.stdin);
+  while (ctx.input().pending && !closed && !ctx.interrupted()) yield ctx.world.now + POLL_US;
+  if (!closed && ctx.input().text) conn.send(ctx.input().text);
   if (!closed && o.shutdownOnEof) conn.close();
   while (!closed && !ctx.interrupted() && (o.timeoutUs === null || ctx.world.now - lastActivity < o.timeoutUs)) yield ctx.world.now + POLL_US;
   if (conn.state !== 'CLOSED' && conn.state !== 'TIME-WAIT') conn.close();
@@ -169,7 +169,7 @@ function* tcpServer(ctx: ProcContext, bindAddr: Ipv4, port: number, o: NcOptions
     }
     active = conn;
     if (o.verbose) ctx.stderr.write(`Connection received on ${formatIpv4(conn.remote.addr)} ${conn.remote.port}\n`);
-    if (ctx.stdin) conn.send(ctx.stdin);
+    if (ctx.input().text) conn.send(ctx.input().text);
     conn.events = {
       onData: (text) => ctx.stdout.write(text),
       onClose: () => {
@@ -237,8 +237,8 @@ function* udpClient(ctx: ProcContext, host: string, dst: Ipv4, ports: number[], 
         continue;
       }
       anyOk = true;
-      while (ctx.stdinPending() && !ctx.interrupted()) yield ctx.world.now + POLL_US;
-      if (ctx.stdin) udpSend(ctx.ns, from, { addr: dst, port }, ctx.stdin);
+      while (ctx.input().pending && !ctx.interrupted()) yield ctx.world.now + POLL_US;
+      if (ctx.input().text) udpSend(ctx.ns, from, { addr: dst, port }, ctx.input().text);
       const deadline = o.timeoutUs === null ? Infinity : ctx.world.now + o.timeoutUs;
       while (!ctx.interrupted() && ctx.world.now < deadline) yield Math.min(deadline, ctx.world.now + POLL_US);
     } finally {

@@ -145,30 +145,29 @@ const INET_ROUTE_USAGE = `Usage: inet_route [-vF] del {-host|-net} Target[/prefi
        inet_route [-FC] flush      NOT supported
 `;
 
-/** The columns route and netstat -r share: destination, gateway, mask, flags. */
-function routeColumns(r: Route, numeric: boolean): { dst: string; gw: string; mask: string; flags: string } {
+/**
+ * The columns route and netstat -r share: destination, gateway, mask, flags,
+ * refcount and interface. Unreachable and prohibit routes are RTF_REJECT,
+ * which net-tools prints as `!` with dashes; a route without a device has `*`.
+ */
+function routeColumns(r: Route, numeric: boolean): { dst: string; gw: string; mask: string; flags: string; ref: string; iface: string } {
+  const dst = numeric ? formatIpv4(r.dst) : (NETWORK_NAMES.get(r.dst) ?? formatIpv4(r.dst));
+  const mask = formatIpv4(prefixMask(r.prefixLen));
+  if (r.type === 'unreachable' || r.type === 'prohibit') return { dst, gw: '-', mask, flags: '!', ref: '-', iface: '-' };
   let flags = 'U';
   if (r.gateway !== null) flags += 'G';
   if (r.prefixLen === 32) flags += 'H';
-  return {
-    dst: numeric ? formatIpv4(r.dst) : (NETWORK_NAMES.get(r.dst) ?? formatIpv4(r.dst)),
-    gw: r.gateway === null ? '0.0.0.0' : formatIpv4(r.gateway),
-    mask: formatIpv4(prefixMask(r.prefixLen)),
-    flags,
-  };
-}
-
-function shownRoutes(ctx: ProcContext): Route[] {
-  return sortedRoutes(ctx.ns).filter((r) => r.type === 'unicast' && r.dev !== null);
+  return { dst, gw: r.gateway === null ? '0.0.0.0' : formatIpv4(r.gateway), mask, flags, ref: '0', iface: r.dev?.name ?? '*' };
 }
 
 function routeList(ctx: ProcContext, numeric: boolean, extended: boolean): number {
   ctx.stdout.write('Kernel IP routing table\n');
   ctx.stdout.write(extended ? 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface    MSS   Window irtt\n' : 'Destination     Gateway         Genmask         Flags Metric Ref    Use Iface\n');
-  for (const r of shownRoutes(ctx)) {
+  // /proc/net/route lists the main table.
+  for (const r of sortedRoutes(ctx.ns)) {
     const c = routeColumns(r, numeric);
-    const base = `${c.dst.padEnd(15)} ${c.gw.padEnd(15)} ${c.mask.padEnd(15)} ${c.flags.padEnd(5)} ${String(r.metric).padEnd(6)} ${'0'.padEnd(2)} ${'0'.padStart(7)} `;
-    ctx.stdout.write(extended ? `${base}${r.dev!.name.slice(0, 6).padEnd(6)}   0     0      0\n` : `${base}${r.dev!.name}\n`);
+    const base = `${c.dst.padEnd(15)} ${c.gw.padEnd(15)} ${c.mask.padEnd(15)} ${c.flags.padEnd(5)} ${String(r.metric).padEnd(6)} ${c.ref.padEnd(2)} ${'0'.padStart(7)} `;
+    ctx.stdout.write(extended ? `${base}${c.iface.slice(0, 6).padEnd(6)}   0     0      0\n` : `${base}${c.iface}\n`);
   }
   // Reading the table fails until the namespace has a routing table at all.
   return ctx.ns.localTableExists ? 0 : 1;
@@ -272,9 +271,9 @@ function netstatRun(ctx: ProcContext, argv: string[]): number {
   const numeric = flags.includes('n');
   if (flags.includes('r')) {
     ctx.stdout.write('Kernel IP routing table\nDestination     Gateway         Genmask         Flags   MSS Window  irtt Iface\n');
-    for (const r of shownRoutes(ctx)) {
+    for (const r of sortedRoutes(ctx.ns)) {
       const c = routeColumns(r, numeric);
-      ctx.stdout.write(`${c.dst.padEnd(15)} ${c.gw.padEnd(15)} ${c.mask.padEnd(15)} ${c.flags.padEnd(5)}${'0'.padStart(6)} ${'0'.padEnd(6)} ${'0'.padStart(5)} ${r.dev!.name}\n`);
+      ctx.stdout.write(`${c.dst.padEnd(15)} ${c.gw.padEnd(15)} ${c.mask.padEnd(15)} ${c.flags.padEnd(5)}${'0'.padStart(6)} ${'0'.padEnd(6)} ${'0'.padStart(5)} ${c.iface}\n`);
     }
     return 0;
   }

@@ -224,6 +224,14 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   }
   const route = routeOutput(ns, dst, oif);
   if (!route.ok) {
+    // iputils takes EACCES from connect() for a broadcast without SO_BROADCAST (a prohibit route answers it too).
+    if (route.errno === 'EACCES') {
+      if (!opts.broadcast) {
+        ctx.stderr.write('ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules\n');
+        return 2;
+      }
+      ctx.stderr.write('WARNING: pinging broadcast address\n');
+    }
     ctx.stderr.write(`ping: connect: ${STRERROR[route.errno]}\n`);
     return 2;
   }

@@ -32,10 +32,10 @@ export interface ProcContext {
   host: Host;
   ns: NetNs;
   session: ShellSession;
-  /** Standard input received so far (all of it unless the program streams its input). */
+  /** All of standard input (for a program that streams its input: what it had when it started). */
   readonly stdin: string;
-  /** The program upstream in the pipe is still running: more input may come. */
-  stdinPending(): boolean;
+  /** Standard input as it arrives, for programs that stream it: `pending` while the writer upstream still runs. */
+  input(): { readonly text: string; readonly pending?: boolean };
   stdout: Output;
   stderr: Output;
   /** True once the user pressed Ctrl-C. */

@@ -517,10 +517,8 @@ function makeContext(opts: LineOptions, input: StdinBuffer | string, stdout: Out
     host: session.host,
     ns: currentNs(session),
     session,
-    get stdin() {
-      return stdin.text;
-    },
-    stdinPending: () => stdin.pending === true,
+    stdin: stdin.text,
+    input: () => stdin,
     stdout,
     stderr,
     interrupted: opts.interrupted,

@@ -17,6 +17,8 @@ export const bridgeKind: LinkKind = {
   minMtu: 68,
   maxMtu: 65535,
   linkType: 'ether',
+  txqlen: 1000,
+  noQueue: true,
   hasCarrier: (dev) => (dev.bridge!.ports.length === 0 ? !dev.bridge!.hadPorts : dev.bridge!.ports.some((port) => port.running)),
   operState: (dev) => (!dev.adminUp || !dev.carrier ? 'DOWN' : dev.bridge!.ports.length === 0 ? 'UNKNOWN' : 'UP'),
   transmit: (dev, frame) => forward(dev, null, frame),

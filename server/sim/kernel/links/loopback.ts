@@ -9,6 +9,8 @@ export const loopbackKind: LinkKind = {
   minMtu: 0,
   maxMtu: 0x7fffffff,
   linkType: 'loopback',
+  txqlen: 1000,
+  noQueue: true,
   hasCarrier: () => true,
   operState: (dev) => (dev.adminUp ? 'UNKNOWN' : 'DOWN'),
   transmit: (dev, frame) => receiveFrame(dev, frame),

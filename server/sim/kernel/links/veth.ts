@@ -10,6 +10,8 @@ export const vethKind: LinkKind = {
   minMtu: 68,
   maxMtu: 65535,
   linkType: 'ether',
+  txqlen: 1000,
+  noQueue: true,
   hasCarrier: (dev) => dev.peer !== null && dev.peer.adminUp,
   operState: (dev) => (!dev.adminUp ? 'DOWN' : dev.carrier ? 'UP' : dev.noCarrierState),
   transmit: (dev, frame) => {

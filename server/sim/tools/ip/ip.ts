@@ -7,6 +7,8 @@ import { ipLink } from './iplink';
 import { ipNeigh } from './ipneigh';
 import { ipNetns } from './ipnetns';
 import { ipRoute } from './iproute';
+import { ipRule } from './iprule';
+import { ipTuntap } from './iptuntap';
 import { IpExit, matches } from './utils';
 
 export interface IpOptions {
@@ -65,16 +67,6 @@ function usage(ctx: ProcContext): number {
   return 255;
 }
 
-/** Policy routing is not simulated: the default rules, as every namespace starts with them. */
-const ipRule: IpCommand = (ctx, _opts, args) => {
-  if (args.length === 0 || matches(args[0]!, 'list') || matches(args[0]!, 'show')) {
-    ctx.stdout.write('0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n');
-    return 0;
-  }
-  ctx.stderr.write('nslab: policy routing rules are not simulated\n');
-  return 2;
-};
-
 const unsupported: IpCommand = (ctx, _opts, args) => {
   ctx.stderr.write(`ip: this object is not simulated by nslab (${args[0] ?? ''})\n`);
   return 1;
@@ -98,8 +90,8 @@ const OBJECTS: Array<[string, IpCommand]> = [
   ['macsec', unsupported],
   ['tunnel', unsupported],
   ['tunl', unsupported],
-  ['tuntap', unsupported],
-  ['tap', unsupported],
+  ['tuntap', ipTuntap],
+  ['tap', ipTuntap],
   ['token', unsupported],
   ['tcpmetrics', unsupported],
   ['tcp_metrics', unsupported],

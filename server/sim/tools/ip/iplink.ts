@@ -1,17 +1,19 @@
 // `ip link`: add, delete, set and show devices (iproute2 ip/iplink.c).
 import { parseMac } from '../../kernel/addr';
-import { IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, type Device } from '../../kernel/device';
+import { IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, MACVLAN_MODES, type Device, type MacvlanMode, type VxlanConfig } from '../../kernel/device';
 import { fail, type KResult } from '../../kernel/errno';
 import {
-  createLink, createVethPair, deleteLink, LINK_KINDS, moveLink, releaseFromMaster, renameLink, setLinkAddress, setLinkDown,
+  createLink, createMacvlan, createVethPair, createVxlan, deleteLink, LINK_KINDS, moveLink, releaseFromMaster, renameLink, setLinkAddress, setLinkDown,
   setLinkMaster, setLinkMtu, setLinkUp,
 } from '../../kernel/link';
+import { VXLAN_IANA_PORT, VXLAN_KERNEL_DEFAULT_PORT } from '../../kernel/links/vxlan';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
+import { parseU32 } from './iproute';
 import { briefFlags, printLinkBrief, printLinkDetails, printLinkHeader, printLinkStats } from './linkinfo';
 import { IpPrinter } from './print';
-import { duparg, duparg2, fatal, invarg, matches, netlinkError, nextArg } from './utils';
+import { duparg, duparg2, fatal, invarg, matches, netlinkError, nextArg, parseIpv4Loose } from './utils';
 import { formatMac } from '../../kernel/addr';
 
 const LINK_USAGE = `Usage: ip link add [link DEV | parentdev NAME] [ name ] NAME
@@ -95,6 +97,8 @@ function usage(ctx: ProcContext): never {
 interface LinkRequest {
   dev: string | null;
   name: string | null;
+  /** `link DEV`: the device a new one stacks on. */
+  link: string | null;
   up: boolean | null;
   mtu: number | null;
   address: number | null;
@@ -111,7 +115,7 @@ interface LinkRequest {
 }
 
 function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest {
-  const req: LinkRequest = { dev: null, name: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, flagsOn: 0, flagsOff: 0, alias: null, type: null, typeArgs: [] };
+  const req: LinkRequest = { dev: null, name: null, link: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, flagsOn: 0, flagsOff: 0, alias: null, type: null, typeArgs: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'up') req.up = true;
@@ -162,6 +166,7 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
         else (req.flagsOff |= sw.flag), (req.flagsOn &= ~sw.flag);
       }
     } else if (matches(a, 'alias')) req.alias = nextArg(ctx, args, i++);
+    else if (a === 'link') req.link = nextArg(ctx, args, i++);
     else if (a === 'type') {
       req.type = nextArg(ctx, args, i++);
       req.typeArgs = args.slice(i + 1);
@@ -184,14 +189,148 @@ const FLAG_SWITCHES: Record<string, { flag: number; inverted: boolean }> = {
   promisc: { flag: IFF_PROMISC, inverted: false },
 };
 
-/** The kernel's `%d` naming for devices created without a name. */
-function freeName(ns: NetNs, pattern: string): string {
-  for (let n = 0; ; n++) if (!ns.byName.has(pattern + n)) return pattern + n;
+/** The kernel's `%d` naming for devices created without a name; `reserved` is a name about to be taken. */
+function freeName(ns: NetNs, pattern: string, reserved: string | null = null): string {
+  for (let n = 0; ; n++) if (!ns.byName.has(pattern + n) && pattern + n !== reserved) return pattern + n;
 }
 
 function policyCheck(name: string | null): KResult {
   if (name !== null && name.length >= 16) return fail('EINVAL', 'Attribute failed policy validation');
   return { ok: true };
+}
+
+/** Types iproute2 parses arguments for (its link_util modules) that the lab kernel has no module for: the kernel refuses them whatever they say. */
+const UNMODELLED_TYPES = new Set([
+  'amt', 'bareudp', 'bond', 'bond_slave', 'bridge_slave', 'dsa', 'dummy', 'erspan', 'geneve', 'gre', 'gretap', 'gtp', 'ip6erspan', 'ip6gre',
+  'ip6gretap', 'ip6tnl', 'ipip', 'ipoib', 'ipvlan', 'ipvtap', 'macsec', 'netdevsim', 'nlmon', 'rmnet', 'sit', 'team', 'team_slave', 'vcan',
+  'vrf', 'vti', 'vxcan', 'wwan', 'xfrm', 'virt_wifi',
+]);
+
+const VLAN_USAGE = `Usage: ... vlan id VLANID
+		[ protocol VLANPROTO ]
+		[ reorder_hdr { on | off } ]
+		[ gvrp { on | off } ]
+		[ mvrp { on | off } ]
+		[ loose_binding { on | off } ]
+		[ bridge_binding { on | off } ]
+		[ ingress-qos-map QOS-MAP ]
+		[ egress-qos-map QOS-MAP ]
+
+VLANID := 0-4095
+VLANPROTO: [ 802.1Q | 802.1ad ]
+QOS-MAP := [ QOS-MAP ] QOS-MAPPING
+QOS-MAPPING := FROM:TO`;
+
+/** vlan_parse_opt's keywords: each takes a value (the qos maps take the rest). Only their names are checked, as the kernel refuses vlans anyway. */
+function checkVlanArgs(ctx: ProcContext, args: string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === 'ingress-qos-map' || a === 'egress-qos-map') return;
+    if (!['protocol', 'id', 'reorder_hdr', 'gvrp', 'mvrp', 'loose_binding', 'bridge_binding'].includes(a)) {
+      fatal(ctx, `${matches(a, 'help') ? '' : `vlan: unknown command "${a}"?\n`}${VLAN_USAGE}`, 1);
+    }
+    nextArg(ctx, args, i++);
+  }
+}
+
+const macvlanUsage = (type: string) => `Usage: ... ${type} mode MODE [flag MODE_FLAG] MODE_OPTS [bcqueuelen BC_QUEUE_LEN]
+
+MODE: private | vepa | bridge | passthru | source
+MODE_FLAG: null | nopromisc | nodst
+MODE_OPTS: for mode "source":
+	macaddr { { add | del } <macaddr> | set [ <macaddr> [ <macaddr>  ... ] ] | flush }
+BC_QUEUE_LEN: Length of the rx queue for broadcast/multicast: [0-4294967295]`;
+
+/** iplink_macvlan.c: `mode MODE`, the only option modelled; the kernel's default is vepa. */
+function parseMacvlanArgs(ctx: ProcContext, type: string, args: string[]): MacvlanMode {
+  let mode: MacvlanMode = 'vepa';
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (matches(a, 'help')) fatal(ctx, macvlanUsage(type), 1);
+    if (a !== 'mode') fatal(ctx, `${type}: unknown option "${a}"?\n${macvlanUsage(type)}`, 1);
+    const v = nextArg(ctx, args, i++);
+    const known = MACVLAN_MODES.find((m) => m === v);
+    if (!known) fatal(ctx, `Error: argument of "mode" must be "private", "vepa", "bridge", "passthru" or "source", not "${v}"`, 1);
+    mode = known;
+  }
+  return mode;
+}
+
+function isMulticastIpv4(addr: number): boolean {
+  return addr >>> 28 === 0xe;
+}
+
+const VXLAN_USAGE = `Usage: ... vxlan id VNI
+		[ { group | remote } IP_ADDRESS ]
+		[ local ADDR ]
+		[ ttl TTL ]
+		[ tos TOS ]
+		[ df DF ]
+		[ flowlabel LABEL ]
+		[ dev PHYS_DEV ]
+		[ dstport PORT ]
+		[ srcport MIN MAX ]
+		[ [no]learning ]
+		[ [no]proxy ]
+		[ [no]rsc ]
+		[ [no]l2miss ]
+		[ [no]l3miss ]
+		[ ageing SECONDS ]
+		[ maxaddress NUMBER ]
+		[ [no]udpcsum ]
+		[ [no]udp6zerocsumtx ]
+		[ [no]udp6zerocsumrx ]
+		[ [no]remcsumtx ] [ [no]remcsumrx ]
+		[ [no]external ] [ gbp ] [ gpe ]
+		[ [no]vnifilter ]
+
+Where:	VNI	:= 0-16777215
+	ADDR	:= { IP_ADDRESS | any }
+	TOS	:= { NUMBER | inherit }
+	TTL	:= { 1..255 | auto | inherit }
+	DF	:= { unset | set | inherit }
+	LABEL := 0-1048575`;
+
+const DSTPORT_WARNING = `vxlan: destination port not specified
+Will use Linux kernel default (non-standard value)
+Use 'dstport ${VXLAN_IANA_PORT}' to get the IANA assigned value
+Use 'dstport 0' to get default and quiet this message
+`;
+
+/** iplink_vxlan.c: the VNI, where frames go (`remote` or multicast `group`), `local`, the underlay `dev` and the UDP port. */
+function parseVxlanArgs(ctx: ProcContext, ns: NetNs, args: string[]): VxlanConfig {
+  let vni: number | null = null;
+  let dstPort: number | null = null;
+  const config: Omit<VxlanConfig, 'vni' | 'dstPort'> = { remote: null, group: null, local: null, underlay: null };
+  const address = (v: string, what: string, multicast: boolean) => {
+    const addr = parseIpv4Loose(v);
+    if (addr === null || isMulticastIpv4(addr) !== multicast) invarg(ctx, `invalid ${what} address`, v);
+    return addr;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === 'id' || a === 'vni') {
+      const v = nextArg(ctx, args, i++);
+      vni = parseU32(v);
+      if (vni === null || vni >= 2 ** 24) invarg(ctx, 'invalid id', v);
+    } else if (a === 'remote') config.remote = address(nextArg(ctx, args, i++), 'remote', false);
+    else if (a === 'group') config.group = address(nextArg(ctx, args, i++), 'group', true);
+    else if (a === 'local') config.local = address(nextArg(ctx, args, i++), 'local', false);
+    else if (a === 'dev') {
+      const v = nextArg(ctx, args, i++);
+      config.underlay = ns.device(v) ?? fatal(ctx, `Cannot find device "${v}"`);
+    } else if (a === 'dstport') {
+      const v = nextArg(ctx, args, i++);
+      dstPort = parseU32(v);
+      if (dstPort === null || dstPort > 0xffff) invarg(ctx, 'dstport', v);
+    } else if (matches(a, 'help')) fatal(ctx, VXLAN_USAGE, 1);
+    else fatal(ctx, `vxlan: unknown command "${a}"?\n${VXLAN_USAGE}`, 1);
+  }
+  if (vni === null) fatal(ctx, 'vxlan: missing virtual network identifier', 1);
+  if (config.remote !== null && config.group !== null) fatal(ctx, 'vxlan: both group and remote cannot be specified', 1);
+  if (dstPort === null) ctx.stderr.write(DSTPORT_WARNING);
+  // Port 0 asks for the kernel's default.
+  return { ...config, vni, dstPort: dstPort || VXLAN_KERNEL_DEFAULT_PORT };
 }
 
 function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
@@ -204,18 +343,30 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
   const name = req.name ?? req.dev;
   let peerName: string | null = null;
   let peerNs: NetNs | null = null;
-  if (req.type === 'veth' && req.typeArgs.length) {
+  let macvlanMode: MacvlanMode = 'vepa';
+  let vxlan: VxlanConfig | null = null;
+  if (req.type === 'veth') {
     if (req.typeArgs[0] === 'help') usage(ctx);
-    if (req.typeArgs[0] !== 'peer') fatal(ctx, "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link help'");
+    if (req.typeArgs.length && req.typeArgs[0] !== 'peer') fatal(ctx, "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link help'");
     const peerReq = parseLinkArgs(ctx, ns, req.typeArgs.slice(1));
     if (peerReq.type !== null) duparg(ctx, 'type', peerReq.type);
     peerName = peerReq.name ?? peerReq.dev;
     peerNs = peerReq.netns;
-  } else if (req.typeArgs.length && req.type !== 'veth') {
+  } else if (req.type === 'macvlan' || req.type === 'macvtap') macvlanMode = parseMacvlanArgs(ctx, req.type, req.typeArgs);
+  else if (req.type === 'vxlan') vxlan = parseVxlanArgs(ctx, ns, req.typeArgs);
+  else if (req.type === 'vlan') checkVlanArgs(ctx, req.typeArgs);
+  else if (req.typeArgs.length && !UNMODELLED_TYPES.has(req.type)) {
     if (matches(req.typeArgs[0]!, 'help')) usage(ctx);
     ctx.stderr.write(`Garbage instead of arguments "${req.typeArgs[0]} ...". Try "ip link help".\n`);
     return 1;
   }
+  const link = req.link === null ? null : ns.device(req.link);
+  if (link === undefined) {
+    ctx.stderr.write(`Cannot find device "${req.link}"\n`);
+    return 1;
+  }
+  // tun registers a kind only to point users at /dev/net/tun (`ip tuntap`).
+  if (req.type === 'tun') return netlinkError(ctx, fail('EOPNOTSUPP', 'tun/tap creation via rtnetlink is not supported.'));
   if (!kind) return netlinkError(ctx, fail('EOPNOTSUPP', 'Unknown device type'));
   const targetNs = req.netns ?? ns;
   for (const n of [name, peerName]) {
@@ -223,25 +374,30 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
     if (!check.ok) return netlinkError(ctx, check);
   }
   if (name !== null && targetNs.byName.has(name)) return netlinkError(ctx, fail('EEXIST'));
+  const newName = name ?? freeName(targetNs, req.type);
   let created: KResult<Device>;
   if (req.type === 'veth') {
     const pNs = peerNs ?? targetNs;
-    const devName = name ?? freeName(targetNs, 'veth');
-    const pName = peerName ?? freeName(pNs, devName === 'veth' + 0 && pNs === targetNs ? 'veth' : 'veth');
-    const finalPeer = pName === devName && pNs === targetNs && peerName === null ? freeName(pNs, 'veth').replace(/\d+$/, (d) => String(Number(d) + 1)) : pName;
-    if (pNs === targetNs && finalPeer === devName) {
-      // The peer registers first (and takes an index) before the clash shows.
+    const sameNs = pNs === targetNs;
+    // veth_newlink names and registers the peer first; unnamed, it steps over the name the device asked for.
+    const pName = peerName ?? freeName(pNs, 'veth', sameNs ? name : null);
+    const devName = name ?? freeName(targetNs, 'veth', sameNs ? pName : null);
+    if (sameNs && pName === devName) {
+      // The peer registers (and takes an index) before the clash shows.
       targetNs.lastIfindex++;
       return netlinkError(ctx, fail('EEXIST'));
     }
-    created = createVethPair(targetNs, devName, finalPeer, pNs);
+    created = createVethPair(targetNs, devName, pName, pNs);
+  } else if (req.type === 'macvlan' || req.type === 'macvtap') {
+    // Without a lower device there is nothing to stack on.
+    created = link ? createMacvlan(targetNs, kind, newName, link, macvlanMode) : fail('EINVAL');
+  } else if (vxlan) {
+    created = createVxlan(targetNs, newName, vxlan);
   } else {
-    created = createLink(targetNs, kind, name ?? freeName(targetNs, req.type === 'bridge' ? 'bridge' : req.type));
+    created = createLink(targetNs, kind, newName);
   }
   if (!created.ok) return netlinkError(ctx, created);
-  const dev = created.value;
-  const rest = applySet(ctx, dev, { ...req, name: null, netns: null });
-  return rest;
+  return applySet(ctx, created.value, { ...req, name: null, netns: null });
 }
 
 /** do_setlink's order: namespace, address, mtu, name, master, flags. */
@@ -333,13 +489,18 @@ export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], com
   return filter;
 }
 
+/** IFLA_INFO_KIND, what `type TYPE` matches: tun and tap devices, the lab's NICs among them, are all the tun driver's. */
+function infoKind(dev: Device): string {
+  return dev.kind.name === 'tap' || dev.kind.name === 'ether' ? 'tun' : dev.kind.name;
+}
+
 export function filteredDevices(ns: NetNs, filter: LinkFilter): Device[] {
   return ns
     .sortedDevices()
     .filter((d) => filter.dev === null || d.name === filter.dev)
     .filter((d) => !filter.up || d.adminUp)
     .filter((d) => !filter.master || d.master === filter.master)
-    .filter((d) => !filter.type || d.kind.name === filter.type || (filter.type === 'bridge_slave' && d.master !== null));
+    .filter((d) => !filter.type || infoKind(d) === filter.type || (filter.type === 'bridge_slave' && d.master !== null));
 }
 
 function linkShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
@@ -350,7 +511,7 @@ function linkShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     p.openObject();
     if (opts.brief) {
       printLinkBrief(p, dev);
-      if (!opts.json) p.fp(`${p.paint('mac', `${formatMac(dev.mac)} `)}${briefFlags(dev)}\n`);
+      if (!opts.json) p.fp(`${dev.kind.linkType === 'none' ? '' : p.paint('mac', `${formatMac(dev.mac)} `)}${briefFlags(dev)}\n`);
     } else if (opts.oneline && !opts.json) {
       // -o: one record per line, its line breaks shown as backslashes.
       const record = new IpPrinter(false, false, p.color);

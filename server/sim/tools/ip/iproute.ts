@@ -2,7 +2,7 @@
 import ipaddr from 'ipaddr.js';
 import { formatIpv4, inPrefix, prefixMask } from '../../kernel/addr';
 import { fail, type KResult } from '../../kernel/errno';
-import { addRoute, deleteRoute, fibLookup, isLocalAddress, sortedRoutes, type AddMode, type Route, type RouteType } from '../../kernel/fib';
+import { addRoute, deleteRoute, fibResolve, filterRoutes, linkdownIgnored, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
 import type { Device } from '../../kernel/device';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
@@ -67,7 +67,26 @@ IOAM6HDR := trace prealloc type IOAM6_TRACE_TYPE ns IOAM6_NAMESPACE size IOAM6_T
 XFRMINFO := if_id IF_ID [ link_dev LINK ]
 ROUTE_GET_FLAGS := [ fibmatch ]`;
 
-const ROUTE_TYPES: RouteType[] = ['unicast', 'local', 'blackhole', 'unreachable', 'prohibit'];
+const ROUTE_TYPES: RouteType[] = ['unicast', 'local', 'blackhole', 'unreachable', 'prohibit', 'throw'];
+
+const TABLE_NAMES: Record<number, string> = { [RT_TABLE_DEFAULT]: 'default', [RT_TABLE_MAIN]: 'main', [RT_TABLE_LOCAL]: 'local' };
+
+/** rtnl_rttable_n2a */
+export function tableName(id: number): string {
+  return TABLE_NAMES[id] ?? String(id);
+}
+
+/** get_u32 with base 0: decimal, hex or octal; null when not a 32-bit number. */
+export function parseU32(text: string): number | null {
+  const value = /^0x[0-9a-f]+$/i.test(text) ? parseInt(text, 16) : /^0[0-7]*$/.test(text) ? parseInt(text, 8) : /^[1-9]\d*$/.test(text) ? Number(text) : NaN;
+  return value <= 0xffffffff ? value : null;
+}
+
+/** rtnl_rttable_a2n: a name from rt_tables or a number. */
+export function parseTableId(text: string): number | null {
+  for (const [id, name] of Object.entries(TABLE_NAMES)) if (name === text) return Number(id);
+  return parseU32(text);
+}
 
 function dstText(route: { dst: number; prefixLen: number }): string {
   if (route.prefixLen === 0 && route.dst === 0) return 'default';
@@ -78,8 +97,19 @@ function dstText(route: { dst: number; prefixLen: number }): string {
 const PROTO_NUMBERS: Record<string, number> = { kernel: 2, boot: 3, static: 4, dhcp: 16 };
 const SCOPE_NUMBERS: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 
+/** What a listing's filter already says, so print_route leaves it out. */
+export interface RouteFilter {
+  dev: boolean;
+  proto: boolean;
+  scope: boolean;
+  /** A single table was asked for (all but `table all`). */
+  table: boolean;
+}
+
+const NO_FILTER: RouteFilter = { dev: false, proto: false, scope: false, table: false };
+
 /** print_route: -d adds the type, proto and scope that are otherwise left out as defaults. */
-export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'details' | 'numeric'>, showDev = true): void {
+export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'details' | 'numeric'>, filter: RouteFilter = NO_FILTER): void {
   const proto = opts.numeric ? String(PROTO_NUMBERS[route.proto] ?? route.proto) : route.proto;
   const scope = opts.numeric ? String(SCOPE_NUMBERS[route.scope] ?? route.scope) : route.scope;
   p.openObject();
@@ -87,12 +117,14 @@ export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'de
   const dst = dstText(route);
   p.string('any', 'dst', '%s ', dst, dst === 'default' ? null : 'inet');
   if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(route.gateway), 'inet');
-  if (route.dev && showDev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
-  if (route.proto !== 'boot' || opts.details) p.string('any', 'protocol', 'proto %s ', proto);
-  if (route.scope !== 'global' || opts.details) p.string('any', 'scope', 'scope %s ', scope);
+  if (route.dev && !filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
+  if ((route.table !== RT_TABLE_MAIN || opts.details) && !filter.table) p.string('any', 'table', 'table %s ', tableName(route.table));
+  if ((route.proto !== 'boot' || opts.details) && !filter.proto) p.string('any', 'protocol', 'proto %s ', proto);
+  if ((route.scope !== 'global' || opts.details) && !filter.scope) p.string('any', 'scope', 'scope %s ', scope);
   if (route.prefsrc !== null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(route.prefsrc), 'inet');
   if (route.metric !== 0) p.number('any', 'metric', 'metric %u ', route.metric);
   p.openArray('flags');
+  if (route.dev && linkdownIgnored(route.dev)) p.string('any', null, '%s ', 'dead');
   if (route.onlink) p.string('any', null, '%s ', 'onlink');
   if (route.dev && route.dev.adminUp && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
   p.closeArray();
@@ -138,7 +170,8 @@ interface RouteArgs {
   proto: string | null;
   scope: Route['scope'] | null;
   prefsrc: number | null;
-  table: string | null;
+  /** A table id, or `all` (listings only). */
+  table: number | 'all' | null;
   onlink: boolean;
   /** `root P` (within P), `match P` (covering P), `exact P` selectors of `ip route show`. */
   root: { addr: number; prefixLen: number } | null;
@@ -172,8 +205,18 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
       const v = nextArg(ctx, args, i++);
       if (!['kernel', 'boot', 'static', 'dhcp', 'ra', 'redirect'].includes(v) && !/^\d+$/.test(v)) invarg(ctx, '"protocol" value is invalid\n', v);
       r.proto = v;
-    } else if (a === 'table') r.table = nextArg(ctx, args, i++);
-    else if (forShow && (a === 'root' || a === 'match' || a === 'exact')) {
+    } else if (a === 'table') {
+      const v = nextArg(ctx, args, i++);
+      const id = parseTableId(v);
+      if (id !== null) r.table = id;
+      else if (forShow && v === 'all') r.table = 'all';
+      else if (forShow) invarg(ctx, 'table id value is invalid\n', v);
+      else invarg(ctx, '"table" value is invalid\n', v);
+    } else if (forShow && a === 'type') {
+      const v = nextArg(ctx, args, i++);
+      if (!ROUTE_TYPES.includes(v as RouteType)) invarg(ctx, 'node type value is invalid\n', v);
+      r.type = v as RouteType;
+    } else if (forShow && (a === 'root' || a === 'match' || a === 'exact')) {
       const v = nextArg(ctx, args, i++);
       const prefix = parseIpv4Prefix(v);
       if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
@@ -216,13 +259,10 @@ class RouteDone {
 function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode | 'delete', args: string[]): number {
   const r = parseRouteArgs(ctx, opts, ns, args, false);
   if (r.dst === null) fatal(ctx, ROUTE_USAGE);
-  if (r.table !== null && r.table !== 'main' && r.table !== '254' && !(mode === 'delete' && r.table === 'all')) {
-    ctx.stderr.write('nslab: only the main routing table is simulated\n');
-    return 2;
-  }
+  const table = typeof r.table === 'number' ? r.table : null;
   let result: KResult;
   if (mode === 'delete') {
-    result = deleteRoute(ns, { dst: r.dst.addr, prefixLen: r.dst.prefixLen, gateway: r.gateway, dev: r.dev, metric: r.metric, proto: r.proto, type: r.type });
+    result = deleteRoute(ns, { dst: r.dst.addr, prefixLen: r.dst.prefixLen, gateway: r.gateway, dev: r.dev, metric: r.metric, proto: r.proto, type: r.type, table });
   } else {
     result = addRoute(
       ns,
@@ -237,6 +277,7 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
         prefsrc: r.prefsrc,
         metric: r.metric ?? 0,
         onlink: r.onlink,
+        table: table ?? RT_TABLE_MAIN,
       },
       mode,
     );
@@ -252,28 +293,52 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     ctx.stdout.write(p.finish());
     return 0;
   }
-  if (r.table === 'local') {
-    if (!ns.localTableExists) {
-      ctx.stderr.write('Error: ipv4: FIB table does not exist.\nDump terminated\n');
-      return 2;
-    }
+  const tableMissing = () => {
+    ctx.stderr.write('Error: ipv4: FIB table does not exist.\nDump terminated\n');
+    return 2;
+  };
+  if (r.table === RT_TABLE_LOCAL) {
+    if (!ns.localTableExists) return tableMissing();
     printLocalTable(p, ns, false);
     ctx.stdout.write(p.finish());
     return 0;
   }
-  for (const route of sortedRoutes(ns)) {
+  const tableId = r.table ?? RT_TABLE_MAIN;
+  if (tableId !== 'all' && !ns.tables.has(tableId)) return tableMissing();
+  const routes = tableId === 'all' ? dumpOrder(ns) : sortedRoutes(ns, tableId);
+  const filter: RouteFilter = { dev: r.dev !== null, proto: r.proto !== null, scope: r.scope !== null, table: r.table !== 'all' };
+  for (const route of routes) {
+    if (!selected(route, r)) continue;
+    if (r.gateway !== null && route.gateway !== r.gateway) continue;
+    if (r.scope !== null && route.scope !== r.scope) continue;
     if (r.root && !(route.prefixLen >= r.root.prefixLen && inPrefix(route.dst, r.root.addr, r.root.prefixLen))) continue;
     if (r.match && !(route.prefixLen <= r.match.prefixLen && inPrefix(r.match.addr, route.dst, route.prefixLen))) continue;
-    if (r.dev && route.dev !== r.dev) continue;
-    if (r.gateway !== null && route.gateway !== r.gateway) continue;
-    if (r.proto !== null && route.proto !== r.proto) continue;
-    if (r.scope !== null && route.scope !== r.scope) continue;
     if (r.dst && !(route.dst === r.dst.addr && route.prefixLen === r.dst.prefixLen)) continue;
-    printRoute(p, route, opts, r.dev === null);
+    printRoute(p, route, opts, filter);
   }
   if (r.table === 'all' && ns.localTableExists) printLocalTable(p, ns, true);
   ctx.stdout.write(p.finish());
   return 0;
+}
+
+/**
+ * Every table's routes as a dump walks them: by hash bucket (the id's low
+ * byte), a bucket's newest table first; the local table is printed apart.
+ */
+function dumpOrder(ns: NetNs): Route[] {
+  const ids = [...ns.tables.keys()].map((id, created) => ({ id, created }));
+  ids.sort((a, b) => (a.id & 0xff) - (b.id & 0xff) || b.created - a.created);
+  return ids.flatMap(({ id }) => sortedRoutes(ns, id));
+}
+
+/** The selectors `ip route show` and `flush` share: table (main unless named), type, device and protocol. */
+function selected(route: Route, r: RouteArgs): boolean {
+  return (
+    (r.table === 'all' || route.table === (r.table ?? RT_TABLE_MAIN)) &&
+    (r.type === null || route.type === r.type) &&
+    (r.dev === null || route.dev === r.dev) &&
+    (r.proto === null || route.proto === r.proto)
+  );
 }
 
 /** The local table as the kernel keeps it: a local entry per address (secondaries take their primary's source) and the subnet broadcasts. */
@@ -305,6 +370,7 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   let oif: Device | null = null;
   let from: number | null = null;
   let iif: Device | null = null;
+  let mark = 0;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'oif' || a === 'dev') {
@@ -325,7 +391,10 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
         ctx.stderr.write(`Cannot find device "${name}"\n`);
         return 1;
       }
-    } else if (a === 'tos' || a === 'mark' || a === 'uid' || a === 'ipproto' || a === 'sport' || a === 'dport') nextArg(ctx, args, i++);
+    } else if (a === 'mark') {
+      const v = nextArg(ctx, args, i++);
+      mark = parseU32(v) ?? invarg(ctx, 'invalid mark value\n', v);
+    } else if (a === 'tos' || a === 'uid' || a === 'ipproto' || a === 'sport' || a === 'dport') nextArg(ctx, args, i++);
     else if (a === 'fibmatch' || a === 'connected') continue;
     else target = a === 'to' ? nextArg(ctx, args, i++) : a;
   }
@@ -339,13 +408,15 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   const dst = prefix.addr;
   const p = IpPrinter.for(opts);
   p.openObject();
-  const print = (type: string | null, via: number | null, dev: string, src: number | null, cache: string[]) => {
-    if (type) p.string('any', 'type', '%s ', type);
+  const print = (type: RouteType | 'broadcast', via: number | null, dev: string, table: number | null, src: number | null, cache: string[]) => {
+    if (type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', type);
     p.string('any', 'dst', '%s ', formatIpv4(dst), 'inet');
     if (from !== null) p.string('any', 'from', 'from %s ', formatIpv4(from), 'inet');
     if (via !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(via), 'inet');
     p.string('any', 'dev', 'dev %s ', dev, 'ifname');
+    if (table !== null && (table !== RT_TABLE_MAIN || opts.details)) p.string('any', 'table', 'table %s ', tableName(table));
     if (src !== null && from === null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(src), 'inet');
+    if (mark !== 0) p.number('any', 'mark', 'mark %u ', mark);
     p.openArray('flags');
     p.closeArray();
     // A route for a packet arriving on `iif` (forwarding) has no socket owner, hence no uid.
@@ -357,19 +428,25 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     if (iif) p.string('any', 'iif', 'iif %s ', iif.name, 'ifname');
     p.nl();
   };
-  if (isLocalAddress(ns, dst)) {
+  const looked = fibResolve(ns, dst, oif, { src: from, iif, mark });
+  const res = typeof looked === 'string' ? null : looked;
+  // The local table's answer (its rule may be gone): one of our own addresses.
+  if (res?.type === 'local' && res.route === null) {
     const lo = ns.device('lo');
     const src = dst >>> 24 === 127 && !lo?.ipv4.some((a) => a.local === dst) ? (parseIpv4Loose('127.0.0.1') as number) : dst;
-    print('local', null, 'lo', src, ['local']);
+    print('local', null, 'lo', null, src, ['local']);
   } else {
-    const res = fibLookup(ns, dst, oif);
     const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
     if (broadcastOn) {
-      print('broadcast', null, broadcastOn.name, res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, ['local', 'brd']);
+      print('broadcast', null, broadcastOn.name, null, res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, ['local', 'brd']);
     } else {
-      if (!res || res.type !== 'unicast' || !res.dev) return netlinkError(ctx, fail(!res || res.type === 'unreachable' ? 'ENETUNREACH' : 'EINVAL'));
+      if (typeof looked === 'string') return netlinkError(ctx, fail(looked));
+      const { type, route, dev, nexthop, prefsrc } = looked;
+      if (type !== 'unicast' || !dev) return netlinkError(ctx, fail('EINVAL'));
       if (iif && !ns.sysctl.forwardingOn(iif.name)) return netlinkError(ctx, fail('EHOSTUNREACH'));
-      print(null, res.nexthop !== dst ? res.nexthop : null, res.dev.name, res.prefsrc, []);
+      // The gateway shows even when it is the destination itself.
+      const via = route?.gateway != null && nexthop === route.gateway ? nexthop : null;
+      print(type, via, dev.name, route?.table ?? null, prefsrc, []);
     }
   }
   p.closeObject();
@@ -387,12 +464,7 @@ function routeFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]
     ctx.stderr.write('"ip route flush" requires arguments.\n');
     return 1;
   }
-  ns.routes = ns.routes.filter((route) => {
-    if (r.dev && route.dev !== r.dev) return true;
-    if (r.proto !== null && route.proto !== r.proto) return true;
-    if (r.dst && !(r.dst.prefixLen === 0 || inPrefix(route.dst, r.dst.addr, r.dst.prefixLen))) return true;
-    return false;
-  });
+  filterRoutes(ns, (route) => !(selected(route, r) && (!r.dst || r.dst.prefixLen === 0 || inPrefix(route.dst, r.dst.addr, r.dst.prefixLen))));
   return 0;
 }
 

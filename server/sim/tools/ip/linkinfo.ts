@@ -1,11 +1,11 @@
 // print_linkinfo: one device as `ip link` and `ip addr` show it, in text,
 // brief or JSON form.
-import { formatMac } from '../../kernel/addr';
+import { formatIpv4, formatMac } from '../../kernel/addr';
 import {
   IFF_ALLMULTI, IFF_BROADCAST, IFF_DORMANT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MASTER, IFF_MULTICAST, IFF_NOARP,
-  IFF_POINTOPOINT, IFF_PROMISC, IFF_RUNNING, IFF_SLAVE, IFF_UP, type Device,
+  IFF_POINTOPOINT, IFF_PROMISC, IFF_RUNNING, IFF_SLAVE, IFF_UP, type Device, type KindName,
 } from '../../kernel/device';
-import { notifyLink } from '../../kernel/link';
+import { deviceMaxMtu, linkPeer, notifyLink, promiscuity } from '../../kernel/link';
 import type { NetNs } from '../../kernel/netns';
 import type { IpOptions } from './ip';
 import { operStateColor, type IpPrinter } from './print';
@@ -30,9 +30,10 @@ export function nsNameFor(viewer: NetNs, other: NetNs): string | null {
   return other.name !== null && other.host === viewer.host && other.host.namespaces.get(other.name) === other ? other.name : null;
 }
 
-/** Whether the kernel reports M-DOWN: the peer is in this namespace and down. */
-function peerDownHere(dev: Device): boolean {
-  return dev.peer !== null && dev.peer.ns === dev.ns && !dev.peer.adminUp;
+/** Whether iproute2 reports M-DOWN: the device's link (peer or lower) is in this namespace and down. */
+function linkDownHere(dev: Device): boolean {
+  const link = linkPeer(dev);
+  return link !== null && link.ns === dev.ns && !link.adminUp;
 }
 
 export function flagList(dev: Device): string[] {
@@ -40,7 +41,7 @@ export function flagList(dev: Device): string[] {
   const names: string[] = [];
   if (flags & IFF_UP && !(flags & IFF_RUNNING)) names.push('NO-CARRIER');
   for (const [bit, name] of FLAG_NAMES) if (flags & bit) names.push(name);
-  if (peerDownHere(dev)) names.push('M-DOWN');
+  if (linkDownHere(dev)) names.push('M-DOWN');
   return names;
 }
 
@@ -48,10 +49,12 @@ export function operState(dev: Device): string {
   return dev.operState;
 }
 
-function linkSuffix(dev: Device): { text: string; sameNs: boolean } | null {
-  if (!dev.peer) return null;
-  if (dev.peer.ns === dev.ns) return { text: dev.peer.name, sameNs: true };
-  return { text: `if${dev.peer.ifindex}`, sameNs: false };
+/** `@LINK` after the name: the link's name, or its ifindex when it lives in another namespace. */
+function linkSuffix(dev: Device): { link: Device; text: string; sameNs: boolean } | null {
+  const link = linkPeer(dev);
+  if (!link) return null;
+  if (link.ns === dev.ns) return { link, text: link.name, sameNs: true };
+  return { link, text: `if${link.ifindex}`, sameNs: false };
 }
 
 /** `withLinkLayer` is false under -4/-6, where iproute2 leaves out the link/ether line. */
@@ -59,7 +62,7 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
   notifyLink(dev);
   p.number('any', 'ifindex', '%d: ', dev.ifindex);
   const link = linkSuffix(dev);
-  if (link && !link.sameNs) p.number('json', 'link_index', '', dev.peer!.ifindex);
+  if (link && !link.sameNs) p.number('json', 'link_index', '', link.link.ifindex);
   p.string('json', 'ifname', '', dev.name);
   if (link?.sameNs) p.string('json', 'link', '', link.text);
   p.fp(p.paint('ifname', `${dev.name}${link ? `@${link.text}` : ''}: `));
@@ -77,12 +80,14 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
   if (withLinkLayer) {
     p.nl();
     p.string('any', 'link_type', '    link/%s ', dev.kind.linkType);
-    p.string('any', 'address', '%s', formatMac(dev.mac), 'mac');
-    p.string('any', 'broadcast', ' brd %s', dev.kind.linkType === 'loopback' ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff', 'mac');
+    if (dev.kind.linkType !== 'none') {
+      p.string('any', 'address', '%s', formatMac(dev.mac), 'mac');
+      p.string('any', 'broadcast', ' brd %s', dev.kind.linkType === 'loopback' ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff', 'mac');
+    }
   }
-  if (dev.peer && dev.peer.ns !== dev.ns) {
-    const id = dev.ns.idFor(dev.peer.ns);
-    const name = nsNameFor(dev.ns, dev.peer.ns);
+  if (link && !link.sameNs) {
+    const id = dev.ns.idFor(link.link.ns);
+    const name = nsNameFor(dev.ns, link.link.ns);
     p.number('json', 'link_netnsid', '', id);
     if (name !== null) p.fp(` link-netns ${name}`);
     else p.fp(` link-netnsid ${id}`);
@@ -98,11 +103,19 @@ function bridgeId(dev: Device): string {
   return '8000.' + formatMac(dev.mac).split(':').map((b) => parseInt(b, 16).toString(16)).join(':');
 }
 
+/** Drivers that keep the default 64 KiB TSO ceiling (tun/tap, the lab's NICs too, and vxlan); software devices raise it. */
+const DEFAULT_TSO_KINDS = new Set<KindName>(['ether', 'tun', 'tap', 'vxlan']);
+
+/** tso_max_size; a macvlan inherits its lower device's. */
+function tsoMaxSize(dev: Device): number {
+  if (dev.lower) return tsoMaxSize(dev.lower);
+  return DEFAULT_TSO_KINDS.has(dev.kind.name) ? 65536 : 524280;
+}
+
 /** The queue and offload figures every device reports under -d (two queues per CPU-backed veth on two cores). */
 function queueDetails(dev: Device, withAddrGenMode: boolean): string {
   const queues = dev.kind.name === 'veth' ? 2 : 1;
-  const tso = dev.kind.name === 'ether' ? 65536 : 524280;
-  return `${withAddrGenMode ? ' addrgenmode eui64' : ''} numtxqueues ${queues} numrxqueues ${queues} gso_max_size 65536 gso_max_segs 65535 tso_max_size ${tso} tso_max_segs 65535 gro_max_size 65536`;
+  return `${withAddrGenMode ? ' addrgenmode eui64' : ''} numtxqueues ${queues} numrxqueues ${queues} gso_max_size 65536 gso_max_segs 65535 tso_max_size ${tsoMaxSize(dev)} tso_max_segs 65535 gro_max_size 65536`;
 }
 
 const BRIDGE_DETAILS = (dev: Device) =>
@@ -114,15 +127,44 @@ const PORT_DETAILS = (port: Device, bridge: Device) => {
   return `bridge_slave state ${state} priority 32 cost 2 hairpin off guard off root_block off fastleave off learning on flood on port_id 0x${(0x8000 + index).toString(16)} port_no 0x${index.toString(16)} designated_port ${0x8000 + index} designated_cost 0 designated_bridge ${bridgeId(bridge)} designated_root ${bridgeId(bridge)} hold_timer    0.00 message_age_timer    0.00 forward_delay_timer    0.00 topology_change_ack 0 config_pending 0 proxy_arp off proxy_arp_wifi off mcast_router 1 mcast_fast_leave off mcast_flood on bcast_flood on mcast_to_unicast off neigh_suppress off group_fwd_mask 0 group_fwd_mask_str 0x0 vlan_tunnel off isolated off locked off`;
 };
 
+function vxlanDetails(dev: Device): string {
+  const c = dev.vxlan!;
+  const dst = c.group !== null ? ` group ${formatIpv4(c.group)}` : c.remote !== null ? ` remote ${formatIpv4(c.remote)}` : '';
+  const local = c.local !== null ? ` local ${formatIpv4(c.local)}` : '';
+  const underlay = c.underlay ? ` dev ${c.underlay.name}` : '';
+  return `vxlan id ${c.vni}${dst}${local}${underlay} srcport 0 0 dstport ${c.dstPort} ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx`;
+}
+
+/** The kind's own line under -d (IFLA_INFO_KIND and its data); the lab's NICs are persistent taps. */
+function kindDetails(dev: Device): string | null {
+  switch (dev.kind.name) {
+    case 'veth':
+    case 'ifb':
+      return dev.kind.name;
+    case 'bridge':
+      return BRIDGE_DETAILS(dev);
+    case 'ether':
+    case 'tap':
+    case 'tun':
+      return `tun type ${dev.kind.name === 'tun' ? 'tun' : 'tap'} pi off vnet_hdr off persist on`;
+    case 'macvlan':
+    case 'macvtap':
+      // A source-mode macvlan lists the senders it accepts (none can be added here).
+      return `${dev.kind.name} mode ${dev.macvlanMode} bcqueuelen 1000 usedbcqueuelen 1000${dev.macvlanMode === 'source' ? ' remotes (0)' : ''}`;
+    case 'vxlan':
+      return vxlanDetails(dev);
+    case 'loopback':
+      return null;
+  }
+}
+
 /** `-d`: promiscuity, MTU limits, the kind's own attributes, queues. `forLink` is false for `ip -d addr`. */
 export function printLinkDetails(p: IpPrinter, dev: Device, forLink = true): void {
-  const maxMtu = dev.kind.name === 'ether' ? 65521 : dev.kind.name === 'loopback' ? 0 : dev.kind.maxMtu;
-  p.fp(` promiscuity ${dev.promisc}  allmulti ${dev.master ? 1 : 0} minmtu ${dev.kind.minMtu} maxmtu ${maxMtu}`);
+  const maxMtu = dev.kind.name === 'loopback' ? 0 : deviceMaxMtu(dev);
+  p.fp(` promiscuity ${promiscuity(dev)}  allmulti ${dev.master ? 1 : 0} minmtu ${dev.kind.minMtu} maxmtu ${maxMtu}`);
   const kindLines: string[] = [];
-  if (dev.kind.name === 'veth') kindLines.push('veth');
-  else if (dev.kind.name === 'bridge') kindLines.push(BRIDGE_DETAILS(dev));
-  else if (dev.kind.name === 'dummy') kindLines.push('dummy');
-  else if (dev.kind.name === 'ether') kindLines.push('tun type tap pi off vnet_hdr off persist on');
+  const own = kindDetails(dev);
+  if (own !== null) kindLines.push(own);
   if (dev.master && forLink) kindLines.push(PORT_DETAILS(dev, dev.master));
   for (const line of kindLines) p.fp(`\n    ${line}`);
   p.fp(queueDetails(dev, forLink));
@@ -190,12 +232,12 @@ export function printLinkBrief(p: IpPrinter, dev: Device, withLinkLayer = true):
   const link = linkSuffix(dev);
   const name = link ? `${dev.name}@${link.text}` : dev.name;
   if (p.json) {
-    if (link && !link.sameNs) p.number('json', 'link_index', '', dev.peer!.ifindex);
+    if (link && !link.sameNs) p.number('json', 'link_index', '', link.link.ifindex);
     p.string('json', 'ifname', '', dev.name);
     if (link?.sameNs) p.string('json', 'link', '', link.text);
     p.string('json', 'operstate', '', operState(dev));
     if (withLinkLayer) {
-      p.string('json', 'address', '', formatMac(dev.mac));
+      if (dev.kind.linkType !== 'none') p.string('json', 'address', '', formatMac(dev.mac));
       p.openArray('flags');
       for (const f of flagList(dev)) p.string('json', null, '', f);
       p.closeArray();

@@ -42,6 +42,16 @@ export interface LinkKind {
   transmit(dev: Device, frame: Frame): void;
 }
 
+/** What every Ethernet-like kind starts from: broadcast and multicast, 1500 bytes, link/ether, a 1000-packet queue. */
+export const ETHERNET_LINK = {
+  baseFlags: IFF_BROADCAST | IFF_MULTICAST,
+  defaultMtu: 1500,
+  minMtu: 68,
+  maxMtu: 65535,
+  linkType: 'ether',
+  txqlen: 1000,
+} as const;
+
 /** How a macvlan shares its lower device with its siblings. */
 export const MACVLAN_MODES = ['private', 'vepa', 'bridge', 'passthru', 'source'] as const;
 export type MacvlanMode = (typeof MACVLAN_MODES)[number];

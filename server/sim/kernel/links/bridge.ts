@@ -1,7 +1,7 @@
 // A Linux bridge: a learning switch whose ports are other devices, and a
 // device of its own through which the host takes part in the LAN.
 import { BROADCAST_MAC, isMulticastMac, type Mac } from '../addr';
-import { IFF_BROADCAST, IFF_MULTICAST, type Device, type LinkKind } from '../device';
+import { ETHERNET_LINK, type Device, type LinkKind } from '../device';
 import type { Frame } from '../packet';
 import { deliverToStack, transmitFrame } from '../l2';
 
@@ -12,12 +12,7 @@ export function portForwarding(bridge: Device, port: Device): boolean {
 
 export const bridgeKind: LinkKind = {
   name: 'bridge',
-  baseFlags: IFF_BROADCAST | IFF_MULTICAST,
-  defaultMtu: 1500,
-  minMtu: 68,
-  maxMtu: 65535,
-  linkType: 'ether',
-  txqlen: 1000,
+  ...ETHERNET_LINK,
   noQueue: true,
   hasCarrier: (dev) => (dev.bridge!.ports.length === 0 ? !dev.bridge!.hadPorts : dev.bridge!.ports.some((port) => port.running)),
   operState: (dev) => (!dev.adminUp || !dev.carrier ? 'DOWN' : dev.bridge!.ports.length === 0 ? 'UNKNOWN' : 'UP'),

@@ -1,7 +1,7 @@
 // A physical NIC plugged into a world segment (a hub: every frame reaches
 // every other NIC on it). The lab machines' NICs are tap devices, hence
 // their MTU ceiling (65535 less the Ethernet header).
-import { IFF_BROADCAST, IFF_MULTICAST, type Device, type LinkKind } from '../device';
+import { ETHERNET_LINK, type Device, type LinkKind } from '../device';
 import type { Frame } from '../packet';
 import { receiveFrame } from '../l2';
 
@@ -18,12 +18,8 @@ export class Segment {
 
 export const etherKind: LinkKind = {
   name: 'ether',
-  baseFlags: IFF_BROADCAST | IFF_MULTICAST,
-  defaultMtu: 1500,
-  minMtu: 68,
+  ...ETHERNET_LINK,
   maxMtu: 65521,
-  linkType: 'ether',
-  txqlen: 1000,
   noQueue: false,
   hasCarrier: (dev) => dev.segment !== null,
   operState: (dev) => (dev.adminUp ? 'UP' : 'DOWN'),

@@ -4,7 +4,7 @@
 // the lower itself never hears them. In bridge mode siblings on the same
 // lower also reach each other directly.
 import { BROADCAST_MAC, isMulticastMac } from '../addr';
-import { IFF_BROADCAST, IFF_MULTICAST, type Device, type LinkKind } from '../device';
+import { ETHERNET_LINK, type Device, type LinkKind } from '../device';
 import type { Frame } from '../packet';
 import { receiveFrame, transmitFrame } from '../l2';
 
@@ -57,12 +57,7 @@ export function macvlanInput(lower: Device, frame: Frame): boolean {
 
 export const macvlanKind: LinkKind = {
   name: 'macvlan',
-  baseFlags: IFF_BROADCAST | IFF_MULTICAST,
-  defaultMtu: 1500,
-  minMtu: 68,
-  maxMtu: 65535,
-  linkType: 'ether',
-  txqlen: 1000,
+  ...ETHERNET_LINK,
   noQueue: true,
   // netif_stacked_transfer_operstate: carrier follows the lower's.
   hasCarrier: (dev) => dev.lower !== null && dev.lower.running,

@@ -1,7 +1,7 @@
 // tun and tap devices made persistent by `ip tuntap`: a program would read and
 // write their packets through /dev/net/tun, but none ever attaches here, so
 // they never get carrier and what is routed to them is dropped.
-import { IFF_BROADCAST, IFF_MULTICAST, IFF_NOARP, IFF_POINTOPOINT, type LinkKind } from '../device';
+import { ETHERNET_LINK, IFF_MULTICAST, IFF_NOARP, IFF_POINTOPOINT, type LinkKind } from '../device';
 
 const detached: Pick<LinkKind, 'hasCarrier' | 'operState' | 'transmit'> = {
   hasCarrier: () => false,
@@ -25,12 +25,8 @@ export const tunKind: LinkKind = {
 /** Layer 2: Ethernet frames (the max MTU leaves room for the Ethernet header). */
 export const tapKind: LinkKind = {
   name: 'tap',
-  baseFlags: IFF_BROADCAST | IFF_MULTICAST,
-  defaultMtu: 1500,
-  minMtu: 68,
+  ...ETHERNET_LINK,
   maxMtu: 65521,
-  linkType: 'ether',
-  txqlen: 1000,
   noQueue: false,
   ...detached,
 };

@@ -1,7 +1,7 @@
 // A VXLAN tunnel end (drivers/net/vxlan): Ethernet frames travel inside UDP
 // datagrams to the remote end (or multicast group), and datagrams arriving
 // on the tunnel's UDP port come out of the device with the matching VNI.
-import { IFF_BROADCAST, IFF_MULTICAST, type Device, type LinkKind } from '../device';
+import { ETHERNET_LINK, type Device, type LinkKind } from '../device';
 import { receiveFrame } from '../l2';
 import { defaultTtl, ipOutput, routeOutput } from '../ipv4';
 import type { NetNs } from '../netns';
@@ -65,12 +65,7 @@ export function syncVxlanSocket(ns: NetNs, port: number): void {
 
 export const vxlanKind: LinkKind = {
   name: 'vxlan',
-  baseFlags: IFF_BROADCAST | IFF_MULTICAST,
-  defaultMtu: 1500,
-  minMtu: 68,
-  maxMtu: 65535,
-  linkType: 'ether',
-  txqlen: 1000,
+  ...ETHERNET_LINK,
   noQueue: true,
   hasCarrier: () => true,
   operState: (dev) => (dev.adminUp ? 'UNKNOWN' : 'DOWN'),

@@ -79,6 +79,19 @@ function* exec(ctx: ProcContext, args: string[]): Proc {
   return yield* ctx.exec(ns, args.slice(1));
 }
 
+/** Checks a namespace name argument as `ip netns add|delete` do; the exit status when it is missing or invalid. */
+function nameError(ctx: ProcContext, name: string | undefined): number | null {
+  if (name === undefined) {
+    ctx.stderr.write('No netns name specified\n');
+    return 1;
+  }
+  if (!validName(name)) {
+    ctx.stderr.write(`Invalid netns name "${name}"\n`);
+    return 255;
+  }
+  return null;
+}
+
 export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Proc {
   const viewer = opts.ns;
   const cmd = args[0];
@@ -90,14 +103,8 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
   }
   if (matches(cmd, 'add')) {
     const name = rest[0];
-    if (name === undefined) {
-      ctx.stderr.write('No netns name specified\n');
-      return 1;
-    }
-    if (!validName(name)) {
-      ctx.stderr.write(`Invalid netns name "${name}"\n`);
-      return 255;
-    }
+    const bad = nameError(ctx, name);
+    if (bad !== null) return bad;
     if (!addNamespace(ctx, name)) {
       ctx.stderr.write(`Cannot create namespace file "/run/netns/${name}": File exists\n`);
       return 1;
@@ -113,14 +120,8 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
   }
   if (matches(cmd, 'delete')) {
     const name = rest[0];
-    if (name === undefined) {
-      ctx.stderr.write('No netns name specified\n');
-      return 1;
-    }
-    if (!validName(name)) {
-      ctx.stderr.write(`Invalid netns name "${name}"\n`);
-      return 255;
-    }
+    const bad = nameError(ctx, name);
+    if (bad !== null) return bad;
     const ns = ctx.host.namespaces.get(name);
     if (!ns) {
       ctx.stderr.write(`Cannot remove namespace file "/run/netns/${name}": No such file or directory\n`);

@@ -264,6 +264,26 @@ function ruleLookup(ns: NetNs, dst: Ipv4, oif: Device | null, flow: FlowKey): Fi
   return 'ENETUNREACH';
 }
 
+/** IN_DEV_RPFILTER: the larger of conf.all's and the device's rp_filter (1 strict, any other non-zero loose). */
+function rpFilter(dev: Device): number {
+  const sysctl = dev.ns.sysctl;
+  return Math.max(Number(sysctl.ipv4Conf('all', 'rp_filter')), Number(sysctl.ipv4Conf(dev.name, 'rp_filter')));
+}
+
+/**
+ * fib_validate_source under reverse-path filtering: whether a packet from
+ * `src` to `dst` arriving on `dev`, for us (`oif` null) or to leave by `oif`,
+ * passes. The route back to its source must be unicast and, when strict,
+ * leave by `dev`; loose only needs it to exist.
+ */
+export function fibValidateSource(dev: Device, src: Ipv4, dst: Ipv4, oif: Device | null): boolean {
+  const rpf = rpFilter(dev);
+  if (rpf === 0) return true;
+  const back = ruleLookup(dev.ns, src, null, { src: dst, iif: oif });
+  if (typeof back === 'string' || back.type !== 'unicast') return false;
+  return back.dev === dev || (rpf !== 1 && dev.ipv4.length > 0);
+}
+
 /** A table (the main one unless named) in dump order. */
 export function sortedRoutes(ns: NetNs, tableId = RT_TABLE_MAIN): Route[] {
   return (ns.tables.get(tableId) ?? []).slice().sort(compareRoutes);

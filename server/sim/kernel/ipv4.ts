@@ -5,7 +5,7 @@ import { BROADCAST_MAC, formatIpv4, inPrefix, prefixMask, type Ipv4 } from './ad
 import { transmitFrame } from './l2';
 import type { Device } from './device';
 import { fail, ok, type Errno, type KResult } from './errno';
-import { fibLookup, fibResolve, isLocalAddress, selectSource, type FibResult, type FlowKey } from './fib';
+import { fibLookup, fibResolve, fibValidateSource, isLocalAddress, selectSource, type FibResult, type FlowKey } from './fib';
 import { neighOutput } from './neigh';
 import { tcpIcmpError, tcpInput, udpIcmpError, udpInput } from './sockets';
 import { netfilterHook } from './netfilter';
@@ -126,6 +126,7 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
   const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);
   if (pre.verdict !== 'accept') return;
   if (broadcast || isLocalAddress(ns, packet.dst)) {
+    if (!sourceValid(ns, dev, packet, null)) return;
     localInput(ns, dev, packet, broadcast);
     return;
   }
@@ -141,6 +142,7 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
     if (code !== undefined) icmpSend(ns, packet, ICMP_DEST_UNREACH, code);
     return;
   }
+  if (!sourceValid(ns, dev, packet, res.dev)) return;
   tracer(ns)?.note(ns, dev, 'route', packet, routeText(res, packet.dst));
   if (packet.ttl <= 1) {
     tracer(ns)?.drop(ns, dev, `TTL expired in transit: time exceeded sent to ${formatIpv4(packet.src)}`, packet);
@@ -153,6 +155,13 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
   packet.ttl--;
   tracer(ns)?.note(ns, dev, 'forward', packet, `forwarded from ${dev.name} to ${res.dev!.name}, ttl now ${packet.ttl}`);
   finishOutput(ns, packet, dev, res);
+}
+
+/** The input route's source check (rp_filter); what lo loops back was routed on the way out and is not checked. */
+function sourceValid(ns: NetNs, dev: Device, packet: Ipv4Packet, oif: Device | null): boolean {
+  if (dev.kind.name === 'loopback' || fibValidateSource(dev, packet.src, packet.dst, oif)) return true;
+  tracer(ns)?.drop(ns, dev, `dropped: reverse-path filter (rp_filter): ${ns.label} would not route ${formatIpv4(packet.src)} back out of ${dev.name}`, packet);
+  return false;
 }
 
 /** ip_error: the destination unreachable code a failed forwarding lookup earns the sender. */

@@ -4,14 +4,20 @@
 import { BROADCAST_MAC, type Ipv4, type Mac } from './addr';
 import { IFF_NOARP, type Device } from './device';
 import { fail, OK, type KResult } from './errno';
-import { isLocalAddress, selectSource } from './fib';
+import { fibLookup, fibValidateSource, isLocalAddress, selectSource } from './fib';
 import { icmpSend } from './ipv4';
 import { transmitFrame } from './l2';
 import type { NetNs } from './netns';
 import { ARP_REPLY, ARP_REQUEST, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, type ArpMessage, type Ipv4Packet } from './packet';
 import type { Timer } from './world';
 
-export type NudState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'NOARP' | 'PERMANENT';
+/** NONE is a fresh entry's state before anything resolved it (NUD_NONE, shown without a state). */
+export type NudState = 'NONE' | 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'NOARP' | 'PERMANENT';
+
+/** NUD_VALID: the states in which the entry's link-layer address means something. */
+export function nudValid(state: NudState): boolean {
+  return state !== 'NONE' && state !== 'INCOMPLETE' && state !== 'FAILED';
+}
 
 export interface NeighEntry {
   dev: Device;
@@ -19,11 +25,21 @@ export interface NeighEntry {
   mac: Mac | null;
   state: NudState;
   queue: Ipv4Packet[];
+  /** Solicitations counted as the kernel does: resolving starts past the unicast ones (`ip -s` shows it). */
   probes: number;
   timer: Timer | null;
+  /** When the entry was last used to send, confirmed reachable, and changed (`ip -s neigh`). */
+  usedUs: number;
   confirmedUs: number;
+  updatedUs: number;
   /** Set for entries added by a user (`ip neigh add`), shown with their state as given. */
   manual: boolean;
+}
+
+/** A proxy neighbour (pneigh): an address this namespace answers ARP for on `dev`. */
+export interface ProxyNeighEntry {
+  dev: Device;
+  ip: Ipv4;
 }
 
 const RETRANS_US = 1_000_000;
@@ -39,6 +55,19 @@ function key(dev: Device, ip: Ipv4): string {
   return `${dev.ifindex}|${ip}`;
 }
 
+/** neigh_alloc: a new entry in state NONE, its confirmation backdated so it does not count as recent. */
+function createEntry(dev: Device, ip: Ipv4, manual: boolean): NeighEntry {
+  const t = now(dev);
+  const entry: NeighEntry = { dev, ip, mac: null, state: 'NONE', queue: [], probes: 0, timer: null, usedUs: t, confirmedUs: t - 2 * BASE_REACHABLE_US, updatedUs: t, manual };
+  dev.ns.neigh.set(key(dev, ip), entry);
+  return entry;
+}
+
+function setState(entry: NeighEntry, state: NudState): void {
+  entry.state = state;
+  entry.updatedUs = now(entry.dev);
+}
+
 export function neighLookup(dev: Device, ip: Ipv4): NeighEntry | undefined {
   return dev.ns.neigh.get(key(dev, ip));
 }
@@ -47,11 +76,21 @@ function now(dev: Device): number {
   return dev.ns.host.world.now;
 }
 
+/** NUD_IN_TIMER: states with a pending timer, which holds a reference to the entry (`ip -s` shows it as ref). */
+export function nudInTimer(state: NudState): boolean {
+  return state === 'INCOMPLETE' || state === 'REACHABLE' || state === 'DELAY' || state === 'PROBE';
+}
+
 /** REACHABLE ages into STALE without traffic; computed when looked at. */
 export function currentState(entry: NeighEntry): NudState {
   if (entry.state === 'REACHABLE' && !entry.manual) {
     const reachableUs = BASE_REACHABLE_US / 2 + (entry.ip % 1000) * BASE_REACHABLE_US / 1000;
-    if (now(entry.dev) - entry.confirmedUs > reachableUs) entry.state = 'STALE';
+    const expiresUs = entry.confirmedUs + reachableUs;
+    if (now(entry.dev) > expiresUs) {
+      // The kernel's timer would have made it STALE back then.
+      entry.state = 'STALE';
+      entry.updatedUs = expiresUs;
+    }
   }
   return entry.state;
 }
@@ -72,7 +111,7 @@ function sendArpRequest(entry: NeighEntry, unicastTo: Mac | null): void {
 
 function failEntry(entry: NeighEntry): void {
   cancelTimer(entry);
-  entry.state = 'FAILED';
+  setState(entry, 'FAILED');
   entry.mac = null;
   const queue = entry.queue;
   entry.queue = [];
@@ -85,7 +124,8 @@ function armSolicitTimer(entry: NeighEntry): void {
   entry.timer = entry.dev.ns.host.world.schedule(RETRANS_US + TIMER_SLACK_US, () => {
     entry.timer = null;
     if (entry.state !== 'INCOMPLETE' && entry.state !== 'PROBE') return;
-    const limit = entry.state === 'INCOMPLETE' ? MCAST_SOLICIT : UCAST_SOLICIT;
+    // neigh_max_probes: resolving may also use the multicast ones.
+    const limit = entry.state === 'INCOMPLETE' ? UCAST_SOLICIT + MCAST_SOLICIT : UCAST_SOLICIT;
     if (entry.probes >= limit || !entry.dev.ns.alive) {
       failEntry(entry);
       return;
@@ -107,11 +147,7 @@ export function neighOutput(dev: Device, nexthop: Ipv4, packet: Ipv4Packet): voi
     return;
   }
   const ns = dev.ns;
-  let entry = neighLookup(dev, nexthop);
-  if (!entry) {
-    entry = { dev, ip: nexthop, mac: null, state: 'FAILED', queue: [], probes: 0, timer: null, confirmedUs: 0, manual: false };
-    ns.neigh.set(key(dev, nexthop), entry);
-  }
+  const entry = neighLookup(dev, nexthop) ?? createEntry(dev, nexthop, false);
   switch (currentState(entry)) {
     case 'PERMANENT':
     case 'NOARP':
@@ -121,25 +157,29 @@ export function neighOutput(dev: Device, nexthop: Ipv4, packet: Ipv4Packet): voi
       sendVia(entry, packet);
       return;
     case 'STALE':
-      entry.state = 'DELAY';
+      entry.usedUs = ns.host.world.now;
+      setState(entry, 'DELAY');
       cancelTimer(entry);
       entry.timer = ns.host.world.schedule(DELAY_FIRST_PROBE_US, () => {
-        entry!.timer = null;
-        if (entry!.state !== 'DELAY') return;
-        entry!.state = 'PROBE';
-        entry!.probes = 1;
-        sendArpRequest(entry!, entry!.mac);
-        armSolicitTimer(entry!);
+        entry.timer = null;
+        if (entry.state !== 'DELAY') return;
+        setState(entry, 'PROBE');
+        entry.probes = 1;
+        sendArpRequest(entry, entry.mac);
+        armSolicitTimer(entry);
       });
       sendVia(entry, packet);
       return;
     case 'INCOMPLETE':
+      entry.usedUs = ns.host.world.now;
       if (entry.queue.length >= UNRES_QLEN) entry.queue.shift();
       entry.queue.push(packet);
       return;
+    case 'NONE':
     case 'FAILED':
-      entry.state = 'INCOMPLETE';
-      entry.probes = 1;
+      entry.usedUs = ns.host.world.now;
+      setState(entry, 'INCOMPLETE');
+      entry.probes = UCAST_SOLICIT + 1;
       entry.queue.push(packet);
       ns.host.world.tracer?.note(ns, dev, 'arp', packet, `waits for ARP: who has ${nexthopText(nexthop)}?`);
       armSolicitTimer(entry);
@@ -156,10 +196,10 @@ function nexthopText(ip: Ipv4): string {
 function update(entry: NeighEntry, mac: Mac, state: NudState): void {
   if (entry.state === 'PERMANENT' || entry.state === 'NOARP') return;
   const changed = entry.mac !== mac;
-  if (state === 'STALE' && !changed && entry.mac !== null && entry.state !== 'INCOMPLETE' && entry.state !== 'FAILED') return;
+  if (state === 'STALE' && !changed && entry.mac !== null && nudValid(entry.state)) return;
   cancelTimer(entry);
   entry.mac = mac;
-  entry.state = state;
+  setState(entry, state);
   if (state === 'REACHABLE') entry.confirmedUs = now(entry.dev);
   const queue = entry.queue;
   entry.queue = [];
@@ -170,43 +210,85 @@ function update(entry: NeighEntry, mac: Mac, state: NudState): void {
 export function arpReceive(dev: Device, arp: ArpMessage): void {
   if (dev.flags & IFF_NOARP) return;
   const ns = dev.ns;
-  let entry = neighLookup(dev, arp.senderIp);
-  if (arp.op === ARP_REQUEST) {
-    if (arp.senderIp !== 0 && isLocalAddress(ns, arp.targetIp)) {
-      // neigh_event_ns: whoever asks for us becomes a (STALE) neighbour.
-      if (!entry) {
-        entry = { dev, ip: arp.senderIp, mac: null, state: 'NOARP', queue: [], probes: 0, timer: null, confirmedUs: 0, manual: false };
-        entry.state = 'STALE';
-        entry.mac = arp.senderMac;
-        ns.neigh.set(key(dev, arp.senderIp), entry);
-      } else {
-        update(entry, arp.senderMac, 'STALE');
-      }
-      const reply: ArpMessage = { op: ARP_REPLY, senderMac: dev.mac, senderIp: arp.targetIp, targetMac: arp.senderMac, targetIp: arp.senderIp };
-      transmitFrame(dev, { src: dev.mac, dst: arp.senderMac, arp: reply });
+  const entry = neighLookup(dev, arp.senderIp);
+  if (arp.op === ARP_REQUEST && arp.senderIp !== 0) {
+    if (isLocalAddress(ns, arp.targetIp)) {
+      learnRequester(dev, arp);
+      sendArpReply(dev, arp);
       return;
     }
-    if (entry) update(entry, arp.senderMac, 'STALE');
-    return;
+    if (answersAsProxy(dev, arp)) {
+      learnRequester(dev, arp);
+      // pneigh_enqueue: a broadcast request is answered after a random part of proxy_delay.
+      ns.host.world.schedule(ns.host.world.jitterUs(PROXY_DELAY_US), () => {
+        if (dev.ns.alive) sendArpReply(dev, arp);
+      });
+      return;
+    }
   }
-  if (entry) update(entry, arp.senderMac, 'REACHABLE');
+  if (entry) update(entry, arp.senderMac, arp.op === ARP_REQUEST ? 'STALE' : 'REACHABLE');
 }
 
-/** `ip neigh add|replace|change` */
+/** PROXY_DELAY: 8/10 of a second. */
+const PROXY_DELAY_US = 800_000;
+
+/** neigh_event_ns: whoever asks for us becomes a (STALE) neighbour. */
+function learnRequester(dev: Device, arp: ArpMessage): void {
+  update(neighLookup(dev, arp.senderIp) ?? createEntry(dev, arp.senderIp, false), arp.senderMac, 'STALE');
+}
+
+/** Answers `arp` with this device's address for the target it asked about. */
+function sendArpReply(dev: Device, arp: ArpMessage): void {
+  const reply: ArpMessage = { op: ARP_REPLY, senderMac: dev.mac, senderIp: arp.targetIp, targetMac: arp.senderMac, targetIp: arp.senderIp };
+  transmitFrame(dev, { src: dev.mac, dst: arp.senderMac, arp: reply });
+}
+
+/**
+ * A forwarding router answers for a target it routes out of another device,
+ * when proxy_arp is on for the arriving device (conf.all or its own) or a
+ * proxy entry names the target (the route lookup validating the sender as
+ * for any packet arriving there).
+ */
+function answersAsProxy(dev: Device, arp: ArpMessage): boolean {
+  const ns = dev.ns;
+  if (!ns.sysctl.forwardingOn(dev.name)) return false;
+  const route = fibLookup(ns, arp.targetIp, null, { src: arp.senderIp, iif: dev });
+  if (!route || route.type !== 'unicast' || !route.dev || route.dev === dev) return false;
+  return fibValidateSource(dev, arp.senderIp, arp.targetIp, route.dev) && (arpFwdProxy(dev, route.dev) || pneighLookup(dev, arp.targetIp) !== undefined);
+}
+
+/** arp_fwd_proxy: proxy_arp on, and the devices on different media (medium_id -1 never proxies, 0 always). */
+function arpFwdProxy(inDev: Device, outDev: Device): boolean {
+  const conf = (dev: string, knob: string) => inDev.ns.sysctl.ipv4Conf(dev, knob);
+  if (conf('all', 'proxy_arp') === '0' && conf(inDev.name, 'proxy_arp') === '0') return false;
+  const inMedium = conf(inDev.name, 'medium_id');
+  if (inMedium === '0') return true;
+  const outMedium = conf(outDev.name, 'medium_id');
+  return inMedium !== '-1' && outMedium !== inMedium && outMedium !== '-1';
+}
+
+/** `ip neigh add|replace|change`: neigh_add, then __neigh_update with the state and address given. */
 export function neighSet(dev: Device, ip: Ipv4, mac: Mac | null, state: NudState, mode: 'add' | 'replace' | 'change'): KResult {
   const existing = neighLookup(dev, ip);
   if (existing && mode === 'add') return fail('EEXIST');
   if (!existing && mode === 'change') return fail('ENOENT');
-  const entry: NeighEntry = existing ?? { dev, ip, mac: null, state, queue: [], probes: 0, timer: null, confirmedUs: now(dev), manual: true };
-  cancelTimer(entry);
-  entry.mac = mac;
-  entry.state = state;
+  // The entry exists from here on, even when the update below fails (it stays in NONE).
+  const entry = existing ?? createEntry(dev, ip, true);
   entry.manual = true;
-  entry.confirmedUs = now(dev);
-  dev.ns.neigh.set(key(dev, ip), entry);
+  cancelTimer(entry);
+  if (!nudValid(state)) {
+    // An invalid state takes no address.
+    setState(entry, state);
+    return OK;
+  }
+  const lladdr = mac ?? (nudValid(entry.state) ? entry.mac : null);
+  if (lladdr === null) return fail('EINVAL', 'No link layer address given');
+  entry.mac = lladdr;
+  setState(entry, state);
+  if (state === 'PERMANENT' || state === 'NOARP' || state === 'REACHABLE') entry.confirmedUs = now(dev);
   const queue = entry.queue;
   entry.queue = [];
-  if (mac !== null) for (const packet of queue) sendVia(entry, packet);
+  for (const packet of queue) sendVia(entry, packet);
   return OK;
 }
 
@@ -218,14 +300,33 @@ export function neighDelete(dev: Device, ip: Ipv4): KResult {
   return OK;
 }
 
-/** Entries of a device are forgotten when it goes down or leaves (neigh_ifdown). */
-export function neighFlushDevice(dev: Device, keepPermanent = false): void {
+export function pneighLookup(dev: Device, ip: Ipv4): ProxyNeighEntry | undefined {
+  return dev.ns.pneigh?.get(key(dev, ip));
+}
+
+/** `ip neigh add|replace proxy`: pneigh_create; adding an existing one is no error. */
+export function pneighAdd(dev: Device, ip: Ipv4): KResult {
+  if (!pneighLookup(dev, ip)) (dev.ns.pneigh ??= new Map()).set(key(dev, ip), { dev, ip });
+  return OK;
+}
+
+export function pneighDelete(dev: Device, ip: Ipv4): KResult {
+  return dev.ns.pneigh?.delete(key(dev, ip)) ? OK : fail('ENOENT');
+}
+
+export function pneighEntries(ns: NetNs): ProxyNeighEntry[] {
+  return [...(ns.pneigh?.values() ?? [])];
+}
+
+/** Entries of a device, proxy ones included, are forgotten when it goes down or leaves (neigh_ifdown). */
+export function neighFlushDevice(dev: Device): void {
   for (const [k, entry] of [...dev.ns.neigh]) {
     if (entry.dev !== dev) continue;
-    if (keepPermanent && entry.state === 'PERMANENT') continue;
     cancelTimer(entry);
     dev.ns.neigh.delete(k);
   }
+  const pneigh = dev.ns.pneigh;
+  if (pneigh) for (const [k, entry] of [...pneigh]) if (entry.dev === dev) pneigh.delete(k);
 }
 
 export function neighEntries(ns: NetNs): NeighEntry[] {

@@ -5,7 +5,7 @@
 import type { Device } from './device';
 import type { Host } from './host';
 import { DEFAULT_RULES, RT_TABLE_MAIN, type FibRule, type Route } from './fib';
-import type { NeighEntry } from './neigh';
+import type { NeighEntry, ProxyNeighEntry } from './neigh';
 import type { Netfilter } from './netfilter';
 import type { Conntrack } from './conntrack';
 import type { Ipv4Packet } from './packet';
@@ -28,6 +28,8 @@ export class NetNs {
   /** Routing policy rules in the order a lookup tries them; replaced as a whole on change. */
   rules: readonly FibRule[] = DEFAULT_RULES;
   readonly neigh = new Map<string, NeighEntry>();
+  /** Proxy neighbours (pneigh), keyed like `neigh`; made on first use, as few namespaces have any. */
+  pneigh: Map<string, ProxyNeighEntry> | null = null;
   readonly sysctl: SysctlTable;
   /** Ids this namespace gives other namespaces (`ip netns list` `(id: N)`). */
   readonly nsids = new Map<NetNs, number>();

@@ -69,8 +69,12 @@ const IPV6_CONF_KNOBS: Record<string, Knob> = {
   forwarding: { default: '0', integer: {} },
 };
 
+const IPV4_CONF_PREFIX = 'net.ipv4.conf.';
+
 export class SysctlTable {
   private readonly values = new Map<string, string>();
+  /** The net.ipv4.conf params ever written, in any scope (made on the first): the others read as their defaults without a lookup. */
+  private writtenIpv4Conf: Set<string> | null = null;
 
   constructor(private readonly ns: NetNs) {}
 
@@ -107,11 +111,27 @@ export class SysctlTable {
     if (value !== undefined) return value;
     if (key === 'net.ipv4.conf.all.forwarding') return this.get('net.ipv4.ip_forward');
     const m = /^net\.ipv([46])\.conf\.([^.]+)\.([a-z_0-9]+)$/.exec(key);
-    if (m && m[2] !== 'all' && m[2] !== 'default') {
-      const inherited = this.values.get(`net.ipv${m[1]}.conf.default.${m[3]}`);
+    return m ? this.unsetConf(m[1]!, m[2]!, m[3]!, knob) : knob.default;
+  }
+
+  /**
+   * An IPv4 conf value of an existing scope (a device, `all`, `default`)
+   * without parsing a key, for checks made on every packet. Not for
+   * `forwarding`, which `forwardingOn` answers.
+   */
+  ipv4Conf(scope: string, param: string): string {
+    const knob = IPV4_CONF_KNOBS[param]!;
+    if (!this.writtenIpv4Conf?.has(param)) return SCOPE_DEFAULTS[scope]?.[param] ?? knob.default;
+    return this.values.get(`${IPV4_CONF_PREFIX}${scope}.${param}`) ?? this.unsetConf('4', scope, param, knob);
+  }
+
+  /** A conf value never written for `scope`: a device inherits default's, else the scope's own default or a fresh device's. */
+  private unsetConf(family: string, scope: string, param: string, knob: Knob): string {
+    if (scope !== 'all' && scope !== 'default') {
+      const inherited = this.values.get(`net.ipv${family}.conf.default.${param}`);
       if (inherited !== undefined) return inherited;
     }
-    return (m?.[1] === '4' ? SCOPE_DEFAULTS[m[2]!]?.[m[3]!] : undefined) ?? knob.default;
+    return (family === '4' ? SCOPE_DEFAULTS[scope]?.[param] : undefined) ?? knob.default;
   }
 
   set(key: string, raw: string): KResult {
@@ -137,6 +157,7 @@ export class SysctlTable {
       return OK;
     }
     this.values.set(key, value);
+    if (key.startsWith(IPV4_CONF_PREFIX)) (this.writtenIpv4Conf ??= new Set()).add(key.slice(key.lastIndexOf('.') + 1));
     return OK;
   }
 

@@ -1,8 +1,10 @@
 // net-tools' `arp`, `route` and `netstat`.
-import { formatIpv4, formatMac, maskLength, parseMac, prefixMask } from '../kernel/addr';
-import { currentState, neighDelete, neighEntries, neighSet } from '../kernel/neigh';
+import { formatIpv4, formatMac, maskLength, parseMac, prefixMask, type Ipv4, type Mac } from '../kernel/addr';
+import type { Device } from '../kernel/device';
+import { currentState, neighDelete, neighEntries, neighSet, nudValid, pneighEntries } from '../kernel/neigh';
 import { addRoute, deleteRoute, sortedRoutes, type Route } from '../kernel/fib';
 import { STRERROR } from '../kernel/errno';
+import type { NetNs } from '../kernel/netns';
 import { program, type ProcContext } from './process';
 import { parseIpv4Loose } from './ip/utils';
 
@@ -104,7 +106,7 @@ function arpRun(ctx: ProcContext, argv: string[]): number {
     return 0;
   }
   host = words[0] ?? null;
-  const all = neighEntries(ctx.ns).filter((e) => currentState(e) !== 'NOARP');
+  const all = procNetArp(ctx.ns);
   // Only Ethernet entries exist, so another hardware type matches none.
   const entries = all.filter((e) => hwType === 'ether' && (!device || e.dev.name === device) && (!host || formatIpv4(e.ip) === host));
   if (entries.length === 0) {
@@ -114,18 +116,38 @@ function arpRun(ctx: ProcContext, argv: string[]): number {
   }
   if (!bsd) ctx.stdout.write(ARP_HEADER);
   for (const e of entries) {
-    const state = currentState(e);
-    const complete = e.mac !== null && state !== 'INCOMPLETE' && state !== 'FAILED';
-    const flags = complete ? (state === 'PERMANENT' ? 'CM' : 'C') : '';
     if (bsd) {
-      ctx.stdout.write(`? (${formatIpv4(e.ip)}) at ${complete ? formatMac(e.mac!) + ' [ether]' : '<incomplete>'}${state === 'PERMANENT' ? ' PERM' : ''} on ${e.dev.name}\n`);
+      const hw = e.mac !== null ? `${formatMac(e.mac)} [ether]` : e.published ? '<from_interface>' : '<incomplete>';
+      ctx.stdout.write(`? (${formatIpv4(e.ip)}) at ${hw}${e.permanent ? ' PERM' : ''}${e.published ? ' PUB' : ''} on ${e.dev.name}\n`);
       continue;
     }
-    const hw = complete ? 'ether'.padEnd(8) + formatMac(e.mac!).padEnd(20) : ''.padEnd(8) + '(incomplete)'.padEnd(20);
+    const hw = e.mac !== null ? 'ether'.padEnd(8) + formatMac(e.mac).padEnd(20) : e.published ? '*'.padEnd(8) + '<from_interface>'.padEnd(20) : ''.padEnd(8) + '(incomplete)'.padEnd(20);
+    const flags = (e.mac !== null ? 'C' : '') + (e.permanent ? 'M' : '') + (e.published ? 'P' : '');
     ctx.stdout.write(`${formatIpv4(e.ip).padEnd(25)}${hw}${flags.padEnd(6)}${''.padEnd(15)} ${e.dev.name}\n`);
   }
   if (verbose && !bsd) ctx.stdout.write(`Entries: ${all.length}\tSkipped: ${all.length - entries.length}\tFound: ${entries.length}\n`);
   return 0;
+}
+
+/** A line of /proc/net/arp: `mac` only when complete; proxy entries are published (ATF_PUBL) and permanent. */
+interface ArpRow {
+  ip: Ipv4;
+  dev: Device;
+  mac: Mac | null;
+  permanent: boolean;
+  published: boolean;
+}
+
+/** /proc/net/arp: neighbours, skipping those whose state has nothing but NOARP in it (NOARP, NONE), then proxy entries. */
+function procNetArp(ns: NetNs): ArpRow[] {
+  const rows: ArpRow[] = [];
+  for (const e of neighEntries(ns)) {
+    const state = currentState(e);
+    if (state === 'NOARP' || state === 'NONE') continue;
+    rows.push({ ip: e.ip, dev: e.dev, mac: nudValid(state) ? e.mac : null, permanent: state === 'PERMANENT', published: false });
+  }
+  for (const e of pneighEntries(ns)) rows.push({ ip: e.ip, dev: e.dev, mac: null, permanent: true, published: true });
+  return rows;
 }
 
 /** /etc/networks on Debian: what `route` prints for these networks without -n. */

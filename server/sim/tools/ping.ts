@@ -264,9 +264,12 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   let lastSendAt = start;
   let exitAt = Infinity;
 
+  const done = () => (opts.count > 0 && received + errors >= opts.count) || (opts.deadlineUs > 0 && errors > 0 && opts.count === 0);
   ns.icmpSockets.set(id, {
     id,
     onPacket(packet) {
+      // iputils leaves its receive loop once -c is satisfied: what arrives at that instant (a broadcast's other replies) goes unread.
+      if (done()) return;
       const icmp = packet.icmp!;
       if (icmp.type === ICMP_ECHO_REPLY) {
         if (icmp.id !== id) return;
@@ -295,7 +298,6 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
     },
   });
 
-  const done = () => (opts.count > 0 && received + errors >= opts.count) || (opts.deadlineUs > 0 && errors > 0 && opts.count === 0);
   let nextSend = start;
   try {
     for (;;) {

@@ -1,9 +1,21 @@
-// `ip neigh`: show, add, replace, delete and flush neighbour entries.
+// `ip neigh`: show, add, replace, delete and flush neighbour entries, proxy ones included.
 import { formatIpv4, formatMac, parseMac } from '../../kernel/addr';
 import type { Device } from '../../kernel/device';
-import { currentState, neighDelete, neighEntries, neighSet, type NudState } from '../../kernel/neigh';
+import {
+  currentState,
+  neighDelete,
+  neighEntries,
+  neighSet,
+  nudInTimer,
+  nudValid,
+  pneighAdd,
+  pneighDelete,
+  pneighEntries,
+  type NeighEntry,
+  type NudState,
+} from '../../kernel/neigh';
 import type { NetNs } from '../../kernel/netns';
-import { fail } from '../../kernel/errno';
+import type { KResult } from '../../kernel/errno';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { IpPrinter } from './print';
@@ -18,13 +30,28 @@ const NUD_NAMES: Record<string, NudState> = {
   failed: 'FAILED',
   incomplete: 'INCOMPLETE',
   noarp: 'NOARP',
+  none: 'NONE',
 };
+
+const ALL_STATES = new Set(Object.values(NUD_NAMES));
+/** Without `nud`, show leaves out NOARP and NONE entries, and flush leaves PERMANENT and NOARP ones alone. */
+const SHOWN_BY_DEFAULT = new Set([...ALL_STATES].filter((s) => s !== 'NOARP' && s !== 'NONE'));
+const FLUSHED_BY_DEFAULT = new Set([...ALL_STATES].filter((s) => s !== 'NOARP' && s !== 'PERMANENT'));
+
+/** What neighbour and proxy entries share: where they are. */
+type Located = Pick<NeighEntry, 'dev' | 'ip'>;
+
+/** USER_HZ: `ip -s` shows clock ticks divided by it, whole seconds. */
+function secondsSince(sinceUs: number, nowUs: number): number {
+  return Math.floor((nowUs - sinceUs) / 1_000_000);
+}
 
 function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'change' | 'delete', args: string[]): number {
   let dst: string | null = null;
   let devName: string | null = null;
   let lladdr: number | null = null;
   let state: NudState = 'PERMANENT';
+  let proxy = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'lladdr') {
@@ -38,7 +65,10 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
       if (!s) fatal(ctx, `Error: argument "${v}" is wrong: nud state is bad`);
       state = s;
     } else if (a === 'dev') devName = nextArg(ctx, args, i++);
-    else if (a === 'router' || a === 'proxy' || a === 'extern_learn') continue;
+    else if (a === 'proxy') {
+      proxy = true;
+      dst = nextArg(ctx, args, i++);
+    } else if (a === 'router' || a === 'extern_learn') continue;
     else dst = a === 'to' ? nextArg(ctx, args, i++) : a;
   }
   if (dst === null || devName === null) fatal(ctx, 'Device and destination are required arguments.');
@@ -49,19 +79,17 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
     ctx.stderr.write(`Cannot find device "${devName}"\n`);
     return 1;
   }
-  if (mode === 'delete') {
-    const r = neighDelete(dev, addr);
-    return r.ok ? 0 : netlinkError(ctx, r);
-  }
-  if (lladdr === null && state !== 'NOARP' && state !== 'INCOMPLETE' && state !== 'FAILED') return netlinkError(ctx, fail('EINVAL', 'No link layer address given'));
-  const r = neighSet(dev, addr, lladdr, state, mode);
+  let r: KResult;
+  if (proxy) r = mode === 'delete' ? pneighDelete(dev, addr) : pneighAdd(dev, addr);
+  else r = mode === 'delete' ? neighDelete(dev, addr) : neighSet(dev, addr, lladdr, state, mode);
   return r.ok ? 0 : netlinkError(ctx, r);
 }
 
 function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[], flush: boolean): number {
   let dev: Device | null = null;
   let dst: number | null = null;
-  let nud: NudState[] | null = null;
+  let nud: Set<NudState> | null = null;
+  let proxy = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'dev') {
@@ -73,61 +101,89 @@ function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[],
       }
     } else if (a === 'nud') {
       const v = nextArg(ctx, args, i++);
-      if (v === 'all') nud = Object.values(NUD_NAMES);
+      if (v === 'all') nud = ALL_STATES;
       else {
         const s = NUD_NAMES[v];
         if (!s) fatal(ctx, `Error: argument "${v}" is wrong: nud state is bad`);
-        nud = [...(nud ?? []), s];
+        nud = new Set([...(nud ?? []), s]);
       }
-    } else if (a === 'proxy' || a === 'unused' || a === 'all') continue;
+    } else if (a === 'proxy') proxy = true;
+    else if (a === 'unused' || a === 'all') continue;
     else {
       const addr = parseIpv4Loose(a === 'to' ? nextArg(ctx, args, i++) : a);
       if (addr === null) fatal(ctx, `Error: any valid prefix is expected rather than "${a}".`, 1);
       dst = addr;
     }
   }
+  const selected = (entry: Located) => (!dev || entry.dev === dev) && (dst === null || entry.ip === dst);
   if (flush) {
     if (args.length === 0) {
       ctx.stderr.write('Flush requires arguments.\n');
       return 1;
     }
-    for (const entry of neighEntries(ns)) {
-      if (dev && entry.dev !== dev) continue;
-      if (entry.state === 'PERMANENT' || entry.state === 'NOARP') continue;
-      neighDelete(entry.dev, entry.ip);
-    }
+    const states = nud ?? FLUSHED_BY_DEFAULT;
+    for (const entry of neighEntries(ns)) if (selected(entry) && states.has(currentState(entry))) neighDelete(entry.dev, entry.ip);
     return 0;
   }
   const p = IpPrinter.for(opts);
-  for (const entry of neighEntries(ns)) {
-    const state = currentState(entry);
-    if (dev && entry.dev !== dev) continue;
-    if (dst !== null && entry.ip !== dst) continue;
-    if (nud ? !nud.includes(state) : state === 'NOARP') continue;
-    p.openObject();
-    if (opts.brief) {
-      // -br: address, device and lladdr in columns, no state.
-      p.string('any', 'dst', '%-39s ', formatIpv4(entry.ip), 'inet');
-      p.string('any', 'dev', '%-16s ', entry.dev.name, 'ifname');
-      if (entry.mac !== null && state !== 'FAILED' && state !== 'INCOMPLETE') p.string('any', 'lladdr', '%s', formatMac(entry.mac), 'mac');
+  if (proxy) {
+    for (const entry of pneighEntries(ns)) {
+      if (!selected(entry)) continue;
+      p.openObject();
+      printDstDev(p, entry, !dev);
+      p.null('proxy', 'proxy ');
       p.nl();
       p.closeObject();
-      continue;
     }
-    p.string('any', 'dst', '%s ', formatIpv4(entry.ip), 'inet');
-    if (!dev) p.string('any', 'dev', 'dev %s ', entry.dev.name, 'ifname');
-    if (entry.mac !== null && state !== 'FAILED' && state !== 'INCOMPLETE') {
-      p.fp('lladdr ');
-      p.string('any', 'lladdr', '%s ', formatMac(entry.mac), 'mac');
+  } else {
+    const states = nud ?? SHOWN_BY_DEFAULT;
+    for (const entry of neighEntries(ns)) {
+      const state = currentState(entry);
+      if (!selected(entry) || !states.has(state)) continue;
+      p.openObject();
+      printNeighbour(p, opts, entry, state, !dev);
+      p.closeObject();
     }
-    p.openArray('state');
-    p.string('any', null, '%s ', state);
-    p.closeArray();
-    p.nl();
-    p.closeObject();
   }
   ctx.stdout.write(p.finish());
   return 0;
+}
+
+function printDstDev(p: IpPrinter, entry: Located, withDev: boolean): void {
+  p.string('any', 'dst', '%s ', formatIpv4(entry.ip), 'inet');
+  if (withDev) p.string('any', 'dev', 'dev %s ', entry.dev.name, 'ifname');
+}
+
+/** print_neighbor: the address is there only in a valid state, the state only when not NONE. */
+function printNeighbour(p: IpPrinter, opts: IpOptions, entry: NeighEntry, state: NudState, withDev: boolean): void {
+  const lladdr = entry.mac !== null && nudValid(state) ? formatMac(entry.mac) : null;
+  if (opts.brief) {
+    // -br: address, device and lladdr in columns, no state.
+    p.string('any', 'dst', '%-39s ', formatIpv4(entry.ip), 'inet');
+    p.string('any', 'dev', '%-16s ', entry.dev.name, 'ifname');
+    if (lladdr !== null) p.string('any', 'lladdr', '%s', lladdr, 'mac');
+    p.nl();
+    return;
+  }
+  printDstDev(p, entry, withDev);
+  if (lladdr !== null) {
+    p.fp('lladdr ');
+    p.string('any', 'lladdr', '%s ', lladdr, 'mac');
+  }
+  if (opts.stats) {
+    const now = entry.dev.ns.host.world.now;
+    if (nudInTimer(state)) p.number('any', 'refcnt', ' ref %u', 1);
+    p.number('any', 'used', ' used %u', secondsSince(entry.usedUs, now));
+    p.number('any', 'confirmed', '/%u', secondsSince(entry.confirmedUs, now));
+    p.number('any', 'updated', '/%u', secondsSince(entry.updatedUs, now));
+    p.number('any', 'probes', 'probes %u ', entry.probes);
+  }
+  if (state !== 'NONE') {
+    p.openArray('state');
+    p.string('any', null, '%s ', state);
+    p.closeArray();
+  }
+  p.nl();
 }
 
 export function ipNeigh(ctx: ProcContext, opts: IpOptions, args: string[]): number {

@@ -2,7 +2,7 @@
 import ipaddr from 'ipaddr.js';
 import { formatIpv4, inPrefix, prefixMask } from '../../kernel/addr';
 import { fail, type KResult } from '../../kernel/errno';
-import { addRoute, deleteRoute, fibResolve, filterRoutes, linkdownIgnored, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
+import { addRoute, deleteRoute, fibResolve, fibValidateSource, filterRoutes, linkdownIgnored, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
 import type { Device } from '../../kernel/device';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
@@ -428,10 +428,14 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     if (iif) p.string('any', 'iif', 'iif %s ', iif.name, 'ifname');
     p.nl();
   };
+  // ip_route_input: a zero source is martian before any lookup, and the source must pass rp_filter; this kernel answers EINVAL for either.
+  if (iif && from === null) return netlinkError(ctx, fail('EINVAL'));
+  const sourceRejected = (out: Device | null) => iif !== null && from !== null && !fibValidateSource(iif, from, dst, out);
   const looked = fibResolve(ns, dst, oif, { src: from, iif, mark });
   const res = typeof looked === 'string' ? null : looked;
   // The local table's answer (its rule may be gone): one of our own addresses.
   if (res?.type === 'local' && res.route === null) {
+    if (sourceRejected(null)) return netlinkError(ctx, fail('EINVAL'));
     const lo = ns.device('lo');
     const src = dst >>> 24 === 127 && !lo?.ipv4.some((a) => a.local === dst) ? (parseIpv4Loose('127.0.0.1') as number) : dst;
     print('local', null, 'lo', null, src, ['local']);
@@ -444,6 +448,7 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       const { type, route, dev, nexthop, prefsrc } = looked;
       if (type !== 'unicast' || !dev) return netlinkError(ctx, fail('EINVAL'));
       if (iif && !ns.sysctl.forwardingOn(iif.name)) return netlinkError(ctx, fail('EHOSTUNREACH'));
+      if (sourceRejected(dev)) return netlinkError(ctx, fail('EINVAL'));
       // The gateway shows even when it is the destination itself.
       const via = route?.gateway != null && nexthop === route.gateway ? nexthop : null;
       print(type, via, dev.name, route?.table ?? null, prefsrc, []);

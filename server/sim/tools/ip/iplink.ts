@@ -241,18 +241,28 @@ MODE_OPTS: for mode "source":
 	macaddr { { add | del } <macaddr> | set [ <macaddr> [ <macaddr>  ... ] ] | flush }
 BC_QUEUE_LEN: Length of the rx queue for broadcast/multicast: [0-4294967295]`;
 
-/** iplink_macvlan.c: `mode MODE`, the only option modelled; the kernel's default is vepa. */
+/**
+ * iplink_macvlan.c: `mode MODE` (the kernel's default is vepa) and the mode
+ * flags, checked against their mode; the flags change no behaviour modelled here.
+ */
 function parseMacvlanArgs(ctx: ProcContext, type: string, args: string[]): MacvlanMode {
   let mode: MacvlanMode = 'vepa';
+  const flags = new Set<'nopromisc' | 'nodst'>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (matches(a, 'help')) fatal(ctx, macvlanUsage(type), 1);
-    if (a !== 'mode') fatal(ctx, `${type}: unknown option "${a}"?\n${macvlanUsage(type)}`, 1);
-    const v = nextArg(ctx, args, i++);
-    const known = MACVLAN_MODES.find((m) => m === v);
-    if (!known) fatal(ctx, `Error: argument of "mode" must be "private", "vepa", "bridge", "passthru" or "source", not "${v}"`, 1);
-    mode = known;
+    if (matches(a, 'nopromisc')) flags.add('nopromisc');
+    else if (matches(a, 'nodst')) flags.add('nodst');
+    else if (a !== 'mode') fatal(ctx, `${type}: unknown option "${a}"?\n${macvlanUsage(type)}`, 1);
+    else {
+      const v = nextArg(ctx, args, i++);
+      const known = MACVLAN_MODES.find((m) => m === v);
+      if (!known) fatal(ctx, `Error: argument of "mode" must be "private", "vepa", "bridge", "passthru" or "source", not "${v}"`, 1);
+      mode = known;
+    }
   }
+  if (flags.has('nopromisc') && mode !== 'passthru') fatal(ctx, `${type}: nopromisc flag only valid in passthru mode\n${macvlanUsage(type)}`, 1);
+  if (flags.has('nodst') && mode !== 'source') fatal(ctx, `${type}: nodst flag only valid in source mode\n${macvlanUsage(type)}`, 1);
   return mode;
 }
 

@@ -1,0 +1,262 @@
+// One lab in memory: the engine built from the lab's world, driven by its log.
+//
+// Everything that changes the simulation is a log entry, and `apply` is the
+// only way in, used alike for live entries (just made durable) and for
+// entries replayed when the lab loads. Commands are stepped by one scheduler
+// on the lab's single simulated clock, so several commands running at once
+// (a streaming ping while someone types `ip link`) interleave the same way on
+// every replay.
+import type { TerminalState } from '../../shared/protocol';
+import { THINK_TIME_US, type Lab, type RunningCommand } from '../sim/lab';
+import { currentNs } from '../sim/tools/shell';
+import type { ShellSession } from '../sim/tools/process';
+import { formatEntry } from '../sim/transcript';
+import { buildLab, parseWorld, type WorldSpec } from '../sim/world-file';
+import type { ExecEntry, LabRecord, LogEntry } from '../store/types';
+import { countObjects, type ObjectCounts } from './projection';
+import { StateDoc, type ActivityView } from './state-doc';
+
+export interface CommandRecord {
+  seq: number;
+  entry: ExecEntry;
+  /** Namespace of the terminal when the command started, and when it ended. */
+  nsBefore: string | null;
+  nsAfter: string | null;
+  startUs: number;
+  endUs: number | null;
+  output: string;
+  exitCode: number | null;
+  interrupted: boolean;
+}
+
+export interface LabEvents {
+  output(record: CommandRecord, text: string): void;
+  exit(record: CommandRecord): void;
+}
+
+interface Terminal {
+  session: ShellSession;
+  history: string[];
+}
+
+const ENGINE_FAILURE = 'nslab: the simulator failed on this command\n';
+
+export class LabHost {
+  readonly spec: WorldSpec;
+  readonly engine: Lab;
+  readonly state: StateDoc;
+  lastSeq = 0;
+  events: LabEvents | null = null;
+  private readonly running = new Map<number, { record: CommandRecord; command: RunningCommand }>();
+  private readonly records = new Map<number, CommandRecord>();
+  private readonly byClientId = new Map<string, CommandRecord>();
+  private readonly terminals = new Map<string, Terminal>();
+  private finishedSinceUpdate: CommandRecord[] = [];
+
+  constructor(readonly record: LabRecord) {
+    this.spec = parseWorld(record.world);
+    this.engine = buildLab(this.spec, record.seed);
+    this.state = new StateDoc(record.title, this.spec.name);
+    this.state.update(this.engine.world, [], []);
+  }
+
+  get now(): number {
+    return this.engine.world.now;
+  }
+
+  get hosts(): string[] {
+    return [...this.engine.world.hosts.keys()];
+  }
+
+  counts(): ObjectCounts {
+    return countObjects(this.engine.world);
+  }
+
+  /** When the earliest running command next needs the clock, or Infinity. */
+  nextWakeAt(): number {
+    let next = Infinity;
+    for (const { command } of this.running.values()) next = Math.min(next, command.wakeAt);
+    return next;
+  }
+
+  runningCount(): number {
+    return this.running.size;
+  }
+
+  runningCommands(): CommandRecord[] {
+    return [...this.running.values()].map(({ record }) => record);
+  }
+
+  command(seq: number): CommandRecord | undefined {
+    return this.records.get(seq);
+  }
+
+  /** The command a participant sent with this client id, if any. */
+  byClient(participant: string, cid: string): CommandRecord | undefined {
+    return this.byClientId.get(`${participant}\n${cid}`);
+  }
+
+  isRunning(seq: number): boolean {
+    return this.running.has(seq);
+  }
+
+  /** The host a participant's terminal lives on, if the terminal exists. */
+  terminalHost(participant: string, terminal: string): string | undefined {
+    return this.terminals.get(`${participant}\n${terminal}`)?.session.host.name;
+  }
+
+  terminalsOf(participant: string): TerminalState[] {
+    const prefix = `${participant}\n`;
+    return [...this.terminals]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, t]) => ({ terminal: key.slice(prefix.length), host: t.session.host.name, ns: currentNs(t.session).name, history: [...t.history] }));
+  }
+
+  apply(entry: LogEntry): void {
+    // Entries apply at their recorded time. A newer engine may have finished
+    // an earlier command later than the one that wrote the log; the clock
+    // never runs backwards, so such an entry applies at once.
+    this.advanceTo(Math.max(entry.at, this.now));
+    if (entry.kind === 'exec') this.start(entry);
+    else if (entry.kind === 'interrupt') this.interrupt(entry.target);
+    else this.advanceTo(entry.to);
+    this.lastSeq = entry.seq;
+    this.updateState();
+  }
+
+  private start(entry: ExecEntry): void {
+    let session: ShellSession;
+    let nsBefore: string | null = null;
+    if (entry.terminal === null) session = this.engine.newSession(entry.host);
+    else {
+      const key = `${entry.who}\n${entry.terminal}`;
+      let terminal = this.terminals.get(key);
+      if (!terminal) {
+        terminal = { session: this.engine.newSession(entry.host), history: [] };
+        this.terminals.set(key, terminal);
+      }
+      terminal.history.push(entry.line);
+      session = terminal.session;
+      nsBefore = currentNs(session).name;
+    }
+    const record: CommandRecord = { seq: entry.seq, entry, nsBefore, nsAfter: null, startUs: this.now, endUs: null, output: '', exitCode: null, interrupted: false };
+    this.records.set(record.seq, record);
+    if (entry.cid !== null) this.byClientId.set(`${entry.who}\n${entry.cid}`, record);
+    const onOutput = (text: string) => {
+      record.output += text;
+      this.events?.output(record, text);
+    };
+    let command: RunningCommand;
+    try {
+      command = this.engine.start(entry.host, entry.line, { session, interactive: entry.terminal !== null, interruptAfterUs: entry.limitUs, onOutput });
+    } catch (e) {
+      this.failed(record, e);
+      return;
+    }
+    const running = { record, command };
+    this.running.set(entry.seq, running);
+    this.settle(running);
+    if (entry.mode === 'run') {
+      while (this.running.has(entry.seq)) this.advanceTo(command.wakeAt);
+    }
+  }
+
+  private interrupt(target: number): void {
+    const running = this.running.get(target);
+    if (!running) return;
+    running.record.interrupted = true;
+    try {
+      running.command.interrupt();
+    } catch (e) {
+      this.running.delete(target);
+      this.failed(running.record, e);
+      return;
+    }
+    this.settle(running);
+  }
+
+  /**
+   * Moves the clock to `target`, stepping every running command at the
+   * simulated times it asked for, in the order they started.
+   */
+  private advanceTo(target: number): void {
+    // The engine's clock also runs network events and background jobs on the way.
+    const clock = this.engine;
+    for (;;) {
+      const next = this.nextWakeAt();
+      if (next > target) break;
+      clock.advance(Math.max(next, clock.now));
+      for (const running of [...this.running.values()]) {
+        if (running.command.wakeAt > clock.now) continue;
+        try {
+          running.command.advanceTo(clock.now);
+        } catch (e) {
+          this.running.delete(running.record.seq);
+          this.failed(running.record, e);
+          continue;
+        }
+        this.settle(running);
+      }
+    }
+    clock.advance(target);
+  }
+
+  /** Records a command's end once the engine reports it. */
+  private settle(running: { record: CommandRecord; command: RunningCommand }): void {
+    const result = running.command.done;
+    if (!result) return;
+    this.running.delete(running.record.seq);
+    this.finish(running.record, result.exitCode);
+  }
+
+  private failed(record: CommandRecord, error: unknown): void {
+    console.error(`lab ${this.record.id}: command ${record.seq} (${JSON.stringify(record.entry.line)}) failed in the simulator:`, error);
+    record.output += ENGINE_FAILURE;
+    this.events?.output(record, ENGINE_FAILURE);
+    this.finish(record, 1);
+  }
+
+  private finish(record: CommandRecord, exitCode: number): void {
+    record.exitCode = exitCode;
+    record.endUs = this.now;
+    this.finishedSinceUpdate.push(record);
+    // The pause a person takes before typing the next command, as in `replay`.
+    if (this.running.size === 0) this.engine.advance(this.now + THINK_TIME_US);
+    const terminal = record.entry.terminal === null ? undefined : this.terminals.get(`${record.entry.who}\n${record.entry.terminal}`);
+    record.nsAfter = terminal ? currentNs(terminal.session).name : null;
+  }
+
+  /** Projects the engine into the state document, then reports finished commands, so a client told of an exit already has its effect. */
+  private updateState(): void {
+    const running = [...this.running.values()].map(({ record }) => activityView(record));
+    const finished = this.finishedSinceUpdate;
+    this.finishedSinceUpdate = [];
+    this.state.update(this.engine.world, running, finished.map(activityView));
+    for (const record of finished) this.events?.exit(record);
+  }
+
+  /** Every finished command with its output, in the order they started (docs/API.md). */
+  transcript(): string {
+    return [...this.records.values()]
+      .filter((r) => r.exitCode !== null)
+      .map((r) => formatEntry(r.entry.host, r.entry.line, r.output.replace(/\n+$/, '\n'), r.exitCode!))
+      .join('');
+  }
+}
+
+function activityView(record: CommandRecord): ActivityView {
+  const { entry } = record;
+  return {
+    seq: record.seq,
+    participant: entry.who,
+    name: entry.name,
+    host: entry.host,
+    ns: record.nsBefore,
+    line: entry.line,
+    startUs: record.startUs,
+    endUs: record.endUs,
+    exitCode: record.exitCode,
+    interrupted: record.interrupted,
+    output: record.output,
+  };
+}

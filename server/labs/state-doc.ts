@@ -1,0 +1,87 @@
+// The state document: the lab as clients see it, written only by the server.
+//
+//   lab         Y.Map   title, world, clockUs (simulated clock)
+//   namespaces  Y.Map   'hostA' | 'hostA/red' → NamespaceView
+//   devices     Y.Map   'hostA#2' | 'hostA/red#1' (namespace # ifindex) → DeviceView
+//   segments    Y.Map   segment name → SegmentView
+//   running     Y.Map   seq → ActivityView of a command still running
+//   activity    Y.Array ActivityView of finished commands, the latest ACTIVITY_KEPT
+//
+// The document is a pure function of the lab's log: the same entries give the
+// same transactions, and the document's client id is fixed, so a lab rebuilt
+// after a restart has exactly the document its clients already hold.
+import * as Y from 'yjs';
+import type { World } from '../sim/kernel/world';
+import { deviceViews, namespaces, namespaceView, segmentViews } from './projection';
+
+/** Origin of the server's own transactions. */
+const ENGINE_ORIGIN = 'engine';
+const STATE_DOC_CLIENT_ID = 1;
+const ACTIVITY_KEPT = 200;
+/** Output kept with each activity entry, for an instructor's overview. */
+const ACTIVITY_OUTPUT_CHARS = 1024;
+
+export interface ActivityView {
+  seq: number;
+  participant: string;
+  name: string;
+  host: string;
+  /** The terminal's namespace when the command started, null for the host's own. */
+  ns: string | null;
+  line: string;
+  startUs: number;
+  endUs: number | null;
+  exitCode: number | null;
+  interrupted: boolean;
+  output: string;
+}
+
+export class StateDoc {
+  readonly doc = new Y.Doc();
+  /** JSON of what each map key holds, to write only what changed. */
+  private readonly written = new Map<string, string>();
+
+  constructor(title: string, worldName: string) {
+    this.doc.clientID = STATE_DOC_CLIENT_ID;
+    this.doc.transact(() => {
+      const lab = this.doc.getMap('lab');
+      lab.set('title', title);
+      lab.set('world', worldName);
+    }, ENGINE_ORIGIN);
+  }
+
+  /** Writes what changed since the last call, in one transaction. */
+  update(world: World, running: ActivityView[], finished: ActivityView[]): void {
+    this.doc.transact(() => {
+      const lab = this.doc.getMap('lab');
+      if (lab.get('clockUs') !== world.now) lab.set('clockUs', world.now);
+      this.syncMap('namespaces', new Map(namespaces(world).map((ns) => [ns.label, namespaceView(ns)])));
+      this.syncMap('devices', deviceViews(world));
+      this.syncMap('segments', segmentViews(world));
+      this.syncMap('running', new Map(running.map((a) => [String(a.seq), a])));
+      if (finished.length) {
+        const activity = this.doc.getArray<ActivityView>('activity');
+        activity.push(finished.map((a) => ({ ...a, output: a.output.slice(0, ACTIVITY_OUTPUT_CHARS) })));
+        if (activity.length > ACTIVITY_KEPT) activity.delete(0, activity.length - ACTIVITY_KEPT);
+      }
+    }, ENGINE_ORIGIN);
+  }
+
+  private syncMap(name: string, next: Map<string, object>): void {
+    const map = this.doc.getMap(name);
+    for (const key of [...map.keys()]) {
+      if (!next.has(key)) {
+        map.delete(key);
+        this.written.delete(`${name}\n${key}`);
+      }
+    }
+    for (const [key, value] of next) {
+      const json = JSON.stringify(value);
+      const writtenKey = `${name}\n${key}`;
+      if (this.written.get(writtenKey) !== json) {
+        map.set(key, value);
+        this.written.set(writtenKey, json);
+      }
+    }
+  }
+}

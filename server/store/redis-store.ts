@@ -1,0 +1,162 @@
+// The Redis store: each lab's log is a Stream whose entry ids are `0-SEQ`, so
+// the stream order is the log order, and appends go through a Lua
+// compare-and-append that only adds entry SEQ when the last one is SEQ-1.
+// Several server instances may therefore share one Redis: a stale instance's
+// append is refused instead of forking the log.
+//
+// Keys (PREFIX from the options; `{ID}` keeps one lab's keys in one cluster slot):
+//   PREFIXlabs                  set of lab ids
+//   PREFIXsecret                the server secret
+//   PREFIXlab:{ID}:record       the lab record, JSON
+//   PREFIXlab:{ID}:log          stream of log entries, field `e` = JSON
+//   PREFIXlab:{ID}:notes        list of Yjs updates
+//   PREFIXlab:{ID}:notes-snap   the notes snapshot
+//
+// Durability is Redis's own: an append is acknowledged once Redis has it, so
+// surviving a Redis restart needs `appendonly yes` with `appendfsync always`.
+import { Redis } from 'ioredis';
+import { LabNotFoundError, LogConflictError, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
+
+const APPEND = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local lastSeq = 0
+if #last > 0 then lastSeq = tonumber(string.sub(last[1][1], 3)) end
+if lastSeq + 1 ~= tonumber(ARGV[1]) then return lastSeq end
+redis.call('XADD', KEYS[2], '0-' .. ARGV[1], 'e', ARGV[2])
+return -1`;
+
+const APPEND_NOTES = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+return redis.call('RPUSH', KEYS[2], ARGV[1])`;
+
+const COMPACT_NOTES = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+redis.call('SET', KEYS[3], ARGV[1])
+redis.call('LTRIM', KEYS[2], ARGV[2], -1)
+return 0`;
+
+const DELETE = `
+local existed = redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('SREM', KEYS[5], ARGV[1])
+return existed`;
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Prepended to every key, so several deployments (or test runs) can share one Redis. */
+  prefix?: string;
+  connectTimeoutMs?: number;
+}
+
+export class RedisStore implements Store {
+  private constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** Connects, and fails plainly when Redis cannot be reached. */
+  static async open(options: RedisStoreOptions): Promise<RedisStore> {
+    const redis = new Redis(options.url, {
+      lazyConnect: true,
+      // Fail at once while disconnected rather than queue: callers answer 503.
+      enableOfflineQueue: false,
+      connectTimeout: options.connectTimeoutMs ?? 2000,
+      maxRetriesPerRequest: 0,
+    });
+    // Reconnection is automatic; errors surface on the commands that fail meanwhile.
+    redis.on('error', () => {});
+    try {
+      await redis.connect();
+    } catch (e) {
+      redis.disconnect();
+      throw new Error(`cannot reach Redis at ${options.url}: ${(e as Error).message}`);
+    }
+    return new RedisStore(redis, options.prefix ?? 'nslab:');
+  }
+
+  private key(labId: string, part: 'record' | 'log' | 'notes' | 'notes-snap'): string {
+    return `${this.prefix}lab:{${labId}}:${part}`;
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async secret(candidate: string): Promise<string> {
+    const key = `${this.prefix}secret`;
+    await this.redis.set(key, candidate, 'NX');
+    return (await this.redis.get(key))!;
+  }
+
+  async createLab(lab: LabRecord): Promise<void> {
+    const created = await this.redis.set(this.key(lab.id, 'record'), JSON.stringify(lab), 'NX');
+    if (created !== 'OK') throw new Error(`lab ${lab.id} already exists`);
+    await this.redis.sadd(`${this.prefix}labs`, lab.id);
+  }
+
+  async getLab(id: string): Promise<LabRecord | null> {
+    const text = await this.redis.get(this.key(id, 'record'));
+    return text === null ? null : (JSON.parse(text) as LabRecord);
+  }
+
+  countLabs(): Promise<number> {
+    return this.redis.scard(`${this.prefix}labs`);
+  }
+
+  async deleteLab(id: string): Promise<boolean> {
+    const keys = [this.key(id, 'record'), this.key(id, 'log'), this.key(id, 'notes'), this.key(id, 'notes-snap'), `${this.prefix}labs`];
+    return (await this.redis.eval(DELETE, keys.length, ...keys, id)) === 1;
+  }
+
+  async append(labId: string, entry: LogEntry): Promise<void> {
+    const result = (await this.redis.eval(APPEND, 2, this.key(labId, 'record'), this.key(labId, 'log'), entry.seq, JSON.stringify(entry))) as number;
+    if (result === -2) throw new LabNotFoundError(labId);
+    if (result !== -1) throw new LogConflictError(labId, result);
+  }
+
+  async readLog(labId: string, afterSeq = 0): Promise<LogEntry[]> {
+    const results = await this.redis.multi().exists(this.key(labId, 'record')).xrange(this.key(labId, 'log'), `(0-${afterSeq}`, '+').exec();
+    const [exists, rows] = settled<[number, Array<[string, string[]]>]>(results);
+    if (exists === 0) throw new LabNotFoundError(labId);
+    return rows.map(([, fields]) => JSON.parse(fields[1]!) as LogEntry);
+  }
+
+  async appendNotes(labId: string, update: Uint8Array): Promise<void> {
+    const result = await this.redis.eval(APPEND_NOTES, 2, this.key(labId, 'record'), this.key(labId, 'notes'), Buffer.from(update));
+    if (result === -2) throw new LabNotFoundError(labId);
+  }
+
+  async readNotes(labId: string): Promise<NotesState> {
+    const results = await this.redis.multi().exists(this.key(labId, 'record')).getBuffer(this.key(labId, 'notes-snap')).lrangeBuffer(this.key(labId, 'notes'), 0, -1).exec();
+    const [exists, snapshot, updates] = settled<[number, Buffer | null, Buffer[]]>(results);
+    if (exists === 0) throw new LabNotFoundError(labId);
+    return { snapshot: snapshot && new Uint8Array(snapshot), updates: updates.map((u) => new Uint8Array(u)) };
+  }
+
+  async compactNotes(labId: string, snapshot: Uint8Array, merged: number): Promise<void> {
+    const keys = [this.key(labId, 'record'), this.key(labId, 'notes'), this.key(labId, 'notes-snap')];
+    if ((await this.redis.eval(COMPACT_NOTES, keys.length, ...keys, Buffer.from(snapshot), merged)) === -2) throw new LabNotFoundError(labId);
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /** Removes every key under this store's prefix (for test runs that share a Redis). */
+  async removeAllKeys(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 500);
+      if (keys.length) await this.redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+}
+
+/** The replies of a MULTI, or the first error among them. */
+function settled<T extends unknown[]>(results: Array<[Error | null, unknown]> | null): T {
+  if (!results) throw new Error('Redis transaction aborted');
+  for (const [error] of results) if (error) throw error;
+  return results.map(([, value]) => value) as T;
+}

@@ -1,0 +1,107 @@
+// What a lab store keeps, and the one interface both backends implement
+// (test/server/store-contract.ts holds them to it).
+//
+// A lab is its record (world, seed) plus an append-only log of entries; its
+// state is derived by replaying the log on the world. The shared notes
+// document is kept as a snapshot plus the updates made since.
+
+export interface LabRecord {
+  id: string;
+  title: string;
+  /** The world file, as given (validated again when the lab loads). */
+  world: unknown;
+  seed: number;
+  createdAt: string;
+}
+
+interface EntryBase {
+  /** Position in the log: 1, 2, 3, … with no gaps. */
+  seq: number;
+  /** Simulated time (µs) when the entry applies; the lab's clock is exactly here when it does. */
+  at: number;
+}
+
+/** A command line, accepted and started. */
+export interface ExecEntry extends EntryBase {
+  kind: 'exec';
+  /** Participant id (the token's subject) and display name. */
+  who: string;
+  name: string;
+  /** The participant's terminal, or null for a fresh non-interactive shell (HTTP exec). */
+  terminal: string | null;
+  host: string;
+  line: string;
+  /** The client's id for the command, so a retry is answered instead of run again. */
+  cid: string | null;
+  /** `run`: driven to its end at once in simulated time; `stream`: follows the real clock. */
+  mode: 'run' | 'stream';
+  /** Simulated µs after which Ctrl-C is pressed for it. */
+  limitUs: number;
+}
+
+/** Ctrl-C for a running command. */
+export interface InterruptEntry extends EntryBase {
+  kind: 'interrupt';
+  target: number;
+}
+
+/** The clock moved on to `to` while streaming commands ran. */
+export interface AdvanceEntry extends EntryBase {
+  kind: 'advance';
+  to: number;
+}
+
+export type LogEntry = ExecEntry | InterruptEntry | AdvanceEntry;
+
+export interface NotesState {
+  snapshot: Uint8Array | null;
+  /** Yjs updates made after the snapshot, oldest first. */
+  updates: Uint8Array[];
+}
+
+/** The append did not happen: the log's last entry is not the one the writer expected. */
+export class LogConflictError extends Error {
+  constructor(
+    readonly labId: string,
+    readonly lastSeq: number,
+  ) {
+    super(`lab ${labId}: log is at entry ${lastSeq}; append refused`);
+  }
+}
+
+/** The lab does not exist (any more). */
+export class LabNotFoundError extends Error {
+  constructor(readonly labId: string) {
+    super(`lab ${labId} does not exist`);
+  }
+}
+
+export interface Store {
+  /** Resolves when the backend answers; rejects when it is unreachable. */
+  ping(): Promise<void>;
+  /** The stored server secret; `candidate` becomes it when none is stored yet. */
+  secret(candidate: string): Promise<string>;
+
+  /** Rejects when a lab with this id exists. */
+  createLab(lab: LabRecord): Promise<void>;
+  getLab(id: string): Promise<LabRecord | null>;
+  countLabs(): Promise<number>;
+  /** Removes the lab with its log and notes; false when there was none. */
+  deleteLab(id: string): Promise<boolean>;
+
+  /**
+   * Appends one entry, durably, only if it directly follows the log's last
+   * entry (`entry.seq` = last seq + 1). Throws LogConflictError otherwise and
+   * LabNotFoundError for a lab that does not exist.
+   */
+  append(labId: string, entry: LogEntry): Promise<void>;
+  /** Entries with seq > afterSeq, in order. */
+  readLog(labId: string, afterSeq?: number): Promise<LogEntry[]>;
+
+  appendNotes(labId: string, update: Uint8Array): Promise<void>;
+  readNotes(labId: string): Promise<NotesState>;
+  /** Replaces the snapshot and drops the first `merged` updates, which it includes. */
+  compactNotes(labId: string, snapshot: Uint8Array, merged: number): Promise<void>;
+
+  close(): Promise<void>;
+}

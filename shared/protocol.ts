@@ -1,0 +1,131 @@
+// The WebSocket protocol between a lab and its participants, shared by the
+// server and the web client. docs/PROTOCOL.md describes it in prose.
+//
+// Binary frames carry Yjs: the first varuint says what follows, numbered as
+// y-websocket numbers them so a stock y-websocket provider can watch a lab's
+// state document and presence. Text frames carry the JSON messages below.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+/** First varuint of a binary frame. */
+export const Frame = {
+  /** y-protocols sync message for the state document (server-written, read-only for clients). */
+  stateSync: 0,
+  /** y-protocols awareness update (presence). */
+  awareness: 1,
+  /** Asks the server to send every presence state it holds. */
+  queryAwareness: 3,
+  /** y-protocols sync message for the shared notes document (positions, notes). */
+  notesSync: 100,
+} as const;
+
+export const Role = z.enum(['owner', 'editor', 'viewer']);
+export type Role = z.infer<typeof Role>;
+
+export const ROLE_RUNS_COMMANDS: Record<Role, boolean> = { owner: true, editor: true, viewer: false };
+
+/** WebSocket close codes: every way the server ends a connection. */
+export const CloseCode = {
+  /** The server is shutting down; reconnect later. */
+  goingAway: 1001,
+  /** A frame larger than the server accepts (ws closes with this code itself). */
+  messageTooBig: 1009,
+  /** The server hit a bug; the lab is unaffected. */
+  internalError: 1011,
+  /** A binary frame that is not a well-formed protocol message. */
+  badFrame: 4400,
+  /** The lab was deleted by its owner. */
+  labDeleted: 4404,
+  /** The same participant opened another connection to this lab. */
+  replaced: 4409,
+  /** Too many messages: the connection exceeded its rate limit and kept going. */
+  rateLimited: 4429,
+  /** The lab could not be kept consistent with the store (store down, or changed by another server). */
+  labUnavailable: 4503,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+export const LIMITS = {
+  /** Longest command line, in characters. */
+  commandChars: 4096,
+  /** Largest text (JSON) frame, in bytes. */
+  textFrameBytes: 16 * 1024,
+  /** Largest binary frame, in bytes; larger frames end the connection with `messageTooBig`. */
+  binaryFrameBytes: 256 * 1024,
+  /** Largest presence state, in bytes of JSON. */
+  presenceBytes: 1024,
+  clientIdChars: 64,
+  terminalIdChars: 32,
+} as const;
+
+const clientId = z.string().min(1).max(LIMITS.clientIdChars);
+const terminalId = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _').max(LIMITS.terminalIdChars);
+
+/** One command line as typed: a single line of printable text. */
+export const commandLine = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(LIMITS.commandChars, `must be at most ${LIMITS.commandChars} characters`)
+  .refine((line) => !/[\x00-\x08\x0a-\x1f\x7f]/.test(line), 'must be one line without control characters');
+
+export const ClientMessage = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('hello'), protocol: z.number().int() }),
+  /** Runs `line` in the participant's terminal `terminal` (created on `host` at first use). */
+  z.strictObject({ type: z.literal('exec'), id: clientId, terminal: terminalId, host: z.string().min(1).max(64), line: commandLine }),
+  /** Ctrl-C for the command the participant started with this id. */
+  z.strictObject({ type: z.literal('interrupt'), id: clientId }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+export interface TerminalState {
+  terminal: string;
+  host: string;
+  /** Namespace entered with `ip netns exec NS bash`, or null in the host's own. */
+  ns: string | null;
+  /** Command lines typed in this terminal, oldest first. */
+  history: string[];
+}
+
+export type ErrorCode =
+  | 'bad_json'
+  | 'bad_message'
+  | 'message_too_large'
+  | 'protocol_version'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'unknown_host'
+  | 'terminal_host'
+  | 'not_running'
+  | 'lab_full'
+  | 'read_only'
+  | 'unavailable';
+
+export type ServerMessage =
+  | {
+      type: 'welcome';
+      protocol: number;
+      lab: string;
+      title: string;
+      role: Role;
+      participant: string;
+      name: string;
+      hosts: string[];
+      terminals: TerminalState[];
+    }
+  /** The command is durable in the lab's log and has started; `seq` is its place in the log. */
+  | { type: 'accepted'; id: string; seq: number }
+  | { type: 'output'; id: string; data: string }
+  | { type: 'exit'; id: string; exitCode: number; interrupted: boolean; ns: string | null; startedUs: number; endedUs: number }
+  /** `id` names the message the error answers, when it answers one. */
+  | { type: 'error'; id?: string; code: ErrorCode; message: string };
+
+/** A participant's presence, as clients may set it; the server fills in `name`. */
+export const Presence = z.strictObject({
+  name: z.string().max(64).optional(),
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #1a2b3c').optional(),
+  host: z.string().max(64).nullable().optional(),
+  ns: z.string().max(64).nullable().optional(),
+  typing: z.boolean().optional(),
+});
+export type Presence = z.infer<typeof Presence>;

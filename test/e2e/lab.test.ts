@@ -1,0 +1,242 @@
+// Three people in one lab, each in their own browser context: Alice (owner)
+// types, Bob (editor) watches his diagram and feed, Carol is a viewer.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildClient, diagram, diagramElement, launchChromium, nodeOnPage, openLab, screenshot, startLabServer, terminalText, typeLine, waitForDiagram, type LabPage, type LabServer } from './harness';
+
+let client: Awaited<ReturnType<typeof buildClient>>;
+let server: LabServer;
+let browser: Browser;
+let alice: LabPage;
+let bob: LabPage;
+let carol: LabPage;
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The feed entry for a finished command line. */
+function activity(page: Page, line: string) {
+  return page.locator('.activity-item', { has: page.locator('.activity-line', { hasText: new RegExp(`^${escape(line)}$`) }) }).filter({ hasNot: page.locator('.activity-status.running') });
+}
+
+/** Types a line in Alice's terminal and waits until her feed shows it finished with that status. */
+async function run(line: string, status: 'ok' | 'failed' | 'interrupted' = 'ok'): Promise<void> {
+  await typeLine(alice.page, line);
+  const entry = activity(alice.page, line).last();
+  await entry.waitFor();
+  expect(await entry.getAttribute('class')).toBe(`activity-item ${status}`);
+}
+
+/** The veth cables of a diagram: each end as "parent label [classes]", and whether the cable is drawn as down. */
+async function cables(page: Page): Promise<Array<{ ends: string[]; down: boolean }>> {
+  const elements = await diagram(page);
+  const node = (id: unknown) => elements.find((element) => element.id === id)!;
+  return elements
+    .filter((element) => element.data.source !== undefined && element.classes.includes('veth'))
+    .map((edge) => ({
+      ends: [node(edge.data.source), node(edge.data.target)].map((end) => `${end.data.parent} ${end.data.label} [${end.classes.join(' ')}]`).sort(),
+      down: edge.classes.includes('down'),
+    }));
+}
+
+beforeAll(async () => {
+  client = await buildClient();
+  server = await startLabServer(client.dir);
+  browser = await launchChromium();
+  const lab = await server.createLab('Alice');
+  alice = await openLab(browser, lab.url);
+  bob = await openLab(browser, await server.invite(lab.id, lab.token, 'editor', 'Bob'));
+  carol = await openLab(browser, await server.invite(lab.id, lab.token, 'viewer', 'Carol'));
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  client?.remove();
+});
+
+describe('a shared lab in the browser', { timeout: 30_000 }, () => {
+  test('everyone sees who is here, and the starting topology', async () => {
+    for (const { page } of [alice, bob, carol]) {
+      await expect.poll(() => page.locator('.participant-name').allTextContents()).toHaveLength(3);
+      await waitForDiagram(page, 'dev:hostA#2');
+    }
+    expect((await bob.page.locator('.participant-name').allTextContents()).sort()).toEqual(['Alice', 'Bob (you)', 'Carol']);
+    expect(await diagramElement(bob.page, 'seg:lan')).toMatchObject({ data: { label: 'lan' } });
+    expect(await diagramElement(bob.page, 'dev:hostA#2')).toMatchObject({ data: { label: 'eth0\n192.168.1.2/24', parent: 'host:hostA' } });
+    expect(await diagramElement(bob.page, 'port:dev:hostA#2')).toMatchObject({ data: { source: 'dev:hostA#2', target: 'seg:lan' } });
+    await expect.poll(() => terminalText(alice.page)).toBe('root@hostA:~#');
+  });
+
+  test('a namespace and a veth cable typed by Alice appear in Bob’s diagram', async () => {
+    await run('ip netns add red');
+    await waitForDiagram(bob.page, 'ns:hostA/red');
+    expect(await diagramElement(bob.page, 'ns:hostA/red')).toMatchObject({ data: { label: 'red', parent: 'host:hostA' } });
+
+    await run('ip link add veth-host type veth peer name veth-red');
+    await run('ip link set veth-red netns red');
+    await expect
+      .poll(() => cables(bob.page))
+      .toEqual([{ ends: ['host:hostA veth-host\nno address [device veth down noaddr]', 'ns:hostA/red veth-red\nno address [device veth down noaddr]'], down: true }]);
+
+    await run('ip addr add 10.0.0.1/24 dev veth-host');
+    await run('ip link set veth-host up');
+    await run('ip netns exec red ip addr add 10.0.0.2/24 dev veth-red');
+    await run('ip netns exec red ip link set veth-red up');
+    await expect.poll(() => cables(bob.page)).toEqual([{ ends: ['host:hostA veth-host\n10.0.0.1/24 [device veth up]', 'ns:hostA/red veth-red\n10.0.0.2/24 [device veth up]'], down: false }]);
+
+    await expect.poll(() => terminalText(alice.page)).toBe(
+      [
+        'root@hostA:~# ip netns add red',
+        'root@hostA:~# ip link add veth-host type veth peer name veth-red',
+        'root@hostA:~# ip link set veth-red netns red',
+        'root@hostA:~# ip addr add 10.0.0.1/24 dev veth-host',
+        'root@hostA:~# ip link set veth-host up',
+        'root@hostA:~# ip netns exec red ip addr add 10.0.0.2/24 dev veth-red',
+        'root@hostA:~# ip netns exec red ip link set veth-red up',
+        'root@hostA:~#',
+      ].join('\n'),
+    );
+    await screenshot(alice.page, 'alice-after-veth');
+    await screenshot(bob.page, 'bob-after-veth');
+  });
+
+  test('Alice’s ping shows in Bob’s activity feed with its output', async () => {
+    await run('ip netns exec red ping -c 2 10.0.0.1');
+    const entry = activity(bob.page, 'ip netns exec red ping -c 2 10.0.0.1');
+    await entry.waitFor();
+    expect(await entry.locator('.activity-who').textContent()).toBe('Alice');
+    expect(await entry.locator('.activity-where').textContent()).toBe('hostA');
+    expect(await entry.locator('.activity-status').textContent()).toBe('✓');
+    await entry.locator('summary').click();
+    const output = await entry.locator('.activity-output').textContent();
+    expect(output).toMatch(/^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 56\(84\) bytes of data\.\n64 bytes from 10\.0\.0\.1: icmp_seq=1 ttl=64 time=[\d.]+ ms\n/);
+    expect(output).toContain('\n2 packets transmitted, 2 received, 0% packet loss');
+    await screenshot(bob.page, 'bob-ping-activity');
+  });
+
+  test('Ctrl-C interrupts a running ping; Ctrl-L clears; ↑ recalls history; the prompt follows the namespace; Tab completes', async () => {
+    await typeLine(alice.page, 'ping 10.0.0.2');
+    await expect.poll(() => terminalText(alice.page), { timeout: 5000 }).toMatch(/\nroot@hostA:~# ping 10\.0\.0\.2\nPING .*\n.*icmp_seq=1 .*\n.*icmp_seq=2 /);
+    await alice.page.keyboard.press('Control+C');
+    await activity(alice.page, 'ping 10.0.0.2').locator('.activity-status.interrupted').waitFor();
+    await activity(bob.page, 'ping 10.0.0.2').locator('.activity-status.interrupted').waitFor();
+    await expect.poll(() => terminalText(alice.page)).toMatch(/icmp_seq=2 .*\n(.*icmp_seq=\d+ .*\n)*\^C\n--- 10\.0\.0\.2 ping statistics ---\n(\d+) packets transmitted, \2 received, 0% packet loss, time \d+ms\nrtt .*\nroot@hostA:~#$/);
+
+    await alice.page.keyboard.press('Control+L');
+    await expect.poll(() => terminalText(alice.page)).toBe('root@hostA:~#');
+    await alice.page.keyboard.press('ArrowUp');
+    await alice.page.keyboard.press('ArrowUp');
+    await expect.poll(() => terminalText(alice.page)).toBe('root@hostA:~# ip netns exec red ping -c 2 10.0.0.1');
+    await alice.page.keyboard.press('ArrowDown');
+    await expect.poll(() => terminalText(alice.page)).toBe('root@hostA:~# ping 10.0.0.2');
+    await alice.page.keyboard.press('Control+U');
+
+    await run('ip netns exec red bash');
+    await expect.poll(() => terminalText(alice.page)).toMatch(/\(red\) root@hostA:~#$/);
+    await run('ip -br -4 addr show dev veth-red');
+    await expect.poll(() => terminalText(alice.page)).toMatch(/\(red\) root@hostA:~# ip -br -4 addr show dev veth-red\nveth-red@if\d+ +UP +10\.0\.0\.2\/24\n\(red\) root@hostA:~#$/);
+    await activity(bob.page, 'ip -br -4 addr show dev veth-red').waitFor();
+    expect(await activity(bob.page, 'ip -br -4 addr show dev veth-red').locator('.activity-where').textContent()).toBe('hostA/red');
+    await run('exit');
+    await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~#$/);
+    await alice.page.keyboard.type('ip netns exec re');
+    await alice.page.keyboard.press('Tab');
+    await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~# ip netns exec red$/);
+    await alice.page.keyboard.press('Control+U');
+    await screenshot(alice.page, 'alice-terminal');
+  });
+
+  test('a viewer sees everything live and cannot type', async () => {
+    await expect(carol.page.locator('.viewer-notice').isVisible()).resolves.toBe(true);
+    expect(await carol.page.locator('.viewer-notice').textContent()).toBe('You are a viewer: you see everything live but cannot type.');
+    await waitForDiagram(carol.page, 'ns:hostA/red');
+    await typeLine(carol.page, 'ip netns add blue');
+    // Alice's later command reaching Carol proves Carol's would have arrived by then.
+    await run('ip netns add later');
+    await waitForDiagram(carol.page, 'ns:hostA/later');
+    expect(await diagramElement(carol.page, 'ns:hostA/blue')).toBeNull();
+    expect(await diagramElement(alice.page, 'ns:hostA/blue')).toBeNull();
+    expect(await activity(carol.page, 'ip netns add blue').count()).toBe(0);
+    expect(await terminalText(carol.page)).not.toContain('blue');
+    await screenshot(carol.page, 'carol-viewer');
+  });
+
+  test('the UI switches to Korean', async () => {
+    await carol.page.locator('.language select').selectOption('ko');
+    expect(await carol.page.locator('.topology-pane h2').textContent()).toBe('토폴로지');
+    expect(await carol.page.locator('.viewer-notice').textContent()).toBe('보기 전용 참여자입니다: 모든 변화를 실시간으로 보지만 입력할 수 없습니다.');
+    await screenshot(carol.page, 'carol-korean');
+    await carol.page.locator('.language select').selectOption('en');
+  });
+
+  test('a node dragged by Alice moves for Bob too', async () => {
+    const before = (await diagramElement(bob.page, 'dev:hostB#2'))!.position!;
+    const from = await nodeOnPage(alice.page, 'dev:hostB#2');
+    await alice.page.mouse.move(from.x, from.y);
+    await alice.page.mouse.down();
+    await alice.page.mouse.move(from.x + 40, from.y + 60, { steps: 5 });
+    await alice.page.mouse.up();
+    const after = (await diagramElement(alice.page, 'dev:hostB#2'))!.position!;
+    expect(after.y - before.y).toBeGreaterThan(20);
+    await expect.poll(async () => (await diagramElement(bob.page, 'dev:hostB#2'))!.position).toEqual(after);
+  });
+
+  test('the owner hands out invite links', async () => {
+    await alice.page.locator('.invite-button[data-role="viewer"]').click();
+    const url = alice.page.locator('.invite-url');
+    await expect.poll(() => url.inputValue()).toMatch(new RegExp(`^${escape(server.baseUrl)}/labs/[\\w-]+#token=[\\w.-]+$`));
+    expect(await bob.page.locator('.invite-button').count()).toBe(0);
+  });
+
+  test('the start page creates a lab from a template and opens it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(server.baseUrl);
+    await expect.poll(() => page.locator('select.template option').allTextContents()).toEqual(['Classroom']);
+    await page.locator('input.name').fill('Dana');
+    await screenshot(page, 'start-page');
+    await page.locator('button.primary').click();
+    await page.locator('.status[data-state="connected"]').waitFor();
+    expect(new URL(page.url()).pathname).toMatch(/^\/labs\/[\w-]+$/);
+    expect(await page.locator('.role').textContent()).toBe('Dana · owner');
+    await waitForDiagram(page, 'dev:gateway#3');
+    await context.close();
+  });
+
+  test('no page logged an error', () => {
+    expect([...alice.errors, ...bob.errors, ...carol.errors]).toEqual([]);
+  });
+
+  test('after the server restarts, pages reconnect and resync; a command typed while offline is refused', async () => {
+    await server.restart(async () => {
+      await alice.page.locator('.status[data-state="offline"]').waitFor();
+      expect(await alice.page.locator('.status').textContent()).toBe('Offline — reconnecting…');
+      await typeLine(alice.page, 'ip netns add offline');
+      await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~# ip netns add offline\nnslab: not connected: the command was not sent\nroot@hostA:~#$/);
+      await screenshot(alice.page, 'alice-offline');
+    });
+    await alice.page.locator('.status[data-state="connected"]').waitFor();
+    await bob.page.locator('.status[data-state="connected"]').waitFor();
+    await run('ip netns add green');
+    await waitForDiagram(bob.page, 'ns:hostA/green');
+
+    // A command running when the connection drops: the page asks again with the same id once it is back,
+    // and shows the rest of the output without repeating what it had shown.
+    await typeLine(alice.page, 'ping 10.0.0.2');
+    await expect.poll(() => terminalText(alice.page), { timeout: 5000 }).toMatch(/\nPING 10\.0\.0\.2 .*\n.*icmp_seq=1 .*\n.*icmp_seq=2 /);
+    await server.restart(async () => {});
+    await activity(alice.page, 'ping 10.0.0.2').locator('.activity-status.interrupted').last().waitFor();
+    await expect.poll(() => terminalText(alice.page)).toMatch(/\nrtt [^\n]*\nroot@hostA:~#$/);
+    const session = (await terminalText(alice.page)).split('root@hostA:~# ping 10.0.0.2\n').at(-1)!;
+    const sequence = [...session.matchAll(/icmp_seq=(\d+) /g)].map((match) => Number(match[1]));
+    expect(sequence).toEqual(sequence.map((_, i) => i + 1));
+    expect(session.match(/ping statistics/g)).toHaveLength(1);
+    await expect.poll(() => alice.page.locator('.participant-name').allTextContents(), { timeout: 10_000 }).toHaveLength(3);
+    await screenshot(alice.page, 'alice-resumed');
+    expect(await diagramElement(bob.page, 'ns:hostA/red')).not.toBeNull();
+    expect(await diagramElement(bob.page, 'ns:hostA/offline')).toBeNull();
+    await expect.poll(() => cables(bob.page)).toHaveLength(1);
+  });
+});

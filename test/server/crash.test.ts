@@ -1,0 +1,136 @@
+// kill -9 of a real server process at a moment when commands are in flight
+// loses nothing that was acknowledged (an HTTP 200, or an `accepted` on the
+// socket), and the lab comes back consistent.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseScenario, replay } from '../../server/sim/transcript';
+import { buildLab } from '../../server/sim/world-file';
+import { loadTemplates } from '../../server/labs/templates';
+import { RedisStore } from '../../server/store/redis-store';
+import { LabClient } from './lab-client';
+import { tempDir } from './harness';
+import { REDIS_URL, redisUp, testPrefix } from './redis';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const children = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+});
+
+/** Starts `npm start`'s entry point and resolves with its address once it listens. */
+function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', HTTP_REQUESTS_PER_SECOND: '100000', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = /^nslab listening on (http:\/\/\S+) /.exec(line);
+      if (match) resolve({ child, baseUrl: match[1]! });
+    });
+  });
+}
+
+function kill9(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+    children.delete(child);
+  });
+}
+
+async function post(baseUrl: string, path: string, token: string | null, body: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+  return { status: res.status, json: await res.json() };
+}
+
+async function crashRounds(env: Record<string, string>): Promise<void> {
+  let { child, baseUrl } = await startProcess(env);
+  const { id, token } = (await post(baseUrl, '/api/labs', null, { template: 'classroom' })).json;
+  /** Command line → the output acknowledged for it. */
+  const acknowledged = new Map<string, string>();
+  const sent = new Set<string>();
+  let n = 0;
+
+  for (let round = 0; round < 3; round++) {
+    const client = await LabClient.connect(baseUrl, id, token);
+    let stop = false;
+    const httpWorker = async (worker: number) => {
+      while (!stop) {
+        const line = `echo http-${round}-${worker}-${n++}`;
+        sent.add(line);
+        try {
+          const res = await post(baseUrl, `/api/labs/${id}/exec`, token, { host: 'hostA', command: line });
+          if (res.status === 200) acknowledged.set(line, res.json.output);
+        } catch {
+          return; // the server is gone
+        }
+      }
+    };
+    const socketWorker = async () => {
+      while (!stop) {
+        const line = `ip link add d${n++} type bridge`;
+        const from = client.messages.length;
+        sent.add(line);
+        client.send({ type: 'exec', id: line, terminal: 't1', host: 'hostB', line });
+        const answer = await client.until(() => client.messages.slice(from).find((m) => m.type === 'exit' || m.type === 'error'), 5000).catch(() => null);
+        if (client.messages.slice(from).some((m) => m.type === 'accepted')) acknowledged.set(line, '');
+        if (!answer) return;
+      }
+    };
+    const workers = [httpWorker(1), httpWorker(2), httpWorker(3), socketWorker()];
+    // Let a different number of commands through each round, then kill mid-flight.
+    await new Promise((resolve) => setTimeout(resolve, 150 + round * 120));
+    await kill9(child);
+    stop = true;
+    await Promise.all(workers);
+    await client.closed;
+
+    ({ child, baseUrl } = await startProcess(env));
+    const res = await fetch(`${baseUrl}/api/labs/${id}/transcript`, { headers: { authorization: `Bearer ${token}` } });
+    const transcript = await res.text();
+    const world = loadTemplates().get('classroom')!.world;
+    const scenario = parseScenario(transcript, new Set(['hostA', 'hostB', 'gateway', 'internet']));
+    // Consistent: the transcript is what replaying its commands gives.
+    expect(replay(buildLab(world, 1), scenario)).toBe(transcript);
+    const ran = scenario.flatMap((s) => (s.kind === 'command' ? [s.command] : []));
+    // Nothing ran twice, nothing ran that was not sent, and everything acknowledged is there with its output.
+    expect(new Set(ran).size).toBe(ran.length);
+    expect(ran.filter((line) => !sent.has(line))).toEqual([]);
+    const missing = [...acknowledged.keys()].filter((line) => !ran.includes(line));
+    expect(missing).toEqual([]);
+    for (const [line, output] of acknowledged) {
+      if (line.startsWith('echo ')) expect(transcript).toContain(`hostA$ ${line}\n${output}`);
+    }
+    expect(acknowledged.size).toBeGreaterThan(round * 10);
+  }
+  await kill9(child);
+}
+
+describe('kill -9 of a real server process', () => {
+  it('loses nothing acknowledged, with the file store', async () => {
+    const dir = tempDir();
+    try {
+      await crashRounds({ DATA_DIR: dir.dir });
+    } finally {
+      dir.remove();
+    }
+  }, 60_000);
+
+  it.skipIf(!redisUp)('loses nothing acknowledged, with the Redis store', async () => {
+    const prefix = testPrefix();
+    try {
+      await crashRounds({ REDIS_URL, REDIS_PREFIX: prefix, NSLAB_SECRET: 'crash-test-secret' });
+    } finally {
+      const store = await RedisStore.open({ url: REDIS_URL, prefix });
+      await store.removeAllKeys();
+      await store.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,135 @@
+// The contract every store backend passes: run by file-store.test.ts and
+// redis-store.test.ts against the real backends.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LabNotFoundError, LogConflictError, type ExecEntry, type LabRecord, type Store } from '../../server/store/types';
+
+export interface StoreHarness {
+  /** A store over the harness's backing data; a second call sees what the first wrote. */
+  open(): Promise<Store>;
+  /** Removes the backing data. */
+  destroy(): Promise<void>;
+}
+
+export function labRecord(id: string): LabRecord {
+  return { id, title: `Lab ${id}`, world: { name: 'w', segments: [], hosts: {} }, seed: 7, createdAt: '2026-01-01T00:00:00.000Z' };
+}
+
+export function execEntry(seq: number, line = `echo ${seq}`): ExecEntry {
+  return { kind: 'exec', seq, at: seq * 20_000, who: 'p1', name: 'Ada', terminal: null, host: 'hostA', line, cid: `c${seq}`, mode: 'run', limitUs: 60_000_000 };
+}
+
+export function storeContract(name: string, makeHarness: () => StoreHarness): void {
+  describe(`${name} store contract`, () => {
+    let harness: StoreHarness;
+    let store: Store;
+
+    beforeEach(async () => {
+      harness = makeHarness();
+      store = await harness.open();
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await harness.destroy();
+    });
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('creates, reads and counts labs, refusing a duplicate id', async () => {
+      expect(await store.countLabs()).toBe(0);
+      await store.createLab(labRecord('a1'));
+      await store.createLab(labRecord('b2'));
+      expect(await store.getLab('a1')).toEqual(labRecord('a1'));
+      expect(await store.getLab('zz')).toBeNull();
+      expect(await store.countLabs()).toBe(2);
+      await expect(store.createLab({ ...labRecord('a1'), title: 'other' })).rejects.toThrow('lab a1 already exists');
+      expect(await store.getLab('a1')).toEqual(labRecord('a1'));
+    });
+
+    it('appends entries in order and reads them back, whole or after a seq', async () => {
+      await store.createLab(labRecord('a1'));
+      const entries = [execEntry(1), { kind: 'advance', seq: 2, at: 40_000, to: 1_040_000 } as const, { kind: 'interrupt', seq: 3, at: 1_040_000, target: 1 } as const];
+      for (const e of entries) await store.append('a1', e);
+      expect(await store.readLog('a1')).toEqual(entries);
+      expect(await store.readLog('a1', 2)).toEqual(entries.slice(2));
+      expect(await store.readLog('a1', 3)).toEqual([]);
+    });
+
+    it('refuses an append that does not follow the last entry, naming the last seq', async () => {
+      await store.createLab(labRecord('a1'));
+      await store.append('a1', execEntry(1));
+      const gap = store.append('a1', execEntry(3));
+      await expect(gap).rejects.toBeInstanceOf(LogConflictError);
+      await expect(gap).rejects.toMatchObject({ lastSeq: 1 });
+      await expect(store.append('a1', execEntry(1, 'again'))).rejects.toMatchObject({ lastSeq: 1 });
+      expect(await store.readLog('a1')).toEqual([execEntry(1)]);
+    });
+
+    it('lets exactly one of two racing appends of the same seq win', async () => {
+      await store.createLab(labRecord('a1'));
+      const results = await Promise.allSettled([store.append('a1', execEntry(1, 'first')), store.append('a1', execEntry(1, 'second'))]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const log = await store.readLog('a1');
+      expect(log).toHaveLength(1);
+      expect(log[0]!.kind === 'exec' && ['first', 'second'].includes(log[0]!.line)).toBe(true);
+    });
+
+    it('refuses appends and reads for a lab that does not exist', async () => {
+      await expect(store.append('nope', execEntry(1))).rejects.toBeInstanceOf(LabNotFoundError);
+      await expect(store.readLog('nope')).rejects.toBeInstanceOf(LabNotFoundError);
+      await expect(store.appendNotes('nope', new Uint8Array([1]))).rejects.toBeInstanceOf(LabNotFoundError);
+      await expect(store.readNotes('nope')).rejects.toBeInstanceOf(LabNotFoundError);
+      await expect(store.compactNotes('nope', new Uint8Array([1]), 0)).rejects.toBeInstanceOf(LabNotFoundError);
+    });
+
+    it('keeps notes updates and compacts them into a snapshot', async () => {
+      await store.createLab(labRecord('a1'));
+      expect(await store.readNotes('a1')).toEqual({ snapshot: null, updates: [] });
+      const updates = [new Uint8Array([1, 2, 3]), new Uint8Array([0, 10, 255]), new Uint8Array([4])];
+      for (const u of updates) await store.appendNotes('a1', u);
+      expect(await store.readNotes('a1')).toEqual({ snapshot: null, updates });
+      await store.compactNotes('a1', new Uint8Array([9, 9]), 2);
+      expect(await store.readNotes('a1')).toEqual({ snapshot: new Uint8Array([9, 9]), updates: [updates[2]] });
+      await store.compactNotes('a1', new Uint8Array([8]), 1);
+      expect(await store.readNotes('a1')).toEqual({ snapshot: new Uint8Array([8]), updates: [] });
+    });
+
+    it('deletes a lab with its log and notes; a new lab under that id starts empty', async () => {
+      await store.createLab(labRecord('a1'));
+      await store.append('a1', execEntry(1));
+      await store.appendNotes('a1', new Uint8Array([1]));
+      expect(await store.deleteLab('a1')).toBe(true);
+      expect(await store.deleteLab('a1')).toBe(false);
+      expect(await store.getLab('a1')).toBeNull();
+      expect(await store.countLabs()).toBe(0);
+      await expect(store.append('a1', execEntry(2))).rejects.toBeInstanceOf(LabNotFoundError);
+      await store.createLab(labRecord('a1'));
+      expect(await store.readLog('a1')).toEqual([]);
+      expect(await store.readNotes('a1')).toEqual({ snapshot: null, updates: [] });
+      await store.append('a1', execEntry(1, 'fresh'));
+      expect(await store.readLog('a1')).toEqual([execEntry(1, 'fresh')]);
+    });
+
+    it('keeps the first secret it is given', async () => {
+      expect(await store.secret('s3cret')).toBe('s3cret');
+      expect(await store.secret('other')).toBe('s3cret');
+    });
+
+    it('gives a reopened store everything written before', async () => {
+      await store.createLab(labRecord('a1'));
+      for (let seq = 1; seq <= 5; seq++) await store.append('a1', execEntry(seq));
+      await store.appendNotes('a1', new Uint8Array([5, 6]));
+      await store.secret('kept');
+      await store.close();
+      store = await harness.open();
+      expect(await store.getLab('a1')).toEqual(labRecord('a1'));
+      expect(await store.readLog('a1')).toEqual([1, 2, 3, 4, 5].map((seq) => execEntry(seq)));
+      expect(await store.readNotes('a1')).toEqual({ snapshot: null, updates: [new Uint8Array([5, 6])] });
+      expect(await store.secret('new')).toBe('kept');
+      await store.append('a1', execEntry(6));
+      await expect(store.append('a1', execEntry(6))).rejects.toMatchObject({ lastSeq: 6 });
+    });
+  });
+}

@@ -1,0 +1,203 @@
+// The lab page: terminal tabs (one per host), the live topology, who is here
+// and what they ran. Everything shown comes from the server: the state
+// document, presence, and the answers to our own commands.
+import { ROLE_RUNS_COMMANDS, type ServerMessage } from '../../shared/protocol';
+import { ActivityFeed } from './activity';
+import { LabConnection, type ConnectionStatus, type Welcome } from './connection';
+import { el } from './dom';
+import { bindText, languageSelect, onLanguageChange, t } from './i18n';
+import { Participants } from './participants';
+import { Shell } from './shell';
+import { Topology } from './topology';
+
+const COLORS = ['#d1495b', '#2e86ab', '#3b8b3b', '#c27c0e', '#7d4e9f', '#0f8b8d', '#b5446e', '#5c6bc0'];
+const COMMANDS = ['ip', 'ping', 'arp', 'route', 'sysctl', 'iptables', 'cat', 'echo', 'grep', 'head', 'tail', 'wc', 'hostname', 'sleep', 'exit', 'bash'];
+const IP_WORDS = ['netns', 'link', 'address', 'route', 'neigh', 'exec', 'add', 'del', 'set', 'show', 'list', 'type', 'veth', 'bridge', 'peer', 'name', 'dev', 'up', 'down', 'master', 'via', 'default'];
+
+/** Random enough to keep this page's command ids apart from every other page's; works without a secure context. */
+function randomPrefix(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(9)), (b) => b.toString(36).padStart(2, '0')).join('');
+}
+
+function terminalId(host: string): string {
+  return `t-${host.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 32);
+}
+
+export function labPage(root: HTMLElement, lab: string, token: string): void {
+  const connection = new LabConnection(lab, token);
+  const idPrefix = randomPrefix();
+  let commandCount = 0;
+  const shells = new Map<string, Shell>();
+  let activeHost: string | null = null;
+  let welcomed = false;
+  let topology: Topology | null = null;
+
+  const status = el('div', 'status');
+  status.setAttribute('role', 'status');
+  const title = el('h1', 'lab-title');
+  const role = el('span', 'role');
+  const header = el('header', 'lab-header');
+  const inviteBox = el('div', 'invite');
+  const brand = el('a', 'brand', 'nslab');
+  brand.href = '/';
+  header.append(brand, title, role, inviteBox, status, languageSelect());
+
+  const tabs = el('div', 'tabs');
+  tabs.setAttribute('role', 'tablist');
+  const viewerNotice = bindText(el('p', 'viewer-notice'), 'viewerNotice');
+  viewerNotice.hidden = true;
+  const terminals = el('div', 'terminals');
+  const terminalPane = el('section', 'terminal-pane');
+  terminalPane.append(tabs, viewerNotice, terminals);
+
+  const diagram = el('div', 'topology');
+  diagram.id = 'topology';
+  const diagramPane = el('section', 'topology-pane');
+  diagramPane.append(bindText(el('h2'), 'topology'), diagram);
+  const participants = new Participants(connection.awareness, () => connection.welcome?.name ?? null);
+  const activity = new ActivityFeed(connection.state);
+  const people = el('section', 'participants-pane');
+  people.append(bindText(el('h2'), 'participants'), participants.element);
+  const feed = el('section', 'activity-pane');
+  feed.append(bindText(el('h2'), 'activity'), activity.element);
+  const side = el('div', 'side');
+  side.append(people, feed);
+
+  const main = el('main', 'lab');
+  main.append(diagramPane, terminalPane, side);
+  root.replaceChildren(header, main);
+
+  const renderStatus = (s: ConnectionStatus) => {
+    status.className = `status ${s.kind}`;
+    status.dataset.state = s.kind;
+    if (s.kind === 'closed') {
+      const why = s.reason === 'deleted' ? t('closedDeleted') : s.reason === 'replaced' ? t('closedReplaced') : `${t('refused')}: ${s.message}`;
+      status.textContent = why;
+    } else status.textContent = t(s.kind === 'connected' ? 'connected' : s.kind === 'connecting' ? 'connecting' : 'offline');
+  };
+  connection.onStatus(renderStatus);
+  onLanguageChange(() => {
+    renderStatus(connection.status);
+    participants.render();
+    activity.render();
+    topology?.render();
+    if (connection.welcome) role.textContent = roleText(connection.welcome);
+  });
+
+  const roleText = (welcome: Welcome) => `${welcome.name} · ${t(welcome.role === 'owner' ? 'roleOwner' : welcome.role === 'editor' ? 'roleEditor' : 'roleViewer')}`;
+
+  const currentNs = new Map<string, string | null>();
+  const publish = (typing = false) => {
+    connection.setPresence({ host: activeHost, ns: activeHost ? (currentNs.get(activeHost) ?? null) : null, typing });
+  };
+
+  const openTab = (host: string) => {
+    const welcome = connection.welcome!;
+    const canType = ROLE_RUNS_COMMANDS[welcome.role];
+    activeHost = host;
+    let shell = shells.get(host);
+    if (!shell) {
+      shell = new Shell({
+        connection,
+        host,
+        terminal: terminalId(host),
+        canType,
+        nextId: () => `${idPrefix}-${++commandCount}`,
+        completions: () => [...COMMANDS, ...IP_WORDS, ...(topology?.namesOn(host) ?? [])],
+        onTyping: (typing) => publish(typing),
+        onNamespace: (ns) => {
+          currentNs.set(host, ns);
+          publish();
+        },
+      });
+      const saved = welcome.terminals.find((s) => s.terminal === terminalId(host));
+      if (saved) shell.restore(saved);
+      if (!canType) shell.notice(t('viewerNotice'));
+      shells.set(host, shell);
+      terminals.append(shell.element);
+    }
+    for (const [h, s] of shells) s.element.hidden = h !== host;
+    for (const tab of tabs.children) tab.setAttribute('aria-selected', String((tab as HTMLElement).dataset.host === host));
+    shell.fit();
+    shell.focus();
+    publish();
+  };
+
+  const firstWelcome = (welcome: Welcome) => {
+    title.textContent = welcome.title;
+    document.title = `${welcome.title} · nslab`;
+    role.textContent = roleText(welcome);
+    const canType = ROLE_RUNS_COMMANDS[welcome.role];
+    viewerNotice.hidden = canType;
+    main.classList.toggle('viewer', !canType);
+    connection.setPresence({ color: COLORS[Math.abs(hash(welcome.participant)) % COLORS.length]!, host: null, ns: null, typing: false });
+    topology = new Topology(diagram, connection.state, connection.notes, () => connection.welcome?.hosts ?? [], canType);
+    for (const host of welcome.hosts) {
+      const tab = el('button', 'tab', host);
+      tab.type = 'button';
+      tab.dataset.host = host;
+      tab.setAttribute('role', 'tab');
+      tab.addEventListener('click', () => openTab(host));
+      tabs.append(tab);
+    }
+    if (welcome.role === 'owner') inviteBox.append(...inviteControls(lab, token));
+    const started = welcome.terminals.find((s) => welcome.hosts.includes(s.host));
+    openTab(started?.host ?? welcome.hosts[0]!);
+    new ResizeObserver(() => {
+      if (activeHost) shells.get(activeHost)?.fit();
+      topology?.resize();
+    }).observe(main);
+  };
+
+  connection.onMessage((message: ServerMessage) => {
+    if (message.type === 'welcome') {
+      if (!welcomed) {
+        welcomed = true;
+        return firstWelcome(message);
+      }
+      for (const shell of shells.values()) {
+        const saved = message.terminals.find((s) => s.terminal === shell.id);
+        if (saved) shell.restore(saved);
+        shell.resume();
+      }
+      return;
+    }
+    if ('id' in message && message.id !== undefined) {
+      const id = message.id;
+      const owner = [...shells.values()].find((s) => s.owns(id));
+      if (owner) return owner.receive(message);
+    }
+    if (message.type === 'error' && activeHost) shells.get(activeHost)?.notice(`nslab: ${message.message}`);
+  });
+}
+
+function hash(text: string): number {
+  let h = 0;
+  for (const c of text) h = (h * 31 + c.charCodeAt(0)) | 0;
+  return h;
+}
+
+function inviteControls(lab: string, token: string): HTMLElement[] {
+  const output = el('input', 'invite-url');
+  output.readOnly = true;
+  output.hidden = true;
+  const buttons = (['editor', 'viewer'] as const).map((inviteRole) => {
+    const button = bindText(el('button', 'invite-button'), inviteRole === 'editor' ? 'inviteEditor' : 'inviteViewer');
+    button.type = 'button';
+    button.dataset.role = inviteRole;
+    button.addEventListener('click', async () => {
+      const response = await fetch(`/api/labs/${encodeURIComponent(lab)}/invites`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ role: inviteRole }),
+      });
+      const body = (await response.json()) as { url?: string; error?: string };
+      output.hidden = false;
+      output.value = body.url ?? body.error ?? String(response.status);
+      output.select();
+      if (body.url && navigator.clipboard) await navigator.clipboard.writeText(body.url).catch(() => undefined);
+    });
+    return button;
+  });
+  return [bindText(el('span', 'invite-label'), 'invite'), ...buttons, output];
+}

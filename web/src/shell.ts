@@ -1,0 +1,271 @@
+// One terminal tab: xterm.js with a bash-like line editor. Lines run on the
+// server in the participant's terminal on that host; output streams back.
+import { FitAddon } from '@xterm/addon-fit';
+import { Terminal } from '@xterm/xterm';
+import '@xterm/xterm/css/xterm.css';
+import type { ServerMessage, TerminalState } from '../../shared/protocol';
+import type { LabConnection } from './connection';
+import { t } from './i18n';
+
+interface Running {
+  id: string;
+  line: string;
+  /** Characters of output already shown; a retry after a reconnect resends them, so they are skipped. */
+  printed: number;
+  skip: number;
+}
+
+export interface ShellOptions {
+  connection: LabConnection;
+  host: string;
+  terminal: string;
+  canType: boolean;
+  nextId(): string;
+  /** Words Tab completes: commands, namespaces and devices of this host. */
+  completions(): string[];
+  onTyping(typing: boolean): void;
+  onNamespace(ns: string | null): void;
+}
+
+const RED = '\x1b[31m';
+const RESET = '\x1b[0m';
+
+export class Shell {
+  readonly element = document.createElement('div');
+  private readonly term: Terminal;
+  private readonly fitAddon = new FitAddon();
+  private line = '';
+  private cursor = 0;
+  private history: string[] = [];
+  /** Position in history while browsing with ↑/↓; history.length means the line being typed. */
+  private historyIndex = 0;
+  private draft = '';
+  private ns: string | null = null;
+  private running: Running | null = null;
+  private typingTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The cursor is not at the start of a line: the next prompt needs a newline first. */
+  private midLine = false;
+
+  constructor(private readonly options: ShellOptions) {
+    this.element.className = 'shell';
+    this.term = new Terminal({
+      convertEol: true,
+      cursorBlink: options.canType,
+      cursorInactiveStyle: options.canType ? 'outline' : 'none',
+      disableStdin: !options.canType,
+      fontFamily: '"DejaVu Sans Mono", "Noto Sans Mono CJK KR", monospace',
+      fontSize: 14,
+      lineHeight: 1.15,
+      scrollback: 5000,
+      theme: { background: '#111418', foreground: '#d8dee9' },
+    });
+    this.term.loadAddon(this.fitAddon);
+    this.term.open(this.element);
+    this.term.onData((data) => this.input(data));
+    if (options.canType) this.prompt();
+  }
+
+  get id(): string {
+    return this.options.terminal;
+  }
+
+  /** Takes the server's record of this terminal: its namespace and history survive reconnects. */
+  restore(state: TerminalState): void {
+    this.history = [...state.history];
+    this.historyIndex = this.history.length;
+    if (state.ns !== this.ns) {
+      this.setNamespace(state.ns);
+      if (!this.running && this.options.canType) this.redraw();
+    }
+  }
+
+  /** After a reconnect, asks again for a command that was running: the server answers from its log and never runs it twice. */
+  resume(): void {
+    const running = this.running;
+    if (!running) return;
+    running.skip = running.printed;
+    this.options.connection.send({ type: 'exec', id: running.id, terminal: this.options.terminal, host: this.options.host, line: running.line });
+  }
+
+  owns(id: string): boolean {
+    return this.running?.id === id;
+  }
+
+  receive(message: ServerMessage): void {
+    const running = this.running;
+    if (!running || !('id' in message) || message.id !== running.id) return;
+    if (message.type === 'output') {
+      const data = message.data.slice(Math.min(running.skip, message.data.length));
+      running.skip -= message.data.length - data.length;
+      running.printed += data.length;
+      if (data) this.midLine = !data.endsWith('\n');
+      this.term.write(data);
+    } else if (message.type === 'exit') {
+      this.running = null;
+      this.setNamespace(message.ns);
+      this.prompt();
+    } else if (message.type === 'error') {
+      this.running = null;
+      this.term.write(`${RED}nslab: ${message.message}${RESET}\n`);
+      this.prompt();
+    }
+  }
+
+  fit(): void {
+    if (this.element.offsetParent !== null) this.fitAddon.fit();
+  }
+
+  focus(): void {
+    this.term.focus();
+  }
+
+  /** A line of text that is not part of the session (notices), in grey. */
+  notice(text: string): void {
+    this.term.write(`\x1b[90m${text}${RESET}\n`);
+  }
+
+  private setNamespace(ns: string | null): void {
+    this.ns = ns;
+    this.options.onNamespace(ns);
+  }
+
+  private promptText(): string {
+    const ns = this.ns ? `(${this.ns}) ` : '';
+    return `${ns}\x1b[1;32mroot@${this.options.host}${RESET}:\x1b[1;34m~${RESET}# `;
+  }
+
+  private prompt(): void {
+    this.line = '';
+    this.cursor = 0;
+    this.historyIndex = this.history.length;
+    this.term.write((this.midLine ? '\n' : '') + this.promptText());
+    this.midLine = false;
+  }
+
+  /** Rewrites the current line after an edit and puts the cursor where it belongs. */
+  private redraw(): void {
+    const back = this.line.length - this.cursor;
+    this.term.write(`\r\x1b[K${this.promptText()}${this.line}${back > 0 ? `\x1b[${back}D` : ''}`);
+  }
+
+  private input(data: string): void {
+    if (!this.options.canType) return;
+    if (data === '\x03') return this.interrupt();
+    if (data === '\x0c') {
+      this.term.write('\x1b[H\x1b[2J');
+      if (!this.running) this.redraw();
+      return;
+    }
+    if (this.running) return;
+    this.typing();
+    switch (data) {
+      case '\r':
+        return this.enter();
+      case '\x7f':
+      case '\b':
+        if (this.cursor > 0) this.edit(this.line.slice(0, this.cursor - 1) + this.line.slice(this.cursor), this.cursor - 1);
+        return;
+      case '\x1b[3~':
+        return this.edit(this.line.slice(0, this.cursor) + this.line.slice(this.cursor + 1), this.cursor);
+      case '\x1b[A':
+        return this.browse(-1);
+      case '\x1b[B':
+        return this.browse(1);
+      case '\x1b[D':
+        return this.edit(this.line, Math.max(0, this.cursor - 1));
+      case '\x1b[C':
+        return this.edit(this.line, Math.min(this.line.length, this.cursor + 1));
+      case '\x01':
+      case '\x1b[H':
+      case '\x1bOH':
+        return this.edit(this.line, 0);
+      case '\x05':
+      case '\x1b[F':
+      case '\x1bOF':
+        return this.edit(this.line, this.line.length);
+      case '\x15':
+        return this.edit(this.line.slice(this.cursor), 0);
+      case '\x0b':
+        return this.edit(this.line.slice(0, this.cursor), this.cursor);
+      case '\x17': {
+        const start = this.line.slice(0, this.cursor).replace(/\S+\s*$/, '').length;
+        return this.edit(this.line.slice(0, start) + this.line.slice(this.cursor), start);
+      }
+      case '\t':
+        return this.complete();
+    }
+    if (data.startsWith('\x1b')) return;
+    // Typed or pasted text: printable characters go in; a newline runs the line.
+    const [first, ...rest] = data.split(/\r\n|\r|\n/);
+    const text = first!.replace(/[\x00-\x1f\x7f]/g, '');
+    this.edit(this.line.slice(0, this.cursor) + text + this.line.slice(this.cursor), this.cursor + text.length);
+    if (rest.length > 0) this.enter();
+  }
+
+  private edit(line: string, cursor: number): void {
+    const appended = cursor === line.length && this.cursor === this.line.length && line.startsWith(this.line);
+    const added = line.slice(this.line.length);
+    this.line = line;
+    this.cursor = cursor;
+    if (appended) this.term.write(added);
+    else this.redraw();
+  }
+
+  private browse(step: number): void {
+    const index = this.historyIndex + step;
+    if (index < 0 || index > this.history.length) return;
+    if (this.historyIndex === this.history.length) this.draft = this.line;
+    this.historyIndex = index;
+    const line = index === this.history.length ? this.draft : this.history[index]!;
+    this.line = line;
+    this.cursor = line.length;
+    this.redraw();
+  }
+
+  private complete(): void {
+    const before = this.line.slice(0, this.cursor);
+    const word = /\S*$/.exec(before)![0];
+    const matches = [...new Set(this.options.completions())].filter((w) => w.startsWith(word)).sort();
+    if (matches.length === 0) return;
+    let common = matches[0]!;
+    for (const match of matches) while (!match.startsWith(common)) common = common.slice(0, -1);
+    const suffix = common.slice(word.length) + (matches.length === 1 ? ' ' : '');
+    if (suffix) return this.edit(before + suffix + this.line.slice(this.cursor), this.cursor + suffix.length);
+    this.term.write(`\n${matches.join('  ')}\n`);
+    this.redraw();
+  }
+
+  private enter(): void {
+    const line = this.line.trim();
+    this.term.write('\n');
+    if (!line) return this.prompt();
+    if (this.history[this.history.length - 1] !== line) this.history.push(line);
+    const id = this.options.nextId();
+    const sent = this.options.connection.send({ type: 'exec', id, terminal: this.options.terminal, host: this.options.host, line });
+    if (!sent) {
+      this.term.write(`${RED}nslab: ${t('offlineRefused')}${RESET}\n`);
+      return this.prompt();
+    }
+    this.running = { id, line, printed: 0, skip: 0 };
+  }
+
+  private interrupt(): void {
+    this.term.write('^C');
+    if (this.running) {
+      this.midLine = true;
+      this.options.connection.send({ type: 'interrupt', id: this.running.id });
+      return;
+    }
+    this.term.write('\n');
+    this.prompt();
+  }
+
+  private typing(): void {
+    if (this.typingTimer === undefined) this.options.onTyping(true);
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => {
+      this.typingTimer = undefined;
+      this.options.onTyping(false);
+    }, 1500);
+  }
+}

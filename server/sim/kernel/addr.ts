@@ -78,3 +78,10 @@ export function linkLocalFromMac(mac: Mac): string {
   const bytes = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
   return ipaddr.fromByteArray(bytes).toString();
 }
+
+/** The solicited-node multicast group of an IPv6 address (ff02::1:ffXX:XXXX), and its Ethernet mapping (33:33:ff:XX:XX:XX). */
+export function solicitedNode(address: string): { group: string; mac: Mac } {
+  const bytes = ipaddr.IPv6.parse(address).toByteArray();
+  const [a, b, c] = bytes.slice(13) as [number, number, number];
+  return { group: `ff02::1:ff${a.toString(16).padStart(2, '0')}:${((b << 8) | c).toString(16)}`, mac: 0x3333ff000000 + ((a << 16) | (b << 8) | c) };
+}

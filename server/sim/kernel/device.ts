@@ -128,6 +128,8 @@ export class Device {
   master: Device | null = null;
   ipv4: Ipv4Address[] = [];
   ipv6: Ipv6Address[] = [];
+  /** Link-layer multicast addresses added by hand (`ip maddr add`). */
+  staticMulticast: Mac[] = [];
   stats: DeviceStats = { rxPackets: 0, rxBytes: 0, rxDropped: 0, txPackets: 0, txBytes: 0, txDropped: 0 };
   /** veth: the other end. */
   peer: Device | null = null;

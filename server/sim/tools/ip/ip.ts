@@ -4,6 +4,7 @@ import type { NetNs } from '../../kernel/netns';
 import type { Proc, ProcContext, Program } from '../process';
 import { ipAddress } from './ipaddress';
 import { ipLink } from './iplink';
+import { ipMaddr } from './ipmaddr';
 import { ipNeigh } from './ipneigh';
 import { ipNetns } from './ipnetns';
 import { ipRoute } from './iproute';
@@ -76,7 +77,7 @@ const unsupported: IpCommand = (ctx, _opts, args) => {
 const OBJECTS: Array<[string, IpCommand]> = [
   ['address', ipAddress],
   ['addrlabel', unsupported],
-  ['maddress', unsupported],
+  ['maddress', ipMaddr],
   ['route', ipRoute],
   ['rule', ipRule],
   ['neighbor', ipNeigh],

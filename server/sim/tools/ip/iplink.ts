@@ -351,17 +351,14 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
   }
   const kind = LINK_KINDS[req.type];
   const name = req.name ?? req.dev;
-  let peerName: string | null = null;
-  let peerNs: NetNs | null = null;
+  let peerReq: LinkRequest | null = null;
   let macvlanMode: MacvlanMode = 'vepa';
   let vxlan: VxlanConfig | null = null;
   if (req.type === 'veth') {
     if (req.typeArgs[0] === 'help') usage(ctx);
     if (req.typeArgs.length && req.typeArgs[0] !== 'peer') fatal(ctx, "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link help'");
-    const peerReq = parseLinkArgs(ctx, ns, req.typeArgs.slice(1));
+    peerReq = parseLinkArgs(ctx, ns, req.typeArgs.slice(1));
     if (peerReq.type !== null) duparg(ctx, 'type', peerReq.type);
-    peerName = peerReq.name ?? peerReq.dev;
-    peerNs = peerReq.netns;
   } else if (req.type === 'macvlan' || req.type === 'macvtap') macvlanMode = parseMacvlanArgs(ctx, req.type, req.typeArgs);
   else if (req.type === 'vxlan') vxlan = parseVxlanArgs(ctx, ns, req.typeArgs);
   else if (req.type === 'vlan') checkVlanArgs(ctx, req.typeArgs);
@@ -379,6 +376,7 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
   if (req.type === 'tun') return netlinkError(ctx, fail('EOPNOTSUPP', 'tun/tap creation via rtnetlink is not supported.'));
   if (!kind) return netlinkError(ctx, fail('EOPNOTSUPP', 'Unknown device type'));
   const targetNs = req.netns ?? ns;
+  const peerName = peerReq ? peerReq.name ?? peerReq.dev : null;
   for (const n of [name, peerName]) {
     const check = policyCheck(n);
     if (!check.ok) return netlinkError(ctx, check);
@@ -387,7 +385,7 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
   const newName = name ?? freeName(targetNs, req.type);
   let created: KResult<Device>;
   if (req.type === 'veth') {
-    const pNs = peerNs ?? targetNs;
+    const pNs = peerReq?.netns ?? targetNs;
     const sameNs = pNs === targetNs;
     // veth_newlink names and registers the peer first; unnamed, it steps over the name the device asked for.
     const pName = peerName ?? freeName(pNs, 'veth', sameNs ? name : null);
@@ -407,7 +405,9 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
     created = createLink(targetNs, kind, newName);
   }
   if (!created.ok) return netlinkError(ctx, created);
-  return applySet(ctx, created.value, { ...req, name: null, netns: null });
+  // The peer's own options (address, mtu, …) apply to the peer.
+  const peerStatus = peerReq ? applySet(ctx, created.value.peer!, { ...peerReq, name: null, netns: null }) : 0;
+  return peerStatus || applySet(ctx, created.value, { ...req, name: null, netns: null });
 }
 
 /** do_setlink's order: namespace, address, mtu, name, master, flags. */

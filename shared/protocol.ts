@@ -120,6 +120,27 @@ export type ServerMessage =
   /** `id` names the message the error answers, when it answers one. */
   | { type: 'error'; id?: string; code: ErrorCode; message: string };
 
+/** Hops kept in an activity entry's packet path. */
+export const PATH_HOPS_KEPT = 32;
+
+/** A place a command's packets crossed: a device, or a namespace itself (`device` null, e.g. a routing decision that found no route). */
+export const PathHop = z.strictObject({
+  /** The namespace's view key: `hostA` or `hostA/red`. */
+  where: z.string(),
+  device: z.string().nullable(),
+  /** What the packets first did there (the tracer's step: xmit, recv, route, forward, deliver, drop…). */
+  step: z.string(),
+});
+export type PathHop = z.infer<typeof PathHop>;
+
+/** Where the last packet that died died, and why, in the tracer's words ("not addressed to hostB, and it does not forward (net.ipv4.ip_forward is 0)"). */
+export const PathDrop = z.strictObject({ where: z.string(), device: z.string().nullable(), reason: z.string() });
+export type PathDrop = z.infer<typeof PathDrop>;
+
+/** The packet path of an activity entry (its `path` and `drop` fields); `path` is null for a command that sends no packets. */
+export const PacketPath = z.strictObject({ path: z.array(PathHop).max(PATH_HOPS_KEPT).nullable(), drop: PathDrop.nullable() });
+export type PacketPath = z.infer<typeof PacketPath>;
+
 /** A participant's presence, as clients may set it; the server fills in `name`. */
 export const Presence = z.strictObject({
   name: z.string().max(64).optional(),

@@ -6,7 +6,7 @@
 // on the lab's single simulated clock, so several commands running at once
 // (a streaming ping while someone types `ip link`) interleave the same way on
 // every replay.
-import type { TerminalState } from '../../shared/protocol';
+import type { PacketPath, TerminalState } from '../../shared/protocol';
 import { THINK_TIME_US, type Lab, type RunningCommand } from '../sim/lab';
 import { currentNs } from '../sim/tools/shell';
 import type { ShellSession } from '../sim/tools/process';
@@ -27,6 +27,8 @@ export interface CommandRecord {
   output: string;
   exitCode: number | null;
   interrupted: boolean;
+  /** Where the command's packets went, once it has ended. */
+  packets: PacketPath;
 }
 
 export interface LabEvents {
@@ -39,6 +41,15 @@ interface Terminal {
   history: string[];
 }
 
+interface RunningRecord {
+  record: CommandRecord;
+  command: RunningCommand;
+  session: ShellSession;
+}
+
+/** A command that sent no packets, or has not ended. */
+const NO_PACKETS: PacketPath = { path: null, drop: null };
+
 const ENGINE_FAILURE = 'nslab: the simulator failed on this command\n';
 
 export class LabHost {
@@ -47,7 +58,7 @@ export class LabHost {
   readonly state: StateDoc;
   lastSeq = 0;
   events: LabEvents | null = null;
-  private readonly running = new Map<number, { record: CommandRecord; command: RunningCommand }>();
+  private readonly running = new Map<number, RunningRecord>();
   private readonly records = new Map<number, CommandRecord>();
   private readonly byClientId = new Map<string, CommandRecord>();
   private readonly terminals = new Map<string, Terminal>();
@@ -127,19 +138,20 @@ export class LabHost {
   private start(entry: ExecEntry): void {
     let session: ShellSession;
     let nsBefore: string | null = null;
-    if (entry.terminal === null) session = this.engine.newSession(entry.host);
+    if (entry.terminal === null) session = this.newSession(entry.host);
     else {
       const key = `${entry.who}\n${entry.terminal}`;
       let terminal = this.terminals.get(key);
       if (!terminal) {
-        terminal = { session: this.engine.newSession(entry.host), history: [] };
+        terminal = { session: this.newSession(entry.host), history: [] };
         this.terminals.set(key, terminal);
       }
       terminal.history.push(entry.line);
       session = terminal.session;
       nsBefore = currentNs(session).name;
     }
-    const record: CommandRecord = { seq: entry.seq, entry, nsBefore, nsAfter: null, startUs: this.now, endUs: null, output: '', exitCode: null, interrupted: false };
+    const record: CommandRecord = { seq: entry.seq, entry, nsBefore, nsAfter: null, startUs: this.now, endUs: null, output: '', exitCode: null, interrupted: false, packets: NO_PACKETS };
+    session.lastPath = undefined;
     this.records.set(record.seq, record);
     if (entry.cid !== null) this.byClientId.set(`${entry.who}\n${entry.cid}`, record);
     const onOutput = (text: string) => {
@@ -153,12 +165,17 @@ export class LabHost {
       this.failed(record, e);
       return;
     }
-    const running = { record, command };
+    const running = { record, command, session };
     this.running.set(entry.seq, running);
     this.settle(running);
     if (entry.mode === 'run') {
       while (this.running.has(entry.seq)) this.advanceTo(command.wakeAt);
     }
+  }
+
+  /** A shell whose packets' paths are drawn on the diagram. */
+  private newSession(host: string): ShellSession {
+    return { ...this.engine.newSession(host), recordPaths: true };
   }
 
   private interrupt(target: number): void {
@@ -202,10 +219,11 @@ export class LabHost {
   }
 
   /** Records a command's end once the engine reports it. */
-  private settle(running: { record: CommandRecord; command: RunningCommand }): void {
+  private settle(running: RunningRecord): void {
     const result = running.command.done;
     if (!result) return;
     this.running.delete(running.record.seq);
+    running.record.packets = running.session.lastPath ?? NO_PACKETS;
     this.finish(running.record, result.exitCode);
   }
 
@@ -258,5 +276,6 @@ function activityView(record: CommandRecord): ActivityView {
     exitCode: record.exitCode,
     interrupted: record.interrupted,
     output: record.output,
+    ...record.packets,
   };
 }

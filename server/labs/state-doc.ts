@@ -11,6 +11,7 @@
 // same transactions, and the document's client id is fixed, so a lab rebuilt
 // after a restart has exactly the document its clients already hold.
 import * as Y from 'yjs';
+import type { PacketPath } from '../../shared/protocol';
 import type { World } from '../sim/kernel/world';
 import { deviceViews, namespaces, namespaceView, segmentViews } from './projection';
 
@@ -21,7 +22,7 @@ const ACTIVITY_KEPT = 200;
 /** Output kept with each activity entry, for an instructor's overview. */
 const ACTIVITY_OUTPUT_CHARS = 1024;
 
-export interface ActivityView {
+export interface ActivityView extends PacketPath {
   seq: number;
   participant: string;
   name: string;

@@ -40,6 +40,18 @@ async function cables(page: Page): Promise<Array<{ ends: string[]; down: boolean
     }));
 }
 
+/** What a diagram highlights: the labels of the path's devices and segments, the cables on it, and the drop mark. */
+async function shownPath(page: Page): Promise<{ nodes: string[]; edges: number; drop: string[]; note: string | null }> {
+  const elements = await diagram(page);
+  const labels = (cls: string) => elements.filter((e) => e.data.source === undefined && e.classes.includes(cls)).map((e) => String(e.data.label).split('\n')[0]!).sort();
+  return {
+    nodes: labels('path'),
+    edges: elements.filter((e) => e.data.source !== undefined && e.classes.includes('path')).length,
+    drop: labels('drop'),
+    note: (elements.find((e) => e.id === 'drop-note')?.data.label as string | undefined) ?? null,
+  };
+}
+
 beforeAll(async () => {
   client = await buildClient();
   server = await startLabServer(client.dir);
@@ -146,6 +158,26 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~# ip netns exec red$/);
     await alice.page.keyboard.press('Control+U');
     await screenshot(alice.page, 'alice-terminal');
+  });
+
+  test('Bob’s diagram shows where Alice’s packets went, and where and why they died', async () => {
+    await run('ping -c 1 192.168.1.3');
+    await expect.poll(() => shownPath(bob.page)).toEqual({ nodes: ['eth0', 'eth0', 'lan'], edges: 2, drop: [], note: null });
+    expect(await bob.page.locator('.path-note').textContent()).toBe('Packets of ping -c 1 192.168.1.3: hostA eth0 → hostB eth0');
+    await screenshot(bob.page, 'bob-path');
+
+    await run('ip netns exec red ip route add default via 10.0.0.1');
+    await run('ip netns exec red ping -c 1 -W 1 192.168.1.3', 'failed');
+    const reason = 'not addressed to hostA, and it does not forward (net.ipv4.ip_forward is 0)';
+    await expect.poll(() => shownPath(bob.page)).toEqual({ nodes: ['veth-host', 'veth-red'], edges: 1, drop: ['veth-host'], note: `✗ ${reason}` });
+    expect(await bob.page.locator('.path-note').textContent()).toBe(`Packets of ip netns exec red ping -c 1 -W 1 192.168.1.3: hostA/red veth-red → hostA veth-host ✗ dropped at hostA veth-host: ${reason}`);
+    await screenshot(bob.page, 'bob-path-dropped');
+
+    // Clicking the earlier ping in the feed draws its path again; the highlight fades after a few seconds.
+    await activity(bob.page, 'ping -c 1 192.168.1.3').locator('summary').click();
+    expect(await shownPath(bob.page)).toEqual({ nodes: ['eth0', 'eth0', 'lan'], edges: 2, drop: [], note: null });
+    await expect.poll(() => shownPath(bob.page), { timeout: 10_000 }).toEqual({ nodes: [], edges: 0, drop: [], note: null });
+    expect(await bob.page.locator('.path-note').isVisible()).toBe(false);
   });
 
   test('a viewer sees everything live and cannot type', async () => {

@@ -31,6 +31,33 @@ afterEach(async () => {
 const namespaces = (c: LabClient) => c.state.getMap('namespaces');
 const devices = (c: LabClient) => c.state.getMap<{ ns: string; name: string; kind: string; peer: unknown }>('devices');
 
+describe('packet paths', () => {
+  it('puts the path of a command\'s packets, and where they died, on its activity entry', async () => {
+    const s = await server();
+    const { id, token } = await s.createLab();
+    const client = await connect(s, id, token);
+    const watcher = await connect(s, id, await s.invite(id, token, 'viewer'));
+    const entry = (n: number) => watcher.until(() => watcher.state.getArray<{ line: string }>('activity').get(n - 1), 5000, `activity entry ${n}`);
+    const toInternet = [
+      { where: 'hostA', device: 'eth0', step: 'route' },
+      { where: 'gateway', device: 'eth0', step: 'recv' },
+      { where: 'gateway', device: 'eth1', step: 'nat' },
+      { where: 'internet', device: 'eth0', step: 'recv' },
+    ];
+    await client.exec('ok', 'hostA', 'ping -c 1 198.51.100.53');
+    expect(await entry(1)).toMatchObject({ line: 'ping -c 1 198.51.100.53', exitCode: 0, path: toInternet, drop: null });
+    await client.exec('off', 'gateway', 'sysctl -w net.ipv4.ip_forward=0', 't2');
+    expect(await entry(2)).toMatchObject({ line: 'sysctl -w net.ipv4.ip_forward=0', path: null, drop: null });
+    await client.exec('dies', 'hostA', 'ping -c 1 -W 1 198.51.100.53');
+    expect(await entry(3)).toMatchObject({
+      line: 'ping -c 1 -W 1 198.51.100.53',
+      exitCode: 1,
+      path: toInternet.slice(0, 2),
+      drop: { where: 'gateway', device: 'eth0', reason: 'not addressed to gateway, and it does not forward (net.ipv4.ip_forward is 0)' },
+    });
+  });
+});
+
 describe('connecting', () => {
   it('refuses the upgrade without a valid token, with another lab\'s token, from a foreign origin, or for an unknown lab', async () => {
     const s = await server();

@@ -1,6 +1,9 @@
 // The activity feed: who ran what, where, and how it ended, newest first;
 // each entry opens to show its output. Commands still running are listed first.
+// A command that sent packets shows their path on the diagram when it ends,
+// and again when its entry is clicked.
 import type * as Y from 'yjs';
+import { PacketPath } from '../../shared/protocol';
 import { el } from './dom';
 import { t } from './i18n';
 
@@ -16,6 +19,16 @@ export interface ActivityEntry {
   exitCode?: number;
   interrupted?: boolean;
   output?: string;
+  path?: unknown;
+  drop?: unknown;
+}
+
+export type ShowPath = (line: string, packets: PacketPath) => void;
+
+/** The entry's packet path, when it has one the client understands. */
+function packetsOf(entry: ActivityEntry): PacketPath | null {
+  const parsed = PacketPath.safeParse({ path: entry.path ?? null, drop: entry.drop ?? null });
+  return parsed.success && parsed.data.path ? parsed.data : null;
 }
 
 export class ActivityFeed {
@@ -25,10 +38,20 @@ export class ActivityFeed {
   /** Entries the reader opened stay open across re-renders. */
   private readonly open = new Set<number>();
 
-  constructor(state: Y.Doc) {
+  constructor(
+    state: Y.Doc,
+    private readonly showPath: ShowPath,
+  ) {
     this.finished = state.getArray('activity');
     this.running = state.getMap('running');
-    this.finished.observe(() => this.render());
+    this.finished.observe((event) => {
+      this.render();
+      const added = event.changes.delta.flatMap((change) => (change.insert as ActivityEntry[] | undefined) ?? []);
+      for (const entry of added.reverse()) {
+        const packets = packetsOf(entry);
+        if (packets) return this.showPath(entry.line, packets);
+      }
+    });
     this.running.observe(() => this.render());
     this.render();
   }
@@ -58,6 +81,8 @@ export class ActivityFeed {
       el('code', 'activity-line', entry.line),
       el('span', `activity-status ${status}`, badge),
     );
+    const packets = packetsOf(entry);
+    if (packets) summary.addEventListener('click', () => this.showPath(entry.line, packets));
     details.append(summary, el('pre', 'activity-output', entry.output ?? ''));
     li.append(details);
     return li;

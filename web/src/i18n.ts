@@ -40,6 +40,8 @@ const en = {
   interrupted: 'interrupted',
   exit: 'exit',
   noAddress: 'no address',
+  packetPath: 'Packets of',
+  droppedAt: 'dropped at',
 } as const;
 
 export type TextKey = keyof typeof en;
@@ -83,6 +85,8 @@ const ko: Record<TextKey, string> = {
   interrupted: '중단됨',
   exit: '종료 코드',
   noAddress: '주소 없음',
+  packetPath: '패킷 경로 —',
+  droppedAt: '버려진 곳:',
 };
 
 export type Language = 'en' | 'ko';

@@ -55,7 +55,7 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
   const diagramPane = el('section', 'topology-pane');
   diagramPane.append(bindText(el('h2'), 'topology'), diagram);
   const participants = new Participants(connection.awareness, () => connection.welcome?.name ?? null);
-  const activity = new ActivityFeed(connection.state);
+  const activity = new ActivityFeed(connection.state, (line, packets) => topology?.showPath(line, packets));
   const people = el('section', 'participants-pane');
   people.append(bindText(el('h2'), 'participants'), participants.element);
   const feed = el('section', 'activity-pane');
@@ -132,6 +132,7 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
     main.classList.toggle('viewer', !canType);
     connection.setPresence({ color: COLORS[Math.abs(hash(welcome.participant)) % COLORS.length]!, host: null, ns: null, typing: false });
     topology = new Topology(diagram, connection.state, connection.notes, () => connection.welcome?.hosts ?? [], canType);
+    diagramPane.append(topology.pathNote);
     for (const host of welcome.hosts) {
       const tab = el('button', 'tab', host);
       tab.type = 'button';

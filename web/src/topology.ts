@@ -2,9 +2,12 @@
 // segments drawn with cytoscape.js. Hosts are compound nodes holding their
 // devices and their named namespaces; veth pairs are cables between peers.
 // Positions come from a fixed layout, overridden by the positions people
-// dragged, which are shared through the notes document.
+// dragged, which are shared through the notes document. The path of a
+// command's packets is drawn over it for a few seconds.
 import cytoscape, { type Core, type ElementDefinition, type NodeSingular, type StylesheetJson } from 'cytoscape';
 import type * as Y from 'yjs';
+import type { PacketPath, PathDrop, PathHop } from '../../shared/protocol';
+import { el } from './dom';
 import { t } from './i18n';
 
 export interface NamespaceEntry {
@@ -34,6 +37,17 @@ interface Point {
   x: number;
   y: number;
 }
+
+/** A path drawn on the diagram: the nodes of its hops, and where its packets died. */
+interface ShownPath {
+  hops: string[];
+  drop: { node: string; reason: string } | null;
+}
+
+const PATH_SHOWN_MS = 6000;
+const DROP_NOTE = 'drop-note';
+const PATH_COLOR = '#ffb300';
+const DROP_COLOR = '#c62828';
 
 const DEVICE_GAP = 24;
 const HOST_GAP = 40;
@@ -108,7 +122,33 @@ const STYLE: StylesheetJson = [
   { selector: 'edge.veth', style: { width: 4, 'line-color': '#e8731a' } },
   { selector: 'edge.master', style: { width: 2, 'line-color': '#8e44ad', 'line-style': 'dotted' } },
   { selector: 'edge.down', style: { 'line-color': '#b3b9c0', 'line-style': 'dashed' } },
+  { selector: 'node.path', style: { 'border-color': PATH_COLOR, 'border-width': 5, 'border-style': 'solid' } },
+  { selector: 'edge.path', style: { 'line-color': PATH_COLOR, width: 7, 'line-style': 'solid', 'z-index': 10 } },
+  { selector: 'node.drop', style: { 'background-color': DROP_COLOR, 'border-color': '#7f0000', 'border-width': 5, color: '#ffffff' } },
+  {
+    selector: `#${DROP_NOTE}`,
+    style: {
+      width: 1,
+      height: 1,
+      'background-opacity': 0,
+      'border-width': 0,
+      color: DROP_COLOR,
+      'font-weight': 'bold',
+      'font-size': 12,
+      'text-valign': 'top',
+      'text-max-width': '260px',
+      'text-background-color': '#ffffff',
+      'text-background-opacity': 0.9,
+      'text-background-padding': '3px',
+      'z-index': 20,
+      events: 'no',
+    },
+  },
 ];
+
+function hopText(hop: PathHop | PathDrop): string {
+  return hop.device === null ? hop.where : `${hop.where} ${hop.device}`;
+}
 
 function hostOf(ns: string): string {
   return ns.split('/')[0]!;
@@ -142,6 +182,10 @@ export class Topology {
   private readonly segments: Y.Map<SegmentEntry>;
   private readonly positions: Y.Map<Point>;
   private scheduled = false;
+  /** Says in words what the diagram highlights, and why packets died. */
+  readonly pathNote = el('p', 'path-note');
+  private shownPath: ShownPath | null = null;
+  private pathTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     container: HTMLElement,
@@ -154,6 +198,7 @@ export class Topology {
     this.devices = state.getMap('devices');
     this.segments = state.getMap('segments');
     this.positions = notes.getMap('positions');
+    this.pathNote.hidden = true;
     this.cy = cytoscape({ container, style: STYLE, minZoom: 0.2, maxZoom: 3, wheelSensitivity: 0.3, boxSelectionEnabled: false });
     const schedule = () => {
       if (this.scheduled) return;
@@ -207,6 +252,54 @@ export class Topology {
       }
     });
     if (added || before.size === 0) this.cy.fit(undefined, 20);
+    this.drawPath();
+  }
+
+  /** Highlights for a few seconds the places a command's packets crossed, and marks where they died. */
+  showPath(line: string, packets: PacketPath): void {
+    clearTimeout(this.pathTimer);
+    const hops = (packets.path ?? []).map((hop) => this.nodeOf(hop));
+    this.shownPath = { hops, drop: packets.drop && { node: this.nodeOf(packets.drop), reason: packets.drop.reason } };
+    const route = (packets.path ?? []).map(hopText).join(' → ');
+    this.pathNote.textContent = `${t('packetPath')} ${line}: ${route}${packets.drop ? ` ✗ ${t('droppedAt')} ${hopText(packets.drop)}: ${packets.drop.reason}` : ''}`;
+    this.pathNote.title = this.pathNote.textContent;
+    this.pathNote.classList.toggle('dropped', packets.drop !== null);
+    this.pathNote.hidden = false;
+    this.drawPath();
+    this.pathTimer = setTimeout(() => {
+      this.shownPath = null;
+      this.pathNote.hidden = true;
+      this.drawPath();
+    }, PATH_SHOWN_MS);
+  }
+
+  /** The node drawing a hop: its device, or its namespace when the device is not drawn. */
+  private nodeOf(hop: PathHop | PathDrop): string {
+    const device = [...this.devices.values()].find((d) => d.ns === hop.where && d.name === hop.device);
+    return device && drawn(device) ? deviceNode(device) : nsNode(hop.where);
+  }
+
+  private drawPath(): void {
+    this.cy.batch(() => {
+      this.cy.elements('.path, .drop').removeClass('path drop');
+      this.cy.getElementById(DROP_NOTE).remove();
+      if (!this.shownPath) return;
+      const nodes = this.shownPath.hops.map((id) => this.cy.getElementById(id)).filter((node) => node.nonempty());
+      nodes.forEach((node, i) => {
+        node.addClass('path');
+        const next = nodes[i + 1];
+        if (!next || next.same(node)) return;
+        // A cable between the two (veth, bridge port), or the segment both are plugged into.
+        const segments = node.neighborhood('node.segment').intersection(next.neighborhood('node.segment'));
+        node.edgesWith(next).union(segments).union(node.edgesWith(segments)).union(next.edgesWith(segments)).addClass('path');
+      });
+      const drop = this.shownPath.drop;
+      const dropNode = drop && this.cy.getElementById(drop.node);
+      if (!drop || !dropNode?.nonempty()) return;
+      dropNode.addClass('drop');
+      const box = dropNode.boundingBox();
+      this.cy.add({ data: { id: DROP_NOTE, label: `✗ ${drop.reason}` }, position: { x: (box.x1 + box.x2) / 2, y: box.y1 - 4 } });
+    });
   }
 
   private elements(): ElementDefinition[] {

@@ -1,9 +1,12 @@
 // The story of a packet's walk: what each hop did with it and, when it died,
-// why. Collected only while a Tracer is installed on the world (`explain`).
+// why. Told only while a sink is installed on the world: a Tracer keeps every
+// event (`explain`), a PathRecorder only the path (ping, curl, traceroute and
+// nc in a lab, whose diagram draws it).
+import { PATH_HOPS_KEPT, type PacketPath, type PathDrop, type PathHop } from '../../../shared/protocol';
 import { formatIpv4, formatMac } from './addr';
 import type { Device } from './device';
 import type { NetNs } from './netns';
-import type { Frame, Ipv4Packet } from './packet';
+import { ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, type Frame, type Ipv4Packet } from './packet';
 
 export type TraceStep = 'xmit' | 'recv' | 'route' | 'arp' | 'bridge' | 'netfilter' | 'nat' | 'forward' | 'deliver' | 'drop' | 'icmp';
 
@@ -27,6 +30,11 @@ export function describePacket(packet: Ipv4Packet): string {
   return `${formatIpv4(packet.src)}${ports} ${what}`;
 }
 
+/** Why a dropped packet died, from a drop's account without the "dropped: " some start with. */
+export function dropReason(text: string): string {
+  return text.replace(/^dropped: /, '');
+}
+
 function flowOf(frame: Frame | Ipv4Packet | undefined): string | null {
   if (!frame) return null;
   if ('ttl' in frame) return describePacket(frame);
@@ -35,7 +43,14 @@ function flowOf(frame: Frame | Ipv4Packet | undefined): string | null {
   return null;
 }
 
-export class Tracer {
+/** What the kernel tells about a packet's walk, to whoever is tracing it. */
+export interface TraceSink {
+  note(ns: NetNs, dev: Device | null, step: TraceStep, packet?: Frame | Ipv4Packet, text?: string): void;
+  drop(ns: NetNs, dev: Device | null, why: string, packet?: Frame | Ipv4Packet): void;
+}
+
+/** Every event, in words (`explain`). */
+export class Tracer implements TraceSink {
   readonly events: TraceEvent[] = [];
   constructor(private readonly clock: () => number) {}
 
@@ -50,5 +65,71 @@ export class Tracer {
 
   drop(ns: NetNs, dev: Device | null, why: string, packet?: Frame | Ipv4Packet): void {
     this.push(ns, dev, 'drop', why, packet);
+  }
+}
+
+function ipOf(packet: Frame | Ipv4Packet | undefined): Ipv4Packet | undefined {
+  return packet && ('ttl' in packet ? packet : packet.ip);
+}
+
+/**
+ * Only the path, in constant space and without words, so that the programs
+ * that send packets can record theirs as they run: the places their IP
+ * packets crossed (ARP goes the same way), each once, in the order first
+ * crossed; and the last packet that died, unless a packet reached its
+ * destination after it (an ICMP error reaching the sender reports a death,
+ * it does not undo it).
+ */
+export class PathRecorder implements TraceSink {
+  /** Keyed by the device, or the namespace for a place without one. */
+  private readonly hops = new Map<Device | NetNs, PathHop>();
+  private lastDrop: PathDrop | null = null;
+
+  note(ns: NetNs, dev: Device | null, step: TraceStep, packet?: Frame | Ipv4Packet): void {
+    if (step === 'deliver') {
+      const type = ipOf(packet)?.icmp?.type;
+      if (type !== ICMP_DEST_UNREACH && type !== ICMP_TIME_EXCEEDED) this.lastDrop = null;
+    }
+    if (!packet || ipOf(packet)) this.cross(ns, dev, step);
+  }
+
+  drop(ns: NetNs, dev: Device | null, why: string): void {
+    this.cross(ns, dev, 'drop');
+    this.lastDrop = { where: ns.label, device: dev?.name ?? null, reason: dropReason(why) };
+  }
+
+  path(): PacketPath {
+    return { path: [...this.hops.values()], drop: this.lastDrop };
+  }
+
+  private cross(ns: NetNs, dev: Device | null, step: TraceStep): void {
+    const key = dev ?? ns;
+    if (!this.hops.has(key) && this.hops.size < PATH_HOPS_KEPT) this.hops.set(key, { where: ns.label, device: dev?.name ?? null, step });
+  }
+}
+
+/**
+ * The sinks installed on a world, each told every event while installed:
+ * commands running at the same time see each other's packets.
+ */
+export class TraceFanout {
+  private sinks: TraceSink[] = [];
+
+  add(sink: TraceSink): void {
+    this.sinks.push(sink);
+  }
+
+  /** Uninstalls one; true when none is left. */
+  remove(sink: TraceSink): boolean {
+    this.sinks = this.sinks.filter((s) => s !== sink);
+    return this.sinks.length === 0;
+  }
+
+  note(ns: NetNs, dev: Device | null, step: TraceStep, packet?: Frame | Ipv4Packet, text: string = step): void {
+    for (const sink of this.sinks) sink.note(ns, dev, step, packet, text);
+  }
+
+  drop(ns: NetNs, dev: Device | null, why: string, packet?: Frame | Ipv4Packet): void {
+    for (const sink of this.sinks) sink.drop(ns, dev, why, packet);
   }
 }

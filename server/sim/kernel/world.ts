@@ -8,7 +8,7 @@ import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 import type { Mac } from './addr';
 import { Host } from './host';
 import { Segment } from './links/ether';
-import type { Tracer } from './trace';
+import { TraceFanout, type TraceSink } from './trace';
 
 export interface Timer {
   readonly at: number;
@@ -25,7 +25,8 @@ export class World {
   now = 0;
   readonly hosts = new Map<string, Host>();
   readonly segments = new Map<string, Segment>();
-  tracer: Tracer | null = null;
+  /** The installed trace sinks; null while there are none, so an untraced walk costs one check. */
+  tracer: TraceFanout | null = null;
   private readonly queue: Scheduled[] = [];
   private seq = 0;
   private nsSerial = 0;
@@ -36,6 +37,14 @@ export class World {
   constructor(readonly seed = 1) {
     this.rng = xoroshiro128plus(seed);
     this.jitterRng = xoroshiro128plus(seed ^ 0x5bd1e995);
+  }
+
+  startTracing(sink: TraceSink): void {
+    (this.tracer ??= new TraceFanout()).add(sink);
+  }
+
+  stopTracing(sink: TraceSink): void {
+    if (this.tracer?.remove(sink)) this.tracer = null;
   }
 
   addHost(name: string): Host {

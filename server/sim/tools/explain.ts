@@ -1,8 +1,8 @@
 // `explain CMD…`: runs a command with the packet tracer on and tells, hop by
 // hop, what happened to every packet it caused — where it went, which rules
 // and routes decided, and where and why it died.
-import { Tracer, type TraceEvent } from '../kernel/trace';
-import type { Proc, ProcContext, Program } from './process';
+import { dropReason, Tracer, type TraceEvent } from '../kernel/trace';
+import { recordingPath, type Proc, type ProcContext, type Program } from './process';
 
 const USAGE = 'usage: explain COMMAND [ARG]...\n  runs COMMAND and explains the path of every packet it sends, e.g. explain ping -c 1 10.0.0.2\n';
 
@@ -23,7 +23,7 @@ export function formatTrace(events: readonly TraceEvent[]): string {
   }
   if (fates.size) {
     text += 'in short:\n';
-    for (const [flowText, e] of fates) text += `  ${flowText}: ${e.step === 'drop' ? `died at ${e.where}` : `reached ${e.where}`}${e.step === 'drop' ? ` — ${e.text.replace(/^dropped: /, '')}` : ''}\n`;
+    for (const [flowText, e] of fates) text += `  ${flowText}: ${e.step === 'drop' ? `died at ${e.where}` : `reached ${e.where}`}${e.step === 'drop' ? ` — ${dropReason(e.text)}` : ''}\n`;
   }
   return text;
 }
@@ -35,13 +35,12 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   }
   const world = ctx.world;
   const tracer = new Tracer(() => world.now);
-  const outer = world.tracer;
-  world.tracer = tracer;
+  world.startTracing(tracer);
   let status: number;
   try {
-    status = yield* ctx.exec(ctx.ns, argv.slice(1));
+    status = yield* recordingPath(ctx, () => ctx.exec(ctx.ns, argv.slice(1)));
   } finally {
-    world.tracer = outer;
+    world.stopTracing(tracer);
   }
   ctx.session.lastTrace = tracer.events;
   ctx.stdout.write(`\nexplain: what happened to the packets of \`${argv.slice(1).join(' ')}\`\n`);

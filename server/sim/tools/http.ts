@@ -255,4 +255,4 @@ function* curl(ctx: ProcContext, argv: string[]): Proc {
 }
 
 export const httpServer: Program = { run: python, flushesStdout: true };
-export const curlProgram: Program = { run: curl };
+export const curlProgram: Program = { run: curl, recordsPath: true };

@@ -272,4 +272,4 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   }
 }
 
-export const nc: Program = { run, streamsStdin: true };
+export const nc: Program = { run, streamsStdin: true, recordsPath: true };

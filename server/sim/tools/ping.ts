@@ -397,4 +397,4 @@ function isBroadcast(ns: ProcContext['ns'], dst: Ipv4): boolean {
   return false;
 }
 
-export const ping: Program = { run, flushesStdout: true };
+export const ping: Program = { run, flushesStdout: true, recordsPath: true };

@@ -3,7 +3,8 @@
 // the simulated time they want to sleep until, and return their exit code.
 import type { Host } from '../kernel/host';
 import type { NetNs } from '../kernel/netns';
-import type { TraceEvent } from '../kernel/trace';
+import type { PacketPath } from '../../../shared/protocol';
+import { PathRecorder, type TraceEvent } from '../kernel/trace';
 import type { World } from '../kernel/world';
 
 export interface Output {
@@ -23,8 +24,16 @@ export interface ShellSession {
   vars: Map<string, string>;
   /** Working directory (`cd`). */
   cwd: string;
-  /** The packet walk of the last `explain`, for clients that draw it. */
+  /** The packet walk of the last `explain`. */
   lastTrace?: readonly TraceEvent[];
+  /**
+   * Whether programs that send packets record their path (in `lastPath`).
+   * The lab server turns it on to draw paths; it costs such a program up to
+   * a fifth of its speed, so scripts and benchmarks leave it off.
+   */
+  recordPaths?: boolean;
+  /** Where the packets of the last `explain`, or recorded program, went. */
+  lastPath?: PacketPath;
 }
 
 export interface ProcContext {
@@ -59,6 +68,8 @@ export interface Program {
    * the connection open four seconds).
    */
   streamsStdin?: boolean;
+  /** Sends packets: records their path when the session asks (see runProgram). */
+  recordsPath?: boolean;
 }
 
 export function program(run: (ctx: ProcContext, argv: string[]) => number, flushesStdout = false): Program {
@@ -69,6 +80,23 @@ export function program(run: (ctx: ProcContext, argv: string[]) => number, flush
     },
     flushesStdout,
   };
+}
+
+/** Runs `work` recording where the packets it causes go, into the session's `lastPath` (also when interrupted). */
+export function* recordingPath<T>(ctx: ProcContext, work: () => Generator<number, T, void>): Generator<number, T, void> {
+  const recorder = new PathRecorder();
+  ctx.world.startTracing(recorder);
+  try {
+    return yield* work();
+  } finally {
+    ctx.world.stopTracing(recorder);
+    ctx.session.lastPath = recorder.path();
+  }
+}
+
+/** Runs a program, recording its packets' path when it sends packets and the session records paths. */
+export function* runProgram(program: Program, ctx: ProcContext, argv: string[]): Proc {
+  return program.recordsPath && ctx.session.recordPaths ? yield* recordingPath(ctx, () => program.run(ctx, argv)) : yield* program.run(ctx, argv);
 }
 
 /** Text output helper for programs that print line by line. */

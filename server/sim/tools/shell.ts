@@ -4,7 +4,7 @@
 import type { NetNs } from '../kernel/netns';
 import type { World } from '../kernel/world';
 import { isDirectory, normalisePath, readFile, writeFile } from './fs';
-import type { Output, Proc, ProcContext, Program, ShellSession } from './process';
+import { runProgram, type Output, type Proc, type ProcContext, type Program, type ShellSession } from './process';
 import { evaluateArithmetic, parseLine, ShellSyntaxError, type Command, type IfClause, type ListItem, type Redirect, type SimpleCommand, type Word } from './shell-parse';
 import { printfBuiltin, testBuiltin } from './test-printf';
 
@@ -499,7 +499,7 @@ function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: StdinBuffe
   else if (!program) {
     streams.stderr.write(`bash: line 1: ${name}: command not found\n`);
     status = 127;
-  } else status = yield* program.run(ctx, argv);
+  } else status = yield* runProgram(program, ctx, argv);
   const writeError = streams.close(ctx);
   if (writeError) {
     errorsOf(opts).write(`bash: line 1: ${name ?? ''}: ${writeError}\n`);
@@ -552,8 +552,9 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffe
   // The program replaces the process: its stdout is its own buffer, flushed when it exits.
   let held = '';
   const childOut: Output = program.flushesStdout ? { write: (t) => (stdout.write(t), stdout.flush?.()) } : { write: (t) => (held += t) };
-  const status = yield* program.run(makeContext({ ...opts, session: inner }, stdin, childOut, stderr), argv);
+  const status = yield* runProgram(program, makeContext({ ...opts, session: inner }, stdin, childOut, stderr), argv);
   if (inner.lastTrace) session.lastTrace = inner.lastTrace;
+  if (inner.lastPath) session.lastPath = inner.lastPath;
   if (held) stdout.write(held);
   stdout.flush?.();
   return status;

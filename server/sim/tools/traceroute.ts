@@ -251,4 +251,4 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   return 0;
 }
 
-export const traceroute: Program = { run, flushesStdout: true };
+export const traceroute: Program = { run, flushesStdout: true, recordsPath: true };

@@ -141,6 +141,22 @@ export type PathDrop = z.infer<typeof PathDrop>;
 export const PacketPath = z.strictObject({ path: z.array(PathHop).max(PATH_HOPS_KEPT).nullable(), drop: PathDrop.nullable() });
 export type PacketPath = z.infer<typeof PacketPath>;
 
+/** One command in the state document's `running` map or `activity` array (the server writes it). */
+export interface ActivityEntry extends PacketPath {
+  seq: number;
+  participant: string;
+  name: string;
+  host: string;
+  /** The terminal's namespace when the command started, null for the host's own. */
+  ns: string | null;
+  line: string;
+  startUs: number;
+  endUs: number | null;
+  exitCode: number | null;
+  interrupted: boolean;
+  output: string;
+}
+
 /** A participant's presence, as clients may set it; the server fills in `name`. */
 export const Presence = z.strictObject({
   name: z.string().max(64).optional(),

@@ -6,7 +6,7 @@
 // on the lab's single simulated clock, so several commands running at once
 // (a streaming ping while someone types `ip link`) interleave the same way on
 // every replay.
-import type { PacketPath, TerminalState } from '../../shared/protocol';
+import type { ActivityEntry, PacketPath, TerminalState } from '../../shared/protocol';
 import { THINK_TIME_US, type Lab, type RunningCommand } from '../sim/lab';
 import { currentNs } from '../sim/tools/shell';
 import type { ShellSession } from '../sim/tools/process';
@@ -14,7 +14,7 @@ import { formatEntry } from '../sim/transcript';
 import { buildLab, parseWorld, type WorldSpec } from '../sim/world-file';
 import type { ExecEntry, LabRecord, LogEntry } from '../store/types';
 import { countObjects, type ObjectCounts } from './projection';
-import { StateDoc, type ActivityView } from './state-doc';
+import { StateDoc } from './state-doc';
 
 export interface CommandRecord {
   seq: number;
@@ -262,7 +262,7 @@ export class LabHost {
   }
 }
 
-function activityView(record: CommandRecord): ActivityView {
+function activityView(record: CommandRecord): ActivityEntry {
   const { entry } = record;
   return {
     seq: record.seq,

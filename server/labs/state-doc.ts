@@ -4,14 +4,14 @@
 //   namespaces  Y.Map   'hostA' | 'hostA/red' → NamespaceView
 //   devices     Y.Map   'hostA#2' | 'hostA/red#1' (namespace # ifindex) → DeviceView
 //   segments    Y.Map   segment name → SegmentView
-//   running     Y.Map   seq → ActivityView of a command still running
-//   activity    Y.Array ActivityView of finished commands, the latest ACTIVITY_KEPT
+//   running     Y.Map   seq → ActivityEntry of a command still running
+//   activity    Y.Array ActivityEntry of finished commands, the latest ACTIVITY_KEPT
 //
 // The document is a pure function of the lab's log: the same entries give the
 // same transactions, and the document's client id is fixed, so a lab rebuilt
 // after a restart has exactly the document its clients already hold.
 import * as Y from 'yjs';
-import type { PacketPath } from '../../shared/protocol';
+import type { ActivityEntry } from '../../shared/protocol';
 import type { World } from '../sim/kernel/world';
 import { deviceViews, namespaces, namespaceView, segmentViews } from './projection';
 
@@ -22,20 +22,6 @@ const ACTIVITY_KEPT = 200;
 /** Output kept with each activity entry, for an instructor's overview. */
 const ACTIVITY_OUTPUT_CHARS = 1024;
 
-export interface ActivityView extends PacketPath {
-  seq: number;
-  participant: string;
-  name: string;
-  host: string;
-  /** The terminal's namespace when the command started, null for the host's own. */
-  ns: string | null;
-  line: string;
-  startUs: number;
-  endUs: number | null;
-  exitCode: number | null;
-  interrupted: boolean;
-  output: string;
-}
 
 export class StateDoc {
   readonly doc = new Y.Doc();
@@ -52,7 +38,7 @@ export class StateDoc {
   }
 
   /** Writes what changed since the last call, in one transaction. */
-  update(world: World, running: ActivityView[], finished: ActivityView[]): void {
+  update(world: World, running: ActivityEntry[], finished: ActivityEntry[]): void {
     this.doc.transact(() => {
       const lab = this.doc.getMap('lab');
       if (lab.get('clockUs') !== world.now) lab.set('clockUs', world.now);
@@ -61,7 +47,7 @@ export class StateDoc {
       this.syncMap('segments', segmentViews(world));
       this.syncMap('running', new Map(running.map((a) => [String(a.seq), a])));
       if (finished.length) {
-        const activity = this.doc.getArray<ActivityView>('activity');
+        const activity = this.doc.getArray<ActivityEntry>('activity');
         activity.push(finished.map((a) => ({ ...a, output: a.output.slice(0, ACTIVITY_OUTPUT_CHARS) })));
         if (activity.length > ACTIVITY_KEPT) activity.delete(0, activity.length - ACTIVITY_KEPT);
       }

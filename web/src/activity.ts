@@ -3,31 +3,16 @@
 // A command that sent packets shows their path on the diagram when it ends,
 // and again when its entry is clicked.
 import type * as Y from 'yjs';
-import { PacketPath } from '../../shared/protocol';
+import { PacketPath, type ActivityEntry } from '../../shared/protocol';
 import { el } from './dom';
 import { t } from './i18n';
 
-export interface ActivityEntry {
-  seq: number;
-  participant: string;
-  name: string;
-  host: string;
-  ns: string | null;
-  line: string;
-  startUs: number;
-  endUs?: number;
-  exitCode?: number;
-  interrupted?: boolean;
-  output?: string;
-  path?: unknown;
-  drop?: unknown;
-}
 
 export type ShowPath = (line: string, packets: PacketPath) => void;
 
 /** The entry's packet path, when it has one the client understands. */
 function packetsOf(entry: ActivityEntry): PacketPath | null {
-  const parsed = PacketPath.safeParse({ path: entry.path ?? null, drop: entry.drop ?? null });
+  const parsed = PacketPath.safeParse({ path: entry.path, drop: entry.drop });
   return parsed.success && parsed.data.path ? parsed.data : null;
 }
 
@@ -83,7 +68,7 @@ export class ActivityFeed {
     );
     const packets = packetsOf(entry);
     if (packets) summary.addEventListener('click', () => this.showPath(entry.line, packets));
-    details.append(summary, el('pre', 'activity-output', entry.output ?? ''));
+    details.append(summary, el('pre', 'activity-output', entry.output));
     li.append(details);
     return li;
   }

@@ -44,15 +44,8 @@ export interface LiveLabOptions {
   idleMs: number;
 }
 
-export interface ExecRequest {
-  who: string;
-  name: string;
-  terminal: string | null;
-  host: string;
-  line: string;
-  cid: string | null;
-  mode: ExecEntry['mode'];
-}
+/** A command as a participant asks for it: the log entry it becomes, less what the lab decides (sequence, start time, limit). */
+export type ExecRequest = Pick<ExecEntry, 'who' | 'name' | 'terminal' | 'host' | 'line' | 'cid' | 'mode'>;
 
 /** Commands accepted in a lab at its object limit: those that remove or flush something. */
 const REMOVES = /\b(del|delete|flush)\b|(^|\s)-[DFX]\b/;

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode } from '../../shared/protocol';
 import { Labs } from '../labs/labs';
+import { DEFAULT_INTERRUPT_US } from '../sim/lab';
 import type { LabLimits } from '../labs/live-lab';
 import { loadTemplates } from '../labs/templates';
 import type { Store } from '../store/types';
@@ -48,7 +49,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   bodyLimitBytes: 256 * 1024,
   streamLimitUs: 30 * 60_000_000,
   // As `replay`: a command that would run forever is interrupted after a minute of simulated time.
-  runLimitUs: 60_000_000,
+  runLimitUs: DEFAULT_INTERRUPT_US,
   notesCompactEvery: 200,
   heartbeatMs: 30_000,
   maxBufferedBytes: 8 * 1024 * 1024,

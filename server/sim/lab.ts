@@ -27,7 +27,8 @@ export interface RunOptions {
 
 /** The simulated time that passes between two typed commands. */
 export const THINK_TIME_US = 20_000;
-const DEFAULT_INTERRUPT_US = 60_000_000;
+/** A command that would run forever (`ping` without `-c`) gets Ctrl-C after this much simulated time. */
+export const DEFAULT_INTERRUPT_US = 60_000_000;
 
 /** Moves simulated time forward, letting everything due run on the way. */
 interface Clock {

@@ -19,6 +19,13 @@ const GLOBAL_KNOBS: Record<string, Knob> = {
   'net.ipv4.ip_local_port_range': { default: '32768\t60999' },
   'net.ipv4.ping_group_range': { default: '1\t0' },
   'net.ipv6.conf.all.forwarding': { default: '0', integer: { min: 0, max: 1 } },
+  // br_netfilter, loaded on the kernel the scenarios were recorded on: bridged traffic passes iptables.
+  'net.bridge.bridge-nf-call-arptables': { default: '1', integer: {} },
+  'net.bridge.bridge-nf-call-ip6tables': { default: '1', integer: {} },
+  'net.bridge.bridge-nf-call-iptables': { default: '1', integer: {} },
+  'net.bridge.bridge-nf-filter-pppoe-tagged': { default: '0', integer: {} },
+  'net.bridge.bridge-nf-filter-vlan-tagged': { default: '0', integer: {} },
+  'net.bridge.bridge-nf-pass-vlan-input-dev': { default: '0', integer: {} },
 };
 
 /** Every key of net/ipv4/conf/DEV, with a fresh device's values. */

@@ -4,6 +4,7 @@ import { BROADCAST_MAC, isMulticastMac, type Mac } from '../addr';
 import { ETHERNET_LINK, type Device, type LinkKind } from '../device';
 import type { Frame } from '../packet';
 import { deliverToStack, transmitFrame } from '../l2';
+import { netfilterHook } from '../netfilter';
 
 /** A port forwards when it and its bridge are up and it has carrier (no STP). */
 export function portForwarding(bridge: Device, port: Device): boolean {
@@ -70,7 +71,25 @@ export function bridgeInput(bridge: Device, port: Device, frame: Frame): void {
     deliverToStack(bridge, frame);
     return;
   }
+  if (!bridgeNetfilter(bridge, frame)) return;
   forward(bridge, port, frame);
+}
+
+/**
+ * br_netfilter: with net.bridge.bridge-nf-call-iptables on, an IPv4 frame
+ * bridged from port to port passes iptables' PREROUTING, FORWARD and
+ * POSTROUTING, the bridge being its in and out device. False when dropped.
+ */
+function bridgeNetfilter(bridge: Device, frame: Frame): boolean {
+  const ns = bridge.ns;
+  const packet = frame.ip;
+  if (!packet || !ns.netfilter || ns.sysctl.get('net.bridge.bridge-nf-call-iptables') === '0') return true;
+  if (netfilterHook(ns, 'PREROUTING', packet, bridge, null).verdict !== 'accept') return false;
+  if (netfilterHook(ns, 'FORWARD', packet, bridge, bridge).verdict !== 'accept') {
+    ns.host.world.tracer?.drop(ns, bridge, `dropped by iptables FORWARD while bridged (net.bridge.bridge-nf-call-iptables is 1)`, frame);
+    return false;
+  }
+  return netfilterHook(ns, 'POSTROUTING', packet, null, bridge).verdict === 'accept';
 }
 
 /** A port joins: its address becomes a local entry, and the bridge may take it (the lowest wins). */

@@ -3,11 +3,10 @@
 import * as Y from 'yjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../server/store/file-store';
-import { RedisStore } from '../../server/store/redis-store';
 import type { Store } from '../../server/store/types';
 import { LabClient } from './lab-client';
 import { startServer, tempDir, type Running } from './harness';
-import { REDIS_URL, redisUp, testPrefix } from './redis';
+import { freshRedisStore, redisUp } from './redis';
 
 interface Backend {
   name: string;
@@ -28,17 +27,7 @@ const backends: Backend[] = [
   {
     name: 'redis',
     skip: !redisUp,
-    fresh: () => {
-      const prefix = testPrefix();
-      return {
-        open: () => RedisStore.open({ url: REDIS_URL, prefix }),
-        destroy: async () => {
-          const store = await RedisStore.open({ url: REDIS_URL, prefix });
-          await store.removeAllKeys();
-          await store.close();
-        },
-      };
-    },
+    fresh: freshRedisStore,
   },
 ];
 

@@ -24,3 +24,16 @@ export const redisUp = await reachable();
 export function testPrefix(): string {
   return `nslab-test:${randomBytes(6).toString('hex')}:`;
 }
+
+/** A Redis store under a fresh prefix: how to open it, and how to remove every key it wrote. */
+export function freshRedisStore(): { open(): Promise<RedisStore>; destroy(): Promise<void> } {
+  const prefix = testPrefix();
+  return {
+    open: () => RedisStore.open({ url: REDIS_URL, prefix }),
+    destroy: async () => {
+      const store = await RedisStore.open({ url: REDIS_URL, prefix });
+      await store.removeAllKeys();
+      await store.close();
+    },
+  };
+}

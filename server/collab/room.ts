@@ -67,7 +67,12 @@ export interface RoomOptions {
   presencePerSecond: number;
   /** Called with each notes update a connection made, to persist it. */
   onNotesUpdate(update: Uint8Array): void;
+  /** Called with each presence change made by this room's connections, for other server instances. */
+  onPresenceUpdate?(update: Uint8Array): void;
 }
+
+/** The origin of changes that other server instances made. */
+export const REMOTE = Symbol('remote');
 
 function frame(kind: number, write: (encoder: encoding.Encoder) => void): Uint8Array {
   const encoder = encoding.createEncoder();
@@ -95,9 +100,10 @@ export class Room {
       this.broadcast(frame(Frame.notesSync, (e) => syncProtocol.writeUpdate(e, update)), origin, (conn) => conn.wantsNotes);
       if (origin instanceof RoomConnection) options.onNotesUpdate(update);
     });
-    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
-      const changed = [...added, ...updated, ...removed];
-      this.broadcast(frame(Frame.awareness, (e) => encoding.writeVarUint8Array(e, awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed))));
+    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...added, ...updated, ...removed]);
+      this.broadcast(frame(Frame.awareness, (e) => encoding.writeVarUint8Array(e, update)));
+      if (origin instanceof RoomConnection) options.onPresenceUpdate?.(update);
     });
   }
 
@@ -124,6 +130,17 @@ export class Room {
       conn.socket.close(code, reason);
     }
     this.awareness.destroy();
+  }
+
+  /** Presence from connections on another server instance (sanitised there). */
+  applyRemotePresence(update: Uint8Array): void {
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, REMOTE);
+  }
+
+  /** A notes update made (and stored) on another server instance. */
+  applyRemoteNotes(update: Uint8Array): void {
+    this.notesBytes += update.length;
+    Y.applyUpdate(this.notes, update, REMOTE);
   }
 
   /** Handles one binary frame; throws BadFrameError when it is not a protocol message. */

@@ -3,11 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/protocol';
-import type { LabRecord, Store } from '../store/types';
+import type { BusMessage, LabRecord, Store } from '../store/types';
 import { LabHost } from './lab-host';
 import { LabError, LiveLab, type LiveLabOptions } from './live-lab';
 
-export interface LabsOptions extends Omit<LiveLabOptions, 'onClosed'> {
+export interface LabsOptions extends Omit<LiveLabOptions, 'onClosed' | 'instanceId'> {
   maxLabs: number;
 }
 
@@ -22,6 +22,8 @@ export interface NewLab {
 
 export class Labs {
   private readonly live = new Map<string, Promise<LiveLab | null>>();
+  /** How this process names itself to other instances sharing the store. */
+  readonly instanceId = randomBytes(6).toString('hex');
 
   constructor(private readonly options: LabsOptions) {}
 
@@ -68,8 +70,19 @@ export class Labs {
   private async load(id: string): Promise<LiveLab | null> {
     const record = await this.store.getLab(id);
     if (!record) return null;
+    // Listen before reading, so nothing another instance appends in between is missed.
+    const early: BusMessage[] = [];
+    let deliver = (message: BusMessage): void => {
+      early.push(message);
+    };
+    const unsubscribe = await this.store.bus?.subscribe(id, (message) => deliver(message));
     const host = new LabHost(record);
-    for (const entry of await this.store.readLog(id)) host.apply(entry);
+    try {
+      for (const entry of await this.store.readLog(id)) host.apply(entry);
+    } catch (e) {
+      unsubscribe?.();
+      throw e;
+    }
     const notes = new Y.Doc();
     const stored = await this.store.readNotes(id);
     const parts = stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates;
@@ -78,13 +91,23 @@ export class Labs {
     const loading = this.live.get(id);
     const lab = new LiveLab(host, notes, { bytes, updates: stored.updates.length }, {
       ...this.options,
+      instanceId: this.instanceId,
       onClosed: (closed) => {
         if (this.live.get(id) === loading) this.live.delete(id);
         closed.room.notes.destroy();
       },
     });
-    // Streaming commands left running by a stop belong to nobody now.
-    await lab.interruptOrphans();
+    if (unsubscribe) {
+      lab.listening(unsubscribe);
+      deliver = (message) => {
+        lab.receive(message);
+      };
+      for (const message of early) lab.receive(message);
+    } else {
+      // Alone on its store, this process knows streaming commands left running by a stop belong to nobody now.
+      // With other instances, the lab waits to hear who is connected to them first.
+      await lab.interruptOrphans();
+    }
     return lab;
   }
 
@@ -96,6 +119,7 @@ export class Labs {
 
   async delete(id: string): Promise<boolean> {
     const deleted = await this.store.deleteLab(id);
+    await this.store.bus?.publish(id, { kind: 'deleted' }).catch(() => undefined);
     const lab = await this.live.get(id)?.catch(() => null);
     lab?.close(CloseCode.labDeleted, 'the lab was deleted');
     return deleted;

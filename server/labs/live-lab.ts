@@ -1,10 +1,18 @@
 // A loaded lab: its engine (LabHost), its room, and the rules that keep them
 // consistent with the store. Every change is a log entry made durable
 // before it is applied, and changes to one lab happen one at a time.
+//
+// Several server instances may hold the same lab (a store with a bus: Redis).
+// The log is then the one truth: each instance appends with compare-and-append
+// and applies every entry in log order, its own and the others' alike, so
+// all engines agree. An append that loses the race catches up and tries again.
+// Presence and notes cross instances on the bus, and so does who is
+// connected where, so a streaming command is only interrupted as orphaned
+// when its participant is connected to no instance at all.
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/protocol';
-import { Room, type RoomSocket } from '../collab/room';
-import { LabNotFoundError, LogConflictError, type ExecEntry, type LogEntry, type Store } from '../store/types';
+import { REMOTE, Room, type RoomSocket } from '../collab/room';
+import { LabNotFoundError, LogConflictError, type BusMessage, type ExecEntry, type LabBus, type LogEntry, type Store } from '../store/types';
 import type { CommandRecord, LabHost } from './lab-host';
 import type { ParticipantSession } from './participant';
 
@@ -42,7 +50,18 @@ export interface LiveLabOptions {
   onClosed(lab: LiveLab): void;
   /** How long a lab with nobody connected and nothing running stays in memory. */
   idleMs: number;
+  /** This server instance, as it names itself on the bus. */
+  instanceId: string;
 }
+
+/** How often an instance tells the others who is connected to it, and how long that news stays true. */
+export const PARTICIPANTS_EVERY_MS = 2000;
+const PARTICIPANTS_TTL_MS = 3 * PARTICIPANTS_EVERY_MS;
+/** Appends that lose the race to another instance are retried this many times. */
+const APPEND_ATTEMPTS = 16;
+
+/** The log moved on under this instance; it has caught up and the change must be made anew. */
+class StaleError extends Error {}
 
 /** A command as a participant asks for it: the log entry it becomes, less what the lab decides (sequence, start time, limit). */
 export type ExecRequest = Pick<ExecEntry, 'who' | 'name' | 'terminal' | 'host' | 'line' | 'cid' | 'mode'>;
@@ -59,6 +78,12 @@ export class LiveLab {
   private tickTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly bus: LabBus | null;
+  /** Participants connected to other instances, by instance, with when that was last heard. */
+  private readonly remoteParticipants = new Map<string, { participants: Set<string>; heardAt: number }>();
+  private readonly loadedAt = Date.now();
+  private busTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
 
   constructor(
     readonly host: LabHost,
@@ -66,6 +91,7 @@ export class LiveLab {
     notesState: { bytes: number; updates: number },
     private readonly options: LiveLabOptions,
   ) {
+    this.bus = options.store.bus;
     this.notesSinceSnapshot = notesState.updates;
     this.room = new Room(host.state.doc, notes, {
       hosts: new Set(host.hosts),
@@ -73,12 +99,94 @@ export class LiveLab {
       notesBytes: notesState.bytes,
       presencePerSecond: options.presencePerSecond,
       onNotesUpdate: (update) => this.persistNotes(update),
+      onPresenceUpdate: (update) => this.publish({ kind: 'presence', from: options.instanceId, update: Buffer.from(update).toString('base64') }),
     });
     host.events = {
       output: (record, text) => this.sessionOf(record)?.commandOutput(record, text),
       exit: (record) => this.sessionOf(record)?.commandExit(record),
     };
+    if (this.bus) {
+      this.busTimer = setInterval(() => this.heartbeat(), PARTICIPANTS_EVERY_MS);
+      this.busTimer.unref();
+    }
     this.armIdle();
+  }
+
+  /** Takes the bus subscription Labs opened before reading the log, so the lab is closed with it. */
+  listening(unsubscribe: () => void): void {
+    if (this.closed) unsubscribe();
+    else this.unsubscribe = unsubscribe;
+  }
+
+  /** What another instance (or the store, for entries) said about this lab. */
+  receive(message: BusMessage): void {
+    if (this.closed) return;
+    const from = 'from' in message ? message.from : null;
+    if (from === this.options.instanceId) return;
+    switch (message.kind) {
+      case 'entry':
+        this.serial(async () => this.follow(message.entry)).catch(() => undefined);
+        break;
+      case 'reconnected':
+        this.serial(async () => this.catchUp()).catch(() => undefined);
+        break;
+      case 'presence':
+        this.room.applyRemotePresence(Buffer.from(message.update, 'base64'));
+        break;
+      case 'notes':
+        this.room.applyRemoteNotes(Buffer.from(message.update, 'base64'));
+        break;
+      case 'participants':
+        this.remoteParticipants.set(message.from, { participants: new Set(message.participants), heardAt: Date.now() });
+        break;
+      case 'deleted':
+        this.close(CloseCode.labDeleted, 'the lab was deleted');
+        break;
+    }
+  }
+
+  private publish(message: BusMessage): void {
+    this.bus?.publish(this.id, message).catch(() => undefined);
+  }
+
+  /** Tells the other instances who is connected here, and interrupts commands nobody anywhere is connected for. */
+  private heartbeat(): void {
+    this.publish({ kind: 'participants', from: this.options.instanceId, participants: [...this.participants.keys()] });
+    if (this.host.runningCount() > 0 && Date.now() - this.loadedAt >= PARTICIPANTS_TTL_MS) this.interruptOrphans().catch(() => undefined);
+  }
+
+  /** Whether the participant is connected to this instance or, as last heard, to another. */
+  private isConnected(participant: string): boolean {
+    if (this.participants.has(participant)) return true;
+    const now = Date.now();
+    for (const [instance, heard] of this.remoteParticipants) {
+      if (now - heard.heardAt > PARTICIPANTS_TTL_MS) this.remoteParticipants.delete(instance);
+      else if (heard.participants.has(participant)) return true;
+    }
+    return false;
+  }
+
+  /** An entry another instance appended: applied in order, or the gap before it read from the log. */
+  private async follow(entry: LogEntry): Promise<void> {
+    if (this.closed || entry.seq <= this.host.lastSeq) return;
+    if (entry.seq === this.host.lastSeq + 1) {
+      this.host.apply(entry);
+      this.scheduleTick();
+    } else await this.catchUp();
+  }
+
+  /** Applies every entry the log holds beyond this copy's. */
+  private async catchUp(): Promise<void> {
+    if (this.closed) return;
+    let entries: LogEntry[];
+    try {
+      entries = await this.options.store.readLog(this.id, this.host.lastSeq);
+    } catch (e) {
+      if (e instanceof LabNotFoundError) this.close(CloseCode.labDeleted, 'the lab was deleted');
+      throw e;
+    }
+    for (const entry of entries) if (entry.seq === this.host.lastSeq + 1) this.host.apply(entry);
+    this.scheduleTick();
   }
 
   get id(): string {
@@ -100,12 +208,24 @@ export class LiveLab {
     return next;
   }
 
-  /** Makes an entry durable, then applies it. */
+  /**
+   * Makes an entry durable, then applies it. Throws StaleError when another
+   * instance appended first: this copy has then caught up, and the caller
+   * decides anew.
+   */
   private async commit(entry: LogEntry, beforeApply?: () => void): Promise<void> {
     if (this.closed) throw new LabError('unavailable', 'the lab was closed; reconnect');
     try {
       await this.options.store.append(this.id, entry);
     } catch (e) {
+      if (e instanceof LogConflictError) {
+        try {
+          await this.catchUp();
+        } catch {
+          // handled below, as any store failure
+        }
+        if (!this.closed && this.host.lastSeq >= e.lastSeq) throw new StaleError();
+      }
       // Whether or not the store kept the entry, this copy of the lab may no
       // longer match the log: drop it, and let the next request load it again.
       this.close(CloseCode.labUnavailable, 'the lab must be reloaded from the store');
@@ -119,12 +239,29 @@ export class LiveLab {
   }
 
   /**
+   * Runs `attempt` again each time another instance got its entry in first,
+   * after a random pause that grows, so instances taking turns do not keep
+   * colliding.
+   */
+  private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await attempt();
+      } catch (e) {
+        if (!(e instanceof StaleError)) throw e;
+        if (tries >= APPEND_ATTEMPTS) throw new LabError('unavailable', 'the lab is changing too fast on other servers; retry');
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** tries)));
+    }
+  }
+
+  /**
    * Runs a command. A repeated client id returns the command it named instead
    * of running it again (`duplicate`). `onAccepted` is called once the entry
    * is durable, before any output.
    */
   exec(request: ExecRequest, onAccepted?: (seq: number) => void): Promise<{ record: CommandRecord; duplicate: boolean }> {
-    return this.serial(async () => {
+    return this.serial(() => this.retrying(async () => {
       if (request.cid !== null) {
         const existing = this.host.byClient(request.who, request.cid);
         if (existing) return { record: existing, duplicate: true };
@@ -150,7 +287,7 @@ export class LiveLab {
       };
       await this.commit(entry, () => onAccepted?.(entry.seq));
       return { record: this.host.command(entry.seq)!, duplicate: false };
-    });
+    }));
   }
 
   private checkLimits(line: string): void {
@@ -165,21 +302,30 @@ export class LiveLab {
 
   /** Ctrl-C for a participant's running command. */
   interrupt(who: string, cid: string): Promise<void> {
-    return this.serial(async () => {
+    return this.serial(() => this.retrying(async () => {
       const record = this.host.byClient(who, cid);
       if (!record || !this.host.isRunning(record.seq)) throw new LabError('not_running', `no running command with id "${cid}"`);
       await this.commit({ kind: 'interrupt', seq: this.host.lastSeq + 1, at: this.host.now, target: record.seq });
-    });
+    }));
   }
 
-  /** Interrupts running commands whose participant is not connected (after a restart, or a disconnect). */
+  /** Interrupts running commands whose participant is connected nowhere (after a restart, or a disconnect). */
   interruptOrphans(): Promise<void> {
-    return this.serial(async () => {
+    return this.serial(() => this.retrying(async () => {
       for (const record of this.host.runningCommands()) {
-        if (this.participants.has(record.entry.who) || !this.host.isRunning(record.seq)) continue;
+        if (this.isConnected(record.entry.who) || !this.host.isRunning(record.seq)) continue;
         await this.commit({ kind: 'interrupt', seq: this.host.lastSeq + 1, at: this.host.now, target: record.seq });
       }
-    });
+    }));
+  }
+
+  /**
+   * Whether this instance moves the lab's clock: with other instances around,
+   * only those with a running command's participant connected do, so the
+   * clock is not raced for by every instance holding the lab.
+   */
+  private drivesClock(): boolean {
+    return this.bus === null || this.host.runningCommands().some((record) => this.participants.has(record.entry.who));
   }
 
   /** Streaming commands follow the real clock: the lab's clock moves to each time one of them waits for. */
@@ -188,7 +334,7 @@ export class LiveLab {
     this.tickTimer = null;
     const wake = this.host.nextWakeAt();
     this.armIdle();
-    if (wake === Infinity || this.closed) return;
+    if (wake === Infinity || this.closed || !this.drivesClock()) return;
     this.tickTimer = setTimeout(
       () => {
         this.tickTimer = null;
@@ -197,7 +343,8 @@ export class LiveLab {
           if (to === Infinity || this.closed) return;
           await this.commit({ kind: 'advance', seq: this.host.lastSeq + 1, at: this.host.now, to });
         }).catch((e) => {
-          if (!(e instanceof LabError)) console.error(`lab ${this.id}: clock tick failed:`, e);
+          // A stale tick needs no retry: another instance moved the clock, and catching up scheduled the next tick.
+          if (!(e instanceof LabError) && !(e instanceof StaleError)) console.error(`lab ${this.id}: clock tick failed:`, e);
         });
       },
       (wake - this.host.now) / 1000,
@@ -208,12 +355,15 @@ export class LiveLab {
   attach(session: ParticipantSession): void {
     this.participants.get(session.participant)?.replaced();
     this.participants.set(session.participant, session);
-    this.armIdle();
+    this.heartbeat();
+    // A participant back on this instance takes over the clock for their streaming commands.
+    this.scheduleTick();
   }
 
   detach(session: ParticipantSession): void {
     if (this.participants.get(session.participant) !== session) return;
     this.participants.delete(session.participant);
+    if (this.bus) this.heartbeat();
     this.interruptOrphans().catch(() => undefined);
     this.armIdle();
   }
@@ -239,13 +389,15 @@ export class LiveLab {
 
   private persistNotes(update: Uint8Array): void {
     const work = async () => {
-      await this.options.store.appendNotes(this.id, update);
-      this.notesSinceSnapshot++;
-      if (this.notesSinceSnapshot >= this.options.notesCompactEvery) {
-        const merged = this.notesSinceSnapshot;
-        await this.options.store.compactNotes(this.id, Y.encodeStateAsUpdate(this.room.notes), merged);
-        this.notesSinceSnapshot -= merged;
-      }
+      const store = this.options.store;
+      await store.appendNotes(this.id, update);
+      this.publish({ kind: 'notes', from: this.options.instanceId, update: Buffer.from(update).toString('base64') });
+      if (++this.notesSinceSnapshot < this.options.notesCompactEvery) return;
+      // Other instances append too: merge everything stored before trimming it.
+      const stored = await store.readNotes(this.id);
+      for (const part of stored.updates) Y.applyUpdate(this.room.notes, part, REMOTE);
+      await store.compactNotes(this.id, Y.encodeStateAsUpdate(this.room.notes), stored.updates.length);
+      this.notesSinceSnapshot = 0;
     };
     this.notesQueue = this.notesQueue.then(work).catch((e) => {
       console.error(`lab ${this.id}: could not store a notes update:`, e);
@@ -264,6 +416,8 @@ export class LiveLab {
     this.closed = true;
     if (this.tickTimer) clearTimeout(this.tickTimer);
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.busTimer) clearInterval(this.busTimer);
+    this.unsubscribe?.();
     this.host.events = null;
     this.room.close(code, reason);
     this.participants.clear();

@@ -73,6 +73,8 @@ export class FileStore implements Store {
   private readonly chains = new Map<string, Promise<unknown>>();
   /** Last seq of each lab's log, once read. This process alone writes the directory. */
   private readonly lastSeq = new Map<string, number>();
+  /** The lock makes this process the directory's only user: there is nobody to tell. */
+  readonly bus = null;
 
   constructor(readonly dir: string) {
     this.labsDir = join(dir, 'labs');

@@ -11,11 +11,12 @@
 //   PREFIXlab:{ID}:log          stream of log entries, field `e` = JSON
 //   PREFIXlab:{ID}:notes        list of Yjs updates
 //   PREFIXlab:{ID}:notes-snap   the notes snapshot
+//   PREFIXlab:{ID}:bus          pub/sub channel of the lab's BusMessages
 //
 // Durability is Redis's own: an append is acknowledged once Redis has it, so
 // surviving a Redis restart needs `appendonly yes` with `appendfsync always`.
 import { Redis } from 'ioredis';
-import { LabNotFoundError, LogConflictError, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
+import { LabNotFoundError, LogConflictError, type BusMessage, type LabBus, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
 
 const APPEND = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
@@ -24,6 +25,7 @@ local lastSeq = 0
 if #last > 0 then lastSeq = tonumber(string.sub(last[1][1], 3)) end
 if lastSeq + 1 ~= tonumber(ARGV[1]) then return lastSeq end
 redis.call('XADD', KEYS[2], '0-' .. ARGV[1], 'e', ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return -1`;
 
 const APPEND_NOTES = `
@@ -50,10 +52,14 @@ export interface RedisStoreOptions {
 }
 
 export class RedisStore implements Store {
+  readonly bus: LabBus;
+
   private constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.bus = new RedisBus(redis, (labId) => this.channel(labId));
+  }
 
   /** Connects, and fails plainly when Redis cannot be reached. */
   static async open(options: RedisStoreOptions): Promise<RedisStore> {
@@ -77,6 +83,10 @@ export class RedisStore implements Store {
 
   private key(labId: string, part: 'record' | 'log' | 'notes' | 'notes-snap'): string {
     return `${this.prefix}lab:{${labId}}:${part}`;
+  }
+
+  private channel(labId: string): string {
+    return `${this.prefix}lab:{${labId}}:bus`;
   }
 
   async ping(): Promise<void> {
@@ -110,7 +120,8 @@ export class RedisStore implements Store {
   }
 
   async append(labId: string, entry: LogEntry): Promise<void> {
-    const result = (await this.redis.eval(APPEND, 2, this.key(labId, 'record'), this.key(labId, 'log'), entry.seq, JSON.stringify(entry))) as number;
+    const published: BusMessage = { kind: 'entry', entry };
+    const result = (await this.redis.eval(APPEND, 2, this.key(labId, 'record'), this.key(labId, 'log'), entry.seq, JSON.stringify(entry), this.channel(labId), JSON.stringify(published))) as number;
     if (result === -2) throw new LabNotFoundError(labId);
     if (result !== -1) throw new LogConflictError(labId, result);
   }
@@ -140,6 +151,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    await (this.bus as RedisBus).close();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
@@ -151,6 +163,74 @@ export class RedisStore implements Store {
       if (keys.length) await this.redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');
+  }
+}
+
+/**
+ * Pub/sub over one extra connection, opened when the first lab is
+ * subscribed. Redis resubscribes by itself after a reconnect; listeners are
+ * then told, to read what they may have missed from the log.
+ */
+class RedisBus implements LabBus {
+  private subscriber: Redis | null = null;
+  private readonly listeners = new Map<string, Set<(message: BusMessage) => void>>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly channel: (labId: string) => string,
+  ) {}
+
+  private connection(): Redis {
+    if (this.subscriber) return this.subscriber;
+    const subscriber = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    subscriber.on('error', () => {});
+    let connectedBefore = false;
+    subscriber.on('ready', () => {
+      if (connectedBefore) for (const set of this.listeners.values()) for (const listener of set) listener({ kind: 'reconnected' });
+      connectedBefore = true;
+    });
+    subscriber.on('message', (channel: string, text: string) => {
+      const set = this.listeners.get(channel);
+      if (!set) return;
+      let message: BusMessage;
+      try {
+        message = JSON.parse(text) as BusMessage;
+      } catch {
+        console.error(`nslab: ignored a malformed message on ${channel}`);
+        return;
+      }
+      for (const listener of set) listener(message);
+    });
+    this.subscriber = subscriber;
+    return subscriber;
+  }
+
+  async subscribe(labId: string, listener: (message: BusMessage) => void): Promise<() => void> {
+    const channel = this.channel(labId);
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+      await this.connection().subscribe(channel);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(channel) === set) {
+        this.listeners.delete(channel);
+        this.subscriber?.unsubscribe(channel).catch(() => undefined);
+      }
+    };
+  }
+
+  async publish(labId: string, message: BusMessage): Promise<void> {
+    await this.redis.publish(this.channel(labId), JSON.stringify(message));
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+    this.subscriber = null;
   }
 }
 

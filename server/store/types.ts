@@ -103,5 +103,34 @@ export interface Store {
   /** Replaces the snapshot and drops the first `merged` updates, which it includes. */
   compactNotes(labId: string, snapshot: Uint8Array, merged: number): Promise<void>;
 
+  /**
+   * How server instances sharing this store hear about each other's changes
+   * to a lab; null for a store only one process may use.
+   */
+  readonly bus: LabBus | null;
+
   close(): Promise<void>;
+}
+
+/**
+ * What instances tell each other about one lab. `entry` is published by the
+ * store itself, atomically with the append; the rest by the instances.
+ * Delivery is at most once: a listener that sees a gap reads the log.
+ */
+export type BusMessage =
+  | { kind: 'entry'; entry: LogEntry }
+  /** A y-protocols awareness update made on instance `from` (base64). */
+  | { kind: 'presence'; from: string; update: string }
+  /** A notes document update made on instance `from` (base64), already stored. */
+  | { kind: 'notes'; from: string; update: string }
+  /** Instance `from` has these participants connected; repeated while it holds the lab. */
+  | { kind: 'participants'; from: string; participants: string[] }
+  | { kind: 'deleted' }
+  /** Not published: told to listeners when the bus reconnects, since messages may have been missed. */
+  | { kind: 'reconnected' };
+
+export interface LabBus {
+  /** Listens to a lab's messages; resolves once listening, with the function that stops it. */
+  subscribe(labId: string, listener: (message: BusMessage) => void): Promise<() => void>;
+  publish(labId: string, message: BusMessage): Promise<void>;
 }

@@ -1,7 +1,62 @@
-import { describe } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BusMessage, LogEntry } from '../../server/store/types';
 import { storeContract } from './store-contract';
 import { freshRedisStore, redisUp } from './redis';
 
 describe.skipIf(!redisUp)('Redis', () => {
   storeContract('redis', freshRedisStore);
+
+  describe('bus', () => {
+    const cleanups: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+
+    /** Two stores on one prefix, as two server instances hold them. */
+    async function twoInstances() {
+      const redis = freshRedisStore();
+      const first = await redis.open();
+      const second = await redis.open();
+      cleanups.push(() => redis.destroy(), () => first.close(), () => second.close());
+      return [first, second] as const;
+    }
+
+    const entry = (seq: number): LogEntry => ({ kind: 'advance', seq, at: seq * 10, to: seq * 10 });
+    const record = { id: 'lab1', title: 't', world: {}, seed: 1, createdAt: '2026-01-01T00:00:00.000Z' };
+
+    it('tells every listener of each appended entry, in order, and of what instances publish', async () => {
+      const [first, second] = await twoInstances();
+      await first.createLab(record);
+      const heard: BusMessage[] = [];
+      const stop = await second.bus.subscribe('lab1', (m) => heard.push(m));
+      await first.append('lab1', entry(1));
+      await first.append('lab1', entry(2));
+      await first.bus.publish('lab1', { kind: 'participants', from: 'i1', participants: ['p1'] });
+      await expect.poll(() => heard.length).toBe(3);
+      expect(heard).toEqual([
+        { kind: 'entry', entry: entry(1) },
+        { kind: 'entry', entry: entry(2) },
+        { kind: 'participants', from: 'i1', participants: ['p1'] },
+      ]);
+      stop();
+      await first.append('lab1', entry(3));
+      await first.bus.publish('lab1', { kind: 'deleted' });
+      // A round trip on the subscribing side's Redis, so anything still in flight would have arrived.
+      await second.readLog('lab1');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(heard.length).toBe(3);
+    });
+
+    it('publishes nothing for a refused append', async () => {
+      const [first, second] = await twoInstances();
+      await first.createLab(record);
+      const heard: BusMessage[] = [];
+      await second.bus.subscribe('lab1', (m) => heard.push(m));
+      await first.append('lab1', entry(1));
+      await expect(first.append('lab1', entry(1))).rejects.toThrow('lab lab1: log is at entry 1; append refused');
+      await first.append('lab1', entry(2));
+      await expect.poll(() => heard.length).toBe(2);
+      expect(heard.map((m) => (m.kind === 'entry' ? m.entry.seq : m.kind))).toEqual([1, 2]);
+    });
+  });
 });

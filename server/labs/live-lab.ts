@@ -76,6 +76,8 @@ export class LiveLab {
   private notesQueue: Promise<unknown> = Promise.resolve();
   private notesSinceSnapshot: number;
   private tickTimer: NodeJS.Timeout | null = null;
+  /** The simulated time the armed tick moves the clock to. */
+  private tickWake = Infinity;
   private idleTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly bus: LabBus | null;
@@ -330,11 +332,16 @@ export class LiveLab {
 
   /** Streaming commands follow the real clock: the lab's clock moves to each time one of them waits for. */
   private scheduleTick(): void {
-    if (this.tickTimer) clearTimeout(this.tickTimer);
-    this.tickTimer = null;
     const wake = this.host.nextWakeAt();
     this.armIdle();
-    if (wake === Infinity || this.closed || !this.drivesClock()) return;
+    const drive = wake !== Infinity && !this.closed && this.drivesClock();
+    // A tick already due for this simulated time keeps its real deadline: re-arming it on every
+    // command would starve a streaming ping while people type.
+    if (drive && this.tickTimer && this.tickWake === wake) return;
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickTimer = null;
+    if (!drive) return;
+    this.tickWake = wake;
     this.tickTimer = setTimeout(
       () => {
         this.tickTimer = null;

@@ -1,54 +1,15 @@
 // kill -9 of a real server process at a moment when commands are in flight
 // loses nothing that was acknowledged (an HTTP 200, or an `accepted` on the
 // socket), and the lab comes back consistent.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseScenario, replay } from '../../server/sim/transcript';
 import { buildLab } from '../../server/sim/world-file';
 import { loadTemplates } from '../../server/labs/templates';
 import { RedisStore } from '../../server/store/redis-store';
 import { LabClient } from './lab-client';
 import { tempDir } from './harness';
+import { kill9, post, startProcess } from './processes';
 import { REDIS_URL, redisUp, testPrefix } from './redis';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-const children = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of children) child.kill('SIGKILL');
-  children.clear();
-});
-
-/** Starts `npm start`'s entry point and resolves with its address once it listens. */
-function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', HTTP_REQUESTS_PER_SECOND: '100000', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const match = /^nslab listening on (http:\/\/\S+) /.exec(line);
-      if (match) resolve({ child, baseUrl: match[1]! });
-    });
-  });
-}
-
-function kill9(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-    children.delete(child);
-  });
-}
-
-async function post(baseUrl: string, path: string, token: string | null, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
-}
 
 async function crashRounds(env: Record<string, string>): Promise<void> {
   let { child, baseUrl } = await startProcess(env);

@@ -104,7 +104,9 @@ export class Gateway {
         if (ws.bufferedAmount > this.options.maxBufferedBytes) ws.terminate();
         else ws.send(data);
       },
-      close: (code, reason) => ws.close(code, reason),
+      // A lab that fails to store a command closes its room before the command's
+      // `unavailable` error is sent; closing on the next turn lets that error go first.
+      close: (code, reason) => setImmediate(() => ws.close(code, reason)),
     };
     const conn = lab.join(socket, { participant: claims.sub, name: claims.name, canWrite: claims.role !== 'viewer' });
     const session = new ParticipantSession(lab, conn, { participant: claims.sub, name: claims.name, role: claims.role }, this.options.commandsPerSecond);

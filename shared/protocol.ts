@@ -37,6 +37,8 @@ export const CloseCode = {
   badFrame: 4400,
   /** The lab was deleted by its owner. */
   labDeleted: 4404,
+  /** The connection stopped reading and fell too far behind (`maxBufferedBytes`); reconnect to resync. */
+  fellBehind: 4408,
   /** The same participant opened another connection to this lab. */
   replaced: 4409,
   /** Too many messages: the connection exceeded its rate limit and kept going. */

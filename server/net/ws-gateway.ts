@@ -101,7 +101,10 @@ export class Gateway {
     const socket: RoomSocket = {
       send: (data) => {
         if (ws.readyState !== WebSocket.OPEN) return;
-        if (ws.bufferedAmount > this.options.maxBufferedBytes) ws.terminate();
+        // Nothing more is queued for a client that fell behind. Its close frame waits
+        // behind what is buffered, so it arrives if the client catches up; if it
+        // does not, ws destroys the socket 30 s after the close.
+        if (ws.bufferedAmount > this.options.maxBufferedBytes) ws.close(CloseCode.fellBehind, 'fell too far behind; reconnect');
         else ws.send(data);
       },
       // A lab that fails to store a command closes its room before the command's

@@ -1,8 +1,10 @@
 // Faults against real processes: Redis going away and coming back under a
 // running server, garbage on the WebSocket, and a client that stops reading.
 import type { ChildProcess } from 'node:child_process';
+import * as syncProtocol from 'y-protocols/sync';
+import * as Y from 'yjs';
 import { afterEach, describe, expect, it } from 'vitest';
-
+import { CloseCode, Frame } from '../../shared/protocol';
 import { tempDir } from './harness';
 import { LabClient, RefusedError } from './lab-client';
 import { freePort, kill9, killAll, REDIS_SERVER, startRedisProcess, startServerProcess, type ServerProcess } from './processes';
@@ -123,3 +125,60 @@ describe.skipIf(!REDIS_SERVER)('Redis stopped and restarted under a running serv
   }, 60_000);
 });
 
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+describe('a client that stops reading', () => {
+  it('does not slow the others, and is closed with 4408 (fellBehind)', async () => {
+    const dir = tempDir();
+    try {
+      const server = await startServerProcess({ DATA_DIR: dir.dir });
+      const { id, token } = (await call(server, 'POST', '/api/labs', undefined, { template: 'classroom' })).json;
+      const others: LabClient[] = [];
+      for (let i = 0; i < 10; i++) others.push(await connect(server, id, (await call(server, 'POST', `/api/labs/${id}/invites`, token, { role: 'editor' })).json.token));
+      /** Each of the others runs `count` commands one after another, all at once; the time each took, in ms. */
+      const run = async (phase: string, count: number) => {
+        const latencies: number[] = [];
+        await Promise.all(
+          others.map(async (client, n) => {
+            for (let i = 0; i < count; i++) {
+              const started = performance.now();
+              await client.exec(`${phase}-${n}-${i}`, 'hostB', `echo ${phase} ${n} ${i}`, `t${n}`);
+              latencies.push(performance.now() - started);
+            }
+          }),
+        );
+        return latencies;
+      };
+      const before = await run('before', 10);
+
+      // The notes document holds 900 KB; a client asks for all of it again and
+      // again (sync step 1 from an empty document) without reading the answers.
+      // 60 answers are 54 MB: past what the kernel's socket buffers absorb
+      // (tens of MB on loopback) and then past the server's 8 MiB.
+      const owner = await connect(server, id, token);
+      // In 4 updates: a frame may carry 256 KiB.
+      for (let i = 0; i < 4; i++) owner.notes.getText('notes').insert(0, 'x'.repeat(225_000));
+      const slow = await connect(server, id, (await call(server, 'POST', `/api/labs/${id}/invites`, token, { role: 'viewer' })).json.token);
+      await slow.until(() => slow.notes.getText('notes').length === 900_000, 10_000, 'the notes');
+      const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      socket.pause();
+      for (let i = 0; i < 60; i++) slow.sendFrame(Frame.notesSync, (e) => syncProtocol.writeSyncStep1(e, new Y.Doc()));
+      const during = await run('during', 10);
+
+      // Bounded: the typical command is about as quick as before (all ten share
+      // one lab, whose commands run one at a time), and none waits seconds.
+      expect(median(during)).toBeLessThan(5 * median(before) + 100);
+      expect(Math.max(...during)).toBeLessThan(3000);
+
+      // Catching up, the slow client reads what was buffered for it, then its close.
+      socket.resume();
+      expect(await slow.closed).toEqual({ code: CloseCode.fellBehind, reason: 'fell too far behind; reconnect' });
+      expect((await others[0]!.exec('after', 'hostB', 'echo after', 't0')).output).toBe('after\n');
+      expect(server.child.exitCode).toBeNull();
+    } finally {
+      killAll();
+      dir.remove();
+    }
+  }, 60_000);
+});

@@ -134,7 +134,11 @@ export class Gateway {
         }
       }
     });
-    ws.on('error', () => ws.terminate());
+    // A frame ws cannot accept (over the size limit, text not UTF-8, broken
+    // framing): ws has already sent the close code (1009, 1007, 1002) and ends
+    // the socket when the client answers, or after 30 s. Cutting it here would
+    // reset the connection while the client still sends, losing that close frame.
+    ws.on('error', () => {});
     ws.on('close', () => {
       lab.room.leave(conn);
       lab.detach(session);

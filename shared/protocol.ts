@@ -29,6 +29,8 @@ export const ROLE_RUNS_COMMANDS: Record<Role, boolean> = { owner: true, editor: 
 export const CloseCode = {
   /** The server is shutting down; reconnect later. */
   goingAway: 1001,
+  /** A text frame that is not UTF-8 (ws closes with this code itself). */
+  invalidPayload: 1007,
   /** A frame larger than the server accepts (ws closes with this code itself). */
   messageTooBig: 1009,
   /** The server hit a bug; the lab is unaffected. */

@@ -104,6 +104,8 @@ describe.skipIf(!REDIS_SERVER)('Redis stopped and restarted under a running serv
 
       // HTTP: a 503 with a message; reconnecting: refused with 503.
       expectCleanError(await call(server, 'POST', `/api/labs/${id}/exec`, token, { host: 'hostA', command: 'echo during' }), 503, /^the lab could not be loaded from the store$/);
+      expectCleanError(await call(server, 'POST', '/api/labs', undefined, { template: 'classroom' }), 503, /^the store failed; try again$/);
+      expectCleanError(await call(server, 'DELETE', `/api/labs/${id}`, token), 503, /^the store failed; try again$/);
       const reconnect = await LabClient.connect(server.baseUrl, id, editor).then(
         () => null,
         (e: RefusedError) => e,

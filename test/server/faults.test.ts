@@ -85,6 +85,9 @@ describe.skipIf(!REDIS_SERVER)('Redis stopped and restarted under a running serv
       const client = await connect(server, id, editor);
       expect((await client.exec('before', 'hostB', 'ip netns add blue')).exit.exitCode).toBe(0);
       const watcher = await connect(server, id, (await call(server, 'POST', `/api/labs/${id}/invites`, token, { role: 'viewer' })).json.token);
+      // A second lab, loaded, for an HTTP command that hits the outage.
+      const other = (await call(server, 'POST', '/api/labs', undefined, { template: 'classroom' })).json as { id: string; token: string };
+      expect((await call(server, 'POST', `/api/labs/${other.id}/exec`, other.token, { host: 'hostA', command: 'echo other' })).status).toBe(200);
 
       await kill9(redis);
       redis = null;
@@ -102,7 +105,8 @@ describe.skipIf(!REDIS_SERVER)('Redis stopped and restarted under a running serv
       expect((await client.closed).code).toBe(4503);
       expect((await watcher.closed).code).toBe(4503);
 
-      // HTTP: a 503 with a message; reconnecting: refused with 503.
+      // HTTP: a 503 with a message, for a loaded lab and for one that must be loaded; reconnecting: refused with 503.
+      expectCleanError(await call(server, 'POST', `/api/labs/${other.id}/exec`, other.token, { host: 'hostA', command: 'echo during' }), 503, /^the lab store failed \(.+\); the command may not have run$/);
       expectCleanError(await call(server, 'POST', `/api/labs/${id}/exec`, token, { host: 'hostA', command: 'echo during' }), 503, /^the lab could not be loaded from the store$/);
       expectCleanError(await call(server, 'POST', '/api/labs', undefined, { template: 'classroom' }), 503, /^the store failed; try again$/);
       expectCleanError(await call(server, 'DELETE', `/api/labs/${id}`, token), 503, /^the store failed; try again$/);
@@ -123,13 +127,13 @@ describe.skipIf(!REDIS_SERVER)('Redis stopped and restarted under a running serv
       const again = await connect(server, id, editor);
       expect((await again.hello()).terminals).toEqual([{ terminal: 't1', host: 'hostB', ns: null, history: ['ip netns add blue'] }]);
       expect((await again.exec('after', 'hostB', 'ip netns list')).output).toBe('blue\n');
+      expect((await call(server, 'GET', `/api/labs/${other.id}/transcript`, other.token)).text).toBe('hostA$ echo other\nother\n');
     } finally {
       if (redis) await kill9(redis);
       dir.remove();
     }
   }, 60_000);
 });
-
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 

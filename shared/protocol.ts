@@ -29,6 +29,8 @@ export const ROLE_RUNS_COMMANDS: Record<Role, boolean> = { owner: true, editor: 
 export const CloseCode = {
   /** The server is shutting down; reconnect later. */
   goingAway: 1001,
+  /** A text frame that is not UTF-8 (ws closes with this code itself). */
+  invalidPayload: 1007,
   /** A frame larger than the server accepts (ws closes with this code itself). */
   messageTooBig: 1009,
   /** The server hit a bug; the lab is unaffected. */
@@ -37,6 +39,8 @@ export const CloseCode = {
   badFrame: 4400,
   /** The lab was deleted by its owner. */
   labDeleted: 4404,
+  /** The connection stopped reading and fell too far behind (`maxBufferedBytes`); reconnect to resync. */
+  fellBehind: 4408,
   /** The same participant opened another connection to this lab. */
   replaced: 4409,
   /** Too many messages: the connection exceeded its rate limit and kept going. */

@@ -73,6 +73,17 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 
 const LAB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Creating and deleting labs go to the store; when it fails (Redis down), that is a 503, not a bug. */
+async function fromStore<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    if (e instanceof WorldFileError || e instanceof LabError || e instanceof TooManyLabsError) throw e;
+    console.error('the store failed:', e);
+    throw new HttpError(503, 'the store failed; try again');
+  }
+}
+
 export function createApi(options: ApiOptions): express.Express {
   const { labs, tokens } = options;
   const app = express();
@@ -148,7 +159,7 @@ export function createApi(options: ApiOptions): express.Express {
       if (!template) throw new HttpError(400, `template: no template "${body.template}" (there are: ${[...options.templates.keys()].join(', ')})`);
       world = template.world;
     }
-    const record = await labs.create({ world, title: body.title ?? (body.template !== undefined ? options.templates.get(body.template)!.title : undefined), seed: body.seed });
+    const record = await fromStore(labs.create({ world, title: body.title ?? (body.template !== undefined ? options.templates.get(body.template)!.title : undefined), seed: body.seed }));
     const { token } = tokens.issue(record.id, 'owner', body.name ?? 'owner');
     res.status(201).json({ id: record.id, token, url: linkFor(req, record.id, token) });
   });
@@ -185,7 +196,7 @@ export function createApi(options: ApiOptions): express.Express {
 
   app.delete('/api/labs/:id', async (req, res) => {
     authorize(req, ['owner']);
-    if (!(await labs.delete(req.params.id as string))) throw new HttpError(404, `no lab "${req.params.id}"`);
+    if (!(await fromStore(labs.delete(req.params.id as string)))) throw new HttpError(404, `no lab "${req.params.id}"`);
     res.status(204).end();
   });
 

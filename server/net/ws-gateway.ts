@@ -101,10 +101,15 @@ export class Gateway {
     const socket: RoomSocket = {
       send: (data) => {
         if (ws.readyState !== WebSocket.OPEN) return;
-        if (ws.bufferedAmount > this.options.maxBufferedBytes) ws.terminate();
+        // Nothing more is queued for a client that fell behind. Its close frame waits
+        // behind what is buffered, so it arrives if the client catches up; if it
+        // does not, ws destroys the socket 30 s after the close.
+        if (ws.bufferedAmount > this.options.maxBufferedBytes) ws.close(CloseCode.fellBehind, 'fell too far behind; reconnect');
         else ws.send(data);
       },
-      close: (code, reason) => ws.close(code, reason),
+      // A lab that fails to store a command closes its room before the command's
+      // `unavailable` error is sent; closing on the next turn lets that error go first.
+      close: (code, reason) => setImmediate(() => ws.close(code, reason)),
     };
     const conn = lab.join(socket, { participant: claims.sub, name: claims.name, canWrite: claims.role !== 'viewer' });
     const session = new ParticipantSession(lab, conn, { participant: claims.sub, name: claims.name, role: claims.role }, this.options.commandsPerSecond);
@@ -129,7 +134,11 @@ export class Gateway {
         }
       }
     });
-    ws.on('error', () => ws.terminate());
+    // A frame ws cannot accept (over the size limit, text not UTF-8, broken
+    // framing): ws has already sent the close code (1009, 1007, 1002) and ends
+    // the socket when the client answers, or after 30 s. Cutting it here would
+    // reset the connection while the client still sends, losing that close frame.
+    ws.on('error', () => {});
     ws.on('close', () => {
       lab.room.leave(conn);
       lab.detach(session);

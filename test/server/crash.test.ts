@@ -1,18 +1,20 @@
 // kill -9 of a real server process at a moment when commands are in flight
 // loses nothing that was acknowledged (an HTTP 200, or an `accepted` on the
 // socket), and the lab comes back consistent.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseScenario, replay } from '../../server/sim/transcript';
 import { buildLab } from '../../server/sim/world-file';
 import { loadTemplates } from '../../server/labs/templates';
 import { RedisStore } from '../../server/store/redis-store';
 import { LabClient } from './lab-client';
 import { tempDir } from './harness';
-import { kill9, post, startProcess } from './processes';
+import { kill9, killAll, post, startServerProcess } from './processes';
 import { REDIS_URL, redisUp, testPrefix } from './redis';
 
+afterEach(killAll);
+
 async function crashRounds(env: Record<string, string>): Promise<void> {
-  let { child, baseUrl } = await startProcess(env);
+  let { child, baseUrl } = await startServerProcess(env);
   const { id, token } = (await post(baseUrl, '/api/labs', null, { template: 'classroom' })).json;
   /** Command line → the output acknowledged for it. */
   const acknowledged = new Map<string, string>();
@@ -55,7 +57,7 @@ async function crashRounds(env: Record<string, string>): Promise<void> {
     await Promise.all(workers);
     await client.closed;
 
-    ({ child, baseUrl } = await startProcess(env));
+    ({ child, baseUrl } = await startServerProcess(env));
     const res = await fetch(`${baseUrl}/api/labs/${id}/transcript`, { headers: { authorization: `Bearer ${token}` } });
     const transcript = await res.text();
     const world = loadTemplates().get('classroom')!.world;

@@ -2,19 +2,21 @@
 // participants reconnect to the other, which serves the same lab from Redis.
 // Nothing acknowledged is lost, nothing runs twice, and a streaming command
 // started on the dead instance carries on from the live one.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseScenario } from '../../server/sim/transcript';
 import { RedisStore } from '../../server/store/redis-store';
 import { LabClient } from './lab-client';
-import { kill9, post, startProcess } from './processes';
+import { kill9, killAll, post, startServerProcess } from './processes';
 import { REDIS_URL, redisUp, testPrefix } from './redis';
+
+afterEach(killAll);
 
 describe.skipIf(!redisUp)('kill -9 of one of two instances', () => {
   it('moves its participants to the other instance, losing nothing acknowledged and running nothing twice', async () => {
     const prefix = testPrefix();
     const env = { REDIS_URL, REDIS_PREFIX: prefix, NSLAB_SECRET: 'failover-test-secret' };
     try {
-      const [doomed, survivor] = await Promise.all([startProcess(env), startProcess(env)]);
+      const [doomed, survivor] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
       const { id, token } = (await post(doomed.baseUrl, '/api/labs', null, { template: 'classroom' })).json;
       const editor = async (name: string) => (await post(doomed.baseUrl, `/api/labs/${id}/invites`, token, { role: 'editor', name })).json.token as string;
       const annToken = await editor('Ann');
@@ -76,7 +78,7 @@ describe.skipIf(!redisUp)('kill -9 of one of two instances', () => {
       const transcriptFrom = async (baseUrl: string) => (await fetch(`${baseUrl}/api/labs/${id}/transcript`, { headers: { authorization: `Bearer ${token}` } })).text();
       const transcript = await transcriptFrom(survivor.baseUrl);
       // A new instance rebuilds the lab from the stream alone, identical.
-      const newcomer = await startProcess(env);
+      const newcomer = await startServerProcess(env);
       expect(await transcriptFrom(newcomer.baseUrl)).toBe(transcript);
       const scenario = parseScenario(transcript, new Set(['hostA', 'hostB', 'gateway', 'internet']));
       const ran = scenario.flatMap((s) => (s.kind === 'command' ? [s.command] : []));

@@ -87,7 +87,7 @@ export class TcpSocket {
 
   enterTimeWait(): void {
     this.state = 'TIME-WAIT';
-    this.timer = this.ns.host.world.schedule(TIME_WAIT_US, () => this.drop());
+    this.timer = this.ns.host.world.schedule(TIME_WAIT_US, { kind: 'time-wait', socket: this });
   }
 }
 

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Lab } from '../server/sim/lab';
-import { cloneLab, restoreLab, snapshotLab, type LabSnapshot } from '../server/sim/snapshot';
+import { cloneLab, restoreLab, restoreLabWithSessions, snapshotLab, type LabSnapshot } from '../server/sim/snapshot';
 import { formatEntry, parseScenario } from '../server/sim/transcript';
 import { buildLab, parseWorld } from '../server/sim/world-file';
 
@@ -100,6 +100,22 @@ describe('snapshots of a lab', () => {
     expect(run(clone, { host: 'hostA', command: 'ip netns' })).toBe('hostA$ ip netns\ngreen\nblue (id: 1)\nred (id: 0)\n');
     expect(run(lab, { host: 'hostA', command: 'ip netns' })).toBe('hostA$ ip netns\nblue (id: 1)\nred (id: 0)\n');
     expect(run(lab, { host: 'hostA', command: 'ip netns exec red ping -c 1 -W 1 192.168.15.2' })).toContain(' 0% packet loss');
+  });
+
+  it("a terminal's session comes back bound to the restored namespaces", () => {
+    const lab = buildLab(world);
+    for (const step of seedLesson.slice(0, 20)) run(lab, step);
+    const session = lab.newSession('hostA');
+    const interactive = (line: string) => lab.run('hostA', line, { session, interactive: true }).output;
+    interactive('ip netns exec red bash');
+    interactive('cd /tmp; NAME=red');
+    const { lab: restored, sessions } = restoreLabWithSessions(roundTrip(snapshotLab(lab, [session])));
+    const [copy] = sessions;
+    expect(copy!.host).toBe(restored.world.hosts.get('hostA'));
+    expect(copy!.nsStack).toEqual([restored.world.hosts.get('hostA')!.namespaces.get('red')]);
+    const line = 'echo $NAME $(pwd); ip -br addr';
+    expect(restored.run('hostA', line, { session: copy, interactive: true }).output).toBe(interactive(line));
+    expect(interactive(line)).toContain('red /tmp\n');
   });
 
   it('a running background job makes the snapshot incomplete; its clone keeps the listening socket', () => {

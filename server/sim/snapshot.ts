@@ -27,8 +27,10 @@
 // kernel alone, and nothing is printed. That is what a disposable clone
 // (`cloneLab`) needs; a snapshot kept in place of a log must be complete.
 //
-// Shell sessions (a terminal's namespace, variables, directory) belong to
-// whoever holds them, not to the engine, and are not part of a snapshot.
+// Shell sessions (a terminal's namespace after `ip netns exec NS bash`, its
+// variables, directory and `$?`) belong to whoever keeps the terminals; given
+// to `snapshotLab`, they are held too and come back bound to the restored
+// hosts and namespaces.
 import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { Conntrack } from './kernel/conntrack';
 import { Device } from './kernel/device';
@@ -48,6 +50,7 @@ import { SocketTable, TcpSocket } from './kernel/sockets';
 import { SysctlTable } from './kernel/sysctl';
 import { World } from './kernel/world';
 import { Lab } from './lab';
+import type { ShellSession } from './tools/process';
 
 /**
  * A value in a snapshot: a JSON primitive as itself; `[n]` the object at
@@ -71,7 +74,7 @@ export interface LabSnapshot {
   complete: boolean;
   /** What was running and is left out, in words (empty when complete). */
   leftOut: string[];
-  /** `objects[0]` is the World. */
+  /** `objects[0]` is the World, `objects[1]` the array of shell sessions. */
   objects: SnapshotObject[];
 }
 
@@ -110,8 +113,8 @@ const PROGRAM_HOOKS: Partial<Record<ClassName, Record<string, { empty: () => unk
 
 function doNothing(): void {}
 
-/** Takes a snapshot of the lab's engine; see the header for what `complete` means. */
-export function snapshotLab(lab: Lab): LabSnapshot {
+/** Takes a snapshot of the lab's engine, and of terminals' sessions on it; see the header for what `complete` means. */
+export function snapshotLab(lab: Lab, sessions: readonly ShellSession[] = []): LabSnapshot {
   const objects: SnapshotObject[] = [];
   const index = new Map<object, number>();
   const pending: object[] = [];
@@ -170,6 +173,7 @@ export function snapshotLab(lab: Lab): LabSnapshot {
   };
 
   value(lab.world);
+  value([...sessions]);
   for (let i = 0; i < pending.length; i++) objects[i] = encode(pending[i]!);
 
   const commands = lab.runningCommands();
@@ -182,6 +186,11 @@ export function snapshotLab(lab: Lab): LabSnapshot {
 
 /** Builds a new engine, sharing nothing with the snapshot or the engine it was taken from. */
 export function restoreLab(snapshot: LabSnapshot): Lab {
+  return restoreLabWithSessions(snapshot).lab;
+}
+
+/** A new engine and the sessions snapshotted with it, in their order. */
+export function restoreLabWithSessions(snapshot: LabSnapshot): { lab: Lab; sessions: ShellSession[] } {
   const { objects } = snapshot;
   const shells: unknown[] = objects.map(([kind, contents]) => {
     switch (kind) {
@@ -219,9 +228,9 @@ export function restoreLab(snapshot: LabSnapshot): Lab {
     else if (kind !== 'Random') for (const [key, v] of Object.entries(contents as Record<string, SnapshotValue>)) (shell as Record<string, unknown>)[key] = value(v);
   });
 
-  const world = shells[0];
-  if (!(world instanceof World)) throw new Error('snapshot: objects[0] is not a World');
-  return new Lab(world);
+  const [world, sessions] = shells;
+  if (!(world instanceof World) || !Array.isArray(sessions)) throw new Error('snapshot: objects[0] is not a World, or objects[1] not the sessions');
+  return { lab: new Lab(world), sessions: sessions as ShellSession[] };
 }
 
 /** A disposable copy of the lab's kernel, for running commands without touching the lab (programs left out; see the header). */

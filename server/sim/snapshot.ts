@@ -13,19 +13,26 @@
 // kernel is captured without changes here; an object of a class not listed
 // below makes `snapshotLab` throw rather than lose it.
 //
-// What it cannot hold: running programs. Programs are generators, and they
-// reach into the kernel through callbacks: background jobs (`python3 -m
-// http.server &`, `nc -l … &`), a command in progress, and what they attached
-// — a listener's accept, a connected socket's events, UDP sockets' receivers,
-// ping's and traceroute's ICMP sockets, tcpdump's taps, the tracers of
-// `explain` and of recorded paths. The snapshot leaves all of them out and
-// says so: `complete` is false and `leftOut` names them. Restored from such a
-// snapshot, an engine has the kernel's state without the programs: sockets
-// stay in their tables and in their TCP states, a listening port still
-// answers a SYN with SYN-ACK (the connection then waits, never accepted),
-// data and closes reaching a socket whose program is gone are handled by the
-// kernel alone, and nothing is printed. That is what a disposable clone
-// (`cloneLab`) needs; a snapshot kept in place of a log must be complete.
+// What it cannot hold: programs. Programs are generators, and they reach into
+// the kernel through callbacks. A snapshot leaves out background jobs
+// (`python3 -m http.server &`, `nc -l … &`), commands in progress, and every
+// callback a program attached: a listener's accept, a TCP connection's events,
+// a UDP socket's receivers, ping's and traceroute's ICMP sockets, tcpdump's
+// taps, the tracers of `explain` and of recorded paths — also those a program
+// left behind when it ended (an interrupted `nc -l` leaves its connection's
+// events, which would still close it when the peer does). Only a connection
+// in TIME-WAIT is the kernel's alone, as in Linux, so its events do not count.
+// When anything was left out, `complete` is false and `leftOut` says what.
+//
+// Only a complete snapshot stands in for a log: restored, the engine then
+// prints and does exactly what the original would have. An incomplete one
+// gives the kernel's state without the programs, which is what a disposable
+// clone (`cloneLab`) needs: sockets stay bound and in their TCP states, a
+// listening port still answers a SYN with SYN-ACK and the connection then
+// waits in the table, never accepted; data reaching a connection is
+// acknowledged and discarded, a peer's FIN leaves it in CLOSE-WAIT, datagrams
+// reaching a bound UDP socket are discarded (no port unreachable), echo
+// replies reach no ping, and nothing is printed.
 //
 // Shell sessions (a terminal's namespace after `ip netns exec NS bash`, its
 // variables, directory and `$?`) belong to whoever keeps the terminals; given
@@ -94,11 +101,14 @@ const CONSTANTS = new Map<unknown, string>([
 ]);
 const CONSTANT_BY_NAME = new Map([...CONSTANTS].map(([value, name]) => [name, value]));
 
-/**
- * Fields through which running programs hook into the kernel: a snapshot
- * holds them empty, and says what they held.
- */
-const PROGRAM_HOOKS: Partial<Record<ClassName, Record<string, { empty: () => unknown; held: (value: never, owner: never) => string | null }>>> = {
+/** A field through which programs hook into the kernel: a snapshot holds it empty, and says what it held. */
+interface ProgramHook {
+  empty(): unknown;
+  /** What the field holds for a program, in words; null when nothing. */
+  held(value: never, owner: never): string | null;
+}
+
+const PROGRAM_HOOKS: Partial<Record<ClassName, Record<string, ProgramHook>>> = {
   World: { tracer: { empty: () => null, held: (tracer: unknown) => (tracer ? 'a packet tracer (explain, or a command recording its path)' : null) } },
   NetNs: { icmpSockets: { empty: () => new Map(), held: (sockets: Map<number, unknown>) => (sockets.size ? `${sockets.size} ICMP socket(s) of ping or traceroute` : null) } },
   Device: { taps: { empty: () => [], held: (taps: unknown[]) => (taps.length ? `${taps.length} packet capture(s) (tcpdump)` : null) } },
@@ -147,7 +157,7 @@ export function snapshotLab(lab: Lab, sessions: readonly ShellSession[] = []): L
     return [at];
   };
 
-  const fields = (obj: object, hooks?: Record<string, { empty: () => unknown; held: (value: never, owner: never) => string | null }>): Record<string, SnapshotValue> => {
+  const fields = (obj: object, hooks?: Record<string, ProgramHook>): Record<string, SnapshotValue> => {
     const out: Record<string, SnapshotValue> = {};
     for (const [key, v] of Object.entries(obj)) {
       const hook = hooks?.[key];
@@ -192,6 +202,7 @@ export function restoreLab(snapshot: LabSnapshot): Lab {
 /** A new engine and the sessions snapshotted with it, in their order. */
 export function restoreLabWithSessions(snapshot: LabSnapshot): { lab: Lab; sessions: ShellSession[] } {
   const { objects } = snapshot;
+  if (snapshot.format !== 1) throw new Error(`snapshot: unknown format ${String(snapshot.format)}`);
   const shells: unknown[] = objects.map(([kind, contents]) => {
     switch (kind) {
       case 'Object':
@@ -222,7 +233,7 @@ export function restoreLabWithSessions(snapshot: LabSnapshot): { lab: Lab; sessi
 
   objects.forEach(([kind, contents], i) => {
     const shell = shells[i];
-    if (kind === 'Array') (shell as unknown[]).push(...(contents as SnapshotValue[]).map(value));
+    if (kind === 'Array') for (const v of contents as SnapshotValue[]) (shell as unknown[]).push(value(v));
     else if (kind === 'Set') for (const v of contents as SnapshotValue[]) (shell as Set<unknown>).add(value(v));
     else if (kind === 'Map') for (const [k, v] of contents as Array<[SnapshotValue, SnapshotValue]>) (shell as Map<unknown, unknown>).set(value(k), value(v));
     else if (kind !== 'Random') for (const [key, v] of Object.entries(contents as Record<string, SnapshotValue>)) (shell as Record<string, unknown>)[key] = value(v);

@@ -40,6 +40,10 @@ function run(lab: Lab, step: Step): string {
   return formatEntry(step.host, step.command, r.output, r.exitCode);
 }
 
+function macOf(lab: Lab, host: string): string {
+  return lab.run(host, "ip -br link show eth0 | awk '{print $3}'").output.trim();
+}
+
 function roundTrip(snapshot: LabSnapshot): LabSnapshot {
   return JSON.parse(JSON.stringify(snapshot)) as LabSnapshot;
 }
@@ -140,7 +144,12 @@ describe('snapshots of a lab', () => {
     const snapshot = snapshotLab(lab);
     expect(snapshot.complete).toBe(false);
     expect(snapshot.leftOut).toEqual(['1 running command(s)', '1 ICMP socket(s) of ping or traceroute']);
+    // The clone has the kernel's state (the neighbour the ping resolved) without the ping.
+    const clone = cloneLab(lab);
+    const neighbours = run(clone, { host: 'hostA', command: 'ip neigh' });
+    expect(neighbours).toBe(`hostA$ ip neigh\n192.168.1.3 dev eth0 lladdr ${macOf(clone, 'hostB')} REACHABLE \n`);
     while (!command.done) command.advanceTo(command.wakeAt);
+    expect(command.done!.output).toContain('3 packets transmitted, 3 received');
     expect(snapshotLab(lab).complete).toBe(true);
   });
 });

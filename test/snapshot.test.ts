@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Lab } from '../server/sim/lab';
+import { DEFAULT_INTERRUPT_US, THINK_TIME_US, type Lab } from '../server/sim/lab';
 import { cloneLab, restoreLab, restoreLabWithSessions, snapshotLab, type LabSnapshot } from '../server/sim/snapshot';
 import { formatEntry, parseScenario } from '../server/sim/transcript';
 import { buildLab, parseWorld } from '../server/sim/world-file';
@@ -135,6 +135,28 @@ describe('snapshots of a lab', () => {
     expect(run(clone, probe)).toBe('hostB$ nc -zv -w 1 192.168.1.2 5000\nConnection to 192.168.1.2 5000 port [tcp/*] succeeded!\n');
     expect(run(clone, { host: 'hostA', command: 'ss -tln' })).toBe(run(lab, { host: 'hostA', command: 'ss -tln' }));
     expect(run(clone, { host: 'hostB', command: 'nc -zv -w 1 192.168.1.2 5001' })).toBe('hostB$ nc -zv -w 1 192.168.1.2 5001\nnc: connect to 192.168.1.2 port 5001 (tcp) failed: Connection refused\n[exit 1]\n');
+  });
+
+  it('a clone taken while any command of the service scenarios runs holds what the snapshot says and takes commands', () => {
+    let clones = 0;
+    for (const name of scenarios.filter((n) => /^netfilter\/(services|tcpdump|nat-dnat)/.test(n))) {
+      const lab = buildLab(world);
+      for (const step of steps(name)) {
+        const command = lab.start(step.host, step.command, { interruptAfterUs: DEFAULT_INTERRUPT_US, session: { ...lab.newSession(step.host), recordPaths: true } });
+        if (!command.done) {
+          const snapshot = roundTrip(snapshotLab(lab));
+          expect(snapshot.complete).toBe(false);
+          expect(snapshot.leftOut).toContain('1 running command(s)');
+          const clone = restoreLab(snapshot);
+          expect(JSON.stringify(snapshotLab(clone).objects), `${name}: ${step.command}`).toBe(JSON.stringify(snapshot.objects));
+          expect(clone.run(step.host, 'ip -br addr').exitCode).toBe(0);
+          clones++;
+        }
+        while (!command.done) command.advanceTo(command.wakeAt);
+        lab.advance(lab.now + THINK_TIME_US);
+      }
+    }
+    expect(clones).toBeGreaterThan(20);
   });
 
   it('a command in progress makes the snapshot incomplete', () => {

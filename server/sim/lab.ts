@@ -156,7 +156,7 @@ export class Lab implements Clock {
   /** Starts a command; the caller advances it (`advanceTo`) in step with its own clock. */
   start(hostName: string, line: string, opts: RunOptions = {}): RunningCommand {
     const command = new RunningCommand(this.world, this, opts.session ?? this.newSession(hostName), line, opts, (proc, wakeAt) => this.daemons.push({ proc, wakeAt }));
-    this.runningCommands();
+    this.runningCommands(); // forgets the ended ones, so the set holds no more than what runs
     if (!command.done) this.commands.add(command);
     return command;
   }

@@ -11,7 +11,9 @@
 // pending timers, which are data (server/sim/kernel/world.ts). It is taken
 // field by field, not by a list of what matters, so a field added to the
 // kernel is captured without changes here; an object of a class not listed
-// below makes `snapshotLab` throw rather than lose it.
+// below makes `snapshotLab` throw rather than lose it. For the same reason a
+// snapshot restores only on the engine code that took it: a store keeps it
+// with that code's version and replays the log when the version differs.
 //
 // What it cannot hold: programs. Programs are generators, and they reach into
 // the kernel through callbacks. A snapshot leaves out background jobs

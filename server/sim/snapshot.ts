@@ -68,7 +68,7 @@ import type { ShellSession } from './tools/process';
  * number JSON cannot spell or undefined; `{ f: 0 }` a program's callback,
  * restored as one that does nothing.
  */
-export type SnapshotValue = string | number | boolean | null | [number] | { c: string } | { k: 'undefined' | 'NaN' | 'Infinity' | '-Infinity' | '-0' } | { f: 0 };
+export type SnapshotValue = string | number | boolean | null | [number] | { c: string } | { k: Special } | { f: 0 };
 
 /** An object: its kind (a kernel class, `Object`, `Array`, `Map`, `Set`, or `Random` for a generator's state) and contents. */
 export type SnapshotObject =
@@ -125,9 +125,13 @@ const PROGRAM_HOOKS: Partial<Record<ClassName, Record<string, ProgramHook>>> = {
 
 function doNothing(): void {}
 
+type Special = 'undefined' | 'NaN' | 'Infinity' | '-Infinity' | '-0';
+const SPECIAL: Record<Special, { k: Special }> = { undefined: { k: 'undefined' }, NaN: { k: 'NaN' }, Infinity: { k: 'Infinity' }, '-Infinity': { k: '-Infinity' }, '-0': { k: '-0' } };
+const SPECIAL_VALUE: Record<Special, unknown> = { undefined, NaN, Infinity, '-Infinity': -Infinity, '-0': -0 };
+const PROGRAM_CALLBACK = { f: 0 } as const;
+
 /** Takes a snapshot of the lab's engine, and of terminals' sessions on it; see the header for what `complete` means. */
 export function snapshotLab(lab: Lab, sessions: readonly ShellSession[] = []): LabSnapshot {
-  const objects: SnapshotObject[] = [];
   const index = new Map<object, number>();
   const pending: object[] = [];
   const leftOut = new Map<string, number>();
@@ -136,24 +140,21 @@ export function snapshotLab(lab: Lab, sessions: readonly ShellSession[] = []): L
   const value = (v: unknown): SnapshotValue => {
     if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
     if (typeof v === 'number') {
-      if (Number.isNaN(v)) return { k: 'NaN' };
-      if (v === Infinity) return { k: 'Infinity' };
-      if (v === -Infinity) return { k: '-Infinity' };
-      return Object.is(v, -0) ? { k: '-0' } : v;
+      if (Object.is(v, -0)) return SPECIAL['-0'];
+      return Number.isFinite(v) ? v : SPECIAL[String(v) as Special];
     }
-    if (v === undefined) return { k: 'undefined' };
+    if (v === undefined) return SPECIAL.undefined;
     const constant = CONSTANTS.get(v);
     if (constant !== undefined) return { c: constant };
     if (typeof v === 'function') {
       leave('a callback of a program (a listener, a socket\'s receiver)');
-      return { f: 0 };
+      return PROGRAM_CALLBACK;
     }
     if (typeof v !== 'object') throw new Error(`snapshot: cannot hold a ${typeof v}`);
     let at = index.get(v);
     if (at === undefined) {
-      at = objects.length;
+      at = pending.length;
       index.set(v, at);
-      objects.push(['Object', {}]);
       pending.push(v);
     }
     return [at];
@@ -161,7 +162,8 @@ export function snapshotLab(lab: Lab, sessions: readonly ShellSession[] = []): L
 
   const fields = (obj: object, hooks?: Record<string, ProgramHook>): Record<string, SnapshotValue> => {
     const out: Record<string, SnapshotValue> = {};
-    for (const [key, v] of Object.entries(obj)) {
+    for (const key of Object.keys(obj)) {
+      const v = (obj as Record<string, unknown>)[key];
       const hook = hooks?.[key];
       if (hook) {
         const held = hook.held(v as never, obj as never);
@@ -186,7 +188,9 @@ export function snapshotLab(lab: Lab, sessions: readonly ShellSession[] = []): L
 
   value(lab.world);
   value([...sessions]);
-  for (let i = 0; i < pending.length; i++) objects[i] = encode(pending[i]!);
+  // Encoding an object may find new ones, which join the end of `pending`.
+  const objects: SnapshotObject[] = [];
+  for (let i = 0; i < pending.length; i++) objects.push(encode(pending[i]!));
 
   const commands = lab.runningCommands();
   const daemons = lab.runningDaemons();
@@ -230,7 +234,7 @@ export function restoreLabWithSessions(snapshot: LabSnapshot): { lab: Lab; sessi
       return CONSTANT_BY_NAME.get(v.c);
     }
     if ('f' in v) return doNothing;
-    return { undefined, NaN, Infinity, '-Infinity': -Infinity, '-0': -0 }[v.k];
+    return SPECIAL_VALUE[v.k];
   };
 
   objects.forEach(([kind, contents], i) => {

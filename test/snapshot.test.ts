@@ -19,7 +19,10 @@ interface Step {
 }
 
 /** How many cuts each scenario gets, spread over its steps (every step would take minutes). */
-const CUTS_PER_SCENARIO = 4;
+const CUTS_PER_SCENARIO = 5;
+
+/** Scenarios whose background jobs run from their first steps to their end, so that no snapshot of them is complete. */
+const JOBS_TO_THE_END = new Set(['netfilter/services-nc', 'netfilter/services-ss']);
 
 const scenarios = readdirSync(root, { withFileTypes: true })
   .filter((d) => d.isDirectory())
@@ -69,6 +72,7 @@ describe('snapshot and restore at cut points of every golden scenario', () => {
         cuts.push({ after: i + 1, snapshot: roundTrip(snapshot) });
         due = 0;
       });
+      expect(cuts.length > 0, `${name}: whether some step has nothing running after it`).toBe(!JOBS_TO_THE_END.has(name));
       const final = JSON.stringify(snapshotLab(lab));
 
       for (const { after, snapshot } of cuts) {
@@ -82,10 +86,10 @@ describe('snapshot and restore at cut points of every golden scenario', () => {
     });
   }
 
-  it('exercised cut points in every scenario', () => {
-    // Every scenario has at least one step where nothing runs; most have one per spread point.
+  it('exercised most spread points (after the scenarios above)', () => {
+    // A spread point is lost only when background jobs run from it to the next one, or to the end.
     expect(scenarios.length).toBeGreaterThan(100);
-    expect(exercised).toBeGreaterThanOrEqual(scenarios.length * 3);
+    expect(exercised).toBeGreaterThanOrEqual((scenarios.length - JOBS_TO_THE_END.size) * CUTS_PER_SCENARIO * 0.9);
   });
 });
 

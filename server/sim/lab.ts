@@ -124,6 +124,8 @@ interface Daemon {
 
 export class Lab implements Clock {
   private readonly daemons: Daemon[] = [];
+  /** Commands started and maybe not ended yet; pruned as they end. */
+  private readonly commands = new Set<RunningCommand>();
 
   constructor(readonly world: World) {}
 
@@ -153,7 +155,21 @@ export class Lab implements Clock {
 
   /** Starts a command; the caller advances it (`advanceTo`) in step with its own clock. */
   start(hostName: string, line: string, opts: RunOptions = {}): RunningCommand {
-    return new RunningCommand(this.world, this, opts.session ?? this.newSession(hostName), line, opts, (proc, wakeAt) => this.daemons.push({ proc, wakeAt }));
+    const command = new RunningCommand(this.world, this, opts.session ?? this.newSession(hostName), line, opts, (proc, wakeAt) => this.daemons.push({ proc, wakeAt }));
+    this.runningCommands(); // forgets the ended ones, so the set holds no more than what runs
+    if (!command.done) this.commands.add(command);
+    return command;
+  }
+
+  /** How many commands have not ended yet. */
+  runningCommands(): number {
+    for (const command of this.commands) if (command.done) this.commands.delete(command);
+    return this.commands.size;
+  }
+
+  /** How many background jobs are still alive. */
+  runningDaemons(): number {
+    return this.daemons.length;
   }
 
   /** Runs a command to its end in simulated time, then lets a typing pause pass. */

@@ -107,10 +107,11 @@ export class Conntrack {
   private readonly byTuple = new Map<string, { entry: ConnEntry; dir: CtDir }>();
   private nextId = 1;
 
-  constructor(private readonly clock: () => number) {}
+  /** Holds the clock itself rather than a closure over it, so the table is plain data. */
+  constructor(private readonly clock: { readonly now: number }) {}
 
   private live(found: { entry: ConnEntry; dir: CtDir } | undefined): { entry: ConnEntry; dir: CtDir } | undefined {
-    if (found && found.entry.expiresUs <= this.clock()) {
+    if (found && found.entry.expiresUs <= this.clock.now) {
       this.remove(found.entry);
       return undefined;
     }
@@ -133,7 +134,7 @@ export class Conntrack {
       reply: invert(orig),
       seenReply: false,
       assured: false,
-      expiresUs: this.clock() + TIMEOUT_US[orig.proto],
+      expiresUs: this.clock.now + TIMEOUT_US[orig.proto],
       tcpState: orig.proto === 'tcp' ? 'SYN_SENT' : null,
       srcNat: false,
       dstNat: false,
@@ -149,13 +150,13 @@ export class Conntrack {
     if (dir === 'reply') entry.seenReply = true;
     if (entry.orig.proto === 'tcp') {
       trackTcp(entry, dir, tcpFlags ?? '');
-      entry.expiresUs = this.clock() + TCP_TIMEOUT_US[entry.tcpState!]!;
+      entry.expiresUs = this.clock.now + TCP_TIMEOUT_US[entry.tcpState!]!;
       return;
     }
     // A UDP flow that saw a reply and then more traffic becomes assured.
     if (entry.orig.proto === 'udp' && entry.seenReply && dir === 'original') entry.assured = true;
     const timeout = entry.orig.proto === 'udp' && entry.assured ? 120e6 : TIMEOUT_US[entry.orig.proto];
-    entry.expiresUs = this.clock() + timeout;
+    entry.expiresUs = this.clock.now + timeout;
   }
 
   remove(entry: ConnEntry): void {
@@ -165,7 +166,7 @@ export class Conntrack {
 
   entries(): ConnEntry[] {
     const seen = new Set<ConnEntry>();
-    for (const { entry } of this.byTuple.values()) if (entry.expiresUs > this.clock()) seen.add(entry);
+    for (const { entry } of this.byTuple.values()) if (entry.expiresUs > this.clock.now) seen.add(entry);
     return [...seen];
   }
 

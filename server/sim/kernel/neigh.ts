@@ -121,19 +121,32 @@ function failEntry(entry: NeighEntry): void {
 }
 
 function armSolicitTimer(entry: NeighEntry): void {
-  entry.timer = entry.dev.ns.host.world.schedule(RETRANS_US + TIMER_SLACK_US, () => {
-    entry.timer = null;
-    if (entry.state !== 'INCOMPLETE' && entry.state !== 'PROBE') return;
-    // neigh_max_probes: resolving may also use the multicast ones.
-    const limit = entry.state === 'INCOMPLETE' ? UCAST_SOLICIT + MCAST_SOLICIT : UCAST_SOLICIT;
-    if (entry.probes >= limit || !entry.dev.ns.alive) {
-      failEntry(entry);
-      return;
-    }
-    entry.probes++;
-    sendArpRequest(entry, entry.state === 'PROBE' ? entry.mac : null);
-    armSolicitTimer(entry);
-  });
+  entry.timer = entry.dev.ns.host.world.schedule(RETRANS_US + TIMER_SLACK_US, { kind: 'neigh-solicit', entry });
+}
+
+/** The retransmit timer: solicit again, or give up. */
+export function neighSolicitExpired(entry: NeighEntry): void {
+  entry.timer = null;
+  if (entry.state !== 'INCOMPLETE' && entry.state !== 'PROBE') return;
+  // neigh_max_probes: resolving may also use the multicast ones.
+  const limit = entry.state === 'INCOMPLETE' ? UCAST_SOLICIT + MCAST_SOLICIT : UCAST_SOLICIT;
+  if (entry.probes >= limit || !entry.dev.ns.alive) {
+    failEntry(entry);
+    return;
+  }
+  entry.probes++;
+  sendArpRequest(entry, entry.state === 'PROBE' ? entry.mac : null);
+  armSolicitTimer(entry);
+}
+
+/** DELAY ran out without a confirmation: probe the cached address. */
+export function neighDelayExpired(entry: NeighEntry): void {
+  entry.timer = null;
+  if (entry.state !== 'DELAY') return;
+  setState(entry, 'PROBE');
+  entry.probes = 1;
+  sendArpRequest(entry, entry.mac);
+  armSolicitTimer(entry);
 }
 
 function sendVia(entry: NeighEntry, packet: Ipv4Packet): void {
@@ -160,14 +173,7 @@ export function neighOutput(dev: Device, nexthop: Ipv4, packet: Ipv4Packet): voi
       entry.usedUs = ns.host.world.now;
       setState(entry, 'DELAY');
       cancelTimer(entry);
-      entry.timer = ns.host.world.schedule(DELAY_FIRST_PROBE_US, () => {
-        entry.timer = null;
-        if (entry.state !== 'DELAY') return;
-        setState(entry, 'PROBE');
-        entry.probes = 1;
-        sendArpRequest(entry, entry.mac);
-        armSolicitTimer(entry);
-      });
+      entry.timer = ns.host.world.schedule(DELAY_FIRST_PROBE_US, { kind: 'neigh-delay', entry });
       sendVia(entry, packet);
       return;
     case 'INCOMPLETE':
@@ -220,9 +226,7 @@ export function arpReceive(dev: Device, arp: ArpMessage): void {
     if (answersAsProxy(dev, arp)) {
       learnRequester(dev, arp);
       // pneigh_enqueue: a broadcast request is answered after a random part of proxy_delay.
-      ns.host.world.schedule(ns.host.world.jitterUs(PROXY_DELAY_US), () => {
-        if (dev.ns.alive) sendArpReply(dev, arp);
-      });
+      ns.host.world.schedule(ns.host.world.jitterUs(PROXY_DELAY_US), { kind: 'proxy-arp-reply', dev, arp });
       return;
     }
   }
@@ -235,6 +239,11 @@ const PROXY_DELAY_US = 800_000;
 /** neigh_event_ns: whoever asks for us becomes a (STALE) neighbour. */
 function learnRequester(dev: Device, arp: ArpMessage): void {
   update(neighLookup(dev, arp.senderIp) ?? createEntry(dev, arp.senderIp, false), arp.senderMac, 'STALE');
+}
+
+/** pneigh's delayed answer, unless the namespace went away meanwhile. */
+export function proxyArpReplyDue(dev: Device, arp: ArpMessage): void {
+  if (dev.ns.alive) sendArpReply(dev, arp);
 }
 
 /** Answers `arp` with this device's address for the target it asked about. */

@@ -138,7 +138,7 @@ export function netfilterOf(ns: NetNs): Netfilter {
 }
 
 export function conntrackOf(ns: NetNs): Conntrack {
-  if (!ns.conntrack) ns.conntrack = new Conntrack(() => ns.host.world.now);
+  if (!ns.conntrack) ns.conntrack = new Conntrack(ns.host.world);
   return ns.conntrack;
 }
 

@@ -87,7 +87,7 @@ export class TcpSocket {
 
   enterTimeWait(): void {
     this.state = 'TIME-WAIT';
-    this.timer = this.ns.host.world.schedule(TIME_WAIT_US, () => this.drop());
+    this.timer = this.ns.host.world.schedule(TIME_WAIT_US, { kind: 'time-wait', socket: this });
   }
 }
 
@@ -106,8 +106,8 @@ export interface UdpSocket {
   onDatagram?(text: string, from: Endpoint): void;
   /** An ICMP error quoting one of this socket's datagrams. */
   onError?(error: Ipv4Packet): void;
-  /** A kernel tunnel socket (encap_rcv) takes whole datagrams, headers and all. */
-  onEncapsulated?(packet: Ipv4Packet): void;
+  /** A kernel tunnel socket (encap_rcv) takes whole datagrams, headers and all; a module-level function, as the kernel's state holds no closures. */
+  onEncapsulated?(ns: NetNs, packet: Ipv4Packet): void;
 }
 
 export class SocketTable {
@@ -311,7 +311,7 @@ export function udpInput(ns: NetNs, packet: Ipv4Packet): boolean {
   const ports = packet.ports!;
   const socket = ns.sockets?.udp.find((u) => u.port === ports.dport && boundMatches(u.addr, packet.dst));
   if (!socket) return false;
-  if (socket.onEncapsulated) socket.onEncapsulated(packet);
+  if (socket.onEncapsulated) socket.onEncapsulated(ns, packet);
   else socket.onDatagram?.(packet.payload ?? '', { addr: packet.src, port: ports.sport });
   return true;
 }

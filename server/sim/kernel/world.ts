@@ -6,18 +6,39 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 import type { Mac } from './addr';
+import type { Device } from './device';
 import { Host } from './host';
 import { Segment } from './links/ether';
+import { neighDelayExpired, neighSolicitExpired, proxyArpReplyDue, type NeighEntry } from './neigh';
+import type { ArpMessage } from './packet';
+import type { TcpSocket } from './sockets';
 import { TraceFanout, type TraceSink } from './trace';
+
+/** What a timer does when it fires, as data (a snapshot holds pending timers). */
+export type TimerTask =
+  | { kind: 'neigh-solicit' | 'neigh-delay'; entry: NeighEntry }
+  | { kind: 'proxy-arp-reply'; dev: Device; arp: ArpMessage }
+  | { kind: 'time-wait'; socket: TcpSocket };
 
 export interface Timer {
   readonly at: number;
+  /** Orders timers due at the same time: the one scheduled first runs first. */
+  readonly seq: number;
+  readonly task: TimerTask;
   cancelled: boolean;
 }
 
-interface Scheduled extends Timer {
-  seq: number;
-  run: () => void;
+function fire(task: TimerTask): void {
+  switch (task.kind) {
+    case 'neigh-solicit':
+      return neighSolicitExpired(task.entry);
+    case 'neigh-delay':
+      return neighDelayExpired(task.entry);
+    case 'proxy-arp-reply':
+      return proxyArpReplyDue(task.dev, task.arp);
+    case 'time-wait':
+      return task.socket.drop();
+  }
 }
 
 export class World {
@@ -27,7 +48,7 @@ export class World {
   readonly segments = new Map<string, Segment>();
   /** The installed trace sinks; null while there are none, so an untraced walk costs one check. */
   tracer: TraceFanout | null = null;
-  private readonly queue: Scheduled[] = [];
+  private readonly queue: Timer[] = [];
   private seq = 0;
   private nsSerial = 0;
   private readonly rng: RandomGenerator;
@@ -79,8 +100,8 @@ export class World {
     return mac;
   }
 
-  schedule(delayUs: number, run: () => void): Timer {
-    const item: Scheduled = { at: this.now + Math.max(0, delayUs), seq: this.seq++, run, cancelled: false };
+  schedule(delayUs: number, task: TimerTask): Timer {
+    const item: Timer = { at: this.now + Math.max(0, delayUs), seq: this.seq++, task, cancelled: false };
     // Keep the queue sorted by (at, seq); it stays short (neighbour timers, pings).
     let i = this.queue.length;
     while (i > 0 && (this.queue[i - 1]!.at > item.at || (this.queue[i - 1]!.at === item.at && this.queue[i - 1]!.seq > item.seq))) i--;
@@ -99,7 +120,7 @@ export class World {
     while (this.nextEventAt() <= untilUs) {
       const item = this.queue.shift()!;
       this.now = Math.max(this.now, item.at);
-      item.run();
+      fire(item.task);
     }
     this.now = Math.max(this.now, untilUs);
   }
@@ -114,7 +135,7 @@ export class World {
       }
       const item = this.queue.shift()!;
       this.now = Math.max(this.now, item.at);
-      item.run();
+      fire(item.task);
     }
     return true;
   }

@@ -47,7 +47,7 @@ function transmit(dev: Device, frame: Frame): void {
 }
 
 /** vxlan_rcv: the frame comes out of the device with the datagram's VNI, carrying the time it spent in the tunnel. */
-function receive(ns: NetNs, packet: Ipv4Packet): void {
+export function vxlanReceive(ns: NetNs, packet: Ipv4Packet): void {
   if (!packet.vxlan) return;
   const { vni, frame } = packet.vxlan;
   const dev = [...ns.devices.values()].find((d) => d.vxlan?.vni === vni && d.vxlan.dstPort === packet.ports!.dport && d.adminUp);
@@ -59,7 +59,7 @@ function receive(ns: NetNs, packet: Ipv4Packet): void {
 export function syncVxlanSocket(ns: NetNs, port: number): void {
   const wanted = [...ns.devices.values()].some((d) => d.vxlan?.dstPort === port && d.adminUp);
   const socket = ns.sockets?.udp.find((u) => u.port === port && u.onEncapsulated);
-  if (wanted && !socket) udpBind(ns, 0, port, '', { onEncapsulated: (packet) => receive(ns, packet) });
+  if (wanted && !socket) udpBind(ns, 0, port, '', { onEncapsulated: vxlanReceive });
   else if (!wanted && socket) udpClose(ns, socket);
 }
 

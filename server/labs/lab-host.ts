@@ -10,6 +10,7 @@ import type { ActivityEntry, PacketPath, TerminalState } from '../../shared/prot
 import { THINK_TIME_US, type Lab, type RunningCommand } from '../sim/lab';
 import { currentNs } from '../sim/tools/shell';
 import type { ShellSession } from '../sim/tools/process';
+import { restoreLabWithSessions, snapshotLab, type LabSnapshot } from '../sim/snapshot';
 import { formatEntry } from '../sim/transcript';
 import { buildLab, parseWorld, type WorldSpec } from '../sim/world-file';
 import type { ExecEntry, LabRecord, LogEntry } from '../store/types';
@@ -36,6 +37,17 @@ export interface LabEvents {
   exit(record: CommandRecord): void;
 }
 
+/** What `snapshot` writes: the engine with the terminals' sessions, and what the lab host adds. */
+interface SavedHost {
+  engine: LabSnapshot;
+  /** Terminal keys and histories, in the order of the sessions held in `engine`. */
+  terminals: Array<{ key: string; history: string[] }>;
+  records: CommandRecord[];
+  lastSeq: number;
+  /** The state document (Y.encodeStateAsUpdate), base64. */
+  state: string;
+}
+
 interface Terminal {
   session: ShellSession;
   history: string[];
@@ -57,6 +69,8 @@ export class LabHost {
   readonly engine: Lab;
   readonly state: StateDoc;
   lastSeq = 0;
+  /** The entry the snapshot this host was restored from was taken at; 0 when built from the world. */
+  readonly restoredAt: number = 0;
   events: LabEvents | null = null;
   private readonly running = new Map<number, RunningRecord>();
   private readonly records = new Map<number, CommandRecord>();
@@ -64,11 +78,50 @@ export class LabHost {
   private readonly terminals = new Map<string, Terminal>();
   private finishedSinceUpdate: CommandRecord[] = [];
 
-  constructor(readonly record: LabRecord) {
+  /** The lab as its world starts, or as `saved` (from `snapshot`) left it. */
+  constructor(
+    readonly record: LabRecord,
+    saved?: string,
+  ) {
     this.spec = parseWorld(record.world);
-    this.engine = buildLab(this.spec, record.seed);
-    this.state = new StateDoc(record.title, this.spec.name);
-    this.state.update(this.engine.world, [], []);
+    if (saved === undefined) {
+      this.engine = buildLab(this.spec, record.seed);
+      this.state = new StateDoc(record.title, this.spec.name);
+      this.state.update(this.engine.world, [], []);
+      return;
+    }
+    const host = JSON.parse(saved) as SavedHost;
+    const { lab, sessions } = restoreLabWithSessions(host.engine);
+    this.engine = lab;
+    this.state = new StateDoc(record.title, this.spec.name, Buffer.from(host.state, 'base64'));
+    this.lastSeq = this.restoredAt = host.lastSeq;
+    host.terminals.forEach(({ key, history }, i) => this.terminals.set(key, { session: sessions[i]!, history }));
+    for (const record of host.records) {
+      this.records.set(record.seq, record);
+      if (record.entry.cid !== null) this.byClientId.set(`${record.entry.who}\n${record.entry.cid}`, record);
+    }
+  }
+
+  /**
+   * Everything the log has built so far, as JSON, when nothing is running
+   * and the engine can be captured whole (no background job); null otherwise.
+   */
+  snapshot(): string | null {
+    if (this.running.size > 0) return null;
+    const terminals = [...this.terminals];
+    const engine = snapshotLab(
+      this.engine,
+      terminals.map(([, t]) => t.session),
+    );
+    if (!engine.complete) return null;
+    const saved: SavedHost = {
+      engine,
+      terminals: terminals.map(([key, t]) => ({ key, history: t.history })),
+      records: [...this.records.values()],
+      lastSeq: this.lastSeq,
+      state: Buffer.from(this.state.encode()).toString('base64'),
+    };
+    return JSON.stringify(saved);
   }
 
   get now(): number {

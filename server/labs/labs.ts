@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/protocol';
 import type { BusMessage, LabRecord, Store } from '../store/types';
+import { ENGINE_VERSION } from './engine-version';
 import { LabHost } from './lab-host';
 import { LabError, LiveLab, type LiveLabOptions } from './live-lab';
 
@@ -76,9 +77,10 @@ export class Labs {
       early.push(message);
     };
     const unsubscribe = await this.store.bus?.subscribe(id, (message) => deliver(message));
-    const host = new LabHost(record);
+    let host: LabHost;
     try {
-      for (const entry of await this.store.readLog(id)) host.apply(entry);
+      host = await this.restore(record);
+      for (const entry of await this.store.readLog(id, host.lastSeq)) host.apply(entry);
     } catch (e) {
       unsubscribe?.();
       throw e;
@@ -109,6 +111,19 @@ export class Labs {
       await lab.interruptOrphans();
     }
     return lab;
+  }
+
+  /** The lab from its latest snapshot when this engine code took it, else from its world. */
+  private async restore(record: LabRecord): Promise<LabHost> {
+    const snapshot = await this.store.readSnapshot(record.id);
+    if (snapshot?.engine === ENGINE_VERSION) {
+      try {
+        return new LabHost(record, snapshot.data);
+      } catch (e) {
+        console.error(`lab ${record.id}: snapshot at entry ${snapshot.seq} does not restore; replaying the whole log:`, e);
+      }
+    }
+    return new LabHost(record);
   }
 
   /** Loaded labs, for shutdown and figures. */

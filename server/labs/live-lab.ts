@@ -13,6 +13,7 @@ import * as Y from 'yjs';
 import { CloseCode } from '../../shared/protocol';
 import { REMOTE, Room, type RoomSocket } from '../collab/room';
 import { LabNotFoundError, LogConflictError, type BusMessage, type ExecEntry, type LabBus, type LogEntry, type Store } from '../store/types';
+import { ENGINE_VERSION } from './engine-version';
 import type { CommandRecord, LabHost } from './lab-host';
 import type { ParticipantSession } from './participant';
 
@@ -45,6 +46,8 @@ export interface LiveLabOptions {
   /** Simulated µs after which an HTTP command is interrupted (as `replay` does). */
   runLimitUs: number;
   notesCompactEvery: number;
+  /** A lab's engine is snapshotted once this many entries were added since the last snapshot, at the first moment nothing runs. */
+  snapshotEvery: number;
   presencePerSecond: number;
   /** Called once the lab has closed, to forget it. */
   onClosed(lab: LiveLab): void;
@@ -85,6 +88,8 @@ export class LiveLab {
   private readonly remoteParticipants = new Map<string, { participants: Set<string>; heardAt: number }>();
   private readonly loadedAt = Date.now();
   private busTimer: NodeJS.Timeout | null = null;
+  /** The entry the lab was last snapshotted (or loaded) at. */
+  private snapshotSeq: number;
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -94,6 +99,7 @@ export class LiveLab {
     private readonly options: LiveLabOptions,
   ) {
     this.bus = options.store.bus;
+    this.snapshotSeq = host.restoredAt;
     this.notesSinceSnapshot = notesState.updates;
     this.room = new Room(host.state.doc, notes, {
       hosts: new Set(host.hosts),
@@ -238,6 +244,19 @@ export class LiveLab {
     beforeApply?.();
     this.host.apply(entry);
     this.scheduleTick();
+    this.maybeSnapshot();
+  }
+
+  /** Stores a snapshot when enough entries came since the last one; taking it costs about a millisecond, storing it is not waited for. */
+  private maybeSnapshot(): void {
+    if (this.host.lastSeq - this.snapshotSeq < this.options.snapshotEvery) return;
+    const data = this.host.snapshot();
+    if (data === null) return;
+    const seq = this.host.lastSeq;
+    this.snapshotSeq = seq;
+    this.options.store.saveSnapshot(this.id, { seq, engine: ENGINE_VERSION, data }).catch((e) => {
+      if (!(e instanceof LabNotFoundError)) console.error(`lab ${this.id}: could not store the snapshot at entry ${seq}:`, e);
+    });
   }
 
   /**

@@ -21,6 +21,8 @@ const STATE_DOC_CLIENT_ID = 1;
 const ACTIVITY_KEPT = 200;
 /** Output kept with each activity entry, for an instructor's overview. */
 const ACTIVITY_OUTPUT_CHARS = 1024;
+/** The maps `update` keeps equal to the engine, writing only what changed. */
+const SYNCED_MAPS = ['namespaces', 'devices', 'segments', 'running'] as const;
 
 
 export class StateDoc {
@@ -28,13 +30,29 @@ export class StateDoc {
   /** JSON of what each map key holds, to write only what changed. */
   private readonly written = new Map<string, string>();
 
-  constructor(title: string, worldName: string) {
+  /** A new document for the lab, or the one `saved` holds (Y.encodeStateAsUpdate of an earlier one). */
+  constructor(title: string, worldName: string, saved?: Uint8Array) {
+    if (saved) {
+      // The same items with the same ids, so later transactions continue exactly as on the
+      // original. The fixed client id is taken after applying: Yjs gives a document that
+      // receives items under its own id a new one.
+      Y.applyUpdate(this.doc, saved, ENGINE_ORIGIN);
+      this.doc.clientID = STATE_DOC_CLIENT_ID;
+      for (const name of SYNCED_MAPS) {
+        this.doc.getMap(name).forEach((value, key) => this.written.set(`${name}\n${key}`, JSON.stringify(value)));
+      }
+      return;
+    }
     this.doc.clientID = STATE_DOC_CLIENT_ID;
     this.doc.transact(() => {
       const lab = this.doc.getMap('lab');
       lab.set('title', title);
       lab.set('world', worldName);
     }, ENGINE_ORIGIN);
+  }
+
+  encode(): Uint8Array {
+    return Y.encodeStateAsUpdate(this.doc);
   }
 
   /** Writes what changed since the last call, in one transaction. */
@@ -54,7 +72,7 @@ export class StateDoc {
     }, ENGINE_ORIGIN);
   }
 
-  private syncMap(name: string, next: Map<string, object>): void {
+  private syncMap(name: (typeof SYNCED_MAPS)[number], next: Map<string, object>): void {
     const map = this.doc.getMap(name);
     for (const key of [...map.keys()]) {
       if (!next.has(key)) {

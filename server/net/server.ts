@@ -30,6 +30,7 @@ export interface ServerSettings {
   streamLimitUs: number;
   runLimitUs: number;
   notesCompactEvery: number;
+  snapshotEvery: number;
   heartbeatMs: number;
   maxBufferedBytes: number;
 }
@@ -51,6 +52,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   // As `replay`: a command that would run forever is interrupted after a minute of simulated time.
   runLimitUs: DEFAULT_INTERRUPT_US,
   notesCompactEvery: 200,
+  snapshotEvery: 100,
   heartbeatMs: 30_000,
   maxBufferedBytes: 8 * 1024 * 1024,
 };

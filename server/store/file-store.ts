@@ -11,11 +11,12 @@
 //   DATA_DIR/labs/ID/log.jsonl    one log entry per line
 //   DATA_DIR/labs/ID/notes.jsonl  one base64 Yjs update per line
 //   DATA_DIR/labs/ID/notes.bin    the notes snapshot
+//   DATA_DIR/labs/ID/engine.json  the latest engine snapshot
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LabNotFoundError, LogConflictError, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
+import { LabNotFoundError, LogConflictError, type EngineSnapshot, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
 
 const LAB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -256,6 +257,25 @@ export class FileStore implements Store {
       const { lines } = await readLines(join(dir, 'notes.jsonl'));
       const rest = lines.slice(merged);
       await writeFileAtomic(join(dir, 'notes.jsonl'), rest.length ? rest.join('\n') + '\n' : '', dir);
+    });
+  }
+
+  saveSnapshot(labId: string, snapshot: EngineSnapshot): Promise<void> {
+    return this.serial(`${labId}/engine`, async () => {
+      const dir = this.labDir(labId);
+      if (!existsSync(join(dir, 'lab.json'))) throw new LabNotFoundError(labId);
+      await writeFileAtomic(join(dir, 'engine.json'), JSON.stringify(snapshot), dir);
+    });
+  }
+
+  readSnapshot(labId: string): Promise<EngineSnapshot | null> {
+    return this.serial(`${labId}/engine`, async () => {
+      try {
+        return JSON.parse(await readFile(join(this.labDir(labId), 'engine.json'), 'utf8')) as EngineSnapshot;
+      } catch (e) {
+        if (isMissing(e)) return null;
+        throw e;
+      }
     });
   }
 

@@ -11,12 +11,13 @@
 //   PREFIXlab:{ID}:log          stream of log entries, field `e` = JSON
 //   PREFIXlab:{ID}:notes        list of Yjs updates
 //   PREFIXlab:{ID}:notes-snap   the notes snapshot
+//   PREFIXlab:{ID}:engine       the latest engine snapshot, JSON
 //   PREFIXlab:{ID}:bus          pub/sub channel of the lab's BusMessages
 //
 // Durability is Redis's own: an append is acknowledged once Redis has it, so
 // surviving a Redis restart needs `appendonly yes` with `appendfsync always`.
 import { Redis } from 'ioredis';
-import { LabNotFoundError, LogConflictError, type BusMessage, type LabBus, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
+import { LabNotFoundError, LogConflictError, type BusMessage, type EngineSnapshot, type LabBus, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
 
 const APPEND = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
@@ -40,9 +41,14 @@ return 0`;
 
 const DELETE = `
 local existed = redis.call('DEL', KEYS[1])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
-redis.call('SREM', KEYS[5], ARGV[1])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('SREM', KEYS[6], ARGV[1])
 return existed`;
+
+const SAVE_SNAPSHOT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+redis.call('SET', KEYS[2], ARGV[1])
+return 0`;
 
 export interface RedisStoreOptions {
   url: string;
@@ -81,7 +87,7 @@ export class RedisStore implements Store {
     return new RedisStore(redis, options.prefix ?? 'nslab:');
   }
 
-  private key(labId: string, part: 'record' | 'log' | 'notes' | 'notes-snap'): string {
+  private key(labId: string, part: 'record' | 'log' | 'notes' | 'notes-snap' | 'engine'): string {
     return `${this.prefix}lab:{${labId}}:${part}`;
   }
 
@@ -115,7 +121,7 @@ export class RedisStore implements Store {
   }
 
   async deleteLab(id: string): Promise<boolean> {
-    const keys = [this.key(id, 'record'), this.key(id, 'log'), this.key(id, 'notes'), this.key(id, 'notes-snap'), `${this.prefix}labs`];
+    const keys = [this.key(id, 'record'), this.key(id, 'log'), this.key(id, 'notes'), this.key(id, 'notes-snap'), this.key(id, 'engine'), `${this.prefix}labs`];
     return (await this.redis.eval(DELETE, keys.length, ...keys, id)) === 1;
   }
 
@@ -148,6 +154,15 @@ export class RedisStore implements Store {
   async compactNotes(labId: string, snapshot: Uint8Array, merged: number): Promise<void> {
     const keys = [this.key(labId, 'record'), this.key(labId, 'notes'), this.key(labId, 'notes-snap')];
     if ((await this.redis.eval(COMPACT_NOTES, keys.length, ...keys, Buffer.from(snapshot), merged)) === -2) throw new LabNotFoundError(labId);
+  }
+
+  async saveSnapshot(labId: string, snapshot: EngineSnapshot): Promise<void> {
+    if ((await this.redis.eval(SAVE_SNAPSHOT, 2, this.key(labId, 'record'), this.key(labId, 'engine'), JSON.stringify(snapshot))) === -2) throw new LabNotFoundError(labId);
+  }
+
+  async readSnapshot(labId: string): Promise<EngineSnapshot | null> {
+    const text = await this.redis.get(this.key(labId, 'engine'));
+    return text === null ? null : (JSON.parse(text) as EngineSnapshot);
   }
 
   async close(): Promise<void> {

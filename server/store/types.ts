@@ -59,6 +59,16 @@ export interface NotesState {
   updates: Uint8Array[];
 }
 
+/** The lab's engine after one log entry, so loading replays only the entries after it. */
+export interface EngineSnapshot {
+  /** The entry it was taken after. */
+  seq: number;
+  /** The engine code that took it: a snapshot restores only on the same code, so one from other code is ignored and the log replayed. */
+  engine: string;
+  /** JSON, as the lab host writes it. */
+  data: string;
+}
+
 /** The append did not happen: the log's last entry is not the one the writer expected. */
 export class LogConflictError extends Error {
   constructor(
@@ -102,6 +112,10 @@ export interface Store {
   readNotes(labId: string): Promise<NotesState>;
   /** Replaces the snapshot and drops the first `merged` updates, which it includes. */
   compactNotes(labId: string, snapshot: Uint8Array, merged: number): Promise<void>;
+
+  /** Keeps the lab's latest engine snapshot, replacing the one before; LabNotFoundError for a lab that does not exist. */
+  saveSnapshot(labId: string, snapshot: EngineSnapshot): Promise<void>;
+  readSnapshot(labId: string): Promise<EngineSnapshot | null>;
 
   /**
    * How server instances sharing this store hear about each other's changes

@@ -61,9 +61,12 @@ for (const backend of backends) {
       return { start };
     }
 
-    it('brings a lab back identical after a restart', async () => {
+    it.each([
+      ['from its whole log', 100],
+      ['from a snapshot and the entries after it', 3],
+    ])('brings a lab back identical after a restart, %s', async (_, snapshotEvery) => {
       const { start } = await setup();
-      const first = await start();
+      const first = await start({ snapshotEvery });
       const { id, token } = await first.createLab();
       await first.exec(id, token, 'hostA', 'ip netns add red');
       await first.exec(id, token, 'hostA', 'ip link add veth-red type veth peer name veth-host');
@@ -88,8 +91,18 @@ for (const backend of backends) {
       await first.stop();
       await client.closed;
 
-      const second = await start();
+      const second = await start({ snapshotEvery });
       expect((await second.api('GET', `/api/labs/${id}/transcript`, token)).text).toBe(transcript);
+      const snapshot = await second.store.readSnapshot(id);
+      const restoredAt = (await second.server.labs.get(id))!.host.restoredAt;
+      if (snapshotEvery === 100) expect([snapshot, restoredAt]).toEqual([null, 0]);
+      else {
+        // Taken after the ping ended at the latest (nothing may run), and followed by the iptables entry.
+        const logLength = (await second.store.readLog(id)).length;
+        expect(snapshot!.seq).toBeGreaterThanOrEqual(6);
+        expect(snapshot!.seq).toBeLessThan(logLength);
+        expect(restoredAt).toBe(snapshot!.seq);
+      }
       expect(await serverDoc(second, id)).toEqual(doc);
       const back = await LabClient.connect(second.baseUrl, id, token);
       await back.whenSynced();

@@ -96,10 +96,20 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
       expect(await store.readNotes('a1')).toEqual({ snapshot: new Uint8Array([8]), updates: [] });
     });
 
-    it('deletes a lab with its log and notes; a new lab under that id starts empty', async () => {
+    it('keeps the latest engine snapshot of a lab', async () => {
+      await store.createLab(labRecord('a1'));
+      expect(await store.readSnapshot('a1')).toBeNull();
+      await store.saveSnapshot('a1', { seq: 3, engine: 'e1', data: '{"x":1}' });
+      await store.saveSnapshot('a1', { seq: 7, engine: 'e1', data: '{"x":2}' });
+      expect(await store.readSnapshot('a1')).toEqual({ seq: 7, engine: 'e1', data: '{"x":2}' });
+      await expect(store.saveSnapshot('nope', { seq: 1, engine: 'e1', data: '{}' })).rejects.toBeInstanceOf(LabNotFoundError);
+    });
+
+    it('deletes a lab with its log, notes and snapshot; a new lab under that id starts empty', async () => {
       await store.createLab(labRecord('a1'));
       await store.append('a1', execEntry(1));
       await store.appendNotes('a1', new Uint8Array([1]));
+      await store.saveSnapshot('a1', { seq: 1, engine: 'e1', data: '{}' });
       expect(await store.deleteLab('a1')).toBe(true);
       expect(await store.deleteLab('a1')).toBe(false);
       expect(await store.getLab('a1')).toBeNull();
@@ -108,6 +118,7 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
       await store.createLab(labRecord('a1'));
       expect(await store.readLog('a1')).toEqual([]);
       expect(await store.readNotes('a1')).toEqual({ snapshot: null, updates: [] });
+      expect(await store.readSnapshot('a1')).toBeNull();
       await store.append('a1', execEntry(1, 'fresh'));
       expect(await store.readLog('a1')).toEqual([execEntry(1, 'fresh')]);
     });

@@ -12,10 +12,18 @@
 //   PREFIXlab:{ID}:notes        list of Yjs updates
 //   PREFIXlab:{ID}:notes-snap   the notes snapshot
 //   PREFIXlab:{ID}:engine       the latest engine snapshot, JSON
+//   PREFIXlab:{ID}:archive      list of gzipped JSON arrays of the entries trimmed off the stream, oldest first
+//
+// When a snapshot is saved, the stream's entries up to it move to the archive
+// (in one Lua script, so they are always in exactly one of the two) and the
+// stream keeps only the entries after it, and always its last entry, which
+// the compare-and-append reads. Nothing is lost: readLog reads the archive
+// when asked for entries it holds.
 //   PREFIXlab:{ID}:bus          pub/sub channel of the lab's BusMessages
 //
 // Durability is Redis's own: an append is acknowledged once Redis has it, so
 // surviving a Redis restart needs `appendonly yes` with `appendfsync always`.
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { LabNotFoundError, LogConflictError, type BusMessage, type EngineSnapshot, type LabBus, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
 
@@ -41,9 +49,20 @@ return 0`;
 
 const DELETE = `
 local existed = redis.call('DEL', KEYS[1])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-redis.call('SREM', KEYS[6], ARGV[1])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+redis.call('SREM', KEYS[7], ARGV[1])
 return existed`;
+
+// Moves entries FIRST..LAST (read by the caller) from the stream to the
+// archive, unless the stream changed at its start meanwhile or LAST is its last entry.
+const ARCHIVE = `
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #first == 0 or tonumber(string.sub(first[1][1], 3)) ~= tonumber(ARGV[1]) then return 0 end
+if tonumber(string.sub(last[1][1], 3)) <= tonumber(ARGV[2]) then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[3])
+redis.call('XTRIM', KEYS[1], 'MINID', '0-' .. (tonumber(ARGV[2]) + 1))
+return 1`;
 
 const SAVE_SNAPSHOT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
@@ -87,7 +106,7 @@ export class RedisStore implements Store {
     return new RedisStore(redis, options.prefix ?? 'nslab:');
   }
 
-  private key(labId: string, part: 'record' | 'log' | 'notes' | 'notes-snap' | 'engine'): string {
+  private key(labId: string, part: 'record' | 'log' | 'notes' | 'notes-snap' | 'engine' | 'archive'): string {
     return `${this.prefix}lab:{${labId}}:${part}`;
   }
 
@@ -121,7 +140,7 @@ export class RedisStore implements Store {
   }
 
   async deleteLab(id: string): Promise<boolean> {
-    const keys = [this.key(id, 'record'), this.key(id, 'log'), this.key(id, 'notes'), this.key(id, 'notes-snap'), this.key(id, 'engine'), `${this.prefix}labs`];
+    const keys = [this.key(id, 'record'), this.key(id, 'log'), this.key(id, 'notes'), this.key(id, 'notes-snap'), this.key(id, 'engine'), this.key(id, 'archive'), `${this.prefix}labs`];
     return (await this.redis.eval(DELETE, keys.length, ...keys, id)) === 1;
   }
 
@@ -133,10 +152,28 @@ export class RedisStore implements Store {
   }
 
   async readLog(labId: string, afterSeq = 0): Promise<LogEntry[]> {
-    const results = await this.redis.multi().exists(this.key(labId, 'record')).xrange(this.key(labId, 'log'), `(0-${afterSeq}`, '+').exec();
-    const [exists, rows] = settled<[number, Array<[string, string[]]>]>(results);
+    const log = this.key(labId, 'log');
+    const [exists, rows, archived] = settled<[number, StreamRows, number]>(await this.redis.multi().exists(this.key(labId, 'record')).xrange(log, `(0-${afterSeq}`, '+').llen(this.key(labId, 'archive')).exec());
     if (exists === 0) throw new LabNotFoundError(labId);
-    return rows.map(([, fields]) => JSON.parse(fields[1]!) as LogEntry);
+    const entries = rows.map(parseRow);
+    // The stream always holds the newest entry, so an empty answer means there is nothing after `afterSeq`.
+    if (archived === 0 || entries.length === 0 || entries[0]!.seq === afterSeq + 1) return entries;
+    // Some of what was asked for is archived: read both sides at one moment.
+    const [chunks, stream] = settled<[Buffer[], StreamRows]>(await this.redis.multi().lrangeBuffer(this.key(labId, 'archive'), 0, -1).xrange(log, `(0-${afterSeq}`, '+').exec());
+    const older = chunks.flatMap((chunk) => JSON.parse(gunzipSync(chunk).toString('utf8')) as LogEntry[]).filter((entry) => entry.seq > afterSeq);
+    return [...older, ...stream.map(parseRow)];
+  }
+
+  /** Moves the stream's entries up to `throughSeq` into the archive, keeping the stream's last entry. */
+  private async archive(labId: string, throughSeq: number): Promise<void> {
+    const log = this.key(labId, 'log');
+    const [rows, newest] = settled<[StreamRows, StreamRows]>(await this.redis.multi().xrange(log, '-', `0-${throughSeq}`).xrevrange(log, '+', '-', 'COUNT', 1).exec());
+    if (rows.length === 0) return;
+    const entries = rows.map(parseRow);
+    if (entries.at(-1)!.seq === parseRow(newest[0]!).seq) entries.pop();
+    if (entries.length === 0) return;
+    const chunk = gzipSync(JSON.stringify(entries));
+    await this.redis.eval(ARCHIVE, 2, this.key(labId, 'log'), this.key(labId, 'archive'), entries[0]!.seq, entries.at(-1)!.seq, chunk);
   }
 
   async appendNotes(labId: string, update: Uint8Array): Promise<void> {
@@ -156,8 +193,10 @@ export class RedisStore implements Store {
     if ((await this.redis.eval(COMPACT_NOTES, keys.length, ...keys, Buffer.from(snapshot), merged)) === -2) throw new LabNotFoundError(labId);
   }
 
+  /** Saves the snapshot, then trims the stream up to it into the archive. */
   async saveSnapshot(labId: string, snapshot: EngineSnapshot): Promise<void> {
     if ((await this.redis.eval(SAVE_SNAPSHOT, 2, this.key(labId, 'record'), this.key(labId, 'engine'), JSON.stringify(snapshot))) === -2) throw new LabNotFoundError(labId);
+    await this.archive(labId, snapshot.seq);
   }
 
   async readSnapshot(labId: string): Promise<EngineSnapshot | null> {
@@ -247,6 +286,12 @@ class RedisBus implements LabBus {
     await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
     this.subscriber = null;
   }
+}
+
+type StreamRows = Array<[string, string[]]>;
+
+function parseRow([, fields]: [string, string[]]): LogEntry {
+  return JSON.parse(fields[1]!) as LogEntry;
 }
 
 /** The replies of a MULTI, or the first error among them. */

@@ -1,10 +1,34 @@
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusMessage, LogEntry } from '../../server/store/types';
 import { storeContract } from './store-contract';
-import { freshRedisStore, redisUp } from './redis';
+import { freshRedisStore, REDIS_URL, redisUp } from './redis';
 
 describe.skipIf(!redisUp)('Redis', () => {
   storeContract('redis', freshRedisStore);
+
+  it('trims the stream up to each snapshot into a compressed archive, keeping its last entry', async () => {
+    const redis = freshRedisStore();
+    const store = await redis.open();
+    const raw = new Redis(REDIS_URL);
+    const key = (part: string) => `${redis.prefix}lab:{lab1}:${part}`;
+    try {
+      await store.createLab({ id: 'lab1', title: 't', world: {}, seed: 1, createdAt: '2026-01-01T00:00:00.000Z' });
+      const entry = (seq: number): LogEntry => ({ kind: 'advance', seq, at: seq, to: seq });
+      for (let seq = 1; seq <= 30; seq++) await store.append('lab1', entry(seq));
+      const streamLength = () => raw.xlen(key('log'));
+      await store.saveSnapshot('lab1', { seq: 20, engine: 'e', data: '{}' });
+      expect(await streamLength()).toBe(10);
+      await store.saveSnapshot('lab1', { seq: 30, engine: 'e', data: '{}' });
+      expect(await streamLength()).toBe(1);
+      expect(await raw.llen(key('archive'))).toBe(2);
+      expect(await store.readLog('lab1')).toEqual(Array.from({ length: 30 }, (_, i) => entry(i + 1)));
+    } finally {
+      raw.disconnect();
+      await store.close();
+      await redis.destroy();
+    }
+  });
 
   describe('bus', () => {
     const cleanups: Array<() => Promise<void>> = [];

@@ -26,9 +26,10 @@ export function testPrefix(): string {
 }
 
 /** A Redis store under a fresh prefix: how to open it, and how to remove every key it wrote. */
-export function freshRedisStore(): { open(): Promise<RedisStore>; destroy(): Promise<void> } {
+export function freshRedisStore(): { prefix: string; open(): Promise<RedisStore>; destroy(): Promise<void> } {
   const prefix = testPrefix();
   return {
+    prefix,
     open: () => RedisStore.open({ url: REDIS_URL, prefix }),
     destroy: async () => {
       const store = await RedisStore.open({ url: REDIS_URL, prefix });

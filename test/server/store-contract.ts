@@ -105,6 +105,21 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
       await expect(store.saveSnapshot('nope', { seq: 1, engine: 'e1', data: '{}' })).rejects.toBeInstanceOf(LabNotFoundError);
     });
 
+    it('still gives every entry, and refuses conflicting appends, after snapshots', async () => {
+      await store.createLab(labRecord('a1'));
+      for (let seq = 1; seq <= 10; seq++) await store.append('a1', execEntry(seq));
+      await store.saveSnapshot('a1', { seq: 4, engine: 'e1', data: '{}' });
+      await store.saveSnapshot('a1', { seq: 10, engine: 'e1', data: '{}' });
+      const all = Array.from({ length: 10 }, (_, i) => execEntry(i + 1));
+      expect(await store.readLog('a1')).toEqual(all);
+      expect(await store.readLog('a1', 3)).toEqual(all.slice(3));
+      expect(await store.readLog('a1', 9)).toEqual(all.slice(9));
+      expect(await store.readLog('a1', 10)).toEqual([]);
+      await expect(store.append('a1', execEntry(10))).rejects.toMatchObject({ lastSeq: 10 });
+      await store.append('a1', execEntry(11));
+      expect(await store.readLog('a1', 8)).toEqual([...all.slice(8), execEntry(11)]);
+    });
+
     it('deletes a lab with its log, notes and snapshot; a new lab under that id starts empty', async () => {
       await store.createLab(labRecord('a1'));
       await store.append('a1', execEntry(1));

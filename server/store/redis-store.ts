@@ -11,11 +11,13 @@
 //   PREFIXlab:{ID}:log          stream of log entries, field `e` = JSON
 //   PREFIXlab:{ID}:notes        list of Yjs updates
 //   PREFIXlab:{ID}:notes-snap   the notes snapshot
+//   PREFIXclass:ID              a class record, JSON
+//   PREFIXclass-code:CODE       the id of the class holding join code CODE
 //
 // Durability is Redis's own: an append is acknowledged once Redis has it, so
 // surviving a Redis restart needs `appendonly yes` with `appendfsync always`.
 import { Redis } from 'ioredis';
-import { LabNotFoundError, LogConflictError, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
+import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type ClassRecord, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
 
 const APPEND = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
@@ -41,6 +43,34 @@ local existed = redis.call('DEL', KEYS[1])
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 redis.call('SREM', KEYS[5], ARGV[1])
 return existed`;
+
+// Writes a class and moves its join code in one step. The code keys are
+// derived here from the records, so (like the set of labs) they are not
+// declared keys: this store targets one Redis, not a cluster.
+// KEYS[1] the class key; ARGV: record JSON, the stored version it replaces
+// (`none` when creating), code key prefix.
+const WRITE_CLASS = `
+local nextRecord = cjson.decode(ARGV[1])
+local stored = redis.call('GET', KEYS[1])
+local oldCode = nil
+if ARGV[2] == 'none' then
+  if stored then return 'exists' end
+else
+  if not stored then return 'missing' end
+  local current = cjson.decode(stored)
+  if current.version ~= tonumber(ARGV[2]) then return 'conflict' end
+  if type(current.joinCode) == 'table' then oldCode = current.joinCode.code end
+end
+local newCode = nil
+if type(nextRecord.joinCode) == 'table' then newCode = nextRecord.joinCode.code end
+if newCode then
+  local holder = redis.call('GET', ARGV[3] .. newCode)
+  if holder and holder ~= nextRecord.id then return 'taken' end
+end
+if oldCode and oldCode ~= newCode then redis.call('DEL', ARGV[3] .. oldCode) end
+if newCode then redis.call('SET', ARGV[3] .. newCode, nextRecord.id) end
+redis.call('SET', KEYS[1], ARGV[1])
+return 'ok'`;
 
 export interface RedisStoreOptions {
   url: string;
@@ -137,6 +167,31 @@ export class RedisStore implements Store {
   async compactNotes(labId: string, snapshot: Uint8Array, merged: number): Promise<void> {
     const keys = [this.key(labId, 'record'), this.key(labId, 'notes'), this.key(labId, 'notes-snap')];
     if ((await this.redis.eval(COMPACT_NOTES, keys.length, ...keys, Buffer.from(snapshot), merged)) === -2) throw new LabNotFoundError(labId);
+  }
+
+  private async writeClass(record: ClassRecord, replaces: number | 'none'): Promise<void> {
+    const result = await this.redis.eval(WRITE_CLASS, 1, `${this.prefix}class:${record.id}`, JSON.stringify(record), replaces, `${this.prefix}class-code:`);
+    if (result === 'exists') throw new Error(`class ${record.id} already exists`);
+    if (result === 'missing') throw new Error(`class ${record.id} does not exist`);
+    if (result === 'conflict') throw new ClassConflictError(record.id);
+    if (result === 'taken') throw new JoinCodeTakenError(record.joinCode!.code);
+  }
+
+  createClass(record: ClassRecord): Promise<void> {
+    return this.writeClass(record, 'none');
+  }
+
+  async getClass(id: string): Promise<ClassRecord | null> {
+    const text = await this.redis.get(`${this.prefix}class:${id}`);
+    return text === null ? null : (JSON.parse(text) as ClassRecord);
+  }
+
+  classIdByCode(code: string): Promise<string | null> {
+    return this.redis.get(`${this.prefix}class-code:${code}`);
+  }
+
+  updateClass(next: ClassRecord): Promise<void> {
+    return this.writeClass(next, next.version - 1);
   }
 
   async close(): Promise<void> {

@@ -139,7 +139,8 @@ function fieldPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 function schemaError(file: string, error: z.ZodError): TemplateError {
-  const issue = error.issues[0]!;
+  // An unknown field is usually a misspelt one, which zod also reports as missing: name the cause.
+  const issue = error.issues.find((i) => i.code === 'unrecognized_keys') ?? error.issues[0]!;
   if (issue.code === 'unrecognized_keys') return new TemplateError(`${file}: ${fieldPath([...issue.path, issue.keys[0]!])}: unknown field`);
   return new TemplateError(`${file}: ${fieldPath(issue.path) || '(top level)'}: ${issue.message}`);
 }

@@ -5,7 +5,8 @@ import * as Y from 'yjs';
 import { CloseCode } from '../../shared/protocol';
 import type { LabRecord, Store } from '../store/types';
 import { LabHost } from './lab-host';
-import { LabError, LiveLab, type LiveLabOptions } from './live-lab';
+import { replayHost } from './history';
+import { LabError, LiveLab, type LabHooks, type LiveLabOptions } from './live-lab';
 
 export interface LabsOptions extends Omit<LiveLabOptions, 'onClosed'> {
   maxLabs: number;
@@ -18,10 +19,13 @@ export interface NewLab {
   world: unknown;
   title?: string;
   seed?: number;
+  classId?: string;
 }
 
 export class Labs {
   private readonly live = new Map<string, Promise<LiveLab | null>>();
+  /** Set once at start, before any lab loads. */
+  hooks: LabHooks | undefined;
 
   constructor(private readonly options: LabsOptions) {}
 
@@ -39,6 +43,7 @@ export class Labs {
       world: input.world,
       seed: input.seed ?? 1,
       createdAt: new Date().toISOString(),
+      ...(input.classId === undefined ? {} : { classId: input.classId }),
     };
     const built = new LabHost(record);
     const counts = built.counts();
@@ -68,8 +73,7 @@ export class Labs {
   private async load(id: string): Promise<LiveLab | null> {
     const record = await this.store.getLab(id);
     if (!record) return null;
-    const host = new LabHost(record);
-    for (const entry of await this.store.readLog(id)) host.apply(entry);
+    const host = replayHost(record, await this.store.readLog(id));
     const notes = new Y.Doc();
     const stored = await this.store.readNotes(id);
     const parts = stored.snapshot ? [stored.snapshot, ...stored.updates] : stored.updates;
@@ -78,6 +82,7 @@ export class Labs {
     const loading = this.live.get(id);
     const lab = new LiveLab(host, notes, { bytes, updates: stored.updates.length }, {
       ...this.options,
+      hooks: this.hooks,
       onClosed: (closed) => {
         if (this.live.get(id) === loading) this.live.delete(id);
         closed.room.notes.destroy();
@@ -94,10 +99,10 @@ export class Labs {
     return labs.filter((lab): lab is LiveLab => lab !== null);
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, code: number = CloseCode.labDeleted, reason = 'the lab was deleted'): Promise<boolean> {
     const deleted = await this.store.deleteLab(id);
     const lab = await this.live.get(id)?.catch(() => null);
-    lab?.close(CloseCode.labDeleted, 'the lab was deleted');
+    lab?.close(code, reason);
     return deleted;
   }
 

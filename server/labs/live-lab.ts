@@ -8,7 +8,7 @@ import { LabNotFoundError, LogConflictError, type ExecEntry, type LogEntry, type
 import type { CommandRecord, LabHost } from './lab-host';
 import type { ParticipantSession } from './participant';
 
-export type LabErrorCode = 'unknown_host' | 'terminal_host' | 'not_running' | 'lab_full' | 'unavailable' | 'not_found';
+export type LabErrorCode = 'unknown_host' | 'terminal_host' | 'not_running' | 'lab_full' | 'unavailable' | 'not_found' | 'read_only' | 'forbidden';
 
 /** A request the lab refuses, with a message for the person who made it. */
 export class LabError extends Error {
@@ -29,8 +29,17 @@ export interface LabLimits {
   notesMaxBytes: number;
 }
 
+/** What classes add to their labs: rules on who may run commands, and progress after each command. */
+export interface LabHooks {
+  /** Throws a LabError to refuse a command (a locked class, a navigator). */
+  admit(lab: LiveLab, request: ExecRequest): Promise<void>;
+  /** A command ended; the state document already shows its effect. */
+  commandFinished(lab: LiveLab, record: CommandRecord): void;
+}
+
 export interface LiveLabOptions {
   store: Store;
+  hooks?: LabHooks;
   limits: LabLimits;
   /** Simulated µs after which a streaming command is interrupted. */
   streamLimitUs: number;
@@ -76,7 +85,10 @@ export class LiveLab {
     });
     host.events = {
       output: (record, text) => this.sessionOf(record)?.commandOutput(record, text),
-      exit: (record) => this.sessionOf(record)?.commandExit(record),
+      exit: (record) => {
+        this.sessionOf(record)?.commandExit(record);
+        options.hooks?.commandFinished(this, record);
+      },
     };
     this.armIdle();
   }
@@ -134,6 +146,7 @@ export class LiveLab {
         const terminalHost = this.host.terminalHost(request.who, request.terminal);
         if (terminalHost !== undefined && terminalHost !== request.host) throw new LabError('terminal_host', `terminal "${request.terminal}" is on ${terminalHost}, not ${request.host}`);
       }
+      await this.options.hooks?.admit(this, request);
       this.checkLimits(request.line);
       const entry: ExecEntry = {
         kind: 'exec',

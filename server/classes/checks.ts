@@ -42,7 +42,7 @@ function namespaceAt(lab: Lab, place: string): NetNs | undefined {
   return netns === null ? machine?.root : machine?.namespaces.get(netns);
 }
 
-/** Runs a command in a namespace, as a terminal that entered it would; false when the namespace does not exist. */
+/** Runs a command in a namespace, as a terminal that entered it would; null when the namespace does not exist. */
 function runIn(lab: Lab, place: string, line: string): { output: string; exitCode: number } | null {
   const ns = namespaceAt(lab, place);
   if (!ns) return null;

@@ -24,10 +24,11 @@ export interface Ipv4Prefix {
 }
 
 export function parsePrefix(text: string): Ipv4Prefix | null {
-  const m = /^([0-9.]+)(?:\/(\d{1,2}))?$/.exec(text);
-  const address = m ? parseIpv4Strict(m[1]!) : null;
-  if (address === null || (m![2] !== undefined && Number(m![2]) > 32)) return null;
-  return { address, length: m![2] === undefined ? null : Number(m![2]) };
+  const m = /^([^/]+)(?:\/(\d{1,2}))?$/.exec(text);
+  if (!m) return null;
+  const address = parseIpv4Strict(m[1]!);
+  const length = m[2] === undefined ? null : Number(m[2]);
+  return address === null || (length !== null && length > 32) ? null : { address, length };
 }
 
 /** Where a check looks: a host's root namespace (`hostA`) or one of its named namespaces (`hostA/red`). */
@@ -195,7 +196,7 @@ function worldOf(file: string, raw: unknown, field?: string): WorldSpec {
   }
 }
 
-function isTemplateFile(raw: unknown): raw is Record<string, unknown> {
+function isTemplateFile(raw: unknown): boolean {
   return typeof raw === 'object' && raw !== null && ('world' in raw || 'continues' in raw || 'tasks' in raw);
 }
 

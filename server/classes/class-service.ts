@@ -5,6 +5,7 @@
 // lab, tracks each lab's progress and tells dashboards.
 import { randomBytes, randomInt } from 'node:crypto';
 import { ClassState, CloseCode, InstructorMessage, type ServerMessage } from '../../shared/protocol';
+import type { EngineCopies } from '../labs/history';
 import type { Labs } from '../labs/labs';
 import { LabError, type ExecRequest, type LabHooks, type LiveLab } from '../labs/live-lab';
 import type { CommandRecord } from '../labs/lab-host';
@@ -18,6 +19,8 @@ import { evaluateLab, ProgressTracker, type LastCommand, type TrackedLab } from 
 /** No 0/O, 1/I/L: a code read aloud or from a projector is typed right. */
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 const CODE_LENGTH = 6;
+/** How long a class record read from the store is used again: every command of a class lab consults its class. */
+const CLASS_CACHE_MS = 1000;
 
 /** Who injected faults run as: visible in the activity feed under this name. */
 export const FAULT_PARTICIPANT = { id: 'instructor', name: 'instructor' } as const;
@@ -41,7 +44,7 @@ export interface ClassSettings {
   progressCoalesceMs: number;
 }
 
-export const DEFAULT_CLASS_SETTINGS: ClassSettings = { joinCodeTtlMs: 2 * 3600_000, stuckMs: 5 * 60_000, progressCoalesceMs: 25 };
+export const DEFAULT_CLASS_SETTINGS: ClassSettings = { joinCodeTtlMs: 2 * 3600_000, stuckMs: 5 * 60_000, progressCoalesceMs: 5 };
 
 export interface ClassServiceOptions extends ClassSettings {
   labs: Labs;
@@ -125,15 +128,21 @@ export class ClassService implements LabHooks {
   private readonly subscribers = new Map<string, Set<(event: DashboardEvent) => void>>();
   /** Whether each lab's row was last sent as stuck, to send it again when that changes. */
   private readonly sentStuck = new Map<string, boolean>();
+  /** Sends rows that became stuck with time alone, and releases what unloaded labs held. */
   private readonly stuckTimer: NodeJS.Timeout;
+  /** Class records recently read, and those this server wrote; another server's change shows within CLASS_CACHE_MS. */
+  private readonly cache = new Map<string, { record: ClassRecord; at: number }>();
 
   constructor(private readonly options: ClassServiceOptions) {
     this.progress = new ProgressTracker({
       coalesceMs: options.progressCoalesceMs,
-      evaluate: (lab) => this.evaluate(lab),
+      evaluate: (lab, copies) => this.evaluate(lab, copies),
       changed: (lab, tracked) => void this.labChanged(lab.host.record.classId!, lab.id, tracked),
     });
-    this.stuckTimer = setInterval(() => void this.sendStuckChanges(), Math.min(options.stuckMs / 4, 15_000));
+    this.stuckTimer = setInterval(() => {
+      this.progress.releaseUnloaded();
+      void this.sendStuckChanges();
+    }, Math.min(options.stuckMs / 4, 15_000));
     this.stuckTimer.unref();
   }
 
@@ -151,8 +160,20 @@ export class ClassService implements LabHooks {
     return template;
   }
 
-  async get(id: string): Promise<ClassRecord> {
+  private remember(record: ClassRecord): ClassRecord {
+    this.cache.set(record.id, { record, at: Date.now() });
+    return record;
+  }
+
+  private async read(id: string, fresh = false): Promise<ClassRecord | null> {
+    const cached = this.cache.get(id);
+    if (!fresh && cached && Date.now() - cached.at < CLASS_CACHE_MS) return cached.record;
     const record = await this.store.getClass(id);
+    return record && this.remember(record);
+  }
+
+  async get(id: string, fresh = false): Promise<ClassRecord> {
+    const record = await this.read(id, fresh);
     if (!record) throw new ClassError(404, `no class "${id}"`);
     return record;
   }
@@ -160,11 +181,11 @@ export class ClassService implements LabHooks {
   /** Applies `change` to the stored class, again on a fresh copy if someone else changed it meanwhile. */
   private async update(id: string, change: (current: ClassRecord) => Omit<ClassRecord, 'version'>): Promise<ClassRecord> {
     for (let attempt = 1; ; attempt++) {
-      const current = await this.get(id);
+      const current = await this.get(id, true);
       const next = { ...change(current), version: current.version + 1 };
       try {
         await this.store.updateClass(next);
-        return next;
+        return this.remember(next);
       } catch (e) {
         if (!(e instanceof ClassConflictError) || attempt === 20) throw e;
       }
@@ -197,6 +218,7 @@ export class ClassService implements LabHooks {
       };
       try {
         await this.store.createClass(record);
+        this.remember(record);
       } catch (e) {
         if (e instanceof JoinCodeTakenError) continue;
         throw e;
@@ -211,7 +233,7 @@ export class ClassService implements LabHooks {
     const classId = await this.store.classIdByCode(normaliseJoinCode(code));
     if (!classId) throw new ClassError(404, 'no class has this join code (it may have been revoked)');
     for (let attempt = 1; ; attempt++) {
-      const current = await this.get(classId);
+      const current = await this.get(classId, true);
       if (!current.joinCode || current.joinCode.code !== normaliseJoinCode(code)) throw new ClassError(404, 'no class has this join code (it may have been revoked)');
       if (Date.parse(current.joinCode.expiresAt) <= Date.now()) throw new ClassError(410, 'this join code has expired; ask the instructor for a new one');
       if (current.locked) throw new ClassError(403, 'the class is locked');
@@ -231,6 +253,7 @@ export class ClassService implements LabHooks {
       const next = { ...current, members: [...current.members, member], version: current.version + 1 };
       try {
         await this.store.updateClass(next);
+        this.remember(next);
       } catch (e) {
         if (created) await this.options.labs.delete(created.id);
         if (!(e instanceof ClassConflictError) || attempt === 20) throw e;
@@ -274,7 +297,7 @@ export class ClassService implements LabHooks {
   async admit(lab: LiveLab, request: ExecRequest): Promise<void> {
     const classId = lab.host.record.classId;
     if (classId === undefined) return;
-    const record = await this.store.getClass(classId);
+    const record = await this.read(classId);
     const member = record?.members.find((m) => m.id === request.who);
     if (!record || !member) return;
     if (record.locked) throw new LabError('read_only', 'the class is locked: the instructor has ended it, and its labs are read-only');
@@ -288,11 +311,11 @@ export class ClassService implements LabHooks {
     if (lab.host.record.classId !== undefined) this.progress.commandFinished(lab);
   }
 
-  private async evaluate(lab: LiveLab) {
-    const record = await this.store.getClass(lab.host.record.classId!);
+  private async evaluate(lab: LiveLab, copies: EngineCopies) {
+    const record = await this.read(lab.host.record.classId!);
     if (!record) return null;
     const members = new Set(record.members.filter((m) => m.labId === lab.id).map((m) => m.id));
-    return evaluateLab(this.store, lab, this.templateOf(record), (who) => members.has(who));
+    return evaluateLab(lab.host, copies, this.templateOf(record), (who) => members.has(who));
   }
 
   // --- the dashboard ---
@@ -361,7 +384,7 @@ export class ClassService implements LabHooks {
 
   private async labChanged(classId: string, labId: string, tracked: TrackedLab): Promise<void> {
     if (!this.subscribers.has(classId)) return;
-    const record = await this.store.getClass(classId);
+    const record = await this.read(classId);
     if (!record?.members.some((m) => m.labId === labId)) return;
     const row = this.row(record, labId, tracked);
     this.sentStuck.set(labId, row.stuck);
@@ -380,7 +403,7 @@ export class ClassService implements LabHooks {
   /** Rows that became stuck (or stopped being) with time alone, for classes someone watches. */
   private async sendStuckChanges(): Promise<void> {
     for (const classId of this.subscribers.keys()) {
-      const record = await this.store.getClass(classId).catch(() => null);
+      const record = await this.read(classId).catch(() => null);
       if (!record) continue;
       for (const { lab } of labsOf(record)) {
         const row = this.row(record, lab, this.progress.tracked(lab));

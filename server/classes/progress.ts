@@ -3,9 +3,9 @@
 // once (the evaluation that starts after the burst sees all of it).
 import type { LabTemplate } from './lab-template';
 import { evaluateTasks, type TaskProgress } from './checks';
-import { cloneEngine, commandsOf } from '../labs/history';
+import { commandsOf, EngineCopies } from '../labs/history';
+import type { LabHost } from '../labs/lab-host';
 import type { LiveLab } from '../labs/live-lab';
-import type { Store } from '../store/types';
 
 export interface LastCommand {
   seq: number;
@@ -28,14 +28,10 @@ export interface LabEvaluation {
   errorStreak: number;
 }
 
-/** Evaluates a loaded lab as it is now, reading its log so that checks which run commands run them on an exact copy. */
-export async function evaluateLab(store: Store, lab: LiveLab, template: LabTemplate, isMember: (participant: string) => boolean): Promise<LabEvaluation> {
-  let log = await store.readLog(lab.id);
-  // Entries are durable before they apply, so the log holds at least what the lab has applied once read.
-  while (log.length < lab.host.lastSeq) log = log.concat(await store.readLog(lab.id, log.length));
-  const { host } = lab;
+/** Evaluates a loaded lab as it is now; checks that run commands run them on a copy from `copies`. */
+export function evaluateLab(host: LabHost, copies: EngineCopies, template: LabTemplate, isMember: (participant: string) => boolean): LabEvaluation {
   const seq = host.lastSeq;
-  const tasks = evaluateTasks(template, host.engine, () => cloneEngine(host.record, log.slice(0, seq)));
+  const tasks = evaluateTasks(template, host.engine, () => copies.take(host));
   const finished = commandsOf(host).filter((c) => c.exitCode !== null && isMember(c.entry.who));
   let errorStreak = 0;
   while (errorStreak < finished.length && finished[finished.length - 1 - errorStreak]!.exitCode !== 0) errorStreak++;
@@ -59,6 +55,7 @@ export interface TrackedLab {
 
 interface LabState {
   lab: LiveLab;
+  copies: EngineCopies;
   tracked: TrackedLab | null;
   mostPassed: number;
   since: number;
@@ -72,7 +69,7 @@ export interface ProgressTrackerOptions {
   /** How long to wait after a command for more before evaluating. */
   coalesceMs: number;
   /** Evaluates a lab, or null when it is no class lab (any more). */
-  evaluate(lab: LiveLab): Promise<LabEvaluation | null>;
+  evaluate(lab: LiveLab, copies: EngineCopies): Promise<LabEvaluation | null>;
   /** A lab's evaluation changed. */
   changed(lab: LiveLab, tracked: TrackedLab): void;
 }
@@ -88,7 +85,7 @@ export class ProgressTracker {
     if (!state) {
       // Progress before this server started is not known to have happened at any particular time.
       const since = Math.max(Date.parse(lab.host.record.createdAt), this.startedAt);
-      state = { lab, tracked: null, mostPassed: 0, since, timer: null, running: null, dirty: false };
+      state = { lab, copies: new EngineCopies(), tracked: null, mostPassed: 0, since, timer: null, running: null, dirty: false };
       this.labs.set(lab.id, state);
     }
     // A lab unloaded and loaded again is a new object for the same lab.
@@ -117,9 +114,19 @@ export class ProgressTracker {
     return this.labs.get(labId)?.tracked ?? null;
   }
 
+  /** Drops the spare engines of labs that left memory; their progress stays. */
+  releaseUnloaded(): void {
+    for (const state of this.labs.values()) {
+      if (!state.lab.isClosed) continue;
+      state.copies.dispose();
+      state.copies = new EngineCopies();
+    }
+  }
+
   forget(labId: string): void {
     const state = this.labs.get(labId);
     if (state?.timer) clearTimeout(state.timer);
+    state?.copies.dispose();
     this.labs.delete(labId);
   }
 
@@ -138,7 +145,7 @@ export class ProgressTracker {
   private async evaluate(state: LabState): Promise<TrackedLab | null> {
     let evaluation: LabEvaluation | null;
     try {
-      evaluation = await this.options.evaluate(state.lab);
+      evaluation = await this.options.evaluate(state.lab, state.copies);
     } catch (e) {
       console.error(`lab ${state.lab.id}: could not evaluate its tasks:`, e);
       return state.tracked;

@@ -6,20 +6,83 @@ import type { Lab } from '../sim/lab';
 import { LabHost, type CommandRecord } from './lab-host';
 import type { DeviceView, NamespaceView, SegmentView } from './projection';
 
-/** The lab as it was after `entries` (a prefix of its log, in order). */
-export function replayHost(record: LabRecord, entries: readonly LogEntry[]): LabHost {
-  const host = new LabHost(record);
+/** The lab as it was after `entries` (a prefix of its log, in order); without a state document unless `projected`. */
+export function replayHost(record: LabRecord, entries: readonly LogEntry[], projected = true): LabHost {
+  const host = new LabHost(record, { projected });
   for (const entry of entries) host.apply(entry);
   return host;
 }
 
 /**
- * A disposable engine in the state of a loaded lab whose log is `entries`.
- * Rebuilt by replaying the log, which the deterministic engine makes exact;
- * one place to swap for a copy of the live engine's state once it has one.
+ * Background work of every lab, done a slice at a time: each turn of the
+ * event loop runs steps for at most BACKGROUND_SLICE_MS, round robin, then
+ * lets I/O in. (Each lab chaining its own setImmediate would run all of them
+ * in one turn.)
  */
-export function cloneEngine(record: LabRecord, entries: readonly LogEntry[]): Lab {
-  return replayHost(record, entries).engine;
+const BACKGROUND_SLICE_MS = 4;
+const background: Array<() => boolean> = [];
+let backgroundScheduled = false;
+
+/** Runs `step` in the background until it answers true (done). */
+function inBackground(step: () => boolean): void {
+  background.push(step);
+  scheduleBackground();
+}
+
+function scheduleBackground(): void {
+  if (backgroundScheduled || background.length === 0) return;
+  backgroundScheduled = true;
+  setImmediate(() => {
+    backgroundScheduled = false;
+    const until = performance.now() + BACKGROUND_SLICE_MS;
+    while (background.length > 0 && performance.now() < until) {
+      const step = background.shift()!;
+      if (!step()) background.push(step);
+    }
+    scheduleBackground();
+  });
+}
+
+/**
+ * Disposable engines in the state of one loaded lab, rebuilt from the log it
+ * has applied (exact: the engine is deterministic). Replaying a whole log
+ * costs up to milliseconds per entry, so a spare copy is built in the
+ * background after each one is taken, an entry at a time, and the next
+ * `take` only applies the entries since. The one place to swap for a copy of the live
+ * engine's state once the engine can be copied.
+ */
+export class EngineCopies {
+  private spare: LabHost | null = null;
+  private building = false;
+  private disposed = false;
+
+  take(host: LabHost): Lab {
+    const copy = this.spare ?? new LabHost(host.record, { projected: false });
+    this.spare = null;
+    for (const entry of host.log.slice(copy.lastSeq)) copy.apply(entry);
+    this.buildSpare(host);
+    return copy.engine;
+  }
+
+  private buildSpare(host: LabHost): void {
+    if (this.building || this.disposed) return;
+    this.building = true;
+    let copy: LabHost | null = null;
+    inBackground(() => {
+      if (this.disposed) return true;
+      if (!copy) copy = new LabHost(host.record, { projected: false });
+      else if (copy.lastSeq < host.log.length) copy.apply(host.log[copy.lastSeq]!);
+      if (copy.lastSeq < host.log.length) return false;
+      this.spare = copy;
+      this.building = false;
+      return true;
+    });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.spare = null;
+  }
 }
 
 /** Every command the host has started, in log order. */

@@ -55,7 +55,10 @@ const ENGINE_FAILURE = 'nslab: the simulator failed on this command\n';
 export class LabHost {
   readonly spec: WorldSpec;
   readonly engine: Lab;
-  readonly state: StateDoc;
+  /** The state document, unless the host was built without one (a disposable copy). */
+  private readonly projection: StateDoc | null;
+  /** Every entry applied, in order: the log up to `lastSeq`. */
+  readonly log: LogEntry[] = [];
   lastSeq = 0;
   events: LabEvents | null = null;
   private readonly running = new Map<number, RunningRecord>();
@@ -64,11 +67,19 @@ export class LabHost {
   private readonly terminals = new Map<string, Terminal>();
   private finishedSinceUpdate: CommandRecord[] = [];
 
-  constructor(readonly record: LabRecord) {
+  constructor(
+    readonly record: LabRecord,
+    options: { projected: boolean } = { projected: true },
+  ) {
     this.spec = parseWorld(record.world);
     this.engine = buildLab(this.spec, record.seed);
-    this.state = new StateDoc(record.title, this.spec.name);
-    this.state.update(this.engine.world, [], []);
+    this.projection = options.projected ? new StateDoc(record.title, this.spec.name) : null;
+    this.projection?.update(this.engine.world, [], []);
+  }
+
+  get state(): StateDoc {
+    if (!this.projection) throw new Error(`lab ${this.record.id}: this copy has no state document`);
+    return this.projection;
   }
 
   get now(): number {
@@ -132,6 +143,7 @@ export class LabHost {
     else if (entry.kind === 'interrupt') this.interrupt(entry.target);
     else this.advanceTo(entry.to);
     this.lastSeq = entry.seq;
+    this.log.push(entry);
     this.updateState();
   }
 
@@ -246,10 +258,12 @@ export class LabHost {
 
   /** Projects the engine into the state document, then reports finished commands, so a client told of an exit already has its effect. */
   private updateState(): void {
-    const running = [...this.running.values()].map(({ record }) => activityView(record));
     const finished = this.finishedSinceUpdate;
     this.finishedSinceUpdate = [];
-    this.state.update(this.engine.world, running, finished.map(activityView));
+    if (this.projection) {
+      const running = [...this.running.values()].map(({ record }) => activityView(record));
+      this.projection.update(this.engine.world, running, finished.map(activityView));
+    }
     for (const record of finished) this.events?.exit(record);
   }
 

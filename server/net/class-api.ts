@@ -200,7 +200,7 @@ export function classRoutes(options: ClassApiOptions): express.Router {
     res
       .type('text/x-shellscript; charset=utf-8')
       .set('content-disposition', `attachment; filename="${record.id}.sh"`)
-      .send(labScript(replayHost(record, log)));
+      .send(labScript(replayHost(record, log, false)));
   });
 
   router.use((error: unknown, _req: Request, _res: Response, next: (e: unknown) => void) => {

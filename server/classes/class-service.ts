@@ -307,6 +307,12 @@ export class ClassService implements LabHooks {
     }
   }
 
+  async greet(lab: LiveLab, send: (message: ServerMessage) => void): Promise<void> {
+    const classId = lab.host.record.classId;
+    const record = classId === undefined ? null : await this.read(classId);
+    if (record) send(this.classState(record, lab.id));
+  }
+
   commandFinished(lab: LiveLab, _record: CommandRecord): void {
     if (lab.host.record.classId !== undefined) this.progress.commandFinished(lab);
   }

@@ -2,7 +2,7 @@
 // consistent with the store. Every change is a log entry made durable
 // before it is applied, and changes to one lab happen one at a time.
 import * as Y from 'yjs';
-import { CloseCode } from '../../shared/protocol';
+import { CloseCode, type ServerMessage } from '../../shared/protocol';
 import { Room, type RoomSocket } from '../collab/room';
 import { LabNotFoundError, LogConflictError, type ExecEntry, type LogEntry, type Store } from '../store/types';
 import type { CommandRecord, LabHost } from './lab-host';
@@ -35,6 +35,8 @@ export interface LabHooks {
   admit(lab: LiveLab, request: ExecRequest): Promise<void>;
   /** A command ended; the state document already shows its effect. */
   commandFinished(lab: LiveLab, record: CommandRecord): void;
+  /** A participant said hello: what else they should know at once (their class's lock and driver). */
+  greet(lab: LiveLab, send: (message: ServerMessage) => void): Promise<void>;
 }
 
 export interface LiveLabOptions {
@@ -233,6 +235,11 @@ export class LiveLab {
 
   join(socket: RoomSocket, peer: { participant: string; name: string; canWrite: boolean }) {
     return this.room.join(socket, peer);
+  }
+
+  /** Sends a participant who said hello what the lab's hooks add to the welcome. */
+  greet(send: (message: ServerMessage) => void): void {
+    this.options.hooks?.greet(this, send).catch((e) => console.error(`lab ${this.id}: greeting failed:`, e));
   }
 
   /** Keeps the lab loaded for another idle period. */

@@ -365,6 +365,8 @@ describe('pair troubleshooting', () => {
 
     const driver = await connect(s, ada.lab.id, ada.lab.token);
     const navigator = await connect(s, alan.lab.id, alan.lab.token);
+    await navigator.hello();
+    expect(await navigator.message('class')).toEqual({ type: 'class', class: created.id, locked: false, driver: { participant: ada.member, name: 'Ada' } });
     const navigating = 'you are navigating: Ada drives this lab; point at devices, or ask the driver to hand over';
     await expect(navigator.exec('n1', 'hostA', 'ip netns add red')).rejects.toThrow(`forbidden: ${navigating}`);
     await request(s.server.http).post(`/api/labs/${alan.lab.id}/exec`).set('authorization', `Bearer ${alan.lab.token}`).send({ host: 'hostA', command: 'ip netns add red' }).expect(403, { error: navigating });

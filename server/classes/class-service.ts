@@ -21,6 +21,7 @@ const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 const CODE_LENGTH = 6;
 /** How long a class record read from the store is used again: every command of a class lab consults its class. */
 const CLASS_CACHE_MS = 1000;
+const SNAPSHOT_COALESCE_MS = 100;
 
 /** Who injected faults run as: visible in the activity feed under this name. */
 export const FAULT_PARTICIPANT = { id: 'instructor', name: 'instructor' } as const;
@@ -132,6 +133,7 @@ export class ClassService implements LabHooks {
   private readonly stuckTimer: NodeJS.Timeout;
   /** Class records recently read, and those this server wrote; another server's change shows within CLASS_CACHE_MS. */
   private readonly cache = new Map<string, { record: ClassRecord; at: number }>();
+  private readonly snapshotTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: ClassServiceOptions) {
     this.progress = new ProgressTracker({
@@ -152,6 +154,7 @@ export class ClassService implements LabHooks {
 
   close(): void {
     clearInterval(this.stuckTimer);
+    for (const timer of this.snapshotTimers.values()) clearTimeout(timer);
   }
 
   private templateOf(record: ClassRecord): LabTemplate {
@@ -259,7 +262,7 @@ export class ClassService implements LabHooks {
         if (!(e instanceof ClassConflictError) || attempt === 20) throw e;
         continue;
       }
-      void this.sendSnapshot(classId);
+      this.sendSnapshot(classId);
       return { record: next, member };
     }
   }
@@ -397,13 +400,18 @@ export class ClassService implements LabHooks {
     this.emit(classId, { event: 'lab', data: row });
   }
 
-  private async sendSnapshot(classId: string): Promise<void> {
-    if (!this.subscribers.has(classId)) return;
-    try {
-      this.emit(classId, { event: 'snapshot', data: await this.dashboard(classId) });
-    } catch (e) {
-      console.error(`class ${classId}: could not send its dashboard:`, e);
-    }
+  /** Sends the whole dashboard soon: changes within SNAPSHOT_COALESCE_MS (a class joining at once) make one snapshot. */
+  private sendSnapshot(classId: string): void {
+    if (!this.subscribers.has(classId) || this.snapshotTimers.has(classId)) return;
+    const timer = setTimeout(async () => {
+      this.snapshotTimers.delete(classId);
+      try {
+        this.emit(classId, { event: 'snapshot', data: await this.dashboard(classId) });
+      } catch (e) {
+        console.error(`class ${classId}: could not send its dashboard:`, e);
+      }
+    }, SNAPSHOT_COALESCE_MS);
+    this.snapshotTimers.set(classId, timer);
   }
 
   /** Rows that became stuck (or stopped being) with time alone, for classes someone watches. */
@@ -453,7 +461,7 @@ export class ClassService implements LabHooks {
   async setLocked(classId: string, locked: boolean): Promise<ClassRecord> {
     const record = await this.update(classId, (c) => ({ ...c, locked }));
     await this.sendClassState(record);
-    void this.sendSnapshot(classId);
+    this.sendSnapshot(classId);
     return record;
   }
 
@@ -461,7 +469,7 @@ export class ClassService implements LabHooks {
     for (;;) {
       try {
         const record = await this.update(classId, (c) => ({ ...c, joinCode: { code: joinCode(), expiresAt: new Date(Date.now() + ttlMs).toISOString() } }));
-        void this.sendSnapshot(classId);
+        this.sendSnapshot(classId);
         return record;
       } catch (e) {
         if (!(e instanceof JoinCodeTakenError)) throw e;
@@ -471,7 +479,7 @@ export class ClassService implements LabHooks {
 
   async revokeJoinCode(classId: string): Promise<void> {
     await this.update(classId, (c) => ({ ...c, joinCode: null }));
-    void this.sendSnapshot(classId);
+    this.sendSnapshot(classId);
   }
 
   /** Makes `memberId` the driver of their group; by the instructor, or by the group's driver handing over. */
@@ -488,7 +496,7 @@ export class ClassService implements LabHooks {
     });
     const labId = this.memberOf(record, memberId).labId;
     await this.sendClassState(record, [labId]);
-    void this.sendSnapshot(classId);
+    this.sendSnapshot(classId);
     return record;
   }
 
@@ -514,7 +522,7 @@ export class ClassService implements LabHooks {
     this.progress.forget(labId);
     this.sentStuck.delete(labId);
     await this.options.labs.delete(labId, CloseCode.labMoved, `the instructor reset this lab; it goes on as lab ${created.id}`);
-    void this.sendSnapshot(classId);
+    this.sendSnapshot(classId);
     return created.id;
   }
 

@@ -6,6 +6,7 @@ import type { Dashboard, LabRow } from '../../server/classes/class-service';
 import { CloseCode } from '../../shared/protocol';
 import { startServer, type Running } from '../server/harness';
 import { LabClient, RefusedError } from '../server/lab-client';
+import { freshRedisStore, redisUp } from '../server/redis';
 import { DashboardStream } from './dashboard-stream';
 
 const servers: Running[] = [];
@@ -456,5 +457,29 @@ describe('history', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe.skipIf(!redisUp)('on Redis', () => {
+  it('keeps classes, groups, the lock and resets in Redis', async () => {
+    const redis = freshRedisStore();
+    const s = await startServer({}, await redis.open());
+    try {
+      const created = await createClass(s, { mode: 'group', groupSize: 2 });
+      const ada = await join(s, created.joinCode.code, 'Ada');
+      const alan = await join(s, created.joinCode.code, 'Alan');
+      expect(alan.lab.id).toBe(ada.lab.id);
+      expect(await s.exec(ada.lab.id, ada.lab.token, 'hostA', 'ip netns add red')).toEqual({ output: '', exitCode: 0 });
+      await request(s.server.http).post(`/api/classes/${created.id}/lock`).set('authorization', `Bearer ${created.token}`).send({ locked: true }).expect(200);
+      await request(s.server.http).post(`/api/labs/${ada.lab.id}/exec`).set('authorization', `Bearer ${ada.lab.token}`).send({ host: 'hostA', command: 'ip netns add blue' }).expect(403);
+      const { body } = await request(s.server.http).post(`/api/classes/${created.id}/labs/${ada.lab.id}/reset`).set('authorization', `Bearer ${created.token}`).send({ step: 1 }).expect(200);
+      const me = await request(s.server.http).get(`/api/classes/${created.id}/me`).set('authorization', `Bearer ${alan.token}`).expect(200);
+      expect(me.body).toMatchObject({ locked: true, lab: { id: body.lab }, driver: { participant: ada.member, name: 'Ada' } });
+      const dashboard = await request(s.server.http).get(`/api/classes/${created.id}`).set('authorization', `Bearer ${created.token}`).expect(200);
+      expect(dashboard.body.labs).toMatchObject([{ lab: body.lab, group: 1, checksPassed: 1, members: [{ name: 'Ada' }, { name: 'Alan' }] }]);
+    } finally {
+      await s.stop();
+      await redis.destroy();
+    }
   });
 });

@@ -181,15 +181,24 @@ export class ClassService implements LabHooks {
     return record;
   }
 
-  /** Applies `change` to the stored class, again on a fresh copy if someone else changed it meanwhile. */
-  private async update(id: string, change: (current: ClassRecord) => Omit<ClassRecord, 'version'>): Promise<ClassRecord> {
+  /**
+   * Applies `change` to the stored class, again on a fresh copy if someone
+   * else changed it meanwhile; `abandon` undoes what a change that lost the
+   * race made besides the record.
+   */
+  private async update(
+    id: string,
+    change: (current: ClassRecord) => Omit<ClassRecord, 'version'> | Promise<Omit<ClassRecord, 'version'>>,
+    abandon: () => Promise<void> = async () => {},
+  ): Promise<ClassRecord> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.get(id, true);
-      const next = { ...change(current), version: current.version + 1 };
+      const next = { ...(await change(current)), version: current.version + 1 };
       try {
         await this.store.updateClass(next);
         return this.remember(next);
       } catch (e) {
+        await abandon();
         if (!(e instanceof ClassConflictError) || attempt === 20) throw e;
       }
     }
@@ -231,40 +240,33 @@ export class ClassService implements LabHooks {
     }
   }
 
-  /** A student joins: their own lab (solo), or a place in the newest group with room, else a new group's lab. */
-  async join(code: string, name: string): Promise<{ record: ClassRecord; member: ClassMember }> {
-    const classId = await this.store.classIdByCode(normaliseJoinCode(code));
+  /** A student joins: their own lab (solo), or a place in the newest group with room, else a new group's lab. Answers with their class token. */
+  async join(code: string, name: string): Promise<{ record: ClassRecord; member: ClassMember; token: string }> {
+    const typed = normaliseJoinCode(code);
+    const classId = await this.store.classIdByCode(typed);
     if (!classId) throw new ClassError(404, 'no class has this join code (it may have been revoked)');
-    for (let attempt = 1; ; attempt++) {
-      const current = await this.get(classId, true);
-      if (!current.joinCode || current.joinCode.code !== normaliseJoinCode(code)) throw new ClassError(404, 'no class has this join code (it may have been revoked)');
-      if (Date.parse(current.joinCode.expiresAt) <= Date.now()) throw new ClassError(410, 'this join code has expired; ask the instructor for a new one');
-      if (current.locked) throw new ClassError(403, 'the class is locked');
-      const groups = labsOf(current);
-      const last = groups.at(-1);
-      const shared = current.mode === 'group' && last && last.members.length < current.groupSize ? last : null;
-      const group = current.mode === 'solo' ? null : shared ? shared.group : (last?.group ?? 0) + 1;
-      const created = shared ? null : await this.newLab(current, group === null ? `${current.title}: ${name}` : `${current.title}: group ${group}`);
-      const member: ClassMember = {
-        id: randomBytes(9).toString('base64url'),
-        name,
-        labId: shared ? shared.lab : created!.id,
-        group,
-        driver: !shared,
-        joinedAt: new Date().toISOString(),
-      };
-      const next = { ...current, members: [...current.members, member], version: current.version + 1 };
-      try {
-        await this.store.updateClass(next);
-        this.remember(next);
-      } catch (e) {
+    let created: { id: string } | null = null;
+    let member: ClassMember | null = null;
+    const record = await this.update(
+      classId,
+      async (current) => {
+        if (current.joinCode?.code !== typed) throw new ClassError(404, 'no class has this join code (it may have been revoked)');
+        if (Date.parse(current.joinCode.expiresAt) <= Date.now()) throw new ClassError(410, 'this join code has expired; ask the instructor for a new one');
+        if (current.locked) throw new ClassError(403, 'the class is locked');
+        const last = labsOf(current).at(-1);
+        const shared = current.mode === 'group' && last && last.members.length < current.groupSize ? last : null;
+        const group = current.mode === 'solo' ? null : shared ? shared.group : (last?.group ?? 0) + 1;
+        created = shared ? null : await this.newLab(current, group === null ? `${current.title}: ${name}` : `${current.title}: group ${group}`);
+        member = { id: randomBytes(9).toString('base64url'), name, labId: shared ? shared.lab : created!.id, group, driver: !shared, joinedAt: new Date().toISOString() };
+        return { ...current, members: [...current.members, member] };
+      },
+      async () => {
         if (created) await this.options.labs.delete(created.id);
-        if (!(e instanceof ClassConflictError) || attempt === 20) throw e;
-        continue;
-      }
-      this.sendSnapshot(classId);
-      return { record: next, member };
-    }
+      },
+    );
+    this.sendSnapshot(classId);
+    const joined = member!;
+    return { record, member: joined, token: this.options.tokens.issueClass({ class: classId, role: 'student', sub: joined.id, name: joined.name }) };
   }
 
   memberOf(record: ClassRecord, memberId: string): ClassMember {

@@ -86,8 +86,7 @@ export function classRoutes(options: ClassApiOptions): express.Router {
 
   router.post('/api/classes/join', async (req, res) => {
     const body = parseBody(Join, req.body);
-    const { record, member } = await classes.join(body.code, body.name);
-    const token = tokens.issueClass({ class: record.id, role: 'student', sub: member.id, name: member.name });
+    const { record, member, token } = await classes.join(body.code, body.name);
     res.status(201).json({ class: record.id, title: record.title, member: member.id, group: member.group, driver: member.driver, token, lab: labLink(req, member.labId, classes.labTokenFor(member)) });
   });
 

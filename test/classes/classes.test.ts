@@ -390,6 +390,19 @@ describe('pair troubleshooting', () => {
   });
 });
 
+describe('joining at once', () => {
+  it('fills every group exactly and leaves no lab behind when joins race', async () => {
+    const s = await server();
+    const created = await createClass(s, { mode: 'group', groupSize: 2 });
+    const joined = await Promise.all(['A', 'B', 'C', 'D', 'E', 'F'].map((name) => join(s, created.joinCode.code, name)));
+    const groups = new Map<string, number>();
+    for (const j of joined) groups.set(j.lab.id, (groups.get(j.lab.id) ?? 0) + 1);
+    expect([...groups.values()]).toEqual([2, 2, 2]);
+    expect(joined.filter((j) => j.driver)).toHaveLength(3);
+    expect(await s.store.countLabs()).toBe(3);
+  });
+});
+
 describe('history', () => {
   it('shows the topology and outputs after any step of the log', async () => {
     const s = await server();

@@ -20,6 +20,10 @@ export interface StudentsPlan {
 export interface StudentsResult {
   /** Per command: from sending it to the dashboard showing it, less the real time the command itself ran. */
   latenciesMs: number[];
+  /** Per command: from sending it to its being durable in the log (`accepted`). */
+  acceptedMs: number[];
+  /** Per command: from its `exit` reaching the student to the dashboard showing it. */
+  afterExitMs: number[];
   commands: number;
   failed: string[];
 }
@@ -68,6 +72,8 @@ async function run(plan: StudentsPlan): Promise<StudentsResult> {
   };
 
   const latenciesMs: number[] = [];
+  const acceptedMs: number[] = [];
+  const afterExitMs: number[] = [];
   const failed: string[] = [];
   const rand = random(42);
   const student = async ({ lab }: { lab: { id: string; token: string } }, index: number) => {
@@ -80,6 +86,7 @@ async function run(plan: StudentsPlan): Promise<StudentsResult> {
       const sentAt = performance.now();
       client.send({ type: 'exec', id, terminal: host, host, line });
       const accepted = await client.until(() => client.messages.slice(from).find((m) => (m.type === 'accepted' || m.type === 'error') && m.id === id), 30_000, `${id} accepted`);
+      acceptedMs.push(performance.now() - sentAt);
       if (accepted.type !== 'accepted') {
         failed.push(`${id} ${line}: ${accepted.type === 'error' ? accepted.message : ''}`);
         continue;
@@ -87,17 +94,21 @@ async function run(plan: StudentsPlan): Promise<StudentsResult> {
       const key = `${lab.id}#${accepted.seq}`;
       const shown = shownEarly.has(key) ? Promise.resolve(shownEarly.get(key)!) : new Promise<number>((resolve) => waiting.set(key, resolve));
       const exit = await client.message('exit', (m) => m.id === id, from);
+      const exitAt = performance.now();
       const shownAt = await Promise.race([shown, sleep(10_000).then(() => null)]);
       if (shownAt === null) failed.push(`${id} ${line}: never shown on the dashboard`);
       // A command that follows the real clock (ping -c 2) takes its simulated time in real time too.
-      else latenciesMs.push(shownAt - sentAt - (exit.endedUs - exit.startedUs) / 1000);
+      else {
+        latenciesMs.push(shownAt - sentAt - (exit.endedUs - exit.startedUs) / 1000);
+        afterExitMs.push(Math.max(0, shownAt - exitAt));
+      }
       await sleep(plan.pauseMs[0] + rand() * (plan.pauseMs[1] - plan.pauseMs[0]));
     }
     await client.close();
   };
   await Promise.all(joined.map(student));
   dashboard.close();
-  return { latenciesMs, commands: plan.students * LESSON.length, failed };
+  return { latenciesMs, acceptedMs, afterExitMs, commands: plan.students * LESSON.length, failed };
 }
 
 process.once('message', (plan: StudentsPlan) => {

@@ -53,6 +53,7 @@ const rssMB = Math.round(rssMaxBytes / 1024 / 1024);
 
 console.log(`${STUDENTS} students, template ${TEMPLATE}, ${result.commands} commands in ${seconds} s (one every ${PAUSE_MS[0] / 1000}–${PAUSE_MS[1] / 1000} s per student)`);
 console.log(`command sent → dashboard shows it: p50 ${dashboardP50Ms} ms, p99 ${dashboardP99Ms} ms, max ${round(Math.max(...result.latenciesMs))} ms over ${result.latenciesMs.length} commands`);
+console.log(`of which: sent → durable in the log (accepted) p99 ${round(percentile(result.acceptedMs, 99))} ms; exit at the student → dashboard p99 ${round(percentile(result.afterExitMs, 99))} ms`);
 console.log(`server RSS at most ${rssMB} MB; server CPU ${Math.round(((cpu.user + cpu.system) / 1000 / elapsedMs) * 100)}% of one core`);
 if (result.failed.length) console.log(`${result.failed.length} commands failed, e.g. ${result.failed.slice(0, 3).join('; ')}`);
 console.log(JSON.stringify({ students: STUDENTS, dashboardP99Ms, rssMB }));

@@ -115,7 +115,7 @@ export function classRoutes(options: ClassApiOptions): express.Router {
     send({ event: 'snapshot', data: first });
     const unsubscribe = classes.subscribe(classId, send);
     const heartbeat = setInterval(() => res.write(': still here\n\n'), HEARTBEAT_MS);
-    req.on('close', () => {
+    res.on('close', () => {
       clearInterval(heartbeat);
       unsubscribe();
     });

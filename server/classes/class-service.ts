@@ -312,6 +312,13 @@ export class ClassService implements LabHooks {
     }
   }
 
+  notesRefusal(lab: LiveLab, participant: string): string | null {
+    const classId = lab.host.record.classId;
+    // The class as last read: every command and every hello in its labs reads it.
+    const record = classId === undefined ? undefined : this.cache.get(classId)?.record;
+    return record?.locked && record.members.some((m) => m.id === participant) ? 'the class is locked' : null;
+  }
+
   async greet(lab: LiveLab, send: (message: ServerMessage) => void): Promise<void> {
     const classId = lab.host.record.classId;
     const record = classId === undefined ? null : await this.read(classId);

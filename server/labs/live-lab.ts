@@ -35,6 +35,8 @@ export interface LabHooks {
   admit(lab: LiveLab, request: ExecRequest): Promise<void>;
   /** A command ended; the state document already shows its effect. */
   commandFinished(lab: LiveLab, record: CommandRecord): void;
+  /** Why a participant who may write may not edit the notes just now, or null; answered from what is at hand, without waiting. */
+  notesRefusal(lab: LiveLab, participant: string): string | null;
   /** A participant said hello: what else they should know at once (their class's lock and driver). */
   greet(lab: LiveLab, send: (message: ServerMessage) => void): Promise<void>;
 }
@@ -234,7 +236,7 @@ export class LiveLab {
   }
 
   join(socket: RoomSocket, peer: { participant: string; name: string; canWrite: boolean }) {
-    return this.room.join(socket, peer);
+    return this.room.join(socket, { ...peer, notesRefusal: () => this.options.hooks?.notesRefusal(this, peer.participant) ?? null });
   }
 
   /** Sends a participant who said hello what the lab's hooks add to the welcome. */

@@ -207,6 +207,8 @@ describe('the instructor', () => {
     const refusal = 'the class is locked: the instructor has ended it, and its labs are read-only';
     await request(s.server.http).post(`/api/labs/${ada.lab.id}/exec`).set('authorization', `Bearer ${ada.lab.token}`).send({ host: 'hostA', command: 'ip netns add red' }).expect(403, { error: refusal });
     await expect(client.exec('c1', 'hostA', 'ip netns add red')).rejects.toThrow(`read_only: ${refusal}`);
+    client.notes.getMap('notes').set('ada', 'too late');
+    expect(await client.message('error', (m) => m.code === 'read_only' && m.id === undefined)).toEqual({ type: 'error', code: 'read_only', message: 'update dropped: the class is locked' });
     await request(s.server.http).post('/api/classes/join').send({ code: created.joinCode.code, name: 'Late' }).expect(403, { error: 'the class is locked' });
     const opened = await request(s.server.http).post(`/api/classes/${created.id}/labs/${ada.lab.id}/token`).set('authorization', `Bearer ${created.token}`).expect(201);
     expect(await s.exec(ada.lab.id, opened.body.token, 'hostA', 'ip netns add red')).toEqual({ output: '', exitCode: 0 });

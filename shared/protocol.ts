@@ -35,6 +35,8 @@ export const CloseCode = {
   internalError: 1011,
   /** A binary frame that is not a well-formed protocol message. */
   badFrame: 4400,
+  /** The token is valid but for another lab: the connection is closed as soon as it opens. */
+  forbidden: 4403,
   /** The lab was deleted by its owner. */
   labDeleted: 4404,
   /** The same participant opened another connection to this lab. */

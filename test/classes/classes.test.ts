@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Dashboard, LabRow } from '../../server/classes/class-service';
 import { CloseCode } from '../../shared/protocol';
 import { startServer, type Running } from '../server/harness';
-import { LabClient, RefusedError } from '../server/lab-client';
+import { LabClient } from '../server/lab-client';
 import { freshRedisStore, redisUp } from '../server/redis';
 import { DashboardStream } from './dashboard-stream';
 
@@ -141,11 +141,9 @@ describe('isolation', () => {
     await request(http).get(`/api/labs/${alan.lab.id}/timeline`).set(asAda).expect(403, forbidden);
     await request(http).get(`/api/labs/${alan.lab.id}/script`).set(asAda).expect(403, forbidden);
     await request(http).post(`/api/labs/${alan.lab.id}/invites`).set(asAda).send({ role: 'viewer' }).expect(403, forbidden);
-    const refused = await LabClient.connect(s.baseUrl, alan.lab.id, ada.lab.token).then(
-      () => null,
-      (e: RefusedError) => e,
-    );
-    expect(refused).toMatchObject({ status: 403, body: JSON.stringify(forbidden) });
+    const peeking = await LabClient.connect(s.baseUrl, alan.lab.id, ada.lab.token);
+    expect(await peeking.closed).toEqual({ code: CloseCode.forbidden, reason: 'this token is for another lab' });
+    expect(peeking.state.getMap('namespaces').size).toBe(0);
     // A class token opens no lab at all.
     await request(http).get(`/api/labs/${ada.lab.id}`).set('authorization', `Bearer ${ada.token}`).expect(401, { error: 'invalid token' });
     await expect(LabClient.connect(s.baseUrl, ada.lab.id, ada.token)).rejects.toMatchObject({ status: 401 });

@@ -24,7 +24,7 @@ const CLASS_CACHE_MS = 1000;
 const SNAPSHOT_COALESCE_MS = 100;
 
 /** Who injected faults run as: visible in the activity feed under this name. */
-export const FAULT_PARTICIPANT = { id: 'instructor', name: 'instructor' } as const;
+const FAULT_PARTICIPANT = { id: 'instructor', name: 'instructor' } as const;
 
 /** A request the class refuses; `status` is the HTTP status that says why. */
 export class ClassError extends Error {
@@ -109,7 +109,7 @@ function joinCode(): string {
 }
 
 /** What students type: any case, spaces and dashes ignored. */
-export function normaliseJoinCode(text: string): string {
+function normaliseJoinCode(text: string): string {
   return text.toUpperCase().replace(/[\s-]/g, '');
 }
 

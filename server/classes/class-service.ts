@@ -113,6 +113,11 @@ function normaliseJoinCode(text: string): string {
   return text.toUpperCase().replace(/[\s-]/g, '');
 }
 
+/** A student's lab is named after them, a group's after its number. */
+function labTitle(record: ClassRecord, group: number | null, firstMember: string): string {
+  return group === null ? `${record.title}: ${firstMember}` : `${record.title}: group ${group}`;
+}
+
 /** Each lab of the class once, in the order its first member joined. */
 function labsOf(record: ClassRecord): Array<{ lab: string; group: number | null; members: ClassMember[] }> {
   const byLab = new Map<string, { lab: string; group: number | null; members: ClassMember[] }>();
@@ -256,7 +261,7 @@ export class ClassService implements LabHooks {
         const last = labsOf(current).at(-1);
         const shared = current.mode === 'group' && last && last.members.length < current.groupSize ? last : null;
         const group = current.mode === 'solo' ? null : shared ? shared.group : (last?.group ?? 0) + 1;
-        created = shared ? null : await this.newLab(current, group === null ? `${current.title}: ${name}` : `${current.title}: group ${group}`);
+        created = shared ? null : await this.newLab(current, labTitle(current, group, name));
         member = { id: randomBytes(9).toString('base64url'), name, labId: shared ? shared.lab : created!.id, group, driver: !shared, joinedAt: new Date().toISOString() };
         return { ...current, members: [...current.members, member] };
       },
@@ -516,12 +521,13 @@ export class ClassService implements LabHooks {
    */
   async reset(classId: string, labId: string, step?: number): Promise<string> {
     const current = await this.get(classId);
-    this.labRowOf(current, labId);
-    const old = await this.store.getLab(labId);
-    if (!old) throw new ClassError(404, `no lab "${labId}"`);
+    const row = this.labRowOf(current, labId);
     let created: { id: string };
-    if (step === undefined) created = await this.newLab(current, old.title);
+    // A reset to the template works even for a lab someone deleted.
+    if (step === undefined) created = await this.newLab(current, labTitle(current, row.group, row.members[0]!.name));
     else {
+      const old = await this.store.getLab(labId);
+      if (!old) throw new ClassError(404, `no lab "${labId}"`);
       const log = await this.store.readLog(labId);
       if (step > log.length) throw new ClassError(400, `step: the lab's log has ${log.length} entries`);
       created = await this.options.labs.create({ world: old.world, title: old.title, seed: old.seed, classId });

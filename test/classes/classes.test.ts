@@ -262,6 +262,9 @@ describe('the instructor', () => {
     expect(transcript.text).toBe('hostA$ ip netns add red\nhostA$ ip netns add blue\n');
     expect(await s.exec(body.lab, me.body.lab.token, 'hostA', 'ip netns list')).toEqual({ output: 'blue\nred\n', exitCode: 0 });
 
+    // Even a lab deleted with an owner token is reset to the template.
+    const owner = await request(s.server.http).post(`/api/classes/${created.id}/labs/${body.lab}/token`).set('authorization', `Bearer ${created.token}`).expect(201);
+    await request(s.server.http).delete(`/api/labs/${body.lab}`).set('authorization', `Bearer ${owner.body.token}`).expect(204);
     const fresh = (await reset(body.lab, {}).expect(200)).body.lab as string;
     const again = await request(s.server.http).get(`/api/classes/${created.id}/me`).set('authorization', `Bearer ${ada.token}`).expect(200);
     expect(again.body.lab.id).toBe(fresh);

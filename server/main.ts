@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     maxConnections: numberFrom('MAX_CONNECTIONS', DEFAULT_SETTINGS.maxConnections),
     idleMs: numberFrom('LAB_IDLE_MS', DEFAULT_SETTINGS.idleMs),
     requestsPerSecond: numberFrom('HTTP_REQUESTS_PER_SECOND', DEFAULT_SETTINGS.requestsPerSecond),
+    stuckMs: numberFrom('CLASS_STUCK_MINUTES', DEFAULT_SETTINGS.stuckMs / 60_000) * 60_000,
+    joinCodeTtlMs: numberFrom('JOIN_CODE_MINUTES', DEFAULT_SETTINGS.joinCodeTtlMs / 60_000) * 60_000,
   };
   const server = await createNslabServer(store, settings);
   const address = await server.listen(port, host);

@@ -37,12 +37,16 @@ export const CloseCode = {
   internalError: 1011,
   /** A binary frame that is not a well-formed protocol message. */
   badFrame: 4400,
+  /** The token is valid but for another lab: the connection is closed as soon as it opens. */
+  forbidden: 4403,
   /** The lab was deleted by its owner. */
   labDeleted: 4404,
   /** The connection stopped reading and fell too far behind (`maxBufferedBytes`); reconnect to resync. */
   fellBehind: 4408,
   /** The same participant opened another connection to this lab. */
   replaced: 4409,
+  /** A class lab was reset by the instructor: it goes on as a new lab, which the class names (GET /api/classes/:id/me). */
+  labMoved: 4410,
   /** Too many messages: the connection exceeded its rate limit and kept going. */
   rateLimited: 4429,
   /** The lab could not be kept consistent with the store (store down, or changed by another server). */
@@ -105,7 +109,29 @@ export type ErrorCode =
   | 'read_only'
   | 'unavailable';
 
+/** A message from a class's instructor, to the whole class or to one student (`to`). */
+export const InstructorMessage = z.strictObject({
+  type: z.literal('message'),
+  from: z.string().max(64),
+  to: z.enum(['class', 'you']),
+  text: z.string().min(1).max(2000),
+  at: z.string(),
+});
+export type InstructorMessage = z.infer<typeof InstructorMessage>;
+
+/** What a class lab's participants need to know of their class: whether it is locked, and who drives a group lab. */
+export const ClassState = z.strictObject({
+  type: z.literal('class'),
+  class: z.string(),
+  locked: z.boolean(),
+  /** The member who types in a group lab; null in solo mode. */
+  driver: z.strictObject({ participant: z.string(), name: z.string() }).nullable(),
+});
+export type ClassState = z.infer<typeof ClassState>;
+
 export type ServerMessage =
+  | InstructorMessage
+  | ClassState
   | {
       type: 'welcome';
       protocol: number;
@@ -168,5 +194,7 @@ export const Presence = z.strictObject({
   host: z.string().max(64).nullable().optional(),
   ns: z.string().max(64).nullable().optional(),
   typing: z.boolean().optional(),
+  /** What the participant points at for everyone (pair troubleshooting): a device key (`hostA#2`) or a namespace key (`hostA/red`). */
+  point: z.string().max(80).nullable().optional(),
 });
 export type Presence = z.infer<typeof Presence>;

@@ -28,6 +28,8 @@ export interface Peer {
   name: string;
   /** May edit the notes document. */
   canWrite: boolean;
+  /** Why a writer may not edit the notes just now (their class is locked), or null. */
+  notesRefusal?(): string | null;
 }
 
 export class RoomConnection {
@@ -148,8 +150,8 @@ export class Room {
     try {
       const decoder = decoding.createDecoder(data);
       const kind = decoding.readVarUint(decoder);
-      if (kind === Frame.stateSync) this.receiveSync(conn, decoder, Frame.stateSync, this.state, false);
-      else if (kind === Frame.notesSync) this.receiveSync(conn, decoder, Frame.notesSync, this.notes, conn.peer.canWrite);
+      if (kind === Frame.stateSync) this.receiveSync(conn, decoder, Frame.stateSync, this.state, 'the state document is written by the server only');
+      else if (kind === Frame.notesSync) this.receiveSync(conn, decoder, Frame.notesSync, this.notes, conn.peer.canWrite ? (conn.peer.notesRefusal?.() ?? null) : 'viewers cannot edit the notes document');
       else if (kind === Frame.awareness) this.receivePresence(conn, decoding.readVarUint8Array(decoder));
       else if (kind === Frame.queryAwareness) this.sendAllPresence(conn);
       else throw new BadFrameError(`unknown frame kind ${kind}`);
@@ -159,7 +161,8 @@ export class Room {
     }
   }
 
-  private receiveSync(conn: RoomConnection, decoder: decoding.Decoder, kind: number, doc: Y.Doc, writable: boolean): void {
+  /** `refusal` says why this connection's updates to `doc` are dropped, or is null when they are not. */
+  private receiveSync(conn: RoomConnection, decoder: decoding.Decoder, kind: number, doc: Y.Doc, refusal: string | null): void {
     const type = decoding.readVarUint(decoder);
     if (type === syncProtocol.messageYjsSyncStep1) {
       conn.socket.send(frame(kind, (e) => syncProtocol.readSyncStep1(decoder, e, doc)));
@@ -175,9 +178,8 @@ export class Room {
     // A client answering the server's sync step 1 sends what it holds; that is
     // no write when the document already has all of it.
     if (Y.snapshotContainsUpdate(Y.snapshot(doc), update)) return;
-    if (!writable) {
-      const what = doc === this.state ? 'the state document is written by the server only' : 'viewers cannot edit the notes document';
-      conn.sendError('read_only', `update dropped: ${what}`);
+    if (refusal !== null) {
+      conn.sendError('read_only', `update dropped: ${refusal}`);
       return;
     }
     if (this.notesBytes + update.length > this.options.notesMaxBytes) {

@@ -67,10 +67,15 @@ const ENGINE_FAILURE = 'nslab: the simulator failed on this command\n';
 export class LabHost {
   readonly spec: WorldSpec;
   readonly engine: Lab;
-  readonly state: StateDoc;
-  lastSeq = 0;
-  /** The entry the snapshot this host was restored from was taken at; 0 when built from the world. */
+  /** The state document, unless the host was built without one (a disposable copy). */
+  private readonly projection: StateDoc | null;
+  /** The snapshot this host was restored from, if any: with `log`, all it takes to build it again. */
+  readonly base: string | undefined;
+  /** The entry that snapshot was taken at; 0 when built from the world. */
   readonly restoredAt: number = 0;
+  /** Every entry applied since (entries restoredAt+1 … lastSeq), in order. */
+  readonly log: LogEntry[] = [];
+  lastSeq = 0;
   events: LabEvents | null = null;
   private readonly running = new Map<number, RunningRecord>();
   private readonly records = new Map<number, CommandRecord>();
@@ -78,28 +83,38 @@ export class LabHost {
   private readonly terminals = new Map<string, Terminal>();
   private finishedSinceUpdate: CommandRecord[] = [];
 
-  /** The lab as its world starts, or as `saved` (from `snapshot`) left it. */
+  /**
+   * The lab as its world starts, or as `saved` (from `snapshot`) left it;
+   * without a state document unless `projected` (disposable copies need none).
+   */
   constructor(
     readonly record: LabRecord,
-    saved?: string,
+    options: { saved?: string; projected?: boolean } = {},
   ) {
     this.spec = parseWorld(record.world);
-    if (saved === undefined) {
+    const projected = options.projected ?? true;
+    this.base = options.saved;
+    if (options.saved === undefined) {
       this.engine = buildLab(this.spec, record.seed);
-      this.state = new StateDoc(record.title, this.spec.name);
-      this.state.update(this.engine.world, [], []);
+      this.projection = projected ? new StateDoc(record.title, this.spec.name) : null;
+      this.projection?.update(this.engine.world, [], []);
       return;
     }
-    const host = JSON.parse(saved) as SavedHost;
+    const host = JSON.parse(options.saved) as SavedHost;
     const { lab, sessions } = restoreLabWithSessions(host.engine);
     this.engine = lab;
-    this.state = new StateDoc(record.title, this.spec.name, Buffer.from(host.state, 'base64'));
+    this.projection = projected ? new StateDoc(record.title, this.spec.name, Buffer.from(host.state, 'base64')) : null;
     this.lastSeq = this.restoredAt = host.lastSeq;
     host.terminals.forEach(({ key, history }, i) => this.terminals.set(key, { session: sessions[i]!, history }));
     for (const record of host.records) {
       this.records.set(record.seq, record);
       if (record.entry.cid !== null) this.byClientId.set(`${record.entry.who}\n${record.entry.cid}`, record);
     }
+  }
+
+  get state(): StateDoc {
+    if (!this.projection) throw new Error(`lab ${this.record.id}: this copy has no state document`);
+    return this.projection;
   }
 
   /**
@@ -185,6 +200,7 @@ export class LabHost {
     else if (entry.kind === 'interrupt') this.interrupt(entry.target);
     else this.advanceTo(entry.to);
     this.lastSeq = entry.seq;
+    this.log.push(entry);
     this.updateState();
   }
 
@@ -299,10 +315,12 @@ export class LabHost {
 
   /** Projects the engine into the state document, then reports finished commands, so a client told of an exit already has its effect. */
   private updateState(): void {
-    const running = [...this.running.values()].map(({ record }) => activityView(record));
     const finished = this.finishedSinceUpdate;
     this.finishedSinceUpdate = [];
-    this.state.update(this.engine.world, running, finished.map(activityView));
+    if (this.projection) {
+      const running = [...this.running.values()].map(({ record }) => activityView(record));
+      this.projection.update(this.engine.world, running, finished.map(activityView));
+    }
     for (const record of finished) this.events?.exit(record);
   }
 

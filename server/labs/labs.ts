@@ -6,7 +6,7 @@ import { CloseCode } from '../../shared/protocol';
 import type { BusMessage, LabRecord, Store } from '../store/types';
 import { ENGINE_VERSION } from './engine-version';
 import { LabHost } from './lab-host';
-import { LabError, LiveLab, type LiveLabOptions } from './live-lab';
+import { LabError, LiveLab, type LabHooks, type LiveLabOptions } from './live-lab';
 
 export interface LabsOptions extends Omit<LiveLabOptions, 'onClosed' | 'instanceId'> {
   maxLabs: number;
@@ -19,12 +19,15 @@ export interface NewLab {
   world: unknown;
   title?: string;
   seed?: number;
+  classId?: string;
 }
 
 export class Labs {
   private readonly live = new Map<string, Promise<LiveLab | null>>();
   /** How this process names itself to other instances sharing the store. */
   readonly instanceId = randomBytes(6).toString('hex');
+  /** Set once at start, before any lab loads. */
+  hooks: LabHooks | undefined;
 
   constructor(private readonly options: LabsOptions) {}
 
@@ -42,6 +45,7 @@ export class Labs {
       world: input.world,
       seed: input.seed ?? 1,
       createdAt: new Date().toISOString(),
+      ...(input.classId === undefined ? {} : { classId: input.classId }),
     };
     const built = new LabHost(record);
     const counts = built.counts();
@@ -94,6 +98,7 @@ export class Labs {
     const lab = new LiveLab(host, notes, { bytes, updates: stored.updates.length }, {
       ...this.options,
       instanceId: this.instanceId,
+      hooks: this.hooks,
       onClosed: (closed) => {
         if (this.live.get(id) === loading) this.live.delete(id);
         closed.room.notes.destroy();
@@ -118,7 +123,7 @@ export class Labs {
     const snapshot = await this.store.readSnapshot(record.id);
     if (snapshot?.engine === ENGINE_VERSION) {
       try {
-        return new LabHost(record, snapshot.data);
+        return new LabHost(record, { saved: snapshot.data });
       } catch (e) {
         console.error(`lab ${record.id}: snapshot at entry ${snapshot.seq} does not restore; replaying the whole log:`, e);
       }
@@ -132,11 +137,11 @@ export class Labs {
     return labs.filter((lab): lab is LiveLab => lab !== null);
   }
 
-  async delete(id: string): Promise<boolean> {
+  async delete(id: string, code: number = CloseCode.labDeleted, reason = 'the lab was deleted'): Promise<boolean> {
     const deleted = await this.store.deleteLab(id);
     await this.store.bus?.publish(id, { kind: 'deleted' }).catch(() => undefined);
     const lab = await this.live.get(id)?.catch(() => null);
-    lab?.close(CloseCode.labDeleted, 'the lab was deleted');
+    lab?.close(code, reason);
     return deleted;
   }
 

@@ -10,14 +10,14 @@
 // connected where, so a streaming command is only interrupted as orphaned
 // when its participant is connected to no instance at all.
 import * as Y from 'yjs';
-import { CloseCode } from '../../shared/protocol';
+import { CloseCode, type ServerMessage } from '../../shared/protocol';
 import { REMOTE, Room, type RoomSocket } from '../collab/room';
 import { LabNotFoundError, LogConflictError, type BusMessage, type ExecEntry, type LabBus, type LogEntry, type Store } from '../store/types';
 import { ENGINE_VERSION } from './engine-version';
 import type { CommandRecord, LabHost } from './lab-host';
 import type { ParticipantSession } from './participant';
 
-export type LabErrorCode = 'unknown_host' | 'terminal_host' | 'not_running' | 'lab_full' | 'unavailable' | 'not_found';
+export type LabErrorCode = 'unknown_host' | 'terminal_host' | 'not_running' | 'lab_full' | 'unavailable' | 'not_found' | 'read_only' | 'forbidden';
 
 /** A request the lab refuses, with a message for the person who made it. */
 export class LabError extends Error {
@@ -38,8 +38,21 @@ export interface LabLimits {
   notesMaxBytes: number;
 }
 
+/** What classes add to their labs: rules on who may run commands, and progress after each command. */
+export interface LabHooks {
+  /** Throws a LabError to refuse a command (a locked class, a navigator). */
+  admit(lab: LiveLab, request: ExecRequest): Promise<void>;
+  /** A command ended; the state document already shows its effect. */
+  commandFinished(lab: LiveLab, record: CommandRecord): void;
+  /** Why a participant who may write may not edit the notes just now, or null; answered from what is at hand, without waiting. */
+  notesRefusal(lab: LiveLab, participant: string): string | null;
+  /** A participant said hello: what else they should know at once (their class's lock and driver). */
+  greet(lab: LiveLab, send: (message: ServerMessage) => void): Promise<void>;
+}
+
 export interface LiveLabOptions {
   store: Store;
+  hooks?: LabHooks;
   limits: LabLimits;
   /** Simulated µs after which a streaming command is interrupted. */
   streamLimitUs: number;
@@ -111,7 +124,10 @@ export class LiveLab {
     });
     host.events = {
       output: (record, text) => this.sessionOf(record)?.commandOutput(record, text),
-      exit: (record) => this.sessionOf(record)?.commandExit(record),
+      exit: (record) => {
+        this.sessionOf(record)?.commandExit(record);
+        options.hooks?.commandFinished(this, record);
+      },
     };
     if (this.bus) {
       this.busTimer = setInterval(() => this.heartbeat(), PARTICIPANTS_EVERY_MS);
@@ -292,6 +308,7 @@ export class LiveLab {
         const terminalHost = this.host.terminalHost(request.who, request.terminal);
         if (terminalHost !== undefined && terminalHost !== request.host) throw new LabError('terminal_host', `terminal "${request.terminal}" is on ${terminalHost}, not ${request.host}`);
       }
+      await this.options.hooks?.admit(this, request);
       this.checkLimits(request.line);
       const entry: ExecEntry = {
         kind: 'exec',
@@ -395,7 +412,12 @@ export class LiveLab {
   }
 
   join(socket: RoomSocket, peer: { participant: string; name: string; canWrite: boolean }) {
-    return this.room.join(socket, peer);
+    return this.room.join(socket, { ...peer, notesRefusal: () => this.options.hooks?.notesRefusal(this, peer.participant) ?? null });
+  }
+
+  /** Sends a participant who said hello what the lab's hooks add to the welcome. */
+  greet(send: (message: ServerMessage) => void): void {
+    this.options.hooks?.greet(this, send).catch((e) => console.error(`lab ${this.id}: greeting failed:`, e));
   }
 
   /** Keeps the lab loaded for another idle period. */

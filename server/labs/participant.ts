@@ -80,6 +80,7 @@ export class ParticipantSession {
       hosts: host.hosts,
       terminals: host.terminalsOf(this.identity.participant),
     });
+    this.lab.greet((message) => this.send(message));
   }
 
   private exec(id: string, terminal: string, hostName: string, line: string): void {

@@ -9,10 +9,14 @@ import { TooManyLabsError, type Labs } from '../labs/labs';
 import { LabError, type LabErrorCode, type LiveLab } from '../labs/live-lab';
 import type { Template } from '../labs/templates';
 import type { Claims, Tokens } from './tokens';
+import type { ClassService } from '../classes/class-service';
+import { classRoutes } from './class-api';
+import { HttpError, parseBody } from './http-util';
 import { mountWebClient } from './web-client';
 
 export interface ApiOptions {
   labs: Labs;
+  classes: ClassService;
   tokens: Tokens;
   templates: Map<string, Template>;
   /** Base of the links handed out (`https://labs.example.org`); the request's own host when absent. */
@@ -22,15 +26,6 @@ export interface ApiOptions {
   bodyLimitBytes: number;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const LAB_STATUS: Record<LabErrorCode, number> = {
   unknown_host: 400,
   terminal_host: 400,
@@ -38,6 +33,8 @@ const LAB_STATUS: Record<LabErrorCode, number> = {
   lab_full: 409,
   unavailable: 503,
   not_found: 404,
+  read_only: 403,
+  forbidden: 403,
 };
 
 const name = z.string().min(1).max(64);
@@ -60,16 +57,6 @@ const Exec = z.strictObject({
 });
 
 const Invite = z.strictObject({ role: z.enum(['editor', 'viewer']), name: name.optional() });
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  if (body === undefined) throw new HttpError(400, 'body: expected a JSON object (Content-Type: application/json)');
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new HttpError(400, `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`);
-  }
-  return parsed.data;
-}
 
 const LAB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -115,7 +102,8 @@ export function createApi(options: ApiOptions): express.Express {
   });
   app.use('/api', express.json({ limit: options.bodyLimitBytes }));
 
-  const linkFor = (req: Request, lab: string, token: string) => `${options.publicUrl ?? `${req.protocol}://${req.get('host')}`}/labs/${lab}#token=${token}`;
+  const baseUrl = (req: Request) => options.publicUrl ?? `${req.protocol}://${req.get('host')}`;
+  const linkFor = (req: Request, lab: string, token: string) => `${baseUrl(req)}/labs/${lab}#token=${token}`;
 
   /** The caller's claims for the lab in the URL; 401 without a valid token, 403 with another lab's. */
   function authorize(req: Request, roles?: readonly Role[]): Claims {
@@ -199,6 +187,8 @@ export function createApi(options: ApiOptions): express.Express {
     if (!(await fromStore(labs.delete(req.params.id as string)))) throw new HttpError(404, `no lab "${req.params.id}"`);
     res.status(204).end();
   });
+
+  app.use(classRoutes({ classes: options.classes, tokens, store: labs.store, authorizeLab: (req) => authorize(req), baseUrl }));
 
   // The web client's pages and assets, when it is built.
   mountWebClient(app);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode } from '../../shared/protocol';
+import { ClassService, DEFAULT_CLASS_SETTINGS, type ClassSettings } from '../classes/class-service';
 import { Labs } from '../labs/labs';
 import { DEFAULT_INTERRUPT_US } from '../sim/lab';
 import type { LabLimits } from '../labs/live-lab';
@@ -13,7 +14,7 @@ import { createApi } from './http-api';
 import { Gateway } from './ws-gateway';
 import { Tokens } from './tokens';
 
-export interface ServerSettings {
+export interface ServerSettings extends ClassSettings {
   /** Signs tokens; when null one is generated once and kept in the store. */
   secret: string | null;
   publicUrl: string | null;
@@ -36,6 +37,7 @@ export interface ServerSettings {
 }
 
 export const DEFAULT_SETTINGS: ServerSettings = {
+  ...DEFAULT_CLASS_SETTINGS,
   secret: null,
   publicUrl: null,
   allowedOrigins: null,
@@ -60,6 +62,7 @@ export const DEFAULT_SETTINGS: ServerSettings = {
 export interface NslabServer {
   http: Server;
   labs: Labs;
+  classes: ClassService;
   gateway: Gateway;
   listen(port: number, host?: string): Promise<AddressInfo>;
   /** Ends connections (1001), unloads labs and stops listening; the store stays open. */
@@ -71,13 +74,17 @@ export async function createNslabServer(store: Store, overrides: Partial<ServerS
   const secret = settings.secret ?? (await store.secret(randomBytes(32).toString('base64url')));
   const tokens = new Tokens(secret);
   const labs = new Labs({ store, ...settings });
-  const app = createApi({ labs, tokens, templates: loadTemplates(), ...settings });
+  const templates = loadTemplates();
+  const classes = new ClassService({ labs, tokens, templates, ...settings });
+  labs.hooks = classes;
+  const app = createApi({ labs, classes, tokens, templates, ...settings });
   const gateway = new Gateway({ labs, tokens, ...settings });
   const http = createServer(app);
   http.on('upgrade', (req, socket, head) => void gateway.upgrade(req, socket, head));
   return {
     http,
     labs,
+    classes,
     gateway,
     listen: (port, host = '127.0.0.1') =>
       new Promise((resolve, reject) => {
@@ -85,6 +92,7 @@ export async function createNslabServer(store: Store, overrides: Partial<ServerS
         http.listen(port, host, () => resolve(http.address() as AddressInfo));
       }),
     close: async () => {
+      classes.close();
       gateway.close(CloseCode.goingAway, 'server shutting down');
       await labs.closeAll(CloseCode.goingAway, 'server shutting down');
       http.closeAllConnections();

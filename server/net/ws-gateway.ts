@@ -80,8 +80,9 @@ export class Gateway {
     if (!token) return reject(socket, 401, 'missing token: add ?token=TOKEN');
     const claims = this.options.tokens.verify(token);
     if (!claims) return reject(socket, 401, 'invalid token');
-    if (claims.lab !== path[1]) return reject(socket, 403, 'this token is for another lab');
     if (!this.originAllowed(req)) return reject(socket, 403, `origin ${req.headers.origin} is not allowed`);
+    // A valid token for another lab (a student trying a classmate's lab) is told with a close code, which a browser can read; an upgrade's status it cannot.
+    if (claims.lab !== path[1]) return this.wss.handleUpgrade(req, socket, head, (ws) => ws.close(CloseCode.forbidden, 'this token is for another lab'));
     if (this.wss.clients.size >= this.options.maxConnections) return reject(socket, 503, 'the server has too many connections');
     let lab: LiveLab | null;
     try {

@@ -12,11 +12,12 @@
 //   DATA_DIR/labs/ID/notes.jsonl  one base64 Yjs update per line
 //   DATA_DIR/labs/ID/notes.bin    the notes snapshot
 //   DATA_DIR/labs/ID/engine.json  the latest engine snapshot
+//   DATA_DIR/classes/ID.json      a class record (join codes are indexed in memory from these)
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LabNotFoundError, LogConflictError, type EngineSnapshot, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
+import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type ClassRecord, type EngineSnapshot, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
 
 const LAB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -69,7 +70,10 @@ function isMissing(e: unknown): boolean {
 
 export class FileStore implements Store {
   private readonly labsDir: string;
+  private readonly classesDir: string;
   private readonly lockPath: string;
+  /** Join code → class id, read from the class files at first use. */
+  private codes: Map<string, string> | null = null;
   /** Writes to one lab run one after another, so appends never interleave. */
   private readonly chains = new Map<string, Promise<unknown>>();
   /** Last seq of each lab's log, once read. This process alone writes the directory. */
@@ -79,8 +83,10 @@ export class FileStore implements Store {
 
   constructor(readonly dir: string) {
     this.labsDir = join(dir, 'labs');
+    this.classesDir = join(dir, 'classes');
     this.lockPath = join(dir, 'lock');
     mkdirSync(this.labsDir, { recursive: true });
+    mkdirSync(this.classesDir, { recursive: true });
     this.takeLock();
     // Left by a crash in the middle of creating or deleting a lab.
     for (const name of readdirSync(this.labsDir)) if (name.startsWith('.')) rmSync(join(this.labsDir, name), { recursive: true, force: true });
@@ -276,6 +282,64 @@ export class FileStore implements Store {
         if (isMissing(e)) return null;
         throw e;
       }
+    });
+  }
+
+  private classPath(id: string): string {
+    if (!LAB_ID.test(id)) throw new Error(`class ${id} does not exist`);
+    return join(this.classesDir, `${id}.json`);
+  }
+
+  private async codeIndex(): Promise<Map<string, string>> {
+    if (!this.codes) {
+      const codes = new Map<string, string>();
+      for (const name of await readdir(this.classesDir)) {
+        if (name.startsWith('.')) continue;
+        const record = JSON.parse(await readFile(join(this.classesDir, name), 'utf8')) as ClassRecord;
+        if (record.joinCode) codes.set(record.joinCode.code, record.id);
+      }
+      this.codes = codes;
+    }
+    return this.codes;
+  }
+
+  /** Writes a class whose code no other class holds; every class write goes through here, one at a time. */
+  private writeClass(record: ClassRecord, check: (stored: ClassRecord | null) => void): Promise<void> {
+    return this.serial('classes', async () => {
+      const codes = await this.codeIndex();
+      check(await this.getClass(record.id));
+      const code = record.joinCode?.code;
+      if (code !== undefined && (codes.get(code) ?? record.id) !== record.id) throw new JoinCodeTakenError(code);
+      await writeFileAtomic(this.classPath(record.id), JSON.stringify(record), this.classesDir);
+      for (const [held, id] of codes) if (id === record.id) codes.delete(held);
+      if (code !== undefined) codes.set(code, record.id);
+    });
+  }
+
+  createClass(record: ClassRecord): Promise<void> {
+    return this.writeClass(record, (stored) => {
+      if (stored) throw new Error(`class ${record.id} already exists`);
+    });
+  }
+
+  async getClass(id: string): Promise<ClassRecord | null> {
+    if (!LAB_ID.test(id)) return null;
+    try {
+      return JSON.parse(await readFile(this.classPath(id), 'utf8')) as ClassRecord;
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw e;
+    }
+  }
+
+  async classIdByCode(code: string): Promise<string | null> {
+    return (await this.codeIndex()).get(code) ?? null;
+  }
+
+  updateClass(next: ClassRecord): Promise<void> {
+    return this.writeClass(next, (stored) => {
+      if (!stored) throw new Error(`class ${next.id} does not exist`);
+      if (stored.version !== next.version - 1) throw new ClassConflictError(next.id);
     });
   }
 

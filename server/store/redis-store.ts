@@ -13,19 +13,21 @@
 //   PREFIXlab:{ID}:notes-snap   the notes snapshot
 //   PREFIXlab:{ID}:engine       the latest engine snapshot, JSON
 //   PREFIXlab:{ID}:archive      list of gzipped JSON arrays of the entries trimmed off the stream, oldest first
+//   PREFIXlab:{ID}:bus          pub/sub channel of the lab's BusMessages
+//   PREFIXclass:ID              a class record, JSON
+//   PREFIXclass-code:CODE       the id of the class holding join code CODE
 //
 // When a snapshot is saved, the stream's entries up to it move to the archive
 // (in one Lua script, so they are always in exactly one of the two) and the
 // stream keeps only the entries after it, and always its last entry, which
 // the compare-and-append reads. Nothing is lost: readLog reads the archive
 // when asked for entries it holds.
-//   PREFIXlab:{ID}:bus          pub/sub channel of the lab's BusMessages
 //
 // Durability is Redis's own: an append is acknowledged once Redis has it, so
 // surviving a Redis restart needs `appendonly yes` with `appendfsync always`.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
-import { LabNotFoundError, LogConflictError, type BusMessage, type EngineSnapshot, type LabBus, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
+import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type BusMessage, type ClassRecord, type EngineSnapshot, type LabBus, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
 
 const APPEND = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
@@ -68,6 +70,34 @@ const SAVE_SNAPSHOT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 redis.call('SET', KEYS[2], ARGV[1])
 return 0`;
+
+// Writes a class and moves its join code in one step. The code keys are
+// derived here from the records, so (like the set of labs) they are not
+// declared keys: this store targets one Redis, not a cluster.
+// KEYS[1] the class key; ARGV: record JSON, the stored version it replaces
+// (`none` when creating), code key prefix.
+const WRITE_CLASS = `
+local nextRecord = cjson.decode(ARGV[1])
+local stored = redis.call('GET', KEYS[1])
+local oldCode = nil
+if ARGV[2] == 'none' then
+  if stored then return 'exists' end
+else
+  if not stored then return 'missing' end
+  local current = cjson.decode(stored)
+  if current.version ~= tonumber(ARGV[2]) then return 'conflict' end
+  if type(current.joinCode) == 'table' then oldCode = current.joinCode.code end
+end
+local newCode = nil
+if type(nextRecord.joinCode) == 'table' then newCode = nextRecord.joinCode.code end
+if newCode then
+  local holder = redis.call('GET', ARGV[3] .. newCode)
+  if holder and holder ~= nextRecord.id then return 'taken' end
+end
+if oldCode and oldCode ~= newCode then redis.call('DEL', ARGV[3] .. oldCode) end
+if newCode then redis.call('SET', ARGV[3] .. newCode, nextRecord.id) end
+redis.call('SET', KEYS[1], ARGV[1])
+return 'ok'`;
 
 export interface RedisStoreOptions {
   url: string;
@@ -202,6 +232,31 @@ export class RedisStore implements Store {
   async readSnapshot(labId: string): Promise<EngineSnapshot | null> {
     const text = await this.redis.get(this.key(labId, 'engine'));
     return text === null ? null : (JSON.parse(text) as EngineSnapshot);
+  }
+
+  private async writeClass(record: ClassRecord, replaces: number | 'none'): Promise<void> {
+    const result = await this.redis.eval(WRITE_CLASS, 1, `${this.prefix}class:${record.id}`, JSON.stringify(record), replaces, `${this.prefix}class-code:`);
+    if (result === 'exists') throw new Error(`class ${record.id} already exists`);
+    if (result === 'missing') throw new Error(`class ${record.id} does not exist`);
+    if (result === 'conflict') throw new ClassConflictError(record.id);
+    if (result === 'taken') throw new JoinCodeTakenError(record.joinCode!.code);
+  }
+
+  createClass(record: ClassRecord): Promise<void> {
+    return this.writeClass(record, 'none');
+  }
+
+  async getClass(id: string): Promise<ClassRecord | null> {
+    const text = await this.redis.get(`${this.prefix}class:${id}`);
+    return text === null ? null : (JSON.parse(text) as ClassRecord);
+  }
+
+  classIdByCode(code: string): Promise<string | null> {
+    return this.redis.get(`${this.prefix}class-code:${code}`);
+  }
+
+  updateClass(next: ClassRecord): Promise<void> {
+    return this.writeClass(next, next.version - 1);
   }
 
   async close(): Promise<void> {

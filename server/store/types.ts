@@ -12,6 +12,8 @@ export interface LabRecord {
   world: unknown;
   seed: number;
   createdAt: string;
+  /** The class the lab belongs to (a student's or a group's lab), if any. */
+  classId?: string;
 }
 
 interface EntryBase {
@@ -86,6 +88,58 @@ export class LabNotFoundError extends Error {
   }
 }
 
+/** The code students join a class with, until it expires. */
+export interface JoinCode {
+  code: string;
+  expiresAt: string;
+}
+
+export interface ClassMember {
+  /** The student's participant id: the subject of their tokens. */
+  id: string;
+  name: string;
+  /** The lab the student works in: their own, or their group's. */
+  labId: string;
+  /** The group (1, 2, …) in group mode; null in solo mode. */
+  group: number | null;
+  /** Types in the lab; in group mode one member of each group drives and the others navigate. */
+  driver: boolean;
+  joinedAt: string;
+}
+
+export interface ClassRecord {
+  id: string;
+  title: string;
+  templateId: string;
+  /** `solo`: a lab per student; `group`: up to `groupSize` students share one lab. */
+  mode: 'solo' | 'group';
+  groupSize: number;
+  /** null once revoked. A code belongs to one class at a time. */
+  joinCode: JoinCode | null;
+  /** Members' commands are refused (the end of the class). */
+  locked: boolean;
+  members: ClassMember[];
+  /** The instructor's participant id. */
+  instructor: string;
+  createdAt: string;
+  /** 1 when created, one more with every update. */
+  version: number;
+}
+
+/** The class was changed by someone else since it was read: read it again and redo the change. */
+export class ClassConflictError extends Error {
+  constructor(readonly classId: string) {
+    super(`class ${classId} changed meanwhile; update refused`);
+  }
+}
+
+/** Another class holds this join code. */
+export class JoinCodeTakenError extends Error {
+  constructor(readonly code: string) {
+    super(`join code ${code} is taken`);
+  }
+}
+
 export interface Store {
   /** Resolves when the backend answers; rejects when it is unreachable. */
   ping(): Promise<void>;
@@ -122,6 +176,19 @@ export interface Store {
    * to a lab; null for a store only one process may use.
    */
   readonly bus: LabBus | null;
+
+  /** Rejects when a class with this id exists, and with JoinCodeTakenError when its join code is another's. */
+  createClass(record: ClassRecord): Promise<void>;
+  getClass(id: string): Promise<ClassRecord | null>;
+  /** The class currently holding this join code. */
+  classIdByCode(code: string): Promise<string | null>;
+  /**
+   * Replaces the class with `next` only if the stored one is at
+   * `next.version - 1`, moving its join code with it: ClassConflictError
+   * otherwise, JoinCodeTakenError for another class's code, and an error for
+   * a class that does not exist.
+   */
+  updateClass(next: ClassRecord): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -37,7 +37,16 @@ describe('health and templates', () => {
     const s = await server();
     await request(s.server.http)
       .get('/api/templates')
-      .expect(200, [{ id: 'classroom', title: 'Classroom', description: 'Two Linux hosts on one LAN behind an internet gateway, as in a network-namespaces lesson.' }]);
+      .expect(200, [
+        { id: 'classroom', title: 'Classroom', description: 'Two Linux hosts on one LAN behind an internet gateway, as in a network-namespaces lesson.' },
+        { id: 'docker-bridge', title: "Docker's bridge network by hand", description: 'Build what `docker run -p 8080:80` sets up on the default bridge — docker0, a veth per container, masquerading and a published port — with ip and iptables.' },
+        { id: 'pod-routing', title: 'Pod networking without a CNI', description: 'Two nodes, each with a pod subnet on its own bridge, and plain routes between the nodes so pods reach each other by their own addresses.' },
+        { id: 'seed-1-veth', title: 'Seed lesson 1: a cable between two namespaces', description: 'Two network namespaces on hostA joined by a veth pair, pinging each other.' },
+        { id: 'seed-2-bridge', title: 'Seed lesson 2: a virtual switch', description: 'Replace the direct cable with a Linux bridge, one veth per namespace, and give the host an address on it.' },
+        { id: 'seed-3-lan', title: 'Seed lesson 3: out to the LAN', description: 'Route from a namespace through the host to another machine on the LAN, and a route back.' },
+        { id: 'seed-4-nat', title: 'Seed lesson 4: NAT to the internet, and a port forward', description: "A default route and masquerading take blue to the internet; DNAT publishes the web server running in blue on hostA's port 8080." },
+        { id: 'troubleshoot-broken', title: 'Troubleshooting: the app cannot get out', description: 'A namespace on a bridge that should reach the LAN and the internet, set up with four mistakes to find and fix.' },
+      ]);
   });
 });
 
@@ -63,7 +72,7 @@ describe('creating labs', () => {
   it.each([
     [{}, 'body: give exactly one of "template" and "world"'],
     [{ template: 'classroom', world: {} }, 'body: give exactly one of "template" and "world"'],
-    [{ template: 'nope' }, 'template: no template "nope" (there are: classroom)'],
+    [{ template: 'nope' }, 'template: no template "nope" (there are: classroom, docker-bridge, pod-routing, seed-1-veth, seed-2-bridge, seed-3-lan, seed-4-nat, troubleshoot-broken)'],
     [{ template: 'classroom', colour: 'red' }, 'body: Unrecognized key: "colour"'],
     [{ world: { name: 'x', segments: ['lan'], hosts: { a: { interfaces: { eth0: { segment: 'nope' } } } } } }, 'world file: hosts.a.interfaces.eth0.segment: unknown segment "nope"'],
     [{ world: { name: 'x', segments: ['lan'], hosts: { a: { setup: ['ip link set nosuch up'] } } } }, 'world file: hosts.a.setup[0]: Cannot find device "nosuch"'],

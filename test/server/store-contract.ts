@@ -1,7 +1,7 @@
 // The contract every store backend passes: run by file-store.test.ts and
 // redis-store.test.ts against the real backends.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LabNotFoundError, LogConflictError, type ExecEntry, type LabRecord, type Store } from '../../server/store/types';
+import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type ClassRecord, type ExecEntry, type LabRecord, type Store } from '../../server/store/types';
 
 export interface StoreHarness {
   /** A store over the harness's backing data; a second call sees what the first wrote. */
@@ -16,6 +16,22 @@ export function labRecord(id: string): LabRecord {
 
 export function execEntry(seq: number, line = `echo ${seq}`): ExecEntry {
   return { kind: 'exec', seq, at: seq * 20_000, who: 'p1', name: 'Ada', terminal: null, host: 'hostA', line, cid: `c${seq}`, mode: 'run', limitUs: 60_000_000 };
+}
+
+export function classRecord(id: string, code: string | null = `CODE${id}`): ClassRecord {
+  return {
+    id,
+    title: `Class ${id}`,
+    templateId: 'classroom',
+    mode: 'solo',
+    groupSize: 1,
+    joinCode: code === null ? null : { code, expiresAt: '2026-01-01T01:00:00.000Z' },
+    locked: false,
+    members: [],
+    instructor: 'i1',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    version: 1,
+  };
 }
 
 export function storeContract(name: string, makeHarness: () => StoreHarness): void {
@@ -143,17 +159,56 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
       expect(await store.secret('other')).toBe('s3cret');
     });
 
+    it('creates and reads classes, finding them by join code', async () => {
+      await store.createClass(classRecord('c1'));
+      expect(await store.getClass('c1')).toEqual(classRecord('c1'));
+      expect(await store.getClass('zz')).toBeNull();
+      expect(await store.classIdByCode('CODEc1')).toBe('c1');
+      expect(await store.classIdByCode('NOPE')).toBeNull();
+      await expect(store.createClass({ ...classRecord('c1'), title: 'other' })).rejects.toThrow('class c1 already exists');
+      await expect(store.createClass(classRecord('c2', 'CODEc1'))).rejects.toBeInstanceOf(JoinCodeTakenError);
+      expect(await store.getClass('c2')).toBeNull();
+    });
+
+    it('updates a class only from the version it replaces, moving its join code', async () => {
+      await store.createClass(classRecord('c1'));
+      await store.createClass(classRecord('c2'));
+      const member = { id: 's1', name: 'Ada', labId: 'l1', group: null, driver: true, joinedAt: '2026-01-01T00:01:00.000Z' };
+      const v2 = { ...classRecord('c1', 'NEW1'), members: [member], version: 2 };
+      await store.updateClass(v2);
+      expect(await store.getClass('c1')).toEqual(v2);
+      expect(await store.classIdByCode('NEW1')).toBe('c1');
+      expect(await store.classIdByCode('CODEc1')).toBeNull();
+      await expect(store.updateClass({ ...v2, locked: true })).rejects.toBeInstanceOf(ClassConflictError);
+      await expect(store.updateClass({ ...v2, joinCode: { code: 'CODEc2', expiresAt: v2.joinCode!.expiresAt }, version: 3 })).rejects.toBeInstanceOf(JoinCodeTakenError);
+      await expect(store.updateClass({ ...classRecord('c9'), version: 2 })).rejects.toThrow('class c9 does not exist');
+      const revoked = { ...v2, joinCode: null, locked: true, version: 3 };
+      await store.updateClass(revoked);
+      expect(await store.classIdByCode('NEW1')).toBeNull();
+      expect(await store.getClass('c1')).toEqual(revoked);
+    });
+
+    it('lets exactly one of two racing class updates win', async () => {
+      await store.createClass(classRecord('c1'));
+      const results = await Promise.allSettled([store.updateClass({ ...classRecord('c1'), title: 'a', version: 2 }), store.updateClass({ ...classRecord('c1'), title: 'b', version: 2 })]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(['a', 'b']).toContain((await store.getClass('c1'))!.title);
+    });
+
     it('gives a reopened store everything written before', async () => {
       await store.createLab(labRecord('a1'));
       for (let seq = 1; seq <= 5; seq++) await store.append('a1', execEntry(seq));
       await store.appendNotes('a1', new Uint8Array([5, 6]));
       await store.secret('kept');
+      await store.createClass(classRecord('c1'));
       await store.close();
       store = await harness.open();
       expect(await store.getLab('a1')).toEqual(labRecord('a1'));
       expect(await store.readLog('a1')).toEqual([1, 2, 3, 4, 5].map((seq) => execEntry(seq)));
       expect(await store.readNotes('a1')).toEqual({ snapshot: null, updates: [new Uint8Array([5, 6])] });
       expect(await store.secret('new')).toBe('kept');
+      expect(await store.getClass('c1')).toEqual(classRecord('c1'));
+      expect(await store.classIdByCode('CODEc1')).toBe('c1');
       await store.append('a1', execEntry(6));
       await expect(store.append('a1', execEntry(6))).rejects.toMatchObject({ lastSeq: 6 });
     });

@@ -59,14 +59,14 @@ describe('packet paths', () => {
 });
 
 describe('connecting', () => {
-  it('refuses the upgrade without a valid token, with another lab\'s token, from a foreign origin, or for an unknown lab', async () => {
+  it('refuses the upgrade without a valid token, from a foreign origin, or for an unknown lab; closes a connection with another lab\'s token at once', async () => {
     const s = await server();
     const a = await s.createLab();
     const b = await s.createLab();
     const refusal = (promise: Promise<unknown>) => promise.then(() => 'opened', (e: RefusedError) => `${e.status} ${e.body}`);
     expect(await refusal(LabClient.connect(s.baseUrl, a.id, ''))).toBe('401 {"error":"missing token: add ?token=TOKEN"}');
     expect(await refusal(LabClient.connect(s.baseUrl, a.id, 'abc.def'))).toBe('401 {"error":"invalid token"}');
-    expect(await refusal(LabClient.connect(s.baseUrl, a.id, b.token))).toBe('403 {"error":"this token is for another lab"}');
+    expect(await (await LabClient.connect(s.baseUrl, a.id, b.token)).closed).toEqual({ code: CloseCode.forbidden, reason: 'this token is for another lab' });
     expect(await refusal(LabClient.connect(s.baseUrl, a.id, a.token, { origin: 'https://evil.example' }))).toBe('403 {"error":"origin https://evil.example is not allowed"}');
     expect(await refusal(LabClient.connect(s.baseUrl.replace(/\/$/, '') + '/nope', a.id, a.token))).toBe('404 {"error":"no WebSocket endpoint at /nope/ws/' + a.id + '; use /ws/LAB_ID"}');
     await s.api('DELETE', `/api/labs/${b.id}`, b.token);

@@ -1,0 +1,585 @@
+// Classes (docs/API.md, "Classes"): an instructor creates one from a
+// template; students join with its code and a name and work in their own lab
+// or their group's. The class record in the store says who is in which lab;
+// this service keeps the rules (lock, driver) on every command of a class
+// lab, tracks each lab's progress and tells dashboards.
+import { randomBytes, randomInt } from 'node:crypto';
+import { ClassState, CloseCode, InstructorMessage, type ServerMessage } from '../../shared/protocol';
+import type { EngineCopies } from '../labs/history';
+import type { Labs } from '../labs/labs';
+import { LabError, type ExecRequest, type LabHooks, type LiveLab } from '../labs/live-lab';
+import type { CommandRecord } from '../labs/lab-host';
+import { ClassConflictError, JoinCodeTakenError, type ClassMember, type ClassRecord, type Store } from '../store/types';
+import type { ClassClaims, Tokens } from '../net/tokens';
+import type { TaskProgress } from './checks';
+import { faultCommand, type Fault } from './faults';
+import type { LabTemplate } from './lab-template';
+import { evaluateLab, ProgressTracker, type LastCommand, type TrackedLab } from './progress';
+
+/** No 0/O, 1/I/L: a code read aloud or from a projector is typed right. */
+const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+const CODE_LENGTH = 6;
+/** How long a class record read from the store is used again: every command of a class lab consults its class. */
+const CLASS_CACHE_MS = 1000;
+const SNAPSHOT_COALESCE_MS = 100;
+
+/** Who injected faults run as: visible in the activity feed under this name. */
+const FAULT_PARTICIPANT = { id: 'instructor', name: 'instructor' } as const;
+
+/** A request the class refuses; `status` is the HTTP status that says why. */
+export class ClassError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClassSettings {
+  /** How long a join code works. */
+  joinCodeTtlMs: number;
+  /** A lab whose checks have not progressed for this long, with tasks left, is stuck. */
+  stuckMs: number;
+  /** How long to wait after a command for more before evaluating a lab. */
+  progressCoalesceMs: number;
+}
+
+export const DEFAULT_CLASS_SETTINGS: ClassSettings = { joinCodeTtlMs: 2 * 3600_000, stuckMs: 5 * 60_000, progressCoalesceMs: 5 };
+
+export interface ClassServiceOptions extends ClassSettings {
+  labs: Labs;
+  tokens: Tokens;
+  templates: ReadonlyMap<string, LabTemplate>;
+}
+
+export interface NewClass {
+  template: string;
+  title?: string;
+  mode: 'solo' | 'group';
+  groupSize: number;
+  instructorName: string;
+  joinCodeTtlMs?: number;
+}
+
+/** One row of the dashboard: a student's lab, or a group's. */
+export interface LabRow {
+  lab: string;
+  group: number | null;
+  members: Array<Pick<ClassMember, 'id' | 'name' | 'driver' | 'joinedAt'>>;
+  tasks: TaskProgress[];
+  tasksDone: number;
+  checksPassed: number;
+  commands: number;
+  lastCommand: LastCommand | null;
+  errorStreak: number;
+  lastProgressAt: string;
+  stuck: boolean;
+  /** The log entry the row reflects. */
+  seq: number;
+}
+
+export interface Dashboard {
+  id: string;
+  title: string;
+  template: string;
+  mode: 'solo' | 'group';
+  groupSize: number;
+  locked: boolean;
+  joinCode: { code: string; expiresAt: string; expired: boolean } | null;
+  tasks: Array<{ id: string; title: string }>;
+  labs: LabRow[];
+}
+
+export const ROW_ORDERS = ['joined', 'name', 'progress', 'stuck', 'errors'] as const;
+export type RowOrder = (typeof ROW_ORDERS)[number];
+
+const ROW_COMPARE: Record<RowOrder, (a: LabRow, b: LabRow) => number> = {
+  joined: () => 0,
+  name: (a, b) => a.members[0]!.name.localeCompare(b.members[0]!.name),
+  progress: (a, b) => b.tasksDone - a.tasksDone || b.checksPassed - a.checksPassed,
+  stuck: (a, b) => Number(b.stuck) - Number(a.stuck) || Date.parse(a.lastProgressAt) - Date.parse(b.lastProgressAt),
+  errors: (a, b) => b.errorStreak - a.errorStreak,
+};
+
+export type DashboardEvent = { event: 'snapshot'; data: Dashboard } | { event: 'lab'; data: LabRow };
+
+function joinCode(): string {
+  return Array.from({ length: CODE_LENGTH }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');
+}
+
+/** What students type: any case, spaces and dashes ignored. */
+function normaliseJoinCode(text: string): string {
+  return text.toUpperCase().replace(/[\s-]/g, '');
+}
+
+/** A student's lab is named after them, a group's after its number. */
+function labTitle(record: ClassRecord, group: number | null, firstMember: string): string {
+  return group === null ? `${record.title}: ${firstMember}` : `${record.title}: group ${group}`;
+}
+
+/** Each lab of the class once, in the order its first member joined. */
+function labsOf(record: ClassRecord): Array<{ lab: string; group: number | null; members: ClassMember[] }> {
+  const byLab = new Map<string, { lab: string; group: number | null; members: ClassMember[] }>();
+  for (const member of record.members) {
+    const row = byLab.get(member.labId) ?? { lab: member.labId, group: member.group, members: [] };
+    row.members.push(member);
+    byLab.set(member.labId, row);
+  }
+  return [...byLab.values()];
+}
+
+export class ClassService implements LabHooks {
+  private readonly progress: ProgressTracker;
+  private readonly subscribers = new Map<string, Set<(event: DashboardEvent) => void>>();
+  /** Whether each lab's row was last sent as stuck, to send it again when that changes. */
+  private readonly sentStuck = new Map<string, boolean>();
+  /** Sends rows that became stuck with time alone, and releases what unloaded labs held. */
+  private readonly stuckTimer: NodeJS.Timeout;
+  /** Class records recently read, and those this server wrote; another server's change shows within CLASS_CACHE_MS. */
+  private readonly cache = new Map<string, { record: ClassRecord; at: number }>();
+  private readonly snapshotTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly options: ClassServiceOptions) {
+    this.progress = new ProgressTracker({
+      coalesceMs: options.progressCoalesceMs,
+      evaluate: (lab, copies) => this.evaluate(lab, copies),
+      changed: (lab, tracked) => void this.labChanged(lab.host.record.classId!, lab.id, tracked),
+    });
+    this.stuckTimer = setInterval(() => {
+      this.progress.releaseUnloaded();
+      void this.sendStuckChanges();
+    }, Math.min(options.stuckMs / 4, 15_000));
+    this.stuckTimer.unref();
+  }
+
+  private get store(): Store {
+    return this.options.labs.store;
+  }
+
+  close(): void {
+    clearInterval(this.stuckTimer);
+    for (const timer of this.snapshotTimers.values()) clearTimeout(timer);
+  }
+
+  private templateOf(record: ClassRecord): LabTemplate {
+    const template = this.options.templates.get(record.templateId);
+    if (!template) throw new ClassError(503, `the class's template "${record.templateId}" is no longer on this server`);
+    return template;
+  }
+
+  private remember(record: ClassRecord): ClassRecord {
+    this.cache.set(record.id, { record, at: Date.now() });
+    return record;
+  }
+
+  private async read(id: string, fresh = false): Promise<ClassRecord | null> {
+    const cached = this.cache.get(id);
+    if (!fresh && cached && Date.now() - cached.at < CLASS_CACHE_MS) return cached.record;
+    const record = await this.store.getClass(id);
+    return record && this.remember(record);
+  }
+
+  async get(id: string, fresh = false): Promise<ClassRecord> {
+    const record = await this.read(id, fresh);
+    if (!record) throw new ClassError(404, `no class "${id}"`);
+    return record;
+  }
+
+  /**
+   * Applies `change` to the stored class, again on a fresh copy if someone
+   * else changed it meanwhile; `abandon` undoes what a change that lost the
+   * race made besides the record.
+   */
+  private async update(
+    id: string,
+    change: (current: ClassRecord) => Omit<ClassRecord, 'version'> | Promise<Omit<ClassRecord, 'version'>>,
+    abandon: () => Promise<void> = async () => {},
+  ): Promise<ClassRecord> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(id, true);
+      const next = { ...(await change(current)), version: current.version + 1 };
+      try {
+        await this.store.updateClass(next);
+        return this.remember(next);
+      } catch (e) {
+        await abandon();
+        if (!(e instanceof ClassConflictError) || attempt === 20) throw e;
+      }
+    }
+  }
+
+  private newLab(record: ClassRecord, title: string): Promise<{ id: string }> {
+    return this.options.labs.create({ world: this.templateOf(record).world, title, classId: record.id });
+  }
+
+  async create(input: NewClass): Promise<{ record: ClassRecord; token: string }> {
+    if (!this.options.templates.has(input.template)) {
+      throw new ClassError(400, `template: no template "${input.template}" (there are: ${[...this.options.templates.keys()].join(', ')})`);
+    }
+    const template = this.options.templates.get(input.template)!;
+    const now = new Date();
+    for (;;) {
+      const record: ClassRecord = {
+        id: randomBytes(9).toString('base64url'),
+        title: input.title ?? template.title,
+        templateId: input.template,
+        mode: input.mode,
+        groupSize: input.mode === 'solo' ? 1 : input.groupSize,
+        joinCode: { code: joinCode(), expiresAt: new Date(now.getTime() + (input.joinCodeTtlMs ?? this.options.joinCodeTtlMs)).toISOString() },
+        locked: false,
+        members: [],
+        instructor: randomBytes(9).toString('base64url'),
+        createdAt: now.toISOString(),
+        version: 1,
+      };
+      try {
+        await this.store.createClass(record);
+        this.remember(record);
+      } catch (e) {
+        if (e instanceof JoinCodeTakenError) continue;
+        throw e;
+      }
+      const token = this.options.tokens.issueClass({ class: record.id, role: 'instructor', sub: record.instructor, name: input.instructorName });
+      return { record, token };
+    }
+  }
+
+  /** A student joins: their own lab (solo), or a place in the newest group with room, else a new group's lab. Answers with their class token. */
+  async join(code: string, name: string): Promise<{ record: ClassRecord; member: ClassMember; token: string }> {
+    const typed = normaliseJoinCode(code);
+    const classId = await this.store.classIdByCode(typed);
+    if (!classId) throw new ClassError(404, 'no class has this join code (it may have been revoked)');
+    let created: { id: string } | null = null;
+    let member: ClassMember | null = null;
+    const record = await this.update(
+      classId,
+      async (current) => {
+        if (current.joinCode?.code !== typed) throw new ClassError(404, 'no class has this join code (it may have been revoked)');
+        if (Date.parse(current.joinCode.expiresAt) <= Date.now()) throw new ClassError(410, 'this join code has expired; ask the instructor for a new one');
+        if (current.locked) throw new ClassError(403, 'the class is locked');
+        const last = labsOf(current).at(-1);
+        const shared = current.mode === 'group' && last && last.members.length < current.groupSize ? last : null;
+        const group = current.mode === 'solo' ? null : shared ? shared.group : (last?.group ?? 0) + 1;
+        created = shared ? null : await this.newLab(current, labTitle(current, group, name));
+        member = { id: randomBytes(9).toString('base64url'), name, labId: shared ? shared.lab : created!.id, group, driver: !shared, joinedAt: new Date().toISOString() };
+        return { ...current, members: [...current.members, member] };
+      },
+      async () => {
+        if (created) await this.options.labs.delete(created.id);
+      },
+    );
+    this.sendSnapshot(classId);
+    const joined = member!;
+    return { record, member: joined, token: this.options.tokens.issueClass({ class: classId, role: 'student', sub: joined.id, name: joined.name }) };
+  }
+
+  memberOf(record: ClassRecord, memberId: string): ClassMember {
+    const member = record.members.find((m) => m.id === memberId);
+    if (!member) throw new ClassError(404, `no member "${memberId}" in this class`);
+    return member;
+  }
+
+  /** The lab a student works in now, with a token for it (their member id is their participant id there). */
+  labTokenFor(member: ClassMember): string {
+    return this.options.tokens.issue(member.labId, 'editor', member.name, member.id).token;
+  }
+
+  /** An owner token for one of the class's labs, as the instructor: watch it, or type in it under their own name. */
+  async instructorLabToken(classId: string, labId: string, instructor: ClassClaims): Promise<string> {
+    this.labRowOf(await this.get(classId), labId);
+    return this.options.tokens.issue(labId, 'owner', instructor.name, instructor.sub).token;
+  }
+
+  private labRowOf(record: ClassRecord, labId: string) {
+    const row = labsOf(record).find((r) => r.lab === labId);
+    if (!row) throw new ClassError(404, `no lab "${labId}" in this class`);
+    return row;
+  }
+
+  classState(record: ClassRecord, labId: string): ClassState {
+    const driver = record.mode === 'group' ? record.members.find((m) => m.labId === labId && m.driver) : undefined;
+    return ClassState.parse({ type: 'class', class: record.id, locked: record.locked, driver: driver ? { participant: driver.id, name: driver.name } : null });
+  }
+
+  // --- rules on every command of a class lab (LabHooks) ---
+
+  async admit(lab: LiveLab, request: ExecRequest): Promise<void> {
+    const classId = lab.host.record.classId;
+    if (classId === undefined) return;
+    const record = await this.read(classId);
+    const member = record?.members.find((m) => m.id === request.who);
+    if (!record || !member) return;
+    if (record.locked) throw new LabError('read_only', 'the class is locked: the instructor has ended it, and its labs are read-only');
+    if (!member.driver) {
+      const driver = record.members.find((m) => m.labId === member.labId && m.driver);
+      throw new LabError('forbidden', `you are navigating: ${driver?.name ?? 'nobody'} drives this lab; point at devices, or ask the driver to hand over`);
+    }
+  }
+
+  notesRefusal(lab: LiveLab, participant: string): string | null {
+    const classId = lab.host.record.classId;
+    // The class as last read: every command and every hello in its labs reads it.
+    const record = classId === undefined ? undefined : this.cache.get(classId)?.record;
+    return record?.locked && record.members.some((m) => m.id === participant) ? 'the class is locked' : null;
+  }
+
+  async greet(lab: LiveLab, send: (message: ServerMessage) => void): Promise<void> {
+    const classId = lab.host.record.classId;
+    const record = classId === undefined ? null : await this.read(classId);
+    if (record) send(this.classState(record, lab.id));
+  }
+
+  commandFinished(lab: LiveLab, _record: CommandRecord): void {
+    if (lab.host.record.classId !== undefined) this.progress.commandFinished(lab);
+  }
+
+  private async evaluate(lab: LiveLab, copies: EngineCopies) {
+    const record = await this.read(lab.host.record.classId!);
+    if (!record) return null;
+    const members = new Set(record.members.filter((m) => m.labId === lab.id).map((m) => m.id));
+    return evaluateLab(lab.host, copies, this.templateOf(record), (who) => members.has(who));
+  }
+
+  // --- the dashboard ---
+
+  private row(record: ClassRecord, labId: string, tracked: TrackedLab | null): LabRow {
+    const { group, members } = this.labRowOf(record, labId);
+    const template = this.templateOf(record);
+    const evaluation = tracked?.evaluation;
+    const tasksDone = evaluation?.tasksDone ?? 0;
+    const lastProgressAt = tracked?.lastProgressAt ?? Date.parse(members[0]!.joinedAt);
+    return {
+      lab: labId,
+      group,
+      members: members.map(({ id, name, driver, joinedAt }) => ({ id, name, driver, joinedAt })),
+      tasks: evaluation?.tasks ?? template.tasks.map((t) => ({ id: t.id, title: t.title, done: false, checks: [] })),
+      tasksDone,
+      checksPassed: evaluation?.checksPassed ?? 0,
+      commands: evaluation?.commands ?? 0,
+      lastCommand: evaluation?.lastCommand ?? null,
+      errorStreak: evaluation?.errorStreak ?? 0,
+      lastProgressAt: new Date(lastProgressAt).toISOString(),
+      stuck: tasksDone < template.tasks.length && Date.now() - lastProgressAt >= this.options.stuckMs,
+      seq: evaluation?.seq ?? 0,
+    };
+  }
+
+  /** Every lab of the class with its progress, evaluating labs not evaluated since their last command. */
+  async dashboard(classId: string, order: RowOrder = 'joined'): Promise<Dashboard> {
+    const record = await this.get(classId);
+    const template = this.templateOf(record);
+    const rows = await Promise.all(
+      labsOf(record).map(async ({ lab: labId }) => {
+        const lab = await this.options.labs.get(labId);
+        return this.row(record, labId, lab ? await this.progress.current(lab) : null);
+      }),
+    );
+    for (const row of rows) this.sentStuck.set(row.lab, row.stuck);
+    const code = record.joinCode;
+    return {
+      id: record.id,
+      title: record.title,
+      template: record.templateId,
+      mode: record.mode,
+      groupSize: record.groupSize,
+      locked: record.locked,
+      joinCode: code && { ...code, expired: Date.parse(code.expiresAt) <= Date.now() },
+      tasks: template.tasks.map(({ id, title }) => ({ id, title })),
+      labs: rows.sort(ROW_COMPARE[order]),
+    };
+  }
+
+  /** Calls `listener` with every change to the class's dashboard until the returned function is called. */
+  subscribe(classId: string, listener: (event: DashboardEvent) => void): () => void {
+    let listeners = this.subscribers.get(classId);
+    if (!listeners) this.subscribers.set(classId, (listeners = new Set()));
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.subscribers.get(classId) === listeners) this.subscribers.delete(classId);
+    };
+  }
+
+  private emit(classId: string, event: DashboardEvent): void {
+    for (const listener of this.subscribers.get(classId) ?? []) listener(event);
+  }
+
+  private async labChanged(classId: string, labId: string, tracked: TrackedLab): Promise<void> {
+    if (!this.subscribers.has(classId)) return;
+    const record = await this.read(classId);
+    if (!record?.members.some((m) => m.labId === labId)) return;
+    const row = this.row(record, labId, tracked);
+    this.sentStuck.set(labId, row.stuck);
+    this.emit(classId, { event: 'lab', data: row });
+  }
+
+  /** Sends the whole dashboard soon: changes within SNAPSHOT_COALESCE_MS (a class joining at once) make one snapshot. */
+  private sendSnapshot(classId: string): void {
+    if (!this.subscribers.has(classId) || this.snapshotTimers.has(classId)) return;
+    const timer = setTimeout(async () => {
+      this.snapshotTimers.delete(classId);
+      try {
+        this.emit(classId, { event: 'snapshot', data: await this.dashboard(classId) });
+      } catch (e) {
+        console.error(`class ${classId}: could not send its dashboard:`, e);
+      }
+    }, SNAPSHOT_COALESCE_MS);
+    this.snapshotTimers.set(classId, timer);
+  }
+
+  /** Rows that became stuck (or stopped being) with time alone, for classes someone watches. */
+  private async sendStuckChanges(): Promise<void> {
+    for (const classId of this.subscribers.keys()) {
+      const record = await this.read(classId).catch(() => null);
+      if (!record) continue;
+      for (const { lab } of labsOf(record)) {
+        const row = this.row(record, lab, this.progress.tracked(lab));
+        if (this.sentStuck.get(lab) !== row.stuck) {
+          this.sentStuck.set(lab, row.stuck);
+          this.emit(classId, { event: 'lab', data: row });
+        }
+      }
+    }
+  }
+
+  // --- instructor actions ---
+
+  /** Sends to the connected participants of the class's labs; `to` one member, or everyone. Answers how many connections got it. */
+  async message(classId: string, from: string, text: string, to?: string): Promise<number> {
+    const record = await this.get(classId);
+    const target = to === undefined ? null : this.memberOf(record, to);
+    const message = InstructorMessage.parse({ type: 'message', from, to: target ? 'you' : 'class', text, at: new Date().toISOString() });
+    const labs = target ? [target.labId] : labsOf(record).map((r) => r.lab);
+    return this.sendToLabs(labs, message, target ? (participant) => participant === target.id : () => true);
+  }
+
+  private async sendToLabs(labIds: string[], message: ServerMessage, to: (participant: string) => boolean): Promise<number> {
+    const wanted = new Set(labIds);
+    let sent = 0;
+    for (const lab of await this.options.labs.loaded()) {
+      if (!wanted.has(lab.id)) continue;
+      for (const conn of lab.room.connections) {
+        if (!to(conn.peer.participant)) continue;
+        conn.sendMessage(message);
+        sent++;
+      }
+    }
+    return sent;
+  }
+
+  private async sendClassState(record: ClassRecord, labIds = labsOf(record).map((r) => r.lab)): Promise<void> {
+    for (const labId of labIds) await this.sendToLabs([labId], this.classState(record, labId), () => true);
+  }
+
+  async setLocked(classId: string, locked: boolean): Promise<ClassRecord> {
+    const record = await this.update(classId, (c) => ({ ...c, locked }));
+    await this.sendClassState(record);
+    this.sendSnapshot(classId);
+    return record;
+  }
+
+  async rotateJoinCode(classId: string, ttlMs = this.options.joinCodeTtlMs): Promise<ClassRecord> {
+    for (;;) {
+      try {
+        const record = await this.update(classId, (c) => ({ ...c, joinCode: { code: joinCode(), expiresAt: new Date(Date.now() + ttlMs).toISOString() } }));
+        this.sendSnapshot(classId);
+        return record;
+      } catch (e) {
+        if (!(e instanceof JoinCodeTakenError)) throw e;
+      }
+    }
+  }
+
+  async revokeJoinCode(classId: string): Promise<void> {
+    await this.update(classId, (c) => ({ ...c, joinCode: null }));
+    this.sendSnapshot(classId);
+  }
+
+  /** Makes `memberId` the driver of their group; by the instructor, or by the group's driver handing over. */
+  async handOver(classId: string, by: ClassClaims, memberId: string): Promise<ClassRecord> {
+    const record = await this.update(classId, (c) => {
+      if (c.mode !== 'group') throw new ClassError(409, 'only group labs have a driver to hand over from');
+      const to = this.memberOf(c, memberId);
+      if (by.role === 'student') {
+        const self = this.memberOf(c, by.sub);
+        if (self.labId !== to.labId) throw new ClassError(403, `${to.name} is not in your group`);
+        if (!self.driver) throw new ClassError(403, 'only the driver hands over');
+      }
+      return { ...c, members: c.members.map((m) => (m.labId === to.labId ? { ...m, driver: m.id === to.id } : m)) };
+    });
+    const labId = this.memberOf(record, memberId).labId;
+    await this.sendClassState(record, [labId]);
+    this.sendSnapshot(classId);
+    return record;
+  }
+
+  /**
+   * Gives the lab's members a new lab: the template's start, or the old lab's
+   * first `step` log entries. The old lab is deleted; its connections are
+   * closed with `labMoved` so clients ask for the new one.
+   */
+  async reset(classId: string, labId: string, step?: number): Promise<string> {
+    const current = await this.get(classId);
+    const row = this.labRowOf(current, labId);
+    let created: { id: string };
+    // A reset to the template works even for a lab someone deleted.
+    if (step === undefined) created = await this.newLab(current, labTitle(current, row.group, row.members[0]!.name));
+    else {
+      const old = await this.store.getLab(labId);
+      if (!old) throw new ClassError(404, `no lab "${labId}"`);
+      const log = await this.store.readLog(labId);
+      if (step > log.length) throw new ClassError(400, `step: the lab's log has ${log.length} entries`);
+      created = await this.options.labs.create({ world: old.world, title: old.title, seed: old.seed, classId });
+      for (const entry of log.slice(0, step)) await this.store.append(created.id, entry);
+    }
+    await this.update(classId, (c) => ({ ...c, members: c.members.map((m) => (m.labId === labId ? { ...m, labId: created.id } : m)) }));
+    this.progress.forget(labId);
+    this.sentStuck.delete(labId);
+    await this.options.labs.delete(labId, CloseCode.labMoved, `the instructor reset this lab; it goes on as lab ${created.id}`);
+    this.sendSnapshot(classId);
+    return created.id;
+  }
+
+  /** Runs the fault's command in the lab as the `instructor` participant. */
+  async injectFault(classId: string, labId: string, fault: Fault): Promise<{ command: string; output: string; exitCode: number }> {
+    this.labRowOf(await this.get(classId), labId);
+    const lab = await this.options.labs.get(labId);
+    if (!lab) throw new ClassError(404, `no lab "${labId}"`);
+    const command = faultCommand(fault);
+    const { record } = await lab.exec({ who: FAULT_PARTICIPANT.id, name: FAULT_PARTICIPANT.name, terminal: null, host: fault.host, line: command, cid: null, mode: 'run' });
+    return { command, output: record.output, exitCode: record.exitCode! };
+  }
+
+  /** One line per member: their lab's progress on each task (RFC 4180, formulas defused). */
+  async resultsCsv(classId: string): Promise<string> {
+    const dashboard = await this.dashboard(classId);
+    const header = ['member', 'name', 'group', 'lab', 'joined', 'tasks done', ...dashboard.tasks.map((t) => `task ${t.id}`), 'checks passed', 'commands', 'errors in a row', 'last command', 'stuck'];
+    const lines = [header];
+    for (const row of dashboard.labs) {
+      for (const member of row.members) {
+        lines.push([
+          member.id,
+          member.name,
+          row.group === null ? '' : String(row.group),
+          row.lab,
+          member.joinedAt,
+          `${row.tasksDone}/${row.tasks.length}`,
+          ...row.tasks.map((t) => (t.done ? 'done' : '')),
+          String(row.checksPassed),
+          String(row.commands),
+          String(row.errorStreak),
+          row.lastCommand ? `${row.lastCommand.host}$ ${row.lastCommand.line}` : '',
+          row.stuck ? 'stuck' : '',
+        ]);
+      }
+    }
+    return lines.map((fields) => fields.map(csvField).join(',')).join('\r\n') + '\r\n';
+  }
+}
+
+function csvField(value: string): string {
+  // A spreadsheet would run a field starting with = + - @ as a formula.
+  const text = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}

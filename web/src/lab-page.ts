@@ -131,8 +131,10 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
     viewerNotice.hidden = canType;
     main.classList.toggle('viewer', !canType);
     connection.setPresence({ color: COLORS[Math.abs(hash(welcome.participant)) % COLORS.length]!, host: null, ns: null, typing: false });
-    topology = new Topology(diagram, connection.state, connection.notes, () => connection.welcome?.hosts ?? [], canType);
+    topology = new Topology(diagram, connection.state, connection.notes, () => connection.welcome?.hosts ?? [], canType, () => canType && connection.notesSynced);
     diagramPane.append(topology.pathNote);
+    // Places the layout made before the notes document arrived can be shared now.
+    connection.onNotesSynced(() => topology?.render());
     for (const host of welcome.hosts) {
       const tab = el('button', 'tab', host);
       tab.type = 'button';

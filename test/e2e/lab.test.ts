@@ -157,6 +157,11 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     await alice.page.keyboard.press('Tab');
     await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~# ip netns exec red$/);
     await alice.page.keyboard.press('Control+U');
+    // Device names in the namespace the line names.
+    await alice.page.keyboard.type('ip -n red link set v');
+    await alice.page.keyboard.press('Tab');
+    await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~# ip -n red link set veth-red $/);
+    await alice.page.keyboard.press('Control+U');
     await screenshot(alice.page, 'alice-terminal');
   });
 

@@ -3,6 +3,7 @@
 // document, presence, and the answers to our own commands.
 import { ROLE_RUNS_COMMANDS, type ServerMessage } from '../../shared/protocol';
 import { ActivityFeed } from './activity';
+import { completions, hostNames } from './completion';
 import { LabConnection, type ConnectionStatus, type Welcome } from './connection';
 import { el } from './dom';
 import { bindText, languageSelect, onLanguageChange, t } from './i18n';
@@ -11,8 +12,6 @@ import { Shell } from './shell';
 import { Topology } from './topology';
 
 const COLORS = ['#d1495b', '#2e86ab', '#3b8b3b', '#c27c0e', '#7d4e9f', '#0f8b8d', '#b5446e', '#5c6bc0'];
-const COMMANDS = ['ip', 'ping', 'arp', 'route', 'sysctl', 'iptables', 'cat', 'echo', 'grep', 'head', 'tail', 'wc', 'hostname', 'sleep', 'exit', 'bash'];
-const IP_WORDS = ['netns', 'link', 'address', 'route', 'neigh', 'exec', 'add', 'del', 'set', 'show', 'list', 'type', 'veth', 'bridge', 'peer', 'name', 'dev', 'up', 'down', 'master', 'via', 'default'];
 
 /** Random enough to keep this page's command ids apart from every other page's; works without a secure context. */
 function randomPrefix(): string {
@@ -103,7 +102,7 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
         terminal: terminalId(host),
         canType,
         nextId: () => `${idPrefix}-${++commandCount}`,
-        completions: () => [...COMMANDS, ...IP_WORDS, ...(topology?.namesOn(host) ?? [])],
+        completions: (before, ns) => completions(before, hostNames(connection.state.getMap('namespaces'), connection.state.getMap('devices'), host), ns),
         onTyping: (typing) => publish(typing),
         onNamespace: (ns) => {
           currentNs.set(host, ns);

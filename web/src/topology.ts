@@ -266,14 +266,6 @@ export class Topology {
     this.render();
   }
 
-  /** Namespace and device names on a host, for Tab completion. */
-  namesOn(host: string): string[] {
-    const names: string[] = [];
-    this.namespaces.forEach((entry, key) => entry.host === host && key.includes('/') && entry.name && names.push(entry.name));
-    this.devices.forEach((device) => hostOf(device.ns) === host && names.push(device.name));
-    return names;
-  }
-
   resize(): void {
     this.cy.resize();
     this.cy.fit(undefined, 20);

@@ -149,6 +149,32 @@ describe('the diagram of the seed lesson', { timeout: 30_000 }, () => {
     expect(overlaps(await boxes(alice.page))).toEqual([]);
   });
 
+  test('from the keyboard: arrow keys move between host tabs, the fit button shows the whole diagram', async () => {
+    const selected = () => alice.page.locator('.tab[aria-selected="true"]').textContent();
+    await alice.page.locator('.tab[aria-selected="true"]').focus();
+    await alice.page.keyboard.press('ArrowRight');
+    expect([await selected(), await alice.page.evaluate('document.activeElement.dataset.host')]).toEqual(['hostB', 'hostB']);
+    await alice.page.keyboard.press('ArrowLeft');
+    await alice.page.keyboard.press('ArrowLeft');
+    expect(await selected()).toBe('internet');
+    await alice.page.keyboard.press('ArrowRight');
+    await alice.page.keyboard.press('Enter');
+    expect(await selected()).toBe('hostA');
+
+    await alice.page.evaluate(`void ${CY}.zoom(3)`);
+    expect(await allInView(alice.page)).toBe(false);
+    await alice.page.locator('.fit-diagram').focus();
+    await alice.page.keyboard.press('Enter');
+    expect(await allInView(alice.page)).toBe(true);
+    // The path shown again (it fades after a few seconds), then told in Korean.
+    await alice.page.locator('.activity-item summary', { hasText: 'ip netns exec blue ping -c 1 -W 1 192.168.1.3' }).first().click();
+    await alice.page.locator('.language select').selectOption('ko');
+    expect(await alice.page.locator('.fit-diagram').textContent()).toBe('전체 보기');
+    expect(await alice.page.locator('.path-note').textContent()).toMatch(/^패킷 경로 — ip netns exec blue ping -c 1 -W 1 192\.168\.1\.3: .* ✗ 버려진 곳: hostA\/red veth-red: /);
+    await screenshot(alice.page, 'diagram-korean');
+    await alice.page.locator('.language select').selectOption('en');
+  });
+
   test('no page logged an error', () => {
     expect([...alice.errors, ...(latecomer?.errors ?? [])]).toEqual([]);
   });

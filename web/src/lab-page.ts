@@ -52,7 +52,10 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
   const diagram = el('div', 'topology');
   diagram.id = 'topology';
   const diagramPane = el('section', 'topology-pane');
-  diagramPane.append(bindText(el('h2'), 'topology'), diagram);
+  const fitDiagram = bindText(el('button', 'fit-diagram'), 'fitDiagram');
+  fitDiagram.type = 'button';
+  fitDiagram.addEventListener('click', () => topology?.fit());
+  diagramPane.append(bindText(el('h2'), 'topology'), diagram, fitDiagram);
   const participants = new Participants(connection.awareness, () => connection.welcome?.name ?? null);
   const activity = new ActivityFeed(connection.state, (line, packets) => topology?.showPath(line, packets));
   const people = el('section', 'participants-pane');
@@ -90,7 +93,8 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
     connection.setPresence({ host: activeHost, ns: activeHost ? (currentNs.get(activeHost) ?? null) : null, typing });
   };
 
-  const openTab = (host: string) => {
+  /** Shows a host's terminal; the terminal takes the keyboard unless the tab keeps it (arrow keys between tabs). */
+  const openTab = (host: string, focusTerminal = true) => {
     const welcome = connection.welcome!;
     const canType = ROLE_RUNS_COMMANDS[welcome.role];
     activeHost = host;
@@ -116,9 +120,14 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
       terminals.append(shell.element);
     }
     for (const [h, s] of shells) s.element.hidden = h !== host;
-    for (const tab of tabs.children) tab.setAttribute('aria-selected', String((tab as HTMLElement).dataset.host === host));
+    for (const tab of tabs.children) {
+      const selected = (tab as HTMLElement).dataset.host === host;
+      tab.setAttribute('aria-selected', String(selected));
+      // One tab stop for the tab list; arrow keys move within it.
+      tab.setAttribute('tabindex', selected ? '0' : '-1');
+    }
     shell.fit();
-    shell.focus();
+    if (focusTerminal) shell.focus();
     publish();
   };
 
@@ -142,6 +151,15 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
       tab.addEventListener('click', () => openTab(host));
       tabs.append(tab);
     }
+    tabs.addEventListener('keydown', (event) => {
+      const step = { ArrowLeft: -1, ArrowRight: 1 }[event.key];
+      const at = welcome.hosts.indexOf(activeHost ?? '');
+      if (!step || at < 0) return;
+      event.preventDefault();
+      const host = welcome.hosts[(at + step + welcome.hosts.length) % welcome.hosts.length]!;
+      openTab(host, false);
+      (tabs.querySelector(`[data-host="${CSS.escape(host)}"]`) as HTMLElement).focus();
+    });
     if (welcome.role === 'owner') inviteBox.append(...inviteControls(lab, token));
     const started = welcome.terminals.find((s) => welcome.hosts.includes(s.host));
     openTab(started?.host ?? welcome.hosts[0]!);

@@ -66,6 +66,8 @@ interface Point {
 
 /** A path drawn on the diagram: the nodes of its hops, and where its packets died. */
 interface ShownPath {
+  line: string;
+  packets: PacketPath;
   hops: string[];
   drop: { node: string; reason: string } | null;
 }
@@ -268,7 +270,16 @@ export class Topology {
 
   resize(): void {
     this.cy.resize();
+    this.fit();
+  }
+
+  /** Shows the whole diagram, without blowing a small one up. */
+  fit(): void {
     this.cy.fit(undefined, 20);
+    if (this.cy.zoom() > MAX_FIT_ZOOM) {
+      this.cy.zoom(MAX_FIT_ZOOM);
+      this.cy.center();
+    }
   }
 
   render(): void {
@@ -301,7 +312,8 @@ export class Topology {
     // Also after a label grew (an address was added): its neighbours make room.
     this.separate(new Set(unplaced.map((node) => node.id())));
     this.shareLayoutPlaces();
-    if (unplaced.length > 0 || before.size === 0 || !this.inView()) this.fitView();
+    if (unplaced.length > 0 || before.size === 0 || !this.inView()) this.fit();
+    this.describePath();
     this.drawPath();
   }
 
@@ -480,23 +492,12 @@ export class Topology {
     return box.x1 >= view.x1 && box.x2 <= view.x2 && box.y1 >= view.y1 && box.y2 <= view.y2;
   }
 
-  /** Shows the whole diagram, without blowing a small one up. */
-  private fitView(): void {
-    this.cy.fit(undefined, 20);
-    if (this.cy.zoom() > MAX_FIT_ZOOM) {
-      this.cy.zoom(MAX_FIT_ZOOM);
-      this.cy.center();
-    }
-  }
-
   /** Highlights for a few seconds the places a command's packets crossed, and marks where they died. */
   showPath(line: string, packets: PacketPath): void {
     clearTimeout(this.pathTimer);
     const hops = (packets.path ?? []).map((hop) => this.nodeOf(hop));
-    this.shownPath = { hops, drop: packets.drop && { node: this.nodeOf(packets.drop), reason: packets.drop.reason } };
-    const route = (packets.path ?? []).map(hopText).join(' → ');
-    this.pathNote.textContent = `${t('packetPath')} ${line}: ${route}${packets.drop ? ` ✗ ${t('droppedAt')} ${hopText(packets.drop)}: ${packets.drop.reason}` : ''}`;
-    this.pathNote.title = this.pathNote.textContent;
+    this.shownPath = { line, packets, hops, drop: packets.drop && { node: this.nodeOf(packets.drop), reason: packets.drop.reason } };
+    this.describePath();
     this.pathNote.classList.toggle('dropped', packets.drop !== null);
     this.pathNote.hidden = false;
     this.drawPath();
@@ -505,6 +506,15 @@ export class Topology {
       this.pathNote.hidden = true;
       this.drawPath();
     }, PATH_SHOWN_MS);
+  }
+
+  /** Says in the page's language what the diagram highlights. */
+  private describePath(): void {
+    if (!this.shownPath) return;
+    const { line, packets } = this.shownPath;
+    const route = (packets.path ?? []).map(hopText).join(' → ');
+    this.pathNote.textContent = `${t('packetPath')} ${line}: ${route}${packets.drop ? ` ✗ ${t('droppedAt')} ${hopText(packets.drop)}: ${packets.drop.reason}` : ''}`;
+    this.pathNote.title = this.pathNote.textContent;
   }
 
   /** The node drawing a hop: its device, or its namespace when the device is not drawn. */

@@ -326,6 +326,12 @@ export class Topology {
     const fresh = new Set(unplaced.map((node) => node.id()));
     const seeds = this.seedPositions();
     for (const node of unplaced) node.position(this.startingPoint(node, fresh, before, seeds));
+    // Nothing pulls on new nodes without cables (an empty namespace) once the rest is placed: their starting point is their place.
+    const firstLayout = unplaced.length === this.cy.nodes().filter((n: NodeSingular) => n.isChildless() && n.id() !== DROP_NOTE).length;
+    if (!firstLayout && unplaced.every((node) => node.degree(false) === 0)) {
+      for (const node of unplaced) node.position(rounded(node.position()));
+      return;
+    }
     const laidOut = this.cy.elements().not(`#${DROP_NOTE}`);
     const fixedNodeConstraint = laidOut
       .nodes()

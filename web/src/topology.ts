@@ -307,11 +307,13 @@ export class Topology {
     });
     // Compound nodes take their place from their children; only childless nodes are laid out.
     const unplaced = added.filter((node) => node.inside() && node.isChildless());
+    // Where placed nodes were before this render's layout work, after taking the shared places.
+    const settled = new Map(this.cy.nodes().map((n) => [n.id(), { ...n.position() }]));
     if (unplaced.length > 0) this.place(unplaced, before);
     this.centreSegments();
     // Also after a label grew (an address was added): its neighbours make room.
     this.separate(new Set(unplaced.map((node) => node.id())));
-    this.shareLayoutPlaces();
+    this.shareLayoutPlaces(unplaced.length > 0 ? settled : null);
     if (unplaced.length > 0 || before.size === 0 || !this.inView()) this.fit();
     this.describePath();
     this.drawPath();
@@ -462,15 +464,21 @@ export class Topology {
     }
   }
 
-  /** Editors write down where the layout put nodes, for those who join later. */
-  private shareLayoutPlaces(): void {
+  /**
+   * Editors write down, for those who join later, the places of nodes that
+   * have none shared yet and, after placing new nodes, of every node that
+   * placement moved (`settled`: where nodes were before it). Other renders
+   * write nothing else: their pushes are recomputed by everyone alike from
+   * the shared places, and two editors never take turns rewriting each other's.
+   */
+  private shareLayoutPlaces(settled: Map<string, Point> | null): void {
     if (!this.shareLayout()) return;
-    const unshared = this.cy.nodes().filter((n: NodeSingular) => {
+    const changed = this.cy.nodes().filter((n: NodeSingular) => {
       if (!n.isChildless() || n.id() === DROP_NOTE) return false;
-      const shared = this.sharedPosition(n.id());
-      return !shared || shared.x !== n.position('x') || shared.y !== n.position('y');
+      const was = settled?.get(n.id());
+      return !this.sharedPosition(n.id()) || (settled !== null && (!was || was.x !== n.position('x') || was.y !== n.position('y')));
     });
-    if (unshared.nonempty()) this.layout.doc!.transact(() => unshared.forEach((n: NodeSingular) => void this.layout.set(n.id(), { ...n.position() })));
+    if (changed.nonempty()) this.layout.doc!.transact(() => changed.forEach((n: NodeSingular) => void this.layout.set(n.id(), { ...n.position() })));
   }
 
   /** Where a new node starts: in the empty box it joins, beside the nodes it is cabled to, after its siblings, or on a row for its namespace. */

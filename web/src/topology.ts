@@ -314,7 +314,8 @@ export class Topology {
     // Also after a label grew (an address was added): its neighbours make room.
     this.separate(new Set(unplaced.map((node) => node.id())));
     this.shareLayoutPlaces(unplaced.length > 0 ? settled : null);
-    if (unplaced.length > 0 || before.size === 0 || !this.inView()) this.fit();
+    // The view moves only when it must: on the first drawing, or to show what went out of it.
+    if (before.size === 0 || !this.inView()) this.fit();
     this.describePath();
     this.drawPath();
   }

@@ -29,6 +29,8 @@ export interface LabServer {
   stop(): Promise<void>;
   createLab(name?: string): Promise<{ id: string; token: string; url: string }>;
   invite(lab: string, ownerToken: string, role: 'editor' | 'viewer', name: string): Promise<string>;
+  /** Runs a command through the HTTP API, as in a fresh terminal on the host. */
+  exec(lab: string, token: string, host: string, command: string): Promise<{ output: string; exitCode: number }>;
 }
 
 /** Puts the client in front of the server's own request handler. */
@@ -57,7 +59,7 @@ export async function startLabServer(clientDir: string): Promise<LabServer> {
       body: JSON.stringify(body),
     });
     if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return response.json() as Promise<{ id: string; token: string; url: string }>;
+    return response.json() as Promise<Record<string, unknown>>;
   };
 
   return {
@@ -75,8 +77,9 @@ export async function startLabServer(clientDir: string): Promise<LabServer> {
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
-    createLab: (name = 'owner') => post('/api/labs', { template: 'classroom', name }),
-    invite: async (lab, ownerToken, role, name) => (await post(`/api/labs/${lab}/invites`, { role, name }, ownerToken)).url,
+    createLab: async (name = 'owner') => (await post('/api/labs', { template: 'classroom', name })) as { id: string; token: string; url: string },
+    invite: async (lab, ownerToken, role, name) => (await post(`/api/labs/${lab}/invites`, { role, name }, ownerToken)).url as string,
+    exec: async (lab, token, host, command) => (await post(`/api/labs/${lab}/exec`, { host, command }, token)) as { output: string; exitCode: number },
   };
 }
 
@@ -129,7 +132,7 @@ export interface DiagramElement {
 
 // Page-side code is source text: these files are type-checked without the DOM library.
 // Cytoscape registers its instance on the container element.
-const CY = `document.getElementById('topology')?._cyreg?.cy`;
+export const CY = `document.getElementById('topology')?._cyreg?.cy`;
 
 /** Everything the diagram draws: cytoscape's own elements, with their data and classes. */
 export async function diagram(page: Page): Promise<DiagramElement[]> {

@@ -157,6 +157,11 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     await alice.page.keyboard.press('Tab');
     await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~# ip netns exec red$/);
     await alice.page.keyboard.press('Control+U');
+    // Device names in the namespace the line names.
+    await alice.page.keyboard.type('ip -n red link set v');
+    await alice.page.keyboard.press('Tab');
+    await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~# ip -n red link set veth-red$/);
+    await alice.page.keyboard.press('Control+U');
     await screenshot(alice.page, 'alice-terminal');
   });
 
@@ -178,6 +183,25 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     expect(await shownPath(bob.page)).toEqual({ nodes: ['eth0', 'eth0', 'lan'], edges: 2, drop: [], note: null });
     await expect.poll(() => shownPath(bob.page), { timeout: 10_000 }).toEqual({ nodes: [], edges: 0, drop: [], note: null });
     expect(await bob.page.locator('.path-note').isVisible()).toBe(false);
+  });
+
+  test('commands that enter or leave a namespace: the prompt and the packet path follow', async () => {
+    // A terminal inside a namespace: its commands' packets start there.
+    await run('ip netns exec red bash');
+    await run('ping -c 1 10.0.0.1');
+    await expect.poll(() => terminalText(alice.page)).toMatch(/\n\(red\) root@hostA:~# ping -c 1 10\.0\.0\.1\n(.*\n)+\(red\) root@hostA:~#$/);
+    expect(await activity(bob.page, 'ping -c 1 10.0.0.1').locator('.activity-where').textContent()).toBe('hostA/red');
+    await expect.poll(() => shownPath(bob.page)).toEqual({ nodes: ['veth-host', 'veth-red'], edges: 1, drop: [], note: null });
+    expect(await bob.page.locator('.path-note').textContent()).toBe('Packets of ping -c 1 10.0.0.1: hostA/red veth-red → hostA veth-host');
+    await run('exit');
+    await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~#$/);
+
+    // A one-off bash -c in a namespace runs there and leaves the terminal where it was. (The server records
+    // no packet path for programs under bash -c, so the diagram has none to draw for it.)
+    await run("ip netns exec red bash -c 'ping -c 1 10.0.0.1; exit 3'", 'failed');
+    await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~# ip netns exec red bash -c 'ping -c 1 10\.0\.0\.1; exit 3'\n(.*\n)+root@hostA:~#$/);
+    expect(await activity(bob.page, "ip netns exec red bash -c 'ping -c 1 10.0.0.1; exit 3'").locator('.activity-status').textContent()).toBe('✗ exit 3');
+    await screenshot(alice.page, 'alice-namespace-prompt');
   });
 
   test('a viewer sees everything live and cannot type', async () => {
@@ -234,6 +258,40 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     expect(new URL(page.url()).pathname).toMatch(/^\/labs\/[\w-]+$/);
     expect(await page.locator('.role').textContent()).toBe('Dana · owner');
     await waitForDiagram(page, 'dev:gateway#3');
+    await context.close();
+  });
+
+  test('the start page creates a lab from an uploaded world file, and shows why the server refuses a bad one', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(server.baseUrl);
+    await page.locator('input.name').fill('Erin');
+    const world = (segment: string) => ({
+      name: 'pair',
+      segments: ['lan'],
+      hosts: { a: { interfaces: { eth0: { segment, address: '10.0.0.1/24' } } }, b: { interfaces: { eth0: { segment: 'lan', address: '10.0.0.2/24' } } } },
+    });
+    const upload = (name: string, text: string) => page.locator('input.world').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+
+    await upload('broken.json', '{"hosts": ');
+    await page.locator('button.primary').click();
+    await expect.poll(() => page.locator('.create .error').textContent()).toMatch(/^broken\.json: .*JSON/);
+
+    await upload('bad.json', JSON.stringify(world('nope')));
+    await page.locator('button.primary').click();
+    await expect.poll(() => page.locator('.create .error').textContent()).toBe('world file: hosts.a.interfaces.eth0.segment: unknown segment "nope"');
+    await screenshot(page, 'start-page-bad-world');
+
+    await upload('pair.json', JSON.stringify(world('lan')));
+    await page.locator('button.primary').click();
+    await page.locator('.status[data-state="connected"]').waitFor();
+    expect(await page.locator('.tab').allTextContents()).toEqual(['a', 'b']);
+    await waitForDiagram(page, 'dev:b#2');
+    // The refused upload's 400 is the one line the browser logs.
+    expect(errors).toEqual([expect.stringMatching(/status of 400/)]);
     await context.close();
   });
 

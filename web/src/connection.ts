@@ -27,12 +27,15 @@ export class LabConnection {
   readonly awareness = new awarenessProtocol.Awareness(this.notes);
   status: ConnectionStatus = { kind: 'connecting' };
   welcome: Welcome | null = null;
+  /** The server's notes document has reached us once (its sync step 2). */
+  notesSynced = false;
   private ws: WebSocket | null = null;
   private retryMs = 250;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private readonly messageListeners = new Set<(message: ServerMessage) => void>();
   private readonly statusListeners = new Set<(status: ConnectionStatus) => void>();
+  private readonly notesSyncedListeners = new Set<() => void>();
 
   constructor(
     readonly lab: string,
@@ -49,6 +52,10 @@ export class LabConnection {
 
   onMessage(listener: (message: ServerMessage) => void): void {
     this.messageListeners.add(listener);
+  }
+
+  onNotesSynced(listener: () => void): void {
+    this.notesSyncedListeners.add(listener);
   }
 
   onStatus(listener: (status: ConnectionStatus) => void): void {
@@ -158,7 +165,11 @@ export class LabConnection {
     if (kind !== Frame.stateSync && kind !== Frame.notesSync) return;
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, kind);
-    syncProtocol.readSyncMessage(decoder, encoder, kind === Frame.stateSync ? this.state : this.notes, REMOTE);
+    const type = syncProtocol.readSyncMessage(decoder, encoder, kind === Frame.stateSync ? this.state : this.notes, REMOTE);
+    if (kind === Frame.notesSync && type === syncProtocol.messageYjsSyncStep2 && !this.notesSynced) {
+      this.notesSynced = true;
+      for (const listener of this.notesSyncedListeners) listener();
+    }
     if (encoding.length(encoder) > 1) this.ws?.send(encoding.toUint8Array(encoder));
   }
 

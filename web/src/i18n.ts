@@ -42,6 +42,7 @@ const en = {
   noAddress: 'no address',
   packetPath: 'Packets of',
   droppedAt: 'dropped at',
+  fitDiagram: 'Fit diagram',
 } as const;
 
 export type TextKey = keyof typeof en;
@@ -87,6 +88,7 @@ const ko: Record<TextKey, string> = {
   noAddress: '주소 없음',
   packetPath: '패킷 경로 —',
   droppedAt: '버려진 곳:',
+  fitDiagram: '전체 보기',
 };
 
 export type Language = 'en' | 'ko';

@@ -3,6 +3,7 @@
 // document, presence, and the answers to our own commands.
 import { ROLE_RUNS_COMMANDS, type ServerMessage } from '../../shared/protocol';
 import { ActivityFeed } from './activity';
+import { completions, hostNames } from './completion';
 import { LabConnection, type ConnectionStatus, type Welcome } from './connection';
 import { el } from './dom';
 import { bindText, languageSelect, onLanguageChange, t } from './i18n';
@@ -11,8 +12,6 @@ import { Shell } from './shell';
 import { Topology } from './topology';
 
 const COLORS = ['#d1495b', '#2e86ab', '#3b8b3b', '#c27c0e', '#7d4e9f', '#0f8b8d', '#b5446e', '#5c6bc0'];
-const COMMANDS = ['ip', 'ping', 'arp', 'route', 'sysctl', 'iptables', 'cat', 'echo', 'grep', 'head', 'tail', 'wc', 'hostname', 'sleep', 'exit', 'bash'];
-const IP_WORDS = ['netns', 'link', 'address', 'route', 'neigh', 'exec', 'add', 'del', 'set', 'show', 'list', 'type', 'veth', 'bridge', 'peer', 'name', 'dev', 'up', 'down', 'master', 'via', 'default'];
 
 /** Random enough to keep this page's command ids apart from every other page's; works without a secure context. */
 function randomPrefix(): string {
@@ -53,7 +52,10 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
   const diagram = el('div', 'topology');
   diagram.id = 'topology';
   const diagramPane = el('section', 'topology-pane');
-  diagramPane.append(bindText(el('h2'), 'topology'), diagram);
+  const fitDiagram = bindText(el('button', 'fit-diagram'), 'fitDiagram');
+  fitDiagram.type = 'button';
+  fitDiagram.addEventListener('click', () => topology?.fit());
+  diagramPane.append(bindText(el('h2'), 'topology'), diagram, fitDiagram);
   const participants = new Participants(connection.awareness, () => connection.welcome?.name ?? null);
   const activity = new ActivityFeed(connection.state, (line, packets) => topology?.showPath(line, packets));
   const people = el('section', 'participants-pane');
@@ -91,7 +93,8 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
     connection.setPresence({ host: activeHost, ns: activeHost ? (currentNs.get(activeHost) ?? null) : null, typing });
   };
 
-  const openTab = (host: string) => {
+  /** Shows a host's terminal; the terminal takes the keyboard unless the tab keeps it (arrow keys between tabs). */
+  const openTab = (host: string, focusTerminal = true) => {
     const welcome = connection.welcome!;
     const canType = ROLE_RUNS_COMMANDS[welcome.role];
     activeHost = host;
@@ -103,7 +106,7 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
         terminal: terminalId(host),
         canType,
         nextId: () => `${idPrefix}-${++commandCount}`,
-        completions: () => [...COMMANDS, ...IP_WORDS, ...(topology?.namesOn(host) ?? [])],
+        completions: (before, ns) => completions(before, hostNames(connection.state.getMap('namespaces'), connection.state.getMap('devices'), host), ns),
         onTyping: (typing) => publish(typing),
         onNamespace: (ns) => {
           currentNs.set(host, ns);
@@ -117,9 +120,14 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
       terminals.append(shell.element);
     }
     for (const [h, s] of shells) s.element.hidden = h !== host;
-    for (const tab of tabs.children) tab.setAttribute('aria-selected', String((tab as HTMLElement).dataset.host === host));
+    for (const tab of tabs.children) {
+      const selected = (tab as HTMLElement).dataset.host === host;
+      tab.setAttribute('aria-selected', String(selected));
+      // One tab stop for the tab list; arrow keys move within it.
+      tab.setAttribute('tabindex', selected ? '0' : '-1');
+    }
     shell.fit();
-    shell.focus();
+    if (focusTerminal) shell.focus();
     publish();
   };
 
@@ -131,8 +139,10 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
     viewerNotice.hidden = canType;
     main.classList.toggle('viewer', !canType);
     connection.setPresence({ color: COLORS[Math.abs(hash(welcome.participant)) % COLORS.length]!, host: null, ns: null, typing: false });
-    topology = new Topology(diagram, connection.state, connection.notes, () => connection.welcome?.hosts ?? [], canType);
+    topology = new Topology(diagram, connection.state, connection.notes, () => connection.welcome?.hosts ?? [], canType, () => canType && connection.notesSynced);
     diagramPane.append(topology.pathNote);
+    // Places the layout made before the notes document arrived can be shared now.
+    connection.onNotesSynced(() => topology?.render());
     for (const host of welcome.hosts) {
       const tab = el('button', 'tab', host);
       tab.type = 'button';
@@ -141,6 +151,15 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
       tab.addEventListener('click', () => openTab(host));
       tabs.append(tab);
     }
+    tabs.addEventListener('keydown', (event) => {
+      const step = { ArrowLeft: -1, ArrowRight: 1 }[event.key];
+      const at = welcome.hosts.indexOf(activeHost ?? '');
+      if (!step || at < 0) return;
+      event.preventDefault();
+      const host = welcome.hosts[(at + step + welcome.hosts.length) % welcome.hosts.length]!;
+      openTab(host, false);
+      (tabs.querySelector(`[data-host="${CSS.escape(host)}"]`) as HTMLElement).focus();
+    });
     if (welcome.role === 'owner') inviteBox.append(...inviteControls(lab, token));
     const started = welcome.terminals.find((s) => welcome.hosts.includes(s.host));
     openTab(started?.host ?? welcome.hosts[0]!);

@@ -21,8 +21,8 @@ export interface ShellOptions {
   terminal: string;
   canType: boolean;
   nextId(): string;
-  /** Words Tab completes: commands, namespaces and devices of this host. */
-  completions(): string[];
+  /** The words that could complete the line typed so far, in the terminal's namespace (null: the host's own). */
+  completions(before: string, ns: string | null): string[];
   onTyping(typing: boolean): void;
   onNamespace(ns: string | null): void;
 }
@@ -225,7 +225,7 @@ export class Shell {
   private complete(): void {
     const before = this.line.slice(0, this.cursor);
     const word = /\S*$/.exec(before)![0];
-    const matches = [...new Set(this.options.completions())].filter((w) => w.startsWith(word)).sort();
+    const matches = this.options.completions(before, this.ns);
     if (matches.length === 0) return;
     let common = matches[0]!;
     for (const match of matches) while (!match.startsWith(common)) common = common.slice(0, -1);

@@ -365,6 +365,17 @@ export class ClassService implements LabHooks {
     };
   }
 
+  /** The class template's instructions (Markdown), for the dashboard and the students' labs. */
+  instructions(record: ClassRecord): LabTemplate['instructions'] {
+    return this.templateOf(record).instructions;
+  }
+
+  /** One lab's progress on each task, as its dashboard row shows it. */
+  async labProgress(record: ClassRecord, labId: string): Promise<TaskProgress[]> {
+    const lab = await this.options.labs.get(labId);
+    return this.row(record, labId, lab ? await this.progress.current(lab) : null).tasks;
+  }
+
   /** Every lab of the class with its progress, evaluating labs not evaluated since their last command. */
   async dashboard(classId: string, order: RowOrder = 'joined'): Promise<Dashboard> {
     const record = await this.get(classId);

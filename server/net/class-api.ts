@@ -3,7 +3,8 @@
 // student's); lab calls take a lab token, as every other lab route.
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import { ClassError, ROW_ORDERS, type ClassService, type DashboardEvent, type RowOrder } from '../classes/class-service';
+import { ROW_ORDERS, type RowOrder } from '../../shared/dashboard-order';
+import { ClassError, type ClassService, type DashboardEvent } from '../classes/class-service';
 import { Fault } from '../classes/faults';
 import { labScript, replayHost, timelineStep } from '../labs/history';
 import type { Store } from '../store/types';

@@ -14,8 +14,9 @@ export function instructionsView(instructions: Instructions): HTMLElement {
   return node;
 }
 
-/** The tasks as a checklist; a task not done shows the hint of its first failing check. */
+/** The tasks as a checklist; the first task not done shows the hint of its first failing check. */
 export function renderTaskList(list: HTMLElement, tasks: TaskProgress[]): void {
+  const next = tasks.find((task) => !task.done);
   list.replaceChildren(
     ...tasks.map((task) => {
       const item = el('li', `task ${task.done ? 'done' : 'todo'}`);
@@ -23,8 +24,13 @@ export function renderTaskList(list: HTMLElement, tasks: TaskProgress[]): void {
       const mark = el('span', 'task-mark', task.done ? '✓' : '○');
       mark.setAttribute('aria-label', t(task.done ? 'taskDone' : 'taskNotDone'));
       item.append(mark, el('span', 'task-title', task.title));
-      const hint = task.done ? undefined : task.checks.find((check) => !check.passed)?.hint;
-      if (hint) item.append(el('span', 'task-hint', hint));
+      const hint = task === next ? task.checks.find((check) => !check.passed)?.hint : undefined;
+      if (hint) {
+        // Hints are Markdown from the server's template files, like the instructions.
+        const hintNode = el('span', 'task-hint');
+        hintNode.innerHTML = marked.parseInline(hint, { async: false });
+        item.append(hintNode);
+      }
       return item;
     }),
   );

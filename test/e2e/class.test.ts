@@ -1,6 +1,7 @@
 // A class in the browser: Kim (instructor) starts a class from seed-1-veth and
 // watches the dashboard; Ada and Alan join with the code, each in their own
 // browser context and lab.
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildClient, diagramElement, launchChromium, newPerson, screenshot, startLabServer, terminalText, typeLine, waitForDiagram, type LabPage, type LabServer } from './harness';
@@ -164,13 +165,61 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     await screenshot(ada.page, 'class-student-locked');
   });
 
+  test('Kim exports the results as CSV', async () => {
+    const download = kim.page.waitForEvent('download');
+    await kim.page.locator('.export-csv').click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^class-[\w-]+\.csv$/);
+    const lines = readFileSync((await file.path())!, 'utf8').trimEnd().split('\r\n');
+    expect(lines[0]).toBe('member,name,group,lab,joined,tasks done,task namespaces,task cable,task addresses,task ping,checks passed,commands,errors in a row,last command,stuck');
+    expect(lines.slice(1).map((line) => line.split(',').slice(1, 2).concat(line.split(',').slice(5, 7)))).toEqual([
+      ['Ada', '1/4', 'done'],
+      ['Alan', '0/4', ''],
+    ]);
+  });
+
   test('the dashboard switches to Korean', async () => {
     await kim.page.locator('.language select').selectOption('ko');
+    expect(await kim.page.locator('.status').textContent()).toBe('실시간');
     expect(await kim.page.locator('.students h2').textContent()).toBe('학생');
     expect(await kim.page.locator('.lock-class').textContent()).toBe('수업 잠금 해제');
     expect(await kim.page.locator('.instructions-text h1').textContent()).toBe('두 네임스페이스를 케이블로 잇기');
     await screenshot(kim.page, 'class-dashboard-korean');
     await kim.page.locator('.language select').selectOption('en');
+  });
+
+  test('in a group class the driver types and the navigator is told who drives; a token for another lab is refused for good', async () => {
+    const post = async <T>(path: string, body: object): Promise<T> => {
+      const response = await fetch(server.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(response.status).toBe(201);
+      return (await response.json()) as T;
+    };
+    type Joined = { class: string; token: string; lab: { id: string; token: string } };
+    const created = await post<{ joinCode: { code: string } }>('/api/classes', { template: 'seed-1-veth', mode: 'group', groupSize: 2 });
+    const open = async (lab: string, joined: Joined) => {
+      const person = await newPerson(browser);
+      await person.page.goto(`${server.baseUrl}/labs/${lab}#${new URLSearchParams({ token: joined.lab.token, class: joined.class, classToken: joined.token })}`);
+      return person;
+    };
+    const bea = await post<Joined>('/api/classes/join', { code: created.joinCode.code, name: 'Bea' });
+    const cal = await post<Joined>('/api/classes/join', { code: created.joinCode.code, name: 'Cal' });
+    expect(cal.lab.id).toBe(bea.lab.id);
+    const driver = await open(bea.lab.id, bea);
+    const navigator = await open(cal.lab.id, cal);
+    await expect.poll(() => driver.page.locator('.class-state').textContent()).toBe('You drive: you type in this lab.');
+    await expect.poll(() => navigator.page.locator('.class-state').textContent()).toBe('You navigate: Bea drives. Point at devices on the diagram.');
+    await screenshot(navigator.page, 'class-navigator');
+
+    // Cal's lab token opened on Ada's lab: closed with 4403, shown, and not tried again.
+    const intruder = await open((await row('Ada').getAttribute('data-lab'))!, cal);
+    await intruder.page.locator('.status[data-state="closed"]').waitFor();
+    expect(await intruder.page.locator('.status').textContent()).toBe('The server refused the connection: this token is for another lab');
+    const sockets: string[] = [];
+    intruder.page.on('websocket', (socket) => sockets.push(socket.url()));
+    await intruder.page.waitForTimeout(1500);
+    expect(sockets).toEqual([]);
+    expect([...driver.errors, ...navigator.errors]).toEqual([]);
+    for (const person of [driver, navigator, intruder]) await person.page.context().close();
   });
 
   test('no page logged an error', () => {

@@ -82,12 +82,15 @@ export function classPage(root: HTMLElement, access: ClassAccess): void {
   delivered.setAttribute('role', 'status');
   const messageForm = el('form', 'class-message');
   messageForm.append(label('messageText', messageText), label('messageTo', recipient), send, delivered);
+  const renderDelivered = () => (delivered.textContent = delivered.dataset.count === undefined ? '' : `${t('sentTo')} ${delivered.dataset.count}`);
+  onLanguageChange(renderDelivered);
   messageForm.addEventListener('submit', (event) => {
     event.preventDefault();
     void act(async () => {
       const to = recipient.value || undefined;
       const answer = await classCall<{ delivered: number }>(classPath(access, '/messages'), access.token, { body: { text: messageText.value, to } });
-      delivered.textContent = `${t('sentTo')} ${answer.delivered}`;
+      delivered.dataset.count = String(answer.delivered);
+      renderDelivered();
       messageText.value = '';
     });
   });
@@ -147,13 +150,19 @@ export function classPage(root: HTMLElement, access: ClassAccess): void {
   };
   onLanguageChange(render);
 
-  const setStatus = (kind: 'connected' | 'connecting' | 'offline' | 'closed', text: string) => {
-    status.className = `status ${kind}`;
-    status.dataset.state = kind;
-    status.textContent = text;
+  type StreamState = { kind: 'connected' | 'connecting' | 'offline' } | { kind: 'closed'; message: string };
+  let stream: StreamState = { kind: 'connecting' };
+  const renderStatus = () => {
+    status.className = `status ${stream.kind}`;
+    status.dataset.state = stream.kind;
+    status.textContent = stream.kind === 'closed' ? `${t('refused')}: ${stream.message}` : t(stream.kind === 'connected' ? 'live' : stream.kind);
   };
-  const renderStatus = () => setStatus('connecting', t('connecting'));
+  const setStatus = (next: StreamState) => {
+    stream = next;
+    renderStatus();
+  };
   renderStatus();
+  onLanguageChange(renderStatus);
 
   // The instructions come with the dashboard's first answer only; the stream carries the rest.
   void classCall<Dashboard & { instructions: Instructions }>(classPath(access), access.token).then(
@@ -163,13 +172,13 @@ export function classPage(root: HTMLElement, access: ClassAccess): void {
       render();
       listen();
     },
-    (error: Error) => setStatus('closed', `${t('refused')}: ${error.message}`),
+    (error: Error) => setStatus({ kind: 'closed', message: error.message }),
   );
 
   const listen = () => {
     const events = new EventSource(`${classPath(access, '/events')}?token=${encodeURIComponent(access.token)}`);
-    events.addEventListener('open', () => setStatus('connected', t('live')));
-    events.addEventListener('error', () => setStatus('offline', t('offline')));
+    events.addEventListener('open', () => setStatus({ kind: 'connected' }));
+    events.addEventListener('error', () => setStatus({ kind: 'offline' }));
     events.addEventListener('snapshot', (event) => {
       dashboard = JSON.parse((event as MessageEvent<string>).data) as Dashboard;
       render();

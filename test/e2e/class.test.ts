@@ -26,7 +26,7 @@ async function join(name: string, code: string): Promise<LabPage> {
   const person = await newPerson(browser);
   await person.page.goto(server.baseUrl);
   await person.page.locator('.join-class .join-code').fill(code);
-  await person.page.locator('.join-class input.name').fill(name);
+  await person.page.locator('.join-class input.display-name').fill(name);
   await person.page.locator('.join-class button[type="submit"]').click();
   await person.page.locator('.status[data-state="connected"]').waitFor();
   await person.page.locator('.xterm-rows').first().waitFor();
@@ -49,9 +49,10 @@ afterAll(async () => {
 describe('a class in the browser', { timeout: 30_000 }, () => {
   test('Kim starts a class from the start page and lands on its dashboard', async () => {
     await kim.page.goto(server.baseUrl);
-    await kim.page.locator('.start-class input.name').fill('Kim');
+    await kim.page.locator('.start-class input.display-name').fill('Kim');
     await expect.poll(() => kim.page.locator('.class-template option').count()).toBeGreaterThan(1);
     await kim.page.locator('.class-template').selectOption('seed-1-veth');
+    await screenshot(kim.page, 'class-start-page');
     await kim.page.locator('.start-class button[type="submit"]').click();
     await kim.page.locator('.status[data-state="connected"]').waitFor();
     expect(new URL(kim.page.url()).pathname).toMatch(/^\/classes\/[\w-]+$/);
@@ -156,7 +157,7 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     await kim.page.locator('.locked-badge').waitFor();
     expect(await kim.page.locator('.lock-class').textContent()).toBe('Unlock class');
     for (const student of [ada, alan]) await student.page.locator('.class-state.locked').waitFor();
-    expect(await ada.page.locator('.class-state').textContent()).toBe('The class is locked: your lab is read-only.');
+    expect(await ada.page.locator('.class-state').textContent()).toBe('Class locked: read-only');
     await typeLine(ada.page, 'ip netns add green');
     await expect
       .poll(() => terminalText(ada.page))
@@ -206,8 +207,8 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     expect(cal.lab.id).toBe(bea.lab.id);
     const driver = await open(bea.lab.id, bea);
     const navigator = await open(cal.lab.id, cal);
-    await expect.poll(() => driver.page.locator('.class-state').textContent()).toBe('You drive: you type in this lab.');
-    await expect.poll(() => navigator.page.locator('.class-state').textContent()).toBe('You navigate: Bea drives. Point at devices on the diagram.');
+    await expect.poll(() => driver.page.locator('.class-state').textContent()).toBe('Driver: you type');
+    await expect.poll(() => navigator.page.locator('.class-state').textContent()).toBe('Navigator: Bea drives');
     await screenshot(navigator.page, 'class-navigator');
 
     // Cal's lab token opened on Ada's lab: closed with 4403, shown, and not tried again.

@@ -7,7 +7,7 @@ import { label, NAME_KEY, translated } from './fields';
 import { bindText, type TextKey } from './i18n';
 
 function nameInput(): HTMLInputElement {
-  const name = el('input', 'name');
+  const name = el('input', 'display-name');
   name.maxLength = 64;
   name.required = true;
   name.autocomplete = 'name';

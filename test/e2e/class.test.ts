@@ -179,6 +179,15 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     ]);
   });
 
+  test('Kim gives out a new join code, then revokes it', async () => {
+    await kim.page.locator('.rotate-code').click();
+    await expect.poll(() => kim.page.locator('.join-code-value').textContent()).not.toBe(joinCode);
+    expect(await kim.page.locator('.join-code-value').textContent()).toMatch(/^[A-Z2-9]{6}$/);
+    await kim.page.locator('.revoke-code').click();
+    await expect.poll(() => kim.page.locator('.join-code-value').textContent()).toBe('No join code: nobody can join.');
+    expect(await kim.page.locator('.copy-code').isDisabled()).toBe(true);
+  });
+
   test('the dashboard switches to Korean', async () => {
     await kim.page.locator('.language select').selectOption('ko');
     expect(await kim.page.locator('.status').textContent()).toBe('실시간');

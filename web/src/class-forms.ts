@@ -53,9 +53,10 @@ function startClassForm(): HTMLFormElement {
   groupField.hidden = true;
   mode.addEventListener('change', () => (groupField.hidden = mode.value !== 'group'));
   form.append(label('displayName', name), label('template', template), label('classMode', mode), groupField, button, error);
-  void classCall<Array<{ id: string; title: string }>>('/api/templates', null).then((list) => {
-    template.replaceChildren(...list.map((tpl) => new Option(tpl.title, tpl.id)));
-  });
+  void classCall<Array<{ id: string; title: string }>>('/api/templates', null).then(
+    (list) => template.replaceChildren(...list.map((tpl) => new Option(tpl.title, tpl.id))),
+    (problem: Error) => (error.textContent = problem.message),
+  );
 
   onSubmit(form, button, error, async () => {
     localStorage.setItem(NAME_KEY, name.value.trim());

@@ -69,13 +69,26 @@ function toast(message: InstructorMessage): HTMLElement {
 function studentLesson(connection: LabConnection, side: HTMLElement, student: ClassAccess): void {
   const tasks = el('ol', 'task-list');
   const instructions = el('details', 'instructions');
+  const problem = el('p', 'error');
+  problem.setAttribute('role', 'alert');
   const pane = el('section', 'lesson-pane');
-  pane.append(bindText(el('h2'), 'tasks'), tasks, instructions);
+  pane.append(bindText(el('h2'), 'tasks'), tasks, instructions, problem);
   side.prepend(pane);
   side.classList.add('with-lesson');
 
-  const me = () => classCall<Membership>(classPath(student, '/me'), student.token);
+  /** The student's membership, or null with the API's error shown in the pane. */
+  const me = async (): Promise<Membership | null> => {
+    try {
+      const membership = await classCall<Membership>(classPath(student, '/me'), student.token);
+      problem.textContent = '';
+      return membership;
+    } catch (error) {
+      problem.textContent = (error as Error).message;
+      return null;
+    }
+  };
   void me().then((membership) => {
+    if (!membership) return;
     renderTaskList(tasks, membership.tasks);
     instructions.append(bindText(el('summary'), 'instructions'), instructionsView(membership.instructions));
   });
@@ -83,12 +96,15 @@ function studentLesson(connection: LabConnection, side: HTMLElement, student: Cl
   let timer: ReturnType<typeof setTimeout> | undefined;
   connection.state.getArray('activity').observe(() => {
     clearTimeout(timer);
-    timer = setTimeout(() => void me().then((membership) => renderTaskList(tasks, membership.tasks)), PROGRESS_DELAY_MS);
+    timer = setTimeout(async () => {
+      const membership = await me();
+      if (membership) renderTaskList(tasks, membership.tasks);
+    }, PROGRESS_DELAY_MS);
   });
 
   connection.onStatus(async (status) => {
     if (status.kind !== 'closed' || status.reason !== 'moved') return;
     const membership = await me();
-    location.assign(studentLabPath(membership.lab, student));
+    if (membership) location.assign(studentLabPath(membership.lab, student));
   });
 }

@@ -19,7 +19,6 @@ export function classLab(connection: LabConnection, header: HTMLElement, side: H
   state.hidden = true;
   header.querySelector('.role')!.after(state);
   const toasts = el('div', 'toasts');
-  toasts.setAttribute('aria-live', 'assertive');
   document.body.append(toasts);
 
   let classState: ClassState | null = null;

@@ -164,17 +164,6 @@ export function classPage(root: HTMLElement, access: ClassAccess): void {
   renderStatus();
   onLanguageChange(renderStatus);
 
-  // The instructions come with the dashboard's first answer only; the stream carries the rest.
-  void classCall<Dashboard & { instructions: Instructions }>(classPath(access), access.token).then(
-    (first) => {
-      instructions.append(instructionsView(first.instructions));
-      dashboard ??= first;
-      render();
-      listen();
-    },
-    (error: Error) => setStatus({ kind: 'closed', message: error.message }),
-  );
-
   const listen = () => {
     const events = new EventSource(`${classPath(access, '/events')}?token=${encodeURIComponent(access.token)}`);
     events.addEventListener('open', () => setStatus({ kind: 'connected' }));
@@ -190,6 +179,17 @@ export function classPage(root: HTMLElement, access: ClassAccess): void {
       render();
     });
   };
+
+  // The instructions come with the dashboard's first answer only; the stream carries the rest.
+  void classCall<Dashboard & { instructions: Instructions }>(classPath(access), access.token).then(
+    (first) => {
+      instructions.append(instructionsView(first.instructions));
+      dashboard = first;
+      render();
+      listen();
+    },
+    (error: Error) => setStatus({ kind: 'closed', message: error.message }),
+  );
 }
 
 const names = (row: LabRow) => row.members.map((member) => member.name).join(', ');

@@ -4,6 +4,7 @@
 // this service keeps the rules (lock, driver) on every command of a class
 // lab, tracks each lab's progress and tells dashboards.
 import { randomBytes, randomInt } from 'node:crypto';
+import { ROW_COMPARE, type RowOrder } from '../../shared/dashboard-order';
 import { ClassState, CloseCode, InstructorMessage, type ServerMessage } from '../../shared/protocol';
 import type { EngineCopies } from '../labs/history';
 import type { Labs } from '../labs/labs';
@@ -90,17 +91,6 @@ export interface Dashboard {
   tasks: Array<{ id: string; title: string }>;
   labs: LabRow[];
 }
-
-export const ROW_ORDERS = ['joined', 'name', 'progress', 'stuck', 'errors'] as const;
-export type RowOrder = (typeof ROW_ORDERS)[number];
-
-const ROW_COMPARE: Record<RowOrder, (a: LabRow, b: LabRow) => number> = {
-  joined: () => 0,
-  name: (a, b) => a.members[0]!.name.localeCompare(b.members[0]!.name),
-  progress: (a, b) => b.tasksDone - a.tasksDone || b.checksPassed - a.checksPassed,
-  stuck: (a, b) => Number(b.stuck) - Number(a.stuck) || Date.parse(a.lastProgressAt) - Date.parse(b.lastProgressAt),
-  errors: (a, b) => b.errorStreak - a.errorStreak,
-};
 
 export type DashboardEvent = { event: 'snapshot'; data: Dashboard } | { event: 'lab'; data: LabRow };
 
@@ -363,6 +353,17 @@ export class ClassService implements LabHooks {
       stuck: tasksDone < template.tasks.length && Date.now() - lastProgressAt >= this.options.stuckMs,
       seq: evaluation?.seq ?? 0,
     };
+  }
+
+  /** The class template's instructions (Markdown), for the dashboard and the students' labs. */
+  instructions(record: ClassRecord): LabTemplate['instructions'] {
+    return this.templateOf(record).instructions;
+  }
+
+  /** One lab's progress on each task, as its dashboard row shows it. */
+  async labProgress(record: ClassRecord, labId: string): Promise<TaskProgress[]> {
+    const lab = await this.options.labs.get(labId);
+    return this.row(record, labId, lab ? await this.progress.current(lab) : null).tasks;
   }
 
   /** Every lab of the class with its progress, evaluating labs not evaluated since their last command. */

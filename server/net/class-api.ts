@@ -3,7 +3,8 @@
 // student's); lab calls take a lab token, as every other lab route.
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import { ClassError, ROW_ORDERS, type ClassService, type DashboardEvent, type RowOrder } from '../classes/class-service';
+import { ROW_ORDERS, type RowOrder } from '../../shared/dashboard-order';
+import { ClassError, type ClassService, type DashboardEvent } from '../classes/class-service';
 import { Fault } from '../classes/faults';
 import { labScript, replayHost, timelineStep } from '../labs/history';
 import type { Store } from '../store/types';
@@ -95,12 +96,25 @@ export function classRoutes(options: ClassApiOptions): express.Router {
     const record = await classes.get(claims.class);
     const member = classes.memberOf(record, claims.sub);
     const { locked, driver } = classes.classState(record, member.labId);
-    res.json({ class: record.id, title: record.title, member: member.id, name: member.name, group: member.group, driver, locked, lab: labLink(req, member.labId, classes.labTokenFor(member)) });
+    res.json({
+      class: record.id,
+      title: record.title,
+      member: member.id,
+      name: member.name,
+      group: member.group,
+      driver,
+      locked,
+      lab: labLink(req, member.labId, classes.labTokenFor(member)),
+      instructions: classes.instructions(record),
+      tasks: await classes.labProgress(record, member.labId),
+    });
   });
 
   router.get('/api/classes/:id', async (req, res) => {
     authorizeClass(req, 'instructor');
-    res.json(await classes.dashboard(req.params.id as string, rowOrder(req)));
+    const dashboard = await classes.dashboard(req.params.id as string, rowOrder(req));
+    // Only here, not in the stream's snapshots: the instructions never change, the snapshots come often.
+    res.json({ ...dashboard, instructions: classes.instructions(await classes.get(dashboard.id)) });
   });
 
   // Server-Sent Events: the dashboard is a one-way feed, which SSE carries over

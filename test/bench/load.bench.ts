@@ -17,6 +17,7 @@ const PARTICIPANTS = 20;
 const MEAN_PAUSE_MS = 10_000;
 const WARMUP_MS = 5_000;
 const DURATION_MS = 30_000;
+const CLIENT_PROCESSES = 2;
 const ROOT = join(import.meta.dirname, '..', '..');
 
 interface Instance {
@@ -69,13 +70,28 @@ async function measure(instanceCount: number): Promise<Record<string, number>> {
 
   const peakRss = instances.map(() => 0);
   const sampler = setInterval(() => instances.forEach((instance, i) => (peakRss[i] = Math.max(peakRss[i]!, rssBytes(instance.child.pid!)))), 1000);
-  const clients = fork(join(import.meta.dirname, 'load-clients.ts'), { execArgv: ['--import', 'tsx'] });
-  const reply = await new Promise<LoadReply>((resolve) => {
-    clients.once('message', (message: LoadReply) => resolve(message));
-    clients.send({ kind: 'run', plan: { instances: instances.map((i) => i.baseUrl), labs, meanPauseMs: MEAN_PAUSE_MS, durationMs: DURATION_MS, warmupMs: WARMUP_MS } } satisfies LoadRequest);
-  });
+  // The participants' own work (2,000 Yjs documents) needs more than one process's thread; each process takes whole labs.
+  const shares = Array.from({ length: CLIENT_PROCESSES }, (_, k) => labs.filter((_, i) => i % CLIENT_PROCESSES === k));
+  const replies = await Promise.all(
+    shares.map((share) => {
+      const clients = fork(join(import.meta.dirname, 'load-clients.ts'), { execArgv: ['--import', 'tsx'] });
+      return new Promise<LoadReply>((resolve) => {
+        clients.once('message', (message: LoadReply) => {
+          clients.send({ kind: 'exit' } satisfies LoadRequest);
+          resolve(message);
+        });
+        clients.send({ kind: 'run', plan: { instances: instances.map((i) => i.baseUrl), labs: share, meanPauseMs: MEAN_PAUSE_MS, durationMs: DURATION_MS, warmupMs: WARMUP_MS } } satisfies LoadRequest);
+      });
+    }),
+  );
+  const reply: LoadReply = {
+    kind: 'done',
+    commands: replies.reduce((n, r) => n + r.commands, 0),
+    failed: replies.reduce((n, r) => n + r.failed, 0),
+    cmdMs: replies.flatMap((r) => r.cmdMs),
+    crossInstanceMs: replies.flatMap((r) => r.crossInstanceMs),
+  };
   clearInterval(sampler);
-  clients.send({ kind: 'exit' } satisfies LoadRequest);
   for (const instance of instances) instance.child.kill('SIGTERM');
   await Promise.all(instances.map((instance) => new Promise((resolve) => instance.child.once('exit', resolve))));
   const store = await RedisStore.open({ url: REDIS_URL, prefix });

@@ -90,7 +90,8 @@ describe('creating and joining', () => {
     const info = await request(s.server.http).get(`/api/labs/${ada.lab.id}`).set('authorization', `Bearer ${ada.lab.token}`).expect(200);
     expect(info.body).toMatchObject({ title: 'Seed lesson 1: a cable between two namespaces: Ada', role: 'editor', participant: ada.member, name: 'Ada' });
     const me = await request(s.server.http).get(`/api/classes/${created.id}/me`).set('authorization', `Bearer ${ada.token}`).expect(200);
-    expect(me.body).toEqual({ class: created.id, title: 'Seed lesson 1: a cable between two namespaces', member: ada.member, name: 'Ada', group: null, driver: null, locked: false, lab: { id: ada.lab.id, token: expect.any(String), url: expect.any(String) } });
+    expect(me.body).toEqual({ class: created.id, title: 'Seed lesson 1: a cable between two namespaces', member: ada.member, name: 'Ada', group: null, driver: null, locked: false, lab: { id: ada.lab.id, token: expect.any(String), url: expect.any(String) }, instructions: { en: expect.stringMatching(/^# A cable between two namespaces\n/), ko: expect.stringMatching(/^# 두 네임스페이스를 케이블로 잇기\n/) }, tasks: expect.any(Array) });
+    expect(me.body.tasks.map((task: { id: string; done: boolean }) => [task.id, task.done])).toEqual([['namespaces', false], ['cable', false], ['addresses', false], ['ping', false]]);
   });
 
   it.each([

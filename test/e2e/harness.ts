@@ -93,13 +93,19 @@ export interface LabPage {
   errors: string[];
 }
 
-/** Opens a lab link in a fresh browser context (its own storage: another person) on a 1280×800 screen. */
-export async function openLab(browser: Browser, url: string): Promise<LabPage> {
+/** A page in a fresh browser context (its own storage: another person) on a 1280×800 screen, collecting its errors. */
+export async function newPerson(browser: Browser): Promise<LabPage> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
   page.on('pageerror', (error) => errors.push(error.message));
+  return { page, errors };
+}
+
+/** Opens a lab link as a new person. */
+export async function openLab(browser: Browser, url: string): Promise<LabPage> {
+  const { page, errors } = await newPerson(browser);
   await page.goto(url);
   await page.locator('.status[data-state="connected"]').waitFor();
   await page.locator('.xterm-rows').first().waitFor();

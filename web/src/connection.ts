@@ -15,8 +15,8 @@ export type ConnectionStatus =
   | { kind: 'connecting' }
   | { kind: 'connected' }
   | { kind: 'offline'; retryInMs: number }
-  /** The connection ended for good: deleted lab, replaced by another tab, or refused. */
-  | { kind: 'closed'; reason: 'deleted' | 'replaced' | 'refused'; message: string };
+  /** The connection ended for good: deleted lab, replaced by another tab, refused, or moved to a new lab by a class reset. */
+  | { kind: 'closed'; reason: 'deleted' | 'replaced' | 'refused' | 'moved'; message: string };
 
 const REMOTE = Symbol('remote');
 const MAX_RETRY_MS = 4000;
@@ -106,10 +106,10 @@ export class LabConnection {
       if (typeof event.data === 'string') this.receiveMessage(JSON.parse(event.data) as ServerMessage);
       else this.receiveFrame(new Uint8Array(event.data));
     };
-    ws.onclose = (event) => void this.closed(event.code, opened);
+    ws.onclose = (event) => void this.closed(event.code, event.reason, opened);
   }
 
-  private async closed(code: number, opened: boolean): Promise<void> {
+  private async closed(code: number, reason: string, opened: boolean): Promise<void> {
     if (this.stopped) return;
     // Others' states are gone with the socket. Their clocks are forgotten too (unlike
     // removeAwarenessStates), so whatever the server sends after a reconnect is taken.
@@ -121,6 +121,8 @@ export class LabConnection {
     this.awareness.emit('change', [{ added: [], updated: [], removed: others }, REMOTE]);
     if (code === CloseCode.labDeleted) return this.setStatus({ kind: 'closed', reason: 'deleted', message: '' });
     if (code === CloseCode.replaced) return this.setStatus({ kind: 'closed', reason: 'replaced', message: '' });
+    if (code === CloseCode.forbidden) return this.setStatus({ kind: 'closed', reason: 'refused', message: reason });
+    if (code === CloseCode.labMoved) return this.setStatus({ kind: 'closed', reason: 'moved', message: '' });
     if (!opened) {
       // A refused upgrade is invisible to browsers; the HTTP API says why.
       const refusal = await this.refusal();

@@ -4,6 +4,8 @@
 import { ROLE_RUNS_COMMANDS, type ServerMessage } from '../../shared/protocol';
 import { ActivityFeed } from './activity';
 import { completions, hostNames } from './completion';
+import type { ClassAccess } from './class-api';
+import { classLab } from './class-lab';
 import { LabConnection, type ConnectionStatus, type Welcome } from './connection';
 import { el } from './dom';
 import { bindText, languageSelect, onLanguageChange, t } from './i18n';
@@ -22,7 +24,8 @@ function terminalId(host: string): string {
   return `t-${host.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 32);
 }
 
-export function labPage(root: HTMLElement, lab: string, token: string): void {
+/** `student`: the class access of a student's own lab page, which shows their lesson and follows their lab after a reset. */
+export function labPage(root: HTMLElement, lab: string, token: string, student: ClassAccess | null = null): void {
   const connection = new LabConnection(lab, token);
   const idPrefix = randomPrefix();
   let commandCount = 0;
@@ -68,13 +71,14 @@ export function labPage(root: HTMLElement, lab: string, token: string): void {
   const main = el('main', 'lab');
   main.append(diagramPane, terminalPane, side);
   root.replaceChildren(header, main);
+  classLab(connection, header, side, student);
 
   const renderStatus = (s: ConnectionStatus) => {
     status.className = `status ${s.kind}`;
     status.dataset.state = s.kind;
     if (s.kind === 'closed') {
-      const why = s.reason === 'deleted' ? t('closedDeleted') : s.reason === 'replaced' ? t('closedReplaced') : `${t('refused')}: ${s.message}`;
-      status.textContent = why;
+      const why = { deleted: t('closedDeleted'), replaced: t('closedReplaced'), moved: t('closedMoved'), refused: `${t('refused')}: ${s.message}` };
+      status.textContent = why[s.reason];
     } else status.textContent = t(s.kind === 'connected' ? 'connected' : s.kind === 'connecting' ? 'connecting' : 'offline');
   };
   connection.onStatus(renderStatus);

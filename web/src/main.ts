@@ -1,3 +1,5 @@
+import { classPage } from './class-page';
+import { parseDashboardLink, studentAccess } from './class-api';
 import { labPage } from './lab-page';
 import { language, setLanguage } from './i18n';
 import { parseLabLink, startPage } from './start-page';
@@ -6,5 +8,7 @@ import './style.css';
 const root = document.getElementById('app')!;
 setLanguage(language());
 const target = parseLabLink(location.href);
-if (target) labPage(root, target.lab, target.token);
-else startPage(root, location.pathname.startsWith('/labs/') ? 'badLink' : undefined);
+const dashboard = parseDashboardLink(location.href);
+if (target) labPage(root, target.lab, target.token, studentAccess(location.hash));
+else if (dashboard) classPage(root, dashboard);
+else startPage(root, /^\/(labs|classes)\//.test(location.pathname) ? 'badLink' : undefined);

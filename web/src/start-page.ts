@@ -1,15 +1,15 @@
 // The start page: create a lab from a template or a world file, or join one
 // from a link someone shared.
 import { el } from './dom';
-import { bindText, languageSelect, t, type TextKey } from './i18n';
+import { classForms } from './class-forms';
+import { label, NAME_KEY, translated } from './fields';
+import { languageSelect, t, type TextKey } from './i18n';
 
 interface Template {
   id: string;
   title: string;
   description: string;
 }
-
-const NAME_KEY = 'nslab.name';
 
 /** A lab link's id and token, from a full link or a path with its fragment. */
 export function parseLabLink(link: string): { lab: string; token: string } | null {
@@ -21,16 +21,6 @@ export function parseLabLink(link: string): { lab: string; token: string } | nul
   } catch {
     return null;
   }
-}
-
-function label(key: TextKey, control: HTMLElement): HTMLLabelElement {
-  const node = el('label', 'field');
-  node.append(bindText(el('span'), key), control);
-  return node;
-}
-
-function translated<K extends keyof HTMLElementTagNameMap>(tag: K, key: TextKey, className = ''): HTMLElementTagNameMap[K] {
-  return bindText(el(tag, className), key);
 }
 
 export function startPage(root: HTMLElement, problem?: TextKey): void {
@@ -66,7 +56,7 @@ export function startPage(root: HTMLElement, problem?: TextKey): void {
   joinForm.append(translated('h2', 'joinHeading'), label('joinLink', link), join, joinError);
 
   const main = el('main', 'start');
-  main.append(translated('p', 'tagline', 'tagline'), createForm, joinForm);
+  main.append(translated('p', 'tagline', 'tagline'), createForm, joinForm, ...classForms());
   root.replaceChildren(header, main);
   name.focus();
 

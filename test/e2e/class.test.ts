@@ -1,0 +1,238 @@
+// A class in the browser: Kim (instructor) starts a class from seed-1-veth and
+// watches the dashboard; Ada and Alan join with the code, each in their own
+// browser context and lab.
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildClient, diagramElement, launchChromium, newPerson, screenshot, startLabServer, terminalText, typeLine, waitForDiagram, type LabPage, type LabServer } from './harness';
+
+let client: Awaited<ReturnType<typeof buildClient>>;
+let server: LabServer;
+let browser: Browser;
+let kim: LabPage;
+let ada: LabPage;
+let alan: LabPage;
+let joinCode: string;
+
+/** A student's row on the dashboard. */
+const row = (name: string) => kim.page.locator(`.class-table tr[data-members="${name}"]`);
+
+const taskCell = (name: string, task: string) => row(name).locator(`.task-cell[data-task="${task}"]`);
+
+/** A finished command in a lab page's activity feed. */
+const activity = (page: Page, line: string) => page.locator('.activity-item:not(.running)', { has: page.locator('.activity-line', { hasText: line }) });
+
+async function join(name: string, code: string): Promise<LabPage> {
+  const person = await newPerson(browser);
+  await person.page.goto(server.baseUrl);
+  await person.page.locator('.join-class .join-code').fill(code);
+  await person.page.locator('.join-class input.display-name').fill(name);
+  await person.page.locator('.join-class button[type="submit"]').click();
+  await person.page.locator('.status[data-state="connected"]').waitFor();
+  await person.page.locator('.xterm-rows').first().waitFor();
+  return person;
+}
+
+beforeAll(async () => {
+  client = await buildClient();
+  server = await startLabServer(client.dir);
+  browser = await launchChromium();
+  kim = await newPerson(browser);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  client?.remove();
+});
+
+describe('a class in the browser', { timeout: 30_000 }, () => {
+  test('Kim starts a class from the start page and lands on its dashboard', async () => {
+    await kim.page.goto(server.baseUrl);
+    await kim.page.locator('.start-class input.display-name').fill('Kim');
+    await expect.poll(() => kim.page.locator('.class-template option').count()).toBeGreaterThan(1);
+    await kim.page.locator('.class-template').selectOption('seed-1-veth');
+    await screenshot(kim.page, 'class-start-page');
+    await kim.page.locator('.start-class button[type="submit"]').click();
+    await kim.page.locator('.status[data-state="connected"]').waitFor();
+    expect(new URL(kim.page.url()).pathname).toMatch(/^\/classes\/[\w-]+$/);
+    expect(await kim.page.locator('.lab-title').textContent()).toBe('Seed lesson 1: a cable between two namespaces');
+    joinCode = (await kim.page.locator('.join-code-value').textContent())!;
+    expect(joinCode).toMatch(/^[A-Z2-9]{6}$/);
+    expect(await kim.page.locator('.no-students').textContent()).toBe('Nobody has joined yet: share the join code.');
+    expect(await kim.page.locator('.instructions-text h1').textContent()).toBe('A cable between two namespaces');
+    expect(await kim.page.locator('.class-table thead .task-heading').evaluateAll((cells) => cells.map((cell) => (cell as { title: string }).title))).toEqual([
+      'Create the red and blue namespaces',
+      'Put one end of a veth pair in each namespace',
+      'Address both ends on 192.168.15.0/24',
+      'Bring the cable up and ping across',
+    ]);
+  });
+
+  test('two students join with the code, typed loosely, and appear on the dashboard', async () => {
+    ada = await join('Ada', `${joinCode.slice(0, 3).toLowerCase()}-${joinCode.slice(3)}`);
+    alan = await join('Alan', joinCode);
+    await expect.poll(() => kim.page.locator('.class-table tbody tr').evaluateAll((rows) => rows.map((r) => (r as { dataset: { members: string } }).dataset.members))).toEqual(['Ada', 'Alan']);
+    expect(await ada.page.locator('.role').textContent()).toBe('Ada · editor');
+    expect(await ada.page.locator('.lesson-pane .task').count()).toBe(4);
+    await ada.page.locator('.instructions summary').click();
+    expect(await ada.page.locator('.instructions-text h1').textContent()).toBe('A cable between two namespaces');
+  });
+
+  test('Ada creates the namespaces: the dashboard marks her first task done, not Alan’s', async () => {
+    await typeLine(ada.page, 'ip netns add red');
+    await typeLine(ada.page, 'ip netns add blue');
+    await taskCell('Ada', 'namespaces').and(kim.page.locator('.done')).waitFor();
+    expect(await taskCell('Alan', 'namespaces').getAttribute('class')).toBe('task-cell todo');
+    expect(await taskCell('Ada', 'cable').getAttribute('class')).toBe('task-cell todo');
+    expect(await row('Ada').locator('.tasks-done').textContent()).toBe('1/4');
+    expect(await row('Ada').locator('.last-command').textContent()).toBe('hostA$ ip netns add blue');
+    await ada.page.locator('.lesson-pane .task.done[data-task="namespaces"]').waitFor();
+    expect(await ada.page.locator('.lesson-pane .task-hint').allTextContents()).toEqual(['ip link add veth-red type veth peer name veth-blue, then ip link set veth-red netns red.']);
+
+    // Sorting by progress puts Ada first; by name, Ada then Alan.
+    await kim.page.locator('.class-table .sort', { hasText: 'Tasks done' }).click();
+    expect(await kim.page.locator('.class-table tbody tr').first().getAttribute('data-members')).toBe('Ada');
+    await screenshot(kim.page, 'class-dashboard');
+    await screenshot(ada.page, 'class-student');
+  });
+
+  test('Kim injects a fault into Ada’s lab: her feed and diagram show it', async () => {
+    await row('Ada').locator('.inject-fault').click();
+    await kim.page.locator('.fault-kind').selectOption('link_down');
+    expect(await kim.page.locator('.fault-device').isVisible()).toBe(true);
+    expect(await kim.page.locator('.fault-address').isVisible()).toBe(false);
+    await screenshot(kim.page, 'class-fault-dialog');
+    await kim.page.locator('.fault-dialog .inject').click();
+    await kim.page.locator('.fault-dialog').waitFor({ state: 'hidden' });
+    const entry = activity(ada.page, 'ip link set eth0 down');
+    await entry.waitFor();
+    expect(await entry.locator('.activity-who').textContent()).toBe('instructor');
+    await expect.poll(async () => (await diagramElement(ada.page, 'dev:hostA#2'))?.classes).toContain('down');
+    expect(await activity(alan.page, 'ip link set eth0 down').count()).toBe(0);
+  });
+
+  test('Kim opens Ada’s lab live in a new tab', async () => {
+    const opened = kim.page.context().waitForEvent('page');
+    await row('Ada').locator('.open-lab').click();
+    const tab = await opened;
+    await tab.locator('.status[data-state="connected"]').waitFor();
+    expect(await tab.locator('.role').textContent()).toBe('Kim · owner');
+    await waitForDiagram(tab, 'ns:hostA/red');
+    await tab.close();
+  });
+
+  test('Kim’s messages reach everyone, or only the student they are for', async () => {
+    await kim.page.locator('.message-text').fill('Five minutes left');
+    await kim.page.locator('.send-message').click();
+    for (const student of [ada, alan]) await student.page.locator('.toast', { hasText: 'Five minutes left' }).waitFor();
+    expect(await ada.page.locator('.toast .toast-from').textContent()).toBe('Message from Kim');
+    await screenshot(ada.page, 'class-student-message');
+
+    await kim.page.locator('.message-to').selectOption({ label: 'Alan' });
+    await kim.page.locator('.message-text').fill('Alan, look at the cable');
+    await kim.page.locator('.send-message').click();
+    await alan.page.locator('.toast', { hasText: 'Alan, look at the cable' }).waitFor();
+    // Alan's message reaching him first says Ada's would have arrived by now.
+    expect(await ada.page.locator('.toast').count()).toBe(1);
+    await ada.page.locator('.toast-dismiss').click();
+    expect(await ada.page.locator('.toast').count()).toBe(0);
+  });
+
+  test('Kim resets Alan’s lab: his page moves to the new lab by itself', async () => {
+    await typeLine(alan.page, 'ip netns add mine');
+    await waitForDiagram(alan.page, 'ns:hostA/mine');
+    const oldPath = new URL(alan.page.url()).pathname;
+    kim.page.once('dialog', (dialog) => void dialog.accept());
+    await row('Alan').locator('.reset-lab').click();
+    await alan.page.waitForURL((url) => url.pathname !== oldPath);
+    await alan.page.locator('.status[data-state="connected"]').waitFor();
+    await waitForDiagram(alan.page, 'dev:hostA#2');
+    expect(await diagramElement(alan.page, 'ns:hostA/mine')).toBeNull();
+    await expect.poll(() => row('Alan').getAttribute('data-lab')).toBe(new URL(alan.page.url()).pathname.split('/')[2]);
+  });
+
+  test('Kim locks the class: students see it, and their commands are refused', async () => {
+    await kim.page.locator('.lock-class').click();
+    await kim.page.locator('.locked-badge').waitFor();
+    expect(await kim.page.locator('.lock-class').textContent()).toBe('Unlock class');
+    for (const student of [ada, alan]) await student.page.locator('.class-state.locked').waitFor();
+    expect(await ada.page.locator('.class-state').textContent()).toBe('Class locked: read-only');
+    await typeLine(ada.page, 'ip netns add green');
+    await expect
+      .poll(() => terminalText(ada.page))
+      .toMatch(/root@hostA:~# ip netns add green\nnslab: the class is locked: the instructor has ended it, and its labs are read-only\nroot@hostA:~#$/);
+    expect(await diagramElement(ada.page, 'ns:hostA/green')).toBeNull();
+    await screenshot(ada.page, 'class-student-locked');
+  });
+
+  test('Kim exports the results as CSV', async () => {
+    const download = kim.page.waitForEvent('download');
+    await kim.page.locator('.export-csv').click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^class-[\w-]+\.csv$/);
+    const lines = readFileSync((await file.path())!, 'utf8').trimEnd().split('\r\n');
+    expect(lines[0]).toBe('member,name,group,lab,joined,tasks done,task namespaces,task cable,task addresses,task ping,checks passed,commands,errors in a row,last command,stuck');
+    expect(lines.slice(1).map((line) => line.split(',').slice(1, 2).concat(line.split(',').slice(5, 7)))).toEqual([
+      ['Ada', '1/4', 'done'],
+      ['Alan', '0/4', ''],
+    ]);
+  });
+
+  test('Kim gives out a new join code, then revokes it', async () => {
+    await kim.page.locator('.rotate-code').click();
+    await expect.poll(() => kim.page.locator('.join-code-value').textContent()).not.toBe(joinCode);
+    expect(await kim.page.locator('.join-code-value').textContent()).toMatch(/^[A-Z2-9]{6}$/);
+    await kim.page.locator('.revoke-code').click();
+    await expect.poll(() => kim.page.locator('.join-code-value').textContent()).toBe('No join code: nobody can join.');
+    expect(await kim.page.locator('.copy-code').isDisabled()).toBe(true);
+  });
+
+  test('the dashboard switches to Korean', async () => {
+    await kim.page.locator('.language select').selectOption('ko');
+    expect(await kim.page.locator('.status').textContent()).toBe('실시간');
+    expect(await kim.page.locator('.students h2').textContent()).toBe('학생');
+    expect(await kim.page.locator('.lock-class').textContent()).toBe('수업 잠금 해제');
+    expect(await kim.page.locator('.instructions-text h1').textContent()).toBe('두 네임스페이스를 케이블로 잇기');
+    await screenshot(kim.page, 'class-dashboard-korean');
+    await kim.page.locator('.language select').selectOption('en');
+  });
+
+  test('in a group class the driver types and the navigator is told who drives; a token for another lab is refused for good', async () => {
+    const post = async <T>(path: string, body: object): Promise<T> => {
+      const response = await fetch(server.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(response.status).toBe(201);
+      return (await response.json()) as T;
+    };
+    type Joined = { class: string; token: string; lab: { id: string; token: string } };
+    const created = await post<{ joinCode: { code: string } }>('/api/classes', { template: 'seed-1-veth', mode: 'group', groupSize: 2 });
+    const open = async (lab: string, joined: Joined) => {
+      const person = await newPerson(browser);
+      await person.page.goto(`${server.baseUrl}/labs/${lab}#${new URLSearchParams({ token: joined.lab.token, class: joined.class, classToken: joined.token })}`);
+      return person;
+    };
+    const bea = await post<Joined>('/api/classes/join', { code: created.joinCode.code, name: 'Bea' });
+    const cal = await post<Joined>('/api/classes/join', { code: created.joinCode.code, name: 'Cal' });
+    expect(cal.lab.id).toBe(bea.lab.id);
+    const driver = await open(bea.lab.id, bea);
+    const navigator = await open(cal.lab.id, cal);
+    await expect.poll(() => driver.page.locator('.class-state').textContent()).toBe('Driver: you type');
+    await expect.poll(() => navigator.page.locator('.class-state').textContent()).toBe('Navigator: Bea drives');
+    await screenshot(navigator.page, 'class-navigator');
+
+    // Cal's lab token opened on Ada's lab: closed with 4403, shown, and not tried again.
+    const intruder = await open((await row('Ada').getAttribute('data-lab'))!, cal);
+    await intruder.page.locator('.status[data-state="closed"]').waitFor();
+    expect(await intruder.page.locator('.status').textContent()).toBe('The server refused the connection: this token is for another lab');
+    const sockets: string[] = [];
+    intruder.page.on('websocket', (socket) => sockets.push(socket.url()));
+    await intruder.page.waitForTimeout(1500);
+    expect(sockets).toEqual([]);
+    expect([...driver.errors, ...navigator.errors]).toEqual([]);
+    for (const person of [driver, navigator, intruder]) await person.page.context().close();
+  });
+
+  test('no page logged an error', () => {
+    expect([...kim.errors, ...ada.errors, ...alan.errors]).toEqual([]);
+  });
+});

@@ -1,0 +1,107 @@
+// The class routes of the HTTP API (docs/API.md, "Classes") as the web client
+// uses them, and the links of class pages. Tokens travel in URL fragments, as
+// in lab links, so they never reach a server log.
+import type { ClassState } from '../../shared/protocol';
+
+export interface TaskProgress {
+  id: string;
+  title: string;
+  done: boolean;
+  checks: Array<{ description: string; passed: boolean; hint?: string }>;
+}
+
+export interface LabRow {
+  lab: string;
+  group: number | null;
+  members: Array<{ id: string; name: string; driver: boolean; joinedAt: string }>;
+  tasks: TaskProgress[];
+  tasksDone: number;
+  checksPassed: number;
+  commands: number;
+  lastCommand: { seq: number; name: string; host: string; line: string; exitCode: number | null } | null;
+  errorStreak: number;
+  lastProgressAt: string;
+  stuck: boolean;
+  seq: number;
+}
+
+export interface Dashboard {
+  id: string;
+  title: string;
+  template: string;
+  mode: 'solo' | 'group';
+  groupSize: number;
+  locked: boolean;
+  joinCode: { code: string; expiresAt: string; expired: boolean } | null;
+  tasks: Array<{ id: string; title: string }>;
+  labs: LabRow[];
+}
+
+export interface Instructions {
+  en: string;
+  ko: string;
+}
+
+export interface LabLink {
+  id: string;
+  token: string;
+  url: string;
+}
+
+/** A student's view of their class (GET /api/classes/:id/me). */
+export interface Membership {
+  class: string;
+  title: string;
+  member: string;
+  name: string;
+  group: number | null;
+  driver: ClassState['driver'];
+  locked: boolean;
+  lab: LabLink;
+  instructions: Instructions;
+  tasks: TaskProgress[];
+}
+
+/** A class and a class token: the instructor's on the dashboard, a student's in their lab. */
+export interface ClassAccess {
+  class: string;
+  token: string;
+}
+
+/** Calls a class route; throws an Error with the API's message when it answers with an error. */
+export async function classCall<T>(path: string, token: string | null, init: { method?: string; body?: object } = {}): Promise<T> {
+  const response = await fetch(path, {
+    method: init.method ?? (init.body ? 'POST' : 'GET'),
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+  if (!response.ok) {
+    const body = (await response.json().catch(() => ({}))) as { error?: string };
+    throw new Error(body.error ?? `${response.status} ${response.statusText}`);
+  }
+  return (response.status === 204 ? undefined : await response.json()) as T;
+}
+
+export const classPath = (access: ClassAccess, rest = '') => `/api/classes/${encodeURIComponent(access.class)}${rest}`;
+
+/** The dashboard's id and the instructor's token, from a /classes/ID#token=… link. */
+export function parseDashboardLink(link: string): ClassAccess | null {
+  const url = new URL(link, location.origin);
+  const id = /^\/classes\/([^/]+)$/.exec(url.pathname)?.[1];
+  const token = new URLSearchParams(url.hash.slice(1)).get('token');
+  return id && token ? { class: decodeURIComponent(id), token } : null;
+}
+
+/** A student's lab page: the lab link, with their class and class token in the fragment too (to follow the lab after a reset). */
+export function studentLabPath(lab: LabLink, access: ClassAccess): string {
+  const fragment = new URLSearchParams({ token: lab.token, class: access.class, classToken: access.token });
+  return `/labs/${encodeURIComponent(lab.id)}#${fragment}`;
+}
+
+/** The student's class access kept in a lab page's fragment, if it is a student's lab page. */
+export function studentAccess(hash: string): ClassAccess | null {
+  const params = new URLSearchParams(hash.slice(1));
+  const id = params.get('class');
+  const token = params.get('classToken');
+  return id && token ? { class: id, token } : null;
+}

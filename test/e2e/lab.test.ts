@@ -277,16 +277,16 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     const upload = (name: string, text: string) => page.locator('input.world').setInputFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
 
     await upload('broken.json', '{"hosts": ');
-    await page.locator('button.primary').click();
+    await page.locator('.create button.primary').click();
     await expect.poll(() => page.locator('.create .error').textContent()).toMatch(/^broken\.json: .*JSON/);
 
     await upload('bad.json', JSON.stringify(world('nope')));
-    await page.locator('button.primary').click();
+    await page.locator('.create button.primary').click();
     await expect.poll(() => page.locator('.create .error').textContent()).toBe('world file: hosts.a.interfaces.eth0.segment: unknown segment "nope"');
     await screenshot(page, 'start-page-bad-world');
 
     await upload('pair.json', JSON.stringify(world('lan')));
-    await page.locator('button.primary').click();
+    await page.locator('.create button.primary').click();
     await page.locator('.status[data-state="connected"]').waitFor();
     expect(await page.locator('.tab').allTextContents()).toEqual(['a', 'b']);
     await waitForDiagram(page, 'dev:b#2');

@@ -3,24 +3,14 @@
 // read from the live engine without changing it; what needs traffic or a
 // program's output (reachable, output) runs on one disposable clone, made
 // only when some check needs it.
+import type { CheckResult, TaskProgress } from '../../shared/dashboard';
 import type { NetNs } from '../sim/kernel/netns';
 import type { Rule } from '../sim/kernel/netfilter';
 import type { Lab } from '../sim/lab';
 import { ruleSpec } from '../sim/tools/iptables';
 import { parsePlace, parsePrefix, type Check, type LabTemplate } from './lab-template';
 
-export interface CheckResult {
-  description: string;
-  passed: boolean;
-  hint?: string;
-}
-
-export interface TaskProgress {
-  id: string;
-  title: string;
-  done: boolean;
-  checks: CheckResult[];
-}
+export type { CheckResult, TaskProgress };
 
 /** `live` is read only (kernel state inspection); `clone()` gives a disposable engine on which commands may be run. */
 export function evaluateTasks(template: LabTemplate, live: Lab, clone: () => Lab): TaskProgress[] {

@@ -4,6 +4,7 @@
 // this service keeps the rules (lock, driver) on every command of a class
 // lab, tracks each lab's progress and tells dashboards.
 import { randomBytes, randomInt } from 'node:crypto';
+import type { Dashboard, DashboardEvent, LabRow } from '../../shared/dashboard';
 import { ROW_COMPARE, type RowOrder } from '../../shared/dashboard-order';
 import { ClassState, CloseCode, InstructorMessage, type ServerMessage } from '../../shared/protocol';
 import type { EngineCopies } from '../labs/history';
@@ -15,7 +16,9 @@ import type { ClassClaims, Tokens } from '../net/tokens';
 import type { TaskProgress } from './checks';
 import { faultCommand, type Fault } from './faults';
 import type { LabTemplate } from './lab-template';
-import { evaluateLab, ProgressTracker, type LastCommand, type TrackedLab } from './progress';
+import { evaluateLab, ProgressTracker, type TrackedLab } from './progress';
+
+export type { Dashboard, DashboardEvent, LabRow };
 
 /** No 0/O, 1/I/L: a code read aloud or from a projector is typed right. */
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -63,36 +66,6 @@ export interface NewClass {
   joinCodeTtlMs?: number;
 }
 
-/** One row of the dashboard: a student's lab, or a group's. */
-export interface LabRow {
-  lab: string;
-  group: number | null;
-  members: Array<Pick<ClassMember, 'id' | 'name' | 'driver' | 'joinedAt'>>;
-  tasks: TaskProgress[];
-  tasksDone: number;
-  checksPassed: number;
-  commands: number;
-  lastCommand: LastCommand | null;
-  errorStreak: number;
-  lastProgressAt: string;
-  stuck: boolean;
-  /** The log entry the row reflects. */
-  seq: number;
-}
-
-export interface Dashboard {
-  id: string;
-  title: string;
-  template: string;
-  mode: 'solo' | 'group';
-  groupSize: number;
-  locked: boolean;
-  joinCode: { code: string; expiresAt: string; expired: boolean } | null;
-  tasks: Array<{ id: string; title: string }>;
-  labs: LabRow[];
-}
-
-export type DashboardEvent = { event: 'snapshot'; data: Dashboard } | { event: 'lab'; data: LabRow };
 
 function joinCode(): string {
   return Array.from({ length: CODE_LENGTH }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join('');

@@ -1,19 +1,14 @@
 // Progress of class labs: each lab's tasks evaluated after its commands, at
 // most one evaluation at a time per lab, and a burst of commands evaluated
 // once (the evaluation that starts after the burst sees all of it).
+import type { LastCommand } from '../../shared/dashboard';
 import type { LabTemplate } from './lab-template';
 import { evaluateTasks, type TaskProgress } from './checks';
 import { commandsOf, EngineCopies } from '../labs/history';
 import type { LabHost } from '../labs/lab-host';
 import type { LiveLab } from '../labs/live-lab';
 
-export interface LastCommand {
-  seq: number;
-  name: string;
-  host: string;
-  line: string;
-  exitCode: number;
-}
+export type { LastCommand };
 
 export interface LabEvaluation {
   /** The log entry the evaluation saw the lab after. */

@@ -1,41 +1,10 @@
 // The class routes of the HTTP API (docs/API.md, "Classes") as the web client
 // uses them, and the links of class pages. Tokens travel in URL fragments, as
 // in lab links, so they never reach a server log.
+import type { TaskProgress } from '../../shared/dashboard';
 import type { ClassState } from '../../shared/protocol';
 
-export interface TaskProgress {
-  id: string;
-  title: string;
-  done: boolean;
-  checks: Array<{ description: string; passed: boolean; hint?: string }>;
-}
-
-export interface LabRow {
-  lab: string;
-  group: number | null;
-  members: Array<{ id: string; name: string; driver: boolean; joinedAt: string }>;
-  tasks: TaskProgress[];
-  tasksDone: number;
-  checksPassed: number;
-  commands: number;
-  lastCommand: { seq: number; name: string; host: string; line: string; exitCode: number | null } | null;
-  errorStreak: number;
-  lastProgressAt: string;
-  stuck: boolean;
-  seq: number;
-}
-
-export interface Dashboard {
-  id: string;
-  title: string;
-  template: string;
-  mode: 'solo' | 'group';
-  groupSize: number;
-  locked: boolean;
-  joinCode: { code: string; expiresAt: string; expired: boolean } | null;
-  tasks: Array<{ id: string; title: string }>;
-  labs: LabRow[];
-}
+export type { Dashboard, LabRow, TaskProgress } from '../../shared/dashboard';
 
 export interface Instructions {
   en: string;

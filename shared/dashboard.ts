@@ -1,0 +1,55 @@
+// What a class dashboard shows (docs/API.md, "Classes"): the server builds
+// these rows and the web client draws them.
+
+export interface CheckResult {
+  description: string;
+  passed: boolean;
+  /** Shown while the check fails. */
+  hint?: string;
+}
+
+export interface TaskProgress {
+  id: string;
+  title: string;
+  done: boolean;
+  checks: CheckResult[];
+}
+
+export interface LastCommand {
+  seq: number;
+  name: string;
+  host: string;
+  line: string;
+  exitCode: number;
+}
+
+/** One row of the dashboard: a student's lab, or a group's. */
+export interface LabRow {
+  lab: string;
+  group: number | null;
+  members: Array<{ id: string; name: string; driver: boolean; joinedAt: string }>;
+  tasks: TaskProgress[];
+  tasksDone: number;
+  checksPassed: number;
+  commands: number;
+  lastCommand: LastCommand | null;
+  errorStreak: number;
+  lastProgressAt: string;
+  stuck: boolean;
+  /** The log entry the row reflects. */
+  seq: number;
+}
+
+export interface Dashboard {
+  id: string;
+  title: string;
+  template: string;
+  mode: 'solo' | 'group';
+  groupSize: number;
+  locked: boolean;
+  joinCode: { code: string; expiresAt: string; expired: boolean } | null;
+  tasks: Array<{ id: string; title: string }>;
+  labs: LabRow[];
+}
+
+export type DashboardEvent = { event: 'snapshot'; data: Dashboard } | { event: 'lab'; data: LabRow };

@@ -8,7 +8,7 @@ import type WebSocket from 'ws';
 import * as Y from 'yjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloseCode, Frame, LIMITS, PROTOCOL_VERSION } from '../../shared/protocol';
-import { tempDir } from './harness';
+import { apiCall, tempDir } from './harness';
 import { LabClient, RefusedError } from './lab-client';
 import { freePort, kill9, killAll, REDIS_SERVER, startRedisProcess, startServerProcess, type ServerProcess } from './processes';
 
@@ -25,20 +25,8 @@ async function connect(server: ServerProcess, lab: string, token: string): Promi
   return client;
 }
 
-async function call(server: ServerProcess, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; text: string; json: any }> {
-  const res = await fetch(server.baseUrl + path, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // text/plain answers
-  }
-  return { status: res.status, text, json };
+function call(server: ServerProcess, method: string, path: string, token?: string, body?: unknown) {
+  return apiCall(server.baseUrl, method, path, token, body);
 }
 
 async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {

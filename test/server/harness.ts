@@ -19,6 +19,23 @@ export interface Running {
   api(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }>;
 }
 
+/** One HTTP call to a server at `baseUrl`, with the answer's body as text and, when it is JSON, parsed. */
+export async function apiCall(baseUrl: string, method: string, path: string, token?: string | null, body?: unknown): Promise<{ status: number; json: any; text: string }> {
+  const res = await fetch(baseUrl + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // text/plain answers
+  }
+  return { status: res.status, json, text };
+}
+
 export function tempDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'nslab-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
@@ -31,21 +48,7 @@ export async function startServer(settings: Partial<ServerSettings> = {}, givenS
   const address = await server.listen(0);
   const baseUrl = `http://127.0.0.1:${address.port}`;
 
-  const api: Running['api'] = async (method, path, token, body) => {
-    const res = await fetch(baseUrl + path, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json: unknown = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      // text/plain answers
-    }
-    return { status: res.status, json, text };
-  };
+  const api: Running['api'] = (method, path, token, body) => apiCall(baseUrl, method, path, token, body);
 
   return {
     server,

@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { apiCall } from './harness';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const running = new Set<ChildProcess>();
@@ -84,7 +85,6 @@ export async function startRedisProcess(port: number, dir: string): Promise<Chil
   return child;
 }
 
-export async function post(baseUrl: string, path: string, token: string | null, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
+export function post(baseUrl: string, path: string, token: string | null, body: unknown) {
+  return apiCall(baseUrl, 'POST', path, token, body);
 }

@@ -3,12 +3,13 @@
 // or their group's. The class record in the store says who is in which lab;
 // this service keeps the rules (lock, driver) on every command of a class
 // lab, tracks each lab's progress and tells dashboards.
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type { Dashboard, DashboardEvent, LabRow } from '../../shared/dashboard';
 import { ROW_COMPARE, type RowOrder } from '../../shared/dashboard-order';
 import { ClassState, CloseCode, InstructorMessage, type ServerMessage } from '../../shared/protocol';
 import type { EngineCopies } from '../labs/history';
 import type { Labs } from '../labs/labs';
+import { newId } from '../labs/new-id';
 import { LabError, type ExecRequest, type LabHooks, type LiveLab } from '../labs/live-lab';
 import type { CommandRecord } from '../labs/lab-host';
 import { ClassConflictError, JoinCodeTakenError, type ClassMember, type ClassRecord, type Store } from '../store/types';
@@ -184,7 +185,7 @@ export class ClassService implements LabHooks {
     const now = new Date();
     for (;;) {
       const record: ClassRecord = {
-        id: randomBytes(9).toString('base64url'),
+        id: newId(),
         title: input.title ?? template.title,
         templateId: input.template,
         mode: input.mode,
@@ -192,7 +193,7 @@ export class ClassService implements LabHooks {
         joinCode: { code: joinCode(), expiresAt: new Date(now.getTime() + (input.joinCodeTtlMs ?? this.options.joinCodeTtlMs)).toISOString() },
         locked: false,
         members: [],
-        instructor: randomBytes(9).toString('base64url'),
+        instructor: newId(),
         createdAt: now.toISOString(),
         version: 1,
       };
@@ -225,7 +226,7 @@ export class ClassService implements LabHooks {
         const shared = current.mode === 'group' && last && last.members.length < current.groupSize ? last : null;
         const group = current.mode === 'solo' ? null : shared ? shared.group : (last?.group ?? 0) + 1;
         created = shared ? null : await this.newLab(current, labTitle(current, group, name));
-        member = { id: randomBytes(9).toString('base64url'), name, labId: shared ? shared.lab : created!.id, group, driver: !shared, joinedAt: new Date().toISOString() };
+        member = { id: newId(), name, labId: shared ? shared.lab : created!.id, group, driver: !shared, joinedAt: new Date().toISOString() };
         return { ...current, members: [...current.members, member] };
       },
       async () => {

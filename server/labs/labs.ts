@@ -6,6 +6,7 @@ import { CloseCode } from '../../shared/protocol';
 import type { BusMessage, LabRecord, Store } from '../store/types';
 import { ENGINE_VERSION } from './engine-version';
 import { LabHost } from './lab-host';
+import { newId } from './new-id';
 import { LabError, LiveLab, type LabHooks, type LiveLabOptions } from './live-lab';
 
 export interface LabsOptions extends Omit<LiveLabOptions, 'onClosed' | 'instanceId'> {
@@ -40,7 +41,7 @@ export class Labs {
     const count = await this.store.countLabs();
     if (count >= this.options.maxLabs) throw new TooManyLabsError(`this server holds its maximum of ${this.options.maxLabs} labs; delete one first`);
     const record: LabRecord = {
-      id: randomBytes(9).toString('base64url'),
+      id: newId(),
       title: input.title ?? '',
       world: input.world,
       seed: input.seed ?? 1,

@@ -2,7 +2,8 @@
 // server secret (HMAC-SHA256). Whoever holds a token is that participant.
 // Class tokens (an instructor's, a student's) name a class instead of a lab;
 // the two kinds never parse as each other, so neither opens what the other does.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { newId } from '../labs/new-id';
 import { z } from 'zod';
 import { Role } from '../../shared/protocol';
 
@@ -37,7 +38,7 @@ export class Tokens {
   }
 
   /** A lab token; `sub` names an existing participant (a class member), a new one otherwise. */
-  issue(lab: string, role: Role, name: string, sub = randomBytes(9).toString('base64url')): { token: string; claims: Claims } {
+  issue(lab: string, role: Role, name: string, sub = newId()): { token: string; claims: Claims } {
     const claims: Claims = { lab, role, sub, name };
     return { token: this.seal(claims), claims };
   }

@@ -10,6 +10,7 @@
 // The document is a pure function of the lab's log: the same entries give the
 // same transactions, and the document's client id is fixed, so a lab rebuilt
 // after a restart has exactly the document its clients already hold.
+import { equalityDeep } from 'lib0/function';
 import * as Y from 'yjs';
 import type { ActivityEntry } from '../../shared/protocol';
 import type { World } from '../sim/kernel/world';
@@ -27,8 +28,6 @@ const SYNCED_MAPS = ['namespaces', 'devices', 'segments', 'running'] as const;
 
 export class StateDoc {
   readonly doc = new Y.Doc();
-  /** JSON of what each map key holds, to write only what changed. */
-  private readonly written = new Map<string, string>();
 
   /** A new document for the lab, or the one `saved` holds (Y.encodeStateAsUpdate of an earlier one). */
   constructor(title: string, worldName: string, saved?: Uint8Array) {
@@ -38,9 +37,6 @@ export class StateDoc {
       // receives items under its own id a new one.
       Y.applyUpdate(this.doc, saved, ENGINE_ORIGIN);
       this.doc.clientID = STATE_DOC_CLIENT_ID;
-      for (const name of SYNCED_MAPS) {
-        this.doc.getMap(name).forEach((value, key) => this.written.set(`${name}\n${key}`, JSON.stringify(value)));
-      }
       return;
     }
     this.doc.clientID = STATE_DOC_CLIENT_ID;
@@ -72,21 +68,10 @@ export class StateDoc {
     }, ENGINE_ORIGIN);
   }
 
+  /** Makes the map hold `next`, writing only the keys whose value changed (compared with what the map holds). */
   private syncMap(name: (typeof SYNCED_MAPS)[number], next: Map<string, object>): void {
     const map = this.doc.getMap(name);
-    for (const key of [...map.keys()]) {
-      if (!next.has(key)) {
-        map.delete(key);
-        this.written.delete(`${name}\n${key}`);
-      }
-    }
-    for (const [key, value] of next) {
-      const json = JSON.stringify(value);
-      const writtenKey = `${name}\n${key}`;
-      if (this.written.get(writtenKey) !== json) {
-        map.set(key, value);
-        this.written.set(writtenKey, json);
-      }
-    }
+    for (const key of [...map.keys()]) if (!next.has(key)) map.delete(key);
+    for (const [key, value] of next) if (!equalityDeep(map.get(key), value)) map.set(key, value);
   }
 }

@@ -1,13 +1,15 @@
 // npm run bench:server: the server's fan-out latency against a plain
 // y-websocket relay, its connection capacity, and its memory per idle
-// connection and per loaded lab. The clients run in a child process
-// (server-clients.ts), so memory figures are the server's own. Prints
-// figures; the last line is one JSON object.
+// connection and per loaded lab. The clients run in child processes
+// (server-clients.ts): memory figures are the server's own, and the
+// observers, each standing for a browser of its own, are spread over as
+// many processes as the machine has cores. Prints figures; the last line is
+// one JSON object.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupWSConnection } from '@y/websocket-server/utils';
 import { WebSocketServer } from 'ws';
@@ -33,13 +35,16 @@ const server = await createNslabServer(store, {
 const { port } = await server.listen(0);
 const baseUrl = `http://127.0.0.1:${port}`;
 
-const clients = fork(join(import.meta.dirname, 'server-clients.ts'), { execArgv: ['--import', 'tsx'] });
-function ask(request: ClientRequest): Promise<ClientReply> {
-  return new Promise((resolve) => {
-    clients.once('message', (reply: ClientReply) => resolve(reply));
-    clients.send(request);
+const clientProcesses = Array.from({ length: Math.max(2, availableParallelism()) }, () => fork(join(import.meta.dirname, 'server-clients.ts'), { execArgv: ['--import', 'tsx'] }));
+function ask<K extends ClientReply['kind']>(k: number, request: ClientRequest, kind: K): Promise<Extract<ClientReply, { kind: K }>> {
+  return new Promise((resolve, reject) => {
+    clientProcesses[k]!.once('message', (reply: ClientReply) => (reply.kind === kind ? resolve(reply as Extract<ClientReply, { kind: K }>) : reject(new Error(`client process ${k}: expected ${kind}, got ${reply.kind}`))));
+    clientProcesses[k]!.send(request);
   });
 }
+/** The k-th of `n` shares of `items`, dealt round-robin. */
+const share = <T>(items: T[], k: number, n: number) => items.filter((_, i) => i % n === k);
+const inEveryProcess = <T>(work: (k: number) => Promise<T>) => Promise.all(clientProcesses.map((_, k) => work(k)));
 
 async function api<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
   const res = await fetch(baseUrl + path, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -80,18 +85,34 @@ for (const lab of connectLabs) await server.labs.get(lab.id);
 const plan = await Promise.all(connectLabs.map(async (lab) => ({ lab: lab.id, tokens: await invites(lab, CONNECTIONS / LABS_FOR_CONNECTIONS) })));
 await settle();
 const beforeConnections = heapBytes();
-const connected = (await ask({ kind: 'connect', baseUrl, labs: plan })) as Extract<ClientReply, { kind: 'connected' }>;
+const connected = await inEveryProcess((k) => ask(k, { kind: 'connect', baseUrl, labs: share(plan, k, clientProcesses.length) }, 'connected'));
 await settle();
 const connections = server.gateway.connectionCount;
 const bytesPerConnection = Math.round((heapBytes() - beforeConnections) / connections);
-console.log(`connections: ${connections} open at once (${connected.failed} refused); ${bytesPerConnection} bytes per idle connection`);
-await ask({ kind: 'disconnect' });
+console.log(`connections: ${connections} open at once (${connected.reduce((n, c) => n + c.failed, 0)} refused); ${bytesPerConnection} bytes per idle connection`);
+await inEveryProcess((k) => ask(k, { kind: 'disconnect' }, 'disconnected'));
+
+/**
+ * One runner sends COMMANDS at PER_SECOND while the observers, spread over
+ * the client processes, watch for each command's device. A command's latency
+ * is from its sending to the moment the last observer holds its device.
+ */
+async function fanout(target: { baseUrl: string; lab: string; runnerToken: string; observerTokens: string[]; relay: boolean }): Promise<number[]> {
+  await inEveryProcess((k) => ask(k, { kind: 'observe', baseUrl: target.baseUrl, lab: target.lab, tokens: share(target.observerTokens, k, clientProcesses.length), commands: COMMANDS }, 'observing'));
+  const { sentAt } = await ask(0, { kind: 'run', baseUrl: target.baseUrl, lab: target.lab, token: target.runnerToken, commands: COMMANDS, perSecond: PER_SECOND, relay: target.relay }, 'ran');
+  const seen = await inEveryProcess((k) => ask(k, { kind: 'report' }, 'seen'));
+  return sentAt.map((at, i) => {
+    const last = Math.max(...seen.map((s) => s.lastSeenAt[i]!));
+    if (Number.isNaN(last)) throw new Error(`command ${i} did not reach every observer`);
+    return last - at;
+  });
+}
 
 // 3. Fan-out: one participant runs commands at 20/s; 200 others watch the state document.
 const fanLab = await createLab();
-const fan = (await ask({ kind: 'fanout', baseUrl, lab: fanLab.id, runnerToken: fanLab.token, observerTokens: await invites(fanLab, OBSERVERS), commands: COMMANDS, perSecond: PER_SECOND, relay: false })) as Extract<ClientReply, { kind: 'fanout' }>;
-const fanoutP50Ms = round(percentile(fan.latenciesMs, 50));
-const fanoutP99Ms = round(percentile(fan.latenciesMs, 99));
+const fan = await fanout({ baseUrl, lab: fanLab.id, runnerToken: fanLab.token, observerTokens: await invites(fanLab, OBSERVERS), relay: false });
+const fanoutP50Ms = round(percentile(fan, 50));
+const fanoutP99Ms = round(percentile(fan, 99));
 console.log(`nslab fan-out to ${OBSERVERS} observers, ${COMMANDS} commands at ${PER_SECOND}/s: p50 ${fanoutP50Ms} ms, p99 ${fanoutP99Ms} ms`);
 
 // 4. Baseline: the same clients on a plain y-websocket relay, the runner writing a comparable update itself.
@@ -100,14 +121,14 @@ const relayHttp = createServer((_req, res) => res.end());
 relayHttp.on('upgrade', (req, socket, head) => relayWss.handleUpgrade(req, socket, head, (ws) => setupWSConnection(ws, req)));
 await new Promise<void>((resolve) => relayHttp.listen(0, '127.0.0.1', resolve));
 const relayUrl = `http://127.0.0.1:${(relayHttp.address() as AddressInfo).port}`;
-const base = (await ask({ kind: 'fanout', baseUrl: relayUrl, lab: 'baseline', runnerToken: 'runner', observerTokens: Array.from({ length: OBSERVERS }, (_, i) => `o${i}`), commands: COMMANDS, perSecond: PER_SECOND, relay: true })) as Extract<ClientReply, { kind: 'fanout' }>;
-const baselineP50Ms = round(percentile(base.latenciesMs, 50));
-const baselineP99Ms = round(percentile(base.latenciesMs, 99));
+const base = await fanout({ baseUrl: relayUrl, lab: 'baseline', runnerToken: 'runner', observerTokens: Array.from({ length: OBSERVERS }, (_, i) => `o${i}`), relay: true });
+const baselineP50Ms = round(percentile(base, 50));
+const baselineP99Ms = round(percentile(base, 99));
 console.log(`y-websocket relay, same clients and pace: p50 ${baselineP50Ms} ms, p99 ${baselineP99Ms} ms`);
 relayWss.close();
 relayHttp.close();
 
-clients.send({ kind: 'exit' } satisfies ClientRequest);
+for (const clients of clientProcesses) clients.send({ kind: 'exit' } satisfies ClientRequest);
 await server.close();
 await store.close();
 rmSync(dataDir, { recursive: true, force: true });

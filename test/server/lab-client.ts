@@ -45,11 +45,9 @@ export class LabClient {
     ws.on('close', () => {
       for (const wake of this.waiters.splice(0)) wake();
     });
-    for (const [kind, doc] of [[Frame.stateSync, this.state], [Frame.notesSync, this.notes]] as const) {
-      doc.on('update', (update: Uint8Array, origin: unknown) => {
-        if (origin !== REMOTE) this.sendFrame(kind, (e) => syncProtocol.writeUpdate(e, update));
-      });
-    }
+    this.notes.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== REMOTE) this.sendFrame(Frame.notesSync, (e) => syncProtocol.writeUpdate(e, update));
+    });
     this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
       if (origin === REMOTE) return;
       const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...added, ...updated, ...removed]);
@@ -90,6 +88,18 @@ export class LabClient {
     const type = syncProtocol.readSyncMessage(decoder, encoder, doc, REMOTE);
     if (type === syncProtocol.messageYjsSyncStep2) this.synced.add(kind);
     if (encoding.length(encoder) > 1) this.ws.send(encoding.toUint8Array(encoder));
+  }
+
+  /**
+   * Changes the state document here and sends the change, as a client that
+   * writes it would. The state document has no update listener otherwise:
+   * Yjs encodes every update for such a listener, and an observer that never
+   * writes should not pay for it.
+   */
+  writeState(change: (doc: Y.Doc) => void): void {
+    const before = Y.encodeStateVector(this.state);
+    this.state.transact(() => change(this.state));
+    this.sendFrame(Frame.stateSync, (e) => syncProtocol.writeUpdate(e, Y.encodeStateAsUpdate(this.state, before)));
   }
 
   sendFrame(kind: number, write: (encoder: encoding.Encoder) => void): void {

@@ -144,7 +144,7 @@ describe('the state document', () => {
     const { id, token } = await s.createLab();
     const writer = await connect(s, id, token);
     const watcher = await connect(s, id, await s.invite(id, token, 'viewer'));
-    writer.state.getMap('namespaces').set('hostA/fake', { host: 'hostA', name: 'fake' });
+    writer.writeState((doc) => doc.getMap('namespaces').set('hostA/fake', { host: 'hostA', name: 'fake' }));
     expect(await writer.message('error')).toEqual({ type: 'error', code: 'read_only', message: 'update dropped: the state document is written by the server only' });
     await s.exec(id, token, 'hostA', 'ip netns add red');
     await watcher.until(() => namespaces(watcher).get('hostA/red'));

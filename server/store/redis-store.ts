@@ -13,6 +13,7 @@
 //   PREFIXlab:{ID}:notes-snap   the notes snapshot
 //   PREFIXlab:{ID}:engine       the latest engine snapshot, JSON
 //   PREFIXlab:{ID}:archive      list of gzipped JSON arrays of the entries trimmed off the stream, oldest first
+//   PREFIXlab:{ID}:progress     hash of progress marks: name → ms since the epoch
 //   PREFIXlab:{ID}:bus          pub/sub channel of the lab's BusMessages
 //   PREFIXclass:ID              a class record, JSON
 //   PREFIXclass-code:CODE       the id of the class holding join code CODE
@@ -27,7 +28,7 @@
 // surviving a Redis restart needs `appendonly yes` with `appendfsync always`.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
-import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type BusMessage, type ClassRecord, type EngineSnapshot, type LabBus, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
+import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type BusMessage, type ClassRecord, type EngineSnapshot, type LabBus, type LabRecord, type LogEntry, type NotesState, type ProgressMarks, type Store } from './types';
 
 const APPEND = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
@@ -51,8 +52,8 @@ return 0`;
 
 const DELETE = `
 local existed = redis.call('DEL', KEYS[1])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
-redis.call('SREM', KEYS[7], ARGV[1])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+redis.call('SREM', KEYS[8], ARGV[1])
 return existed`;
 
 // Moves entries FIRST..LAST (read by the caller) from the stream to the
@@ -65,6 +66,12 @@ if tonumber(string.sub(last[1][1], 3)) <= tonumber(ARGV[2]) then return 0 end
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('XTRIM', KEYS[1], 'MINID', '0-' .. (tonumber(ARGV[2]) + 1))
 return 1`;
+
+// ARGV: name, time, name, time, …; answers every mark as name, time, …
+const ADD_PROGRESS_MARKS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+for i = 1, #ARGV, 2 do redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return redis.call('HGETALL', KEYS[2])`;
 
 const SAVE_SNAPSHOT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
@@ -136,7 +143,7 @@ export class RedisStore implements Store {
     return new RedisStore(redis, options.prefix ?? 'nslab:');
   }
 
-  private key(labId: string, part: 'record' | 'log' | 'notes' | 'notes-snap' | 'engine' | 'archive'): string {
+  private key(labId: string, part: 'record' | 'log' | 'notes' | 'notes-snap' | 'engine' | 'archive' | 'progress'): string {
     return `${this.prefix}lab:{${labId}}:${part}`;
   }
 
@@ -170,7 +177,7 @@ export class RedisStore implements Store {
   }
 
   async deleteLab(id: string): Promise<boolean> {
-    const keys = [this.key(id, 'record'), this.key(id, 'log'), this.key(id, 'notes'), this.key(id, 'notes-snap'), this.key(id, 'engine'), this.key(id, 'archive'), `${this.prefix}labs`];
+    const keys = [this.key(id, 'record'), this.key(id, 'log'), this.key(id, 'notes'), this.key(id, 'notes-snap'), this.key(id, 'engine'), this.key(id, 'archive'), this.key(id, 'progress'), `${this.prefix}labs`];
     return (await this.redis.eval(DELETE, keys.length, ...keys, id)) === 1;
   }
 
@@ -232,6 +239,15 @@ export class RedisStore implements Store {
   async readSnapshot(labId: string): Promise<EngineSnapshot | null> {
     const text = await this.redis.get(this.key(labId, 'engine'));
     return text === null ? null : (JSON.parse(text) as EngineSnapshot);
+  }
+
+  async addProgressMarks(labId: string, marks: ProgressMarks): Promise<ProgressMarks> {
+    const args = Object.entries(marks).flatMap(([name, at]) => [name, String(at)]);
+    const result = (await this.redis.eval(ADD_PROGRESS_MARKS, 2, this.key(labId, 'record'), this.key(labId, 'progress'), ...args)) as -2 | string[];
+    if (result === -2) throw new LabNotFoundError(labId);
+    const kept: ProgressMarks = {};
+    for (let i = 0; i < result.length; i += 2) kept[result[i]!] = Number(result[i + 1]);
+    return kept;
   }
 
   private async writeClass(record: ClassRecord, replaces: number | 'none'): Promise<void> {

@@ -71,6 +71,13 @@ export interface EngineSnapshot {
   data: string;
 }
 
+/**
+ * Moments of a lab that its log cannot tell, by name, in ms since the epoch:
+ * log entries carry simulated time only, so when a class task first passed
+ * is kept here.
+ */
+export type ProgressMarks = Record<string, number>;
+
 /** The append did not happen: the log's last entry is not the one the writer expected. */
 export class LogConflictError extends Error {
   constructor(
@@ -170,6 +177,14 @@ export interface Store {
   /** Keeps the lab's latest engine snapshot, replacing the one before; LabNotFoundError for a lab that does not exist. */
   saveSnapshot(labId: string, snapshot: EngineSnapshot): Promise<void>;
   readSnapshot(labId: string): Promise<EngineSnapshot | null>;
+
+  /**
+   * Keeps each of `marks` the lab does not hold yet (the first time kept for
+   * a name wins, so instances that saw the same moment agree) and answers
+   * with all the lab's marks; `{}` reads them. LabNotFoundError for a lab
+   * that does not exist; deleting the lab deletes them.
+   */
+  addProgressMarks(labId: string, marks: ProgressMarks): Promise<ProgressMarks>;
 
   /**
    * How server instances sharing this store hear about each other's changes

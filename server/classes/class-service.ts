@@ -108,6 +108,7 @@ export class ClassService implements LabHooks {
     this.progress = new ProgressTracker({
       coalesceMs: options.progressCoalesceMs,
       evaluate: (lab, copies) => this.evaluate(lab, copies),
+      addMarks: (labId, marks) => this.store.addProgressMarks(labId, marks),
       changed: (lab, tracked) => void this.labChanged(lab.host.record.classId!, lab.id, tracked),
     });
     this.stuckTimer = setInterval(() => {
@@ -317,7 +318,7 @@ export class ClassService implements LabHooks {
       lab: labId,
       group,
       members: members.map(({ id, name, driver, joinedAt }) => ({ id, name, driver, joinedAt })),
-      tasks: evaluation?.tasks ?? template.tasks.map((t) => ({ id: t.id, title: t.title, done: false, checks: [] })),
+      tasks: tracked?.tasks ?? template.tasks.map((t) => ({ id: t.id, title: t.title, done: false, doneAt: null, checks: [] })),
       tasksDone,
       checksPassed: evaluation?.checksPassed ?? 0,
       commands: evaluation?.commands ?? 0,

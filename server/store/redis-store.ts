@@ -17,6 +17,7 @@
 //   PREFIXlab:{ID}:bus          pub/sub channel of the lab's BusMessages
 //   PREFIXclass:ID              a class record, JSON
 //   PREFIXclass-code:CODE       the id of the class holding join code CODE
+//   PREFIXclasses:bus           pub/sub channel of every class's ClassBusMessages
 //
 // When a snapshot is saved, the stream's entries up to it move to the archive
 // (in one Lua script, so they are always in exactly one of the two) and the
@@ -28,7 +29,7 @@
 // surviving a Redis restart needs `appendonly yes` with `appendfsync always`.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
-import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type BusMessage, type ClassRecord, type EngineSnapshot, type LabBus, type LabRecord, type LogEntry, type NotesState, type ProgressMarks, type Store } from './types';
+import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type BusMessage, type ClassBusMessage, type ClassRecord, type EngineSnapshot, type LabBus, type LabRecord, type LogEntry, type NotesState, type ProgressMarks, type Store } from './types';
 
 const APPEND = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
@@ -82,7 +83,8 @@ return 0`;
 // derived here from the records, so (like the set of labs) they are not
 // declared keys: this store targets one Redis, not a cluster.
 // KEYS[1] the class key; ARGV: record JSON, the stored version it replaces
-// (`none` when creating), code key prefix.
+// (`none` when creating), code key prefix, the classes' channel and the
+// message published on it once written.
 const WRITE_CLASS = `
 local nextRecord = cjson.decode(ARGV[1])
 local stored = redis.call('GET', KEYS[1])
@@ -104,6 +106,7 @@ end
 if oldCode and oldCode ~= newCode then redis.call('DEL', ARGV[3] .. oldCode) end
 if newCode then redis.call('SET', ARGV[3] .. newCode, nextRecord.id) end
 redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 'ok'`;
 
 export interface RedisStoreOptions {
@@ -120,7 +123,7 @@ export class RedisStore implements Store {
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
-    this.bus = new RedisBus(redis, (labId) => this.channel(labId));
+    this.bus = new RedisBus(redis, (labId) => this.channel(labId), this.classesChannel());
   }
 
   /** Connects, and fails plainly when Redis cannot be reached. */
@@ -149,6 +152,10 @@ export class RedisStore implements Store {
 
   private channel(labId: string): string {
     return `${this.prefix}lab:{${labId}}:bus`;
+  }
+
+  private classesChannel(): string {
+    return `${this.prefix}classes:bus`;
   }
 
   async ping(): Promise<void> {
@@ -251,7 +258,8 @@ export class RedisStore implements Store {
   }
 
   private async writeClass(record: ClassRecord, replaces: number | 'none'): Promise<void> {
-    const result = await this.redis.eval(WRITE_CLASS, 1, `${this.prefix}class:${record.id}`, JSON.stringify(record), replaces, `${this.prefix}class-code:`);
+    const published: ClassBusMessage = { kind: 'changed', record };
+    const result = await this.redis.eval(WRITE_CLASS, 1, `${this.prefix}class:${record.id}`, JSON.stringify(record), replaces, `${this.prefix}class-code:`, this.classesChannel(), JSON.stringify(published));
     if (result === 'exists') throw new Error(`class ${record.id} already exists`);
     if (result === 'missing') throw new Error(`class ${record.id} does not exist`);
     if (result === 'conflict') throw new ClassConflictError(record.id);
@@ -291,18 +299,22 @@ export class RedisStore implements Store {
   }
 }
 
+/** What a channel's listeners are told: a lab's messages, or the classes'. */
+type Listener = (message: BusMessage | ClassBusMessage) => void;
+
 /**
- * Pub/sub over one extra connection, opened when the first lab is
+ * Pub/sub over one extra connection, opened when the first channel is
  * subscribed. Redis resubscribes by itself after a reconnect; listeners are
- * then told, to read what they may have missed from the log.
+ * then told, to read what they may have missed.
  */
 class RedisBus implements LabBus {
   private subscriber: Redis | null = null;
-  private readonly listeners = new Map<string, Set<(message: BusMessage) => void>>();
+  private readonly listeners = new Map<string, Set<Listener>>();
 
   constructor(
     private readonly redis: Redis,
     private readonly channel: (labId: string) => string,
+    private readonly classesChannel: string,
   ) {}
 
   private connection(): Redis {
@@ -317,9 +329,9 @@ class RedisBus implements LabBus {
     subscriber.on('message', (channel: string, text: string) => {
       const set = this.listeners.get(channel);
       if (!set) return;
-      let message: BusMessage;
+      let message: BusMessage | ClassBusMessage;
       try {
-        message = JSON.parse(text) as BusMessage;
+        message = JSON.parse(text) as BusMessage | ClassBusMessage;
       } catch {
         console.error(`nslab: ignored a malformed message on ${channel}`);
         return;
@@ -330,8 +342,7 @@ class RedisBus implements LabBus {
     return subscriber;
   }
 
-  async subscribe(labId: string, listener: (message: BusMessage) => void): Promise<() => void> {
-    const channel = this.channel(labId);
+  private async listen(channel: string, listener: Listener): Promise<() => void> {
     let set = this.listeners.get(channel);
     if (!set) {
       set = new Set();
@@ -348,8 +359,21 @@ class RedisBus implements LabBus {
     };
   }
 
+  // Each channel carries one kind of message, so its listeners get only that kind.
+  subscribe(labId: string, listener: (message: BusMessage) => void): Promise<() => void> {
+    return this.listen(this.channel(labId), listener as Listener);
+  }
+
+  subscribeClasses(listener: (message: ClassBusMessage) => void): Promise<() => void> {
+    return this.listen(this.classesChannel, listener as Listener);
+  }
+
   async publish(labId: string, message: BusMessage): Promise<void> {
     await this.redis.publish(this.channel(labId), JSON.stringify(message));
+  }
+
+  async publishClass(message: ClassBusMessage): Promise<void> {
+    await this.redis.publish(this.classesChannel, JSON.stringify(message));
   }
 
   async close(): Promise<void> {

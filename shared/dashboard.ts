@@ -12,6 +12,8 @@ export interface TaskProgress {
   id: string;
   title: string;
   done: boolean;
+  /** When the task first passed; it stays when the task fails again later (a fault). null until then. */
+  doneAt: string | null;
   checks: CheckResult[];
 }
 

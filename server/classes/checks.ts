@@ -12,8 +12,11 @@ import { parsePlace, parsePrefix, type Check, type LabTemplate } from './lab-tem
 
 export type { CheckResult, TaskProgress };
 
+/** A task as the lab is now; when it first passed is the progress tracker's to say. */
+export type TaskEvaluation = Omit<TaskProgress, 'doneAt'>;
+
 /** `live` is read only (kernel state inspection); `clone()` gives a disposable engine on which commands may be run. */
-export function evaluateTasks(template: LabTemplate, live: Lab, clone: () => Lab): TaskProgress[] {
+export function evaluateTasks(template: LabTemplate, live: Lab, clone: () => Lab): TaskEvaluation[] {
   let scratch: Lab | undefined;
   const scratchLab = () => (scratch ??= clone());
   return template.tasks.map((task) => {

@@ -4,6 +4,7 @@
 // this service keeps the rules (lock, driver) on every command of a class
 // lab, tracks each lab's progress and tells dashboards.
 import { randomInt } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { Dashboard, DashboardEvent, LabRow } from '../../shared/dashboard';
 import { ROW_COMPARE, type RowOrder } from '../../shared/dashboard-order';
 import { ClassState, CloseCode, InstructorMessage, type ServerMessage } from '../../shared/protocol';
@@ -12,7 +13,7 @@ import type { Labs } from '../labs/labs';
 import { newId } from '../labs/new-id';
 import { LabError, type ExecRequest, type LabHooks, type LiveLab } from '../labs/live-lab';
 import type { CommandRecord } from '../labs/lab-host';
-import { ClassConflictError, JoinCodeTakenError, type ClassMember, type ClassRecord, type Store } from '../store/types';
+import { ClassConflictError, JoinCodeTakenError, type ClassBusMessage, type ClassMember, type ClassRecord, type Store } from '../store/types';
 import type { ClassClaims, Tokens } from '../net/tokens';
 import type { TaskProgress } from './checks';
 import { faultCommand, type Fault } from './faults';
@@ -24,7 +25,11 @@ export type { Dashboard, DashboardEvent, LabRow };
 /** No 0/O, 1/I/L: a code read aloud or from a projector is typed right. */
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 const CODE_LENGTH = 6;
-/** How long a class record read from the store is used again: every command of a class lab consults its class. */
+/**
+ * How long a class record read from the store is used again: every command
+ * of a class lab consults its class. Other instances' changes arrive over
+ * the store's bus at once; this bounds how long a lost message goes unseen.
+ */
 const CLASS_CACHE_MS = 1000;
 const SNAPSHOT_COALESCE_MS = 100;
 
@@ -100,14 +105,16 @@ export class ClassService implements LabHooks {
   private readonly sentStuck = new Map<string, boolean>();
   /** Sends rows that became stuck with time alone, and releases what unloaded labs held. */
   private readonly stuckTimer: NodeJS.Timeout;
-  /** Class records recently read, and those this server wrote; another server's change shows within CLASS_CACHE_MS. */
+  /** Class records recently read or written, here or (heard over the bus) on another instance. */
   private readonly cache = new Map<string, { record: ClassRecord; at: number }>();
   private readonly snapshotTimers = new Map<string, NodeJS.Timeout>();
+  private stopListening: (() => void) | null = null;
 
   constructor(private readonly options: ClassServiceOptions) {
     this.progress = new ProgressTracker({
       coalesceMs: options.progressCoalesceMs,
       evaluate: (lab, copies) => this.evaluate(lab, copies),
+      addMarks: (labId, marks) => this.store.addProgressMarks(labId, marks),
       changed: (lab, tracked) => void this.labChanged(lab.host.record.classId!, lab.id, tracked),
     });
     this.stuckTimer = setInterval(() => {
@@ -121,9 +128,28 @@ export class ClassService implements LabHooks {
     return this.options.labs.store;
   }
 
+  /** Listens to the classes' changes and messages of other instances sharing the store, if it has a bus. */
+  async listen(): Promise<void> {
+    this.stopListening = (await this.store.bus?.subscribeClasses((message) => this.heard(message))) ?? null;
+  }
+
   close(): void {
     clearInterval(this.stuckTimer);
     for (const timer of this.snapshotTimers.values()) clearTimeout(timer);
+    this.stopListening?.();
+  }
+
+  private heard(message: ClassBusMessage): void {
+    if (message.kind === 'changed') {
+      // A class this instance never read is read from the store when first needed.
+      if (!this.cache.has(message.record.id)) return;
+      this.adopt(message.record).catch((e) => console.error(`class ${message.record.id}: could not pass its change on:`, e));
+    } else if (message.kind === 'message') {
+      if (message.from !== this.options.labs.instanceId) void this.sendToLabs(message.labs, message.message, message.to);
+    } else {
+      // Changes may have been missed: read every class again at its next use.
+      for (const cached of this.cache.values()) cached.at = -Infinity;
+    }
   }
 
   private templateOf(record: ClassRecord): LabTemplate {
@@ -132,8 +158,27 @@ export class ClassService implements LabHooks {
     return template;
   }
 
-  private remember(record: ClassRecord): ClassRecord {
+  /**
+   * Takes a class as read or written, here or on another instance, and
+   * answers with the newest version known. A newer version is passed on: to
+   * the participants of labs whose lock or driver it changed, and to
+   * dashboards. Without an earlier version here, no participant here has
+   * been told the class's state, so there is nothing to correct.
+   */
+  private async adopt(record: ClassRecord): Promise<ClassRecord> {
+    const cached = this.cache.get(record.id);
+    if (cached && cached.record.version >= record.version) {
+      if (cached.record.version === record.version) cached.at = Date.now();
+      return cached.record;
+    }
     this.cache.set(record.id, { record, at: Date.now() });
+    if (cached) {
+      const changed = labsOf(record)
+        .map((r) => r.lab)
+        .filter((labId) => !isDeepStrictEqual(this.classState(cached.record, labId), this.classState(record, labId)));
+      await this.sendClassState(record, changed);
+    }
+    this.sendSnapshot(record.id);
     return record;
   }
 
@@ -141,7 +186,7 @@ export class ClassService implements LabHooks {
     const cached = this.cache.get(id);
     if (!fresh && cached && Date.now() - cached.at < CLASS_CACHE_MS) return cached.record;
     const record = await this.store.getClass(id);
-    return record && this.remember(record);
+    return record && this.adopt(record);
   }
 
   async get(id: string, fresh = false): Promise<ClassRecord> {
@@ -165,7 +210,7 @@ export class ClassService implements LabHooks {
       const next = { ...(await change(current)), version: current.version + 1 };
       try {
         await this.store.updateClass(next);
-        return this.remember(next);
+        return await this.adopt(next);
       } catch (e) {
         await abandon();
         if (!(e instanceof ClassConflictError) || attempt === 20) throw e;
@@ -199,7 +244,7 @@ export class ClassService implements LabHooks {
       };
       try {
         await this.store.createClass(record);
-        this.remember(record);
+        await this.adopt(record);
       } catch (e) {
         if (e instanceof JoinCodeTakenError) continue;
         throw e;
@@ -233,7 +278,6 @@ export class ClassService implements LabHooks {
         if (created) await this.options.labs.delete(created.id);
       },
     );
-    this.sendSnapshot(classId);
     const joined = member!;
     return { record, member: joined, token: this.options.tokens.issueClass({ class: classId, role: 'student', sub: joined.id, name: joined.name }) };
   }
@@ -317,7 +361,7 @@ export class ClassService implements LabHooks {
       lab: labId,
       group,
       members: members.map(({ id, name, driver, joinedAt }) => ({ id, name, driver, joinedAt })),
-      tasks: evaluation?.tasks ?? template.tasks.map((t) => ({ id: t.id, title: t.title, done: false, checks: [] })),
+      tasks: tracked?.tasks ?? template.tasks.map((t) => ({ id: t.id, title: t.title, done: false, doneAt: null, checks: [] })),
       tasksDone,
       checksPassed: evaluation?.checksPassed ?? 0,
       commands: evaluation?.commands ?? 0,
@@ -420,22 +464,37 @@ export class ClassService implements LabHooks {
 
   // --- instructor actions ---
 
-  /** Sends to the connected participants of the class's labs; `to` one member, or everyone. Answers how many connections got it. */
+  /**
+   * Sends to the connected participants of the class's labs, on every
+   * instance; `to` one member, or everyone. Answers how many connections got
+   * it: those here, and those other instances last said they have.
+   */
   async message(classId: string, from: string, text: string, to?: string): Promise<number> {
     const record = await this.get(classId);
     const target = to === undefined ? null : this.memberOf(record, to);
     const message = InstructorMessage.parse({ type: 'message', from, to: target ? 'you' : 'class', text, at: new Date().toISOString() });
-    const labs = target ? [target.labId] : labsOf(record).map((r) => r.lab);
-    return this.sendToLabs(labs, message, target ? (participant) => participant === target.id : () => true);
+    const labIds = target ? [target.labId] : labsOf(record).map((r) => r.lab);
+    const participant = target?.id ?? null;
+    const sent = await this.sendToLabs(labIds, message, participant);
+    await this.store.bus?.publishClass({ kind: 'message', from: this.options.labs.instanceId, labs: labIds, to: participant, message });
+    let elsewhere = 0;
+    for (const lab of await this.loadedLabs(labIds)) {
+      for (const connected of lab.connectedElsewhere()) if (participant === null || connected === participant) elsewhere++;
+    }
+    return sent + elsewhere;
   }
 
-  private async sendToLabs(labIds: string[], message: ServerMessage, to: (participant: string) => boolean): Promise<number> {
+  private async loadedLabs(labIds: string[]): Promise<LiveLab[]> {
     const wanted = new Set(labIds);
+    return (await this.options.labs.loaded()).filter((lab) => wanted.has(lab.id));
+  }
+
+  /** Sends to the connections here to the labs: those of participant `to`, or all when it is null. Answers how many got it. */
+  private async sendToLabs(labIds: string[], message: ServerMessage, to: string | null): Promise<number> {
     let sent = 0;
-    for (const lab of await this.options.labs.loaded()) {
-      if (!wanted.has(lab.id)) continue;
+    for (const lab of await this.loadedLabs(labIds)) {
       for (const conn of lab.room.connections) {
-        if (!to(conn.peer.participant)) continue;
+        if (to !== null && conn.peer.participant !== to) continue;
         conn.sendMessage(message);
         sent++;
       }
@@ -443,23 +502,18 @@ export class ClassService implements LabHooks {
     return sent;
   }
 
-  private async sendClassState(record: ClassRecord, labIds = labsOf(record).map((r) => r.lab)): Promise<void> {
-    for (const labId of labIds) await this.sendToLabs([labId], this.classState(record, labId), () => true);
+  private async sendClassState(record: ClassRecord, labIds: string[]): Promise<void> {
+    for (const labId of labIds) await this.sendToLabs([labId], this.classState(record, labId), null);
   }
 
   async setLocked(classId: string, locked: boolean): Promise<ClassRecord> {
-    const record = await this.update(classId, (c) => ({ ...c, locked }));
-    await this.sendClassState(record);
-    this.sendSnapshot(classId);
-    return record;
+    return this.update(classId, (c) => ({ ...c, locked }));
   }
 
   async rotateJoinCode(classId: string, ttlMs = this.options.joinCodeTtlMs): Promise<ClassRecord> {
     for (;;) {
       try {
-        const record = await this.update(classId, (c) => ({ ...c, joinCode: { code: joinCode(), expiresAt: new Date(Date.now() + ttlMs).toISOString() } }));
-        this.sendSnapshot(classId);
-        return record;
+        return await this.update(classId, (c) => ({ ...c, joinCode: { code: joinCode(), expiresAt: new Date(Date.now() + ttlMs).toISOString() } }));
       } catch (e) {
         if (!(e instanceof JoinCodeTakenError)) throw e;
       }
@@ -468,12 +522,11 @@ export class ClassService implements LabHooks {
 
   async revokeJoinCode(classId: string): Promise<void> {
     await this.update(classId, (c) => ({ ...c, joinCode: null }));
-    this.sendSnapshot(classId);
   }
 
   /** Makes `memberId` the driver of their group; by the instructor, or by the group's driver handing over. */
   async handOver(classId: string, by: ClassClaims, memberId: string): Promise<ClassRecord> {
-    const record = await this.update(classId, (c) => {
+    return this.update(classId, (c) => {
       if (c.mode !== 'group') throw new ClassError(409, 'only group labs have a driver to hand over from');
       const to = this.memberOf(c, memberId);
       if (by.role === 'student') {
@@ -483,10 +536,6 @@ export class ClassService implements LabHooks {
       }
       return { ...c, members: c.members.map((m) => (m.labId === to.labId ? { ...m, driver: m.id === to.id } : m)) };
     });
-    const labId = this.memberOf(record, memberId).labId;
-    await this.sendClassState(record, [labId]);
-    this.sendSnapshot(classId);
-    return record;
   }
 
   /**
@@ -512,7 +561,6 @@ export class ClassService implements LabHooks {
     this.progress.forget(labId);
     this.sentStuck.delete(labId);
     await this.options.labs.delete(labId, CloseCode.labMoved, `the instructor reset this lab; it goes on as lab ${created.id}`);
-    this.sendSnapshot(classId);
     return created.id;
   }
 

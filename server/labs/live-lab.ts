@@ -181,13 +181,18 @@ export class LiveLab {
 
   /** Whether the participant is connected to this instance or, as last heard, to another. */
   private isConnected(participant: string): boolean {
-    if (this.participants.has(participant)) return true;
+    return this.participants.has(participant) || this.connectedElsewhere().has(participant);
+  }
+
+  /** Participants connected to other instances, as last heard. */
+  connectedElsewhere(): Set<string> {
     const now = Date.now();
+    const connected = new Set<string>();
     for (const [instance, heard] of this.remoteParticipants) {
       if (now - heard.heardAt > PARTICIPANTS_TTL_MS) this.remoteParticipants.delete(instance);
-      else if (heard.participants.has(participant)) return true;
+      else for (const participant of heard.participants) connected.add(participant);
     }
-    return false;
+    return connected;
   }
 
   /** An entry another instance appended: applied in order, or the gap before it read from the log. */

@@ -76,6 +76,7 @@ export async function createNslabServer(store: Store, overrides: Partial<ServerS
   const labs = new Labs({ store, ...settings });
   const templates = loadTemplates();
   const classes = new ClassService({ labs, tokens, templates, ...settings });
+  await classes.listen();
   labs.hooks = classes;
   const app = createApi({ labs, classes, tokens, templates, ...settings });
   const gateway = new Gateway({ labs, tokens, ...settings });

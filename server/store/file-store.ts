@@ -12,12 +12,13 @@
 //   DATA_DIR/labs/ID/notes.jsonl  one base64 Yjs update per line
 //   DATA_DIR/labs/ID/notes.bin    the notes snapshot
 //   DATA_DIR/labs/ID/engine.json  the latest engine snapshot
+//   DATA_DIR/labs/ID/progress.json  the progress marks
 //   DATA_DIR/classes/ID.json      a class record (join codes are indexed in memory from these)
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type ClassRecord, type EngineSnapshot, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
+import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type ClassRecord, type EngineSnapshot, type LabRecord, type LogEntry, type NotesState, type ProgressMarks, type Store } from './types';
 
 const LAB_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -282,6 +283,25 @@ export class FileStore implements Store {
         if (isMissing(e)) return null;
         throw e;
       }
+    });
+  }
+
+  addProgressMarks(labId: string, marks: ProgressMarks): Promise<ProgressMarks> {
+    return this.serial(`${labId}/progress`, async () => {
+      const dir = this.labDir(labId);
+      if (!existsSync(join(dir, 'lab.json'))) throw new LabNotFoundError(labId);
+      const path = join(dir, 'progress.json');
+      let kept: ProgressMarks = {};
+      try {
+        kept = JSON.parse(await readFile(path, 'utf8')) as ProgressMarks;
+      } catch (e) {
+        if (!isMissing(e)) throw e;
+      }
+      const added = Object.entries(marks).filter(([name]) => !Object.hasOwn(kept, name));
+      if (added.length === 0) return kept;
+      kept = { ...kept, ...Object.fromEntries(added) };
+      await writeFileAtomic(path, JSON.stringify(kept), dir);
+      return kept;
     });
   }
 

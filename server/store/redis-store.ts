@@ -13,9 +13,11 @@
 //   PREFIXlab:{ID}:notes-snap   the notes snapshot
 //   PREFIXlab:{ID}:engine       the latest engine snapshot, JSON
 //   PREFIXlab:{ID}:archive      list of gzipped JSON arrays of the entries trimmed off the stream, oldest first
+//   PREFIXlab:{ID}:progress     hash of progress marks: name → ms since the epoch
 //   PREFIXlab:{ID}:bus          pub/sub channel of the lab's BusMessages
 //   PREFIXclass:ID              a class record, JSON
 //   PREFIXclass-code:CODE       the id of the class holding join code CODE
+//   PREFIXclasses:bus           pub/sub channel of every class's ClassBusMessages
 //
 // When a snapshot is saved, the stream's entries up to it move to the archive
 // (in one Lua script, so they are always in exactly one of the two) and the
@@ -27,7 +29,7 @@
 // surviving a Redis restart needs `appendonly yes` with `appendfsync always`.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
-import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type BusMessage, type ClassRecord, type EngineSnapshot, type LabBus, type LabRecord, type LogEntry, type NotesState, type Store } from './types';
+import { ClassConflictError, JoinCodeTakenError, LabNotFoundError, LogConflictError, type BusMessage, type ClassBusMessage, type ClassRecord, type EngineSnapshot, type LabBus, type LabRecord, type LogEntry, type NotesState, type ProgressMarks, type Store } from './types';
 
 const APPEND = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
@@ -51,8 +53,8 @@ return 0`;
 
 const DELETE = `
 local existed = redis.call('DEL', KEYS[1])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
-redis.call('SREM', KEYS[7], ARGV[1])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+redis.call('SREM', KEYS[8], ARGV[1])
 return existed`;
 
 // Moves entries FIRST..LAST (read by the caller) from the stream to the
@@ -66,6 +68,12 @@ redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('XTRIM', KEYS[1], 'MINID', '0-' .. (tonumber(ARGV[2]) + 1))
 return 1`;
 
+// ARGV: name, time, name, time, …; answers every mark as name, time, …
+const ADD_PROGRESS_MARKS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
+for i = 1, #ARGV, 2 do redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return redis.call('HGETALL', KEYS[2])`;
+
 const SAVE_SNAPSHOT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 redis.call('SET', KEYS[2], ARGV[1])
@@ -75,7 +83,8 @@ return 0`;
 // derived here from the records, so (like the set of labs) they are not
 // declared keys: this store targets one Redis, not a cluster.
 // KEYS[1] the class key; ARGV: record JSON, the stored version it replaces
-// (`none` when creating), code key prefix.
+// (`none` when creating), code key prefix, the classes' channel and the
+// message published on it once written.
 const WRITE_CLASS = `
 local nextRecord = cjson.decode(ARGV[1])
 local stored = redis.call('GET', KEYS[1])
@@ -97,6 +106,7 @@ end
 if oldCode and oldCode ~= newCode then redis.call('DEL', ARGV[3] .. oldCode) end
 if newCode then redis.call('SET', ARGV[3] .. newCode, nextRecord.id) end
 redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 'ok'`;
 
 export interface RedisStoreOptions {
@@ -113,7 +123,7 @@ export class RedisStore implements Store {
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
-    this.bus = new RedisBus(redis, (labId) => this.channel(labId));
+    this.bus = new RedisBus(redis, (labId) => this.channel(labId), this.classesChannel());
   }
 
   /** Connects, and fails plainly when Redis cannot be reached. */
@@ -136,12 +146,16 @@ export class RedisStore implements Store {
     return new RedisStore(redis, options.prefix ?? 'nslab:');
   }
 
-  private key(labId: string, part: 'record' | 'log' | 'notes' | 'notes-snap' | 'engine' | 'archive'): string {
+  private key(labId: string, part: 'record' | 'log' | 'notes' | 'notes-snap' | 'engine' | 'archive' | 'progress'): string {
     return `${this.prefix}lab:{${labId}}:${part}`;
   }
 
   private channel(labId: string): string {
     return `${this.prefix}lab:{${labId}}:bus`;
+  }
+
+  private classesChannel(): string {
+    return `${this.prefix}classes:bus`;
   }
 
   async ping(): Promise<void> {
@@ -170,7 +184,7 @@ export class RedisStore implements Store {
   }
 
   async deleteLab(id: string): Promise<boolean> {
-    const keys = [this.key(id, 'record'), this.key(id, 'log'), this.key(id, 'notes'), this.key(id, 'notes-snap'), this.key(id, 'engine'), this.key(id, 'archive'), `${this.prefix}labs`];
+    const keys = [this.key(id, 'record'), this.key(id, 'log'), this.key(id, 'notes'), this.key(id, 'notes-snap'), this.key(id, 'engine'), this.key(id, 'archive'), this.key(id, 'progress'), `${this.prefix}labs`];
     return (await this.redis.eval(DELETE, keys.length, ...keys, id)) === 1;
   }
 
@@ -234,8 +248,18 @@ export class RedisStore implements Store {
     return text === null ? null : (JSON.parse(text) as EngineSnapshot);
   }
 
+  async addProgressMarks(labId: string, marks: ProgressMarks): Promise<ProgressMarks> {
+    const args = Object.entries(marks).flatMap(([name, at]) => [name, String(at)]);
+    const result = (await this.redis.eval(ADD_PROGRESS_MARKS, 2, this.key(labId, 'record'), this.key(labId, 'progress'), ...args)) as -2 | string[];
+    if (result === -2) throw new LabNotFoundError(labId);
+    const kept: ProgressMarks = {};
+    for (let i = 0; i < result.length; i += 2) kept[result[i]!] = Number(result[i + 1]);
+    return kept;
+  }
+
   private async writeClass(record: ClassRecord, replaces: number | 'none'): Promise<void> {
-    const result = await this.redis.eval(WRITE_CLASS, 1, `${this.prefix}class:${record.id}`, JSON.stringify(record), replaces, `${this.prefix}class-code:`);
+    const published: ClassBusMessage = { kind: 'changed', record };
+    const result = await this.redis.eval(WRITE_CLASS, 1, `${this.prefix}class:${record.id}`, JSON.stringify(record), replaces, `${this.prefix}class-code:`, this.classesChannel(), JSON.stringify(published));
     if (result === 'exists') throw new Error(`class ${record.id} already exists`);
     if (result === 'missing') throw new Error(`class ${record.id} does not exist`);
     if (result === 'conflict') throw new ClassConflictError(record.id);
@@ -275,18 +299,22 @@ export class RedisStore implements Store {
   }
 }
 
+/** What a channel's listeners are told: a lab's messages, or the classes'. */
+type Listener = (message: BusMessage | ClassBusMessage) => void;
+
 /**
- * Pub/sub over one extra connection, opened when the first lab is
+ * Pub/sub over one extra connection, opened when the first channel is
  * subscribed. Redis resubscribes by itself after a reconnect; listeners are
- * then told, to read what they may have missed from the log.
+ * then told, to read what they may have missed.
  */
 class RedisBus implements LabBus {
   private subscriber: Redis | null = null;
-  private readonly listeners = new Map<string, Set<(message: BusMessage) => void>>();
+  private readonly listeners = new Map<string, Set<Listener>>();
 
   constructor(
     private readonly redis: Redis,
     private readonly channel: (labId: string) => string,
+    private readonly classesChannel: string,
   ) {}
 
   private connection(): Redis {
@@ -301,9 +329,9 @@ class RedisBus implements LabBus {
     subscriber.on('message', (channel: string, text: string) => {
       const set = this.listeners.get(channel);
       if (!set) return;
-      let message: BusMessage;
+      let message: BusMessage | ClassBusMessage;
       try {
-        message = JSON.parse(text) as BusMessage;
+        message = JSON.parse(text) as BusMessage | ClassBusMessage;
       } catch {
         console.error(`nslab: ignored a malformed message on ${channel}`);
         return;
@@ -314,8 +342,7 @@ class RedisBus implements LabBus {
     return subscriber;
   }
 
-  async subscribe(labId: string, listener: (message: BusMessage) => void): Promise<() => void> {
-    const channel = this.channel(labId);
+  private async listen(channel: string, listener: Listener): Promise<() => void> {
     let set = this.listeners.get(channel);
     if (!set) {
       set = new Set();
@@ -332,8 +359,21 @@ class RedisBus implements LabBus {
     };
   }
 
+  // Each channel carries one kind of message, so its listeners get only that kind.
+  subscribe(labId: string, listener: (message: BusMessage) => void): Promise<() => void> {
+    return this.listen(this.channel(labId), listener as Listener);
+  }
+
+  subscribeClasses(listener: (message: ClassBusMessage) => void): Promise<() => void> {
+    return this.listen(this.classesChannel, listener as Listener);
+  }
+
   async publish(labId: string, message: BusMessage): Promise<void> {
     await this.redis.publish(this.channel(labId), JSON.stringify(message));
+  }
+
+  async publishClass(message: ClassBusMessage): Promise<void> {
+    await this.redis.publish(this.classesChannel, JSON.stringify(message));
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@
 // A lab is its record (world, seed) plus an append-only log of entries; its
 // state is derived by replaying the log on the world. The shared notes
 // document is kept as a snapshot plus the updates made since.
+import type { InstructorMessage } from '../../shared/protocol';
 
 export interface LabRecord {
   id: string;
@@ -70,6 +71,13 @@ export interface EngineSnapshot {
   /** JSON, as the lab host writes it. */
   data: string;
 }
+
+/**
+ * Moments of a lab that its log cannot tell, by name, in ms since the epoch:
+ * log entries carry simulated time only, so when a class task first passed
+ * is kept here.
+ */
+export type ProgressMarks = Record<string, number>;
 
 /** The append did not happen: the log's last entry is not the one the writer expected. */
 export class LogConflictError extends Error {
@@ -172,8 +180,16 @@ export interface Store {
   readSnapshot(labId: string): Promise<EngineSnapshot | null>;
 
   /**
+   * Keeps each of `marks` the lab does not hold yet (the first time kept for
+   * a name wins, so instances that saw the same moment agree) and answers
+   * with all the lab's marks; `{}` reads them. LabNotFoundError for a lab
+   * that does not exist; deleting the lab deletes them.
+   */
+  addProgressMarks(labId: string, marks: ProgressMarks): Promise<ProgressMarks>;
+
+  /**
    * How server instances sharing this store hear about each other's changes
-   * to a lab; null for a store only one process may use.
+   * to a lab or a class; null for a store only one process may use.
    */
   readonly bus: LabBus | null;
 
@@ -210,8 +226,26 @@ export type BusMessage =
   /** Not published: told to listeners when the bus reconnects, since messages may have been missed. */
   | { kind: 'reconnected' };
 
+/**
+ * What instances tell each other about classes, on one channel for all of
+ * them (class changes are few). `changed` is published by the store itself,
+ * atomically with createClass and updateClass; `message` by the instance
+ * that took it.
+ * Delivery is at most once.
+ */
+export type ClassBusMessage =
+  /** A class as it was just written. */
+  | { kind: 'changed'; record: ClassRecord }
+  /** An instructor's message made on instance `from`, for the connections to `labs`: to one participant, or to all when `to` is null. */
+  | { kind: 'message'; from: string; labs: string[]; to: string | null; message: InstructorMessage }
+  /** Not published: told to listeners when the bus reconnects, since messages may have been missed. */
+  | { kind: 'reconnected' };
+
 export interface LabBus {
   /** Listens to a lab's messages; resolves once listening, with the function that stops it. */
   subscribe(labId: string, listener: (message: BusMessage) => void): Promise<() => void>;
   publish(labId: string, message: BusMessage): Promise<void>;
+  /** Listens to every class's messages; resolves once listening, with the function that stops it. */
+  subscribeClasses(listener: (message: ClassBusMessage) => void): Promise<() => void>;
+  publishClass(message: ClassBusMessage): Promise<void>;
 }

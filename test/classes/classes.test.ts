@@ -7,6 +7,7 @@ import { CloseCode } from '../../shared/protocol';
 import { startServer, type Running } from '../server/harness';
 import { LabClient } from '../server/lab-client';
 import { freshRedisStore, redisUp } from '../server/redis';
+import { createClass, join, SOLUTION } from './class-calls';
 import { DashboardStream } from './dashboard-stream';
 
 const servers: Running[] = [];
@@ -30,47 +31,6 @@ async function connect(s: Running, lab: string, token: string): Promise<LabClien
   await client.whenSynced();
   return client;
 }
-
-interface Created {
-  id: string;
-  token: string;
-  url: string;
-  joinCode: { code: string; expiresAt: string };
-}
-
-interface Joined {
-  class: string;
-  member: string;
-  group: number | null;
-  driver: boolean;
-  token: string;
-  lab: { id: string; token: string; url: string };
-}
-
-async function createClass(s: Running, body: object = {}): Promise<Created> {
-  const res = await request(s.server.http)
-    .post('/api/classes')
-    .send({ template: 'seed-1-veth', name: 'Kim', ...body })
-    .expect(201);
-  return res.body as Created;
-}
-
-async function join(s: Running, code: string, name: string): Promise<Joined> {
-  const res = await request(s.server.http).post('/api/classes/join').send({ code, name }).expect(201);
-  return res.body as Joined;
-}
-
-const SOLUTION = [
-  'ip netns add red',
-  'ip netns add blue',
-  'ip link add veth-red type veth peer name veth-blue',
-  'ip link set veth-red netns red',
-  'ip link set veth-blue netns blue',
-  'ip -n red addr add 192.168.15.1/24 dev veth-red',
-  'ip -n blue addr add 192.168.15.2/24 dev veth-blue',
-  'ip -n red link set veth-red up',
-  'ip -n blue link set veth-blue up',
-];
 
 describe('creating and joining', () => {
   it('gives the instructor a token, a link and a short code; students get their own lab, editors of it alone', async () => {
@@ -295,6 +255,7 @@ describe('progress', () => {
       id: 'namespaces',
       title: 'Create the red and blue namespaces',
       done: false,
+      doneAt: null,
       checks: [
         { description: 'hostA: ip netns lists red', passed: true },
         { description: 'hostA: ip netns lists blue', passed: false, hint: 'Create it with `ip netns add blue`.' },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { evaluateTasks, type TaskProgress } from '../../server/classes/checks';
+import { evaluateTasks, type TaskEvaluation } from '../../server/classes/checks';
 import { loadTemplateFolder, TemplateError, type HostCommand, type LabTemplate } from '../../server/classes/lab-template';
 import { loadTemplates } from '../../server/labs/templates';
 import type { Lab } from '../../server/sim/lab';
@@ -32,7 +32,7 @@ class ReplayedLab {
     return lab;
   };
 
-  evaluate(): TaskProgress[] {
+  evaluate(): TaskEvaluation[] {
     return evaluateTasks(this.template, this.live, this.clone);
   }
 }

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BusMessage, LogEntry } from '../../server/store/types';
-import { storeContract } from './store-contract';
+import { ClassConflictError, type BusMessage, type ClassBusMessage, type LogEntry } from '../../server/store/types';
+import { classRecord, storeContract } from './store-contract';
 import { freshRedisStore, REDIS_URL, redisUp } from './redis';
 
 describe.skipIf(!redisUp)('Redis', () => {
@@ -69,6 +69,20 @@ describe.skipIf(!redisUp)('Redis', () => {
       await second.readLog('lab1');
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(heard.length).toBe(3);
+    });
+
+    it('tells every listener of each class written, and of what instances publish about classes; nothing of a refused write', async () => {
+      const [first, second] = await twoInstances();
+      const heard: ClassBusMessage[] = [];
+      await second.bus.subscribeClasses((m) => heard.push(m));
+      await first.createClass(classRecord('c1'));
+      const locked = { ...classRecord('c1'), locked: true, version: 2 };
+      await first.updateClass(locked);
+      await expect(first.updateClass({ ...classRecord('c1'), version: 2 })).rejects.toBeInstanceOf(ClassConflictError);
+      const message: ClassBusMessage = { kind: 'message', from: 'i1', labs: ['l1'], to: null, message: { type: 'message', from: 'Kim', to: 'class', text: 'hi', at: '2026-01-01T00:00:00.000Z' } };
+      await first.bus.publishClass(message);
+      await expect.poll(() => heard.length).toBe(3);
+      expect(heard).toEqual([{ kind: 'changed', record: classRecord('c1') }, { kind: 'changed', record: locked }, message]);
     });
 
     it('publishes nothing for a refused append', async () => {

@@ -136,11 +136,30 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
       expect(await store.readLog('a1', 8)).toEqual([...all.slice(8), execEntry(11)]);
     });
 
-    it('deletes a lab with its log, notes and snapshot; a new lab under that id starts empty', async () => {
+    it('keeps the first time given for each progress mark, answering with all of them', async () => {
+      await store.createLab(labRecord('a1'));
+      await store.createLab(labRecord('b2'));
+      expect(await store.addProgressMarks('a1', {})).toEqual({});
+      expect(await store.addProgressMarks('a1', { 'task:one': 1_700_000_000_001, 'checks:2': 1_700_000_000_002 })).toEqual({ 'task:one': 1_700_000_000_001, 'checks:2': 1_700_000_000_002 });
+      expect(await store.addProgressMarks('a1', { 'task:one': 1_800_000_000_000, 'task:two': 1_700_000_000_003, constructor: 5 })).toEqual({
+        'task:one': 1_700_000_000_001,
+        'checks:2': 1_700_000_000_002,
+        'task:two': 1_700_000_000_003,
+        constructor: 5,
+      });
+      expect(await store.addProgressMarks('b2', {})).toEqual({});
+      const racing = await Promise.all([store.addProgressMarks('b2', { 'checks:1': 10 }), store.addProgressMarks('b2', { 'checks:1': 20 })]);
+      expect(racing[1]).toEqual(racing[0]);
+      expect([10, 20]).toContain(racing[0]!['checks:1']);
+      await expect(store.addProgressMarks('nope', {})).rejects.toBeInstanceOf(LabNotFoundError);
+    });
+
+    it('deletes a lab with its log, notes, snapshot and progress marks; a new lab under that id starts empty', async () => {
       await store.createLab(labRecord('a1'));
       await store.append('a1', execEntry(1));
       await store.appendNotes('a1', new Uint8Array([1]));
       await store.saveSnapshot('a1', { seq: 1, engine: 'e1', data: '{}' });
+      await store.addProgressMarks('a1', { 'task:one': 1 });
       expect(await store.deleteLab('a1')).toBe(true);
       expect(await store.deleteLab('a1')).toBe(false);
       expect(await store.getLab('a1')).toBeNull();
@@ -150,6 +169,7 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
       expect(await store.readLog('a1')).toEqual([]);
       expect(await store.readNotes('a1')).toEqual({ snapshot: null, updates: [] });
       expect(await store.readSnapshot('a1')).toBeNull();
+      expect(await store.addProgressMarks('a1', {})).toEqual({});
       await store.append('a1', execEntry(1, 'fresh'));
       expect(await store.readLog('a1')).toEqual([execEntry(1, 'fresh')]);
     });
@@ -199,6 +219,7 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
       await store.createLab(labRecord('a1'));
       for (let seq = 1; seq <= 5; seq++) await store.append('a1', execEntry(seq));
       await store.appendNotes('a1', new Uint8Array([5, 6]));
+      await store.addProgressMarks('a1', { 'task:one': 1_700_000_000_001 });
       await store.secret('kept');
       await store.createClass(classRecord('c1'));
       await store.close();
@@ -206,6 +227,7 @@ export function storeContract(name: string, makeHarness: () => StoreHarness): vo
       expect(await store.getLab('a1')).toEqual(labRecord('a1'));
       expect(await store.readLog('a1')).toEqual([1, 2, 3, 4, 5].map((seq) => execEntry(seq)));
       expect(await store.readNotes('a1')).toEqual({ snapshot: null, updates: [new Uint8Array([5, 6])] });
+      expect(await store.addProgressMarks('a1', {})).toEqual({ 'task:one': 1_700_000_000_001 });
       expect(await store.secret('new')).toBe('kept');
       expect(await store.getClass('c1')).toEqual(classRecord('c1'));
       expect(await store.classIdByCode('CODEc1')).toBe('c1');

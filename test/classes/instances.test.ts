@@ -1,0 +1,100 @@
+// A class on two server instances sharing the real Redis: what the
+// instructor changes on one (the lock, the driver, the join code) and the
+// messages they send reach the students and dashboards on the other at
+// once, over the store's bus, not when the other's cached class expires.
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Dashboard } from '../../server/classes/class-service';
+import { startServer, type Running } from '../server/harness';
+import { LabClient } from '../server/lab-client';
+import { freshRedisStore, redisUp } from '../server/redis';
+import { createClass, join } from './class-calls';
+import { DashboardStream } from './dashboard-stream';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function twoInstances(): Promise<[Running, Running]> {
+  const redis = freshRedisStore();
+  cleanups.push(() => redis.destroy());
+  const running: Running[] = [];
+  for (let i = 0; i < 2; i++) {
+    const s = await startServer({ secret: 'class-instances-test' }, await redis.open());
+    cleanups.push(() => s.stop());
+    running.push(s);
+  }
+  return running as [Running, Running];
+}
+
+async function connect(s: Running, lab: string, token: string): Promise<LabClient> {
+  const client = await LabClient.connect(s.baseUrl, lab, token);
+  cleanups.push(async () => void (await client.close()));
+  await client.whenSynced();
+  await client.hello();
+  return client;
+}
+
+describe.skipIf(!redisUp)('a class on two instances', () => {
+  it("shows the instructor's changes made on one instance to students and dashboards on the other", async () => {
+    const [a, b] = await twoInstances();
+    const created = await createClass(a, { mode: 'group', groupSize: 2 });
+    const ada = await join(a, created.joinCode.code, 'Ada');
+    const alan = await join(b, created.joinCode.code, 'Alan');
+    const asInstructor = { authorization: `Bearer ${created.token}` };
+    const onA = (method: 'post' | 'delete', path: string) => request(a.server.http)[method](`/api/classes/${created.id}${path}`).set(asInstructor);
+
+    // Both students work on B, which has read the class by then.
+    const adaOnB = await connect(b, ada.lab.id, ada.lab.token);
+    const alanOnB = await connect(b, alan.lab.id, alan.lab.token);
+    await adaOnB.exec('a1', 'hostA', 'ip netns add red');
+    const stream = await DashboardStream.open(b.baseUrl, created.id, created.token);
+    cleanups.push(async () => stream.close());
+    await stream.next((e) => e.event === 'snapshot');
+
+    await onA('post', '/lock').send({ locked: true }).expect(200);
+    for (const client of [adaOnB, alanOnB]) expect(await client.message('class', (m) => m.locked)).toEqual({ type: 'class', class: created.id, locked: true, driver: { participant: ada.member, name: 'Ada' } });
+    await expect(adaOnB.exec('a2', 'hostA', 'ip netns add blue')).rejects.toThrow('read_only: the class is locked');
+    expect(((await stream.next((e) => e.event === 'snapshot' && e.data.locked)).data as Dashboard).locked).toBe(true);
+
+    await onA('post', '/lock').send({ locked: false }).expect(200);
+    await onA('post', '/driver').send({ member: alan.member }).expect(200);
+    const handedOver = { type: 'class', class: created.id, locked: false, driver: { participant: alan.member, name: 'Alan' } };
+    for (const client of [adaOnB, alanOnB]) expect(await client.message('class', (m) => m.driver?.participant === alan.member)).toEqual(handedOver);
+    await alanOnB.exec('n1', 'hostA', 'ip netns add blue');
+    await expect(adaOnB.exec('a3', 'hostA', 'ip netns add green')).rejects.toThrow('forbidden: you are navigating: Alan drives this lab');
+
+    await onA('delete', '/join-code').expect(204);
+    const revoked = (await stream.next((e) => e.event === 'snapshot' && e.data.joinCode === null)).data as Dashboard;
+    const dashboardOnB = await request(b.server.http).get(`/api/classes/${created.id}`).set(asInstructor).expect(200);
+    expect(dashboardOnB.body).toMatchObject({ joinCode: null, locked: false });
+    expect(revoked.labs.flatMap((row) => row.members.map((m) => [m.name, m.driver]))).toEqual([
+      ['Ada', false],
+      ['Alan', true],
+    ]);
+  });
+
+  it('delivers messages sent on one instance to students connected to either, counting them all', async () => {
+    const [a, b] = await twoInstances();
+    const created = await createClass(a);
+    const ada = await join(a, created.joinCode.code, 'Ada');
+    const alan = await join(a, created.joinCode.code, 'Alan');
+    const asInstructor = { authorization: `Bearer ${created.token}` };
+    // The instructor's dashboard on A holds the class's labs there, so A hears who is connected to them on B.
+    await request(a.server.http).get(`/api/classes/${created.id}`).set(asInstructor).expect(200);
+    const adaOnA = await connect(a, ada.lab.id, ada.lab.token);
+    const alanOnB = await connect(b, alan.lab.id, alan.lab.token);
+    const alansLabOnA = (await a.server.labs.get(alan.lab.id))!;
+    await expect.poll(() => alansLabOnA.connectedElsewhere().has(alan.member)).toBe(true);
+
+    const send = (body: object) => request(a.server.http).post(`/api/classes/${created.id}/messages`).set(asInstructor).send(body);
+    await send({ text: 'Five minutes left' }).expect(200, { delivered: 2 });
+    for (const client of [adaOnA, alanOnB]) expect(await client.message('message')).toEqual({ type: 'message', from: 'Kim', to: 'class', text: 'Five minutes left', at: expect.any(String) });
+    await send({ text: 'Check your prefix', to: alan.member }).expect(200, { delivered: 1 });
+    expect(await alanOnB.message('message', (m) => m.to === 'you')).toMatchObject({ text: 'Check your prefix' });
+    await send({ text: 'Well done', to: ada.member }).expect(200, { delivered: 1 });
+    expect(await adaOnA.message('message', (m) => m.to === 'you')).toMatchObject({ text: 'Well done' });
+    expect(alanOnB.messages.filter((m) => m.type === 'message').map((m) => m.type === 'message' && m.text)).toEqual(['Five minutes left', 'Check your prefix']);
+  });
+});

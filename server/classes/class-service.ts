@@ -4,7 +4,7 @@
 // this service keeps the rules (lock, driver) on every command of a class
 // lab, tracks each lab's progress and tells dashboards.
 import { randomInt } from 'node:crypto';
-import type { Dashboard, DashboardEvent, LabRow } from '../../shared/dashboard';
+import type { Dashboard, DashboardEvent, LabRow, LabTopology } from '../../shared/dashboard';
 import { ROW_COMPARE, type RowOrder } from '../../shared/dashboard-order';
 import { ClassState, CloseCode, InstructorMessage, type ServerMessage } from '../../shared/protocol';
 import type { EngineCopies } from '../labs/history';
@@ -15,7 +15,7 @@ import type { CommandRecord } from '../labs/lab-host';
 import { ClassConflictError, JoinCodeTakenError, type ClassMember, type ClassRecord, type Store } from '../store/types';
 import type { ClassClaims, Tokens } from '../net/tokens';
 import type { TaskProgress } from './checks';
-import { faultCommand, type Fault } from './faults';
+import { faultCommand, labTopology, type Fault } from './faults';
 import type { LabTemplate } from './lab-template';
 import { evaluateLab, ProgressTracker, type TrackedLab } from './progress';
 
@@ -235,6 +235,8 @@ export class ClassService implements LabHooks {
     );
     this.sendSnapshot(classId);
     const joined = member!;
+    // The group's driver may hand over to the newcomer.
+    if (record.mode === 'group') await this.sendClassState(record, [joined.labId]);
     return { record, member: joined, token: this.options.tokens.issueClass({ class: classId, role: 'student', sub: joined.id, name: joined.name }) };
   }
 
@@ -262,8 +264,10 @@ export class ClassService implements LabHooks {
   }
 
   classState(record: ClassRecord, labId: string): ClassState {
-    const driver = record.mode === 'group' ? record.members.find((m) => m.labId === labId && m.driver) : undefined;
-    return ClassState.parse({ type: 'class', class: record.id, locked: record.locked, driver: driver ? { participant: driver.id, name: driver.name } : null });
+    const group = record.mode === 'group' ? record.members.filter((m) => m.labId === labId) : [];
+    const asLabMember = (m: ClassMember) => ({ participant: m.id, name: m.name });
+    const driver = group.find((m) => m.driver);
+    return ClassState.parse({ type: 'class', class: record.id, locked: record.locked, driver: driver ? asLabMember(driver) : null, members: group.map(asLabMember) });
   }
 
   // --- rules on every command of a class lab (LabHooks) ---
@@ -292,6 +296,21 @@ export class ClassService implements LabHooks {
     const classId = lab.host.record.classId;
     const record = classId === undefined ? null : await this.read(classId);
     if (record) send(this.classState(record, lab.id));
+  }
+
+  classChanged(lab: LiveLab, state: ClassState): void {
+    for (const conn of lab.room.connections) conn.sendMessage(state);
+    // From now on commands are judged by the class as stored, not as cached before the change;
+    // the notes, which cannot wait for the store, keep the cached one until it is read.
+    const cached = this.cache.get(state.class);
+    if (cached) cached.at = 0;
+    this.read(state.class).catch((e) => console.error(`class ${state.class}: could not read it after a change:`, e));
+  }
+
+  /** Only the server issues lab tokens under the instructor's participant id (`instructorLabToken`). */
+  async isInstructor(lab: LiveLab, participant: string): Promise<boolean> {
+    const classId = lab.host.record.classId;
+    return classId !== undefined && (await this.read(classId))?.instructor === participant;
   }
 
   commandFinished(lab: LiveLab, _record: CommandRecord): void {
@@ -443,8 +462,13 @@ export class ClassService implements LabHooks {
     return sent;
   }
 
+  /** Tells the participants of the labs, on this instance and through the bus on the others, their class state as `record` has it. */
   private async sendClassState(record: ClassRecord, labIds = labsOf(record).map((r) => r.lab)): Promise<void> {
-    for (const labId of labIds) await this.sendToLabs([labId], this.classState(record, labId), () => true);
+    for (const labId of labIds) {
+      const state = this.classState(record, labId);
+      await this.sendToLabs([labId], state, () => true);
+      await this.store.bus?.publish(labId, { kind: 'class', from: this.options.labs.instanceId, state }).catch(() => undefined);
+    }
   }
 
   async setLocked(classId: string, locked: boolean): Promise<ClassRecord> {
@@ -516,11 +540,23 @@ export class ClassService implements LabHooks {
     return created.id;
   }
 
-  /** Runs the fault's command in the lab as the `instructor` participant. */
-  async injectFault(classId: string, labId: string, fault: Fault): Promise<{ command: string; output: string; exitCode: number }> {
+  /** One of the class's labs, loaded. */
+  private async liveLab(classId: string, labId: string): Promise<LiveLab> {
     this.labRowOf(await this.get(classId), labId);
     const lab = await this.options.labs.get(labId);
     if (!lab) throw new ClassError(404, `no lab "${labId}"`);
+    return lab;
+  }
+
+  /** The lab's hosts, namespaces, devices, routes and NAT rules as they are now: where a fault can go. */
+  async topology(classId: string, labId: string): Promise<LabTopology> {
+    const lab = await this.liveLab(classId, labId);
+    return labTopology(lab.host.hosts, lab.host.state.doc);
+  }
+
+  /** Runs the fault's command in the lab as the `instructor` participant. */
+  async injectFault(classId: string, labId: string, fault: Fault): Promise<{ command: string; output: string; exitCode: number }> {
+    const lab = await this.liveLab(classId, labId);
     const command = faultCommand(fault);
     const { record } = await lab.exec({ who: FAULT_PARTICIPANT.id, name: FAULT_PARTICIPANT.name, terminal: null, host: fault.host, line: command, cid: null, mode: 'run' });
     return { command, output: record.output, exitCode: record.exitCode! };

@@ -10,7 +10,7 @@
 // connected where, so a streaming command is only interrupted as orphaned
 // when its participant is connected to no instance at all.
 import * as Y from 'yjs';
-import { CloseCode, type ServerMessage } from '../../shared/protocol';
+import { CloseCode, type ClassState, type ServerMessage } from '../../shared/protocol';
 import { REMOTE, Room, type RoomSocket } from '../collab/room';
 import { LabNotFoundError, LogConflictError, type BusMessage, type ExecEntry, type LabBus, type LogEntry, type Store } from '../store/types';
 import { ENGINE_VERSION } from './engine-version';
@@ -48,6 +48,10 @@ export interface LabHooks {
   notesRefusal(lab: LiveLab, participant: string): string | null;
   /** A participant said hello: what else they should know at once (their class's lock and driver). */
   greet(lab: LiveLab, send: (message: ServerMessage) => void): Promise<void>;
+  /** Another instance changed the lab's class; `state` is what the lab's participants are to be told. */
+  classChanged(lab: LiveLab, state: ClassState): void;
+  /** Whether the participant is the instructor of the lab's class, which their presence then says to everyone. */
+  isInstructor(lab: LiveLab, participant: string): Promise<boolean>;
 }
 
 export interface LiveLabOptions {
@@ -162,6 +166,9 @@ export class LiveLab {
         break;
       case 'participants':
         this.remoteParticipants.set(message.from, { participants: new Set(message.participants), heardAt: Date.now() });
+        break;
+      case 'class':
+        this.options.hooks?.classChanged(this, message.state);
         break;
       case 'deleted':
         this.close(CloseCode.labDeleted, 'the lab was deleted');
@@ -411,8 +418,13 @@ export class LiveLab {
     this.armIdle();
   }
 
-  join(socket: RoomSocket, peer: { participant: string; name: string; canWrite: boolean }) {
+  join(socket: RoomSocket, peer: { participant: string; name: string; canWrite: boolean; instructor: boolean }) {
     return this.room.join(socket, { ...peer, notesRefusal: () => this.options.hooks?.notesRefusal(this, peer.participant) ?? null });
+  }
+
+  /** Whether the participant is the instructor of the lab's class (never, outside classes). */
+  async isInstructor(participant: string): Promise<boolean> {
+    return (await this.options.hooks?.isInstructor(this, participant)) ?? false;
   }
 
   /** Sends a participant who said hello what the lab's hooks add to the welcome. */

@@ -4,6 +4,7 @@
 // A lab is its record (world, seed) plus an append-only log of entries; its
 // state is derived by replaying the log on the world. The shared notes
 // document is kept as a snapshot plus the updates made since.
+import type { ClassState } from '../../shared/protocol';
 
 export interface LabRecord {
   id: string;
@@ -206,6 +207,8 @@ export type BusMessage =
   | { kind: 'notes'; from: string; update: string }
   /** Instance `from` has these participants connected; repeated while it holds the lab. */
   | { kind: 'participants'; from: string; participants: string[] }
+  /** The lab's class changed on instance `from` (lock, driver, group): what its participants are told. */
+  | { kind: 'class'; from: string; state: ClassState }
   | { kind: 'deleted' }
   /** Not published: told to listeners when the bus reconnects, since messages may have been missed. */
   | { kind: 'reconnected' };

@@ -97,11 +97,31 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     await screenshot(ada.page, 'class-student');
   });
 
-  test('Kim injects a fault into Ada’s lab: her feed and diagram show it', async () => {
+  test('Kim injects a fault into Ada’s lab, choosing among its hosts and devices: her feed and diagram show it', async () => {
+    const options = (field: string) => kim.page.locator(`.fault-dialog .fault-${field} option`).allTextContents();
     await row('Ada').locator('.inject-fault').click();
+    await expect.poll(() => options('host')).toEqual(['hostA', 'hostB', 'gateway', 'internet']);
+    expect(await options('ns')).toEqual(['(the host itself)', 'blue', 'red']);
     await kim.page.locator('.fault-kind').selectOption('link_down');
     expect(await kim.page.locator('.fault-device').isVisible()).toBe(true);
     expect(await kim.page.locator('.fault-address').isVisible()).toBe(false);
+    expect(await options('device')).toEqual(['lo', 'eth0']);
+    await kim.page.locator('.fault-ns').selectOption('red');
+    expect(await options('device')).toEqual(['lo']);
+
+    await kim.page.locator('.fault-kind').selectOption('nat_removed');
+    expect(await options('rule')).toEqual(['none here']);
+    expect(await kim.page.locator('.fault-dialog .inject').isDisabled()).toBe(true);
+    await kim.page.locator('.fault-host').selectOption('gateway');
+    expect(await options('ns')).toEqual(['(the host itself)']);
+    expect(await options('rule')).toEqual(['1: -o eth1 -j MASQUERADE']);
+    await kim.page.locator('.fault-kind').selectOption('route_removed');
+    expect(await options('to')).toEqual(['default', '192.168.1.0/24', '203.0.113.0/24']);
+
+    await kim.page.locator('.fault-kind').selectOption('link_down');
+    await kim.page.locator('.fault-host').selectOption('hostA');
+    expect(await kim.page.locator('.fault-ns').inputValue()).toBe('');
+    await kim.page.locator('.fault-device').selectOption('eth0');
     await screenshot(kim.page, 'class-fault-dialog');
     await kim.page.locator('.fault-dialog .inject').click();
     await kim.page.locator('.fault-dialog').waitFor({ state: 'hidden' });

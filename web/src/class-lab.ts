@@ -34,30 +34,29 @@ export function classLab(connection: LabConnection, header: HTMLElement, side: H
     const { driver, members } = classState;
     const me = connection.welcome?.participant;
     // The instructor, who may type in any lab, is no member: neither driving nor navigating.
-    const member = members.some((m) => m.participant === me);
-    const driving = member && driver?.participant === me;
+    const isMember = members.some((m) => m.participant === me);
+    const driving = isMember && driver?.participant === me;
     const text = classState.locked
       ? t('classLocked')
       : driving
         ? t('youDrive')
         : driver
-          ? t(member ? 'youNavigate' : 'driverIs').replace('{name}', driver.name)
+          ? t(isMember ? 'youNavigate' : 'driverIs').replace('{name}', driver.name)
           : '';
     state.textContent = text;
     state.hidden = text === '';
     state.classList.toggle('locked', classState.locked);
-    navigating.hidden = !member || driving;
-    navigating.textContent = driver && member ? t('navigatorNotice').replaceAll('{name}', driver.name) : '';
+    navigating.hidden = !isMember || driving;
+    navigating.textContent = driver && isMember ? t('navigatorNotice').replaceAll('{name}', driver.name) : '';
     terminalPane.classList.toggle('navigating', !navigating.hidden);
     // Only the driver hands over, with their class token (a student's lab page has it).
     const others = driving && student ? members.filter((m) => m.participant !== me) : [];
     handOver.replaceChildren(
-      ...others.map((member) => {
-        const button = el('button', 'hand-over-to', t('handOverTo').replace('{name}', member.name));
+      ...others.map((other) => {
+        const button = el('button', 'hand-over-to', t('handOverTo').replace('{name}', other.name));
         button.type = 'button';
-        button.dataset.member = member.participant;
         button.addEventListener('click', () => {
-          classCall(classPath(student!, '/driver'), student!.token, { body: { member: member.participant } }).catch((error: Error) => toasts.append(problemToast(error.message)));
+          classCall(classPath(student!, '/driver'), student!.token, { body: { member: other.participant } }).catch((error: Error) => toasts.append(problemToast(error.message)));
         });
         return button;
       }),
@@ -84,8 +83,8 @@ function instructorBanner(connection: LabConnection): HTMLElement {
     const instructors = [...connection.awareness.getStates()]
       .filter(([client]) => client !== connection.awareness.clientID)
       .map(([, state]) => RelayedPresence.safeParse(state).data)
-      .filter((presence) => presence?.instructor);
-    const shown = instructors.find((presence) => presence!.typing) ?? instructors[0];
+      .filter((presence): presence is RelayedPresence => presence?.instructor === true);
+    const shown = instructors.find((presence) => presence.typing) ?? instructors[0];
     banner.hidden = !shown;
     banner.classList.toggle('typing', shown?.typing === true);
     banner.textContent = shown ? t(shown.typing ? 'instructorTyping' : 'instructorWatching').replace('{name}', shown.name) : '';

@@ -253,7 +253,6 @@ function renderTable(table: HTMLTableElement, dashboard: Dashboard, order: RowOr
       if (dashboard.mode === 'group' && !member.driver) {
         const drive = el('button', 'make-driver', t('makeDriver'));
         drive.type = 'button';
-        drive.dataset.member = member.id;
         drive.setAttribute('aria-label', t('makeDriverOf').replace('{name}', member.name));
         drive.addEventListener('click', () => void actions.drive(member));
         name.append(' ', drive);

@@ -54,4 +54,20 @@ export interface Dashboard {
   labs: LabRow[];
 }
 
+/** A lab's hosts as they are now, each with its namespaces (the host's own, `name` null, first): what a fault can name. */
+export interface LabTopology {
+  hosts: Array<{
+    host: string;
+    namespaces: Array<{
+      name: string | null;
+      /** Device names, by ifindex. */
+      devices: string[];
+      /** Route destinations (`default`, `10.0.0.0/24`). */
+      routes: string[];
+      /** The nat table's POSTROUTING rules in order, as `iptables -S` prints them: rule N is the Nth. */
+      natRules: string[];
+    }>;
+  }>;
+}
+
 export type DashboardEvent = { event: 'snapshot'; data: Dashboard } | { event: 'lab'; data: LabRow };

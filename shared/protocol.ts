@@ -119,13 +119,18 @@ export const InstructorMessage = z.strictObject({
 });
 export type InstructorMessage = z.infer<typeof InstructorMessage>;
 
-/** What a class lab's participants need to know of their class: whether it is locked, and who drives a group lab. */
+/** A class member as a lab knows them: their participant id there, and their name. */
+const LabMember = z.strictObject({ participant: z.string(), name: z.string() });
+
+/** What a class lab's participants need to know of their class: whether it is locked, who drives a group lab, and who is in the group. */
 export const ClassState = z.strictObject({
   type: z.literal('class'),
   class: z.string(),
   locked: z.boolean(),
   /** The member who types in a group lab; null in solo mode. */
-  driver: z.strictObject({ participant: z.string(), name: z.string() }).nullable(),
+  driver: LabMember.nullable(),
+  /** The group's members in the order they joined, the driver among them (whom the driver may hand over to); empty in solo mode. */
+  members: z.array(LabMember),
 });
 export type ClassState = z.infer<typeof ClassState>;
 
@@ -198,3 +203,12 @@ export const Presence = z.strictObject({
   point: z.string().max(80).nullable().optional(),
 });
 export type Presence = z.infer<typeof Presence>;
+
+/**
+ * A presence state as the server relays it: what its client set, the
+ * participant's name, and `instructor: true` when the server knows the
+ * connection is the class's instructor (their lab token). Clients cannot set
+ * either: `name` is overwritten, `instructor` is not a field of `Presence`.
+ */
+export const RelayedPresence = Presence.extend({ name: z.string().max(64), instructor: z.literal(true).optional() });
+export type RelayedPresence = z.infer<typeof RelayedPresence>;

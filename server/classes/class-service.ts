@@ -5,7 +5,7 @@
 // lab, tracks each lab's progress and tells dashboards.
 import { randomInt } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { Dashboard, DashboardEvent, LabRow } from '../../shared/dashboard';
+import type { Dashboard, DashboardEvent, LabRow, LabTopology } from '../../shared/dashboard';
 import { ROW_COMPARE, type RowOrder } from '../../shared/dashboard-order';
 import { ClassState, CloseCode, InstructorMessage, type ServerMessage } from '../../shared/protocol';
 import type { EngineCopies } from '../labs/history';
@@ -16,7 +16,7 @@ import type { CommandRecord } from '../labs/lab-host';
 import { ClassConflictError, JoinCodeTakenError, type ClassBusMessage, type ClassMember, type ClassRecord, type Store } from '../store/types';
 import type { ClassClaims, Tokens } from '../net/tokens';
 import type { TaskProgress } from './checks';
-import { faultCommand, type Fault } from './faults';
+import { faultCommand, labTopology, type Fault } from './faults';
 import type { LabTemplate } from './lab-template';
 import { evaluateLab, ProgressTracker, type TrackedLab } from './progress';
 
@@ -306,8 +306,10 @@ export class ClassService implements LabHooks {
   }
 
   classState(record: ClassRecord, labId: string): ClassState {
-    const driver = record.mode === 'group' ? record.members.find((m) => m.labId === labId && m.driver) : undefined;
-    return ClassState.parse({ type: 'class', class: record.id, locked: record.locked, driver: driver ? { participant: driver.id, name: driver.name } : null });
+    const group = record.mode === 'group' ? record.members.filter((m) => m.labId === labId) : [];
+    const asLabMember = (m: ClassMember) => ({ participant: m.id, name: m.name });
+    const driver = group.find((m) => m.driver);
+    return ClassState.parse({ type: 'class', class: record.id, locked: record.locked, driver: driver ? asLabMember(driver) : null, members: group.map(asLabMember) });
   }
 
   // --- rules on every command of a class lab (LabHooks) ---
@@ -336,6 +338,12 @@ export class ClassService implements LabHooks {
     const classId = lab.host.record.classId;
     const record = classId === undefined ? null : await this.read(classId);
     if (record) send(this.classState(record, lab.id));
+  }
+
+  /** Only the server issues lab tokens under the instructor's participant id (`instructorLabToken`). */
+  async isInstructor(lab: LiveLab, participant: string): Promise<boolean> {
+    const classId = lab.host.record.classId;
+    return classId !== undefined && (await this.read(classId))?.instructor === participant;
   }
 
   commandFinished(lab: LiveLab, _record: CommandRecord): void {
@@ -564,11 +572,23 @@ export class ClassService implements LabHooks {
     return created.id;
   }
 
-  /** Runs the fault's command in the lab as the `instructor` participant. */
-  async injectFault(classId: string, labId: string, fault: Fault): Promise<{ command: string; output: string; exitCode: number }> {
+  /** One of the class's labs, loaded. */
+  private async liveLab(classId: string, labId: string): Promise<LiveLab> {
     this.labRowOf(await this.get(classId), labId);
     const lab = await this.options.labs.get(labId);
     if (!lab) throw new ClassError(404, `no lab "${labId}"`);
+    return lab;
+  }
+
+  /** The lab's hosts, namespaces, devices, routes and NAT rules as they are now: where a fault can go. */
+  async topology(classId: string, labId: string): Promise<LabTopology> {
+    const lab = await this.liveLab(classId, labId);
+    return labTopology(lab.host.hosts, lab.host.state.doc);
+  }
+
+  /** Runs the fault's command in the lab as the `instructor` participant. */
+  async injectFault(classId: string, labId: string, fault: Fault): Promise<{ command: string; output: string; exitCode: number }> {
+    const lab = await this.liveLab(classId, labId);
     const command = faultCommand(fault);
     const { record } = await lab.exec({ who: FAULT_PARTICIPANT.id, name: FAULT_PARTICIPANT.name, terminal: null, host: fault.host, line: command, cid: null, mode: 'run' });
     return { command, output: record.output, exitCode: record.exitCode! };

@@ -2,7 +2,10 @@
 // each translated into the commands a person would type to cause it. They run
 // in the lab like anyone's commands, so the log, the replay and the activity
 // feed all show them.
+import type * as Y from 'yjs';
 import { z } from 'zod';
+import type { LabTopology } from '../../shared/dashboard';
+import type { DeviceView, NamespaceView } from '../labs/projection';
 
 const name = z.string().regex(/^[A-Za-z0-9_.@-]{1,15}$/, 'letters, digits, _ . @ -, at most 15');
 const host = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a host of the lab');
@@ -37,4 +40,24 @@ export function faultCommand(fault: Fault): string {
     case 'wrong_address':
       return `${ip} addr flush dev ${fault.device} && ${ip} addr add ${fault.address} dev ${fault.device}`;
   }
+}
+
+/** What a fault can name in a lab, read from its state document. */
+export function labTopology(hosts: readonly string[], state: Y.Doc): LabTopology {
+  const namespaces = [...state.getMap<NamespaceView>('namespaces').entries()];
+  const devices = [...state.getMap<DeviceView>('devices').values()].sort((a, b) => a.ifindex - b.ifindex);
+  return {
+    hosts: hosts.map((host) => ({
+      host,
+      namespaces: namespaces
+        .filter(([, ns]) => ns.host === host)
+        .sort(([, a], [, b]) => (a.name === null ? -1 : b.name === null ? 1 : a.name.localeCompare(b.name)))
+        .map(([key, ns]) => ({
+          name: ns.name,
+          devices: devices.filter((d) => d.ns === key).map((d) => d.name),
+          routes: [...new Set(ns.routes.map((r) => r.dst))],
+          natRules: ns.netfilter.nat?.POSTROUTING?.rules ?? [],
+        })),
+    })),
+  };
 }

@@ -28,6 +28,8 @@ export interface Peer {
   name: string;
   /** May edit the notes document. */
   canWrite: boolean;
+  /** The lab's class's instructor: their presence says so (`instructor: true`), which no client can claim. */
+  instructor?: boolean;
   /** Why a writer may not edit the notes just now (their class is locked), or null. */
   notesRefusal?(): string | null;
 }
@@ -231,7 +233,7 @@ export class Room {
         throw new PresenceError(`${issue.path.join('.') || 'state'}: ${issue.message}`);
       }
       if (parsed.data.host && !this.options.hosts.has(parsed.data.host)) throw new PresenceError(`host: no host "${parsed.data.host}" in this lab`);
-      clean = { ...parsed.data, name: conn.peer.name };
+      clean = { ...parsed.data, name: conn.peer.name, ...(conn.peer.instructor ? { instructor: true } : {}) };
     }
     conn.awarenessClient = clientId;
     this.awarenessOwners.set(clientId, conn);

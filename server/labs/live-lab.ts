@@ -48,6 +48,8 @@ export interface LabHooks {
   notesRefusal(lab: LiveLab, participant: string): string | null;
   /** A participant said hello: what else they should know at once (their class's lock and driver). */
   greet(lab: LiveLab, send: (message: ServerMessage) => void): Promise<void>;
+  /** Whether the participant is the instructor of the lab's class, which their presence then says to everyone. */
+  isInstructor(lab: LiveLab, participant: string): Promise<boolean>;
 }
 
 export interface LiveLabOptions {
@@ -416,8 +418,13 @@ export class LiveLab {
     this.armIdle();
   }
 
-  join(socket: RoomSocket, peer: { participant: string; name: string; canWrite: boolean }) {
+  join(socket: RoomSocket, peer: { participant: string; name: string; canWrite: boolean; instructor: boolean }) {
     return this.room.join(socket, { ...peer, notesRefusal: () => this.options.hooks?.notesRefusal(this, peer.participant) ?? null });
+  }
+
+  /** Whether the participant is the instructor of the lab's class (never, outside classes). */
+  async isInstructor(participant: string): Promise<boolean> {
+    return (await this.options.hooks?.isInstructor(this, participant)) ?? false;
   }
 
   /** Sends a participant who said hello what the lab's hooks add to the welcome. */

@@ -187,6 +187,11 @@ export function classRoutes(options: ClassApiOptions): express.Router {
     res.json({ lab: await classes.reset(claims.class, req.params.lab as string, step) });
   });
 
+  router.get('/api/classes/:id/labs/:lab/topology', async (req, res) => {
+    const claims = authorizeClass(req, 'instructor');
+    res.json(await classes.topology(claims.class, req.params.lab as string));
+  });
+
   router.post('/api/classes/:id/labs/:lab/faults', async (req, res) => {
     const claims = authorizeClass(req, 'instructor');
     res.json(await classes.injectFault(claims.class, req.params.lab as string, parseBody(Fault, req.body)));

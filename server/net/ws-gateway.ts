@@ -85,18 +85,20 @@ export class Gateway {
     if (claims.lab !== path[1]) return this.wss.handleUpgrade(req, socket, head, (ws) => ws.close(CloseCode.forbidden, 'this token is for another lab'));
     if (this.wss.clients.size >= this.options.maxConnections) return reject(socket, 503, 'the server has too many connections');
     let lab: LiveLab | null;
+    let instructor: boolean;
     try {
       lab = await this.options.labs.get(claims.lab);
+      instructor = lab !== null && claims.role === 'owner' && (await lab.isInstructor(claims.sub));
     } catch (e) {
       console.error(`lab ${claims.lab}: could not load:`, e);
       return reject(socket, 503, 'the lab could not be loaded');
     }
     if (!lab) return reject(socket, 404, `no lab "${claims.lab}"`);
     if (lab.isClosed || socket.destroyed) return reject(socket, 503, 'the lab is reloading; retry');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, lab, claims));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, lab, claims, instructor));
   }
 
-  private connected(ws: WebSocket, lab: LiveLab, claims: Claims): void {
+  private connected(ws: WebSocket, lab: LiveLab, claims: Claims, instructor: boolean): void {
     this.alive.add(ws);
     ws.on('pong', () => this.alive.add(ws));
     const socket: RoomSocket = {
@@ -112,7 +114,7 @@ export class Gateway {
       // `unavailable` error is sent; closing on the next turn lets that error go first.
       close: (code, reason) => setImmediate(() => ws.close(code, reason)),
     };
-    const conn = lab.join(socket, { participant: claims.sub, name: claims.name, canWrite: claims.role !== 'viewer' });
+    const conn = lab.join(socket, { participant: claims.sub, name: claims.name, canWrite: claims.role !== 'viewer', instructor });
     const session = new ParticipantSession(lab, conn, { participant: claims.sub, name: claims.name, role: claims.role }, this.options.commandsPerSecond);
     lab.attach(session);
     const frames = new TokenBucket(this.options.framesPerSecond, this.options.framesPerSecond * 2);

@@ -32,6 +32,23 @@ async function connect(s: Running, lab: string, token: string): Promise<LabClien
   return client;
 }
 
+/** What a fault can name in a lab of the classroom world after SOLUTION. */
+const TOPOLOGY_AFTER_SOLUTION = {
+  hosts: [
+    {
+      host: 'hostA',
+      namespaces: [
+        { name: null, devices: ['lo', 'eth0'], routes: ['default', '192.168.1.0/24'], natRules: [] },
+        { name: 'blue', devices: ['lo', 'veth-blue'], routes: ['192.168.15.0/24'], natRules: [] },
+        { name: 'red', devices: ['lo', 'veth-red'], routes: ['192.168.15.0/24'], natRules: [] },
+      ],
+    },
+    { host: 'hostB', namespaces: [{ name: null, devices: ['lo', 'eth0'], routes: ['default', '192.168.1.0/24'], natRules: [] }] },
+    { host: 'gateway', namespaces: [{ name: null, devices: ['lo', 'eth0', 'eth1'], routes: ['default', '192.168.1.0/24', '203.0.113.0/24'], natRules: ['-o eth1 -j MASQUERADE'] }] },
+    { host: 'internet', namespaces: [{ name: null, devices: ['lo', 'eth0'], routes: ['203.0.113.0/24'], natRules: [] }] },
+  ],
+};
+
 describe('creating and joining', () => {
   it('gives the instructor a token, a link and a short code; students get their own lab, editors of it alone', async () => {
     const s = await server({ publicUrl: 'https://labs.example.org' });
@@ -139,6 +156,45 @@ describe('the instructor', () => {
     expect(entry).toMatchObject({ name: 'Kim', line: 'ip netns add red' });
   });
 
+  it("is shown as the instructor in the presence of a student's lab, which no one else can claim", async () => {
+    const s = await server();
+    const created = await createClass(s);
+    const ada = await join(s, created.joinCode.code, 'Ada');
+    const student = await connect(s, ada.lab.id, ada.lab.token);
+    const opened = await request(s.server.http).post(`/api/classes/${created.id}/labs/${ada.lab.id}/token`).set('authorization', `Bearer ${created.token}`).expect(201);
+    const instructor = await connect(s, ada.lab.id, opened.body.token);
+
+    // The student claims to be the instructor: refused, and nobody sees it.
+    student.awareness.setLocalState({ typing: true, instructor: true });
+    expect(await student.message('error')).toEqual({ type: 'error', code: 'bad_message', message: 'presence update dropped: state: Unrecognized key: "instructor"' });
+    student.awareness.setLocalState({ typing: true, host: 'hostA' });
+    expect(await instructor.until(() => instructor.awareness.getStates().get(student.awareness.clientID))).toEqual({ typing: true, host: 'hostA', name: 'Ada' });
+
+    instructor.awareness.setLocalState({ typing: true, host: 'hostA', ns: null });
+    expect(await student.until(() => student.awareness.getStates().get(instructor.awareness.clientID))).toEqual({ typing: true, host: 'hostA', ns: null, name: 'Kim', instructor: true });
+    await instructor.close();
+    await student.until(() => !student.awareness.getStates().has(instructor.awareness.clientID), 5000, "the instructor's presence gone");
+
+    // An owner of a lab outside any class is nobody's instructor.
+    const lab = await s.createLab();
+    const owner = await connect(s, lab.id, lab.token);
+    const guest = await connect(s, lab.id, await s.invite(lab.id, lab.token, 'viewer'));
+    owner.awareness.setLocalState({ typing: false });
+    expect(await guest.until(() => guest.awareness.getStates().get(owner.awareness.clientID))).toEqual({ typing: false, name: 'owner' });
+  });
+
+  it("tells where faults can go: each host's namespaces with their devices, routes and NAT rules", async () => {
+    const s = await server();
+    const created = await createClass(s);
+    const ada = await join(s, created.joinCode.code, 'Ada');
+    for (const line of SOLUTION) await s.exec(ada.lab.id, ada.lab.token, 'hostA', line);
+    const topology = (token: string) => request(s.server.http).get(`/api/classes/${created.id}/labs/${ada.lab.id}/topology`).set('authorization', `Bearer ${token}`);
+    const { body } = await topology(created.token).expect(200);
+    expect(body).toEqual(TOPOLOGY_AFTER_SOLUTION);
+    await topology(ada.token).expect(403, { error: "only the class's instructor may do this" });
+    await request(s.server.http).get(`/api/classes/${created.id}/labs/nope/topology`).set('authorization', `Bearer ${created.token}`).expect(404, { error: 'no lab "nope" in this class' });
+  });
+
   it('sends messages to everyone, or to one student', async () => {
     const s = await server();
     const created = await createClass(s);
@@ -162,7 +218,7 @@ describe('the instructor', () => {
     const client = await connect(s, ada.lab.id, ada.lab.token);
     const lock = (locked: boolean) => request(s.server.http).post(`/api/classes/${created.id}/lock`).set('authorization', `Bearer ${created.token}`).send({ locked }).expect(200, { locked });
     await lock(true);
-    expect(await client.message('class')).toEqual({ type: 'class', class: created.id, locked: true, driver: null });
+    expect(await client.message('class')).toEqual({ type: 'class', class: created.id, locked: true, driver: null, members: [] });
     const refusal = 'the class is locked: the instructor has ended it, and its labs are read-only';
     await request(s.server.http).post(`/api/labs/${ada.lab.id}/exec`).set('authorization', `Bearer ${ada.lab.token}`).send({ host: 'hostA', command: 'ip netns add red' }).expect(403, { error: refusal });
     await expect(client.exec('c1', 'hostA', 'ip netns add red')).rejects.toThrow(`read_only: ${refusal}`);
@@ -332,7 +388,11 @@ describe('pair troubleshooting', () => {
     const driver = await connect(s, ada.lab.id, ada.lab.token);
     const navigator = await connect(s, alan.lab.id, alan.lab.token);
     await navigator.hello();
-    expect(await navigator.message('class')).toEqual({ type: 'class', class: created.id, locked: false, driver: { participant: ada.member, name: 'Ada' } });
+    const members = [
+      { participant: ada.member, name: 'Ada' },
+      { participant: alan.member, name: 'Alan' },
+    ];
+    expect(await navigator.message('class')).toEqual({ type: 'class', class: created.id, locked: false, driver: members[0], members });
     const navigating = 'you are navigating: Ada drives this lab; point at devices, or ask the driver to hand over';
     await expect(navigator.exec('n1', 'hostA', 'ip netns add red')).rejects.toThrow(`forbidden: ${navigating}`);
     await request(s.server.http).post(`/api/labs/${alan.lab.id}/exec`).set('authorization', `Bearer ${alan.lab.token}`).send({ host: 'hostA', command: 'ip netns add red' }).expect(403, { error: navigating });
@@ -347,11 +407,34 @@ describe('pair troubleshooting', () => {
     await handOver(alan.token, alan.member).expect(403, { error: 'only the driver hands over' });
     await handOver(ada.token, grace.member).expect(403, { error: 'Grace is not in your group' });
     await handOver(ada.token, alan.member).expect(200, { lab: ada.lab.id, driver: alan.member });
-    expect(await navigator.message('class', (m) => m.driver?.participant === alan.member)).toEqual({ type: 'class', class: created.id, locked: false, driver: { participant: alan.member, name: 'Alan' } });
+    // Everyone in the lab is told, the former driver as well as the new one.
+    for (const client of [navigator, driver]) {
+      expect(await client.message('class', (m) => m.driver?.participant === alan.member)).toEqual({ type: 'class', class: created.id, locked: false, driver: members[1], members });
+    }
     await navigator.exec('n2', 'hostA', 'ip netns add blue');
     await expect(driver.exec('d2', 'hostA', 'ip netns add green')).rejects.toThrow('forbidden: you are navigating: Alan drives this lab');
     // The instructor hands over in any group.
     await handOver(created.token, ada.member).expect(200, { lab: ada.lab.id, driver: ada.member });
+  });
+});
+
+describe('a group', () => {
+  it('shows a newcomer to the members already in the lab at once', async () => {
+    const s = await server();
+    const created = await createClass(s, { mode: 'group', groupSize: 3 });
+    const ada = await join(s, created.joinCode.code, 'Ada');
+    const driver = await connect(s, ada.lab.id, ada.lab.token);
+    const alan = await join(s, created.joinCode.code, 'Alan');
+    expect(await driver.message('class')).toEqual({
+      type: 'class',
+      class: created.id,
+      locked: false,
+      driver: { participant: ada.member, name: 'Ada' },
+      members: [
+        { participant: ada.member, name: 'Ada' },
+        { participant: alan.member, name: 'Alan' },
+      ],
+    });
   });
 });
 
@@ -439,6 +522,45 @@ describe('history', () => {
 });
 
 describe.skipIf(!redisUp)('on Redis', () => {
+  it('hands over across instances: both sides are told at once, and the rules follow without delay', async () => {
+    const redis = freshRedisStore();
+    const secret = 'classes-instances-secret';
+    const a = await startServer({ secret }, await redis.open());
+    const b = await startServer({ secret }, await redis.open());
+    try {
+      const created = await createClass(a, { mode: 'group', groupSize: 2 });
+      const ada = await join(a, created.joinCode.code, 'Ada');
+      const alan = await join(a, created.joinCode.code, 'Alan');
+      const driverOnA = await connect(a, ada.lab.id, ada.lab.token);
+      const navigatorOnB = await connect(b, alan.lab.id, alan.lab.token);
+      // B reads the class for this refusal and keeps it cached.
+      await expect(navigatorOnB.exec('n1', 'hostA', 'ip netns add red')).rejects.toThrow('forbidden: you are navigating: Ada drives this lab');
+
+      await request(a.server.http).post(`/api/classes/${created.id}/driver`).set('authorization', `Bearer ${ada.token}`).send({ member: alan.member }).expect(200);
+      const members = [
+        { participant: ada.member, name: 'Ada' },
+        { participant: alan.member, name: 'Alan' },
+      ];
+      for (const client of [driverOnA, navigatorOnB]) {
+        expect(await client.message('class')).toEqual({ type: 'class', class: created.id, locked: false, driver: members[1], members });
+      }
+      expect((await navigatorOnB.exec('n2', 'hostA', 'ip netns add red')).exit.exitCode).toBe(0);
+      await expect(driverOnA.exec('d1', 'hostA', 'ip netns add blue')).rejects.toThrow('forbidden: you are navigating: Alan drives this lab; point at devices, or ask the driver to hand over');
+
+      // The instructor's presence says so on the other instance too.
+      const opened = await request(a.server.http).post(`/api/classes/${created.id}/labs/${ada.lab.id}/token`).set('authorization', `Bearer ${created.token}`).expect(201);
+      const instructorOnA = await connect(a, ada.lab.id, opened.body.token);
+      instructorOnA.awareness.setLocalState({ typing: true });
+      expect(await navigatorOnB.until(() => navigatorOnB.awareness.getStates().get(instructorOnA.awareness.clientID), 2000, "the instructor's presence on B")).toEqual({ typing: true, name: 'Kim', instructor: true });
+    } finally {
+      for (const c of clients.splice(0)) await c.close();
+      await a.stop();
+      await b.stop();
+      await redis.destroy();
+    }
+  });
+
+
   it('keeps classes, groups, the lock and resets in Redis', async () => {
     const redis = freshRedisStore();
     const s = await startServer({}, await redis.open());

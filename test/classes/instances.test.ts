@@ -54,13 +54,14 @@ describe.skipIf(!redisUp)('a class on two instances', () => {
     await stream.next((e) => e.event === 'snapshot');
 
     await onA('post', '/lock').send({ locked: true }).expect(200);
-    for (const client of [adaOnB, alanOnB]) expect(await client.message('class', (m) => m.locked)).toEqual({ type: 'class', class: created.id, locked: true, driver: { participant: ada.member, name: 'Ada' } });
+    const members = [{ participant: ada.member, name: 'Ada' }, { participant: alan.member, name: 'Alan' }];
+    for (const client of [adaOnB, alanOnB]) expect(await client.message('class', (m) => m.locked)).toEqual({ type: 'class', class: created.id, locked: true, driver: { participant: ada.member, name: 'Ada' }, members });
     await expect(adaOnB.exec('a2', 'hostA', 'ip netns add blue')).rejects.toThrow('read_only: the class is locked');
     expect(((await stream.next((e) => e.event === 'snapshot' && e.data.locked)).data as Dashboard).locked).toBe(true);
 
     await onA('post', '/lock').send({ locked: false }).expect(200);
     await onA('post', '/driver').send({ member: alan.member }).expect(200);
-    const handedOver = { type: 'class', class: created.id, locked: false, driver: { participant: alan.member, name: 'Alan' } };
+    const handedOver = { type: 'class', class: created.id, locked: false, driver: { participant: alan.member, name: 'Alan' }, members };
     for (const client of [adaOnB, alanOnB]) expect(await client.message('class', (m) => m.driver?.participant === alan.member)).toEqual(handedOver);
     await alanOnB.exec('n1', 'hostA', 'ip netns add blue');
     await expect(adaOnB.exec('a3', 'hostA', 'ip netns add green')).rejects.toThrow('forbidden: you are navigating: Alan drives this lab');

@@ -97,11 +97,31 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     await screenshot(ada.page, 'class-student');
   });
 
-  test('Kim injects a fault into Ada’s lab: her feed and diagram show it', async () => {
+  test('Kim injects a fault into Ada’s lab, choosing among its hosts and devices: her feed and diagram show it', async () => {
+    const options = (field: string) => kim.page.locator(`.fault-dialog .fault-${field} option`).allTextContents();
     await row('Ada').locator('.inject-fault').click();
+    await expect.poll(() => options('host')).toEqual(['hostA', 'hostB', 'gateway', 'internet']);
+    expect(await options('ns')).toEqual(['(the host itself)', 'blue', 'red']);
     await kim.page.locator('.fault-kind').selectOption('link_down');
     expect(await kim.page.locator('.fault-device').isVisible()).toBe(true);
     expect(await kim.page.locator('.fault-address').isVisible()).toBe(false);
+    expect(await options('device')).toEqual(['lo', 'eth0']);
+    await kim.page.locator('.fault-ns').selectOption('red');
+    expect(await options('device')).toEqual(['lo']);
+
+    await kim.page.locator('.fault-kind').selectOption('nat_removed');
+    expect(await options('rule')).toEqual(['none here']);
+    expect(await kim.page.locator('.fault-dialog .inject').isDisabled()).toBe(true);
+    await kim.page.locator('.fault-host').selectOption('gateway');
+    expect(await options('ns')).toEqual(['(the host itself)']);
+    expect(await options('rule')).toEqual(['1: -o eth1 -j MASQUERADE']);
+    await kim.page.locator('.fault-kind').selectOption('route_removed');
+    expect(await options('to')).toEqual(['default', '192.168.1.0/24', '203.0.113.0/24']);
+
+    await kim.page.locator('.fault-kind').selectOption('link_down');
+    await kim.page.locator('.fault-host').selectOption('hostA');
+    expect(await kim.page.locator('.fault-ns').inputValue()).toBe('');
+    await kim.page.locator('.fault-device').selectOption('eth0');
     await screenshot(kim.page, 'class-fault-dialog');
     await kim.page.locator('.fault-dialog .inject').click();
     await kim.page.locator('.fault-dialog').waitFor({ state: 'hidden' });
@@ -112,14 +132,33 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     expect(await activity(alan.page, 'ip link set eth0 down').count()).toBe(0);
   });
 
-  test('Kim opens Ada’s lab live in a new tab', async () => {
+  test('Kim opens Ada’s lab in a new tab and types: Ada sees that the instructor is there and typing, until Kim leaves', async () => {
+    const banner = ada.page.locator('.instructor-banner');
+    expect(await banner.isHidden()).toBe(true);
     const opened = kim.page.context().waitForEvent('page');
     await row('Ada').locator('.open-lab').click();
     const tab = await opened;
     await tab.locator('.status[data-state="connected"]').waitFor();
     expect(await tab.locator('.role').textContent()).toBe('Kim · owner');
     await waitForDiagram(tab, 'ns:hostA/red');
+    await expect.poll(() => banner.textContent()).toBe('Instructor Kim is in your lab');
+    expect(await banner.isVisible()).toBe(true);
+
+    await tab.locator('.shell:not([hidden]) .xterm').click();
+    await tab.keyboard.type('ip netns list');
+    await expect.poll(() => banner.textContent()).toBe('Instructor Kim is typing in your lab');
+    await screenshot(ada.page, 'class-student-instructor-typing');
+    await tab.keyboard.press('Enter');
+    await activity(ada.page, 'ip netns list').waitFor();
+    expect(await activity(ada.page, 'ip netns list').locator('.activity-who').textContent()).toBe('Kim');
+    // Typing ends 1.5 s after the last key; the instructor is still there.
+    await expect.poll(() => banner.textContent(), { timeout: 5000 }).toBe('Instructor Kim is in your lab');
+    // Kim's own page shows no banner about Kim.
+    expect(await tab.locator('.instructor-banner').isHidden()).toBe(true);
+
     await tab.close();
+    await banner.waitFor({ state: 'hidden' });
+    expect(await banner.textContent()).toBe('');
   });
 
   test('Kim’s messages reach everyone, or only the student they are for', async () => {
@@ -198,14 +237,14 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     await kim.page.locator('.language select').selectOption('en');
   });
 
-  test('in a group class the driver types and the navigator is told who drives; a token for another lab is refused for good', async () => {
+  test('in a group class the driver types, the navigator is told who drives, and the driver hands over; the instructor makes anyone the driver; a token for another lab is refused for good', { timeout: 60_000 }, async () => {
     const post = async <T>(path: string, body: object): Promise<T> => {
       const response = await fetch(server.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(response.status).toBe(201);
       return (await response.json()) as T;
     };
     type Joined = { class: string; token: string; lab: { id: string; token: string } };
-    const created = await post<{ joinCode: { code: string } }>('/api/classes', { template: 'seed-1-veth', mode: 'group', groupSize: 2 });
+    const created = await post<{ url: string; joinCode: { code: string } }>('/api/classes', { template: 'seed-1-veth', mode: 'group', groupSize: 2 });
     const open = async (lab: string, joined: Joined) => {
       const person = await newPerson(browser);
       await person.page.goto(`${server.baseUrl}/labs/${lab}#${new URLSearchParams({ token: joined.lab.token, class: joined.class, classToken: joined.token })}`);
@@ -220,6 +259,45 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     await expect.poll(() => navigator.page.locator('.class-state').textContent()).toBe('Navigator: Bea drives');
     await screenshot(navigator.page, 'class-navigator');
 
+    // The navigator's terminal says who drives; only the driver may hand over.
+    const notice = (person: LabPage) => person.page.locator('.navigator-notice');
+    const handOvers = (person: LabPage) => person.page.locator('.hand-over-to').allTextContents();
+    expect(await notice(navigator).textContent()).toBe('You are navigating: Bea drives this lab. Point at devices in the diagram for everyone to see, or ask Bea to hand over.');
+    expect(await notice(driver).isHidden()).toBe(true);
+    expect(await handOvers(driver)).toEqual(['Hand over to Cal']);
+    expect(await handOvers(navigator)).toEqual([]);
+    await screenshot(driver.page, 'class-driver');
+
+    // Bea hands over: both pages change without a reload, and the rules follow.
+    await driver.page.locator('.hand-over-to').click();
+    await expect.poll(() => navigator.page.locator('.class-state').textContent()).toBe('Driver: you type');
+    await expect.poll(() => driver.page.locator('.class-state').textContent()).toBe('Navigator: Cal drives');
+    expect(await notice(navigator).isHidden()).toBe(true);
+    expect(await notice(driver).textContent()).toBe('You are navigating: Cal drives this lab. Point at devices in the diagram for everyone to see, or ask Cal to hand over.');
+    expect(await handOvers(navigator)).toEqual(['Hand over to Bea']);
+    expect(await handOvers(driver)).toEqual([]);
+    await typeLine(navigator.page, 'ip netns add red');
+    await waitForDiagram(driver.page, 'ns:hostA/red');
+    await typeLine(driver.page, 'ip netns add blue');
+    // The refusal is wider than the terminal, which wraps it: rows are compared joined.
+    await expect
+      .poll(async () => (await terminalText(driver.page)).replaceAll('\n', ''))
+      .toMatch(/root@hostA:~# ip netns add bluenslab: you are navigating: Cal drives this lab; point at devices, or ask the driver to hand overroot@hostA:~#$/);
+    expect(await diagramElement(driver.page, 'ns:hostA/blue')).toBeNull();
+    await screenshot(driver.page, 'class-handed-over');
+
+    // The instructor makes Bea the driver again from the dashboard's row of the group.
+    const instructor = await newPerson(browser);
+    await instructor.page.goto(created.url);
+    await instructor.page.locator('.status[data-state="connected"]').waitFor();
+    const makeDriver = instructor.page.locator('.class-table tr[data-members="Bea, Cal"] .make-driver');
+    expect(await makeDriver.evaluateAll((buttons) => buttons.map((b) => (b as { ariaLabel: string }).ariaLabel))).toEqual(['Make Bea the driver']);
+    await screenshot(instructor.page, 'class-dashboard-group');
+    await makeDriver.click();
+    await expect.poll(() => driver.page.locator('.class-state').textContent()).toBe('Driver: you type');
+    await expect.poll(() => navigator.page.locator('.class-state').textContent()).toBe('Navigator: Bea drives');
+    await expect.poll(() => makeDriver.evaluateAll((buttons) => buttons.map((b) => (b as { ariaLabel: string }).ariaLabel))).toEqual(['Make Cal the driver']);
+
     // Cal's lab token opened on Ada's lab: closed with 4403, shown, and not tried again.
     const intruder = await open((await row('Ada').getAttribute('data-lab'))!, cal);
     await intruder.page.locator('.status[data-state="closed"]').waitFor();
@@ -228,8 +306,8 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     intruder.page.on('websocket', (socket) => sockets.push(socket.url()));
     await intruder.page.waitForTimeout(1500);
     expect(sockets).toEqual([]);
-    expect([...driver.errors, ...navigator.errors]).toEqual([]);
-    for (const person of [driver, navigator, intruder]) await person.page.context().close();
+    expect([...driver.errors, ...navigator.errors, ...instructor.errors]).toEqual([]);
+    for (const person of [driver, navigator, intruder, instructor]) await person.page.context().close();
   });
 
   test('no page logged an error', () => {

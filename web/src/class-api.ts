@@ -4,7 +4,7 @@
 import type { TaskProgress } from '../../shared/dashboard';
 import type { ClassState } from '../../shared/protocol';
 
-export type { Dashboard, LabRow, TaskProgress } from '../../shared/dashboard';
+export type { Dashboard, LabRow, LabTopology, TaskProgress } from '../../shared/dashboard';
 
 export interface Instructions {
   en: string;

@@ -1,8 +1,9 @@
 // What a class adds to a lab page: the instructor's messages as toasts, the
-// class's state (locked, who drives a group lab), and for a student their
-// lesson (tasks and instructions) and their new lab after the instructor
-// resets theirs (close code 4410).
-import type { ClassState, InstructorMessage } from '../../shared/protocol';
+// class's state (locked, who drives a group lab, the driver's hand-over), a
+// banner while the instructor is in the lab, and for a student their lesson
+// (tasks and instructions) and their new lab after the instructor resets
+// theirs (close code 4410).
+import { RelayedPresence, type ClassState, type InstructorMessage } from '../../shared/protocol';
 import { classCall, classPath, studentLabPath, type ClassAccess, type Membership } from './class-api';
 import type { LabConnection } from './connection';
 import { el } from './dom';
@@ -13,28 +14,53 @@ import './class.css';
 /** How long after the lab's last change the student's progress is asked for again: one request per burst of commands. */
 const PROGRESS_DELAY_MS = 300;
 
-export function classLab(connection: LabConnection, header: HTMLElement, side: HTMLElement, student: ClassAccess | null): void {
+export function classLab(connection: LabConnection, header: HTMLElement, side: HTMLElement, terminalPane: HTMLElement, student: ClassAccess | null): void {
   const state = el('span', 'class-state');
   state.setAttribute('role', 'status');
   state.hidden = true;
-  header.querySelector('.role')!.after(state);
+  const handOver = el('span', 'hand-over');
+  header.querySelector('.role')!.after(state, handOver);
+  const navigating = el('p', 'navigator-notice');
+  navigating.setAttribute('role', 'status');
+  navigating.hidden = true;
+  terminalPane.querySelector('.terminals')!.before(navigating);
+  header.after(instructorBanner(connection));
   const toasts = el('div', 'toasts');
   document.body.append(toasts);
 
   let classState: ClassState | null = null;
   const renderState = () => {
     if (!classState) return;
-    const driver = classState.driver;
+    const { driver, members } = classState;
+    const me = connection.welcome?.participant;
+    // The instructor, who may type in any lab, is no member: neither driving nor navigating.
+    const isMember = members.some((m) => m.participant === me);
+    const driving = isMember && driver?.participant === me;
     const text = classState.locked
       ? t('classLocked')
-      : driver && driver.participant === connection.welcome?.participant
+      : driving
         ? t('youDrive')
         : driver
-          ? t('youNavigate').replace('{name}', driver.name)
+          ? t(isMember ? 'youNavigate' : 'driverIs').replace('{name}', driver.name)
           : '';
     state.textContent = text;
     state.hidden = text === '';
     state.classList.toggle('locked', classState.locked);
+    navigating.hidden = !isMember || driving;
+    navigating.textContent = driver && isMember ? t('navigatorNotice').replaceAll('{name}', driver.name) : '';
+    terminalPane.classList.toggle('navigating', !navigating.hidden);
+    // Only the driver hands over, with their class token (a student's lab page has it).
+    const others = driving && student ? members.filter((m) => m.participant !== me) : [];
+    handOver.replaceChildren(
+      ...others.map((other) => {
+        const button = el('button', 'hand-over-to', t('handOverTo').replace('{name}', other.name));
+        button.type = 'button';
+        button.addEventListener('click', () => {
+          classCall(classPath(student!, '/driver'), student!.token, { body: { member: other.participant } }).catch((error: Error) => toasts.append(problemToast(error.message)));
+        });
+        return button;
+      }),
+    );
   };
   onLanguageChange(renderState);
 
@@ -48,11 +74,43 @@ export function classLab(connection: LabConnection, header: HTMLElement, side: H
   if (student) studentLesson(connection, side, student);
 }
 
+/** A banner while the class's instructor is in the lab, saying whether they are typing (the server marks their presence). */
+function instructorBanner(connection: LabConnection): HTMLElement {
+  const banner = el('div', 'instructor-banner');
+  banner.setAttribute('role', 'status');
+  banner.hidden = true;
+  const render = () => {
+    const instructors = [...connection.awareness.getStates()]
+      .filter(([client]) => client !== connection.awareness.clientID)
+      .map(([, state]) => RelayedPresence.safeParse(state).data)
+      .filter((presence): presence is RelayedPresence => presence?.instructor === true);
+    const shown = instructors.find((presence) => presence.typing) ?? instructors[0];
+    banner.hidden = !shown;
+    banner.classList.toggle('typing', shown?.typing === true);
+    banner.textContent = shown ? t(shown.typing ? 'instructorTyping' : 'instructorWatching').replace('{name}', shown.name) : '';
+  };
+  connection.awareness.on('change', render);
+  onLanguageChange(render);
+  return banner;
+}
+
 function toast(message: InstructorMessage): HTMLElement {
+  return dismissable(message.text, () => t('messageFromInstructor').replace('{name}', message.from));
+}
+
+/** A refused hand-over, with the API's reason. */
+function problemToast(text: string): HTMLElement {
+  const node = dismissable(text, () => t('handOverFailed'));
+  node.classList.add('problem');
+  return node;
+}
+
+/** A toast: a heading (translated when the language changes), a text, and a button that dismisses it. */
+function dismissable(text: string, heading: () => string): HTMLElement {
   const node = el('div', 'toast');
   node.setAttribute('role', 'alert');
   const from = el('strong', 'toast-from');
-  const render = () => (from.textContent = t('messageFromInstructor').replace('{name}', message.from));
+  const render = () => (from.textContent = heading());
   render();
   const stopRendering = onLanguageChange(render);
   const dismiss = bindText(el('button', 'toast-dismiss'), 'dismiss');
@@ -61,7 +119,7 @@ function toast(message: InstructorMessage): HTMLElement {
     stopRendering();
     node.remove();
   });
-  node.append(from, el('p', 'toast-text', message.text), dismiss);
+  node.append(from, el('p', 'toast-text', text), dismiss);
   return node;
 }
 

@@ -146,6 +146,7 @@ export function classPage(root: HTMLElement, access: ClassAccess): void {
       open: openLab,
       fault: (row) => faults.open(row.lab, names(row)),
       reset: resetLab,
+      drive: (member) => act(() => classCall(classPath(access, '/driver'), access.token, { body: { member: member.id } })),
     });
   };
   onLanguageChange(render);
@@ -207,6 +208,8 @@ interface RowActions {
   open(row: LabRow): unknown;
   fault(row: LabRow): void;
   reset(row: LabRow): unknown;
+  /** Makes a member of a group the driver of its lab. */
+  drive(member: LabRow['members'][number]): unknown;
 }
 
 function renderTable(table: HTMLTableElement, dashboard: Dashboard, order: RowOrder, actions: RowActions): void {
@@ -245,7 +248,17 @@ function renderTable(table: HTMLTableElement, dashboard: Dashboard, order: RowOr
     const who = el('th');
     who.scope = 'row';
     if (row.group !== null) who.append(el('span', 'group-number', `${t('group')} ${row.group}`));
-    for (const member of row.members) who.append(el('span', `member${dashboard.mode === 'group' && member.driver ? ' driver' : ''}`, member.name));
+    for (const member of row.members) {
+      const name = el('span', `member${dashboard.mode === 'group' && member.driver ? ' driver' : ''}`, member.name);
+      if (dashboard.mode === 'group' && !member.driver) {
+        const drive = el('button', 'make-driver', t('makeDriver'));
+        drive.type = 'button';
+        drive.setAttribute('aria-label', t('makeDriverOf').replace('{name}', member.name));
+        drive.addEventListener('click', () => void actions.drive(member));
+        name.append(' ', drive);
+      }
+      who.append(name);
+    }
     tr.append(who);
     for (const task of row.tasks) {
       const cell = el('td', `task-cell ${task.done ? 'done' : 'todo'}`, task.done ? '✓' : '·');

@@ -71,7 +71,7 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
   const main = el('main', 'lab');
   main.append(diagramPane, terminalPane, side);
   root.replaceChildren(header, main);
-  classLab(connection, header, side, student);
+  classLab(connection, header, side, terminalPane, student);
 
   const renderStatus = (s: ConnectionStatus) => {
     status.className = `status ${s.kind}`;
@@ -167,10 +167,13 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
     if (welcome.role === 'owner') inviteBox.append(...inviteControls(lab, token));
     const started = welcome.terminals.find((s) => welcome.hosts.includes(s.host));
     openTab(started?.host ?? welcome.hosts[0]!);
-    new ResizeObserver(() => {
+    const resized = new ResizeObserver(() => {
       if (activeHost) shells.get(activeHost)?.fit();
       topology?.resize();
-    }).observe(main);
+    });
+    resized.observe(main);
+    // The terminals also shrink within the page when a notice above them appears (a navigator's).
+    resized.observe(terminals);
   };
 
   connection.onMessage((message: ServerMessage) => {

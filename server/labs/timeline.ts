@@ -17,7 +17,7 @@ import { commandsOf, restoredHost } from './history';
 import { LabHost } from './lab-host';
 import { topologyViews, type DeviceView, type NamespaceView, type SegmentView } from './projection';
 
-export type LabTimelineStep = TimelineStep<NamespaceView, DeviceView, SegmentView>;
+type LabTimelineStep = TimelineStep<NamespaceView, DeviceView, SegmentView>;
 
 export interface TimelineLimits {
   /** Entries at least between two checkpoints of a lab, at first. */

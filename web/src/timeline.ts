@@ -12,7 +12,7 @@ import { el } from './dom';
 import { onLanguageChange, t } from './i18n';
 import { Topology, type DeviceEntry, type DiagramSource, type NamespaceEntry, type SegmentEntry } from './topology';
 
-export type Step = TimelineStep<NamespaceEntry, DeviceEntry, SegmentEntry>;
+type Step = TimelineStep<NamespaceEntry, DeviceEntry, SegmentEntry>;
 
 /** How long the slider rests before its step is asked for. */
 const SCRUB_DELAY_MS = 80;

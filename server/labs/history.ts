@@ -1,16 +1,30 @@
 // A lab's history, rebuilt from its log: the engine after any prefix of the
-// log (timeline, resets, checks that run commands), and the log as a shell
-// script for a real Linux machine.
-import type { LogEntry, LabRecord } from '../store/types';
+// log (resets, checks that run commands; the timeline in timeline.ts), and
+// the log as a shell script for a real Linux machine.
+import type { EngineSnapshot, LogEntry, LabRecord } from '../store/types';
 import type { Lab } from '../sim/lab';
+import { ENGINE_VERSION } from './engine-version';
 import { LabHost, type CommandRecord } from './lab-host';
-import type { DeviceView, NamespaceView, SegmentView } from './projection';
 
 /** The lab as it was after `entries` (a prefix of its log, in order); without a state document unless `projected`. */
 export function replayHost(record: LabRecord, entries: readonly LogEntry[], projected = true): LabHost {
   const host = new LabHost(record, { projected });
   for (const entry of entries) host.apply(entry);
   return host;
+}
+
+/**
+ * The lab as its stored snapshot left it, when this engine code took the
+ * snapshot and it restores; null otherwise (the log is replayed from the world).
+ */
+export function restoredHost(record: LabRecord, snapshot: EngineSnapshot | null, projected = true): LabHost | null {
+  if (snapshot?.engine !== ENGINE_VERSION) return null;
+  try {
+    return new LabHost(record, { saved: snapshot.data, projected });
+  } catch (e) {
+    console.error(`lab ${record.id}: snapshot at entry ${snapshot.seq} does not restore; replaying the whole log:`, e);
+    return null;
+  }
 }
 
 /** A copy of the host as it was built: from its world, or from the snapshot it was restored from. */
@@ -98,54 +112,6 @@ export function commandsOf(host: LabHost): CommandRecord[] {
     if (command) commands.push(command);
   }
   return commands;
-}
-
-export interface TimelineCommand {
-  seq: number;
-  name: string;
-  host: string;
-  /** The terminal's namespace when the command started. */
-  ns: string | null;
-  line: string;
-  output: string;
-  /** null while it still ran at this step. */
-  exitCode: number | null;
-  interrupted: boolean;
-}
-
-export interface TimelineStep {
-  step: number;
-  /** Entries in the whole log: steps run from 0 (the world as created) to this. */
-  steps: number;
-  clockUs: number;
-  namespaces: Record<string, NamespaceView>;
-  devices: Record<string, DeviceView>;
-  segments: Record<string, SegmentView>;
-  commands: TimelineCommand[];
-}
-
-/** The topology and outputs after the first `step` entries of `log`. */
-export function timelineStep(record: LabRecord, log: readonly LogEntry[], step: number): TimelineStep {
-  const host = replayHost(record, log.slice(0, step));
-  const doc = host.state.doc;
-  return {
-    step,
-    steps: log.length,
-    clockUs: host.now,
-    namespaces: doc.getMap<NamespaceView>('namespaces').toJSON(),
-    devices: doc.getMap<DeviceView>('devices').toJSON(),
-    segments: doc.getMap<SegmentView>('segments').toJSON(),
-    commands: commandsOf(host).map((c) => ({
-      seq: c.seq,
-      name: c.entry.name,
-      host: c.entry.host,
-      ns: c.nsBefore,
-      line: c.entry.line,
-      output: c.output,
-      exitCode: c.exitCode,
-      interrupted: c.interrupted,
-    })),
-  };
 }
 
 /** Words a shell passes as they are: such a line runs unchanged after `ip netns exec NS`. */

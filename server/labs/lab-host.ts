@@ -44,8 +44,8 @@ interface SavedHost {
   terminals: Array<{ key: string; history: string[] }>;
   records: CommandRecord[];
   lastSeq: number;
-  /** The state document (Y.encodeStateAsUpdate), base64. */
-  state: string;
+  /** The state document (Y.encodeStateAsUpdate), base64; null from a host without one, which restores only as such. */
+  state: string | null;
 }
 
 interface Terminal {
@@ -103,7 +103,8 @@ export class LabHost {
     const host = JSON.parse(options.saved) as SavedHost;
     const { lab, sessions } = restoreLabWithSessions(host.engine);
     this.engine = lab;
-    this.projection = projected ? new StateDoc(record.title, this.spec.name, Buffer.from(host.state, 'base64')) : null;
+    if (projected && host.state === null) throw new Error(`lab ${record.id}: this snapshot was taken without a state document`);
+    this.projection = projected ? new StateDoc(record.title, this.spec.name, Buffer.from(host.state!, 'base64')) : null;
     this.lastSeq = this.restoredAt = host.lastSeq;
     host.terminals.forEach(({ key, history }, i) => this.terminals.set(key, { session: sessions[i]!, history }));
     for (const record of host.records) {
@@ -134,7 +135,7 @@ export class LabHost {
       terminals: terminals.map(([key, t]) => ({ key, history: t.history })),
       records: [...this.records.values()],
       lastSeq: this.lastSeq,
-      state: Buffer.from(this.state.encode()).toString('base64'),
+      state: this.projection && Buffer.from(this.projection.encode()).toString('base64'),
     };
     return JSON.stringify(saved);
   }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as Y from 'yjs';
 import { CloseCode } from '../../shared/protocol';
 import type { BusMessage, LabRecord, Store } from '../store/types';
-import { ENGINE_VERSION } from './engine-version';
+import { restoredHost } from './history';
 import { LabHost } from './lab-host';
 import { newId } from './new-id';
 import { LabError, LiveLab, type LabHooks, type LiveLabOptions } from './live-lab';
@@ -121,15 +121,7 @@ export class Labs {
 
   /** The lab from its latest snapshot when this engine code took it, else from its world. */
   private async restore(record: LabRecord): Promise<LabHost> {
-    const snapshot = await this.store.readSnapshot(record.id);
-    if (snapshot?.engine === ENGINE_VERSION) {
-      try {
-        return new LabHost(record, { saved: snapshot.data });
-      } catch (e) {
-        console.error(`lab ${record.id}: snapshot at entry ${snapshot.seq} does not restore; replaying the whole log:`, e);
-      }
-    }
-    return new LabHost(record);
+    return restoredHost(record, await this.store.readSnapshot(record.id)) ?? new LabHost(record);
   }
 
   /** Loaded labs, for shutdown and figures. */

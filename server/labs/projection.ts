@@ -133,6 +133,11 @@ export function segmentViews(world: World): Map<string, SegmentView> {
   return views;
 }
 
+/** The topology as the state document holds it: namespaces by label, devices by `NS#IFINDEX`, segments by name. */
+export function topologyViews(world: World): { namespaces: Map<string, NamespaceView>; devices: Map<string, DeviceView>; segments: Map<string, SegmentView> } {
+  return { namespaces: new Map(namespaces(world).map((ns) => [ns.label, namespaceView(ns)])), devices: deviceViews(world), segments: segmentViews(world) };
+}
+
 export interface ObjectCounts {
   namespaces: number;
   devices: number;

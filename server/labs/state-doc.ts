@@ -14,7 +14,7 @@ import { equalityDeep } from 'lib0/function';
 import * as Y from 'yjs';
 import type { ActivityEntry } from '../../shared/protocol';
 import type { World } from '../sim/kernel/world';
-import { deviceViews, namespaces, namespaceView, segmentViews } from './projection';
+import { topologyViews } from './projection';
 
 /** Origin of the server's own transactions. */
 const ENGINE_ORIGIN = 'engine';
@@ -56,9 +56,10 @@ export class StateDoc {
     this.doc.transact(() => {
       const lab = this.doc.getMap('lab');
       if (lab.get('clockUs') !== world.now) lab.set('clockUs', world.now);
-      this.syncMap('namespaces', new Map(namespaces(world).map((ns) => [ns.label, namespaceView(ns)])));
-      this.syncMap('devices', deviceViews(world));
-      this.syncMap('segments', segmentViews(world));
+      const views = topologyViews(world);
+      this.syncMap('namespaces', views.namespaces);
+      this.syncMap('devices', views.devices);
+      this.syncMap('segments', views.segments);
       this.syncMap('running', new Map(running.map((a) => [String(a.seq), a])));
       if (finished.length) {
         const activity = this.doc.getArray<ActivityEntry>('activity');

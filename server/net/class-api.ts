@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { ROW_ORDERS, type RowOrder } from '../../shared/dashboard-order';
 import { ClassError, type ClassService, type DashboardEvent } from '../classes/class-service';
 import { Fault } from '../classes/faults';
-import { labScript, replayHost, timelineStep } from '../labs/history';
+import { labScript, replayHost } from '../labs/history';
+import { Timelines } from '../labs/timeline';
 import type { Store } from '../store/types';
 import { HttpError, parseBody } from './http-util';
 import type { ClassClaims, Claims, Tokens } from './tokens';
@@ -48,6 +49,7 @@ const HEARTBEAT_MS = 15_000;
 export function classRoutes(options: ClassApiOptions): express.Router {
   const { classes, tokens } = options;
   const router = express.Router();
+  const timelines = new Timelines(options.store);
 
   router.param('id', (_req, _res, next, id: string) => {
     if (!ID.test(id)) throw new HttpError(404, `no class "${id}"`);
@@ -210,7 +212,7 @@ export function classRoutes(options: ClassApiOptions): express.Router {
     const { record, log } = await labHistory(req);
     const step = req.query.step === undefined ? log.length : Number(req.query.step);
     if (!Number.isInteger(step) || step < 0 || step > log.length) throw new HttpError(400, `step: must be a whole number from 0 to ${log.length}`);
-    res.json(timelineStep(record, log, step));
+    res.json(await timelines.step(record, log, step));
   });
 
   router.get('/api/labs/:id/script', async (req, res) => {

@@ -461,9 +461,10 @@ describe('history', () => {
     const at = async (step?: number) =>
       (await request(s.server.http).get(`/api/labs/${ada.lab.id}/timeline${step === undefined ? '' : `?step=${step}`}`).set('authorization', `Bearer ${ada.lab.token}`).expect(200)).body;
     const start = await at(0);
-    expect(start).toMatchObject({ step: 0, steps: 4, commands: [] });
+    expect(start).toMatchObject({ step: 0, steps: 4, hosts: ['hostA', 'hostB', 'gateway', 'internet'], entry: null, commands: [] });
     expect(Object.keys(start.namespaces).sort()).toEqual(['gateway', 'hostA', 'hostB', 'internet']);
     const two = await at(2);
+    expect(two.entry).toEqual({ kind: 'exec', command: 2 });
     expect(Object.keys(two.namespaces).sort()).toEqual(['gateway', 'hostA', 'hostA/blue', 'hostA/red', 'hostB', 'internet']);
     expect(Object.values(two.devices as Record<string, { name: string }>).some((d) => d.name === 'veth-red')).toBe(false);
     const end = await at();

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildClient, diagramElement, launchChromium, newPerson, screenshot, startLabServer, terminalText, typeLine, waitForDiagram, type LabPage, type LabServer } from './harness';
+import { buildClient, diagramElement, launchChromium, newPerson, screenshot, startLabServer, terminalText, TIMELINE_DIAGRAM, typeLine, waitForDiagram, type LabPage, type LabServer } from './harness';
 
 let client: Awaited<ReturnType<typeof buildClient>>;
 let server: LabServer;
@@ -182,13 +182,64 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     await typeLine(alan.page, 'ip netns add mine');
     await waitForDiagram(alan.page, 'ns:hostA/mine');
     const oldPath = new URL(alan.page.url()).pathname;
-    kim.page.once('dialog', (dialog) => void dialog.accept());
     await row('Alan').locator('.reset-lab').click();
+    await kim.page.locator('.reset-dialog .timeline[data-step="1"]').waitFor();
+    expect(await kim.page.locator('.reset-dialog .reset-target').textContent()).toBe('Alan');
+    let question = '';
+    kim.page.once('dialog', (dialog) => {
+      question = dialog.message();
+      void dialog.accept();
+    });
+    await kim.page.locator('.reset-dialog .reset-template').click();
+    await kim.page.locator('.reset-dialog').waitFor({ state: 'hidden' });
+    expect(question).toBe('Reset this lab to the template? The work in it is lost.\nAlan');
     await alan.page.waitForURL((url) => url.pathname !== oldPath);
     await alan.page.locator('.status[data-state="connected"]').waitFor();
     await waitForDiagram(alan.page, 'dev:hostA#2');
     expect(await diagramElement(alan.page, 'ns:hostA/mine')).toBeNull();
     await expect.poll(() => row('Alan').getAttribute('data-lab')).toBe(new URL(alan.page.url()).pathname.split('/')[2]);
+  });
+
+  test('Kim scrubs Ada’s timeline and resets her lab to step 2: before the fault, exactly as it was then', async () => {
+    const labOf = (page: Page) => ({ id: new URL(page.url()).pathname.split('/')[2]!, token: new URLSearchParams(new URL(page.url()).hash.slice(1)).get('token')! });
+    const timelineOf = async ({ id, token }: { id: string; token: string }, step = '') =>
+      (await fetch(`${server.baseUrl}/api/labs/${id}/timeline${step}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<Record<string, unknown>>;
+    const old = labOf(ada.page);
+    const stepTwo = await timelineOf(old, '?step=2');
+
+    await row('Ada').locator('.reset-lab').click();
+    const dialog = kim.page.locator('.reset-dialog');
+    // Ada's two namespaces, Kim's fault, then what Kim typed in her lab.
+    await dialog.locator('.timeline[data-step="4"]').waitFor();
+    expect(await dialog.locator('.timeline-entry').textContent()).toBe('Kim · hostA$ ip netns list');
+    await dialog.locator('.timeline-previous').click();
+    await dialog.locator('.timeline[data-step="3"]').waitFor();
+    expect(await dialog.locator('.timeline-entry').textContent()).toBe('instructor · hostA$ ip link set eth0 down');
+    expect(await diagramElement(kim.page, 'dev:hostA#2', TIMELINE_DIAGRAM)).toMatchObject({ classes: expect.arrayContaining(['down']) });
+    await dialog.locator('.timeline-previous').click();
+    await dialog.locator('.timeline[data-step="2"]').waitFor();
+    expect(await dialog.locator('.timeline-commands .activity-line').allTextContents()).toEqual(['ip netns add red', 'ip netns add blue']);
+    expect(await dialog.locator('.timeline-commands .current .activity-line').textContent()).toBe('ip netns add blue');
+    expect(await diagramElement(kim.page, 'ns:hostA/blue', TIMELINE_DIAGRAM)).toMatchObject({ data: { label: 'blue', parent: 'host:hostA' } });
+    expect((await diagramElement(kim.page, 'dev:hostA#2', TIMELINE_DIAGRAM))?.classes).not.toContain('down');
+    expect(await dialog.locator('.reset-step').textContent()).toBe('Reset to step 2');
+    await screenshot(kim.page, 'class-reset-timeline');
+
+    let question = '';
+    kim.page.once('dialog', (confirm) => {
+      question = confirm.message();
+      void confirm.accept();
+    });
+    await dialog.locator('.reset-step').click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect(question).toBe('Reset this lab to step 2 of its timeline? The work after it is lost.\nAda');
+    await ada.page.waitForURL((url) => url.pathname !== `/labs/${old.id}`);
+    await ada.page.locator('.status[data-state="connected"]').waitFor();
+    await waitForDiagram(ada.page, 'ns:hostA/blue');
+    expect((await diagramElement(ada.page, 'dev:hostA#2'))?.classes).not.toContain('down');
+    // Ada's new lab is the old one's step 2: its whole history, topology, outputs and clock.
+    expect(await timelineOf(labOf(ada.page))).toEqual({ ...stepTwo, steps: 2 });
+    await expect.poll(() => row('Ada').getAttribute('data-lab')).toBe(labOf(ada.page).id);
   });
 
   test('Kim locks the class: students see it, and their commands are refused', async () => {

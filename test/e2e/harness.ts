@@ -138,12 +138,16 @@ export interface DiagramElement {
 
 // Page-side code is source text: these files are type-checked without the DOM library.
 // Cytoscape registers its instance on the container element.
-export const CY = `document.getElementById('topology')?._cyreg?.cy`;
+const cyOf = (container: string) => `document.getElementById(${JSON.stringify(container)})?._cyreg?.cy`;
+/** The live diagram's cytoscape instance. */
+export const CY = cyOf('topology');
+/** The container of the timeline's diagram. */
+export const TIMELINE_DIAGRAM = 'timeline-topology';
 
-/** Everything the diagram draws: cytoscape's own elements, with their data and classes. */
-export async function diagram(page: Page): Promise<DiagramElement[]> {
+/** Everything a diagram draws (the live one unless another container is named): cytoscape's own elements, with their data and classes. */
+export async function diagram(page: Page, container = 'topology'): Promise<DiagramElement[]> {
   return (await page.evaluate(
-    `${CY}.elements().map((e) => ({ id: e.id(), data: e.data(), classes: e.classes(), position: e.isNode() ? e.position() : null }))`,
+    `${cyOf(container)}.elements().map((e) => ({ id: e.id(), data: e.data(), classes: e.classes(), position: e.isNode() ? e.position() : null }))`,
   )) as DiagramElement[];
 }
 
@@ -162,8 +166,8 @@ export async function waitForDiagram(page: Page, id: string, timeout = 5000): Pr
 }
 
 /** A diagram element, or null when it is not drawn. */
-export async function diagramElement(page: Page, id: string): Promise<DiagramElement | null> {
-  return (await diagram(page)).find((element) => element.id === id) ?? null;
+export async function diagramElement(page: Page, id: string, container = 'topology'): Promise<DiagramElement | null> {
+  return (await diagram(page, container)).find((element) => element.id === id) ?? null;
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

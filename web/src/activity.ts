@@ -1,7 +1,7 @@
 // The activity feed: who ran what, where, and how it ended, newest first;
 // each entry opens to show its output. Commands still running are listed first.
 // A command that sent packets shows their path on the diagram when it ends,
-// and again when its entry is clicked.
+// and again when its entry is clicked. The timeline lists commands alike.
 import type * as Y from 'yjs';
 import { PacketPath, type ActivityEntry } from '../../shared/protocol';
 import { el } from './dom';
@@ -44,32 +44,41 @@ export class ActivityFeed {
   render(): void {
     const running = [...this.running.values()].sort((a, b) => b.seq - a.seq);
     const finished = this.finished.toArray().reverse();
-    const items = [...running.map((entry) => this.item(entry, true)), ...finished.map((entry) => this.item(entry, false))];
+    const items = [...running, ...finished].map((entry) => this.item(entry));
     if (items.length === 0) items.push(el('li', 'activity-empty', t('noActivity')));
     this.element.replaceChildren(...items);
   }
 
-  private item(entry: ActivityEntry, running: boolean): HTMLElement {
-    const status = running ? 'running' : entry.interrupted ? 'interrupted' : entry.exitCode === 0 ? 'ok' : 'failed';
-    const li = el('li', `activity-item ${status}`);
-    li.dataset.seq = String(entry.seq);
-    const details = el('details', '');
-    details.open = this.open.has(entry.seq);
+  private item(entry: ActivityEntry): HTMLElement {
+    const { item, details, summary } = commandItem(entry, this.open.has(entry.seq));
     details.addEventListener('toggle', () => (details.open ? this.open.add(entry.seq) : this.open.delete(entry.seq)));
-    const summary = el('summary', '');
-    const where = entry.ns ? `${entry.host}/${entry.ns}` : entry.host;
-    const badge =
-      status === 'running' ? t('running') : status === 'interrupted' ? t('interrupted') : status === 'ok' ? '✓' : `✗ ${t('exit')} ${entry.exitCode}`;
-    summary.append(
-      el('span', 'activity-who', entry.name),
-      el('span', 'activity-where', where),
-      el('code', 'activity-line', entry.line),
-      el('span', `activity-status ${status}`, badge),
-    );
     const packets = packetsOf(entry);
     if (packets) summary.addEventListener('click', () => this.showPath(entry.line, packets));
-    details.append(summary, el('pre', 'activity-output', entry.output));
-    li.append(details);
-    return li;
+    return item;
   }
+}
+
+/** A command as lists of commands show it: the feed's entries, the timeline's commands. */
+export type ListedCommand = Pick<ActivityEntry, 'seq' | 'name' | 'host' | 'ns' | 'line' | 'output' | 'exitCode' | 'interrupted'>;
+
+/** A command's list item: who ran it where, the line and how it ended, opening to its output. */
+export function commandItem(command: ListedCommand, open: boolean): { item: HTMLLIElement; details: HTMLDetailsElement; summary: HTMLElement } {
+  const status = command.exitCode === null ? 'running' : command.interrupted ? 'interrupted' : command.exitCode === 0 ? 'ok' : 'failed';
+  const item = el('li', `activity-item ${status}`);
+  item.dataset.seq = String(command.seq);
+  const details = el('details', '');
+  details.open = open;
+  const summary = el('summary', '');
+  const where = command.ns ? `${command.host}/${command.ns}` : command.host;
+  const badge =
+    status === 'running' ? t('running') : status === 'interrupted' ? t('interrupted') : status === 'ok' ? '✓' : `✗ ${t('exit')} ${command.exitCode}`;
+  summary.append(
+    el('span', 'activity-who', command.name),
+    el('span', 'activity-where', where),
+    el('code', 'activity-line', command.line),
+    el('span', `activity-status ${status}`, badge),
+  );
+  details.append(summary, el('pre', 'activity-output', command.output));
+  item.append(details);
+  return { item, details, summary };
 }

@@ -8,6 +8,7 @@ import { FaultDialog } from './fault-dialog';
 import { label } from './fields';
 import { bindText, languageSelect, onLanguageChange, t, type TextKey } from './i18n';
 import { instructionsView } from './lesson';
+import { ResetDialog } from './reset-dialog';
 import './class.css';
 
 /** Sortable columns and the order each sorts by. */
@@ -102,9 +103,10 @@ export function classPage(root: HTMLElement, access: ClassAccess): void {
   instructions.append(bindText(el('h2'), 'instructions'));
 
   const faults = new FaultDialog(access);
+  const resets = new ResetDialog(access);
   const main = el('main', 'class-dashboard');
   main.append(controls, messageForm, students, instructions);
-  root.replaceChildren(header, main, faults.element);
+  root.replaceChildren(header, main, faults.element, resets.element);
 
   const openLab = (row: LabRow) =>
     act(async () => {
@@ -118,11 +120,6 @@ export function classPage(root: HTMLElement, access: ClassAccess): void {
         tab.opener = null;
         tab.location.href = link.url;
       }
-    });
-  const resetLab = (row: LabRow) =>
-    act(async () => {
-      if (!confirm(`${t('confirmReset')}\n${names(row)}`)) return;
-      await classCall(classPath(access, `/labs/${encodeURIComponent(row.lab)}/reset`), access.token, { body: {} });
     });
 
   const render = () => {
@@ -145,7 +142,7 @@ export function classPage(root: HTMLElement, access: ClassAccess): void {
       },
       open: openLab,
       fault: (row) => faults.open(row.lab, names(row)),
-      reset: resetLab,
+      reset: (row) => resets.open(row.lab, names(row)),
       drive: (member) => act(() => classCall(classPath(access, '/driver'), access.token, { body: { member: member.id } })),
     });
   };

@@ -1,6 +1,7 @@
-// The lab page: terminal tabs (one per host), the live topology, who is here
-// and what they ran. Everything shown comes from the server: the state
-// document, presence, and the answers to our own commands.
+// The lab page: terminal tabs (one per host), the live topology or the lab's
+// timeline, who is here and what they ran. Everything shown comes from the
+// server: the state document, presence, the timeline's steps, and the
+// answers to our own commands.
 import { ROLE_RUNS_COMMANDS, type ServerMessage } from '../../shared/protocol';
 import { ActivityFeed } from './activity';
 import { completions, hostNames } from './completion';
@@ -11,7 +12,8 @@ import { el } from './dom';
 import { bindText, languageSelect, onLanguageChange, t } from './i18n';
 import { Participants } from './participants';
 import { Shell } from './shell';
-import { Topology } from './topology';
+import { TimelineView } from './timeline';
+import { liveSource, Topology } from './topology';
 
 const COLORS = ['#d1495b', '#2e86ab', '#3b8b3b', '#c27c0e', '#7d4e9f', '#0f8b8d', '#b5446e', '#5c6bc0'];
 
@@ -58,7 +60,32 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
   const fitDiagram = bindText(el('button', 'fit-diagram'), 'fitDiagram');
   fitDiagram.type = 'button';
   fitDiagram.addEventListener('click', () => topology?.fit());
-  diagramPane.append(bindText(el('h2'), 'topology'), diagram, fitDiagram);
+  const liveView = el('div', 'live-view');
+  liveView.append(diagram, fitDiagram);
+  // The lab's history in place of the live diagram; the live diagram keeps up meanwhile.
+  const timeline = new TimelineView(lab, token, connection.notes);
+  timeline.element.hidden = true;
+  timeline.element.addEventListener('keydown', (event) => event.key === 'Escape' && showTimeline(false));
+  const viewTabs = el('div', 'view-tabs');
+  viewTabs.setAttribute('role', 'tablist');
+  const liveTab = viewTab('live', () => showTimeline(false));
+  const timelineTab = viewTab('timeline', () => showTimeline(true));
+  viewTabs.append(liveTab, timelineTab);
+  const showTimeline = (shown: boolean) => {
+    if (shown === !timeline.element.hidden) return;
+    liveView.hidden = shown;
+    timeline.element.hidden = !shown;
+    liveTab.setAttribute('aria-selected', String(!shown));
+    timelineTab.setAttribute('aria-selected', String(shown));
+    if (shown) timeline.open();
+    else {
+      timeline.close();
+      topology?.resize();
+    }
+  };
+  const paneHeader = el('div', 'pane-header');
+  paneHeader.append(bindText(el('h2'), 'topology'), viewTabs);
+  diagramPane.append(paneHeader, liveView, timeline.element);
   const participants = new Participants(connection.awareness, () => connection.welcome?.name ?? null);
   const activity = new ActivityFeed(connection.state, (line, packets) => topology?.showPath(line, packets));
   const people = el('section', 'participants-pane');
@@ -143,8 +170,8 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
     viewerNotice.hidden = canType;
     main.classList.toggle('viewer', !canType);
     connection.setPresence({ color: COLORS[Math.abs(hash(welcome.participant)) % COLORS.length]!, host: null, ns: null, typing: false });
-    topology = new Topology(diagram, connection.state, connection.notes, () => connection.welcome?.hosts ?? [], canType, () => canType && connection.notesSynced);
-    diagramPane.append(topology.pathNote);
+    topology = new Topology(diagram, liveSource(connection.state), connection.notes, () => connection.welcome?.hosts ?? [], canType, () => canType && connection.notesSynced);
+    liveView.append(topology.pathNote);
     // Places the layout made before the notes document arrived can be shared now.
     connection.onNotesSynced(() => topology?.render());
     for (const host of welcome.hosts) {
@@ -169,7 +196,8 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
     openTab(started?.host ?? welcome.hosts[0]!);
     const resized = new ResizeObserver(() => {
       if (activeHost) shells.get(activeHost)?.fit();
-      topology?.resize();
+      if (timeline.element.hidden) topology?.resize();
+      else timeline.resize();
     });
     resized.observe(main);
     // The terminals also shrink within the page when a notice above them appears (a navigator's).
@@ -196,6 +224,16 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
     }
     if (message.type === 'error' && activeHost) shells.get(activeHost)?.notice(`nslab: ${message.message}`);
   });
+}
+
+/** A tab choosing what the diagram pane shows: the lab live, or its timeline. */
+function viewTab(key: 'live' | 'timeline', select: () => void): HTMLButtonElement {
+  const tab = bindText(el('button', `view-tab view-${key}`), key);
+  tab.type = 'button';
+  tab.setAttribute('role', 'tab');
+  tab.setAttribute('aria-selected', String(key === 'live'));
+  tab.addEventListener('click', select);
+  return tab;
 }
 
 function hash(text: string): number {

@@ -1,5 +1,5 @@
-// The topology diagram: the state document's namespaces, devices and
-// segments drawn with cytoscape.js. Hosts are compound nodes holding their
+// The topology diagram: a lab's namespaces, devices and segments, live from
+// the state document or at a step of its timeline, drawn with cytoscape.js. Hosts are compound nodes holding their
 // devices and their named namespaces; veth pairs are cables between peers.
 // New nodes are placed by fcose next to what they connect to while the rest
 // stays put; editors share those places, and the places people dragged, which
@@ -31,8 +31,31 @@ export interface DeviceEntry {
   segment: string | null;
 }
 
-interface SegmentEntry {
+export interface SegmentEntry {
   ports: string[];
+}
+
+/** Keyed entries the diagram reads: a map of the state document, or a plain Map. */
+interface Entries<T> {
+  get(key: string): T | undefined;
+  has(key: string): boolean;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<T>;
+}
+
+/** What the diagram draws: the lab live, or the lab at a step of its timeline. */
+export interface DiagramSource {
+  readonly namespaces: Entries<NamespaceEntry>;
+  readonly devices: Entries<DeviceEntry>;
+  readonly segments: Entries<SegmentEntry>;
+  /** Calls `changed` whenever any of them changed. */
+  observe(changed: () => void): void;
+}
+
+/** The lab live: the state document's maps. */
+export function liveSource(state: Y.Doc): DiagramSource {
+  const source = { namespaces: state.getMap<NamespaceEntry>('namespaces'), devices: state.getMap<DeviceEntry>('devices'), segments: state.getMap<SegmentEntry>('segments') };
+  return { ...source, observe: (changed) => Object.values(source).forEach((map) => map.observe(changed)) };
 }
 
 cytoscape.use(fcose);
@@ -221,9 +244,9 @@ function box(lines: string[]): { width: number; height: number } {
 
 export class Topology {
   readonly cy: Core;
-  private readonly namespaces: Y.Map<NamespaceEntry>;
-  private readonly devices: Y.Map<DeviceEntry>;
-  private readonly segments: Y.Map<SegmentEntry>;
+  private readonly namespaces: Entries<NamespaceEntry>;
+  private readonly devices: Entries<DeviceEntry>;
+  private readonly segments: Entries<SegmentEntry>;
   /** Where people dragged nodes. */
   private readonly positions: Y.Map<Point>;
   /** Where an editor's layout placed nodes. */
@@ -236,16 +259,17 @@ export class Topology {
 
   constructor(
     container: HTMLElement,
-    state: Y.Doc,
+    source: DiagramSource,
+    /** The notes document, which holds the places nodes are shared at. */
     notes: Y.Doc,
     private readonly hostOrder: () => string[],
     private readonly canEdit: boolean,
     /** Layout places may be shared: this participant edits, and holds the notes document's places already (else two layouts would fight). */
     private readonly shareLayout: () => boolean,
   ) {
-    this.namespaces = state.getMap('namespaces');
-    this.devices = state.getMap('devices');
-    this.segments = state.getMap('segments');
+    this.namespaces = source.namespaces;
+    this.devices = source.devices;
+    this.segments = source.segments;
     this.positions = notes.getMap('positions');
     this.layout = notes.getMap('layout');
     this.pathNote.hidden = true;
@@ -258,7 +282,8 @@ export class Topology {
         this.render();
       });
     };
-    for (const map of [this.namespaces, this.devices, this.segments, this.positions, this.layout]) map.observe(schedule);
+    source.observe(schedule);
+    for (const map of [this.positions, this.layout]) map.observe(schedule);
     this.cy.on('dragfree', 'node', (event) => {
       if (!this.canEdit) return;
       const target: NodeSingular = event.target;

@@ -134,3 +134,4 @@ await store.close();
 rmSync(dataDir, { recursive: true, force: true });
 
 console.log(JSON.stringify({ observers: OBSERVERS, fanoutP50Ms, fanoutP99Ms, baselineP99Ms, connections, bytesPerConnection, bytesPerLab }));
+process.exit(0);

@@ -143,13 +143,18 @@ describe('isolation', () => {
 });
 
 describe('the instructor', () => {
-  it('watches and types in a student\'s lab under their own name; the student sees it', async () => {
+  /** A class with one student, Ada, connected to her lab, and the instructor Kim connected to it too. */
+  async function kimInAdasLab() {
     const s = await server();
     const created = await createClass(s);
     const ada = await join(s, created.joinCode.code, 'Ada');
     const student = await connect(s, ada.lab.id, ada.lab.token);
     const opened = await request(s.server.http).post(`/api/classes/${created.id}/labs/${ada.lab.id}/token`).set('authorization', `Bearer ${created.token}`).expect(201);
-    const instructor = await connect(s, ada.lab.id, opened.body.token);
+    return { s, student, instructor: await connect(s, ada.lab.id, opened.body.token) };
+  }
+
+  it('watches and types in a student\'s lab under their own name; the student sees it', async () => {
+    const { student, instructor } = await kimInAdasLab();
     expect((await instructor.hello()).role).toBe('owner');
     await instructor.exec('k1', 'hostA', 'ip netns add red');
     const entry = await student.until(() => student.state.getArray<{ name: string; line: string }>('activity').get(0), 5000, 'the activity entry');
@@ -157,12 +162,7 @@ describe('the instructor', () => {
   });
 
   it("is shown as the instructor in the presence of a student's lab, which no one else can claim", async () => {
-    const s = await server();
-    const created = await createClass(s);
-    const ada = await join(s, created.joinCode.code, 'Ada');
-    const student = await connect(s, ada.lab.id, ada.lab.token);
-    const opened = await request(s.server.http).post(`/api/classes/${created.id}/labs/${ada.lab.id}/token`).set('authorization', `Bearer ${created.token}`).expect(201);
-    const instructor = await connect(s, ada.lab.id, opened.body.token);
+    const { s, student, instructor } = await kimInAdasLab();
 
     // The student claims to be the instructor: refused, and nobody sees it.
     student.awareness.setLocalState({ typing: true, instructor: true });

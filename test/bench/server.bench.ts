@@ -35,16 +35,34 @@ const server = await createNslabServer(store, {
 const { port } = await server.listen(0);
 const baseUrl = `http://127.0.0.1:${port}`;
 
-const clientProcesses = Array.from({ length: Math.max(2, availableParallelism()) }, () => fork(join(import.meta.dirname, 'server-clients.ts'), { execArgv: ['--import', 'tsx'] }));
-function ask<K extends ClientReply['kind']>(k: number, request: ClientRequest, kind: K): Promise<Extract<ClientReply, { kind: K }>> {
-  return new Promise((resolve, reject) => {
-    clientProcesses[k]!.once('message', (reply: ClientReply) => (reply.kind === kind ? resolve(reply as Extract<ClientReply, { kind: K }>) : reject(new Error(`client process ${k}: expected ${kind}, got ${reply.kind}`))));
-    clientProcesses[k]!.send(request);
-  });
+/** Client processes, one per core; each phase starts its own, so none inherits another's garbage. */
+class ClientProcesses {
+  private readonly children = Array.from({ length: Math.max(2, availableParallelism()) }, () => fork(join(import.meta.dirname, 'server-clients.ts'), { execArgv: ['--expose-gc', '--import', 'tsx'] }));
+
+  get count(): number {
+    return this.children.length;
+  }
+
+  ask<K extends ClientReply['kind']>(k: number, request: ClientRequest, kind: K): Promise<Extract<ClientReply, { kind: K }>> {
+    return new Promise((resolve, reject) => {
+      this.children[k]!.once('message', (reply: ClientReply) => (reply.kind === kind ? resolve(reply as Extract<ClientReply, { kind: K }>) : reject(new Error(`client process ${k}: expected ${kind}, got ${reply.kind}`))));
+      this.children[k]!.send(request);
+    });
+  }
+
+  all<T>(work: (k: number) => Promise<T>): Promise<T[]> {
+    return Promise.all(this.children.map((_, k) => work(k)));
+  }
+
+  exit(): Promise<unknown> {
+    return this.all((k) => new Promise((resolve) => {
+      this.children[k]!.once('exit', resolve);
+      this.children[k]!.send({ kind: 'exit' } satisfies ClientRequest);
+    }));
+  }
 }
 /** The k-th of `n` shares of `items`, dealt round-robin. */
 const share = <T>(items: T[], k: number, n: number) => items.filter((_, i) => i % n === k);
-const inEveryProcess = <T>(work: (k: number) => Promise<T>) => Promise.all(clientProcesses.map((_, k) => work(k)));
 
 async function api<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
   const res = await fetch(baseUrl + path, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -64,8 +82,12 @@ const round = (ms: number) => Math.round(ms * 100) / 100;
 /** Waits for idle HTTP keep-alive sockets (the bench's own API calls) to close, so memory read next is the server's steady state. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 6000));
 
-function heapBytes(): number {
+function collectGarbage(): void {
   for (let i = 0; i < 3; i++) global.gc?.();
+}
+
+function heapBytes(): number {
+  collectGarbage();
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.external;
 }
@@ -85,12 +107,14 @@ for (const lab of connectLabs) await server.labs.get(lab.id);
 const plan = await Promise.all(connectLabs.map(async (lab) => ({ lab: lab.id, tokens: await invites(lab, CONNECTIONS / LABS_FOR_CONNECTIONS) })));
 await settle();
 const beforeConnections = heapBytes();
-const connected = await inEveryProcess((k) => ask(k, { kind: 'connect', baseUrl, labs: share(plan, k, clientProcesses.length) }, 'connected'));
+const holders = new ClientProcesses();
+const connected = await holders.all((k) => holders.ask(k, { kind: 'connect', baseUrl, labs: share(plan, k, holders.count) }, 'connected'));
 await settle();
 const connections = server.gateway.connectionCount;
 const bytesPerConnection = Math.round((heapBytes() - beforeConnections) / connections);
 console.log(`connections: ${connections} open at once (${connected.reduce((n, c) => n + c.failed, 0)} refused); ${bytesPerConnection} bytes per idle connection`);
-await inEveryProcess((k) => ask(k, { kind: 'disconnect' }, 'disconnected'));
+await holders.all((k) => holders.ask(k, { kind: 'disconnect' }, 'disconnected'));
+await holders.exit();
 
 /**
  * One runner sends COMMANDS at PER_SECOND while the observers, spread over
@@ -98,9 +122,13 @@ await inEveryProcess((k) => ask(k, { kind: 'disconnect' }, 'disconnected'));
  * is from its sending to the moment the last observer holds its device.
  */
 async function fanout(target: { baseUrl: string; lab: string; runnerToken: string; observerTokens: string[]; relay: boolean }): Promise<number[]> {
-  await inEveryProcess((k) => ask(k, { kind: 'observe', baseUrl: target.baseUrl, lab: target.lab, tokens: share(target.observerTokens, k, clientProcesses.length), commands: COMMANDS }, 'observing'));
-  const { sentAt } = await ask(0, { kind: 'run', baseUrl: target.baseUrl, lab: target.lab, token: target.runnerToken, commands: COMMANDS, perSecond: PER_SECOND, relay: target.relay }, 'ran');
-  const seen = await inEveryProcess((k) => ask(k, { kind: 'report' }, 'seen'));
+  const clients = new ClientProcesses();
+  await clients.all((k) => clients.ask(k, { kind: 'observe', baseUrl: target.baseUrl, lab: target.lab, tokens: share(target.observerTokens, k, clients.count), commands: COMMANDS }, 'observing'));
+  // The earlier phases' garbage is collected now, not while commands are timed.
+  collectGarbage();
+  const { sentAt } = await clients.ask(0, { kind: 'run', baseUrl: target.baseUrl, lab: target.lab, token: target.runnerToken, commands: COMMANDS, perSecond: PER_SECOND, relay: target.relay }, 'ran');
+  const seen = await clients.all((k) => clients.ask(k, { kind: 'report' }, 'seen'));
+  await clients.exit();
   return sentAt.map((at, i) => {
     const last = Math.max(...seen.map((s) => s.lastSeenAt[i]!));
     if (Number.isNaN(last)) throw new Error(`command ${i} did not reach every observer`);
@@ -128,7 +156,6 @@ console.log(`y-websocket relay, same clients and pace: p50 ${baselineP50Ms} ms, 
 relayWss.close();
 relayHttp.close();
 
-for (const clients of clientProcesses) clients.send({ kind: 'exit' } satisfies ClientRequest);
 await server.close();
 await store.close();
 rmSync(dataDir, { recursive: true, force: true });

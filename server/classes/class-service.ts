@@ -346,6 +346,22 @@ export class ClassService implements LabHooks {
     return classId !== undefined && (await this.read(classId))?.instructor === participant;
   }
 
+  /**
+   * A class lab stays loaded on an instance while a dashboard stream of its
+   * class is open there: this instance then follows the lab's log over the
+   * store's bus and evaluates its progress itself, so the stream stays live
+   * even when the lab's students all work on another instance. Rows are
+   * derived here from the log, as everywhere else, rather than received from
+   * another instance: that needs no new message and no instance with students
+   * to publish for dashboards it cannot see. What it holds is what the
+   * stream's first snapshot loads anyway, the class's labs, and only while a
+   * stream is open (`subscribe` releases them).
+   */
+  keepLoaded(lab: LiveLab): boolean {
+    const classId = lab.host.record.classId;
+    return classId !== undefined && this.subscribers.has(classId);
+  }
+
   commandFinished(lab: LiveLab, _record: CommandRecord): void {
     if (lab.host.record.classId !== undefined) this.progress.commandFinished(lab);
   }
@@ -417,15 +433,26 @@ export class ClassService implements LabHooks {
     };
   }
 
-  /** Calls `listener` with every change to the class's dashboard until the returned function is called. */
+  /**
+   * Calls `listener` with every change to the class's dashboard until the
+   * returned function is called; meanwhile the class's labs stay loaded here
+   * (`keepLoaded`).
+   */
   subscribe(classId: string, listener: (event: DashboardEvent) => void): () => void {
     let listeners = this.subscribers.get(classId);
     if (!listeners) this.subscribers.set(classId, (listeners = new Set()));
     listeners.add(listener);
     return () => {
       listeners.delete(listener);
-      if (listeners.size === 0 && this.subscribers.get(classId) === listeners) this.subscribers.delete(classId);
+      if (listeners.size > 0 || this.subscribers.get(classId) !== listeners) return;
+      this.subscribers.delete(classId);
+      void this.releaseLabs(classId);
     };
+  }
+
+  /** Restarts the idle time of the class's loaded labs, which nobody watches here any more. */
+  private async releaseLabs(classId: string): Promise<void> {
+    for (const lab of await this.options.labs.loaded()) if (lab.host.record.classId === classId) lab.touch();
   }
 
   private emit(classId: string, event: DashboardEvent): void {

@@ -50,6 +50,8 @@ export interface LabHooks {
   greet(lab: LiveLab, send: (message: ServerMessage) => void): Promise<void>;
   /** Whether the participant is the instructor of the lab's class, which their presence then says to everyone. */
   isInstructor(lab: LiveLab, participant: string): Promise<boolean>;
+  /** Whether the lab stays loaded though idle; once it need not, the hooks touch it so it may leave memory again. */
+  keepLoaded(lab: LiveLab): boolean;
 }
 
 export interface LiveLabOptions {
@@ -66,7 +68,7 @@ export interface LiveLabOptions {
   presencePerSecond: number;
   /** Called once the lab has closed, to forget it. */
   onClosed(lab: LiveLab): void;
-  /** How long a lab with nobody connected and nothing running stays in memory. */
+  /** How long a lab with nobody connected and nothing running stays in memory, unless its hooks keep it loaded. */
   idleMs: number;
   /** This server instance, as it names itself on the bus. */
   instanceId: string;
@@ -442,7 +444,9 @@ export class LiveLab {
     this.idleTimer = null;
     if (this.closed || this.participants.size > 0 || this.host.runningCount() > 0) return;
     this.idleTimer = setTimeout(() => {
-      this.serial(async () => this.close(CloseCode.goingAway, 'idle')).catch(() => undefined);
+      this.serial(async () => {
+        if (!this.options.hooks?.keepLoaded(this)) this.close(CloseCode.goingAway, 'idle');
+      }).catch(() => undefined);
     }, this.options.idleMs);
     this.idleTimer.unref();
   }

@@ -125,16 +125,26 @@ export function classRoutes(options: ClassApiOptions): express.Router {
     authorizeClass(req, 'instructor', true);
     const classId = req.params.id as string;
     const order = rowOrder(req);
-    const first = await classes.dashboard(classId, order);
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-    const send = ({ event, data }: DashboardEvent) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    send({ event: 'snapshot', data: first });
-    const unsubscribe = classes.subscribe(classId, send);
-    const heartbeat = setInterval(() => res.write(': still here\n\n'), HEARTBEAT_MS);
+    // Subscribed before the first snapshot is read, so the labs it loads stay loaded
+    // (ClassService.keepLoaded) and changes made meanwhile follow it.
+    const early: DashboardEvent[] = [];
+    let deliver = (event: DashboardEvent): void => void early.push(event);
+    const unsubscribe = classes.subscribe(classId, (event) => deliver(event));
+    let open = true;
+    let heartbeat: NodeJS.Timeout | undefined;
     res.on('close', () => {
+      open = false;
       clearInterval(heartbeat);
       unsubscribe();
     });
+    const first = await classes.dashboard(classId, order);
+    if (!open) return;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    const send = ({ event, data }: DashboardEvent) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    send({ event: 'snapshot', data: first });
+    for (const event of early) send(event);
+    deliver = send;
+    heartbeat = setInterval(() => res.write(': still here\n\n'), HEARTBEAT_MS);
   });
 
   router.post('/api/classes/:id/messages', async (req, res) => {

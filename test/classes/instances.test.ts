@@ -4,11 +4,12 @@
 // once, over the store's bus, not when the other's cached class expires.
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Dashboard } from '../../server/classes/class-service';
+import type { Dashboard, LabRow } from '../../server/classes/class-service';
+import type { ServerSettings } from '../../server/net/server';
 import { startServer, type Running } from '../server/harness';
 import { LabClient } from '../server/lab-client';
 import { freshRedisStore, redisUp } from '../server/redis';
-import { createClass, join } from './class-calls';
+import { createClass, join, type Created } from './class-calls';
 import { DashboardStream } from './dashboard-stream';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -16,17 +17,33 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function twoInstances(): Promise<[Running, Running]> {
+/** Instances A and B on one fresh Redis; `onB` changes B's settings. */
+async function twoInstances(onB: Partial<ServerSettings> = {}): Promise<[Running, Running]> {
   const redis = freshRedisStore();
   cleanups.push(() => redis.destroy());
   const running: Running[] = [];
-  for (let i = 0; i < 2; i++) {
-    const s = await startServer({ secret: 'class-instances-test' }, await redis.open());
+  for (const settings of [{}, onB]) {
+    const s = await startServer({ secret: 'class-instances-test', ...settings }, await redis.open());
     cleanups.push(() => s.stop());
     running.push(s);
   }
   return running as [Running, Running];
 }
+
+async function openStream(s: Running, created: Created): Promise<DashboardStream> {
+  const stream = await DashboardStream.open(s.baseUrl, created.id, created.token);
+  cleanups.push(async () => stream.close());
+  await stream.next((e) => e.event === 'snapshot');
+  return stream;
+}
+
+/** The ids of the labs `s` holds in memory. */
+async function loadedOn(s: Running): Promise<string[]> {
+  return (await s.server.labs.loaded()).map((lab) => lab.id);
+}
+
+const LAB_IDLE_MS = 300;
+const pastIdle = () => new Promise((resolve) => setTimeout(resolve, 3 * LAB_IDLE_MS));
 
 async function connect(s: Running, lab: string, token: string): Promise<LabClient> {
   const client = await LabClient.connect(s.baseUrl, lab, token);
@@ -49,9 +66,7 @@ describe.skipIf(!redisUp)('a class on two instances', () => {
     const adaOnB = await connect(b, ada.lab.id, ada.lab.token);
     const alanOnB = await connect(b, alan.lab.id, alan.lab.token);
     await adaOnB.exec('a1', 'hostA', 'ip netns add red');
-    const stream = await DashboardStream.open(b.baseUrl, created.id, created.token);
-    cleanups.push(async () => stream.close());
-    await stream.next((e) => e.event === 'snapshot');
+    const stream = await openStream(b, created);
 
     await onA('post', '/lock').send({ locked: true }).expect(200);
     const members = [{ participant: ada.member, name: 'Ada' }, { participant: alan.member, name: 'Alan' }];
@@ -97,5 +112,42 @@ describe.skipIf(!redisUp)('a class on two instances', () => {
     await send({ text: 'Well done', to: ada.member }).expect(200, { delivered: 1 });
     expect(await adaOnA.message('message', (m) => m.to === 'you')).toMatchObject({ text: 'Well done' });
     expect(alanOnB.messages.filter((m) => m.type === 'message').map((m) => m.type === 'message' && m.text)).toEqual(['Five minutes left', 'Check your prefix']);
+  });
+
+  it("keeps a dashboard on one instance live for labs whose students all work on the other, past the idle time", async () => {
+    const [a, b] = await twoInstances({ idleMs: LAB_IDLE_MS });
+    const created = await createClass(a);
+    const ada = await join(a, created.joinCode.code, 'Ada');
+    const alan = await join(a, created.joinCode.code, 'Alan');
+    const adaOnA = await connect(a, ada.lab.id, ada.lab.token);
+    await connect(a, alan.lab.id, alan.lab.token);
+    const stream = await openStream(b, created);
+
+    // Nothing happens in the labs for longer than B keeps an idle lab.
+    await pastIdle();
+    expect(await loadedOn(b)).toEqual(expect.arrayContaining([ada.lab.id, alan.lab.id]));
+    const from = stream.events.length;
+    await adaOnA.exec('a1', 'hostA', 'ip netns add red');
+    await adaOnA.exec('a2', 'hostA', 'ip netns add blue');
+    const row = (await stream.next((e) => e.event === 'lab' && e.data.lab === ada.lab.id && e.data.tasksDone === 1, from)).data as LabRow;
+    expect(row.tasks[0]).toMatchObject({ id: 'namespaces', done: true });
+    expect(row).toMatchObject({ commands: 2, lastCommand: { name: 'Ada', line: 'ip netns add blue', exitCode: 0 } });
+  });
+
+  it("lets the class's labs leave an instance's memory once its last dashboard stream closes and they are idle", async () => {
+    const [a, b] = await twoInstances({ idleMs: LAB_IDLE_MS });
+    const created = await createClass(a);
+    const ada = await join(a, created.joinCode.code, 'Ada');
+    await connect(a, ada.lab.id, ada.lab.token);
+    const first = await openStream(b, created);
+    const second = await openStream(b, created);
+
+    first.close();
+    await pastIdle();
+    expect(await loadedOn(b)).toContain(ada.lab.id);
+    second.close();
+    await expect.poll(() => loadedOn(b), { timeout: 5000 }).not.toContain(ada.lab.id);
+    // Ada still works on A, which holds her lab for her.
+    expect(await loadedOn(a)).toContain(ada.lab.id);
   });
 });

@@ -103,7 +103,7 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
   const main = el('main', 'lab');
   main.append(diagramPane, terminalPane, side);
   root.replaceChildren(header, main);
-  classLab(connection, header, side, terminalPane, student);
+  classLab(connection, token, header, side, terminalPane, student);
 
   const renderStatus = (s: ConnectionStatus) => {
     status.className = `status ${s.kind}`;

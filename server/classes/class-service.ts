@@ -14,7 +14,7 @@ import { newId } from '../labs/new-id';
 import { LabError, type ExecRequest, type LabHooks, type LiveLab } from '../labs/live-lab';
 import type { CommandRecord } from '../labs/lab-host';
 import { ClassConflictError, JoinCodeTakenError, type ClassBusMessage, type ClassMember, type ClassRecord, type Store } from '../store/types';
-import type { ClassClaims, Tokens } from '../net/tokens';
+import type { Claims, ClassClaims, Tokens } from '../net/tokens';
 import type { TaskProgress } from './checks';
 import { faultCommand, labTopology, type Fault } from './faults';
 import type { LabTemplate } from './lab-template';
@@ -559,12 +559,19 @@ export class ClassService implements LabHooks {
     await this.update(classId, (c) => ({ ...c, joinCode: null }));
   }
 
-  /** Makes `memberId` the driver of their group; by the instructor, or by the group's driver handing over. */
-  async handOver(classId: string, by: ClassClaims, memberId: string): Promise<ClassRecord> {
+  /**
+   * Makes `memberId` the driver of their group; by the instructor (with their
+   * class token, or from the group's lab page with the owner token
+   * `instructorLabToken` gave them for it), or by the group's driver handing over.
+   */
+  async handOver(classId: string, by: ClassClaims | Claims, memberId: string): Promise<ClassRecord> {
     return this.update(classId, (c) => {
       if (c.mode !== 'group') throw new ClassError(409, 'only group labs have a driver to hand over from');
       const to = this.memberOf(c, memberId);
-      if (by.role === 'student') {
+      if ('lab' in by) {
+        if (by.role !== 'owner' || by.sub !== c.instructor) throw new ClassError(403, "only the class's instructor hands over with a lab token");
+        if (by.lab !== to.labId) throw new ClassError(403, `${to.name} is not in this lab`);
+      } else if (by.role === 'student') {
         const self = this.memberOf(c, by.sub);
         if (self.labId !== to.labId) throw new ClassError(403, `${to.name} is not in your group`);
         if (!self.driver) throw new ClassError(403, 'only the driver hands over');

@@ -418,6 +418,48 @@ describe('pair troubleshooting', () => {
   });
 });
 
+describe('the instructor in a group lab', () => {
+  it('hands over from the lab page with their owner token for that lab, and only there; no other lab token may', async () => {
+    const s = await server();
+    const created = await createClass(s, { mode: 'group', groupSize: 2 });
+    const ada = await join(s, created.joinCode.code, 'Ada');
+    const alan = await join(s, created.joinCode.code, 'Alan');
+    const grace = await join(s, created.joinCode.code, 'Grace');
+    const labToken = async (classId: string, classToken: string, lab: string) =>
+      (await request(s.server.http).post(`/api/classes/${classId}/labs/${lab}/token`).set('authorization', `Bearer ${classToken}`).expect(201)).body.token as string;
+    const kimInAdasLab = await labToken(created.id, created.token, ada.lab.id);
+    const handOver = (token: string, member: string) => request(s.server.http).post(`/api/classes/${created.id}/driver`).set('authorization', `Bearer ${token}`).send({ member });
+
+    const driver = await connect(s, ada.lab.id, ada.lab.token);
+    const navigator = await connect(s, alan.lab.id, alan.lab.token);
+    await handOver(kimInAdasLab, alan.member).expect(200, { lab: ada.lab.id, driver: alan.member });
+    const members = [
+      { participant: ada.member, name: 'Ada' },
+      { participant: alan.member, name: 'Alan' },
+    ];
+    for (const client of [navigator, driver]) {
+      expect(await client.message('class', (m) => m.driver?.participant === alan.member)).toEqual({ type: 'class', class: created.id, locked: false, driver: members[1], members });
+    }
+    await navigator.exec('n1', 'hostA', 'ip netns add red');
+
+    // Not for a member of another group's lab, which this token does not open.
+    await handOver(kimInAdasLab, grace.member).expect(403, { error: 'Grace is not in this lab' });
+    // Not with a student's lab token, even the driver's, nor an invite the instructor made.
+    const instructorOnly = { error: "only the class's instructor hands over with a lab token" };
+    await handOver(alan.lab.token, ada.member).expect(403, instructorOnly);
+    const invite = await request(s.server.http).post(`/api/labs/${ada.lab.id}/invites`).set('authorization', `Bearer ${kimInAdasLab}`).send({ role: 'editor', name: 'Helper' }).expect(201);
+    await handOver(invite.body.token, ada.member).expect(403, instructorOnly);
+    // Not with another class's instructor's token for a lab of theirs.
+    const other = await createClass(s, { mode: 'group', groupSize: 2 });
+    const otherStudent = await join(s, other.joinCode.code, 'Otto');
+    await handOver(await labToken(other.id, other.token, otherStudent.lab.id), ada.member).expect(403, instructorOnly);
+    await handOver('not-a-token', ada.member).expect(401, { error: 'invalid token' });
+
+    // Alan still drives.
+    await expect(driver.exec('d1', 'hostA', 'ip netns add blue')).rejects.toThrow('forbidden: you are navigating: Alan drives this lab');
+  });
+});
+
 describe('a group', () => {
   it('shows a newcomer to the members already in the lab at once', async () => {
     const s = await server();

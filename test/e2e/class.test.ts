@@ -288,7 +288,7 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     await kim.page.locator('.language select').selectOption('en');
   });
 
-  test('in a group class the driver types, the navigator is told who drives, and the driver hands over; the instructor makes anyone the driver; a token for another lab is refused for good', { timeout: 60_000 }, async () => {
+  test('in a group class the driver types, the navigator is told who drives, and the driver hands over; the instructor makes anyone the driver, from the dashboard or the group’s lab page; a token for another lab is refused for good', { timeout: 60_000 }, async () => {
     const post = async <T>(path: string, body: object): Promise<T> => {
       const response = await fetch(server.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(response.status).toBe(201);
@@ -349,6 +349,29 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     await expect.poll(() => navigator.page.locator('.class-state').textContent()).toBe('Navigator: Bea drives');
     await expect.poll(() => makeDriver.evaluateAll((buttons) => buttons.map((b) => (b as { ariaLabel: string }).ariaLabel))).toEqual(['Make Cal the driver']);
 
+    // The instructor opens the group's lab from the dashboard and makes Cal the driver from its header.
+    const opened = instructor.page.context().waitForEvent('page');
+    await instructor.page.locator('.class-table tr[data-members="Bea, Cal"] .open-lab').click();
+    const labTab = await opened;
+    const labTabErrors: string[] = [];
+    labTab.on('console', (message) => message.type() === 'error' && labTabErrors.push(message.text()));
+    labTab.on('pageerror', (error) => labTabErrors.push(error.message));
+    await labTab.locator('.status[data-state="connected"]').waitFor();
+    await expect.poll(() => labTab.locator('.class-state').textContent()).toBe('Driver: Bea');
+    expect(await labTab.locator('.hand-over-to').allTextContents()).toEqual(['Make Cal the driver']);
+    await screenshot(labTab, 'class-instructor-lab-hand-over');
+    await labTab.locator('.hand-over-to').click();
+    await expect.poll(() => navigator.page.locator('.class-state').textContent()).toBe('Driver: you type');
+    await expect.poll(() => driver.page.locator('.class-state').textContent()).toBe('Navigator: Cal drives');
+    await expect.poll(() => labTab.locator('.class-state').textContent()).toBe('Driver: Cal');
+    expect(await labTab.locator('.hand-over-to').allTextContents()).toEqual(['Make Bea the driver']);
+    expect(await handOvers(navigator)).toEqual(['Hand over to Bea']);
+    expect(await handOvers(driver)).toEqual([]);
+    await expect.poll(() => makeDriver.evaluateAll((buttons) => buttons.map((b) => (b as { ariaLabel: string }).ariaLabel))).toEqual(['Make Bea the driver']);
+    await labTab.locator('.language select').selectOption('ko');
+    expect(await labTab.locator('.hand-over-to').allTextContents()).toEqual(['Bea 님을 운전자로 지정']);
+    await labTab.locator('.language select').selectOption('en');
+
     // Cal's lab token opened on Ada's lab: closed with 4403, shown, and not tried again.
     const intruder = await open((await row('Ada').getAttribute('data-lab'))!, cal);
     await intruder.page.locator('.status[data-state="closed"]').waitFor();
@@ -357,7 +380,7 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     intruder.page.on('websocket', (socket) => sockets.push(socket.url()));
     await intruder.page.waitForTimeout(1500);
     expect(sockets).toEqual([]);
-    expect([...driver.errors, ...navigator.errors, ...instructor.errors]).toEqual([]);
+    expect([...driver.errors, ...navigator.errors, ...instructor.errors, ...labTabErrors]).toEqual([]);
     for (const person of [driver, navigator, intruder, instructor]) await person.page.context().close();
   });
 

@@ -1,6 +1,6 @@
 // A lab's timeline in the browser: Alice (owner) builds a cable over the
-// HTTP API; Carol, a viewer, scrubs through the lab's history in her lab page
-// and goes back to the live diagram.
+// HTTP API; Carol, a viewer, scrubs through the lab's history in her lab page,
+// watches it follow Alice's new commands, and goes back to the live diagram.
 import type { Browser, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildClient, diagram, launchChromium, openLab, screenshot, startLabServer, TIMELINE_DIAGRAM, waitForDiagram, type LabPage, type LabServer } from './harness';
@@ -30,6 +30,19 @@ async function commands(): Promise<string[]> {
       return `${current ? '> ' : ''}${text('.activity-line')} ${text('.activity-status')} ${JSON.stringify(text('.activity-output'))}`;
     }),
   );
+}
+
+/** The timeline requests Carol's page makes from now until `stop`, by their query. */
+function timelineRequests(): { stop(): string[] } {
+  const asked: string[] = [];
+  const listen = (request: Request) => request.url().includes('/timeline') && asked.push(new URL(request.url()).search);
+  carol.page.on('request', listen);
+  return {
+    stop: () => {
+      carol.page.off('request', listen);
+      return asked;
+    },
+  };
 }
 
 /** Waits until the timeline shows `step`. */
@@ -108,9 +121,7 @@ describe('a lab’s timeline in the browser', { timeout: 30_000 }, () => {
   });
 
   test('scrubbing quickly asks only for the step the slider rests on', async () => {
-    const asked: string[] = [];
-    const listen = (request: Request) => request.url().includes('/timeline') && asked.push(new URL(request.url()).search);
-    carol.page.on('request', listen);
+    const asked = timelineRequests();
     await carol.page.evaluate(`(() => {
       const slider = document.querySelector('.timeline-slider');
       for (const value of ['4', '1', '5', '0', '2']) {
@@ -120,8 +131,7 @@ describe('a lab’s timeline in the browser', { timeout: 30_000 }, () => {
     })()`);
     await shown(2);
     await carol.page.waitForTimeout(300);
-    carol.page.off('request', listen);
-    expect(asked).toEqual(['?step=2']);
+    expect(asked.stop()).toEqual(['?step=2']);
     expect(await commands()).toEqual(['ip netns add red ✓ ""', '> ip link add veth-host type veth peer name veth-red ✓ ""']);
   });
 
@@ -149,6 +159,40 @@ describe('a lab’s timeline in the browser', { timeout: 30_000 }, () => {
     expect(await carol.page.locator('.timeline-position').textContent()).toBe('6단계 중 6단계');
     await carol.page.locator('.language select').selectOption('en');
     expect(await carol.page.locator('.timeline-position').textContent()).toBe('Step 6 of 6');
+  });
+
+  test('at the latest step the timeline follows the lab: a command run by someone else grows the slider and is shown', async () => {
+    await shown(6);
+    const asked = timelineRequests();
+    await server.exec(lab.id, lab.token, 'hostA', 'ip netns add green');
+    await shown(7);
+    expect(await carol.page.locator('.timeline-slider').getAttribute('max')).toBe('7');
+    expect(await carol.page.locator('.timeline-position').textContent()).toBe('Step 7 of 7');
+    expect(await carol.page.locator('.timeline-entry').textContent()).toBe('Alice · hostA$ ip netns add green');
+    expect(await drawn()).toContain('host:hostA green [ns]');
+    expect(await carol.page.locator('.timeline-next').isDisabled()).toBe(true);
+    expect(asked.stop()).toEqual(['']);
+  });
+
+  test('scrubbed back, the timeline stays at its step while a new command only grows the slider', async () => {
+    await carol.page.locator('.timeline-previous').click();
+    await carol.page.locator('.timeline-previous').click();
+    await shown(5);
+    const asked = timelineRequests();
+    await server.exec(lab.id, lab.token, 'hostA', 'ip netns add yellow');
+    await carol.page.locator('.timeline-slider[max="8"]').waitFor({ state: 'attached' });
+    expect(await carol.page.locator('.timeline-position').textContent()).toBe('Step 5 of 8');
+    expect(await carol.page.locator('.timeline-slider').inputValue()).toBe('5');
+    expect(await carol.page.locator('.timeline-next').isDisabled()).toBe(false);
+    await carol.page.waitForTimeout(300);
+    expect(await carol.page.locator('.timeline').getAttribute('data-step')).toBe('5');
+    expect(await carol.page.locator('.timeline-entry').textContent()).toBe('Alice · hostA$ ip netns list');
+    expect(asked.stop()).toEqual([]);
+
+    // Its end is the new latest step.
+    await carol.page.locator('.timeline-slider').press('End');
+    await shown(8);
+    expect(await carol.page.locator('.timeline-entry').textContent()).toBe('Alice · hostA$ ip netns add yellow');
   });
 
   test('no page logged an error', () => {

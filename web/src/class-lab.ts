@@ -1,8 +1,8 @@
 // What a class adds to a lab page: the instructor's messages as toasts, the
-// class's state (locked, who drives a group lab, the driver's hand-over), a
-// banner while the instructor is in the lab, and for a student their lesson
-// (tasks and instructions) and their new lab after the instructor resets
-// theirs (close code 4410).
+// class's state (locked, who drives a group lab, the hand-over by the driver
+// or the instructor), a banner while the instructor is in the lab, and for a
+// student their lesson (tasks and instructions) and their new lab after the
+// instructor resets theirs (close code 4410).
 import { RelayedPresence, type ClassState, type InstructorMessage } from '../../shared/protocol';
 import { classCall, classPath, studentLabPath, type ClassAccess, type Membership } from './class-api';
 import type { LabConnection } from './connection';
@@ -14,7 +14,8 @@ import './class.css';
 /** How long after the lab's last change the student's progress is asked for again: one request per burst of commands. */
 const PROGRESS_DELAY_MS = 300;
 
-export function classLab(connection: LabConnection, header: HTMLElement, side: HTMLElement, terminalPane: HTMLElement, student: ClassAccess | null): void {
+/** `token`: the page's lab token; `student`: the class access of a student's own lab page. */
+export function classLab(connection: LabConnection, token: string, header: HTMLElement, side: HTMLElement, terminalPane: HTMLElement, student: ClassAccess | null): void {
   const state = el('span', 'class-state');
   state.setAttribute('role', 'status');
   state.hidden = true;
@@ -49,14 +50,17 @@ export function classLab(connection: LabConnection, header: HTMLElement, side: H
     navigating.hidden = !isMember || driving;
     navigating.textContent = driver && isMember ? t('navigatorNotice').replaceAll('{name}', driver.name) : '';
     terminalPane.classList.toggle('navigating', !navigating.hidden);
-    // Only the driver hands over, with their class token (a student's lab page has it).
-    const others = driving && student ? members.filter((m) => m.participant !== me) : [];
+    // The driver hands over with their class token (a student's lab page has it). The instructor, who
+    // alone holds an owner token in a class's lab, makes anyone the driver with that token.
+    const instructing = !isMember && connection.welcome?.role === 'owner';
+    const handingOver: ClassAccess | null = driving ? student : instructing ? { class: classState.class, token } : null;
+    const candidates = handingOver ? members.filter((m) => m.participant !== driver?.participant) : [];
     handOver.replaceChildren(
-      ...others.map((other) => {
-        const button = el('button', 'hand-over-to', t('handOverTo').replace('{name}', other.name));
+      ...candidates.map((other) => {
+        const button = el('button', 'hand-over-to', t(driving ? 'handOverTo' : 'makeDriverOf').replace('{name}', other.name));
         button.type = 'button';
         button.addEventListener('click', () => {
-          classCall(classPath(student!, '/driver'), student!.token, { body: { member: other.participant } }).catch((error: Error) => toasts.append(problemToast(error.message)));
+          classCall(classPath(handingOver!, '/driver'), handingOver!.token, { body: { member: other.participant } }).catch((error: Error) => toasts.append(problemToast(error.message)));
         });
         return button;
       }),

@@ -2,7 +2,8 @@
 // timeline, who is here and what they ran. Everything shown comes from the
 // server: the state document, presence, the timeline's steps, and the
 // answers to our own commands.
-import { ROLE_RUNS_COMMANDS, type ServerMessage } from '../../shared/protocol';
+import type * as Y from 'yjs';
+import { ROLE_RUNS_COMMANDS, type ActivityEntry, type ServerMessage } from '../../shared/protocol';
 import { ActivityFeed } from './activity';
 import { completions, hostNames } from './completion';
 import type { ClassAccess } from './class-api';
@@ -83,6 +84,10 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
       topology?.resize();
     }
   };
+  // Every change of the state document comes from a new log entry: an open timeline follows it.
+  connection.state.on('update', () => {
+    if (!timeline.element.hidden) timeline.grow(latestCommandSeq(connection.state));
+  });
   const paneHeader = el('div', 'pane-header');
   paneHeader.append(bindText(el('h2'), 'topology'), viewTabs);
   diagramPane.append(paneHeader, liveView, timeline.element);
@@ -98,7 +103,7 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
   const main = el('main', 'lab');
   main.append(diagramPane, terminalPane, side);
   root.replaceChildren(header, main);
-  classLab(connection, header, side, terminalPane, student);
+  classLab(connection, token, header, side, terminalPane, student);
 
   const renderStatus = (s: ConnectionStatus) => {
     status.className = `status ${s.kind}`;
@@ -234,6 +239,13 @@ function viewTab(key: 'live' | 'timeline', select: () => void): HTMLButtonElemen
   tab.setAttribute('aria-selected', String(key === 'live'));
   tab.addEventListener('click', select);
   return tab;
+}
+
+/** The latest command's place in the lab's log, from the commands running and finished: the log is at least this long. */
+function latestCommandSeq(state: Y.Doc): number {
+  const running = [...state.getMap<ActivityEntry>('running').values()];
+  const finished = state.getArray<ActivityEntry>('activity').toArray();
+  return Math.max(0, ...[...running, ...finished].map((entry) => entry.seq));
 }
 
 function hash(text: string): number {

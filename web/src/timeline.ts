@@ -3,7 +3,8 @@
 // then with their outputs, the step's own highlighted. Read-only, so any role
 // of the lab may scrub it. A step is asked for once the slider rests for a
 // moment, and moving it aborts the request before: only the step last asked
-// for is ever shown.
+// for is ever shown. While open it follows the lab: new log entries grow the
+// slider at once, and a view at the latest step moves on to the new one.
 import type * as Y from 'yjs';
 import type { TimelineStep } from '../../shared/timeline';
 import { commandItem } from './activity';
@@ -56,6 +57,8 @@ export class TimelineView {
   private shown: Step | null = null;
   /** The step the slider is at: asked for, maybe not shown yet. */
   private wanted = 0;
+  /** The log's length as last known: the slider's end. */
+  private entries = 0;
   private request: AbortController | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly listeners = new Set<(step: Step) => void>();
@@ -76,7 +79,7 @@ export class TimelineView {
     // The slider moves itself with the keys; elsewhere in the timeline they move it too.
     this.element.addEventListener('keydown', (event) => {
       if (event.target === this.slider) return;
-      const to = { ArrowLeft: this.wanted - 1, ArrowRight: this.wanted + 1, Home: 0, End: Number(this.slider.max) }[event.key];
+      const to = { ArrowLeft: this.wanted - 1, ArrowRight: this.wanted + 1, Home: 0, End: this.entries }[event.key];
       if (to === undefined) return;
       event.preventDefault();
       this.go(to);
@@ -105,6 +108,18 @@ export class TimelineView {
     this.listeners.add(listener);
   }
 
+  /**
+   * The lab's log has at least `entries` entries now (the latest command's
+   * place in it): the slider grows at once, and a view at its end moves on.
+   */
+  grow(entries: number): void {
+    const following = this.wanted === this.entries;
+    this.entries = Math.max(this.entries, entries);
+    this.slider.max = String(this.entries);
+    if (following) this.go(this.entries);
+    else this.renderTexts();
+  }
+
   /** Shows the lab's latest step. The element must be on screen: the diagram measures its box. */
   open(): void {
     if (this.topology) this.topology.resize();
@@ -129,14 +144,19 @@ export class TimelineView {
     this.topology?.cy.destroy();
   }
 
-  /** Moves the slider to `step` and asks for it once the slider rests; an answer on its way is for an earlier step, so it is dropped. */
+  /**
+   * Moves the slider to `step` and asks for it once the slider rests; an
+   * answer on its way is for an earlier step, so it is dropped. At the
+   * slider's end it asks for the latest step: the log may have grown past
+   * what the page knows (the clock's entries do not show in it).
+   */
   private go(step: number): void {
-    this.wanted = Math.min(Math.max(step, 0), Number(this.slider.max));
+    this.wanted = Math.min(Math.max(step, 0), this.entries);
     this.slider.value = String(this.wanted);
     this.renderTexts();
     this.request?.abort();
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.fetch(this.wanted), SCRUB_DELAY_MS);
+    this.timer = setTimeout(() => void this.fetch(this.wanted === this.entries ? null : this.wanted), SCRUB_DELAY_MS);
   }
 
   /** Asks for a step (null: the latest) and shows it, unless another was asked for meanwhile. */
@@ -156,7 +176,9 @@ export class TimelineView {
   private show(step: Step): void {
     this.shown = step;
     this.wanted = step.step;
-    this.slider.max = String(step.steps);
+    // An answer sent before the latest command keeps the slider's end where that command put it.
+    this.entries = Math.max(this.entries, step.steps);
+    this.slider.max = String(this.entries);
     this.slider.value = String(step.step);
     this.element.dataset.step = String(step.step);
     this.source.show(step);
@@ -166,7 +188,7 @@ export class TimelineView {
   }
 
   private renderTexts(): void {
-    const max = Number(this.slider.max);
+    const max = this.entries;
     this.position.textContent = t('timelineStep').replace('{step}', String(this.wanted)).replace('{steps}', String(max));
     this.slider.setAttribute('aria-label', t('timelineSlider'));
     this.previous.title = t('previousStep');

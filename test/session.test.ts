@@ -21,6 +21,22 @@ describe('interactive sessions', () => {
     expect(run('ip -br link show lo').output).toBe('lo               UNKNOWN        00:00:00:00:00:00 <LOOPBACK,UP,LOWER_UP> \n');
   });
 
+  it('a nested bash lasts until exit; a child shell\'s exit ends only the child', () => {
+    const lab = buildLab(spec);
+    const session = lab.newSession('hostA');
+    const run = (line: string) => lab.run('hostA', line, { session, interactive: true });
+    run('ip netns add red');
+    run('ip netns exec red bash');
+    expect(run('bash')).toMatchObject({ output: '', exitCode: 0 });
+    expect(run('X=inner; exit 4')).toMatchObject({ output: '', exitCode: 4 });
+    // Out of the nested bash, still in red.
+    expect(run('ip netns identify').output).toBe('red\n');
+    expect(run('bash -c "exit 3"; echo $? $X')).toMatchObject({ output: '3\n', exitCode: 0 });
+    expect(run('ip netns identify').output).toBe('red\n');
+    expect(run('exit').exitCode).toBe(0);
+    expect(run('ip netns identify').output).toBe('\n');
+  });
+
   it('keeps $? and variables between lines, but a fresh bash -c does not', () => {
     const lab = buildLab(spec);
     const session = lab.newSession('hostA');

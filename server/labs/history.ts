@@ -129,6 +129,7 @@ function scriptLine(command: CommandRecord): string {
     return `# (typed interactively: ${moved}) ${line}`;
   }
   if (/^\s*exit\b/.test(line)) return `# (would end the script) ${line}`;
+  if (terminal !== null && /^\s*(\/(usr\/)?bin\/)?(ba)?sh\s*$/.test(line)) return `# (typed interactively: a nested shell) ${line}`;
   if (command.interrupted) return `# (ran until Ctrl-C) ${line}`;
   if (command.exitCode === null) return `# (still running when exported) ${line}`;
   if (command.nsBefore === null) return line;

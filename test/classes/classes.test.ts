@@ -524,6 +524,8 @@ describe('history', () => {
     await client.exec('c3', 'hostA', 'ip link set lo up');
     await client.exec('c4', 'hostA', "ip -br addr | grep -c 'lo '");
     await client.exec('c5', 'hostA', 'exit');
+    await client.exec('c5n', 'hostA', 'bash');
+    await client.exec('c5x', 'hostA', 'exit');
     await s.exec(id, token, 'hostB', 'ip route');
     client.send({ type: 'exec', id: 'c6', terminal: 't1', host: 'hostA', line: 'ping 192.168.1.3' });
     await client.message('output', (m) => m.id === 'c6');
@@ -547,6 +549,8 @@ describe('history', () => {
         '  ip netns exec red ip link set lo up',
         `  ip netns exec red bash -c 'ip -br addr | grep -c '\\''lo '\\'''`,
         '  # (typed interactively: left namespace red) exit',
+        '  # (typed interactively: a nested shell) bash',
+        '  # (would end the script) exit',
         'fi',
         '',
         'if [ "$HOST" = hostB ]; then',

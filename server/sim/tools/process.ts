@@ -18,6 +18,10 @@ export interface ShellSession {
   host: Host;
   /** Namespaces entered with `ip netns exec NS bash`, innermost last. */
   nsStack: NetNs[];
+  /** Namespaces entered before this shell started (a child shell's): its `exit` ends it instead of leaving them. */
+  shellDepth?: number;
+  /** The variables of the shells a nested interactive shell was started from, innermost last; `exit` brings them back. */
+  outerVars?: Map<string, string>[];
   /** `$?` */
   lastStatus: number;
   /** Shell variables set with NAME=VALUE or by `for`. */

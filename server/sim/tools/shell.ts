@@ -24,6 +24,10 @@ export interface LineOptions {
   input?: StdinBuffer;
   /** Interactive terminals let `ip netns exec NS bash` enter a namespace. */
   interactive: boolean;
+  /** The shell running the line, which words its errors: Debian's `sh` is dash. Bash when absent. */
+  shell?: ShellName;
+  /** The line's number in a script read from standard input (1 otherwise), for error messages. */
+  lineNo?: number;
   /**
    * Takes over a background job whose output goes nowhere near the terminal
    * (`server > /dev/null 2>&1 &`), so it outlives the line, as on Linux.
@@ -144,24 +148,36 @@ class ExitShell {
 
 /** Runs one line; yields the simulated times it waits for; returns the exit status. */
 export function* runLine(opts: LineOptions, line: string): Proc {
-  let items: ListItem[];
+  return yield* runScript(opts, [line]);
+}
+
+/** Runs lines one after another until one runs `exit`; returns the last status. */
+function* runScript(opts: LineOptions, lines: string[]): Proc {
+  let status = 0;
   try {
-    items = parseLine(line);
+    for (const [i, line] of lines.entries()) {
+      const items = parseReporting(opts, line);
+      status = items === null ? 2 : yield* runList(lines.length > 1 ? { ...opts, lineNo: i + 1 } : opts, items);
+      opts.session.lastStatus = status;
+    }
+  } catch (e) {
+    if (!(e instanceof ExitShell)) throw e;
+    status = e.status;
+    opts.session.lastStatus = status;
+  }
+  return status;
+}
+
+/** The line parsed, or null once its syntax error is reported as bash does. */
+function parseReporting(opts: LineOptions, line: string): ListItem[] | null {
+  try {
+    return parseLine(line);
   } catch (e) {
     if (!(e instanceof ShellSyntaxError)) throw e;
     errorsOf(opts).write(`bash: -c: line 1: ${e.bashMessage}\n`);
     if (e.bashMessage.startsWith('syntax error near')) errorsOf(opts).write(`bash: -c: line 1: \`${line}'\n`);
-    return 2;
+    return null;
   }
-  let status: number;
-  try {
-    status = yield* runList(opts, items);
-  } catch (e) {
-    if (!(e instanceof ExitShell)) throw e;
-    status = e.status;
-  }
-  opts.session.lastStatus = status;
-  return status;
 }
 
 /** Runs a list (`a; b && c || d & e`); background jobs run alongside and are waited for at its end. */
@@ -491,13 +507,16 @@ function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: StdinBuffe
   const name = argv[0];
   const builtin = name === undefined ? undefined : BUILTINS[name];
   const program = name === undefined || builtin ? undefined : resolveProgram(opts, name);
-  const streams = new ProcessStreams(opts, sinks, builtin !== undefined || (program?.flushesStdout ?? false));
+  // A child shell writes as its commands do, as they run.
+  const childShell = name !== undefined && !builtin && shellName(name) !== null;
+  const streams = new ProcessStreams(opts, sinks, builtin !== undefined || childShell || (program?.flushesStdout ?? false));
   const ctx = makeContext(opts, stdin, streams.stdout, streams.stderr);
   let status: number;
   if (name === undefined) status = 0;
   else if (builtin) status = builtin(ctx, argv, stdin);
+  else if (childShell) status = yield* runChildShell(opts, currentNs(session), argv, stdin, streams.stdout, streams.stderr);
   else if (!program) {
-    streams.stderr.write(`bash: line 1: ${name}: command not found\n`);
+    streams.stderr.write(opts.shell === 'sh' ? `sh: ${opts.lineNo ?? 1}: ${name}: not found\n` : `bash: line ${opts.lineNo ?? 1}: ${name}: command not found\n`);
     status = 127;
   } else status = yield* runProgram(program, ctx, argv);
   const writeError = streams.close(ctx);
@@ -533,16 +552,7 @@ function makeContext(opts: LineOptions, input: StdinBuffer | string, stdout: Out
 function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffer, stdout: Output, stderr: Output): Proc {
   const session = opts.session;
   const name = argv[0]!;
-  if (name === 'bash' || name === 'sh' || name === '/bin/bash' || name === '/bin/sh') {
-    const c = argv.indexOf('-c');
-    if (c >= 0 && argv[c + 1] !== undefined) {
-      const inner: ShellSession = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack, ns] };
-      return yield* runLine({ ...opts, session: inner, terminal: stdout, errors: stderr }, argv[c + 1]!);
-    }
-    // An interactive shell in the namespace until `exit`; without a terminal it reads EOF and ends.
-    if (opts.interactive) session.nsStack.push(ns);
-    return 0;
-  }
+  if (shellName(name)) return yield* runChildShell(opts, ns, argv, stdin, stdout, stderr);
   const program = resolveProgram(opts, name) ?? (BUILTIN_PROGRAMS.has(name) ? opts.programs.get(name) : undefined);
   if (!program) {
     stderr.write(`exec of "${name}" failed: No such file or directory\n`);
@@ -557,6 +567,56 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffe
   if (inner.lastPath) session.lastPath = inner.lastPath;
   if (held) stdout.write(held);
   stdout.flush?.();
+  return status;
+}
+
+type ShellName = 'bash' | 'sh';
+
+function shellName(program: string): ShellName | null {
+  const base = PROGRAM_DIRS.reduce((name, dir) => (name.startsWith(dir) ? name.slice(dir.length) : name), program);
+  return base === 'bash' || base === 'sh' ? base : null;
+}
+
+/**
+ * `bash`/`sh` in namespace `ns`: `-c SCRIPT` runs SCRIPT, a piped standard
+ * input is read as a script line by line, and otherwise an interactive
+ * terminal enters a nested shell until `exit` (without a terminal it reads
+ * end of input and ends). The child has its own variables; its `exit` ends it.
+ */
+function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffer, stdout: Output, stderr: Output): Proc {
+  const shell = shellName(argv[0]!)!;
+  const session = opts.session;
+  const nsStack = ns === currentNs(session) ? [...session.nsStack] : [...session.nsStack, ns];
+  const child: LineOptions = {
+    ...opts,
+    session: { ...session, vars: new Map(session.vars), nsStack, shellDepth: nsStack.length },
+    terminal: stdout,
+    errors: stderr,
+    input: stdin,
+    shell,
+  };
+  const c = argv.indexOf('-c');
+  let status = 0;
+  if (c >= 0) {
+    const script = argv[c + 1];
+    if (script === undefined) {
+      stderr.write(shell === 'sh' ? 'sh: 0: -c requires an argument\n' : 'bash: -c: option requires an argument\n');
+      return 2;
+    }
+    status = yield* runLine(child, script);
+  } else if (stdin.text !== '') {
+    const lines = stdin.text.replace(/\n$/, '').split('\n');
+    stdin.text = '';
+    status = yield* runScript(child, lines);
+  } else if (opts.interactive) {
+    // A nested interactive shell: its own variables, in `ns`, until `exit`.
+    session.outerVars = [...(session.outerVars ?? []), session.vars];
+    session.vars = new Map(session.vars);
+    session.nsStack.push(ns);
+  }
+  // What a program run in the child drew stays visible after it.
+  if (child.session.lastTrace) session.lastTrace = child.session.lastTrace;
+  if (child.session.lastPath) session.lastPath = child.session.lastPath;
   return status;
 }
 
@@ -592,8 +652,9 @@ function readBuiltin(ctx: ProcContext, argv: string[], stdin: StdinBuffer): numb
 const BUILTINS: Record<string, Builtin> = {
   exit: (ctx, argv) => {
     const code = argv[1] === undefined ? ctx.session.lastStatus : Number(argv[1]) & 255;
-    if (ctx.session.nsStack.length > 0 && argv.length <= 2) {
+    if (ctx.session.nsStack.length > (ctx.session.shellDepth ?? 0) && argv.length <= 2) {
       ctx.session.nsStack.pop();
+      ctx.session.vars = ctx.session.outerVars?.pop() ?? ctx.session.vars;
       return Number.isNaN(code) ? 2 : code;
     }
     if (argv[1] !== undefined && !/^-?\d+$/.test(argv[1])) {

@@ -55,6 +55,9 @@ describe('packet paths', () => {
       path: toInternet.slice(0, 2),
       drop: { where: 'gateway', device: 'eth0', reason: 'not addressed to gateway, and it does not forward (net.ipv4.ip_forward is 0)' },
     });
+    // A program run by a child shell draws its path too.
+    await client.exec('child', 'hostA', 'bash -c "ping -c 1 -W 1 198.51.100.53"');
+    expect(await entry(4)).toMatchObject({ line: 'bash -c "ping -c 1 -W 1 198.51.100.53"', exitCode: 1, path: toInternet.slice(0, 2), drop: { where: 'gateway', device: 'eth0' } });
   });
 });
 

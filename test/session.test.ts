@@ -37,6 +37,15 @@ describe('interactive sessions', () => {
     expect(run('ip netns identify').output).toBe('\n');
   });
 
+  it('stops a loop or a piped script that goes on while no simulated time passes, so the lab is not held', () => {
+    const lab = buildLab(spec);
+    expect(lab.run('hostA', 'while true; do :; done')).toMatchObject({ output: 'nslab: loop stopped after 10000 iterations in which no time passed\n', exitCode: 1 });
+    expect(lab.run('hostA', 'for i in $(seq 20000); do :; done; echo $i')).toMatchObject({ output: 'nslab: loop stopped after 10000 iterations in which no time passed\n10000\n', exitCode: 0 });
+    expect(lab.run('hostA', "seq 20000 | sed 's/.*/true/' | bash; echo $?")).toMatchObject({ output: 'nslab: script stopped after 10000 iterations in which no time passed\n1\n', exitCode: 0 });
+    // Time passing resets the count.
+    expect(lab.run('hostA', 'for i in 1 2 3; do sleep 1; done; echo $i')).toMatchObject({ output: '3\n', exitCode: 0 });
+  });
+
   it('keeps $? and variables between lines, but a fresh bash -c does not', () => {
     const lab = buildLab(spec);
     const session = lab.newSession('hostA');

@@ -154,11 +154,17 @@ export function* runLine(opts: LineOptions, line: string): Proc {
 /** Runs lines one after another until one runs `exit`; returns the last status. */
 function* runScript(opts: LineOptions, lines: string[]): Proc {
   let status = 0;
+  const timeless = new TimelessIterations(opts.world);
   try {
     for (const [i, line] of lines.entries()) {
       const items = parseReporting(opts, line);
       status = items === null ? 2 : yield* runList(lines.length > 1 ? { ...opts, lineNo: i + 1 } : opts, items);
       opts.session.lastStatus = status;
+      if (opts.interrupted()) break;
+      if (!timeless.mayContinue(errorsOf(opts), 'script')) {
+        status = 1;
+        break;
+      }
     }
   } catch (e) {
     if (!(e instanceof ExitShell)) throw e;
@@ -435,8 +441,31 @@ function* runCommand(opts: LineOptions, command: Command, input: StdinBuffer, st
   return yield* runSimple(opts, command, stdin.current, sinks);
 }
 
-/** A loop that runs this many times while no simulated time passes is stopped: nothing else could ever end it. */
+/**
+ * A loop or script that runs this many times in a row while no simulated
+ * time passes is stopped: nothing else could end an endless one, and a long
+ * one would hold the whole lab meanwhile.
+ */
 const MAX_TIMELESS_ITERATIONS = 10_000;
+
+/** Counts a loop's iterations in a row in which no simulated time passed. */
+class TimelessIterations {
+  private count = 0;
+  private since: number;
+
+  constructor(private readonly world: World) {
+    this.since = world.now;
+  }
+
+  /** After an iteration: whether the loop may go on; when not, says so on `errors`. */
+  mayContinue(errors: Output, what: string): boolean {
+    this.count = this.world.now === this.since ? this.count + 1 : 0;
+    this.since = this.world.now;
+    if (this.count < MAX_TIMELESS_ITERATIONS) return true;
+    errors.write(`nslab: ${what} stopped after ${MAX_TIMELESS_ITERATIONS} iterations in which no time passed\n`);
+    return false;
+  }
+}
 
 /** `( … )`, `for … done` and `if … fi`: their own lists, with output sent where the redirections say. */
 function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand>, stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
@@ -455,15 +484,12 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
   } else if (command.kind === 'group') {
     status = yield* runList(inner, command.body);
   } else if (command.kind === 'while') {
-    let timeless = 0;
+    const timeless = new TimelessIterations(opts.world);
     for (;;) {
-      const started = opts.world.now;
       if (((yield* runList(inner, command.condition)) === 0) === command.until) break;
       status = yield* runList(inner, command.body);
       if (opts.interrupted()) break;
-      timeless = opts.world.now === started ? timeless + 1 : 0;
-      if (timeless >= MAX_TIMELESS_ITERATIONS) {
-        streams.stderr.write(`nslab: loop stopped after ${MAX_TIMELESS_ITERATIONS} iterations in which no time passed\n`);
+      if (!timeless.mayContinue(streams.stderr, 'loop')) {
         status = 1;
         break;
       }
@@ -474,9 +500,15 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
   } else {
     const values: string[] = [];
     for (const word of command.words) values.push(...(yield* expandWord(opts, word)));
+    const timeless = new TimelessIterations(opts.world);
     for (const value of values) {
       opts.session.vars.set(command.variable, value);
       status = yield* runList(inner, command.body);
+      if (opts.interrupted()) break;
+      if (!timeless.mayContinue(streams.stderr, 'loop')) {
+        status = 1;
+        break;
+      }
     }
   }
   const ctx = makeContext(opts, stdin.text, streams.stdout, streams.stderr);

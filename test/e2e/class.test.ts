@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildClient, diagramElement, launchChromium, newPerson, screenshot, startLabServer, terminalText, TIMELINE_DIAGRAM, typeLine, waitForDiagram, type LabPage, type LabServer } from './harness';
+import { type BrowserLab, diagramElement, type LabPage, type LabServer, newPerson, screenshot, startBrowserLab, terminalText, TIMELINE_DIAGRAM, typeLine, waitForDiagram } from './harness';
 
-let client: Awaited<ReturnType<typeof buildClient>>;
+let browserLab: BrowserLab | undefined;
 let server: LabServer;
 let browser: Browser;
 let kim: LabPage;
@@ -34,17 +34,12 @@ async function join(name: string, code: string): Promise<LabPage> {
 }
 
 beforeAll(async () => {
-  client = await buildClient();
-  server = await startLabServer(client.dir);
-  browser = await launchChromium();
+  browserLab = await startBrowserLab();
+  ({ server, browser } = browserLab);
   kim = await newPerson(browser);
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  client?.remove();
-});
+afterAll(() => browserLab?.stop());
 
 describe('a class in the browser', { timeout: 30_000 }, () => {
   test('Kim starts a class from the start page and lands on its dashboard', async () => {

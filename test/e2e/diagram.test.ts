@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildClient, CY, diagram, launchChromium, openLab, screenshot, startLabServer, type LabPage, type LabServer } from './harness';
+import { type BrowserLab, CY, diagram, type LabPage, type LabServer, openLab, screenshot, startBrowserLab } from './harness';
 
-let client: Awaited<ReturnType<typeof buildClient>>;
+let browserLab: BrowserLab | undefined;
 let server: LabServer;
 let browser: Browser;
 let lab: { id: string; token: string; url: string };
@@ -84,19 +84,14 @@ async function allInView(page: Page): Promise<boolean> {
 const exec = (host: string, command: string) => server.exec(lab.id, lab.token, host, command);
 
 beforeAll(async () => {
-  client = await buildClient();
-  server = await startLabServer(client.dir);
-  browser = await launchChromium();
+  browserLab = await startBrowserLab();
+  ({ server, browser } = browserLab);
   lab = await server.createLab('Alice');
   alice = await openLab(browser, lab.url);
   await screenshot(alice.page, 'diagram-classroom');
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  client?.remove();
-});
+afterAll(() => browserLab?.stop());
 
 describe('the diagram of the seed lesson', { timeout: 30_000 }, () => {
   test('lays out hosts, namespaces, the bridge and the LAN without overlaps', async () => {

@@ -15,7 +15,7 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = resolve(import.meta.dirname, 'artifacts');
 
 /** Builds the client from web/ into a temporary directory. */
-export async function buildClient(): Promise<{ dir: string; remove(): void }> {
+async function buildClient(): Promise<{ dir: string; remove(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'nslab-web-'));
   await build({ configFile: resolve(import.meta.dirname, '../../web/vite.config.ts'), logLevel: 'error', build: { outDir: dir, emptyOutDir: true } });
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
@@ -43,7 +43,7 @@ function serveClient(server: NslabServer, clientDir: string): void {
   server.http.on('request', app);
 }
 
-export async function startLabServer(clientDir: string): Promise<LabServer> {
+async function startLabServer(clientDir: string): Promise<LabServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nslab-e2e-'));
   const store = new FileStore(dataDir);
   const settings = { requestsPerSecond: 10_000, secret: 'e2e-secret' };
@@ -83,8 +83,36 @@ export async function startLabServer(clientDir: string): Promise<LabServer> {
   };
 }
 
-export function launchChromium(): Promise<Browser> {
+function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+}
+
+export interface BrowserLab {
+  /** The built client's directory. */
+  clientDir: string;
+  server: LabServer;
+  browser: Browser;
+  /** Closes the browser, stops the server and removes the build. */
+  stop(): Promise<void>;
+}
+
+/** A fresh build of the client, a server serving it, and Chromium. */
+export async function startBrowserLab(): Promise<BrowserLab> {
+  const client = await buildClient();
+  const parts: { server?: LabServer; browser?: Browser } = {};
+  const stop = async () => {
+    await parts.browser?.close();
+    await parts.server?.stop();
+    client.remove();
+  };
+  try {
+    parts.server = await startLabServer(client.dir);
+    parts.browser = await launchChromium();
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { clientDir: client.dir, server: parts.server, browser: parts.browser, stop };
 }
 
 export interface LabPage {

@@ -2,9 +2,9 @@
 // types, Bob (editor) watches his diagram and feed, Carol is a viewer.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildClient, diagram, diagramElement, launchChromium, nodeOnPage, openLab, screenshot, startLabServer, terminalText, typeLine, waitForDiagram, type LabPage, type LabServer } from './harness';
+import { type BrowserLab, diagram, diagramElement, type LabPage, type LabServer, nodeOnPage, openLab, screenshot, startBrowserLab, terminalText, typeLine, waitForDiagram } from './harness';
 
-let client: Awaited<ReturnType<typeof buildClient>>;
+let browserLab: BrowserLab | undefined;
 let server: LabServer;
 let browser: Browser;
 let alice: LabPage;
@@ -53,20 +53,15 @@ async function shownPath(page: Page): Promise<{ nodes: string[]; edges: number; 
 }
 
 beforeAll(async () => {
-  client = await buildClient();
-  server = await startLabServer(client.dir);
-  browser = await launchChromium();
+  browserLab = await startBrowserLab();
+  ({ server, browser } = browserLab);
   const lab = await server.createLab('Alice');
   alice = await openLab(browser, lab.url);
   bob = await openLab(browser, await server.invite(lab.id, lab.token, 'editor', 'Bob'));
   carol = await openLab(browser, await server.invite(lab.id, lab.token, 'viewer', 'Carol'));
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  client?.remove();
-});
+afterAll(() => browserLab?.stop());
 
 describe('a shared lab in the browser', { timeout: 30_000 }, () => {
   test('everyone sees who is here, and the starting topology', async () => {

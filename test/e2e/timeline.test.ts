@@ -3,9 +3,9 @@
 // watches it follow Alice's new commands, and goes back to the live diagram.
 import type { Browser, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildClient, diagram, launchChromium, openLab, screenshot, startLabServer, TIMELINE_DIAGRAM, waitForDiagram, type LabPage, type LabServer } from './harness';
+import { type BrowserLab, diagram, type LabPage, type LabServer, openLab, screenshot, startBrowserLab, TIMELINE_DIAGRAM, waitForDiagram } from './harness';
 
-let client: Awaited<ReturnType<typeof buildClient>>;
+let browserLab: BrowserLab | undefined;
 let server: LabServer;
 let browser: Browser;
 let lab: { id: string; token: string; url: string };
@@ -60,19 +60,14 @@ const START = [
 ];
 
 beforeAll(async () => {
-  client = await buildClient();
-  server = await startLabServer(client.dir);
-  browser = await launchChromium();
+  browserLab = await startBrowserLab();
+  ({ server, browser } = browserLab);
   lab = await server.createLab('Alice');
   for (const line of COMMANDS) await server.exec(lab.id, lab.token, 'hostA', line);
   carol = await openLab(browser, await server.invite(lab.id, lab.token, 'viewer', 'Carol'));
 }, 60_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  client?.remove();
-});
+afterAll(() => browserLab?.stop());
 
 describe('a lab’s timeline in the browser', { timeout: 30_000 }, () => {
   test('a viewer opens the timeline at the latest step: the whole topology and every command with its output', async () => {

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { buildClient, launchChromium, openLab, startLabServer, typeLine } from './harness';
+import { openLab, startBrowserLab, typeLine } from './harness';
 
 const COMMANDS = 20;
 
@@ -41,9 +41,7 @@ async function watchFor(page: Page, id: string): Promise<() => Promise<number>> 
 }
 
 async function main(): Promise<void> {
-  const client = await buildClient();
-  const server = await startLabServer(client.dir);
-  const browser = await launchChromium();
+  const { clientDir, server, browser, stop } = await startBrowserLab();
   try {
     const lab = await server.createLab('typist');
     const typist = await openLab(browser, lab.url);
@@ -61,15 +59,13 @@ async function main(): Promise<void> {
       latencies.push(drawnAt - enterAt);
       await typist.page.locator('.activity-item.ok .activity-line', { hasText: new RegExp(`^ip netns add bench${i}$`) }).waitFor();
     }
-    const gzipKB = gzippedBytes(client.dir) / 1024;
+    const gzipKB = gzippedBytes(clientDir) / 1024;
     const p50 = percentile(latencies, 50);
     console.log(`Enter → namespace in another browser's diagram, ${COMMANDS} commands: p50 ${p50.toFixed(1)} ms (min ${Math.min(...latencies).toFixed(1)}, p90 ${percentile(latencies, 90).toFixed(1)}, max ${Math.max(...latencies).toFixed(1)}; goal ≤ 100 ms)`);
     console.log(`built client, gzipped: ${gzipKB.toFixed(1)} KB (goal ≤ 600 KB)`);
     console.log(JSON.stringify({ enterToDiagramP50Ms: Number(p50.toFixed(1)), commands: COMMANDS, clientGzipKB: Number(gzipKB.toFixed(1)) }));
   } finally {
-    await browser.close();
-    await server.stop();
-    client.remove();
+    await stop();
   }
 }
 

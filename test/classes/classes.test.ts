@@ -1,36 +1,16 @@
 // Classes (docs/API.md, "Classes") on a real server: HTTP through supertest
 // and fetch, real WebSocket clients, the dashboard's event stream.
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Dashboard, LabRow } from '../../server/classes/class-service';
 import { CloseCode } from '../../shared/protocol';
-import { startServer, type Running } from '../server/harness';
+import { startServer } from '../server/harness';
+import { afterThisTest, connect, server } from '../server/per-test';
 import { LabClient } from '../server/lab-client';
 import { freshRedisStore, redisUp } from '../server/redis';
 import { createClass, join, SOLUTION } from './class-calls';
 import { DashboardStream } from './dashboard-stream';
 
-const servers: Running[] = [];
-const clients: LabClient[] = [];
-const streams: DashboardStream[] = [];
-afterEach(async () => {
-  for (const s of streams.splice(0)) s.close();
-  for (const c of clients.splice(0)) await c.close();
-  for (const s of servers.splice(0)) await s.stop();
-});
-
-async function server(settings: Parameters<typeof startServer>[0] = {}): Promise<Running> {
-  const running = await startServer(settings);
-  servers.push(running);
-  return running;
-}
-
-async function connect(s: Running, lab: string, token: string): Promise<LabClient> {
-  const client = await LabClient.connect(s.baseUrl, lab, token);
-  clients.push(client);
-  await client.whenSynced();
-  return client;
-}
 
 /** What a fault can name in a lab of the classroom world after SOLUTION. */
 const TOPOLOGY_AFTER_SOLUTION = {
@@ -295,7 +275,7 @@ describe('progress', () => {
     const created = await createClass(s);
     const ada = await join(s, created.joinCode.code, 'Ada');
     const stream = await DashboardStream.open(s.baseUrl, created.id, created.token);
-    streams.push(stream);
+    afterThisTest(() => stream.close());
     const first = (await stream.next((e) => e.event === 'snapshot')).data as Dashboard;
     expect(first.tasks).toEqual([
       { id: 'namespaces', title: 'Create the red and blue namespaces' },
@@ -333,7 +313,7 @@ describe('progress', () => {
     const ada = await join(s, created.joinCode.code, 'Ada');
     const alan = await join(s, created.joinCode.code, 'Alan');
     const stream = await DashboardStream.open(s.baseUrl, created.id, created.token);
-    streams.push(stream);
+    afterThisTest(() => stream.close());
     await new Promise((r) => setTimeout(r, 250));
     await s.exec(alan.lab.id, alan.lab.token, 'hostA', 'ip netns add red');
     const stuck = await stream.next((e) => e.event === 'lab' && e.data.lab === ada.lab.id && e.data.stuck);
@@ -571,40 +551,34 @@ describe('history', () => {
 describe.skipIf(!redisUp)('on Redis', () => {
   it('hands over across instances: both sides are told at once, and the rules follow without delay', async () => {
     const redis = freshRedisStore();
+    afterThisTest(() => redis.destroy());
     const secret = 'classes-instances-secret';
-    const a = await startServer({ secret }, await redis.open());
-    const b = await startServer({ secret }, await redis.open());
-    try {
-      const created = await createClass(a, { mode: 'group', groupSize: 2 });
-      const ada = await join(a, created.joinCode.code, 'Ada');
-      const alan = await join(a, created.joinCode.code, 'Alan');
-      const driverOnA = await connect(a, ada.lab.id, ada.lab.token);
-      const navigatorOnB = await connect(b, alan.lab.id, alan.lab.token);
-      // B reads the class for this refusal and keeps it cached.
-      await expect(navigatorOnB.exec('n1', 'hostA', 'ip netns add red')).rejects.toThrow('forbidden: you are navigating: Ada drives this lab');
+    const a = await server({ secret }, await redis.open());
+    const b = await server({ secret }, await redis.open());
+    const created = await createClass(a, { mode: 'group', groupSize: 2 });
+    const ada = await join(a, created.joinCode.code, 'Ada');
+    const alan = await join(a, created.joinCode.code, 'Alan');
+    const driverOnA = await connect(a, ada.lab.id, ada.lab.token);
+    const navigatorOnB = await connect(b, alan.lab.id, alan.lab.token);
+    // B reads the class for this refusal and keeps it cached.
+    await expect(navigatorOnB.exec('n1', 'hostA', 'ip netns add red')).rejects.toThrow('forbidden: you are navigating: Ada drives this lab');
 
-      await request(a.server.http).post(`/api/classes/${created.id}/driver`).set('authorization', `Bearer ${ada.token}`).send({ member: alan.member }).expect(200);
-      const members = [
-        { participant: ada.member, name: 'Ada' },
-        { participant: alan.member, name: 'Alan' },
-      ];
-      for (const client of [driverOnA, navigatorOnB]) {
-        expect(await client.message('class')).toEqual({ type: 'class', class: created.id, locked: false, driver: members[1], members });
-      }
-      expect((await navigatorOnB.exec('n2', 'hostA', 'ip netns add red')).exit.exitCode).toBe(0);
-      await expect(driverOnA.exec('d1', 'hostA', 'ip netns add blue')).rejects.toThrow('forbidden: you are navigating: Alan drives this lab; point at devices, or ask the driver to hand over');
-
-      // The instructor's presence says so on the other instance too.
-      const opened = await request(a.server.http).post(`/api/classes/${created.id}/labs/${ada.lab.id}/token`).set('authorization', `Bearer ${created.token}`).expect(201);
-      const instructorOnA = await connect(a, ada.lab.id, opened.body.token);
-      instructorOnA.awareness.setLocalState({ typing: true });
-      expect(await navigatorOnB.until(() => navigatorOnB.awareness.getStates().get(instructorOnA.awareness.clientID), 2000, "the instructor's presence on B")).toEqual({ typing: true, name: 'Kim', instructor: true });
-    } finally {
-      for (const c of clients.splice(0)) await c.close();
-      await a.stop();
-      await b.stop();
-      await redis.destroy();
+    await request(a.server.http).post(`/api/classes/${created.id}/driver`).set('authorization', `Bearer ${ada.token}`).send({ member: alan.member }).expect(200);
+    const members = [
+      { participant: ada.member, name: 'Ada' },
+      { participant: alan.member, name: 'Alan' },
+    ];
+    for (const client of [driverOnA, navigatorOnB]) {
+      expect(await client.message('class')).toEqual({ type: 'class', class: created.id, locked: false, driver: members[1], members });
     }
+    expect((await navigatorOnB.exec('n2', 'hostA', 'ip netns add red')).exit.exitCode).toBe(0);
+    await expect(driverOnA.exec('d1', 'hostA', 'ip netns add blue')).rejects.toThrow('forbidden: you are navigating: Alan drives this lab; point at devices, or ask the driver to hand over');
+
+    // The instructor's presence says so on the other instance too.
+    const opened = await request(a.server.http).post(`/api/classes/${created.id}/labs/${ada.lab.id}/token`).set('authorization', `Bearer ${created.token}`).expect(201);
+    const instructorOnA = await connect(a, ada.lab.id, opened.body.token);
+    instructorOnA.awareness.setLocalState({ typing: true });
+    expect(await navigatorOnB.until(() => navigatorOnB.awareness.getStates().get(instructorOnA.awareness.clientID), 2000, "the instructor's presence on B")).toEqual({ typing: true, name: 'Kim', instructor: true });
   });
 
 

@@ -2,18 +2,15 @@
 // store, and on a second instance sharing the same Redis: the same tasks
 // done at the same times, last commands, error streaks and stuck labs.
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Dashboard } from '../../server/classes/class-service';
 import { FileStore } from '../../server/store/file-store';
 import type { Store } from '../../server/store/types';
 import { startServer, tempDir, type Running } from '../server/harness';
+import { afterThisTest } from '../server/per-test';
 import { freshRedisStore, redisUp } from '../server/redis';
 import { createClass, join, SOLUTION, type Created } from './class-calls';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 /** Short enough to wait for; labs snapshotted often, so a restart restores from a snapshot and replays the rest. */
 const SETTINGS = { stuckMs: 1500, snapshotEvery: 4 };
@@ -21,7 +18,7 @@ const SETTINGS = { stuckMs: 1500, snapshotEvery: 4 };
 async function start(store: Store): Promise<Running> {
   const s = await startServer(SETTINGS, store);
   let stopped = false;
-  cleanups.push(async () => {
+  afterThisTest(async () => {
     if (!stopped) await s.stop();
   });
   return {
@@ -91,7 +88,7 @@ const EXPECTED = [
 describe('class progress across restarts', () => {
   it('is the same after a restart on the file store', async () => {
     const temp = tempDir();
-    cleanups.push(async () => temp.remove());
+    afterThisTest(async () => temp.remove());
     const first = await start(new FileStore(temp.dir));
     const created = await runClass(first);
     const before = await dashboard(first, created);
@@ -106,7 +103,7 @@ describe('class progress across restarts', () => {
 
   it.skipIf(!redisUp)('is the same on a second instance on the same Redis, and after both restart', async () => {
     const redis = freshRedisStore();
-    cleanups.push(() => redis.destroy());
+    afterThisTest(() => redis.destroy());
     const first = await start(await redis.open());
     const created = await runClass(first);
     const before = await dashboard(first, created);

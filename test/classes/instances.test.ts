@@ -3,28 +3,24 @@
 // messages they send reach the students and dashboards on the other at
 // once, over the store's bus, not when the other's cached class expires.
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Dashboard, LabRow } from '../../server/classes/class-service';
 import type { ServerSettings } from '../../server/net/server';
-import { startServer, type Running } from '../server/harness';
+import type { Running } from '../server/harness';
+import { afterThisTest, connect, server } from '../server/per-test';
 import { LabClient } from '../server/lab-client';
 import { freshRedisStore, redisUp } from '../server/redis';
 import { createClass, join, type Created } from './class-calls';
 import { DashboardStream } from './dashboard-stream';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 /** Instances A and B on one fresh Redis; `onB` changes B's settings. */
 async function twoInstances(onB: Partial<ServerSettings> = {}): Promise<[Running, Running]> {
   const redis = freshRedisStore();
-  cleanups.push(() => redis.destroy());
+  afterThisTest(() => redis.destroy());
   const running: Running[] = [];
   for (const settings of [{}, onB]) {
-    const s = await startServer({ secret: 'class-instances-test', ...settings }, await redis.open());
-    cleanups.push(() => s.stop());
+    const s = await server({ secret: 'class-instances-test', ...settings }, await redis.open());
     running.push(s);
   }
   return running as [Running, Running];
@@ -32,7 +28,7 @@ async function twoInstances(onB: Partial<ServerSettings> = {}): Promise<[Running
 
 async function openStream(s: Running, created: Created): Promise<DashboardStream> {
   const stream = await DashboardStream.open(s.baseUrl, created.id, created.token);
-  cleanups.push(async () => stream.close());
+  afterThisTest(async () => stream.close());
   await stream.next((e) => e.event === 'snapshot');
   return stream;
 }
@@ -45,10 +41,9 @@ async function loadedOn(s: Running): Promise<string[]> {
 const LAB_IDLE_MS = 300;
 const pastIdle = () => new Promise((resolve) => setTimeout(resolve, 3 * LAB_IDLE_MS));
 
-async function connect(s: Running, lab: string, token: string): Promise<LabClient> {
-  const client = await LabClient.connect(s.baseUrl, lab, token);
-  cleanups.push(async () => void (await client.close()));
-  await client.whenSynced();
+/** A participant who has also been greeted, so the class state has reached them. */
+async function greeted(s: Running, lab: string, token: string): Promise<LabClient> {
+  const client = await connect(s, lab, token);
   await client.hello();
   return client;
 }
@@ -63,8 +58,8 @@ describe.skipIf(!redisUp)('a class on two instances', () => {
     const onA = (method: 'post' | 'delete', path: string) => request(a.server.http)[method](`/api/classes/${created.id}${path}`).set(asInstructor);
 
     // Both students work on B, which has read the class by then.
-    const adaOnB = await connect(b, ada.lab.id, ada.lab.token);
-    const alanOnB = await connect(b, alan.lab.id, alan.lab.token);
+    const adaOnB = await greeted(b, ada.lab.id, ada.lab.token);
+    const alanOnB = await greeted(b, alan.lab.id, alan.lab.token);
     await adaOnB.exec('a1', 'hostA', 'ip netns add red');
     const stream = await openStream(b, created);
 
@@ -99,8 +94,8 @@ describe.skipIf(!redisUp)('a class on two instances', () => {
     const asInstructor = { authorization: `Bearer ${created.token}` };
     // The instructor's dashboard on A holds the class's labs there, so A hears who is connected to them on B.
     await request(a.server.http).get(`/api/classes/${created.id}`).set(asInstructor).expect(200);
-    const adaOnA = await connect(a, ada.lab.id, ada.lab.token);
-    const alanOnB = await connect(b, alan.lab.id, alan.lab.token);
+    const adaOnA = await greeted(a, ada.lab.id, ada.lab.token);
+    const alanOnB = await greeted(b, alan.lab.id, alan.lab.token);
     const alansLabOnA = (await a.server.labs.get(alan.lab.id))!;
     await expect.poll(() => alansLabOnA.connectedElsewhere().has(alan.member)).toBe(true);
 
@@ -119,8 +114,8 @@ describe.skipIf(!redisUp)('a class on two instances', () => {
     const created = await createClass(a);
     const ada = await join(a, created.joinCode.code, 'Ada');
     const alan = await join(a, created.joinCode.code, 'Alan');
-    const adaOnA = await connect(a, ada.lab.id, ada.lab.token);
-    await connect(a, alan.lab.id, alan.lab.token);
+    const adaOnA = await greeted(a, ada.lab.id, ada.lab.token);
+    await greeted(a, alan.lab.id, alan.lab.token);
     const stream = await openStream(b, created);
 
     // Nothing happens in the labs for longer than B keeps an idle lab.
@@ -138,7 +133,7 @@ describe.skipIf(!redisUp)('a class on two instances', () => {
     const [a, b] = await twoInstances({ idleMs: LAB_IDLE_MS });
     const created = await createClass(a);
     const ada = await join(a, created.joinCode.code, 'Ada');
-    await connect(a, ada.lab.id, ada.lab.token);
+    await greeted(a, ada.lab.id, ada.lab.token);
     const first = await openStream(b, created);
     const second = await openStream(b, created);
 

@@ -8,22 +8,10 @@ import { commandsOf, replayHost } from '../../server/labs/history';
 import { LabHost } from '../../server/labs/lab-host';
 import { TIMELINE_LIMITS, Timelines, type TimelineLimits } from '../../server/labs/timeline';
 import type { LabRecord, LogEntry } from '../../server/store/types';
-import { startServer, type Running } from '../server/harness';
-import { LabClient } from '../server/lab-client';
+import type { Running } from '../server/harness';
+import { connect, server } from '../server/per-test';
 
-const servers: Running[] = [];
-const clients: LabClient[] = [];
-afterEach(async () => {
-  vi.restoreAllMocks();
-  for (const c of clients.splice(0)) await c.close();
-  for (const s of servers.splice(0)) await s.stop();
-});
-
-async function server(settings: Parameters<typeof startServer>[0] = {}): Promise<Running> {
-  const running = await startServer(settings);
-  servers.push(running);
-  return running;
-}
+afterEach(() => vi.restoreAllMocks());
 
 /** The lab after `step` entries, as the timeline answered before it kept cursors: the whole prefix replayed, the state document's maps. */
 function replayed(record: LabRecord, log: LogEntry[], step: number) {
@@ -49,9 +37,7 @@ function replayed(record: LabRecord, log: LogEntry[], step: number) {
  */
 async function busyLab(s: Running): Promise<{ record: LabRecord; log: LogEntry[] }> {
   const { id, token } = await s.createLab();
-  const client = await LabClient.connect(s.baseUrl, id, token);
-  clients.push(client);
-  await client.whenSynced();
+  const client = await connect(s, id, token);
   for (const line of ['ip netns add red', 'ip link add veth-host type veth peer name veth-red', 'ip link set veth-red netns red', 'ip addr add 10.0.0.1/24 dev veth-host', 'ip link set veth-host up']) {
     await s.exec(id, token, 'hostA', line);
   }

@@ -2,22 +2,14 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseScenario, replay } from '../../server/sim/transcript';
 import { buildLab, parseWorld } from '../../server/sim/world-file';
 import { FileStore } from '../../server/store/file-store';
 import { loadTemplates } from '../../server/labs/templates';
-import { startServer, tempDir, type Running } from './harness';
+import { tempDir } from './harness';
+import { server } from './per-test';
 
-const servers: Running[] = [];
-async function server(settings: Parameters<typeof startServer>[0] = {}): Promise<Running> {
-  const running = await startServer(settings);
-  servers.push(running);
-  return running;
-}
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.stop();
-});
 
 const classroom = loadTemplates().get('classroom')!;
 
@@ -25,8 +17,7 @@ describe('health and templates', () => {
   it('reports health, and 503 once the store is gone', async () => {
     const dir = tempDir();
     const store = new FileStore(dir.dir);
-    const s = await startServer({}, store);
-    servers.push(s);
+    const s = await server({}, store);
     await request(s.server.http).get('/healthz').expect(200, { ok: true });
     rmSync(join(dir.dir, 'labs'), { recursive: true });
     await request(s.server.http).get('/healthz').expect(503, { ok: false, error: 'the store is unreachable' });
@@ -233,8 +224,7 @@ describe('tokens and roles', () => {
 describe('damaged storage', () => {
   it('answers 503 for a lab whose log cannot be read, and other labs carry on', async () => {
     const dir = tempDir();
-    const s = await startServer({}, new FileStore(dir.dir));
-    servers.push(s);
+    const s = await server({}, new FileStore(dir.dir));
     const broken = await s.createLab();
     const fine = await s.createLab();
     writeFileSync(join(dir.dir, 'labs', broken.id, 'log.jsonl'), 'not json\n');

@@ -2,40 +2,30 @@
 // applies every log entry in stream order, so what one runs the others show,
 // and presence, notes and deletion cross over too. Real servers, real
 // sockets, the real Redis on 127.0.0.1:6379.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../shared/protocol';
 import { parseScenario, replay } from '../../server/sim/transcript';
 import { buildLab } from '../../server/sim/world-file';
 import { loadTemplates } from '../../server/labs/templates';
 import { LabClient } from './lab-client';
-import { startServer, type Running } from './harness';
+import type { Running } from './harness';
+import { afterThisTest, connect, server } from './per-test';
 import { freshRedisStore, redisUp } from './redis';
 
 const SECRET = 'instances-test-secret';
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 /** `count` instances on one fresh Redis prefix, as separate processes would be. */
 async function instances(count: number): Promise<Running[]> {
   const redis = freshRedisStore();
-  cleanups.push(() => redis.destroy());
+  afterThisTest(() => redis.destroy());
   const running: Running[] = [];
   for (let i = 0; i < count; i++) {
-    const s = await startServer({ secret: SECRET }, await redis.open());
-    cleanups.push(() => s.stop());
+    const s = await server({ secret: SECRET }, await redis.open());
     running.push(s);
   }
   return running;
 }
 
-async function connect(s: Running, lab: string, token: string): Promise<LabClient> {
-  const client = await LabClient.connect(s.baseUrl, lab, token);
-  cleanups.push(async () => void (await client.close()));
-  await client.whenSynced();
-  return client;
-}
 
 const namespaces = (c: LabClient) => c.state.getMap('namespaces');
 const activityLines = (c: LabClient) => c.state.getArray<{ line: string; name: string; exitCode: number }>('activity').toJSON().map((a) => `${a.name}: ${a.line} → ${a.exitCode}`);

@@ -5,28 +5,11 @@ import * as syncProtocol from 'y-protocols/sync';
 import { WebsocketProvider } from 'y-websocket';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CloseCode, Frame, LIMITS } from '../../shared/protocol';
 import { LabClient, RefusedError } from './lab-client';
-import { startServer, type Running } from './harness';
+import { connect, server } from './per-test';
 
-const servers: Running[] = [];
-const clients: LabClient[] = [];
-async function server(settings: Parameters<typeof startServer>[0] = {}): Promise<Running> {
-  const running = await startServer(settings);
-  servers.push(running);
-  return running;
-}
-async function connect(s: Running, lab: string, token: string, options: { origin?: string } = {}): Promise<LabClient> {
-  const client = await LabClient.connect(s.baseUrl, lab, token, options);
-  clients.push(client);
-  await client.whenSynced();
-  return client;
-}
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const s of servers.splice(0)) await s.stop();
-});
 
 const namespaces = (c: LabClient) => c.state.getMap('namespaces');
 const devices = (c: LabClient) => c.state.getMap<{ ns: string; name: string; kind: string; peer: unknown }>('devices');

@@ -1,20 +1,10 @@
 // A lab's timeline (docs/API.md, GET /api/labs/:id/timeline): the server
 // rebuilds the lab after a prefix of its log and the web client scrubs
 // through it. The views of namespaces, devices and segments are the state
-// document's (PROTOCOL.md); each side names them with its own types.
-
-export interface TimelineCommand {
-  seq: number;
-  name: string;
-  host: string;
-  /** The terminal's namespace when the command started. */
-  ns: string | null;
-  line: string;
-  output: string;
-  /** null while it still ran at this step. */
-  exitCode: number | null;
-  interrupted: boolean;
-}
+// document's (PROTOCOL.md); each side names them with its own types. The
+// commands run by a step are listed as the activity feed lists them, with
+// where their packets went once they had ended.
+import type { ActivityEntry } from './protocol';
 
 /** The log entry that made a step: a command started, a Ctrl-C for one, or the clock moving on while commands ran. */
 export interface TimelineEntry {
@@ -35,5 +25,6 @@ export interface TimelineStep<Namespace = unknown, Device = unknown, Segment = u
   namespaces: Record<string, Namespace>;
   devices: Record<string, Device>;
   segments: Record<string, Segment>;
-  commands: TimelineCommand[];
+  /** Every command started by this step, in log order, with its whole output so far. */
+  commands: ActivityEntry[];
 }

@@ -334,7 +334,8 @@ export class LabHost {
   }
 }
 
-function activityView(record: CommandRecord): ActivityEntry {
+/** A command as activity entries and the timeline show it. */
+export function activityView(record: CommandRecord): ActivityEntry {
   const { entry } = record;
   return {
     seq: record.seq,

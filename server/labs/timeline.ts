@@ -14,7 +14,7 @@
 import type { TimelineStep } from '../../shared/timeline';
 import type { LabRecord, LogEntry, Store } from '../store/types';
 import { commandsOf, restoredHost } from './history';
-import { LabHost } from './lab-host';
+import { activityView, LabHost } from './lab-host';
 import { topologyViews, type DeviceView, type NamespaceView, type SegmentView } from './projection';
 
 type LabTimelineStep = TimelineStep<NamespaceView, DeviceView, SegmentView>;
@@ -139,15 +139,6 @@ function stepView(host: LabHost, log: readonly LogEntry[]): LabTimelineStep {
     namespaces: Object.fromEntries(views.namespaces),
     devices: Object.fromEntries(views.devices),
     segments: Object.fromEntries(views.segments),
-    commands: commandsOf(host).map((c) => ({
-      seq: c.seq,
-      name: c.entry.name,
-      host: c.entry.host,
-      ns: c.nsBefore,
-      line: c.entry.line,
-      output: c.output,
-      exitCode: c.exitCode,
-      interrupted: c.interrupted,
-    })),
+    commands: commandsOf(host).map(activityView),
   };
 }

@@ -5,9 +5,10 @@
 // going back a step replays only the entries since the checkpoint before it.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { commandsOf, replayHost } from '../../server/labs/history';
-import { LabHost } from '../../server/labs/lab-host';
+import { activityView, LabHost } from '../../server/labs/lab-host';
 import { TIMELINE_LIMITS, Timelines, type TimelineLimits } from '../../server/labs/timeline';
 import type { LabRecord, LogEntry } from '../../server/store/types';
+import type { ActivityEntry } from '../../shared/protocol';
 import type { Running } from '../server/harness';
 import { connect, server } from '../server/per-test';
 
@@ -27,7 +28,7 @@ function replayed(record: LabRecord, log: LogEntry[], step: number) {
     namespaces: doc.getMap('namespaces').toJSON(),
     devices: doc.getMap('devices').toJSON(),
     segments: doc.getMap('segments').toJSON(),
-    commands: commandsOf(host).map((c) => ({ seq: c.seq, name: c.entry.name, host: c.entry.host, ns: c.nsBefore, line: c.entry.line, output: c.output, exitCode: c.exitCode, interrupted: c.interrupted })),
+    commands: commandsOf(host).map(activityView),
   };
 }
 
@@ -141,10 +142,32 @@ describe('GET /api/labs/:id/timeline', () => {
     expect(owners.status).toBe(200);
     expect(viewers).toEqual(owners);
     expect(owners.json).toMatchObject({ step: 2, steps: 2, hosts: ['hostA', 'hostB', 'gateway', 'internet'], entry: { kind: 'exec', command: 2 } });
-    expect((owners.json as { commands: unknown }).commands).toEqual([
-      { seq: 1, name: 'owner', host: 'hostA', ns: null, line: 'ip netns add red', output: '', exitCode: 0, interrupted: false },
-      { seq: 2, name: 'owner', host: 'hostA', ns: null, line: 'ip netns list', output: 'red\n', exitCode: 0, interrupted: false },
+    const commands = (owners.json as { commands: ActivityEntry[] }).commands;
+    expect(commands.map(({ seq, name, host, ns, line, output, exitCode, interrupted, path, drop }) => ({ seq, name, host, ns, line, output, exitCode, interrupted, path, drop }))).toEqual([
+      { seq: 1, name: 'owner', host: 'hostA', ns: null, line: 'ip netns add red', output: '', exitCode: 0, interrupted: false, path: null, drop: null },
+      { seq: 2, name: 'owner', host: 'hostA', ns: null, line: 'ip netns list', output: 'red\n', exitCode: 0, interrupted: false, path: null, drop: null },
     ]);
     expect((await s.api('GET', `/api/labs/${id}/timeline?step=0`, viewer)).json).toMatchObject({ step: 0, entry: null, commands: [] });
+  });
+
+  it('lists the commands as the activity feed shows them, with where their packets went', async () => {
+    const s = await server();
+    const { id, token } = await s.createLab();
+    for (const line of ['ip netns add red', 'ip link add veth-host type veth peer name veth-red', 'ip link set veth-red netns red', 'ip addr add 10.0.0.1/24 dev veth-host', 'ip link set veth-host up']) {
+      await s.exec(id, token, 'hostA', line);
+    }
+    await s.exec(id, token, 'hostA', 'ping -c 1 -W 1 10.0.0.2');
+    await s.exec(id, token, 'hostA', 'ip -n red addr add 10.0.0.2/24 dev veth-red');
+    await s.exec(id, token, 'hostA', 'ip -n red link set veth-red up');
+    await s.exec(id, token, 'hostA', 'ping -c 1 10.0.0.2');
+    const activity = (await connect(s, id, token)).state.getArray<ActivityEntry>('activity').toArray();
+    const latest = (await s.api('GET', `/api/labs/${id}/timeline`, token)).json as { commands: ActivityEntry[] };
+    expect(latest.commands).toEqual(activity);
+    // The first ping died on the way (nothing answers ARP yet); the second went to red and back.
+    const pings = activity.filter((entry) => entry.line.startsWith('ping'));
+    expect(pings.map((entry) => [entry.exitCode, entry.path !== null, entry.drop !== null])).toEqual([[1, true, true], [0, true, false]]);
+    // A step shows the path of a command that ended by then.
+    const atFirstPing = (await s.api('GET', `/api/labs/${id}/timeline?step=6`, token)).json as { commands: ActivityEntry[] };
+    expect(atFirstPing.commands.at(-1)).toEqual(pings[0]);
   });
 });

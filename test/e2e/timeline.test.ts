@@ -21,6 +21,14 @@ async function drawn(): Promise<string[]> {
     .sort();
 }
 
+/** The timeline diagram's nodes on a packet path (by their id and the first line of their label), sorted. */
+async function pathNodes(): Promise<string[]> {
+  return (await diagram(carol.page, TIMELINE_DIAGRAM))
+    .filter((element) => element.data.source === undefined && element.classes.includes('path'))
+    .map((element) => `${element.data.parent ?? element.id} ${String(element.data.label).split('\n')[0]}`)
+    .sort();
+}
+
 /** The timeline's commands as shown: line, status badge, output; the highlighted one marked. */
 async function commands(): Promise<string[]> {
   return carol.page.locator('.timeline-commands .activity-item').evaluateAll((items) =>
@@ -188,6 +196,22 @@ describe('a lab’s timeline in the browser', { timeout: 30_000 }, () => {
     await carol.page.locator('.timeline-slider').press('End');
     await shown(8);
     expect(await carol.page.locator('.timeline-entry').textContent()).toBe('Alice · hostA$ ip netns add yellow');
+  });
+
+  test('a step shows where its command’s packets went, as long as it is shown', async () => {
+    const note = carol.page.locator('.timeline .path-note');
+    await server.exec(lab.id, lab.token, 'hostA', 'ping -c 1 192.168.1.3');
+    await shown(9);
+    expect(await note.textContent()).toBe('Packets of ping -c 1 192.168.1.3: hostA eth0 → hostB eth0');
+    expect(await pathNodes()).toEqual(['host:hostA eth0', 'host:hostB eth0', 'seg:lan lan']);
+    await carol.page.locator('.timeline-previous').click();
+    await shown(8);
+    expect(await note.isVisible()).toBe(false);
+    expect(await pathNodes()).toEqual([]);
+    await carol.page.locator('.timeline-next').click();
+    await shown(9);
+    expect(await note.isVisible()).toBe(true);
+    await screenshot(carol.page, 'timeline-packet-path');
   });
 
   test('no page logged an error', () => {

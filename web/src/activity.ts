@@ -11,7 +11,7 @@ import { t } from './i18n';
 export type ShowPath = (line: string, packets: PacketPath) => void;
 
 /** The entry's packet path, when it has one the client understands. */
-function packetsOf(entry: ActivityEntry): PacketPath | null {
+export function packetsOf(entry: ActivityEntry): PacketPath | null {
   const parsed = PacketPath.safeParse({ path: entry.path, drop: entry.drop });
   return parsed.success && parsed.data.path ? parsed.data : null;
 }
@@ -50,19 +50,18 @@ export class ActivityFeed {
   }
 
   private item(entry: ActivityEntry): HTMLElement {
-    const { item, details, summary } = commandItem(entry, this.open.has(entry.seq));
+    const { item, details } = commandItem(entry, this.open.has(entry.seq), this.showPath);
     details.addEventListener('toggle', () => (details.open ? this.open.add(entry.seq) : this.open.delete(entry.seq)));
-    const packets = packetsOf(entry);
-    if (packets) summary.addEventListener('click', () => this.showPath(entry.line, packets));
     return item;
   }
 }
 
-/** A command as lists of commands show it: the feed's entries, the timeline's commands. */
-export type ListedCommand = Pick<ActivityEntry, 'seq' | 'name' | 'host' | 'ns' | 'line' | 'output' | 'exitCode' | 'interrupted'>;
-
-/** A command's list item: who ran it where, the line and how it ended, opening to its output. */
-export function commandItem(command: ListedCommand, open: boolean): { item: HTMLLIElement; details: HTMLDetailsElement; summary: HTMLElement } {
+/**
+ * A command's list item, in the feed and in the timeline: who ran it where,
+ * the line and how it ended, opening to its output; clicking it shows its
+ * packets' path again.
+ */
+export function commandItem(command: ActivityEntry, open: boolean, showPath: ShowPath): { item: HTMLLIElement; details: HTMLDetailsElement } {
   const status = command.exitCode === null ? 'running' : command.interrupted ? 'interrupted' : command.exitCode === 0 ? 'ok' : 'failed';
   const item = el('li', `activity-item ${status}`);
   item.dataset.seq = String(command.seq);
@@ -80,5 +79,7 @@ export function commandItem(command: ListedCommand, open: boolean): { item: HTML
   );
   details.append(summary, el('pre', 'activity-output', command.output));
   item.append(details);
-  return { item, details, summary };
+  const packets = packetsOf(command);
+  if (packets) summary.addEventListener('click', () => showPath(command.line, packets));
+  return { item, details };
 }

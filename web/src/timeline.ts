@@ -1,13 +1,13 @@
 // A lab's timeline (GET /api/labs/:id/timeline): a slider over the steps of
 // its log, the diagram of the topology at the step, and the commands run by
-// then with their outputs, the step's own highlighted. Read-only, so any role
-// of the lab may scrub it. A step is asked for once the slider rests for a
-// moment, and moving it aborts the request before: only the step last asked
-// for is ever shown. While open it follows the lab: new log entries grow the
+// then with their outputs, the step's own highlighted and its packets' path
+// drawn on the diagram. Read-only, so any role of the lab may scrub it. A
+// step is asked for once the slider rests for a moment, and moving it aborts
+// the request before: only the step last asked for is ever shown. While open it follows the lab: new log entries grow the
 // slider at once, and a view at the latest step moves on to the new one.
 import type * as Y from 'yjs';
 import type { TimelineStep } from '../../shared/timeline';
-import { commandItem } from './activity';
+import { commandItem, packetsOf } from './activity';
 import { classCall } from './class-api';
 import { el } from './dom';
 import { onLanguageChange, t } from './i18n';
@@ -123,7 +123,10 @@ export class TimelineView {
   /** Shows the lab's latest step. The element must be on screen: the diagram measures its box. */
   open(): void {
     if (this.topology) this.topology.resize();
-    else this.topology = new Topology(this.diagram, this.source, this.places, () => this.shown?.hosts ?? [], false, () => false);
+    else {
+      this.topology = new Topology(this.diagram, this.source, this.places, () => this.shown?.hosts ?? [], false, () => false);
+      this.problem.after(this.topology.pathNote);
+    }
     this.slider.focus();
     void this.fetch(null);
   }
@@ -184,6 +187,11 @@ export class TimelineView {
     this.source.show(step);
     this.renderTexts();
     this.renderCommands();
+    // The step's own command shows where its packets went, as long as the step is shown.
+    const current = step.commands.find((command) => command.seq === step.entry?.command);
+    const packets = current && packetsOf(current);
+    if (packets) this.topology?.showPath(current.line, packets, true);
+    else this.topology?.hidePath();
     for (const listener of this.listeners) listener(step);
   }
 
@@ -216,7 +224,7 @@ export class TimelineView {
     const step = this.shown;
     if (!step) return;
     const items = step.commands.map((command) => {
-      const { item } = commandItem(command, true);
+      const { item } = commandItem(command, true, (line, packets) => this.topology?.showPath(line, packets, true));
       item.classList.toggle('current', command.seq === step.entry?.command);
       return item;
     });

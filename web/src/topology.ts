@@ -532,8 +532,12 @@ export class Topology {
     return box.x1 >= view.x1 && box.x2 <= view.x2 && box.y1 >= view.y1 && box.y2 <= view.y2;
   }
 
-  /** Highlights for a few seconds the places a command's packets crossed, and marks where they died. */
-  showPath(line: string, packets: PacketPath): void {
+  /**
+   * Highlights the places a command's packets crossed, and marks where they
+   * died: for a few seconds, or while `lasting` until another path or
+   * `hidePath` (the timeline's step).
+   */
+  showPath(line: string, packets: PacketPath, lasting = false): void {
     clearTimeout(this.pathTimer);
     const hops = (packets.path ?? []).map((hop) => this.nodeOf(hop));
     this.shownPath = { line, packets, hops, drop: packets.drop && { node: this.nodeOf(packets.drop), reason: packets.drop.reason } };
@@ -541,11 +545,14 @@ export class Topology {
     this.pathNote.classList.toggle('dropped', packets.drop !== null);
     this.pathNote.hidden = false;
     this.drawPath();
-    this.pathTimer = setTimeout(() => {
-      this.shownPath = null;
-      this.pathNote.hidden = true;
-      this.drawPath();
-    }, PATH_SHOWN_MS);
+    if (!lasting) this.pathTimer = setTimeout(() => this.hidePath(), PATH_SHOWN_MS);
+  }
+
+  hidePath(): void {
+    clearTimeout(this.pathTimer);
+    this.shownPath = null;
+    this.pathNote.hidden = true;
+    this.drawPath();
   }
 
   /** Says in the page's language what the diagram highlights. */

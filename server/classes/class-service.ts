@@ -32,6 +32,9 @@ const CODE_LENGTH = 6;
  */
 const CLASS_CACHE_MS = 1000;
 const SNAPSHOT_COALESCE_MS = 100;
+/** A watched lab a store failure closed is loaded again after this, then twice as long after each failure, up to RELOAD_MAX_MS. */
+const RELOAD_FIRST_MS = 500;
+const RELOAD_MAX_MS = 30_000;
 
 /** Who injected faults run as: visible in the activity feed under this name. */
 const FAULT_PARTICIPANT = { id: 'instructor', name: 'instructor' } as const;
@@ -108,6 +111,8 @@ export class ClassService implements LabHooks {
   /** Class records recently read or written, here or (heard over the bus) on another instance. */
   private readonly cache = new Map<string, { record: ClassRecord; at: number }>();
   private readonly snapshotTimers = new Map<string, NodeJS.Timeout>();
+  /** Loads of watched labs a store failure closed (`closed`), waiting to be tried. */
+  private readonly reloadTimers = new Set<NodeJS.Timeout>();
   private stopListening: (() => void) | null = null;
 
   constructor(private readonly options: ClassServiceOptions) {
@@ -136,6 +141,7 @@ export class ClassService implements LabHooks {
   close(): void {
     clearInterval(this.stuckTimer);
     for (const timer of this.snapshotTimers.values()) clearTimeout(timer);
+    for (const timer of this.reloadTimers) clearTimeout(timer);
     this.stopListening?.();
   }
 
@@ -360,6 +366,31 @@ export class ClassService implements LabHooks {
   keepLoaded(lab: LiveLab): boolean {
     const classId = lab.host.record.classId;
     return classId !== undefined && this.subscribers.has(classId);
+  }
+
+  /**
+   * A lab kept loaded for a dashboard here that a store failure closed is
+   * loaded again, retried less and less often while the store fails; then
+   * the whole dashboard is sent, since the entries it replayed on loading
+   * finished no command here.
+   */
+  closed(lab: LiveLab, code: number): void {
+    const classId = lab.host.record.classId;
+    if (code !== CloseCode.labUnavailable || classId === undefined || !this.subscribers.has(classId)) return;
+    const reload = (delayMs: number) => {
+      const timer = setTimeout(async () => {
+        this.reloadTimers.delete(timer);
+        if (!this.subscribers.has(classId)) return;
+        try {
+          await this.options.labs.get(lab.id);
+          this.sendSnapshot(classId);
+        } catch {
+          reload(Math.min(2 * delayMs, RELOAD_MAX_MS));
+        }
+      }, delayMs);
+      this.reloadTimers.add(timer);
+    };
+    reload(RELOAD_FIRST_MS);
   }
 
   commandFinished(lab: LiveLab, _record: CommandRecord): void {

@@ -52,6 +52,8 @@ export interface LabHooks {
   isInstructor(lab: LiveLab, participant: string): Promise<boolean>;
   /** Whether the lab stays loaded though idle; once it need not, the hooks touch it so it may leave memory again. */
   keepLoaded(lab: LiveLab): boolean;
+  /** The lab closed with `code` and left memory. */
+  closed(lab: LiveLab, code: number): void;
 }
 
 export interface LiveLabOptions {
@@ -486,5 +488,6 @@ export class LiveLab {
     this.room.close(code, reason);
     this.participants.clear();
     this.options.onClosed(this);
+    this.options.hooks?.closed(this, code);
   }
 }

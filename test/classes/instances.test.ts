@@ -5,6 +5,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { Dashboard, LabRow } from '../../server/classes/class-service';
+import { CloseCode } from '../../shared/protocol';
 import type { ServerSettings } from '../../server/net/server';
 import type { Running } from '../server/harness';
 import { afterThisTest, connect, server } from '../server/per-test';
@@ -144,5 +145,30 @@ describe.skipIf(!redisUp)('a class on two instances', () => {
     await expect.poll(() => loadedOn(b), { timeout: 5000 }).not.toContain(ada.lab.id);
     // Ada still works on A, which holds her lab for her.
     expect(await loadedOn(a)).toContain(ada.lab.id);
+  });
+
+  it('loads a watched lab again after a store failure closed it, and the dashboard follows it on', async () => {
+    const [a, b] = await twoInstances();
+    const created = await createClass(a);
+    const ada = await join(a, created.joinCode.code, 'Ada');
+    const adaOnA = await greeted(a, ada.lab.id, ada.lab.token);
+    const stream = await openStream(b, created);
+    // B read the class for the stream's first snapshot, so it sends a second: the class as now read.
+    await stream.next((e) => e.event === 'snapshot', 1);
+    // Commands that pass no check until the last, so the class itself does not change meanwhile.
+    await adaOnA.exec('a1', 'hostA', 'ip -br link');
+    await stream.next((e) => e.event === 'lab' && e.data.lab === ada.lab.id && e.data.commands === 1);
+
+    // What B does when its store fails the lab: it closes it, to be loaded again from the store.
+    (await b.server.labs.get(ada.lab.id))!.close(CloseCode.labUnavailable, 'the lab must be reloaded from the store');
+    expect(await loadedOn(b)).not.toContain(ada.lab.id);
+    await adaOnA.exec('a2', 'hostA', 'ip netns list');
+    // Loaded again, B sends the whole dashboard with what it missed meanwhile, then follows the lab as before.
+    await expect.poll(() => loadedOn(b), { timeout: 5000 }).toContain(ada.lab.id);
+    const snapshot = (await stream.next((e) => e.event === 'snapshot' && e.data.labs.some((row) => row.commands === 2))).data as Dashboard;
+    expect(snapshot.labs.find((row) => row.lab === ada.lab.id)).toMatchObject({ commands: 2, lastCommand: { line: 'ip netns list' } });
+    const from = stream.events.length;
+    await adaOnA.exec('a3', 'hostA', 'ip netns add red');
+    expect((await stream.next((e) => e.event === 'lab' && e.data.lab === ada.lab.id, from)).data).toMatchObject({ checksPassed: 1, commands: 3, lastCommand: { line: 'ip netns add red' } });
   });
 });

@@ -97,18 +97,55 @@ export interface DeviceStats {
   txDropped: number;
 }
 
+/**
+ * A forwarding database entry. `local`: the bridge's own and its ports'
+ * addresses and those a user added as permanent, delivered to the bridge
+ * itself; `static`: added by a user, never aged out; `dynamic`: learned
+ * from a frame's source, aged out.
+ */
 export interface FdbEntry {
+  /** The port the address is behind; the bridge itself for its own address. */
   port: Device;
-  /** Local entries are the bridge's own and its ports' addresses. */
-  local: boolean;
+  kind: 'local' | 'static' | 'dynamic';
+  /** Added with `bridge fdb add`: the bridge's own bookkeeping of local addresses leaves it alone. */
+  byUser: boolean;
   updatedUs: number;
+  usedUs: number;
+}
+
+/** STP port states (BR_STATE_*), by number. */
+export const PORT_STATES = ['disabled', 'listening', 'learning', 'forwarding', 'blocking'] as const;
+export type PortState = (typeof PORT_STATES)[number];
+
+/** A bridge port's on/off settings (BR_* port flags) that `bridge link set` changes. */
+export const PORT_FLAGS = ['hairpin', 'guard', 'root_block', 'fastleave', 'learning', 'flood', 'mcast_flood', 'bcast_flood', 'mcast_to_unicast', 'neigh_suppress', 'vlan_tunnel', 'isolated', 'locked'] as const;
+export type PortFlag = (typeof PORT_FLAGS)[number];
+
+/** What a device has while it is a bridge port (net_bridge_port): made when it joins, gone when it leaves. */
+export interface BridgePort {
+  /** STP path cost (a veth's 10 Gb/s gives 2) and priority. */
+  cost: number;
+  priority: number;
+  /** A state set with `bridge link set … state`, kept until the port is next enabled or disabled; null while the bridge decides (forwarding: no STP). */
+  stateSet: PortState | null;
+  flags: Record<PortFlag, boolean>;
+  /** Multicast router mode: 0 off, 1 learned (the default), 2 permanent, 3 temporary. */
+  mcastRouter: number;
+}
+
+export function newBridgePort(): BridgePort {
+  const on = new Set<PortFlag>(['learning', 'flood', 'mcast_flood', 'bcast_flood']);
+  return { cost: 2, priority: 32, stateSet: null, flags: Object.fromEntries(PORT_FLAGS.map((flag) => [flag, on.has(flag)])) as Record<PortFlag, boolean>, mcastRouter: 1 };
 }
 
 export interface BridgeState {
   ports: Device[];
   /** A bridge that never had a port keeps carrier; once its last port leaves it has none. */
   hadPorts: boolean;
+  /** In the order entries were made: the kernel's list, which dumps show newest first. */
   fdb: Map<Mac, FdbEntry>;
+  /** How long a learned entry lives unrefreshed (ageing_time). */
+  ageingUs: number;
 }
 
 export class Device {
@@ -154,9 +191,10 @@ export class Device {
   userFlagsOff = 0;
   /** `ip link set … alias TEXT` */
   alias: string | null = null;
-  /** Bridge port: STP path cost and priority (`bridge link set … cost N`). */
-  portCost = 2;
-  portPriority = 32;
+  /** Its settings while it is a bridge port. */
+  brport: BridgePort | null = null;
+  /** Addresses a user added to the device's own filters (`bridge fdb add ADDR dev DEV self`), in the order added. */
+  addedAddresses: Mac[] = [];
   /** Bridge: the MTU was set by a user, so it no longer follows its ports. */
   bridgeMtuSetByUser = false;
 

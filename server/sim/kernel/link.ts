@@ -3,12 +3,12 @@
 // carrier on the other end, addresses, routes, neighbours, bridge state.
 import type { Mac } from './addr';
 import { addIpv4Address, dropIpv6, LOOPBACK_ADDRESS, syncIpv6 } from './address';
-import { Device, type LinkKind, type MacvlanMode, type VxlanConfig } from './device';
+import { Device, newBridgePort, type LinkKind, type MacvlanMode, type VxlanConfig } from './device';
 import { fail, ok, OK, type KResult } from './errno';
 import { addConnectedRoute, flushDeviceRoutes } from './fib';
 import { neighFlushDevice } from './neigh';
 import type { NetNs } from './netns';
-import { bridgeKind, bridgePortAdded, recalculateBridge } from './links/bridge';
+import { BRIDGE_AGEING_US, bridgeKind, bridgePortAdded, recalculateBridge, resetPortStates } from './links/bridge';
 import { etherKind, type Segment } from './links/ether';
 import { ifbKind } from './links/ifb';
 import { loopbackKind } from './links/loopback';
@@ -48,7 +48,7 @@ function detach(dev: Device): void {
 
 function newDevice(ns: NetNs, kind: LinkKind, name: string, mac: Mac): Device {
   const dev = new Device(kind, ns, allocIfindex(ns), name, mac);
-  if (kind === bridgeKind) dev.bridge = { ports: [], fdb: new Map(), hadPorts: false };
+  if (kind === bridgeKind) dev.bridge = { ports: [], fdb: new Map(), ageingUs: BRIDGE_AGEING_US, hadPorts: false };
   attach(ns, dev);
   return dev;
 }
@@ -183,6 +183,7 @@ export function setLinkUp(dev: Device): void {
     addIpv4Address(dev, LOOPBACK_ADDRESS, 8, { scope: 'host' });
   }
   for (const a of dev.ipv4) addConnectedRoute(dev.ns, dev, a);
+  resetPortStates(dev);
   carrierChanged([dev]);
 }
 
@@ -195,6 +196,7 @@ export function setLinkDown(dev: Device): void {
   dropIpv6(dev);
   flushDeviceRoutes(dev.ns, dev);
   neighFlushDevice(dev);
+  resetPortStates(dev);
   carrierChanged([dev]);
 }
 
@@ -243,6 +245,7 @@ export function setLinkMaster(dev: Device, master: Device): KResult {
   // Its receive hook already belongs to its macvlans.
   if (dev.macvlans.length > 0) return fail('EBUSY');
   dev.master = master;
+  dev.brport = newBridgePort();
   dev.promisc++;
   master.bridge.ports.push(dev);
   bridgePortAdded(master, dev);
@@ -256,6 +259,7 @@ export function releaseFromMaster(dev: Device): void {
   master.bridge.ports = master.bridge.ports.filter((p) => p !== dev);
   for (const [mac, entry] of [...master.bridge.fdb]) if (entry.port === dev) master.bridge.fdb.delete(mac);
   dev.master = null;
+  dev.brport = null;
   dev.promisc = Math.max(0, dev.promisc - 1);
   recalculateBridge(master);
   carrierChanged([master]);
@@ -325,4 +329,19 @@ export function destroyNamespace(ns: NetNs): void {
   for (const dev of ns.sortedDevices().reverse()) destroy(dev);
   ns.alive = false;
   for (const other of ns.host.world.hosts.values()) for (const peerNs of other.allNamespaces()) peerNs.nsids.delete(ns);
+}
+
+/** ndo_dflt_fdb_add: an address for the device's own unicast or multicast filter (dev_uc_add_excl, dev_mc_add_excl). */
+export function addDeviceAddress(dev: Device, mac: Mac, exclusive: boolean): KResult {
+  if (dev.addedAddresses.includes(mac)) return exclusive ? fail('EEXIST') : OK;
+  dev.addedAddresses.push(mac);
+  return OK;
+}
+
+/** ndo_dflt_fdb_del */
+export function deleteDeviceAddress(dev: Device, mac: Mac): KResult {
+  const at = dev.addedAddresses.indexOf(mac);
+  if (at < 0) return fail('ENOENT');
+  dev.addedAddresses.splice(at, 1);
+  return OK;
 }

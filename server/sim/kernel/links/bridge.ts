@@ -1,14 +1,43 @@
 // A Linux bridge: a learning switch whose ports are other devices, and a
 // device of its own through which the host takes part in the LAN.
 import { BROADCAST_MAC, isMulticastMac, type Mac } from '../addr';
-import { ETHERNET_LINK, type Device, type LinkKind } from '../device';
+import { ETHERNET_LINK, PORT_STATES, type Device, type FdbEntry, type LinkKind, type PortFlag, type PortState } from '../device';
+import { fail, OK, type KResult } from '../errno';
 import type { Frame } from '../packet';
 import { deliverToStack, transmitFrame } from '../l2';
 import { netfilterHook } from '../netfilter';
 
-/** A port forwards when it and its bridge are up and it has carrier (no STP). */
-export function portForwarding(bridge: Device, port: Device): boolean {
-  return bridge.adminUp && port.running;
+/** br_fdb's default ageing_time: 300 s. */
+export const BRIDGE_AGEING_US = 300_000_000;
+
+/** The port's STP state: disabled unless it and its bridge are up with carrier; then what a user set, else forwarding (no STP). */
+export function portState(bridge: Device, port: Device): PortState {
+  if (!bridge.adminUp || !port.running) return 'disabled';
+  return port.brport?.stateSet ?? 'forwarding';
+}
+
+/** br_stp_enable_port and br_stp_disable_port: a port enabled or disabled again (itself, its peer's carrier, or its whole bridge) drops the state a user set. */
+export function resetPortStates(dev: Device): void {
+  for (const port of dev.bridge ? dev.bridge.ports : [dev, dev.peer]) if (port?.brport) port.brport.stateSet = null;
+}
+
+/** The entry for `mac`, unless it is a learned one older than the bridge's ageing time (br_fdb_cleanup removes those). */
+export function fdbEntry(bridge: Device, mac: Mac): FdbEntry | undefined {
+  const state = bridge.bridge!;
+  const entry = state.fdb.get(mac);
+  if (entry?.kind === 'dynamic' && bridge.ns.host.world.now - entry.updatedUs > state.ageingUs) {
+    state.fdb.delete(mac);
+    return undefined;
+  }
+  return entry;
+}
+
+/** The bridge's entries, newest first as the kernel dumps them, without those aged out. */
+export function fdbEntries(bridge: Device): Array<[Mac, FdbEntry]> {
+  return [...bridge.bridge!.fdb.keys()].reverse().flatMap((mac) => {
+    const entry = fdbEntry(bridge, mac);
+    return entry ? [[mac, entry] as [Mac, FdbEntry]] : [];
+  });
 }
 
 export const bridgeKind: LinkKind = {
@@ -29,9 +58,20 @@ function toPort(port: Device, frame: Frame): void {
   transmitFrame(port, frame);
 }
 
+/** should_deliver: back out of the port it came in on only in hairpin mode, only when forwarding, and never from one isolated port to another. */
+function shouldDeliver(bridge: Device, ingress: Device | null, port: Device): boolean {
+  const flags = port.brport!.flags;
+  if (port === ingress && !flags.hairpin) return false;
+  if (ingress?.brport!.flags.isolated && flags.isolated) return false;
+  return portState(bridge, port) === 'forwarding';
+}
+
+/** br_flood: to every port that takes this kind of frame; what the bridge itself sends goes to every port for broadcast and multicast. */
 function flood(bridge: Device, ingress: Device | null, frame: Frame): void {
+  const flag = frame.dst === BROADCAST_MAC ? 'bcast_flood' : isMulticastMac(frame.dst) ? 'mcast_flood' : 'flood';
   for (const port of bridge.bridge!.ports) {
-    if (port !== ingress && portForwarding(bridge, port)) toPort(port, frame);
+    if (!port.brport!.flags[flag] && (flag === 'flood' || ingress !== null)) continue;
+    if (shouldDeliver(bridge, ingress, port)) toPort(port, frame);
   }
 }
 
@@ -41,9 +81,10 @@ function forward(bridge: Device, ingress: Device | null, frame: Frame): void {
     flood(bridge, ingress, frame);
     return;
   }
-  const entry = bridge.bridge!.fdb.get(frame.dst);
-  if (entry && !entry.local) {
-    if (entry.port !== ingress && portForwarding(bridge, entry.port)) {
+  const entry = fdbEntry(bridge, frame.dst);
+  if (entry && entry.kind !== 'local') {
+    entry.usedUs = bridge.ns.host.world.now;
+    if (shouldDeliver(bridge, ingress, entry.port)) {
       bridge.ns.host.world.tracer?.note(bridge.ns, bridge, 'bridge', frame, `bridged to ${entry.port.name} (learned address)`);
       toPort(entry.port, frame);
     }
@@ -52,22 +93,34 @@ function forward(bridge: Device, ingress: Device | null, frame: Frame): void {
   flood(bridge, ingress, frame);
 }
 
+/** br_fdb_update: the source address is behind the port now, unless it is one of the bridge's own. */
+function learn(bridge: Device, port: Device, mac: Mac): void {
+  if (isMulticastMac(mac)) return;
+  const now = bridge.ns.host.world.now;
+  const entry = fdbEntry(bridge, mac);
+  if (entry?.kind === 'local') return;
+  if (entry) {
+    entry.port = port;
+    entry.updatedUs = now;
+  } else bridge.bridge!.fdb.set(mac, { port, kind: 'dynamic', byUser: false, updatedUs: now, usedUs: now });
+}
+
 /** br_handle_frame: a frame arrives on one of the bridge's ports. */
 export function bridgeInput(bridge: Device, port: Device, frame: Frame): void {
-  if (!portForwarding(bridge, port)) return;
-  const state = bridge.bridge!;
-  const known = state.fdb.get(frame.src);
-  if (!isMulticastMac(frame.src) && !(known && known.local)) {
-    state.fdb.set(frame.src, { port, local: false, updatedUs: bridge.ns.host.world.now });
-  }
+  const state = portState(bridge, port);
+  if (state === 'disabled' || state === 'listening' || state === 'blocking') return;
+  if (port.brport!.flags.learning) learn(bridge, port, frame.src);
+  // A learning port learns, and passes nothing on.
+  if (state === 'learning') return;
   if (frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst)) {
     flood(bridge, port, frame);
     bridge.countRx(0);
     deliverToStack(bridge, frame);
     return;
   }
-  const entry = state.fdb.get(frame.dst);
-  if (entry?.local) {
+  const entry = fdbEntry(bridge, frame.dst);
+  if (entry?.kind === 'local') {
+    entry.usedUs = bridge.ns.host.world.now;
     deliverToStack(bridge, frame);
     return;
   }
@@ -97,7 +150,7 @@ export function bridgePortAdded(bridge: Device, port: Device): void {
   const state = bridge.bridge!;
   const first = !state.hadPorts;
   state.hadPorts = true;
-  state.fdb.set(port.mac, { port, local: true, updatedUs: 0 });
+  addLocal(bridge, port, port.mac);
   if (!bridge.macSetByUser && (first || port.mac < bridge.mac)) {
     const old = state.fdb.get(bridge.mac);
     if (old?.port === bridge) state.fdb.delete(bridge.mac);
@@ -117,9 +170,78 @@ export function recalculateBridge(bridge: Device): void {
   } else if (!bridge.macSetByUser && state.hadPorts) {
     bridge.mac = 0;
   }
-  for (const [mac, entry] of [...state.fdb]) if (entry.local) state.fdb.delete(mac);
-  for (const port of state.ports) state.fdb.set(port.mac, { port, local: true, updatedUs: 0 });
-  if (!state.fdb.has(bridge.mac)) state.fdb.set(bridge.mac, { port: bridge, local: true, updatedUs: 0 });
+  // Local entries follow the addresses of the ports and the bridge; the others keep their place in the list.
+  const owners = new Map<Mac, Device>(state.ports.map((port) => [port.mac, port]));
+  if (!owners.has(bridge.mac)) owners.set(bridge.mac, bridge);
+  for (const [mac, entry] of [...state.fdb]) if (entry.kind === 'local' && !entry.byUser && owners.get(mac) !== entry.port) state.fdb.delete(mac);
+  for (const [mac, owner] of owners) if (state.fdb.get(mac)?.kind !== 'local') addLocal(bridge, owner, mac);
   const minPortMtu = Math.min(...state.ports.map((port) => port.mtu));
   if (state.ports.length > 0 && !bridge.bridgeMtuSetByUser) bridge.mtu = minPortMtu;
+}
+
+/** fdb_add_local: the address is delivered to the bridge itself. */
+function addLocal(bridge: Device, owner: Device, mac: Mac): void {
+  const now = bridge.ns.host.world.now;
+  bridge.bridge!.fdb.set(mac, { port: owner, kind: 'local', byUser: false, updatedUs: now, usedUs: now });
+}
+
+/** What `bridge link set` asks of a port (IFLA_PROTINFO); a field left out is left as it is. */
+export interface PortChange {
+  flags: Partial<Record<PortFlag, boolean>>;
+  cost?: number;
+  priority?: number;
+  /** BR_STATE_* number, checked here. */
+  state?: number;
+  mcastRouter?: number;
+}
+
+/** br_setport, in its order (flags, cost, priority, state, multicast router): an error stops it there, keeping what came before. */
+export function setBridgePort(port: Device, change: PortChange): KResult {
+  const settings = port.brport;
+  if (!settings) return fail('EOPNOTSUPP');
+  Object.assign(settings.flags, change.flags);
+  if (change.cost !== undefined) {
+    if (change.cost < 1 || change.cost > 65535) return fail('ERANGE');
+    settings.cost = change.cost;
+  }
+  if (change.priority !== undefined) {
+    if (change.priority > 63) return fail('ERANGE');
+    settings.priority = change.priority;
+  }
+  if (change.state !== undefined) {
+    const state = PORT_STATES[change.state];
+    if (state === undefined) return fail('EINVAL');
+    if (!port.adminUp || (!port.running && state !== 'disabled')) return fail('ENETDOWN');
+    // br_port_state_selection: without STP a port set blocking is made forwarding at once.
+    settings.stateSet = state === 'blocking' ? null : state;
+  }
+  if (change.mcastRouter !== undefined) {
+    if (change.mcastRouter > 3) return fail('EINVAL');
+    settings.mcastRouter = change.mcastRouter;
+  }
+  return OK;
+}
+
+/**
+ * br_fdb_add (fdb_add_entry): `port` is a port of `bridge`, or the bridge
+ * itself for an address of its own. Without `replace`-like flags (`exclusive`)
+ * an existing entry is an error; otherwise it moves to the port and takes the kind.
+ */
+export function fdbAdd(bridge: Device, port: Device, mac: Mac, kind: FdbEntry['kind'], exclusive: boolean): KResult {
+  const state = port === bridge ? null : portState(bridge, port);
+  if (kind === 'dynamic' && state !== null && state !== 'learning' && state !== 'forwarding') return fail('EPERM');
+  if (port === bridge && kind !== 'local') return fail('EINVAL');
+  const now = bridge.ns.host.world.now;
+  const entry = fdbEntry(bridge, mac);
+  if (entry && exclusive) return fail('EEXIST');
+  if (entry) Object.assign(entry, { port, kind, byUser: true, updatedUs: now, usedUs: now });
+  else bridge.bridge!.fdb.set(mac, { port, kind, byUser: true, updatedUs: now, usedUs: now });
+  return OK;
+}
+
+/** br_fdb_delete: only the entry for `mac` behind `port`. */
+export function fdbDelete(bridge: Device, port: Device, mac: Mac): KResult {
+  if (fdbEntry(bridge, mac)?.port !== port) return fail('ENOENT');
+  bridge.bridge!.fdb.delete(mac);
+  return OK;
 }

@@ -10,7 +10,7 @@ import { ipNetns } from './ipnetns';
 import { ipRoute } from './iproute';
 import { ipRule } from './iprule';
 import { ipTuntap } from './iptuntap';
-import { IpExit, matches } from './utils';
+import { colorOption, IpExit, matches } from './utils';
 
 export interface IpOptions {
   /** `-4`, `-6`, `-0` (link: devices without their addresses); the last one given wins. */
@@ -51,17 +51,6 @@ where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |
                     -rc[vbuf] [size] | -n[etns] name | -N[umeric] | -a[ll] |
                     -c[olor]}
 `;
-
-/** matches_color: a prefix of `-color`, optionally `=always|auto|never`; null when it is not one. */
-function colorOption(opt: string): boolean | null {
-  const eq = opt.indexOf('=');
-  const name = eq < 0 ? opt : opt.slice(0, eq);
-  const value = eq < 0 ? '' : opt.slice(eq + 1);
-  if (!matches(name, '-color')) return null;
-  if (value === '' || value === 'always') return true;
-  if (value === 'auto' || value === 'never') return false;
-  return null;
-}
 
 function usage(ctx: ProcContext): number {
   ctx.stderr.write(USAGE);

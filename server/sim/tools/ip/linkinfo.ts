@@ -3,9 +3,10 @@
 import { formatIpv4, formatMac } from '../../kernel/addr';
 import {
   IFF_ALLMULTI, IFF_BROADCAST, IFF_DORMANT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MASTER, IFF_MULTICAST, IFF_NOARP,
-  IFF_POINTOPOINT, IFF_PROMISC, IFF_RUNNING, IFF_SLAVE, IFF_UP, type Device, type KindName,
+  IFF_POINTOPOINT, IFF_PROMISC, IFF_RUNNING, IFF_SLAVE, IFF_UP, type Device, type KindName, type PortFlag,
 } from '../../kernel/device';
 import { deviceMaxMtu, linkPeer, notifyLink, promiscuity } from '../../kernel/link';
+import { portState } from '../../kernel/links/bridge';
 import type { NetNs } from '../../kernel/netns';
 import type { IpOptions } from './ip';
 import { operStateColor, type IpPrinter } from './print';
@@ -122,9 +123,12 @@ const BRIDGE_DETAILS = (dev: Device) =>
   `bridge forward_delay 1500 hello_time 200 max_age 2000 ageing_time 30000 stp_state 0 priority 32768 vlan_filtering 0 bridge_id ${bridgeId(dev)} designated_root ${bridgeId(dev)} root_port 0 root_path_cost 0 topology_change 0 topology_change_detected 0 hello_timer    0.00 tcn_timer    0.00 topology_change_timer    0.00 gc_timer    0.00 group_fwd_mask 0 group_address 01:80:c2:00:00:00 mcast_snooping 1 no_linklocal_learn 0 mcast_vlan_snooping 0 mcast_router 1 mcast_query_use_ifaddr 0 mcast_querier 0 mcast_hash_elasticity 16 mcast_hash_max 4096 mcast_last_member_count 2 mcast_startup_query_count 2 mcast_last_member_interval 100 mcast_membership_interval 26000 mcast_querier_interval 25500 mcast_query_interval 12500 mcast_query_response_interval 1000 mcast_startup_query_interval 3124 mcast_stats_enabled 0 mcast_igmp_version 2 mcast_mld_version 1 nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0`;
 
 const PORT_DETAILS = (port: Device, bridge: Device) => {
+  const settings = port.brport!;
+  const onOff = (flag: PortFlag) => `${flag} ${settings.flags[flag] ? 'on' : 'off'}`;
   const index = bridge.bridge!.ports.indexOf(port) + 1;
-  const state = bridge.adminUp && port.running ? 'forwarding' : 'disabled';
-  return `bridge_slave state ${state} priority 32 cost 2 hairpin off guard off root_block off fastleave off learning on flood on port_id 0x${(0x8000 + index).toString(16)} port_no 0x${index.toString(16)} designated_port ${0x8000 + index} designated_cost 0 designated_bridge ${bridgeId(bridge)} designated_root ${bridgeId(bridge)} hold_timer    0.00 message_age_timer    0.00 forward_delay_timer    0.00 topology_change_ack 0 config_pending 0 proxy_arp off proxy_arp_wifi off mcast_router 1 mcast_fast_leave off mcast_flood on bcast_flood on mcast_to_unicast off neigh_suppress off group_fwd_mask 0 group_fwd_mask_str 0x0 vlan_tunnel off isolated off locked off`;
+  // port_id: the port's priority above its number.
+  const portId = (settings.priority << 10) | index;
+  return `bridge_slave state ${portState(bridge, port)} priority ${settings.priority} cost ${settings.cost} ${(['hairpin', 'guard', 'root_block', 'fastleave', 'learning', 'flood'] as const).map(onOff).join(' ')} port_id 0x${portId.toString(16)} port_no 0x${index.toString(16)} designated_port ${portId} designated_cost 0 designated_bridge ${bridgeId(bridge)} designated_root ${bridgeId(bridge)} hold_timer    0.00 message_age_timer    0.00 forward_delay_timer    0.00 topology_change_ack 0 config_pending 0 proxy_arp off proxy_arp_wifi off mcast_router ${settings.mcastRouter} mcast_fast_leave ${settings.flags.fastleave ? 'on' : 'off'} ${(['mcast_flood', 'bcast_flood', 'mcast_to_unicast', 'neigh_suppress'] as const).map(onOff).join(' ')} group_fwd_mask 0 group_fwd_mask_str 0x0 ${(['vlan_tunnel', 'isolated', 'locked'] as const).map(onOff).join(' ')}`;
 };
 
 function vxlanDetails(dev: Device): string {

@@ -108,3 +108,14 @@ export function parseIpv6Prefix(text: string): { address: string; prefixLen: num
   if (len !== undefined && (!/^\d+$/.test(len) || Number(len) > 128)) return null;
   return { address: ipaddr.IPv6.parse(addr).toString(), prefixLen: len === undefined ? 128 : Number(len) };
 }
+
+/** matches_color: a prefix of `-color`, optionally `=always|auto|never`; null when it is not one. */
+export function colorOption(opt: string): boolean | null {
+  const eq = opt.indexOf('=');
+  const name = eq < 0 ? opt : opt.slice(0, eq);
+  const value = eq < 0 ? '' : opt.slice(eq + 1);
+  if (!matches(name, '-color')) return null;
+  if (value === '' || value === 'always') return true;
+  if (value === 'auto' || value === 'never') return false;
+  return null;
+}

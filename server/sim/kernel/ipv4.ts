@@ -120,7 +120,10 @@ const MAX_DATAGRAM = 65535;
 /** ip_rcv: an IPv4 packet arrives on `dev`. */
 export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): void {
   const ns = dev.ns;
+  // What lo loops back keeps the conntrack entry it was given on the way out (and its NAT).
+  const loopedCt = dev.kind.name === 'loopback' ? packet.ct : undefined;
   packet = clonePacket(packet);
+  packet.ct = loopedCt;
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   tracer(ns)?.note(ns, dev, 'recv', packet, 'arrived');
   const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);

@@ -157,6 +157,8 @@ export class Device {
   /** Bridge port: STP path cost and priority (`bridge link set … cost N`). */
   portCost = 2;
   portPriority = 32;
+  /** Bridge port: hairpin mode lets frames go back out of the port they came in by. */
+  portHairpin = false;
   /** Bridge: the MTU was set by a user, so it no longer follows its ports. */
   bridgeMtuSetByUser = false;
 

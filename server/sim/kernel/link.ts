@@ -256,6 +256,10 @@ export function releaseFromMaster(dev: Device): void {
   master.bridge.ports = master.bridge.ports.filter((p) => p !== dev);
   for (const [mac, entry] of [...master.bridge.fdb]) if (entry.port === dev) master.bridge.fdb.delete(mac);
   dev.master = null;
+  // The port's settings go with it (new_nbp starts each port afresh).
+  dev.portCost = 2;
+  dev.portPriority = 32;
+  dev.portHairpin = false;
   dev.promisc = Math.max(0, dev.promisc - 1);
   recalculateBridge(master);
   carrierChanged([master]);

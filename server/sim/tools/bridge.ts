@@ -1,7 +1,8 @@
 // `bridge` (iproute2): bridge ports and forwarding databases.
 import { formatMac, type Mac } from '../kernel/addr';
 import type { Device } from '../kernel/device';
-import { portForwarding } from '../kernel/links/bridge';
+import { portForwarding, setBridgePort, type PortSettings } from '../kernel/links/bridge';
+import { STRERROR } from '../kernel/errno';
 import { flagList } from './ip/linkinfo';
 import { matches } from './ip/utils';
 import { program, type ProcContext } from './process';
@@ -13,6 +14,11 @@ where  OBJECT := { link | fdb | mdb | vlan | monitor }
                     -o[neline] | -t[imestamp] | -n[etns] name |
                     -c[ompressvlans] -color -p[retty] -j[son] }
 `;
+
+/** The port flags `-d` adds on a second line. */
+function portDetails(port: Device): string {
+  return `    hairpin ${port.portHairpin ? 'on' : 'off'} guard off root_block off fastleave off learning on flood on mcast_flood on bcast_flood on mcast_router 1 mcast_to_unicast off neigh_suppress off vlan_tunnel off isolated off locked off \n`;
+}
 
 function portLine(port: Device): string {
   const bridge = port.master!;
@@ -29,24 +35,49 @@ function findDevice(ctx: ProcContext, name: string): Device | null {
   return dev ?? null;
 }
 
-function link(ctx: ProcContext, args: string[]): number {
+interface Options {
+  details: boolean;
+}
+
+function link(ctx: ProcContext, args: string[], options: Options): number {
   const cmd = args[0];
   if (cmd === 'set') {
     let dev: Device | null = null;
+    const settings: PortSettings = {};
     for (let i = 1; i < args.length; i++) {
       const a = args[i]!;
+      const value = args[i + 1];
+      if (a !== 'dev' && a !== 'hairpin' && a !== 'cost' && a !== 'priority') continue;
+      if (value === undefined) {
+        ctx.stderr.write('Command line is not complete. Try option "help"\n');
+        return 255;
+      }
+      i++;
       if (a === 'dev') {
-        dev = findDevice(ctx, args[++i] ?? '');
+        dev = findDevice(ctx, value);
         if (!dev) return 255;
-      } else if (a === 'cost' || a === 'priority') {
-        const value = Number(args[++i]);
-        if (!dev?.master || !Number.isInteger(value)) {
+      } else if (a === 'hairpin') {
+        if (value !== 'on' && value !== 'off') {
+          ctx.stderr.write(`Error: argument of "hairpin" must be one of "off", "on", not "${value}"\n`);
+          return 234;
+        }
+        settings.hairpin = value === 'on';
+      } else {
+        if (!/^\d+$/.test(value)) {
           ctx.stderr.write(`Invalid "${a}" value\n`);
           return 255;
         }
-        if (a === 'cost') dev.portCost = value;
-        else dev.portPriority = value;
+        settings[a] = Number(value);
       }
+    }
+    if (!dev) {
+      ctx.stderr.write('Device is a required argument.\n');
+      return 255;
+    }
+    const r = setBridgePort(dev, settings);
+    if (!r.ok) {
+      ctx.stderr.write(`RTNETLINK answers: ${STRERROR[r.errno]}\n`);
+      return 255;
     }
     return 0;
   }
@@ -61,6 +92,7 @@ function link(ctx: ProcContext, args: string[]): number {
   for (const dev of ctx.ns.sortedDevices()) {
     if (!dev.master || (only && dev !== only)) continue;
     ctx.stdout.write(portLine(dev));
+    if (options.details) ctx.stdout.write(portDetails(dev));
   }
   return 0;
 }
@@ -104,13 +136,25 @@ function fdb(ctx: ProcContext, args: string[]): number {
 }
 
 function run(ctx: ProcContext, argv: string[]): number {
-  const object = argv[1];
+  const options: Options = { details: false };
+  let at = 1;
+  // bridge.c's main loop: options before the object, -opt or --opt, any prefix.
+  for (; at < argv.length && argv[at]!.startsWith('-'); at++) {
+    const opt = argv[at]!.startsWith('--') ? argv[at]!.slice(1) : argv[at]!;
+    if (matches(opt, '-stats') || matches(opt, '-statistics') || matches(opt, '-oneline')) continue;
+    if (matches(opt, '-details')) options.details = true;
+    else {
+      ctx.stderr.write(`Option "${opt}" is unknown, try "bridge help".\n`);
+      return 255;
+    }
+  }
+  const object = argv[at];
   if (object === undefined || matches(object, 'help')) {
     ctx.stderr.write(USAGE);
     return 255;
   }
-  if (matches(object, 'link')) return link(ctx, argv.slice(2));
-  if (matches(object, 'fdb')) return fdb(ctx, argv.slice(2));
+  if (matches(object, 'link')) return link(ctx, argv.slice(at + 1), options);
+  if (matches(object, 'fdb')) return fdb(ctx, argv.slice(at + 1));
   ctx.stderr.write(`Object "${object}" is unknown, try "bridge help".\n`);
   return 255;
 }

@@ -7,6 +7,7 @@ import {
   setLinkMaster, setLinkMtu, setLinkUp,
 } from '../../kernel/link';
 import { VXLAN_IANA_PORT, VXLAN_KERNEL_DEFAULT_PORT } from '../../kernel/links/vxlan';
+import { setBridgePort, type PortSettings } from '../../kernel/links/bridge';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
@@ -233,6 +234,52 @@ function checkVlanArgs(ctx: ProcContext, args: string[]): void {
   }
 }
 
+const BRIDGE_SLAVE_USAGE = `Usage: ... bridge_slave [ fdb_flush ]
+			[ state STATE ]
+			[ priority PRIO ]
+			[ cost COST ]
+			[ guard {on | off} ]
+			[ hairpin {on | off} ]
+			[ fastleave {on | off} ]
+			[ root_block {on | off} ]
+			[ learning {on | off} ]
+			[ flood {on | off} ]
+			[ proxy_arp {on | off} ]
+			[ proxy_arp_wifi {on | off} ]
+			[ mcast_router MULTICAST_ROUTER ]
+			[ mcast_fast_leave {on | off} ]
+			[ mcast_flood {on | off} ]
+			[ bcast_flood {on | off} ]
+			[ mcast_to_unicast {on | off} ]
+			[ group_fwd_mask MASK ]
+			[ neigh_suppress {on | off} ]
+			[ vlan_tunnel {on | off} ]
+			[ isolated {on | off} ]
+			[ locked {on | off} ]
+			[ backup_port DEVICE ] [ nobackup_port ]`;
+
+/** iplink_bridge_slave.c: the port settings modelled here (hairpin, cost, priority). */
+function parseBridgeSlaveArgs(ctx: ProcContext, args: string[]): PortSettings {
+  const settings: PortSettings = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === 'hairpin') {
+      const v = nextArg(ctx, args, i++);
+      if (v !== 'on' && v !== 'off') fatal(ctx, `Error: argument of "hairpin" must be one of "off", "on", not "${v}"`, 1);
+      settings.hairpin = v === 'on';
+    } else if (a === 'cost') {
+      const v = nextArg(ctx, args, i++);
+      if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) invarg(ctx, 'cost is invalid', v);
+      settings.cost = Number(v);
+    } else if (a === 'priority') {
+      const v = nextArg(ctx, args, i++);
+      if (!/^\d+$/.test(v) || Number(v) > 0xffff) invarg(ctx, 'priority is invalid', v);
+      settings.priority = Number(v);
+    } else fatal(ctx, `${matches(a, 'help') ? '' : `bridge_slave: unknown option "${a}"?\n`}${BRIDGE_SLAVE_USAGE}`, 1);
+  }
+  return settings;
+}
+
 const macvlanUsage = (type: string) => `Usage: ... ${type} mode MODE [flag MODE_FLAG] MODE_OPTS [bcqueuelen BC_QUEUE_LEN]
 
 MODE: private | vepa | bridge | passthru | source
@@ -429,6 +476,10 @@ function applySet(ctx: ProcContext, dev: Device, req: LinkRequest): number {
     });
   }
   if (req.up !== null) steps.push(() => ((req.up ? setLinkUp(dev) : setLinkDown(dev)), { ok: true }));
+  if (req.type === 'bridge_slave') {
+    const settings = parseBridgeSlaveArgs(ctx, req.typeArgs);
+    steps.push(() => setBridgePort(dev, settings));
+  }
   for (const step of steps) {
     const r = step();
     if (!r.ok) return netlinkError(ctx, r);

@@ -124,7 +124,9 @@ const BRIDGE_DETAILS = (dev: Device) =>
 const PORT_DETAILS = (port: Device, bridge: Device) => {
   const index = bridge.bridge!.ports.indexOf(port) + 1;
   const state = bridge.adminUp && port.running ? 'forwarding' : 'disabled';
-  return `bridge_slave state ${state} priority 32 cost 2 hairpin off guard off root_block off fastleave off learning on flood on port_id 0x${(0x8000 + index).toString(16)} port_no 0x${index.toString(16)} designated_port ${0x8000 + index} designated_cost 0 designated_bridge ${bridgeId(bridge)} designated_root ${bridgeId(bridge)} hold_timer    0.00 message_age_timer    0.00 forward_delay_timer    0.00 topology_change_ack 0 config_pending 0 proxy_arp off proxy_arp_wifi off mcast_router 1 mcast_fast_leave off mcast_flood on bcast_flood on mcast_to_unicast off neigh_suppress off group_fwd_mask 0 group_fwd_mask_str 0x0 vlan_tunnel off isolated off locked off`;
+  // br_make_port_id: the priority in the top bits, the port number below.
+  const portId = (port.portPriority << 10) | index;
+  return `bridge_slave state ${state} priority ${port.portPriority} cost ${port.portCost} hairpin ${port.portHairpin ? 'on' : 'off'} guard off root_block off fastleave off learning on flood on port_id 0x${portId.toString(16)} port_no 0x${index.toString(16)} designated_port ${portId} designated_cost 0 designated_bridge ${bridgeId(bridge)} designated_root ${bridgeId(bridge)} hold_timer    0.00 message_age_timer    0.00 forward_delay_timer    0.00 topology_change_ack 0 config_pending 0 proxy_arp off proxy_arp_wifi off mcast_router 1 mcast_fast_leave off mcast_flood on bcast_flood on mcast_to_unicast off neigh_suppress off group_fwd_mask 0 group_fwd_mask_str 0x0 vlan_tunnel off isolated off locked off`;
 };
 
 function vxlanDetails(dev: Device): string {

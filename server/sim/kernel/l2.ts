@@ -47,7 +47,8 @@ export function receiveFrame(dev: Device, frame: Frame): void {
 
 /** The frame is for this device's own protocol stack (ARP, IPv4); a bridge says which port it came in by. */
 export function deliverToStack(dev: Device, frame: Frame, bridgedFrom?: BridgedFrom): void {
-  const toUs = frame.dst === dev.mac || frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst) || dev.kind.name === 'loopback';
+  // eth_type_trans ran on the bridge port: a frame to the port's own address is for the host too.
+  const toUs = frame.dst === dev.mac || frame.dst === bridgedFrom?.port.mac || frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst) || dev.kind.name === 'loopback';
   if (!toUs) return; // PACKET_OTHERHOST: not ours
   if (frame.arp) arpReceive(dev, frame.arp);
   else if (frame.ip) ipReceive(dev, frame.ip, frame.dst === BROADCAST_MAC, bridgedFrom);

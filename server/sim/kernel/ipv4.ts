@@ -1,7 +1,7 @@
 // The IPv4 packet path (net/ipv4/ip_input.c, ip_forward.c, ip_output.c,
 // icmp.c): local output, receive, forward, local delivery and ICMP, with
 // the netfilter hooks where Linux has them.
-import { BROADCAST_MAC, formatIpv4, inPrefix, prefixMask, type Ipv4 } from './addr';
+import { BROADCAST_MAC, formatIpv4, inPrefix, isLoopback, prefixMask, type Ipv4 } from './addr';
 import { transmitFrame } from './l2';
 import type { Device } from './device';
 import { fail, ok, type Errno, type KResult } from './errno';
@@ -9,6 +9,7 @@ import { fibLookup, fibResolve, fibValidateSource, isLocalAddress, selectSource,
 import { neighOutput } from './neigh';
 import { tcpIcmpError, tcpInput, udpIcmpError, udpInput } from './sockets';
 import { netfilterHook } from './netfilter';
+import { bridgeCallsIptables, bridgeDnat } from './links/bridge';
 import type { NetNs } from './netns';
 import {
   clonePacket,
@@ -22,6 +23,7 @@ import {
   ICMP_PORT_UNREACH,
   ICMP_REDIRECT,
   ICMP_TIME_EXCEEDED,
+  type BridgedFrom,
   type Ipv4Packet,
 } from './packet';
 
@@ -64,6 +66,11 @@ export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = nul
     return 'dropped';
   }
   tracer(ns)?.note(ns, res.dev, 'route', packet, routeText(res, packet.dst));
+  if (res.type !== 'local' && isLoopback(packet.src) && !routeLocalnet(res.dev)) {
+    // __mkroute_output: a loopback source (a DNAT of 127.0.0.1, say) may not leave the host.
+    tracer(ns)?.drop(ns, res.dev, `dropped: source ${formatIpv4(packet.src)} is a loopback address and ${res.dev?.name} does not allow it (net.ipv4.conf.${res.dev?.name}.route_localnet is 0)`, packet);
+    return 'dropped';
+  }
   if (res.type === 'local') {
     const lo = res.dev;
     if (!lo || !lo.adminUp) return 'dropped';
@@ -74,6 +81,13 @@ export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = nul
     return 'sent';
   }
   return finishOutput(ns, packet, null, res);
+}
+
+/** IN_DEV_ROUTE_LOCALNET: loopback addresses may be routed by this device (or lo itself). */
+function routeLocalnet(dev: Device | null): boolean {
+  if (!dev || dev.kind.name === 'loopback') return true;
+  const sysctl = dev.ns.sysctl;
+  return sysctl.ipv4Conf('all', 'route_localnet') !== '0' || sysctl.ipv4Conf(dev.name, 'route_localnet') !== '0';
 }
 
 function routeText(res: FibResult, dst: Ipv4): string {
@@ -118,11 +132,15 @@ function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: 
 const MAX_DATAGRAM = 65535;
 
 /** ip_rcv: an IPv4 packet arrives on `dev`. */
-export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): void {
+export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean, bridgedFrom?: BridgedFrom): void {
   const ns = dev.ns;
+  // What lo loops back keeps the conntrack entry it was given on the way out (and its NAT).
+  const loopedCt = dev.kind.name === 'loopback' ? packet.ct : undefined;
   packet = clonePacket(packet);
+  packet.ct = loopedCt;
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   tracer(ns)?.note(ns, dev, 'recv', packet, 'arrived');
+  const arrivedDst = packet.dst;
   const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);
   if (pre.verdict !== 'accept') return;
   if (broadcast || isLocalAddress(ns, packet.dst)) {
@@ -144,6 +162,11 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
   }
   if (!sourceValid(ns, dev, packet, res.dev)) return;
   tracer(ns)?.note(ns, dev, 'route', packet, routeText(res, packet.dst));
+  if (bridgedFrom && packet.dst !== arrivedDst && res.dev === dev && bridgeCallsIptables(dev)) {
+    tracer(ns)?.note(ns, dev, 'bridge', packet, `DNATed to a host on ${dev.name}: bridged from ${bridgedFrom.port.name}, not routed (br_netfilter)`);
+    bridgeDnat(dev, bridgedFrom, packet, res.nexthop);
+    return;
+  }
   if (packet.ttl <= 1) {
     tracer(ns)?.drop(ns, dev, `TTL expired in transit: time exceeded sent to ${formatIpv4(packet.src)}`, packet);
     icmpSend(ns, packet, ICMP_TIME_EXCEEDED, 0);

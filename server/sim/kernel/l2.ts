@@ -3,7 +3,7 @@
 // macvlan lower devices to their macvlans.
 import { BROADCAST_MAC, isMulticastMac } from './addr';
 import type { Device } from './device';
-import { frameBytes, type Frame } from './packet';
+import { frameBytes, type BridgedFrom, type Frame } from './packet';
 import { arpReceive } from './neigh';
 import { ipReceive } from './ipv4';
 import { bridgeInput } from './links/bridge';
@@ -45,10 +45,11 @@ export function receiveFrame(dev: Device, frame: Frame): void {
   deliverToStack(dev, frame);
 }
 
-/** The frame is for this device's own protocol stack (ARP, IPv4). */
-export function deliverToStack(dev: Device, frame: Frame): void {
-  const toUs = frame.dst === dev.mac || frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst) || dev.kind.name === 'loopback';
+/** The frame is for this device's own protocol stack (ARP, IPv4); a bridge says which port it came in by. */
+export function deliverToStack(dev: Device, frame: Frame, bridgedFrom?: BridgedFrom): void {
+  // eth_type_trans ran on the bridge port: a frame to the port's own address is for the host too.
+  const toUs = frame.dst === dev.mac || frame.dst === bridgedFrom?.port.mac || frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst) || dev.kind.name === 'loopback';
   if (!toUs) return; // PACKET_OTHERHOST: not ours
   if (frame.arp) arpReceive(dev, frame.arp);
-  else if (frame.ip) ipReceive(dev, frame.ip, frame.dst === BROADCAST_MAC);
+  else if (frame.ip) ipReceive(dev, frame.ip, frame.dst === BROADCAST_MAC, bridgedFrom);
 }

@@ -1,10 +1,10 @@
 // Netfilter: tables of chains of rules, evaluated at the five hooks in
 // Linux's priority order, with connection tracking and NAT in between.
-import { formatIpv4, inPrefix, type Ipv4 } from './addr';
+import { formatIpv4, inPrefix, prefixMask, type Ipv4 } from './addr';
 import type { Device } from './device';
 import { Conntrack, invert, packetTuple, setPacketDestination, setPacketSource, type CtInfo, type CtState, type Tuple } from './conntrack';
 import { fail, OK, type KResult } from './errno';
-import { selectSource, fibLookup } from './fib';
+import { selectSource, fibLookup, isLocalAddress } from './fib';
 import type { NetNs } from './netns';
 import { ICMP_DEST_UNREACH, IP_PROTO_NUMBER, type Ipv4Packet } from './packet';
 import { icmpSend } from './ipv4';
@@ -51,7 +51,17 @@ export type RuleMatch =
   | { module: 'icmp'; type: number | null; code: number | null; typeName: string; invert: boolean }
   | { module: 'conntrack' | 'state'; states: CtState[]; invert: boolean }
   | { module: 'multiport'; ports: number[]; which: 'sports' | 'dports' | 'ports'; invert: boolean }
-  | { module: 'comment'; comment: string };
+  | { module: 'comment'; comment: string }
+  | { module: 'addrtype'; src: AddrTypeMatch | null; dst: AddrTypeMatch | null; limitIn: boolean; limitOut: boolean };
+
+/** Route types as the addrtype match names them, in the order of their RTN_ numbers. */
+export const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'] as const;
+export type AddrType = (typeof ADDR_TYPES)[number];
+
+export interface AddrTypeMatch {
+  types: AddrType[];
+  invert: boolean;
+}
 
 export interface NatRange {
   addr: Ipv4 | null;
@@ -165,7 +175,30 @@ function protocolMatches(rule: Rule, p: Ipv4Packet): boolean {
   return hit !== rule.protocol.invert;
 }
 
-function extensionMatches(m: RuleMatch, p: Ipv4Packet): boolean {
+/**
+ * inet_dev_addr_type: what the local table makes of an address (only its
+ * local and broadcast routes count; anything else is unicast). Limited to a
+ * device, a local address counts only on the device that holds it.
+ */
+function addressType(ns: NetNs, addr: Ipv4, dev: Device | null): AddrType {
+  if (addr === 0 || addr === 0xffffffff) return 'BROADCAST';
+  if (addr >>> 28 === 0xe) return 'MULTICAST';
+  const onDev = (d: Device) => d.ipv4.some((a) => a.local === addr || (d.kind.name === 'loopback' && inPrefix(addr, a.local, a.prefixLen)));
+  if (dev ? onDev(dev) : isLocalAddress(ns, addr)) return 'LOCAL';
+  for (const d of dev ? [dev] : ns.devices.values()) {
+    if (!d.adminUp) continue;
+    // fib_add_ifaddr: while its device is up, an address brings the broadcast routes of its subnet.
+    const subnetBroadcast = (a: (typeof d.ipv4)[number]) => a.prefixLen < 31 && ((a.local | ~prefixMask(a.prefixLen)) >>> 0) === addr;
+    if (d.ipv4.some((a) => a.broadcast === addr || subnetBroadcast(a))) return 'BROADCAST';
+  }
+  return 'UNICAST';
+}
+
+function addrTypeMatches(m: AddrTypeMatch | null, ns: NetNs, addr: Ipv4, dev: Device | null): boolean {
+  return m === null || m.types.includes(addressType(ns, addr, dev)) !== m.invert;
+}
+
+function extensionMatches(ns: NetNs, m: RuleMatch, p: Ipv4Packet, inDev: Device | null, outDev: Device | null): boolean {
   switch (m.module) {
     case 'tcp':
     case 'udp':
@@ -187,17 +220,21 @@ function extensionMatches(m: RuleMatch, p: Ipv4Packet): boolean {
     }
     case 'comment':
       return true;
+    case 'addrtype': {
+      const dev = m.limitIn ? inDev : m.limitOut ? outDev : null;
+      return addrTypeMatches(m.src, ns, p.src, dev) && addrTypeMatches(m.dst, ns, p.dst, dev);
+    }
   }
 }
 
-export function ruleMatches(rule: Rule, p: Ipv4Packet, inDev: Device | null, outDev: Device | null): boolean {
+export function ruleMatches(ns: NetNs, rule: Rule, p: Ipv4Packet, inDev: Device | null, outDev: Device | null): boolean {
   return (
     protocolMatches(rule, p) &&
     (!rule.src || addrMatches(rule.src, p.src)) &&
     (!rule.dst || addrMatches(rule.dst, p.dst)) &&
     (!rule.inIface || ifaceMatches(rule.inIface, inDev)) &&
     (!rule.outIface || ifaceMatches(rule.outIface, outDev)) &&
-    rule.matches.every((m) => extensionMatches(m, p))
+    rule.matches.every((m) => extensionMatches(ns, m, p, inDev, outDev))
   );
 }
 
@@ -223,7 +260,7 @@ function runChain(ctx: EvalContext, chain: Chain): ChainVerdict {
   const tracer = ctx.ns.host.world.tracer;
   for (let i = 0; i < chain.rules.length; i++) {
     const rule = chain.rules[i]!;
-    if (!ruleMatches(rule, ctx.packet, ctx.inDev, ctx.outDev)) continue;
+    if (!ruleMatches(ctx.ns, rule, ctx.packet, ctx.inDev, ctx.outDev)) continue;
     rule.packets++;
     rule.bytes += ctx.packet.length;
     const target = rule.target;
@@ -385,7 +422,8 @@ export function netfilterHook(ns: NetNs, hook: Hook, packet: Ipv4Packet, inDev: 
   const nf = ns.netfilter;
   if (!nf) return ACCEPT;
   const tracking = nf.needsConntrack();
-  if (tracking && (hook === 'PREROUTING' || hook === 'OUTPUT')) ctIn(ns, packet);
+  // nf_conntrack_in leaves alone a packet that already has an entry (looped back by lo).
+  if (tracking && (hook === 'PREROUTING' || hook === 'OUTPUT') && !packet.ct) ctIn(ns, packet);
   for (const tableName of HOOK_TABLES[hook]) {
     const table = nf.existingTable(tableName);
     if (tableName === 'nat') {

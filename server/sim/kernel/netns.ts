@@ -40,6 +40,8 @@ export class NetNs {
   /** TCP and UDP sockets, made on first use. */
   sockets: SocketTable | null = null;
   alive = true;
+  /** Processes running in it (`ip netns exec`): they keep it alive after `ip netns delete` takes its name. */
+  readonly pids = new Set<number>();
   /** ICMP redirects sent per source (inet_peer): how many, and when last. */
   readonly redirectPeers = new Map<number, { sent: number; lastUs: number }>();
   /** The local routing table comes into being with the first address. */

@@ -1,6 +1,7 @@
 // What travels: Ethernet frames carrying ARP or IPv4 (ICMP, TCP, UDP).
 import type { Ipv4, Mac } from './addr';
 import type { CtInfo } from './conntrack';
+import type { Device } from './device';
 
 export const ARP_REQUEST = 1;
 export const ARP_REPLY = 2;
@@ -75,8 +76,16 @@ export interface Ipv4Packet {
    * ICMP error) belongs to that packet's flow, confirmed or not, so NAT undoes itself on it.
    */
   answersFlow?: CtInfo | undefined;
+  /** br_netfilter's bridged DNAT: waiting for its neighbour, to be bridged on as if from this port. */
+  bridgedDnat?: BridgedFrom | undefined;
   /** A VXLAN datagram: the network identifier and the Ethernet frame it carries. */
   vxlan?: { vni: number; frame: Frame };
+}
+
+/** The bridge port (and sender's MAC) a frame handed up by a bridge came in by. */
+export interface BridgedFrom {
+  port: Device;
+  srcMac: Mac;
 }
 
 export interface Frame {
@@ -91,7 +100,7 @@ export function frameBytes(frame: Frame): number {
 }
 
 export function clonePacket(p: Ipv4Packet): Ipv4Packet {
-  const copy: Ipv4Packet = { ...p, ct: undefined, answersFlow: undefined };
+  const copy: Ipv4Packet = { ...p, ct: undefined, answersFlow: undefined, bridgedDnat: undefined };
   if (p.icmp) copy.icmp = { ...p.icmp };
   if (p.ports) copy.ports = { ...p.ports };
   if (p.icmp?.quoted) copy.icmp!.quoted = clonePacket(p.icmp.quoted);

@@ -139,16 +139,15 @@ function linkSet(ctx: ProcContext, args: string[]): number {
   const change: PortChange = { flags: {} };
   let self = false;
   let master = false;
-  let learningSync = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'dev') name = nextArg(ctx, args, i++);
     else if (a in ON_OFF) {
       const value = nextArg(ctx, args, i++);
-      if (value !== 'on' && value !== 'off') fatal(ctx, `Error: argument of "${a}" must be "on" or "off", not "${value}"`);
+      if (value !== 'on' && value !== 'off') fatal(ctx, `Error: argument of "${a}" must be one of "off", "on", not "${value}"`, 234);
+      // learning_sync is for switch hardware: a bridge of veths takes it and shows nothing.
       const flag = ON_OFF[a]!;
-      if (flag === 'learning_sync') learningSync = true;
-      else change.flags[flag] = value === 'on';
+      if (flag !== 'learning_sync') change.flags[flag] = value === 'on';
     } else if (a === 'cost') {
       // atoi; iproute2 sends only a cost above zero.
       const cost = atoi(nextArg(ctx, args, i++));
@@ -178,7 +177,7 @@ function linkSet(ctx: ProcContext, args: string[]): number {
   if (!dev) fatal(ctx, `Cannot find bridge device "${name}"`);
   // rtnl_bridge_setlink: the master's handler unless only `self` was asked for, then the device's own (none here but the bridge's).
   let result: KResult = OK;
-  if (!self || master) result = dev.master?.bridge ? (learningSync ? fail('EOPNOTSUPP') : setBridgePort(dev, change)) : fail('EOPNOTSUPP');
+  if (!self || master) result = dev.master?.bridge ? setBridgePort(dev, change) : fail('EOPNOTSUPP');
   if (result.ok && self && !dev.bridge) result = fail('EOPNOTSUPP');
   if (!result.ok) return netlinkError(ctx, result, FAILED);
   return 0;

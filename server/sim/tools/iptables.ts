@@ -3,7 +3,7 @@
 import { formatIpv4, maskLength, prefixMask } from '../kernel/addr';
 import type { CtState } from '../kernel/conntrack';
 import {
-  conntrackOf, netfilterOf, TABLE_CHAINS, userChainReferences, type AddrMatch, type Chain, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
+  ADDR_TYPES, conntrackOf, netfilterOf, TABLE_CHAINS, userChainReferences, type AddrMatch, type AddrType, type AddrTypeMatch, type Chain, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
   type Table, type TableName,
 } from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
@@ -100,6 +100,16 @@ function parseIcmpType(text: string): { type: number | null; code: number | null
 function icmpTypeName(type: number, code: number | null): string {
   const found = Object.entries(ICMP_TYPES).find(([, [t, c]]) => t === type && c === code);
   return found ? found[0] : code === null ? `type ${type}` : `type ${type} code ${code}`;
+}
+
+/** A comma-separated list of route types, in any case; kept in the kernel's order. */
+function parseAddrTypes(text: string): AddrType[] {
+  const given = text.split(',').map((name) => {
+    const type = ADDR_TYPES.find((t) => t === name.toUpperCase());
+    if (!type) usageError(`addrtype: bad type "${name}"`);
+    return type;
+  });
+  return ADDR_TYPES.filter((t) => given.includes(t));
 }
 
 /** `ADDR[/LEN|/MASK]` as iptables takes it for -s and -d. */
@@ -273,7 +283,7 @@ function parse(argv: string[]): Parsed {
         break;
       case '-m': {
         const module = need('-m');
-        if (!['tcp', 'udp', 'icmp', 'conntrack', 'state', 'multiport', 'comment'].includes(module)) fail(`${PREFIX}Couldn't load match \`${module}':No such file or directory\n\n${TRY}`, 2);
+        if (!['tcp', 'udp', 'icmp', 'conntrack', 'state', 'multiport', 'comment', 'addrtype'].includes(module)) fail(`${PREFIX}Couldn't load match \`${module}':No such file or directory\n\n${TRY}`, 2);
         p.modules.push(module);
         break;
       }
@@ -311,6 +321,22 @@ function parse(argv: string[]): Parsed {
       case '--comment':
         p.rule.matches.push({ module: 'comment', comment: need(a) });
         break;
+      case '--src-type': case '--dst-type': case '--limit-iface-in': case '--limit-iface-out': {
+        if (!p.modules.includes('addrtype')) usageError(`unknown option "${a}"`);
+        let m = p.rule.matches.find((x): x is Extract<RuleMatch, { module: 'addrtype' }> => x.module === 'addrtype');
+        if (!m) {
+          m = { module: 'addrtype', src: null, dst: null, limitIn: false, limitOut: false };
+          p.rule.matches.push(m);
+        }
+        if (a === '--limit-iface-in') m.limitIn = true;
+        else if (a === '--limit-iface-out') m.limitOut = true;
+        else {
+          const side = a === '--src-type' ? 'src' : 'dst';
+          if (m[side]) fail(`${PREFIX}addrtype: option "${a}" can only be used once.\n\n${TRY}`, 2);
+          m[side] = { types: parseAddrTypes(need(a)), invert: negate };
+        }
+        break;
+      }
       case '--to-source': case '--to-destination': case '--to-ports': case '--to': case '--reject-with': case '--log-prefix': case '--log-level':
         p.targetArgs[a] = need(a);
         break;
@@ -336,6 +362,7 @@ function parse(argv: string[]): Parsed {
   }
   for (const module of p.modules) {
     if (module === 'conntrack' && !p.rule.matches.some((m) => m.module === 'conntrack')) usageError('conntrack: At least one option is required');
+    if (module === 'addrtype' && !p.rule.matches.some((m) => m.module === 'addrtype' && (m.src || m.dst))) usageError('addrtype: you must specify --src-type or --dst-type');
     if (module === 'state' && !p.rule.matches.some((m) => m.module === 'state')) fail(`${PREFIX}state: option "--state" must be specified\n\n${TRY}`, 2);
   }
   // Target options belong to their target.
@@ -459,6 +486,12 @@ function extrasText(rule: Rule, numeric: boolean): string {
       case 'comment':
         parts.push(`/* ${m.comment} */`);
         break;
+      case 'addrtype': {
+        const side = (name: string, t: AddrTypeMatch | null) => (t ? [`${name} ${t.invert ? '!' : ''}${t.types.join(',')}`] : []);
+        const limits = [...(m.limitIn ? ['limit-in'] : []), ...(m.limitOut ? ['limit-out'] : [])];
+        parts.push(['ADDRTYPE match', ...side('src-type', m.src), ...side('dst-type', m.dst), ...limits].join(' '));
+        break;
+      }
     }
   }
   const t = rule.target;
@@ -557,6 +590,12 @@ function ruleSpecOf(rule: Rule, counters: boolean): string {
       case 'comment':
         parts.push(`-m comment --comment ${/\s/.test(m.comment) ? `"${m.comment}"` : m.comment}`);
         break;
+      case 'addrtype': {
+        const side = (name: string, t: AddrTypeMatch | null) => (t ? [`${neg(t)}--${name} ${t.types.join(',')}`] : []);
+        const limits = [...(m.limitIn ? ['--limit-iface-in'] : []), ...(m.limitOut ? ['--limit-iface-out'] : [])];
+        parts.push(['-m addrtype', ...side('src-type', m.src), ...side('dst-type', m.dst), ...limits].join(' '));
+        break;
+      }
     }
   }
   if (counters) parts.push(`-c ${rule.packets} ${rule.bytes}`);
@@ -607,6 +646,9 @@ function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
       // Which interfaces a hook can see.
       if (rule.outIface && (chain.name === 'INPUT' || chain.name === 'PREROUTING')) fail(`${PREFIX}Can't use -o with ${chain.name}\n\n${TRY}`, 2);
       if (rule.inIface && (chain.name === 'OUTPUT' || chain.name === 'POSTROUTING')) fail(`${PREFIX}Can't use -i with ${chain.name}\n\n${TRY}`, 2);
+      // The kernel's addrtype check: a hook without that device cannot limit to it.
+      const addrtype = rule.matches.find((m) => m.module === 'addrtype');
+      const noDevice = addrtype && ((addrtype.limitIn && (chain.name === 'OUTPUT' || chain.name === 'POSTROUTING')) || (addrtype.limitOut && (chain.name === 'PREROUTING' || chain.name === 'INPUT')));
       if (p.command === 'D' || p.command === 'C') {
         const index = chain.rules.findIndex((r) => sameRule(r, rule));
         if (index < 0) fail('iptables: Bad rule (does a matching rule exist in that chain?).');
@@ -614,7 +656,7 @@ function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
         return 0;
       }
       const natChains = rule.target && { MASQUERADE: ['POSTROUTING'], SNAT: ['POSTROUTING', 'INPUT'], DNAT: ['PREROUTING', 'OUTPUT'] }[rule.target.kind as string];
-      if (natChains && (p.table !== 'nat' || (chain.policy !== null && !natChains.includes(chain.name)))) {
+      if (noDevice || (natChains && (p.table !== 'nat' || (chain.policy !== null && !natChains.includes(chain.name))))) {
         fail(`${PREFIX} RULE_${{ A: 'APPEND', I: 'INSERT', R: 'REPLACE' }[p.command]} failed (Invalid argument): rule in chain ${chain.name}`, 4);
       }
       if (p.command === 'A') chain.rules.push(rule);

@@ -1,6 +1,7 @@
 // A small non-interactive bash: runs one command line on a host, with
 // pipes, lists, subshells, for loops, redirections, expansions and
 // background jobs, in simulated time.
+import { destroyNamespace } from '../kernel/link';
 import type { NetNs } from '../kernel/netns';
 import type { World } from '../kernel/world';
 import { isDirectory, normalisePath, readFile, writeFile } from './fs';
@@ -580,11 +581,24 @@ function makeContext(opts: LineOptions, input: StdinBuffer | string, stdout: Out
   };
 }
 
+/** `proc` runs as a process living in `ns`; a namespace whose name was deleted meanwhile goes when the last one ends. */
+function* inNamespace(ns: NetNs, proc: Proc): Proc {
+  const host = ns.host;
+  const pid = ++host.lastPid;
+  ns.pids.add(pid);
+  try {
+    return yield* proc;
+  } finally {
+    ns.pids.delete(pid);
+    if (ns.pids.size === 0 && ns.alive && ns.name !== null && host.namespaces.get(ns.name) !== ns) destroyNamespace(ns);
+  }
+}
+
 /** `ip netns exec NS PROG ARGS`: runs a program directly (no shell) in another namespace. */
 function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffer, stdout: Output, stderr: Output): Proc {
   const session = opts.session;
   const name = argv[0]!;
-  if (shellName(name)) return yield* runChildShell(opts, ns, argv, stdin, stdout, stderr);
+  if (shellName(name)) return yield* inNamespace(ns, runChildShell(opts, ns, argv, stdin, stdout, stderr));
   const program = resolveProgram(opts, name) ?? (BUILTIN_PROGRAMS.has(name) ? opts.programs.get(name) : undefined);
   if (!program) {
     stderr.write(`exec of "${name}" failed: No such file or directory\n`);
@@ -594,7 +608,7 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffe
   // The program replaces the process: its stdout is its own buffer, flushed when it exits.
   let held = '';
   const childOut: Output = program.flushesStdout ? { write: (t) => (stdout.write(t), stdout.flush?.()) } : { write: (t) => (held += t) };
-  const status = yield* runProgram(program, makeContext({ ...opts, session: inner }, stdin, childOut, stderr), argv);
+  const status = yield* inNamespace(ns, runProgram(program, makeContext({ ...opts, session: inner }, stdin, childOut, stderr), argv));
   if (inner.lastTrace) session.lastTrace = inner.lastTrace;
   if (inner.lastPath) session.lastPath = inner.lastPath;
   if (held) stdout.write(held);

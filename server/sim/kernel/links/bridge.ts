@@ -1,11 +1,13 @@
 // A Linux bridge: a learning switch whose ports are other devices, and a
 // device of its own through which the host takes part in the LAN.
 import { BROADCAST_MAC, isMulticastMac, type Mac } from '../addr';
+import type { Ipv4 } from '../addr';
 import { ETHERNET_LINK, PORT_STATES, type Device, type FdbEntry, type LinkKind, type PortFlag, type PortState } from '../device';
 import { fail, OK, type KResult } from '../errno';
-import type { Frame } from '../packet';
 import { deliverToStack, transmitFrame } from '../l2';
+import { currentState, neighLookup, neighOutput } from '../neigh';
 import { netfilterHook } from '../netfilter';
+import type { BridgedFrom, Frame, Ipv4Packet } from '../packet';
 
 /** br_fdb's default ageing_time: 300 s. */
 export const BRIDGE_AGEING_US = 300_000_000;
@@ -46,7 +48,16 @@ export const bridgeKind: LinkKind = {
   noQueue: true,
   hasCarrier: (dev) => (dev.bridge!.ports.length === 0 ? !dev.bridge!.hadPorts : dev.bridge!.ports.some((port) => port.running)),
   operState: (dev) => (!dev.adminUp || !dev.carrier ? 'DOWN' : dev.bridge!.ports.length === 0 ? 'UNKNOWN' : 'UP'),
-  transmit: (dev, frame) => forward(dev, null, frame),
+  transmit: (dev, frame) => {
+    // br_dev_xmit: a DNATed packet that waited for its neighbour goes on as if from the port it came in by.
+    const from = frame.ip?.bridgedDnat;
+    if (from) {
+      frame.ip!.bridgedDnat = undefined;
+      forward(dev, from.port, { ...frame, src: from.srcMac });
+      return;
+    }
+    forward(dev, null, frame);
+  },
 };
 
 /** br_dev_queue_push_xmit: a port does not send what exceeds its MTU. */
@@ -75,7 +86,11 @@ function flood(bridge: Device, ingress: Device | null, frame: Frame): void {
   }
 }
 
-/** Sends a frame out of the right port (br_forward) or floods it. */
+/**
+ * Sends a frame out of the right port (br_forward) or floods it. A frame
+ * bridged from a port passes iptables' FORWARD and POSTROUTING (br_netfilter)
+ * once a port is to send it; the bridge's own frames do not.
+ */
 function forward(bridge: Device, ingress: Device | null, frame: Frame): void {
   if (frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst)) {
     flood(bridge, ingress, frame);
@@ -84,12 +99,13 @@ function forward(bridge: Device, ingress: Device | null, frame: Frame): void {
   const entry = fdbEntry(bridge, frame.dst);
   if (entry && entry.kind !== 'local') {
     entry.usedUs = bridge.ns.host.world.now;
-    if (shouldDeliver(bridge, ingress, entry.port)) {
-      bridge.ns.host.world.tracer?.note(bridge.ns, bridge, 'bridge', frame, `bridged to ${entry.port.name} (learned address)`);
-      toPort(entry.port, frame);
-    }
+    if (!shouldDeliver(bridge, ingress, entry.port)) return;
+    if (ingress && !bridgeForwardHooks(bridge, frame)) return;
+    bridge.ns.host.world.tracer?.note(bridge.ns, bridge, 'bridge', frame, `bridged to ${entry.port.name} (learned address)`);
+    toPort(entry.port, frame);
     return;
   }
+  if (ingress && !bridgeForwardHooks(bridge, frame)) return;
   flood(bridge, ingress, frame);
 }
 
@@ -121,28 +137,45 @@ export function bridgeInput(bridge: Device, port: Device, frame: Frame): void {
   const entry = fdbEntry(bridge, frame.dst);
   if (entry?.kind === 'local') {
     entry.usedUs = bridge.ns.host.world.now;
-    deliverToStack(bridge, frame);
+    deliverToStack(bridge, frame, { port, srcMac: frame.src });
     return;
   }
-  if (!bridgeNetfilter(bridge, frame)) return;
+  if (frame.ip && bridgeCallsIptables(bridge) && netfilterHook(bridge.ns, 'PREROUTING', frame.ip, bridge, null).verdict !== 'accept') return;
   forward(bridge, port, frame);
 }
 
-/**
- * br_netfilter: with net.bridge.bridge-nf-call-iptables on, an IPv4 frame
- * bridged from port to port passes iptables' PREROUTING, FORWARD and
- * POSTROUTING, the bridge being its in and out device. False when dropped.
- */
-function bridgeNetfilter(bridge: Device, frame: Frame): boolean {
-  const ns = bridge.ns;
+/** br_netfilter, loaded on the kernel the scenarios were recorded on: with net.bridge.bridge-nf-call-iptables on, IPv4 frames passing a bridge meet iptables. */
+export function bridgeCallsIptables(bridge: Device): boolean {
+  return bridge.ns.netfilter !== undefined && bridge.ns.sysctl.get('net.bridge.bridge-nf-call-iptables') !== '0';
+}
+
+/** br_nf_forward_ip and br_nf_post_routing: a bridged IPv4 frame passes FORWARD and POSTROUTING, the bridge its in and out device. False when dropped. */
+function bridgeForwardHooks(bridge: Device, frame: Frame): boolean {
   const packet = frame.ip;
-  if (!packet || !ns.netfilter || ns.sysctl.get('net.bridge.bridge-nf-call-iptables') === '0') return true;
-  if (netfilterHook(ns, 'PREROUTING', packet, bridge, null).verdict !== 'accept') return false;
+  if (!packet || !bridgeCallsIptables(bridge)) return true;
+  const ns = bridge.ns;
   if (netfilterHook(ns, 'FORWARD', packet, bridge, bridge).verdict !== 'accept') {
     ns.host.world.tracer?.drop(ns, bridge, `dropped by iptables FORWARD while bridged (net.bridge.bridge-nf-call-iptables is 1)`, frame);
     return false;
   }
   return netfilterHook(ns, 'POSTROUTING', packet, null, bridge).verdict === 'accept';
+}
+
+/**
+ * br_nf_pre_routing_finish_bridge: a packet that PREROUTING DNATed to a host
+ * reached through the bridge it came in by is bridged there rather than
+ * routed: from its port (hairpin mode decides whether it may go back out of
+ * it), its source MAC kept, to the neighbour's MAC, resolved first if need be.
+ */
+export function bridgeDnat(bridge: Device, from: BridgedFrom, packet: Ipv4Packet, nexthop: Ipv4): void {
+  const entry = neighLookup(bridge, nexthop);
+  const state = entry && currentState(entry);
+  if (entry?.mac != null && (state === 'REACHABLE' || state === 'PERMANENT' || state === 'NOARP')) {
+    forward(bridge, from.port, { src: from.srcMac, dst: entry.mac, ip: packet });
+    return;
+  }
+  packet.bridgedDnat = from;
+  neighOutput(bridge, nexthop, packet);
 }
 
 /** A port joins: its address becomes a local entry, and the bridge may take it (the lowest wins). */

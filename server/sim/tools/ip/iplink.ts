@@ -1,12 +1,13 @@
 // `ip link`: add, delete, set and show devices (iproute2 ip/iplink.c).
 import { parseMac } from '../../kernel/addr';
-import { IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, MACVLAN_MODES, type Device, type MacvlanMode, type VxlanConfig } from '../../kernel/device';
+import { IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, MACVLAN_MODES, type Device, type MacvlanMode, type PortFlag, type VxlanConfig } from '../../kernel/device';
 import { fail, type KResult } from '../../kernel/errno';
 import {
   createLink, createMacvlan, createVethPair, createVxlan, deleteLink, LINK_KINDS, moveLink, releaseFromMaster, renameLink, setLinkAddress, setLinkDown,
   setLinkMaster, setLinkMtu, setLinkUp,
 } from '../../kernel/link';
 import { VXLAN_IANA_PORT, VXLAN_KERNEL_DEFAULT_PORT } from '../../kernel/links/vxlan';
+import { setBridgePort, type PortChange } from '../../kernel/links/bridge';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
@@ -233,6 +234,75 @@ function checkVlanArgs(ctx: ProcContext, args: string[]): void {
   }
 }
 
+const BRIDGE_SLAVE_USAGE = `Usage: ... bridge_slave [ fdb_flush ]
+			[ state STATE ]
+			[ priority PRIO ]
+			[ cost COST ]
+			[ guard {on | off} ]
+			[ hairpin {on | off} ]
+			[ fastleave {on | off} ]
+			[ root_block {on | off} ]
+			[ learning {on | off} ]
+			[ flood {on | off} ]
+			[ proxy_arp {on | off} ]
+			[ proxy_arp_wifi {on | off} ]
+			[ mcast_router MULTICAST_ROUTER ]
+			[ mcast_fast_leave {on | off} ]
+			[ mcast_flood {on | off} ]
+			[ bcast_flood {on | off} ]
+			[ mcast_to_unicast {on | off} ]
+			[ group_fwd_mask MASK ]
+			[ neigh_suppress {on | off} ]
+			[ vlan_tunnel {on | off} ]
+			[ isolated {on | off} ]
+			[ locked {on | off} ]
+			[ backup_port DEVICE ] [ nobackup_port ]`;
+
+/** iplink_bridge_slave.c's on/off settings, with the port flag each sets. */
+const BRIDGE_SLAVE_FLAGS: Record<string, PortFlag> = {
+  guard: 'guard',
+  hairpin: 'hairpin',
+  fastleave: 'fastleave',
+  mcast_fast_leave: 'fastleave',
+  root_block: 'root_block',
+  learning: 'learning',
+  flood: 'flood',
+  mcast_flood: 'mcast_flood',
+  bcast_flood: 'bcast_flood',
+  mcast_to_unicast: 'mcast_to_unicast',
+  neigh_suppress: 'neigh_suppress',
+  vlan_tunnel: 'vlan_tunnel',
+  isolated: 'isolated',
+  locked: 'locked',
+};
+
+/** iplink_bridge_slave.c: the port settings a bridge of veths has (flags, state, cost, priority, multicast router). */
+function parseBridgeSlaveArgs(ctx: ProcContext, args: string[]): PortChange {
+  const change: PortChange = { flags: {} };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a in BRIDGE_SLAVE_FLAGS) {
+      const v = nextArg(ctx, args, i++);
+      if (v !== 'on' && v !== 'off') fatal(ctx, `Error: argument of "${a}" must be one of "off", "on", not "${v}"`, 1);
+      change.flags[BRIDGE_SLAVE_FLAGS[a]!] = v === 'on';
+    } else if (a === 'cost') {
+      const v = nextArg(ctx, args, i++);
+      if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) invarg(ctx, 'cost is invalid', v);
+      change.cost = Number(v);
+    } else if (a === 'priority') {
+      const v = nextArg(ctx, args, i++);
+      if (!/^\d+$/.test(v) || Number(v) > 0xffff) invarg(ctx, 'priority is invalid', v);
+      change.priority = Number(v);
+    } else if (a === 'state' || a === 'mcast_router') {
+      const v = nextArg(ctx, args, i++);
+      if (!/^\d+$/.test(v) || Number(v) > 0xff) invarg(ctx, `${a} is invalid`, v);
+      if (a === 'state') change.state = Number(v);
+      else change.mcastRouter = Number(v);
+    } else fatal(ctx, `${matches(a, 'help') ? '' : `bridge_slave: unknown option "${a}"?\n`}${BRIDGE_SLAVE_USAGE}`, 1);
+  }
+  return change;
+}
+
 const macvlanUsage = (type: string) => `Usage: ... ${type} mode MODE [flag MODE_FLAG] MODE_OPTS [bcqueuelen BC_QUEUE_LEN]
 
 MODE: private | vepa | bridge | passthru | source
@@ -429,6 +499,10 @@ function applySet(ctx: ProcContext, dev: Device, req: LinkRequest): number {
     });
   }
   if (req.up !== null) steps.push(() => ((req.up ? setLinkUp(dev) : setLinkDown(dev)), { ok: true }));
+  if (req.type === 'bridge_slave') {
+    const change = parseBridgeSlaveArgs(ctx, req.typeArgs);
+    steps.push(() => setBridgePort(dev, change));
+  }
   for (const step of steps) {
     const r = step();
     if (!r.ok) return netlinkError(ctx, r);

@@ -79,6 +79,13 @@ function* exec(ctx: ProcContext, args: string[]): Proc {
   return yield* ctx.exec(ns, args.slice(1));
 }
 
+/** `ip netns delete`: unmounts the name; the namespace goes once no process runs in it. */
+function unname(ctx: ProcContext, name: string): void {
+  const ns = ctx.host.namespaces.get(name)!;
+  ctx.host.namespaces.delete(name);
+  if (ns.pids.size === 0) destroyNamespace(ns);
+}
+
 /** Checks a namespace name argument as `ip netns add|delete` do; the exit status when it is missing or invalid. */
 function nameError(ctx: ProcContext, name: string | undefined): number | null {
   if (name === undefined) {
@@ -112,10 +119,7 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
     return 0;
   }
   if (matches(cmd, 'delete') && opts.all && rest.length === 0) {
-    for (const [name, ns] of [...ctx.host.namespaces]) {
-      ctx.host.namespaces.delete(name);
-      destroyNamespace(ns);
-    }
+    for (const name of [...ctx.host.namespaces.keys()]) unname(ctx, name);
     return 0;
   }
   if (matches(cmd, 'delete')) {
@@ -127,8 +131,7 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
       ctx.stderr.write(`Cannot remove namespace file "/run/netns/${name}": No such file or directory\n`);
       return 1;
     }
-    ctx.host.namespaces.delete(name);
-    destroyNamespace(ns);
+    unname(ctx, name);
     return 0;
   }
   if (matches(cmd, 'exec')) return opts.all ? yield* execAll(ctx, rest) : yield* exec(ctx, rest);
@@ -138,10 +141,12 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
   }
   if (matches(cmd, 'pids')) {
     const name = rest[0];
-    if (name !== undefined && !ctx.host.namespaces.has(name)) {
+    const ns = name === undefined ? undefined : ctx.host.namespaces.get(name);
+    if (name !== undefined && !ns) {
       ctx.stderr.write('Cannot open network namespace: No such file or directory\n');
       return 1;
     }
+    for (const pid of [...(ns?.pids ?? [])].sort((a, b) => a - b)) ctx.stdout.write(`${pid}\n`);
     return 0;
   }
   if (matches(cmd, 'list-id')) {

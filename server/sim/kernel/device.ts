@@ -121,6 +121,10 @@ export type PortState = (typeof PORT_STATES)[number];
 export const PORT_FLAGS = ['hairpin', 'guard', 'root_block', 'fastleave', 'learning', 'flood', 'mcast_flood', 'bcast_flood', 'mcast_to_unicast', 'neigh_suppress', 'vlan_tunnel', 'isolated', 'locked'] as const;
 export type PortFlag = (typeof PORT_FLAGS)[number];
 
+export function isPortFlag(name: string): name is PortFlag {
+  return (PORT_FLAGS as readonly string[]).includes(name);
+}
+
 /** What a device has while it is a bridge port (net_bridge_port): made when it joins, gone when it leaves. */
 export interface BridgePort {
   /** STP path cost (a veth's 10 Gb/s gives 2) and priority. */

@@ -1,14 +1,14 @@
 // `bridge` (iproute2 6.1): bridge ports (`link`), forwarding databases
 // (`fdb`), and VLANs (`vlan`) as a kernel without VLAN filtering has them.
 import { formatMac, isMulticastMac, parseMac, type Mac } from '../kernel/addr';
-import { PORT_STATES, type Device, type FdbEntry, type PortFlag } from '../kernel/device';
+import { isPortFlag, PORT_STATES, type Device, type FdbEntry, type PortFlag } from '../kernel/device';
 import { fail, OK, type KResult } from '../kernel/errno';
 import { addDeviceAddress, deleteDeviceAddress } from '../kernel/link';
 import { fdbAdd, fdbDelete, fdbEntries, portState, setBridgePort, type PortChange } from '../kernel/links/bridge';
 import type { NetNs } from '../kernel/netns';
 import { IpPrinter } from './ip/print';
 import { flagList } from './ip/linkinfo';
-import { colorOption, fatal, invarg, IpExit, matches, netlinkError, nextArg } from './ip/utils';
+import { colorOption, fatal, invarg, IpExit, matches, namedNetns, netlinkError, nextArg } from './ip/utils';
 import { program, type ProcContext } from './process';
 
 const USAGE = `Usage: bridge [ OPTIONS ] OBJECT { COMMAND | help }
@@ -115,24 +115,6 @@ function linkShow(ctx: ProcContext, opts: BridgeOptions, args: string[]): number
   return 0;
 }
 
-/** The on/off settings `bridge link set` takes, with the port flag each sets. */
-const ON_OFF: Record<string, PortFlag | 'learning_sync'> = {
-  guard: 'guard',
-  hairpin: 'hairpin',
-  fastleave: 'fastleave',
-  root_block: 'root_block',
-  learning: 'learning',
-  learning_sync: 'learning_sync',
-  flood: 'flood',
-  mcast_flood: 'mcast_flood',
-  bcast_flood: 'bcast_flood',
-  mcast_to_unicast: 'mcast_to_unicast',
-  neigh_suppress: 'neigh_suppress',
-  vlan_tunnel: 'vlan_tunnel',
-  isolated: 'isolated',
-  locked: 'locked',
-};
-
 /** brlink_modify: the change asked for, then the kernel's answer for the device's bridge (`master`) or the device itself (`self`). */
 function linkSet(ctx: ProcContext, args: string[]): number {
   let name: string | null = null;
@@ -142,12 +124,11 @@ function linkSet(ctx: ProcContext, args: string[]): number {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'dev') name = nextArg(ctx, args, i++);
-    else if (a in ON_OFF) {
+    else if (isPortFlag(a) || a === 'learning_sync') {
       const value = nextArg(ctx, args, i++);
       if (value !== 'on' && value !== 'off') fatal(ctx, `Error: argument of "${a}" must be one of "off", "on", not "${value}"`, 234);
       // learning_sync is for switch hardware: a bridge of veths takes it and shows nothing.
-      const flag = ON_OFF[a]!;
-      if (flag !== 'learning_sync') change.flags[flag] = value === 'on';
+      if (isPortFlag(a)) change.flags[a] = value === 'on';
     } else if (a === 'cost') {
       // atoi; iproute2 sends only a cost above zero.
       const cost = atoi(nextArg(ctx, args, i++));
@@ -464,12 +445,7 @@ function run(ctx: ProcContext, argv: string[]): number {
       } else if (matches(opt, '-stats') || matches(opt, '-statistics')) opts.stats = true;
       else if (matches(opt, '-details')) opts.details = true;
       else if (matches(opt, '-oneline') || matches(opt, '-timestamp') || matches(opt, '-force') || opt === '-4' || opt === '-6') continue;
-      else if (matches(opt, '-netns')) {
-        const name = argv[++i];
-        const target = name === undefined ? undefined : ctx.host.namespaces.get(name);
-        if (!target) fatal(ctx, `Cannot open network namespace "${name ?? '(null)'}": No such file or directory`);
-        ns = target;
-      } else if (colorOption(opt) !== null) opts.color = colorOption(opt)!;
+      else if (matches(opt, '-netns')) ns = namedNetns(ctx, argv[++i]); else if (colorOption(opt) !== null) opts.color = colorOption(opt)!;
       else if (matches(opt, '-compressvlans')) continue;
       else if (matches(opt, '-json')) opts.json = true;
       else if (matches(opt, '-pretty')) opts.pretty = true;

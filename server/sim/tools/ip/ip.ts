@@ -10,7 +10,7 @@ import { ipNetns } from './ipnetns';
 import { ipRoute } from './iproute';
 import { ipRule } from './iprule';
 import { ipTuntap } from './iptuntap';
-import { colorOption, IpExit, matches } from './utils';
+import { colorOption, IpExit, matches, namedNetns } from './utils';
 
 export interface IpOptions {
   /** `-4`, `-6`, `-0` (link: devices without their addresses); the last one given wins. */
@@ -149,15 +149,7 @@ function* runIp(ctx: ProcContext, argv: string[]): Proc {
       else if (matches(opt, '-rcvbuf')) i++;
       else if (colorOption(opt) !== null) opts.color = colorOption(opt)!;
       else if (matches(opt, '-help')) return usage(ctx);
-      else if (matches(opt, '-netns')) {
-        const name = argv[++i];
-        const ns = name === undefined ? undefined : ctx.host.namespaces.get(name);
-        if (!ns) {
-          ctx.stderr.write(`Cannot open network namespace "${name ?? '(null)'}": No such file or directory\n`);
-          return 255;
-        }
-        opts.ns = ns;
-      } else if (matches(opt, '-Numeric')) opts.numeric = true;
+      else if (matches(opt, '-netns')) opts.ns = namedNetns(ctx, argv[++i]); else if (matches(opt, '-Numeric')) opts.numeric = true;
       else if (matches(opt, '-all')) opts.all = true;
       else {
         ctx.stderr.write(`Option "${opt}" is unknown, try "ip -help".\n`);

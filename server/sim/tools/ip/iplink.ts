@@ -1,6 +1,6 @@
 // `ip link`: add, delete, set and show devices (iproute2 ip/iplink.c).
 import { parseMac } from '../../kernel/addr';
-import { IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, MACVLAN_MODES, type Device, type MacvlanMode, type PortFlag, type VxlanConfig } from '../../kernel/device';
+import { IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, isPortFlag, MACVLAN_MODES, type Device, type MacvlanMode, type VxlanConfig } from '../../kernel/device';
 import { fail, type KResult } from '../../kernel/errno';
 import {
   createLink, createMacvlan, createVethPair, createVxlan, deleteLink, LINK_KINDS, moveLink, releaseFromMaster, renameLink, setLinkAddress, setLinkDown,
@@ -258,33 +258,17 @@ const BRIDGE_SLAVE_USAGE = `Usage: ... bridge_slave [ fdb_flush ]
 			[ locked {on | off} ]
 			[ backup_port DEVICE ] [ nobackup_port ]`;
 
-/** iplink_bridge_slave.c's on/off settings, with the port flag each sets. */
-const BRIDGE_SLAVE_FLAGS: Record<string, PortFlag> = {
-  guard: 'guard',
-  hairpin: 'hairpin',
-  fastleave: 'fastleave',
-  mcast_fast_leave: 'fastleave',
-  root_block: 'root_block',
-  learning: 'learning',
-  flood: 'flood',
-  mcast_flood: 'mcast_flood',
-  bcast_flood: 'bcast_flood',
-  mcast_to_unicast: 'mcast_to_unicast',
-  neigh_suppress: 'neigh_suppress',
-  vlan_tunnel: 'vlan_tunnel',
-  isolated: 'isolated',
-  locked: 'locked',
-};
-
 /** iplink_bridge_slave.c: the port settings a bridge of veths has (flags, state, cost, priority, multicast router). */
 function parseBridgeSlaveArgs(ctx: ProcContext, args: string[]): PortChange {
   const change: PortChange = { flags: {} };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a in BRIDGE_SLAVE_FLAGS) {
+    // mcast_fast_leave is the fastleave flag under another name.
+    const flag = a === 'mcast_fast_leave' ? 'fastleave' : a;
+    if (isPortFlag(flag)) {
       const v = nextArg(ctx, args, i++);
       if (v !== 'on' && v !== 'off') fatal(ctx, `Error: argument of "${a}" must be one of "off", "on", not "${v}"`, 1);
-      change.flags[BRIDGE_SLAVE_FLAGS[a]!] = v === 'on';
+      change.flags[flag] = v === 'on';
     } else if (a === 'cost') {
       const v = nextArg(ctx, args, i++);
       if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) invarg(ctx, 'cost is invalid', v);

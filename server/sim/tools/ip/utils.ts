@@ -3,6 +3,7 @@
 import ipaddr from 'ipaddr.js';
 import type { Ipv4 } from '../../kernel/addr';
 import { STRERROR, type KernelError } from '../../kernel/errno';
+import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 
 /** iproute2 matches(): `word` is a prefix of `keyword`. */
@@ -118,4 +119,11 @@ export function colorOption(opt: string): boolean | null {
   if (value === '' || value === 'always') return true;
   if (value === 'auto' || value === 'never') return false;
   return null;
+}
+
+/** netns_switch for `-n NAME`: the named namespace of the host, or iproute2's error. */
+export function namedNetns(ctx: ProcContext, name: string | undefined): NetNs {
+  const ns = name === undefined ? undefined : ctx.host.namespaces.get(name);
+  if (!ns) fatal(ctx, `Cannot open network namespace "${name ?? '(null)'}": No such file or directory`);
+  return ns;
 }

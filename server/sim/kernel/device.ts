@@ -130,8 +130,10 @@ export interface BridgePort {
   /** STP path cost (a veth's 10 Gb/s gives 2) and priority. */
   cost: number;
   priority: number;
-  /** A state set with `bridge link set … state`, kept until the port is next enabled or disabled; null while the bridge decides (forwarding: no STP). */
+  /** A state set with `bridge link set … state`, kept until the port is next enabled or disabled; null while the bridge decides. */
   stateSet: PortState | null;
+  /** When the port was enabled under kernel STP: it listens, then learns, a forward delay each, then forwards. Null: it forwards at once. */
+  stpStartUs: number | null;
   flags: Record<PortFlag, boolean>;
   /** Multicast router mode: 0 off, 1 learned (the default), 2 permanent, 3 temporary. */
   mcastRouter: number;
@@ -139,8 +141,49 @@ export interface BridgePort {
 
 export function newBridgePort(): BridgePort {
   const on = new Set<PortFlag>(['learning', 'flood', 'mcast_flood', 'bcast_flood']);
-  return { cost: 2, priority: 32, stateSet: null, flags: Object.fromEntries(PORT_FLAGS.map((flag) => [flag, on.has(flag)])) as Record<PortFlag, boolean>, mcastRouter: 1 };
+  return { cost: 2, priority: 32, stateSet: null, stpStartUs: null, flags: Object.fromEntries(PORT_FLAGS.map((flag) => [flag, on.has(flag)])) as Record<PortFlag, boolean>, mcastRouter: 1 };
 }
+
+/**
+ * A bridge's settings (`ip link … type bridge`), as `ip -d link` prints them:
+ * times in centiseconds, the rest numbers. Only some change what the
+ * simulation does (ageing_time, stp_state with forward_delay, nf_call_iptables);
+ * the others are kept and shown.
+ */
+export const BRIDGE_DEFAULTS = {
+  forward_delay: 1500,
+  hello_time: 200,
+  max_age: 2000,
+  ageing_time: 30000,
+  stp_state: 0,
+  priority: 32768,
+  group_fwd_mask: 0,
+  /** The STP group address, a MAC. */
+  group_address: 0x0180c2000000,
+  mcast_snooping: 1,
+  no_linklocal_learn: 0,
+  mcast_vlan_snooping: 0,
+  mcast_router: 1,
+  mcast_query_use_ifaddr: 0,
+  mcast_querier: 0,
+  mcast_hash_elasticity: 16,
+  mcast_hash_max: 4096,
+  mcast_last_member_count: 2,
+  mcast_startup_query_count: 2,
+  mcast_last_member_interval: 100,
+  mcast_membership_interval: 26000,
+  mcast_querier_interval: 25500,
+  mcast_query_interval: 12500,
+  mcast_query_response_interval: 1000,
+  mcast_startup_query_interval: 3124,
+  mcast_stats_enabled: 0,
+  mcast_igmp_version: 2,
+  mcast_mld_version: 1,
+  nf_call_iptables: 0,
+  nf_call_ip6tables: 0,
+  nf_call_arptables: 0,
+};
+export type BridgeSetting = keyof typeof BRIDGE_DEFAULTS;
 
 export interface BridgeState {
   ports: Device[];
@@ -148,8 +191,7 @@ export interface BridgeState {
   hadPorts: boolean;
   /** In the order entries were made: the kernel's list, which dumps show newest first. */
   fdb: Map<Mac, FdbEntry>;
-  /** How long a learned entry lives unrefreshed (ageing_time). */
-  ageingUs: number;
+  settings: Record<BridgeSetting, number>;
 }
 
 export class Device {

@@ -3,12 +3,12 @@
 // carrier on the other end, addresses, routes, neighbours, bridge state.
 import type { Mac } from './addr';
 import { addIpv4Address, dropIpv6, LOOPBACK_ADDRESS, syncIpv6 } from './address';
-import { Device, newBridgePort, type LinkKind, type MacvlanMode, type VxlanConfig } from './device';
+import { BRIDGE_DEFAULTS, Device, newBridgePort, type LinkKind, type MacvlanMode, type VxlanConfig } from './device';
 import { fail, ok, OK, type KResult } from './errno';
 import { addConnectedRoute, flushDeviceRoutes } from './fib';
 import { neighFlushDevice } from './neigh';
 import type { NetNs } from './netns';
-import { BRIDGE_AGEING_US, bridgeKind, bridgePortAdded, recalculateBridge, resetPortStates } from './links/bridge';
+import { bridgeKind, bridgePortAdded, recalculateBridge, resetPortStates } from './links/bridge';
 import { etherKind, type Segment } from './links/ether';
 import { ifbKind } from './links/ifb';
 import { loopbackKind } from './links/loopback';
@@ -48,7 +48,7 @@ function detach(dev: Device): void {
 
 function newDevice(ns: NetNs, kind: LinkKind, name: string, mac: Mac): Device {
   const dev = new Device(kind, ns, allocIfindex(ns), name, mac);
-  if (kind === bridgeKind) dev.bridge = { ports: [], fdb: new Map(), ageingUs: BRIDGE_AGEING_US, hadPorts: false };
+  if (kind === bridgeKind) dev.bridge = { ports: [], fdb: new Map(), settings: { ...BRIDGE_DEFAULTS }, hadPorts: false };
   attach(ns, dev);
   return dev;
 }
@@ -249,6 +249,7 @@ export function setLinkMaster(dev: Device, master: Device): KResult {
   dev.promisc++;
   master.bridge.ports.push(dev);
   bridgePortAdded(master, dev);
+  resetPortStates(dev);
   carrierChanged([dev, master]);
   return OK;
 }

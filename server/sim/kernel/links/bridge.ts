@@ -2,32 +2,53 @@
 // device of its own through which the host takes part in the LAN.
 import { BROADCAST_MAC, isMulticastMac, type Mac } from '../addr';
 import type { Ipv4 } from '../addr';
-import { ETHERNET_LINK, PORT_STATES, type Device, type FdbEntry, type LinkKind, type PortFlag, type PortState } from '../device';
-import { fail, OK, type KResult } from '../errno';
+import { ETHERNET_LINK, PORT_STATES, type BridgeSetting, type Device, type FdbEntry, type LinkKind, type PortFlag, type PortState } from '../device';
+import { fail, OK, type Errno, type KResult } from '../errno';
 import { deliverToStack, transmitFrame } from '../l2';
 import { currentState, neighLookup, neighOutput } from '../neigh';
 import { netfilterHook } from '../netfilter';
 import type { BridgedFrom, Frame, Ipv4Packet } from '../packet';
 
-/** br_fdb's default ageing_time: 300 s. */
-export const BRIDGE_AGEING_US = 300_000_000;
+/** Centiseconds (the unit of bridge times) in microseconds. */
+const CS_US = 10_000;
 
-/** The port's STP state: disabled unless it and its bridge are up with carrier; then what a user set, else forwarding (no STP). */
-export function portState(bridge: Device, port: Device): PortState {
-  if (!bridge.adminUp || !port.running) return 'disabled';
-  return port.brport?.stateSet ?? 'forwarding';
+function stpOn(bridge: Device): boolean {
+  return bridge.bridge!.settings.stp_state !== 0;
 }
 
-/** br_stp_enable_port and br_stp_disable_port: a port enabled or disabled again (itself, its peer's carrier, or its whole bridge) drops the state a user set. */
+/**
+ * The port's STP state: disabled unless it and its bridge are up with
+ * carrier; then what a user set; then, if it was enabled under kernel STP,
+ * listening and learning for a forward delay each; else forwarding.
+ */
+export function portState(bridge: Device, port: Device): PortState {
+  if (!bridge.adminUp || !port.running) return 'disabled';
+  const settings = port.brport!;
+  if (settings.stateSet) return settings.stateSet;
+  if (settings.stpStartUs === null) return 'forwarding';
+  const delays = (bridge.ns.host.world.now - settings.stpStartUs) / (bridge.bridge!.settings.forward_delay * CS_US);
+  return delays < 1 ? 'listening' : delays < 2 ? 'learning' : 'forwarding';
+}
+
+/**
+ * br_stp_enable_port and br_stp_disable_port: a port enabled or disabled
+ * again (itself, its peer's carrier, or its whole bridge) drops the state a
+ * user set, and under kernel STP starts listening if it is enabled now.
+ */
 export function resetPortStates(dev: Device): void {
-  for (const port of dev.bridge ? dev.bridge.ports : [dev, dev.peer]) if (port?.brport) port.brport.stateSet = null;
+  for (const port of dev.bridge ? dev.bridge.ports : [dev, dev.peer]) {
+    if (!port?.brport) continue;
+    const bridge = port.master!;
+    port.brport.stateSet = null;
+    port.brport.stpStartUs = stpOn(bridge) && bridge.adminUp && port.running ? bridge.ns.host.world.now : null;
+  }
 }
 
 /** The entry for `mac`, unless it is a learned one older than the bridge's ageing time (br_fdb_cleanup removes those). */
 export function fdbEntry(bridge: Device, mac: Mac): FdbEntry | undefined {
   const state = bridge.bridge!;
   const entry = state.fdb.get(mac);
-  if (entry?.kind === 'dynamic' && bridge.ns.host.world.now - entry.updatedUs > state.ageingUs) {
+  if (entry?.kind === 'dynamic' && bridge.ns.host.world.now - entry.updatedUs >= state.settings.ageing_time * CS_US) {
     state.fdb.delete(mac);
     return undefined;
   }
@@ -144,9 +165,13 @@ export function bridgeInput(bridge: Device, port: Device, frame: Frame): void {
   forward(bridge, port, frame);
 }
 
-/** br_netfilter, loaded on the kernel the scenarios were recorded on: with net.bridge.bridge-nf-call-iptables on, IPv4 frames passing a bridge meet iptables. */
+/**
+ * br_netfilter, loaded on the kernel the scenarios were recorded on: with
+ * net.bridge.bridge-nf-call-iptables on, or the bridge's own nf_call_iptables,
+ * IPv4 frames passing a bridge meet iptables.
+ */
 export function bridgeCallsIptables(bridge: Device): boolean {
-  return bridge.ns.netfilter !== undefined && bridge.ns.sysctl.get('net.bridge.bridge-nf-call-iptables') !== '0';
+  return bridge.ns.netfilter !== undefined && (bridge.ns.sysctl.get('net.bridge.bridge-nf-call-iptables') !== '0' || bridge.bridge!.settings.nf_call_iptables !== 0);
 }
 
 /** br_nf_forward_ip and br_nf_post_routing: a bridged IPv4 frame passes FORWARD and POSTROUTING, the bridge its in and out device. False when dropped. */
@@ -242,6 +267,8 @@ export function setBridgePort(port: Device, change: PortChange): KResult {
     settings.priority = change.priority;
   }
   if (change.state !== undefined) {
+    // Kernel STP decides port states itself.
+    if (stpOn(port.master!)) return fail('EBUSY');
     const state = PORT_STATES[change.state];
     if (state === undefined) return fail('EINVAL');
     if (!port.adminUp || (!port.running && state !== 'disabled')) return fail('ENETDOWN');
@@ -277,4 +304,70 @@ export function fdbDelete(bridge: Device, port: Device, mac: Mac): KResult {
   if (fdbEntry(bridge, mac)?.port !== port) return fail('ENOENT');
   bridge.bridge!.fdb.delete(mac);
   return OK;
+}
+
+/** The STP group address must be 01:80:c2:00:00:0X, and not one of 802.3's own (X 1, 2, 3). */
+function validGroupAddress(mac: Mac): boolean {
+  const last = mac % 256;
+  return Math.floor(mac / 16) === 0x0180c200000 && last !== 1 && last !== 2 && last !== 3;
+}
+
+/** Checks on the settings br_changelink refuses; null when the value is taken. */
+const SETTING_CHECKS: Partial<Record<BridgeSetting | 'vlan_filtering', (value: number, bridge: Device) => Errno | null>> = {
+  // br_set_forward_delay checks the range only while STP runs.
+  forward_delay: (v, bridge) => (stpOn(bridge) && (v < 200 || v > 3000) ? 'ERANGE' : null),
+  hello_time: (v) => (v < 100 || v > 1000 ? 'ERANGE' : null),
+  max_age: (v) => (v < 600 || v > 4000 ? 'ERANGE' : null),
+  // A kernel built without VLAN filtering refuses the attribute whatever its value.
+  vlan_filtering: () => 'EOPNOTSUPP',
+  group_fwd_mask: (v) => (v & 7 ? 'EINVAL' : null),
+  group_address: (v) => (validGroupAddress(v) ? null : 'EINVAL'),
+  mcast_router: (v) => (v > 2 ? 'EINVAL' : null),
+  mcast_igmp_version: (v) => (v !== 2 && v !== 3 ? 'EINVAL' : null),
+  mcast_mld_version: (v) => (v !== 1 && v !== 2 ? 'EINVAL' : null),
+};
+
+/** What `ip link … type bridge` asks: settings, `vlan_filtering`, and `fdb_flush` (any value). */
+export type BridgeChange = Partial<Record<BridgeSetting | 'vlan_filtering' | 'fdb_flush', number>>;
+
+/** br_changelink's order: the first refused setting stops it, keeping those before. */
+const CHANGE_ORDER: Array<keyof BridgeChange> = [
+  'forward_delay', 'hello_time', 'max_age', 'ageing_time', 'stp_state', 'priority', 'vlan_filtering', 'group_fwd_mask', 'group_address', 'fdb_flush',
+  'mcast_router', 'mcast_snooping', 'mcast_query_use_ifaddr', 'mcast_querier', 'mcast_hash_elasticity', 'mcast_hash_max', 'mcast_last_member_count',
+  'mcast_startup_query_count', 'mcast_last_member_interval', 'mcast_membership_interval', 'mcast_querier_interval', 'mcast_query_interval',
+  'mcast_query_response_interval', 'mcast_startup_query_interval', 'mcast_stats_enabled', 'mcast_igmp_version', 'mcast_mld_version',
+  'nf_call_iptables', 'nf_call_ip6tables', 'nf_call_arptables', 'no_linklocal_learn', 'mcast_vlan_snooping',
+];
+
+/** br_changelink */
+export function setBridgeSettings(bridge: Device, change: BridgeChange): KResult {
+  const state = bridge.bridge!;
+  for (const name of CHANGE_ORDER) {
+    const value = change[name];
+    if (value === undefined) continue;
+    if (name === 'fdb_flush') {
+      // br_fdb_flush: the learned entries; local and static ones stay.
+      for (const [mac, entry] of [...state.fdb]) if (entry.kind === 'dynamic') state.fdb.delete(mac);
+      continue;
+    }
+    const refused = SETTING_CHECKS[name]?.(value, bridge);
+    if (refused) return fail(refused);
+    if (name === 'vlan_filtering') continue;
+    if (name === 'stp_state') setStp(bridge, value !== 0);
+    else state.settings[name] = name === 'mcast_snooping' || name.startsWith('nf_call_') || name === 'mcast_stats_enabled' ? Number(value !== 0) : value;
+  }
+  return OK;
+}
+
+/**
+ * br_stp_start and br_stp_stop. Starting clamps the forward delay into
+ * STP's range; ports forwarding already keep forwarding. Stopping lets the
+ * ports still listening or learning forward at once.
+ */
+function setStp(bridge: Device, on: boolean): void {
+  const settings = bridge.bridge!.settings;
+  if (on === stpOn(bridge)) return;
+  settings.stp_state = on ? 1 : 0;
+  if (on) settings.forward_delay = Math.min(Math.max(settings.forward_delay, 200), 3000);
+  else for (const port of bridge.bridge!.ports) port.brport!.stpStartUs = null;
 }

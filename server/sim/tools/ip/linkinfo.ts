@@ -100,8 +100,10 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
 }
 
 /** A bridge id as the kernel prints it: priority, then the MAC without zero padding. */
+/** The STP bridge id: priority, then the address, in iproute2's unpadded hex; no address until the bridge has had a port or been given one. */
 function bridgeId(dev: Device): string {
-  return '8000.' + formatMac(dev.mac).split(':').map((b) => parseInt(b, 16).toString(16)).join(':');
+  const mac = dev.bridge!.hadPorts || dev.macSetByUser ? dev.mac : 0;
+  return dev.bridge!.settings.priority.toString(16).padStart(4, '0') + '.' + formatMac(mac).split(':').map((b) => parseInt(b, 16).toString(16)).join(':');
 }
 
 /** Drivers that keep the default 64 KiB TSO ceiling (tun/tap, the lab's NICs too, and vxlan); software devices raise it. */
@@ -119,8 +121,19 @@ function queueDetails(dev: Device, withAddrGenMode: boolean): string {
   return `${withAddrGenMode ? ' addrgenmode eui64' : ''} numtxqueues ${queues} numrxqueues ${queues} gso_max_size 65536 gso_max_segs 65535 tso_max_size ${tsoMaxSize(dev)} tso_max_segs 65535 gro_max_size 65536`;
 }
 
-const BRIDGE_DETAILS = (dev: Device) =>
-  `bridge forward_delay 1500 hello_time 200 max_age 2000 ageing_time 30000 stp_state 0 priority 32768 vlan_filtering 0 bridge_id ${bridgeId(dev)} designated_root ${bridgeId(dev)} root_port 0 root_path_cost 0 topology_change 0 topology_change_detected 0 hello_timer    0.00 tcn_timer    0.00 topology_change_timer    0.00 gc_timer    0.00 group_fwd_mask 0 group_address 01:80:c2:00:00:00 mcast_snooping 1 no_linklocal_learn 0 mcast_vlan_snooping 0 mcast_router 1 mcast_query_use_ifaddr 0 mcast_querier 0 mcast_hash_elasticity 16 mcast_hash_max 4096 mcast_last_member_count 2 mcast_startup_query_count 2 mcast_last_member_interval 100 mcast_membership_interval 26000 mcast_querier_interval 25500 mcast_query_interval 12500 mcast_query_response_interval 1000 mcast_startup_query_interval 3124 mcast_stats_enabled 0 mcast_igmp_version 2 mcast_mld_version 1 nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0`;
+/** `ip -d link` of a bridge: its settings in print order, its STP identity and timers (none running here). */
+const BRIDGE_DETAILS = (dev: Device) => {
+  const s = dev.bridge!.settings;
+  const id = bridgeId(dev);
+  return (
+    `bridge forward_delay ${s.forward_delay} hello_time ${s.hello_time} max_age ${s.max_age} ageing_time ${s.ageing_time} stp_state ${s.stp_state} priority ${s.priority} vlan_filtering 0 ` +
+    `bridge_id ${id} designated_root ${id} root_port 0 root_path_cost 0 topology_change 0 topology_change_detected 0 hello_timer    0.00 tcn_timer    0.00 topology_change_timer    0.00 gc_timer    0.00 ` +
+    `group_fwd_mask ${s.group_fwd_mask ? `0x${s.group_fwd_mask.toString(16)}` : 0} group_address ${formatMac(s.group_address)} ` +
+    (['mcast_snooping', 'no_linklocal_learn', 'mcast_vlan_snooping', 'mcast_router', 'mcast_query_use_ifaddr', 'mcast_querier', 'mcast_hash_elasticity', 'mcast_hash_max', 'mcast_last_member_count', 'mcast_startup_query_count',
+      'mcast_last_member_interval', 'mcast_membership_interval', 'mcast_querier_interval', 'mcast_query_interval', 'mcast_query_response_interval', 'mcast_startup_query_interval', 'mcast_stats_enabled',
+      'mcast_igmp_version', 'mcast_mld_version', 'nf_call_iptables', 'nf_call_ip6tables', 'nf_call_arptables'] as const).map((name) => `${name} ${s[name]}`).join(' ')
+  );
+};
 
 const PORT_DETAILS = (port: Device, bridge: Device) => {
   const settings = port.brport!;

@@ -192,6 +192,8 @@ export interface BridgeState {
   /** In the order entries were made: the kernel's list, which dumps show newest first. */
   fdb: Map<Mac, FdbEntry>;
   settings: Record<BridgeSetting, number>;
+  /** The largest TSO the bridge takes: 64 KiB at first, its first port's, then the smallest of its ports' (netif_inherit_tso_max). */
+  tsoMaxSize: number;
 }
 
 export class Device {
@@ -288,4 +290,14 @@ export class Device {
     this.stats.rxPackets++;
     this.stats.rxBytes += bytes;
   }
+}
+
+/** Drivers that keep the default 64 KiB TSO ceiling (tun/tap, the lab's NICs too, and vxlan); software devices raise it. */
+const DEFAULT_TSO_KINDS = new Set<KindName>(['ether', 'tun', 'tap', 'vxlan']);
+
+/** tso_max_size; a macvlan inherits its lower device's. */
+export function tsoMaxSize(dev: Device): number {
+  if (dev.lower) return tsoMaxSize(dev.lower);
+  if (dev.bridge) return dev.bridge.tsoMaxSize;
+  return DEFAULT_TSO_KINDS.has(dev.kind.name) ? 65536 : 524280;
 }

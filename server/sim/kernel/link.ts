@@ -48,7 +48,7 @@ function detach(dev: Device): void {
 
 function newDevice(ns: NetNs, kind: LinkKind, name: string, mac: Mac): Device {
   const dev = new Device(kind, ns, allocIfindex(ns), name, mac);
-  if (kind === bridgeKind) dev.bridge = { ports: [], fdb: new Map(), settings: { ...BRIDGE_DEFAULTS }, hadPorts: false };
+  if (kind === bridgeKind) dev.bridge = { ports: [], fdb: new Map(), settings: { ...BRIDGE_DEFAULTS }, tsoMaxSize: 65536, hadPorts: false };
   attach(ns, dev);
   return dev;
 }

@@ -2,7 +2,7 @@
 // device of its own through which the host takes part in the LAN.
 import { BROADCAST_MAC, isMulticastMac, type Mac } from '../addr';
 import type { Ipv4 } from '../addr';
-import { ETHERNET_LINK, PORT_STATES, type BridgeSetting, type Device, type FdbEntry, type LinkKind, type PortFlag, type PortState } from '../device';
+import { ETHERNET_LINK, PORT_STATES, tsoMaxSize, type BridgeSetting, type Device, type FdbEntry, type LinkKind, type PortFlag, type PortState } from '../device';
 import { fail, OK, type Errno, type KResult } from '../errno';
 import { deliverToStack, transmitFrame } from '../l2';
 import { currentState, neighLookup, neighOutput } from '../neigh';
@@ -208,6 +208,7 @@ export function bridgePortAdded(bridge: Device, port: Device): void {
   const state = bridge.bridge!;
   const first = !state.hadPorts;
   state.hadPorts = true;
+  state.tsoMaxSize = first ? tsoMaxSize(port) : Math.min(state.tsoMaxSize, tsoMaxSize(port));
   addLocal(bridge, port, port.mac);
   if (!bridge.macSetByUser && (first || port.mac < bridge.mac)) {
     const old = state.fdb.get(bridge.mac);
@@ -361,13 +362,11 @@ export function setBridgeSettings(bridge: Device, change: BridgeChange): KResult
 
 /**
  * br_stp_start and br_stp_stop. Starting clamps the forward delay into
- * STP's range; ports forwarding already keep forwarding. Stopping lets the
- * ports still listening or learning forward at once.
+ * STP's range; ports forwarding already keep forwarding. Stopping leaves the
+ * ports listening or learning to their forward delay timers.
  */
 function setStp(bridge: Device, on: boolean): void {
   const settings = bridge.bridge!.settings;
-  if (on === stpOn(bridge)) return;
   settings.stp_state = on ? 1 : 0;
   if (on) settings.forward_delay = Math.min(Math.max(settings.forward_delay, 200), 3000);
-  else for (const port of bridge.bridge!.ports) port.brport!.stpStartUs = null;
 }

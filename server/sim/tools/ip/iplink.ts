@@ -1,13 +1,14 @@
 // `ip link`: add, delete, set and show devices (iproute2 ip/iplink.c).
 import { parseMac } from '../../kernel/addr';
-import { IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, isPortFlag, MACVLAN_MODES, type Device, type MacvlanMode, type VxlanConfig } from '../../kernel/device';
+import { IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, MACVLAN_MODES, type Device, type MacvlanMode, type VxlanConfig } from '../../kernel/device';
 import { fail, type KResult } from '../../kernel/errno';
 import {
   createLink, createMacvlan, createVethPair, createVxlan, deleteLink, LINK_KINDS, moveLink, releaseFromMaster, renameLink, setLinkAddress, setLinkDown,
   setLinkMaster, setLinkMtu, setLinkUp,
 } from '../../kernel/link';
 import { VXLAN_IANA_PORT, VXLAN_KERNEL_DEFAULT_PORT } from '../../kernel/links/vxlan';
-import { setBridgePort, type PortChange } from '../../kernel/links/bridge';
+import { setBridgePort, setBridgeSettings, type BridgeChange } from '../../kernel/links/bridge';
+import { parseBridgeArgs, parseBridgeSlaveArgs } from './iplink-bridge';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
@@ -234,59 +235,6 @@ function checkVlanArgs(ctx: ProcContext, args: string[]): void {
   }
 }
 
-const BRIDGE_SLAVE_USAGE = `Usage: ... bridge_slave [ fdb_flush ]
-			[ state STATE ]
-			[ priority PRIO ]
-			[ cost COST ]
-			[ guard {on | off} ]
-			[ hairpin {on | off} ]
-			[ fastleave {on | off} ]
-			[ root_block {on | off} ]
-			[ learning {on | off} ]
-			[ flood {on | off} ]
-			[ proxy_arp {on | off} ]
-			[ proxy_arp_wifi {on | off} ]
-			[ mcast_router MULTICAST_ROUTER ]
-			[ mcast_fast_leave {on | off} ]
-			[ mcast_flood {on | off} ]
-			[ bcast_flood {on | off} ]
-			[ mcast_to_unicast {on | off} ]
-			[ group_fwd_mask MASK ]
-			[ neigh_suppress {on | off} ]
-			[ vlan_tunnel {on | off} ]
-			[ isolated {on | off} ]
-			[ locked {on | off} ]
-			[ backup_port DEVICE ] [ nobackup_port ]`;
-
-/** iplink_bridge_slave.c: the port settings a bridge of veths has (flags, state, cost, priority, multicast router). */
-function parseBridgeSlaveArgs(ctx: ProcContext, args: string[]): PortChange {
-  const change: PortChange = { flags: {} };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    // mcast_fast_leave is the fastleave flag under another name.
-    const flag = a === 'mcast_fast_leave' ? 'fastleave' : a;
-    if (isPortFlag(flag)) {
-      const v = nextArg(ctx, args, i++);
-      if (v !== 'on' && v !== 'off') fatal(ctx, `Error: argument of "${a}" must be one of "off", "on", not "${v}"`, 1);
-      change.flags[flag] = v === 'on';
-    } else if (a === 'cost') {
-      const v = nextArg(ctx, args, i++);
-      if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) invarg(ctx, 'cost is invalid', v);
-      change.cost = Number(v);
-    } else if (a === 'priority') {
-      const v = nextArg(ctx, args, i++);
-      if (!/^\d+$/.test(v) || Number(v) > 0xffff) invarg(ctx, 'priority is invalid', v);
-      change.priority = Number(v);
-    } else if (a === 'state' || a === 'mcast_router') {
-      const v = nextArg(ctx, args, i++);
-      if (!/^\d+$/.test(v) || Number(v) > 0xff) invarg(ctx, `${a} is invalid`, v);
-      if (a === 'state') change.state = Number(v);
-      else change.mcastRouter = Number(v);
-    } else fatal(ctx, `${matches(a, 'help') ? '' : `bridge_slave: unknown option "${a}"?\n`}${BRIDGE_SLAVE_USAGE}`, 1);
-  }
-  return change;
-}
-
 const macvlanUsage = (type: string) => `Usage: ... ${type} mode MODE [flag MODE_FLAG] MODE_OPTS [bcqueuelen BC_QUEUE_LEN]
 
 MODE: private | vepa | bridge | passthru | source
@@ -408,6 +356,7 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
   let peerReq: LinkRequest | null = null;
   let macvlanMode: MacvlanMode = 'vepa';
   let vxlan: VxlanConfig | null = null;
+  let bridgeChange: BridgeChange | null = null;
   if (req.type === 'veth') {
     if (req.typeArgs[0] === 'help') usage(ctx);
     if (req.typeArgs.length && req.typeArgs[0] !== 'peer') fatal(ctx, "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link help'");
@@ -416,6 +365,7 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
   } else if (req.type === 'macvlan' || req.type === 'macvtap') macvlanMode = parseMacvlanArgs(ctx, req.type, req.typeArgs);
   else if (req.type === 'vxlan') vxlan = parseVxlanArgs(ctx, ns, req.typeArgs);
   else if (req.type === 'vlan') checkVlanArgs(ctx, req.typeArgs);
+  else if (req.type === 'bridge') bridgeChange = parseBridgeArgs(ctx, req.typeArgs);
   else if (req.typeArgs.length && !UNMODELLED_TYPES.has(req.type)) {
     if (matches(req.typeArgs[0]!, 'help')) usage(ctx);
     ctx.stderr.write(`Garbage instead of arguments "${req.typeArgs[0]} ...". Try "ip link help".\n`);
@@ -459,9 +409,17 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
     created = createLink(targetNs, kind, newName);
   }
   if (!created.ok) return netlinkError(ctx, created);
+  if (bridgeChange) {
+    // br_dev_newlink: settings the bridge refuses unregister it again, its index spent.
+    const settled = setBridgeSettings(created.value, bridgeChange);
+    if (!settled.ok) {
+      deleteLink(created.value);
+      return netlinkError(ctx, settled);
+    }
+  }
   // The peer's own options (address, mtu, …) apply to the peer.
   const peerStatus = peerReq ? applySet(ctx, created.value.peer!, { ...peerReq, name: null, netns: null }) : 0;
-  return peerStatus || applySet(ctx, created.value, { ...req, name: null, netns: null });
+  return peerStatus || applySet(ctx, created.value, { ...req, name: null, netns: null, type: null });
 }
 
 /** do_setlink's order: namespace, address, mtu, name, master, flags. */
@@ -486,6 +444,9 @@ function applySet(ctx: ProcContext, dev: Device, req: LinkRequest): number {
   if (req.type === 'bridge_slave') {
     const change = parseBridgeSlaveArgs(ctx, req.typeArgs);
     steps.push(() => setBridgePort(dev, change));
+  } else if (req.type === 'bridge') {
+    const change = parseBridgeArgs(ctx, req.typeArgs);
+    steps.push(() => (dev.bridge ? setBridgeSettings(dev, change) : fail('EOPNOTSUPP')));
   }
   for (const step of steps) {
     const r = step();

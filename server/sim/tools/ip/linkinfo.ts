@@ -3,7 +3,7 @@
 import { formatIpv4, formatMac } from '../../kernel/addr';
 import {
   IFF_ALLMULTI, IFF_BROADCAST, IFF_DORMANT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MASTER, IFF_MULTICAST, IFF_NOARP,
-  IFF_POINTOPOINT, IFF_PROMISC, IFF_RUNNING, IFF_SLAVE, IFF_UP, type Device, type KindName, type PortFlag,
+  IFF_POINTOPOINT, IFF_PROMISC, IFF_RUNNING, IFF_SLAVE, IFF_UP, type Device, type PortFlag, tsoMaxSize,
 } from '../../kernel/device';
 import { deviceMaxMtu, linkPeer, notifyLink, promiscuity } from '../../kernel/link';
 import { portState } from '../../kernel/links/bridge';
@@ -104,15 +104,6 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
 function bridgeId(dev: Device): string {
   const mac = dev.bridge!.hadPorts || dev.macSetByUser ? dev.mac : 0;
   return dev.bridge!.settings.priority.toString(16).padStart(4, '0') + '.' + formatMac(mac).split(':').map((b) => parseInt(b, 16).toString(16)).join(':');
-}
-
-/** Drivers that keep the default 64 KiB TSO ceiling (tun/tap, the lab's NICs too, and vxlan); software devices raise it. */
-const DEFAULT_TSO_KINDS = new Set<KindName>(['ether', 'tun', 'tap', 'vxlan']);
-
-/** tso_max_size; a macvlan inherits its lower device's. */
-function tsoMaxSize(dev: Device): number {
-  if (dev.lower) return tsoMaxSize(dev.lower);
-  return DEFAULT_TSO_KINDS.has(dev.kind.name) ? 65536 : 524280;
 }
 
 /** The queue and offload figures every device reports under -d (two queues per CPU-backed veth on two cores). */

@@ -52,14 +52,6 @@ interface BridgeOptions {
 /** The tool's failures (rtnl_talk's and its own) all exit with 255. */
 const FAILED = 255;
 
-function printer(opts: BridgeOptions): IpPrinter {
-  return IpPrinter.for(opts);
-}
-
-function device(ns: NetNs, name: string): Device | undefined {
-  return ns.device(name);
-}
-
 // --- link ---
 
 /** `@LINK` after a port's name: the tool looks the peer's index up in its own namespace, wherever the peer really is. */
@@ -106,10 +98,10 @@ function linkShow(ctx: ProcContext, opts: BridgeOptions, args: string[]): number
     if (args[i] !== 'dev') continue;
     const name = nextArg(ctx, args, i++);
     if (only) fatal(ctx, `Error: duplicate "dev": "${name}" is the second value.`);
-    only = device(ctx.ns, name);
+    only = ctx.ns.device(name);
     if (!only) fatal(ctx, `Cannot find device "${name}"`);
   }
-  const p = printer(opts);
+  const p = IpPrinter.for(opts);
   for (const dev of ctx.ns.sortedDevices()) if (dev.master?.bridge && (!only || dev === only)) printPort(p, dev, opts.details);
   ctx.stdout.write(p.finish());
   return 0;
@@ -154,7 +146,7 @@ function linkSet(ctx: ProcContext, args: string[]): number {
     }
   }
   if (name === null) fatal(ctx, 'Device is a required argument.');
-  const dev = device(ctx.ns, name);
+  const dev = ctx.ns.device(name);
   if (!dev) fatal(ctx, `Cannot find bridge device "${name}"`);
   // rtnl_bridge_setlink: the master's handler unless only `self` was asked for, then the device's own (none here but the bridge's).
   let result: KResult = OK;
@@ -287,15 +279,15 @@ function fdbShow(ctx: ProcContext, opts: BridgeOptions, args: string[]): number 
   }
   let bridge: Device | undefined;
   if (bridgeName !== null) {
-    bridge = device(ctx.ns, bridgeName);
+    bridge = ctx.ns.device(bridgeName);
     if (!bridge) fatal(ctx, `Cannot find bridge device "${bridgeName}"`);
   }
   let filter: Device | undefined;
   if (only !== null) {
-    filter = device(ctx.ns, only);
+    filter = ctx.ns.device(only);
     if (!filter) fatal(ctx, `Cannot find device "${only}"`);
   }
-  const p = printer(opts);
+  const p = IpPrinter.for(opts);
   for (const line of fdbLines(ctx.ns)) {
     if (bridge && line.dev !== bridge && line.dev.master !== bridge) continue;
     if (bridge && !bridge.bridge) continue;
@@ -314,7 +306,7 @@ function fdbShow(ctx: ProcContext, opts: BridgeOptions, args: string[]): number 
     p.openArray('flags');
     if (line.master === null) p.string('any', null, '%s ', 'self');
     p.closeArray();
-    if (line.master) p.string('any', 'master', 'master %s ', line.master.name, 'ifname');
+    if (line.master) p.string('any', 'master', 'master %s ', line.master.name);
     p.string('any', 'state', '%s\n', stateText(line.nud));
     p.closeObject();
   }
@@ -356,7 +348,7 @@ function fdbModify(ctx: ProcContext, command: 'add' | 'append' | 'replace' | 'de
   if (!(nud & (NUD_PERMANENT | NUD_REACHABLE))) nud |= NUD_PERMANENT;
   const mac = /^([0-9a-f]{1,2}:){5}[0-9a-f]{1,2}/i.test(address) ? parseMac(address.split(':').map((b) => b.padStart(2, '0')).join(':').slice(0, 17)) : null;
   if (mac === null) fatal(ctx, `Invalid mac address ${address}`);
-  const dev = device(ctx.ns, name);
+  const dev = ctx.ns.device(name);
   if (!dev) fatal(ctx, `Cannot find device "${name}"`);
   const kind: FdbEntry['kind'] = nud & NUD_PERMANENT ? 'local' : nud & NUD_NOARP ? 'static' : 'dynamic';
   const result = fdbChange(dev, mac, { command, kind, vlan, master, self });
@@ -406,10 +398,10 @@ function vlan(ctx: ProcContext, opts: BridgeOptions, args: string[]): number {
     for (let i = 1; i < args.length; i++) {
       if (args[i] !== 'dev') continue;
       const name = nextArg(ctx, args, i++);
-      if (!device(ctx.ns, name)) fatal(ctx, `Cannot find device "${name}"`);
+      if (!ctx.ns.device(name)) fatal(ctx, `Cannot find device "${name}"`);
     }
     if (!opts.json) ctx.stdout.write('port              vlan-id\n');
-    else ctx.stdout.write(printer(opts).finish());
+    else ctx.stdout.write(IpPrinter.for(opts).finish());
     return 0;
   }
   if (matches(cmd, 'add') || matches(cmd, 'delete') || matches(cmd, 'set')) return netlinkError(ctx, fail('EOPNOTSUPP'), FAILED);

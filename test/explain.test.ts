@@ -58,4 +58,52 @@ describe('explain', () => {
     const r = lab.run('hostA', 'ip netns exec red explain ping -c 1 10.9.9.9');
     expect(r.output).toBe('ping: connect: Network is unreachable\n\nexplain: what happened to the packets of `ping -c 1 10.9.9.9`\nexplain: the command sent no packets\n');
   });
+
+  describe('on a bridge', () => {
+    /** red and blue on a bridge started with the given settings. */
+    function bridged(settings: string) {
+      const lab = buildLab(spec);
+      for (const line of [
+        'ip netns add red',
+        'ip netns add blue',
+        `ip link add br0 type bridge ${settings}`,
+        'ip link set br0 up',
+        'ip link add veth-red type veth peer name veth-red-br',
+        'ip link add veth-blue type veth peer name veth-blue-br',
+        'ip link set veth-red netns red',
+        'ip link set veth-blue netns blue',
+        'ip link set veth-red-br master br0 up',
+        'ip link set veth-blue-br master br0 up',
+        'ip -n red addr add 10.0.0.1/24 dev veth-red',
+        'ip -n blue addr add 10.0.0.2/24 dev veth-blue',
+        'ip -n red link set veth-red up',
+        'ip -n blue link set veth-blue up',
+      ]) {
+        expect(lab.run('hostA', line).exitCode).toBe(0);
+      }
+      return lab;
+    }
+
+    it('says a port still listening under STP takes nothing in', () => {
+      const lab = bridged('stp_state 1 forward_delay 200');
+      const r = lab.run('hostA', 'ip netns exec red explain ping -c 1 -W 1 10.0.0.2');
+      expect(r.output.slice(r.output.indexOf('explain:'))).toBe(
+        'explain: what happened to the packets of `ping -c 1 -W 1 10.0.0.2`\n' +
+          '10.0.0.1 > 10.0.0.2 ICMP echo request\n' +
+          '    hostA/red        veth-red       route: 10.0.0.2 matches 10.0.0.0/24 dev veth-red\n' +
+          '    hostA/red        veth-red       waits for ARP: who has 10.0.0.2?\n' +
+          'ARP who-has 10.0.0.2 tell 10.0.0.1\n' +
+          '    hostA/red        veth-red       sent\n' +
+          '  ✗ hostA            veth-red-br    veth-red-br is listening on br0: it takes in nothing (STP: it forwards once its forward delay has passed)\n',
+      );
+    });
+
+    it('says isolated ports do not reach each other', () => {
+      const lab = bridged('stp_state 0');
+      expect(lab.run('hostA', 'ip netns exec red ping -c 1 10.0.0.2').exitCode).toBe(0);
+      for (const port of ['veth-red-br', 'veth-blue-br']) expect(lab.run('hostA', `bridge link set dev ${port} isolated on`).exitCode).toBe(0);
+      const r = lab.run('hostA', 'ip netns exec red explain ping -c 1 -W 1 10.0.0.2');
+      expect(summary(r.output)).toBe('in short:\n  10.0.0.1 > 10.0.0.2 ICMP echo request: died at hostA — not bridged from veth-red-br to veth-blue-br: both ports are isolated\n');
+    });
+  });
 });

@@ -90,12 +90,22 @@ function toPort(port: Device, frame: Frame): void {
   transmitFrame(port, frame);
 }
 
-/** should_deliver: back out of the port it came in on only in hairpin mode, only when forwarding, and never from one isolated port to another. */
-function shouldDeliver(bridge: Device, ingress: Device | null, port: Device): boolean {
+/** should_deliver: back out of the port it came in on only in hairpin mode, only when forwarding, and never from one isolated port to another. Why not, or null. */
+function deliveryRefusal(bridge: Device, ingress: Device | null, port: Device): string | null {
   const flags = port.brport!.flags;
-  if (port === ingress && !flags.hairpin) return false;
-  if (ingress?.brport!.flags.isolated && flags.isolated) return false;
-  return portState(bridge, port) === 'forwarding';
+  if (port === ingress && !flags.hairpin) return `not sent back out of ${port.name}, the port it came in by (hairpin off)`;
+  if (ingress?.brport!.flags.isolated && flags.isolated) return `not bridged from ${ingress.name} to ${port.name}: both ports are isolated`;
+  const state = portState(bridge, port);
+  return state === 'forwarding' ? null : `not bridged to ${port.name}: the port is ${state}${stpWaitNote(state)}`;
+}
+
+function shouldDeliver(bridge: Device, ingress: Device | null, port: Device): boolean {
+  return deliveryRefusal(bridge, ingress, port) === null;
+}
+
+/** What a listening or learning port waits for. */
+function stpWaitNote(state: PortState): string {
+  return state === 'listening' || state === 'learning' ? ' (STP: it forwards once its forward delay has passed)' : '';
 }
 
 /** br_flood: to every port that takes this kind of frame; what the bridge itself sends goes to every port for broadcast and multicast. */
@@ -120,7 +130,11 @@ function forward(bridge: Device, ingress: Device | null, frame: Frame): void {
   const entry = fdbEntry(bridge, frame.dst);
   if (entry && entry.kind !== 'local') {
     entry.usedUs = bridge.ns.host.world.now;
-    if (!shouldDeliver(bridge, ingress, entry.port)) return;
+    const refusal = deliveryRefusal(bridge, ingress, entry.port);
+    if (refusal) {
+      bridge.ns.host.world.tracer?.drop(bridge.ns, bridge, refusal, frame);
+      return;
+    }
     if (ingress && !bridgeForwardHooks(bridge, frame)) return;
     bridge.ns.host.world.tracer?.note(bridge.ns, bridge, 'bridge', frame, `bridged to ${entry.port.name} (learned address)`);
     toPort(entry.port, frame);
@@ -145,10 +159,15 @@ function learn(bridge: Device, port: Device, mac: Mac): void {
 /** br_handle_frame: a frame arrives on one of the bridge's ports. */
 export function bridgeInput(bridge: Device, port: Device, frame: Frame): void {
   const state = portState(bridge, port);
-  if (state === 'disabled' || state === 'listening' || state === 'blocking') return;
+  if (state !== 'forwarding' && state !== 'learning') {
+    bridge.ns.host.world.tracer?.drop(bridge.ns, port, `${port.name} is ${state} on ${bridge.name}: it takes in nothing${stpWaitNote(state)}`, frame);
+    return;
+  }
   if (port.brport!.flags.learning) learn(bridge, port, frame.src);
-  // A learning port learns, and passes nothing on.
-  if (state === 'learning') return;
+  if (state === 'learning') {
+    bridge.ns.host.world.tracer?.drop(bridge.ns, port, `${port.name} is learning on ${bridge.name}: it learns addresses but passes nothing on${stpWaitNote(state)}`, frame);
+    return;
+  }
   if (frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst)) {
     flood(bridge, port, frame);
     bridge.countRx(0);

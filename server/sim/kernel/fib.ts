@@ -155,15 +155,20 @@ const SCOPE_RANK = { global: 0, link: 1, host: 2 } as const;
 
 /** Whether `addr` is one of this namespace's own (the local table's `local` routes). */
 export function isLocalAddress(ns: NetNs, addr: Ipv4): boolean {
+  return localRouteDevice(ns, addr) !== null;
+}
+
+/** The device of the local table's `local` route for `addr`: the device holding the address, or null when it is not ours. */
+function localRouteDevice(ns: NetNs, addr: Ipv4): Device | null {
   // Local routes stay while a device is down: its addresses remain the host's.
   for (const dev of ns.devices.values()) {
     for (const a of dev.ipv4) {
-      if (a.local === addr) return true;
+      if (a.local === addr) return dev;
       // 127.0.0.1/8 on lo makes the whole prefix local.
-      if (dev.kind.name === 'loopback' && inPrefix(addr, a.local, a.prefixLen) && isLoopback(addr)) return true;
+      if (dev.kind.name === 'loopback' && inPrefix(addr, a.local, a.prefixLen) && isLoopback(addr)) return dev;
     }
   }
-  return false;
+  return null;
 }
 
 /** inet_select_addr: the address a packet leaving `dev` towards `dst` takes. */
@@ -249,7 +254,9 @@ function ruleLookup(ns: NetNs, dst: Ipv4, oif: Device | null, flow: FlowKey): Fi
     if (!ruleMatches(rule, dst, oif, flow)) continue;
     if (rule.action !== 'lookup') return RULE_ACTION_ERRORS[rule.action];
     if (rule.table === RT_TABLE_LOCAL) {
-      if (isLocalAddress(ns, dst)) return { type: 'local', route: null, dev: ns.device('lo') ?? null, nexthop: dst, prefsrc: dst };
+      // A bound device passes by local routes on other devices, as by any route: 127.0.0.1 bound to eth0 goes to the gateway.
+      const holder = localRouteDevice(ns, dst);
+      if (holder && (!oif || oif === holder)) return { type: 'local', route: null, dev: ns.device('lo') ?? null, nexthop: dst, prefsrc: dst };
       continue;
     }
     const table = ns.tables.get(rule.table);
@@ -359,8 +366,11 @@ export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KRe
   const table = tableFor(ns, tableId);
   const existing = table.findIndex((r) => sameKey(r, route));
   if (mode === 'add' || mode === 'prepend' || mode === 'append') {
-    if (existing >= 0 && mode === 'add') return fail('EEXIST');
-    table.push(route);
+    // Without NLM_F_EXCL only a route with the very same nexthop is a duplicate; a new one goes before its peers unless appended.
+    const duplicate = mode === 'add' ? existing >= 0 : table.some((r) => sameKey(r, route) && r.type === route.type && r.gateway === route.gateway && r.dev === route.dev);
+    if (duplicate) return fail('EEXIST');
+    if (mode === 'prepend' && existing >= 0) table.splice(existing, 0, route);
+    else table.push(route);
   } else if (mode === 'replace') {
     if (existing >= 0) table[existing] = route;
     else table.push(route);

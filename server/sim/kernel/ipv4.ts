@@ -71,6 +71,11 @@ export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = nul
     tracer(ns)?.drop(ns, res.dev, `dropped: source ${formatIpv4(packet.src)} is a loopback address and ${res.dev?.name} does not allow it (net.ipv4.conf.${res.dev?.name}.route_localnet is 0)`, packet);
     return 'dropped';
   }
+  if (packet.length > MAX_DATAGRAM && res.dev) {
+    // ip_append_data refuses more than one IPv4 datagram holds with EMSGSIZE, reporting the route's MTU.
+    tracer(ns)?.drop(ns, res.dev, `datagram of ${packet.length} bytes exceeds the IPv4 maximum`, packet);
+    return { tooBig: Math.min(res.dev.mtu, MAX_DATAGRAM) };
+  }
   if (res.type === 'local') {
     const lo = res.dev;
     if (!lo || !lo.adminUp) return 'dropped';
@@ -108,10 +113,6 @@ function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: 
   const dev = res.dev!;
   const post = netfilterHook(ns, 'POSTROUTING', packet, inDev, dev);
   if (post.verdict !== 'accept') return post.verdict === 'reject' ? 'rejected' : 'dropped';
-  if (packet.length > MAX_DATAGRAM) {
-    tracer(ns)?.drop(ns, dev, `datagram of ${packet.length} bytes exceeds the IPv4 maximum`, packet);
-    return 'dropped';
-  }
   if (!packet.df && packet.length > dev.mtu) packet.fragmented = true;
   if (packet.df && packet.length > dev.mtu) {
     // Path MTU discovery: a local sender hears EMSGSIZE, a forwarded packet's source gets "fragmentation needed".
@@ -143,6 +144,10 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean, b
   const arrivedDst = packet.dst;
   const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);
   if (pre.verdict !== 'accept') return;
+  if (martianLoopback(dev, packet)) {
+    tracer(ns)?.drop(ns, dev, `dropped: ${formatIpv4(isLoopback(packet.dst) ? packet.dst : packet.src)} is a loopback address, martian on ${dev.name}`, packet);
+    return;
+  }
   if (broadcast || isLocalAddress(ns, packet.dst)) {
     if (!sourceValid(ns, dev, packet, null)) return;
     localInput(ns, dev, packet, broadcast);
@@ -178,6 +183,11 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean, b
   packet.ttl--;
   tracer(ns)?.note(ns, dev, 'forward', packet, `forwarded from ${dev.name} to ${res.dev!.name}, ttl now ${packet.ttl}`);
   finishOutput(ns, packet, dev, res);
+}
+
+/** ip_route_input_slow: 127.0.0.0/8 arriving on anything but lo is martian, unless route_localnet allows it. */
+function martianLoopback(dev: Device, packet: Ipv4Packet): boolean {
+  return (isLoopback(packet.dst) || isLoopback(packet.src)) && !routeLocalnet(dev);
 }
 
 /** The input route's source check (rp_filter); what lo loops back was routed on the way out and is not checked. */
@@ -234,7 +244,7 @@ function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: bool
     if (ns.sysctl.get('net.ipv4.icmp_echo_ignore_all') === '1') return;
     if (broadcast && ns.sysctl.get('net.ipv4.icmp_echo_ignore_broadcasts') === '1') return;
     const reply: Ipv4Packet = {
-      src: packet.dst,
+      src: broadcast ? replySourceForBroadcast(ns, dev, packet.src) : packet.dst,
       dst: packet.src,
       ttl: defaultTtl(ns),
       protocol: 'icmp',
@@ -254,6 +264,11 @@ function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: bool
   if (quoted?.icmp) ns.icmpSockets.get(quoted.icmp.id)?.onPacket(packet, dev);
   else if (quoted?.protocol === 'udp' && quoted.ports) udpIcmpError(ns, packet);
   else if (quoted?.protocol === 'tcp' && quoted.ports) tcpIcmpError(ns, quoted, icmp.type, icmp.code);
+}
+
+/** fib_compute_spec_dst: an echo to a broadcast is answered from the address the route back to its sender prefers. */
+function replySourceForBroadcast(ns: NetNs, dev: Device, sender: Ipv4): Ipv4 {
+  return fibLookup(ns, sender)?.prefsrc ?? selectSource(ns, dev, sender) ?? 0;
 }
 
 /** icmp_send: reports a problem with `offending` to its source. */

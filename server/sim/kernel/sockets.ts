@@ -103,7 +103,9 @@ export interface UdpSocket {
   addr: Ipv4;
   port: number;
   program: string;
-  onDatagram?(text: string, from: Endpoint): void;
+  /** Set by connect(): the one peer whose datagrams this socket takes. */
+  peer?: Endpoint;
+  onDatagram?(text: string, from: Endpoint, to: Endpoint): void;
   /** An ICMP error quoting one of this socket's datagrams. */
   onError?(error: Ipv4Packet): void;
   /** A kernel tunnel socket (encap_rcv) takes whole datagrams, headers and all; a module-level function, as the kernel's state holds no closures. */
@@ -287,6 +289,12 @@ export function udpBind(ns: NetNs, addr: Ipv4, port: number, program: string, ha
   return ok(socket);
 }
 
+/** connect() on a UDP socket: bound to the local address `local`, it hears only from `peer` from now on. */
+export function udpConnect(socket: UdpSocket, local: Ipv4, peer: Endpoint): void {
+  socket.addr = local;
+  socket.peer = peer;
+}
+
 export function udpClose(ns: NetNs, socket: UdpSocket): void {
   const table = sockets(ns);
   const index = table.udp.indexOf(socket);
@@ -309,10 +317,10 @@ export function udpSend(ns: NetNs, from: Endpoint, to: Endpoint, text: string): 
 /** A datagram delivered here; false when no socket wants it (the caller answers port unreachable). */
 export function udpInput(ns: NetNs, packet: Ipv4Packet): boolean {
   const ports = packet.ports!;
-  const socket = ns.sockets?.udp.find((u) => u.port === ports.dport && boundMatches(u.addr, packet.dst));
+  const socket = ns.sockets?.udp.find((u) => u.port === ports.dport && boundMatches(u.addr, packet.dst) && (!u.peer || (u.peer.addr === packet.src && u.peer.port === ports.sport)));
   if (!socket) return false;
   if (socket.onEncapsulated) socket.onEncapsulated(ns, packet);
-  else socket.onDatagram?.(packet.payload ?? '', { addr: packet.src, port: ports.sport });
+  else socket.onDatagram?.(packet.payload ?? '', { addr: packet.src, port: ports.sport }, { addr: packet.dst, port: ports.dport });
   return true;
 }
 

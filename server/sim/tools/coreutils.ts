@@ -1,4 +1,5 @@
 // The text tools people pipe `ip` and `ping` into, and a few basics.
+import { formatIpv4 } from '../kernel/addr';
 import { isDirectory, normalisePath, readFile } from './fs';
 import { program, type Program, type ProcContext } from './process';
 import { basicToExtended, posixClasses } from './regex';
@@ -375,12 +376,21 @@ const mkdir = program((ctx, argv) => {
   return status;
 });
 
+/**
+ * hostname (Debian's): the name, `-s` its first label, `-I` every address of
+ * the up, non-loopback interfaces in getifaddrs order (IPv4 first, IPv6
+ * link-local left out), each followed by a space.
+ */
 const hostname = program((ctx, argv) => {
-  if (argv.length > 1 && argv[1] === '-I') {
-    ctx.stdout.write('\n');
+  const option = argv[1];
+  if (option === '-I' || option === '--all-ip-addresses') {
+    const devices = ctx.ns.sortedDevices().filter((d) => d.adminUp && d.kind.name !== 'loopback');
+    const addresses = [...devices.flatMap((d) => d.ipv4.map((a) => formatIpv4(a.local))), ...devices.flatMap((d) => d.ipv6.filter((a) => a.scope !== 'link').map((a) => a.address))];
+    ctx.stdout.write(addresses.map((a) => a + ' ').join('') + '\n');
     return 0;
   }
-  ctx.stdout.write(ctx.host.hostname + '\n');
+  const name = ctx.host.hostname;
+  ctx.stdout.write((option === '-s' || option === '--short' ? name.split('.')[0]! : name) + '\n');
   return 0;
 });
 

@@ -7,7 +7,7 @@ import {
   IFF_SLAVE, IFF_UP, type Device, type Ipv4Address,
 } from '../kernel/device';
 import { setLinkDown, setLinkMtu, setLinkUp } from '../kernel/link';
-import { parseIpv4Loose } from './ip/utils';
+import { parseInetAton } from './ping';
 import { program, type ProcContext } from './process';
 
 const FLAG_NAMES: Array<[number, string]> = [
@@ -96,50 +96,90 @@ function classfulLength(addr: Ipv4): number {
   return first < 128 ? 8 : first < 192 ? 16 : 24;
 }
 
-function configure(ctx: ProcContext, dev: Device, label: string, args: string[]): number {
-  let address: Ipv4 | null = null;
-  let prefixLen: number | null = null;
-  let broadcast: Ipv4 | null = null;
+/** herror: glibc answers a malformed dotted number at once, and any other name only after DNS, which the lab never answers. */
+export function hostLookupError(name: string): string {
+  return `${name}: ${/^[\d.]+$/.test(name) ? 'Unknown host' : 'Host name lookup failure'}`;
+}
+
+/** SIOCSIFADDR: a new address for the label takes the classful mask; 0.0.0.0 removes it. */
+function setAddress(dev: Device, label: string, addr: Ipv4): void {
+  const old = dev.ipv4.find((x) => x.label === label);
+  if (old?.local === addr) return;
+  if (old) deleteIpv4Address(dev, old.local, old.prefixLen);
+  if (addr === 0) return;
+  const len = classfulLength(addr);
+  addIpv4Address(dev, addr, len, { label, broadcast: dev.flags & IFF_BROADCAST && len < 31 ? (addr | ~prefixMask(len)) >>> 0 : null });
+}
+
+/** SIOCSIFNETMASK: the broadcast follows the mask only while it was the one the old mask implied. */
+function setNetmask(dev: Device, label: string, len: number): string | null {
+  const old = dev.ipv4.find((x) => x.label === label);
+  if (!old) return 'Cannot assign requested address';
+  if (len < 0) return 'Invalid argument';
+  if (old.prefixLen === len) return null;
+  const implied = old.broadcast === (old.local | ~prefixMask(old.prefixLen)) >>> 0;
+  const broadcast = dev.flags & IFF_BROADCAST && len < 31 && implied ? (old.local | ~prefixMask(len)) >>> 0 : old.broadcast;
+  deleteIpv4Address(dev, old.local, old.prefixLen);
+  addIpv4Address(dev, old.local, len, { label, broadcast });
+  return null;
+}
+
+/**
+ * ifconfig IFACE SETTINGS: each setting is its own ioctl, made in order; a
+ * failure is reported and the rest still tried. A missing device fails each
+ * (`dev` null), and an address brings the interface up.
+ */
+function configure(ctx: ProcContext, dev: Device | null, label: string, args: string[]): number {
+  let status = 0;
+  const ioctlError = (ioctl: string, reason: string) => {
+    ctx.stderr.write(`${ioctl}: ${reason}\n`);
+    status |= 1;
+  };
+  const setFlags = (up: boolean) => {
+    if (!dev) {
+      ctx.stderr.write(`${label}: ERROR while getting interface flags: No such device\n`);
+      status = -1;
+    } else if (up) setLinkUp(dev);
+    else setLinkDown(dev);
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === 'up') setLinkUp(dev);
-    else if (a === 'down') setLinkDown(dev);
+    if (a === 'up' || a === 'down') setFlags(a === 'up');
     else if (a === 'mtu') {
-      const r = setLinkMtu(dev, Number(args[++i]));
-      if (!r.ok) {
-        ctx.stderr.write('SIOCSIFMTU: Invalid argument\n');
-        return 1;
-      }
+      const mtu = parseInt(args[++i] ?? '', 10);
+      if (!dev) ioctlError('SIOCSIFMTU', 'No such device');
+      else if (!setLinkMtu(dev, Number.isNaN(mtu) ? 0 : mtu).ok) ioctlError('SIOCSIFMTU', 'Invalid argument');
     } else if (a === 'netmask') {
-      const mask = parseIpv4Loose(args[++i] ?? '');
-      const len = mask === null ? -1 : maskLength(mask);
-      if (len < 0) {
-        ctx.stderr.write(`${args[i] ?? ''}: Unknown host\nifconfig: \`--help' gives usage information.\n`);
-        return 1;
+      const text = args[++i] ?? '';
+      const mask = parseInetAton(text);
+      if (mask === null) {
+        ctx.stderr.write(hostLookupError(text) + '\n');
+        status |= 1;
+      } else if (!dev) ioctlError('SIOCSIFNETMASK', 'No such device');
+      else {
+        const error = setNetmask(dev, label, maskLength(mask));
+        if (error) ioctlError('SIOCSIFNETMASK', error);
       }
-      prefixLen = len;
-    } else if (a === 'broadcast') broadcast = parseIpv4Loose(args[++i] ?? '');
-    else {
+    } else if (a === 'broadcast') {
+      const brd = parseInetAton(args[++i] ?? '');
+      const own = dev?.ipv4.find((x) => x.label === label);
+      if (own && brd !== null) own.broadcast = brd;
+    } else {
       const [addrText, lenText] = a.split('/');
-      const addr = parseIpv4Loose(addrText!);
+      const addr = parseInetAton(addrText!);
       if (addr === null) {
-        ctx.stderr.write(`${a}: Unknown host\nifconfig: \`--help' gives usage information.\n`);
+        ctx.stderr.write(`${hostLookupError(a)}\nifconfig: \`--help' gives usage information.\n`);
         return 1;
       }
-      address = addr;
-      if (lenText !== undefined) prefixLen = Number(lenText);
+      if (!dev) ioctlError('SIOCSIFADDR', 'No such device');
+      else {
+        setAddress(dev, label, addr);
+        if (lenText !== undefined) setNetmask(dev, label, Number(lenText));
+      }
+      setFlags(true);
     }
   }
-  if (address !== null || prefixLen !== null) {
-    // SIOCSIFADDR replaces the address of that label (the device's own, or an alias like eth0:1).
-    const old = dev.ipv4.find((x) => x.label === label);
-    const addr = address ?? old?.local;
-    if (addr === undefined) return 0;
-    const len = prefixLen ?? old?.prefixLen ?? classfulLength(addr);
-    if (old) deleteIpv4Address(dev, old.local, old.prefixLen);
-    addIpv4Address(dev, addr, len, { label, broadcast: broadcast ?? (len < 31 ? (addr | (~prefixMask(len) >>> 0)) >>> 0 : null) });
-  }
-  return 0;
+  return status & 0xff;
 }
 
 function run(ctx: ProcContext, argv: string[]): number {
@@ -164,11 +204,11 @@ function run(ctx: ProcContext, argv: string[]): number {
   const name = rest[0]!;
   const [base] = name.split(':');
   const dev = ctx.ns.device(base!);
+  if (rest.length > 1) return configure(ctx, dev ?? null, name, rest.slice(1));
   if (!dev) {
     ctx.stderr.write(`${name}: error fetching interface information: Device not found\n`);
     return 1;
   }
-  if (rest.length > 1) return configure(ctx, dev, name, rest.slice(1));
   if (short) {
     ctx.stdout.write('Iface      MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n' + shortLine(dev));
     return 0;

@@ -4,7 +4,7 @@ import { formatIpv4, type Ipv4 } from '../kernel/addr';
 import { STRERROR, type Errno } from '../kernel/errno';
 import { routeOutput } from '../kernel/ipv4';
 import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH } from '../kernel/packet';
-import { ephemeralPort, tcpConnect, tcpListen, tcpUnlisten, udpBind, udpClose, udpSend, type TcpSocket } from '../kernel/sockets';
+import { ephemeralPort, tcpConnect, tcpListen, tcpUnlisten, udpBind, udpClose, udpConnect, udpSend, type TcpSocket } from '../kernel/sockets';
 import { parseIpv4Loose } from './ip/utils';
 import type { Proc, ProcContext, Program } from './process';
 import { serviceName } from './services';
@@ -76,15 +76,21 @@ function portLabel(port: number, udp: boolean): string {
   return `[${udp ? 'udp' : 'tcp'}/${serviceName(port) ?? '*'}]`;
 }
 
-/** `80`, `79-81`. */
+/** strtonum(text, 1, 65535) as nc reports it. */
+function port(text: string): number {
+  const value = /^\s*[+-]?\d+$/.test(text) ? Number(text) : NaN;
+  const problem = Number.isNaN(value) ? 'invalid' : value < 1 ? 'too small' : value > 65535 ? 'too large' : null;
+  if (problem) throw new NcError(`nc: port number ${problem}: ${text}`);
+  return value;
+}
+
+/** `80`, `79-81` (a range given backwards is turned round); the high end is checked first. */
 function parsePorts(text: string): number[] {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(text);
-  if (!m) throw new NcError(`nc: port range not valid`);
-  const from = Number(m[1]);
-  const to = m[2] === undefined ? from : Number(m[2]);
-  if (from < 1 || to > 65535 || from > to) throw new NcError(`nc: port number invalid: ${text}`);
+  const dash = /^\d/.test(text) ? text.indexOf('-') : -1;
+  const hi = port(dash < 0 ? text : text.slice(dash + 1));
+  const lo = dash < 0 ? hi : port(text.slice(0, dash));
   const ports: number[] = [];
-  for (let p = from; p <= to; p++) ports.push(p);
+  for (let p = Math.min(lo, hi); p <= Math.max(lo, hi); p++) ports.push(p);
   return ports;
 }
 
@@ -193,7 +199,14 @@ function* tcpServer(ctx: ProcContext, bindAddr: Ipv4, port: number, o: NcOptions
 }
 
 function* udpServer(ctx: ProcContext, bindAddr: Ipv4, port: number, o: NcOptions): Proc {
-  const bound = udpBind(ctx.ns, bindAddr, port, 'nc', { onDatagram: (text) => ctx.stdout.write(text) });
+  // Like a TCP accept, the first datagram's sender becomes the only peer: nc connect()s the socket to it.
+  const bound = udpBind(ctx.ns, bindAddr, port, 'nc', {
+    onDatagram: (text, from, to) => {
+      if (!bound.ok) return;
+      if (!bound.value.peer) udpConnect(bound.value, to.addr, from);
+      ctx.stdout.write(text);
+    },
+  });
   if (!bound.ok) {
     ctx.stderr.write(`nc: ${STRERROR[bound.errno]}\n`);
     return 1;
@@ -272,4 +285,5 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   }
 }
 
-export const nc: Program = { run, streamsStdin: true, recordsPath: true };
+// nc writes what it receives with write(2), unbuffered.
+export const nc: Program = { run, streamsStdin: true, recordsPath: true, flushesStdout: true };

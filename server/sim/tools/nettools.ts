@@ -6,7 +6,8 @@ import { addRoute, deleteRoute, sortedRoutes, type Route } from '../kernel/fib';
 import { STRERROR } from '../kernel/errno';
 import type { NetNs } from '../kernel/netns';
 import { program, type ProcContext } from './process';
-import { parseIpv4Loose } from './ip/utils';
+import { hostLookupError } from './ifconfig';
+import { parseInetAton } from './ping';
 
 const ARP_HEADER = 'Address                  HWtype  HWaddress           Flags Mask            Iface\n';
 
@@ -76,8 +77,16 @@ function arpRun(ctx: ProcContext, argv: string[]): number {
       return 3;
     } else words.push(a);
   }
+  if (action !== 'show' && words[0] === undefined) {
+    ctx.stderr.write('arp: need host name\n');
+    return 255;
+  }
+  const ip = action === 'show' ? null : parseInetAton(words[0]!);
+  if (action !== 'show' && ip === null) {
+    ctx.stderr.write(hostLookupError(words[0]!) + '\n');
+    return 255;
+  }
   if (action === 'set') {
-    const ip = parseIpv4Loose(words[0] ?? '');
     if (words[1] === undefined) {
       ctx.stderr.write('arp: need hardware address\n');
       return 255;
@@ -96,7 +105,6 @@ function arpRun(ctx: ProcContext, argv: string[]): number {
     return 0;
   }
   if (action === 'delete') {
-    const ip = parseIpv4Loose(words[0] ?? '');
     const entry = ip === null ? undefined : neighEntries(ctx.ns).find((e) => e.ip === ip && (device === null || e.dev.name === device));
     if (!entry) {
       ctx.stderr.write(`No ARP entry for ${words[0] ?? ''}\n`);
@@ -211,7 +219,7 @@ function routeModify(ctx: ProcContext, action: 'add' | 'del', args: string[]): n
     const a = args[i]!;
     if (a === '-net') host = false;
     else if (a === '-host') host = true;
-    else if (a === 'netmask') netmask = parseIpv4Loose(args[++i] ?? '');
+    else if (a === 'netmask') netmask = parseInetAton(args[++i] ?? '');
     else if (a === 'gw' || a === 'gateway') gateway = args[++i] ?? null;
     else if (a === 'metric') metric = Number(args[++i] ?? 0);
     else if (a === 'dev') devName = args[++i] ?? null;
@@ -225,18 +233,25 @@ function routeModify(ctx: ProcContext, action: 'add' | 'del', args: string[]): n
     return 0;
   }
   const [addrText, lenText] = target === 'default' ? ['0.0.0.0', '0'] : target.split('/');
-  const addr = parseIpv4Loose(addrText!);
+  const addr = parseInetAton(addrText!);
   if (addr === null) {
-    ctx.stderr.write(`${target}: Host name lookup failure\n`);
+    ctx.stderr.write(hostLookupError(target) + '\n');
     return 6;
   }
-  // Without -net, a target is a host route unless a netmask or /prefix says otherwise.
-  const prefixLen = target === 'default' ? 0 : lenText !== undefined ? Number(lenText) : netmask !== null && !host ? maskLength(netmask) : 32;
+  // Without -net, a target is a host route unless a netmask or /prefix says otherwise; -net alone leaves the mask empty.
+  const net = args.includes('-net');
+  const prefixLen = target === 'default' ? 0 : lenText !== undefined ? Number(lenText) : netmask !== null && !host ? maskLength(netmask) : net ? 0 : 32;
   if (target !== 'default' && lenText !== undefined && prefixLen !== 32 && !args.includes('-net')) {
     ctx.stderr.write(`route: netmask ${(prefixMask(prefixLen) >>> 0).toString(16).padStart(8, '0').match(/../g)!.reverse().join('')} doesn't make sense with host route\n${INET_ROUTE_USAGE}`);
     return 3;
   }
+  const ioctl = action === 'add' ? 'SIOCADDRT' : 'SIOCDELRT';
   if ((addr & ~prefixMask(prefixLen)) >>> 0 !== 0) {
+    // route checks a mask it was given; an empty one is left to the kernel, which refuses host bits outside it.
+    if (netmask === null && lenText === undefined) {
+      ctx.stderr.write(`${ioctl}: Invalid argument\n`);
+      return 7;
+    }
     ctx.stderr.write(`route: netmask doesn't match route address\n${INET_ROUTE_USAGE}`);
     return 3;
   }
@@ -248,15 +263,15 @@ function routeModify(ctx: ProcContext, action: 'add' | 'del', args: string[]): n
       return 7;
     }
   }
-  const gw = gateway === null ? null : parseIpv4Loose(gateway);
+  const gw = gateway === null ? null : parseInetAton(gateway);
   if (gateway !== null && gw === null) {
-    ctx.stderr.write(`${gateway}: Host name lookup failure\n`);
+    ctx.stderr.write(hostLookupError(gateway) + '\n');
     return 6;
   }
-  const ioctl = action === 'add' ? 'SIOCADDRT' : 'SIOCDELRT';
   const r =
     action === 'add'
-      ? addRoute(ctx.ns, { dst: addr, prefixLen, gateway: gw, dev, metric, proto: 'boot' })
+      ? // SIOCADDRT asks for NLM_F_CREATE alone: a second default with another gateway is added in front.
+        addRoute(ctx.ns, { dst: addr, prefixLen, gateway: gw, dev, metric, proto: 'boot' }, 'prepend')
       : deleteRoute(ctx.ns, { dst: addr, prefixLen, gateway: gw, dev, metric: args.includes('metric') ? metric : null });
   if (!r.ok) {
     const reason = r.errno === 'EINVAL' && r.extack?.includes('gateway') ? 'Network is unreachable' : STRERROR[r.errno];

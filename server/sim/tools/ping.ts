@@ -63,6 +63,11 @@ For more details see ping(8).
 const WITH_ARG = new Set(['c', 'i', 'W', 'w', 's', 't', 'I', 'l', 'm', 'M', 'p', 'Q', 'S', 'e', 'T', 'F', 'N']);
 const FLAGS = new Set(['q', 'n', 'a', 'A', 'B', 'C', 'D', 'd', 'f', 'h', 'L', 'O', 'U', 'v', 'V', '4', '6', 'b', 'R']);
 const MAX_COUNT = '9223372036854775807';
+/** -i and -W are kept in milliseconds in an int. */
+const MAX_SECONDS = 2147483647 / 1000;
+const MAX_RAW_MESSAGE = 65535;
+/** An unanswered request holds back an unlimited flood for this long. */
+const FLOOD_WAIT_US = 10_000;
 
 interface PingOptions {
   count: number;
@@ -78,6 +83,25 @@ interface PingOptions {
   ident: number | null;
   /** -M do: set Don't Fragment and refuse what does not fit. */
   dontFragment: boolean;
+  /** -f: a dot per request, a backspace per reply, the next request as soon as the last is answered. */
+  flood: boolean;
+  /** -A: the interval follows the round-trip time. */
+  adaptive: boolean;
+  /** -O: say so when the previous request is still unanswered as the next goes out. */
+  outstanding: boolean;
+  /** -a: ring the terminal bell on each reply. */
+  audible: boolean;
+  verbose: boolean;
+  /** -4 / -6: the address family the name must resolve in. */
+  family: 'inet' | 'inet6' | null;
+  /** -p: the padding bytes, echoed as PATTERN when given. */
+  pattern: number[] | null;
+}
+
+/** What ping says while it reads its options, before it stops or goes on. */
+interface Notice {
+  stream: 'stdout' | 'stderr';
+  line: string;
 }
 
 class UsageError {
@@ -94,8 +118,49 @@ function number(text: string, min: number, max: number, maxText: string, integer
   return value;
 }
 
-function parse(argv: string[]): { opts: PingOptions; target: string } {
-  const opts: PingOptions = { count: 0, intervalUs: 1_000_000, lingerUs: 10_000_000, deadlineUs: 0, quiet: false, size: 56, ttl: null, iface: null, broadcast: false, ident: null, dontFragment: false };
+/**
+ * ping_strtod: strtod that only warns about trailing garbage (iputils keeps
+ * what parsed), but refuses an empty, infinite or NaN value.
+ */
+function seconds(text: string, what: string, notices: Notice[]): number {
+  const m = /^\s*([+-]?(?:inf(?:inity)?|nan|0x[0-9a-f]*\.?[0-9a-f]*(?:p[+-]?\d+)?|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?))/i.exec(text);
+  if (text === '') throw new UsageError(`ping: ${what}: ${text}`, 2);
+  const value = m ? Number(m[1]!.replace(/inf(inity)?/i, 'Infinity').replace(/nan/i, 'NaN')) : 0;
+  const rest = m ? text.slice(m[0].length) : text;
+  if (rest !== '') notices.push({ stream: 'stderr', line: `ping: option argument contains garbage: ${rest}` }, { stream: 'stderr', line: 'ping: this will become fatal error in the future' });
+  if (!Number.isFinite(value)) throw new UsageError(`ping: ${what}: ${text}: Numerical result out of range`, 2);
+  return value;
+}
+
+/** -p: hex digit pairs, sixteen at most (sscanf "%2x" sixteen times). */
+function pattern(text: string): number[] {
+  const bad = text.search(/[^0-9a-fA-F]/);
+  if (bad >= 0) throw new UsageError(`ping: patterns must be specified as hex digits: ${text.slice(bad)}`, 2);
+  return (text.match(/.{1,2}/g) ?? []).slice(0, 16).map((pair) => parseInt(pair, 16));
+}
+
+function parse(argv: string[], notices: Notice[]): { opts: PingOptions; target: string } {
+  const opts: PingOptions = {
+    count: 0,
+    intervalUs: 1_000_000,
+    lingerUs: 10_000_000,
+    deadlineUs: 0,
+    quiet: false,
+    size: 56,
+    ttl: null,
+    iface: null,
+    broadcast: false,
+    ident: null,
+    dontFragment: false,
+    flood: false,
+    adaptive: false,
+    outstanding: false,
+    audible: false,
+    verbose: false,
+    family: null,
+    pattern: null,
+  };
+  let intervalGiven = false;
   const positional: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
@@ -108,6 +173,13 @@ function parse(argv: string[]): { opts: PingOptions; target: string } {
       if (FLAGS.has(flag)) {
         if (flag === 'q') opts.quiet = true;
         if (flag === 'b') opts.broadcast = true;
+        if (flag === 'f') opts.flood = true;
+        if (flag === 'A') opts.adaptive = true;
+        if (flag === 'O') opts.outstanding = true;
+        if (flag === 'a') opts.audible = true;
+        if (flag === 'v') opts.verbose = true;
+        if (flag === '4') opts.family = 'inet';
+        if (flag === '6') opts.family = 'inet6';
         if (flag === 'h') throw new UsageError(USAGE.slice(1), 2);
         if (flag === 'V') throw new UsageError('ping from iputils 20221126\nlibcap: yes, IDN: yes, NLS: no, error.h: yes, getrandom(): yes, __fpending(): yes', 0);
         continue;
@@ -124,19 +196,25 @@ function parse(argv: string[]): { opts: PingOptions; target: string } {
           opts.count = number(value, 1, Number.MAX_SAFE_INTEGER, MAX_COUNT, true);
           break;
         case 'i': {
-          const seconds = Number(value);
-          if (Number.isNaN(seconds) || value.trim() === '') throw new UsageError(`ping: bad timing interval: ${value}`, 1);
-          opts.intervalUs = Math.round(seconds * 1e6);
+          const interval = seconds(value, 'bad timing interval', notices);
+          if (interval > MAX_SECONDS) throw new UsageError(`ping: bad timing interval: ${value}`, 2);
+          opts.intervalUs = Math.max(0, Math.round(interval * 1e6));
+          intervalGiven = true;
           break;
         }
         case 'W': {
-          const seconds = Number(value);
-          if (Number.isNaN(seconds) || seconds < 0) throw new UsageError(`ping: bad linger time: ${value}`, 1);
-          opts.lingerUs = Math.round(seconds * 1e6);
+          const linger = seconds(value, 'bad linger time', notices);
+          if (linger < 0 || linger > MAX_SECONDS) throw new UsageError(`ping: bad linger time: ${value}`, 2);
+          opts.lingerUs = Math.round(linger * 1e6);
           break;
         }
         case 'w':
-          opts.deadlineUs = number(value, 0, 2147483647, '2147483647', false) * 1e6;
+          opts.deadlineUs = number(value, 0, 2147483647, '2147483647', true) * 1e6;
+          break;
+        case 'p':
+          opts.pattern = pattern(value);
+          // Printed as the option is read, so only an earlier -q silences it.
+          if (!opts.quiet) notices.push({ stream: 'stdout', line: `PATTERN: 0x${opts.pattern.map((b) => b.toString(16).padStart(2, '0')).join('')}` });
           break;
         case 's':
           opts.size = number(value, 0, 2147483647, '2147483647', true);
@@ -151,8 +229,8 @@ function parse(argv: string[]): { opts: PingOptions; target: string } {
           opts.ident = number(value, 0, 65535, '65535', true);
           break;
         case 'M':
-          if (value !== 'do' && value !== 'dont' && value !== 'want' && value !== 'probe') throw new UsageError(`ping: invalid -M argument: ${value}`, 1);
-          opts.dontFragment = value === 'do' || value === 'probe';
+          if (value !== 'do' && value !== 'dont' && value !== 'want') throw new UsageError(`ping: invalid -M argument: ${value}`, 2);
+          opts.dontFragment = value === 'do';
           break;
       }
       break;
@@ -162,6 +240,8 @@ function parse(argv: string[]): { opts: PingOptions; target: string } {
   // Extra hosts before the target ask for a source route (IP record-route), which a raw socket may not set.
   if (positional.length > 1) throw new UsageError('ping: record route: Operation not permitted', 2);
   if (opts.ttl === 0) throw new UsageError('ping: cannot set unicast time-to-live: Invalid argument', 2);
+  // A flood without -i sends the next request as soon as the last is answered.
+  if (opts.flood && !intervalGiven) opts.intervalUs = 0;
   return { opts, target: positional[0]! };
 }
 
@@ -185,16 +265,25 @@ function errorText(packet: Ipv4Packet): string {
 
 function* run(ctx: ProcContext, argv: string[]): Proc {
   let parsed;
+  const notices: Notice[] = [];
+  const say = () => notices.splice(0).forEach((n) => ctx[n.stream].write(n.line + '\n'));
   try {
-    parsed = parse(argv);
+    parsed = parse(argv, notices);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
+    say();
     (e.code === 0 ? ctx.stdout : ctx.stderr).write(e.message + '\n');
     return e.code;
   }
+  say();
   const { opts, target } = parsed;
   const ns = ctx.ns;
   const resolved = resolveHost(target);
+  if (resolved !== null && opts.family === 'inet6') {
+    // The lab's names and literals are IPv4 only.
+    ctx.stderr.write(`ping: ${target}: Address family for hostname not supported\n`);
+    return 2;
+  }
   if (resolved === null) {
     // Only a well-formed host name is worth asking DNS about (and the lab's DNS never answers).
     const hostname = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(target);
@@ -243,6 +332,13 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
     ctx.stderr.write('WARNING: pinging broadcast address\n');
   }
   const src = bindSrc ?? route.value.src;
+  // iputils checks the source connect() chose against the addresses of the -I device.
+  if (oif && !oif.ipv4.some((a) => a.local === src)) ctx.stderr.write(`ping: Warning: source address might be selected on device other than: ${oif.name}\n`);
+  if (opts.verbose) {
+    const sock6 = opts.family === 'inet' ? '-1 (socktype: 0)' : '4 (socktype: SOCK_RAW)';
+    ctx.stderr.write(`ping: sock4.fd: 3 (socktype: SOCK_RAW), sock6.fd: ${sock6}, hints.ai_family: ${opts.family === 'inet' ? 'AF_INET' : 'AF_UNSPEC'}\n\n`);
+    ctx.stderr.write(`ai->ai_family: AF_INET, ai->ai_canonname: '${target}'\n`);
+  }
   const out = (line: string) => ctx.stdout.write(line + '\n');
   const from = opts.iface !== null ? ` from ${formatIpv4(src)} ${oif ? oif.name : ''}:` : '';
   out(`PING ${target} (${formatIpv4(dst)})${from} ${opts.size}(${opts.size + 28}) bytes of data.`);
@@ -263,6 +359,8 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   const seen = new Set<number>();
   let lastSendAt = start;
   let exitAt = Infinity;
+  /** The smoothed round-trip time, times 8, as iputils keeps it for -A and the ipg/ewma summary. */
+  let ewma8 = 0;
 
   const done = () => (opts.count > 0 && received + errors >= opts.count) || (opts.deadlineUs > 0 && errors > 0 && opts.count === 0);
   ns.icmpSockets.set(id, {
@@ -278,11 +376,19 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
           seen.add(icmp.seq);
           received++;
           rtts.push(packet.elapsedUs);
+          ewma8 = ewma8 ? ewma8 + packet.elapsedUs - Math.floor(ewma8 / 8) : packet.elapsedUs * 8;
+          if (opts.adaptive) opts.intervalUs = Math.round(ewma8 / 8 / 1000) * 1000;
         }
         acknowledge(icmp.seq);
+        if (opts.quiet) return;
+        if (opts.flood) {
+          ctx.stdout.write('\b \b');
+          return;
+        }
         const source = named && hostName(packet.src) ? `${hostName(packet.src)} (${formatIpv4(packet.src)})` : formatIpv4(packet.src);
         const time = timing ? ` time=${formatMs(packet.elapsedUs)} ms` : '';
-        if (!opts.quiet) out(`${packet.length - 20} bytes from ${source}: icmp_seq=${icmp.seq} ttl=${packet.ttl}${time}${dup ? ' (DUP!)' : ''}`);
+        const ident = opts.verbose ? ` ident=${id}` : '';
+        out(`${packet.length - 20} bytes from ${source}: icmp_seq=${icmp.seq}${ident} ttl=${packet.ttl}${time}${dup ? ' (DUP!)' : ''}${opts.audible ? '\x07' : ''}`);
         return;
       }
       const quoted = icmp.quoted;
@@ -305,6 +411,8 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
       if (opts.deadlineUs > 0 && world.now >= start + opts.deadlineUs) break;
       if (world.now >= exitAt) break;
       if ((opts.count === 0 || transmitted < opts.count) && world.now >= nextSend) {
+        if (opts.outstanding && transmitted > 0 && !seen.has(transmitted)) out(`no answer yet for icmp_seq=${transmitted}`);
+        if (opts.flood && !opts.quiet) ctx.stdout.write('.');
         transmitted++;
         lastSendAt = world.now;
         const packet: Ipv4Packet = {
@@ -317,20 +425,24 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
           elapsedUs: 0,
           df: opts.dontFragment,
         };
-        const sent = ipOutput(ns, packet, oif);
+        // A raw socket refuses a message over 64 KiB outright (EMSGSIZE), which ping counts as sent without a word.
+        const sent = opts.size + 8 > MAX_RAW_MESSAGE ? 'dropped' : ipOutput(ns, packet, oif);
         if (sent === 'rejected') ctx.stderr.write('ping: sendmsg: Operation not permitted\n');
         else if (typeof sent === 'object') {
           errors++;
           acknowledge(transmitted);
           out(`ping: local error: message too long, mtu=${sent.tooBig}`);
         }
-        nextSend += opts.intervalUs;
+        nextSend = opts.intervalUs > 0 ? nextSend + opts.intervalUs : world.now + FLOOD_WAIT_US;
         if (opts.count > 0 && transmitted >= opts.count && opts.deadlineUs === 0) {
           const tmax = rtts.length ? Math.max(...rtts) : 0;
           exitAt = world.now + (received > 0 ? Math.max(2 * tmax, opts.intervalUs) : opts.lingerUs);
         }
         continue;
       }
+      // Without an interval the next request goes as soon as nothing is in flight.
+      if (opts.intervalUs === 0 && transmitted - received - errors <= 0) nextSend = Math.min(nextSend, world.now);
+      if (world.now >= nextSend && (opts.count === 0 || transmitted < opts.count)) continue;
       let wake = exitAt;
       if (opts.count === 0 || transmitted < opts.count) wake = Math.min(wake, nextSend);
       if (opts.deadlineUs > 0) wake = Math.min(wake, start + opts.deadlineUs);
@@ -357,6 +469,11 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
     tail = `rtt min/avg/max/mdev = ${f(min)}/${f(avg)}/${f(max)}/${f(mdev)} ms`;
   }
   if (pipesize > 1) tail += `${tail ? ', ' : ''}pipe ${pipesize}`;
+  if (transmitted > 1 && errors === 0 && (opts.intervalUs === 0 || opts.flood || opts.adaptive)) {
+    const ipg = Math.floor((lastSendAt - start) / (transmitted - 1));
+    const ms = (us: number) => `${Math.floor(us / 1000)}.${String(us % 1000).padStart(3, '0')}`;
+    tail += `${tail ? ', ' : ''}ipg/ewma ${ms(ipg)}/${ms(Math.floor(ewma8 / 8))} ms`;
+  }
   if (tail) out(tail);
   if (received === 0) return 1;
   if (opts.deadlineUs > 0 && opts.count > 0 && received < opts.count) return 1;

@@ -43,7 +43,7 @@ interface StdinBuffer {
 }
 
 /** Where one file descriptor of a process goes: the shell's own stdout or stderr, a pipe, a file. */
-type Sink = { kind: 'stdout' } | { kind: 'stderr' } | { kind: 'pipe' } | { kind: 'null' } | { kind: 'file'; path: string; append: boolean };
+type Sink = { kind: 'stdout' } | { kind: 'stderr' } | { kind: 'pipe' } | { kind: 'null' } | { kind: 'file'; path: string };
 
 const PROGRAM_DIRS = ['/usr/sbin/', '/usr/bin/', '/sbin/', '/bin/', '/usr/local/bin/', '/usr/local/sbin/'];
 
@@ -336,11 +336,16 @@ interface CommandResult {
   piped: string;
 }
 
-/** A process's standard output and error, buffered as a C program's are on a pipe. */
+/**
+ * A process's standard output and error, buffered as a C program's are on a
+ * pipe. A file gets what is written unbuffered (stderr, and the stdout of a
+ * program that flushes it) as it is written, the rest when the process exits;
+ * a write to /proc or /sys is one write at exit.
+ */
 class ProcessStreams {
   piped = '';
   private heldStdout = '';
-  private files = new Map<string, { text: string; append: boolean }>();
+  private files = new Map<string, string>();
 
   constructor(
     private readonly opts: LineOptions,
@@ -348,7 +353,7 @@ class ProcessStreams {
     private readonly flushesStdout: boolean,
   ) {}
 
-  private deliver(sink: Sink, text: string): void {
+  private deliver(sink: Sink, text: string, unbuffered: boolean): void {
     switch (sink.kind) {
       case 'stdout':
         this.opts.terminal.write(text);
@@ -361,11 +366,9 @@ class ProcessStreams {
         return;
       case 'null':
         return;
-      case 'file': {
-        const file = this.files.get(sink.path) ?? { text: '', append: sink.append };
-        file.text += text;
-        this.files.set(sink.path, file);
-      }
+      case 'file':
+        if (unbuffered && !isKernelFile(sink.path)) writeFile(makeContext(this.opts, '', DISCARD, DISCARD), sink.path, text, true);
+        else this.files.set(sink.path, (this.files.get(sink.path) ?? '') + text);
     }
   }
 
@@ -376,26 +379,40 @@ class ProcessStreams {
   readonly stdout: Output = {
     write: (text) => {
       if (this.stdoutHeld) this.heldStdout += text;
-      else this.deliver(this.sinks[1], text);
+      else this.deliver(this.sinks[1], text, this.flushesStdout);
     },
     flush: () => {
-      if (this.heldStdout) this.deliver(this.sinks[1], this.heldStdout);
+      if (this.heldStdout) this.deliver(this.sinks[1], this.heldStdout, true);
       this.heldStdout = '';
+      // What a program run in this process (`ip netns exec`) flushes reaches a file now too.
+      const sink = this.sinks[1];
+      if (sink.kind === 'file' && !isKernelFile(sink.path) && this.files.has(sink.path)) {
+        const buffered = this.files.get(sink.path)!;
+        this.files.delete(sink.path);
+        this.deliver(sink, buffered, true);
+      }
     },
   };
 
-  readonly stderr: Output = { write: (text) => this.deliver(this.sinks[2], text) };
+  readonly stderr: Output = { write: (text) => this.deliver(this.sinks[2], text, true) };
 
   /** At exit: held stdout is written out, files are written. Returns a write error, if any. */
   close(ctx: ProcContext): string | null {
     this.stdout.flush!();
-    for (const [path, file] of this.files) {
-      const res = writeFile(ctx, path, file.text, file.append);
+    for (const [path, text] of this.files) {
+      // Opening the file truncated it already.
+      const res = writeFile(ctx, path, text, true);
       if (!res.ok) return res.error;
     }
     return null;
   }
 }
+
+function isKernelFile(path: string): boolean {
+  return path.startsWith('/proc/') || path.startsWith('/sys/');
+}
+
+const DISCARD: Output = { write: () => {} };
 
 function resolveProgram(opts: LineOptions, name: string): Program | undefined {
   const dir = PROGRAM_DIRS.find((d) => name.startsWith(d));
@@ -419,12 +436,12 @@ function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: S
       stdin.current = { text: read.text };
     } else if (path === '/dev/null') sinks[r.fd] = { kind: 'null' };
     else {
-      // Redirection targets are opened before the program runs.
-      if (path.startsWith('/proc/') || path.startsWith('/sys/')) {
+      // Redirection targets are opened before the program runs: a file is created or truncated then.
+      if (isKernelFile(path)) {
         const probe = readFile(ctx, path);
         if (!probe.ok) return `bash: line 1: ${path}: ${probe.error}\n`;
-      }
-      sinks[r.fd] = { kind: 'file', path, append: r.append };
+      } else writeFile(ctx, path, '', r.append);
+      sinks[r.fd] = { kind: 'file', path };
     }
   }
   return null;

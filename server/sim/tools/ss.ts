@@ -47,7 +47,10 @@ function rows(ns: NetNs): Row[] {
   const table = ns.sockets;
   if (!table) return [];
   const out: Row[] = [];
-  for (const u of table.udp) out.push({ netid: 'udp', state: 'UNCONN', recvQ: 0, sendQ: 0, localAddr: formatIpv4(u.addr), localPort: u.port, peerAddr: '0.0.0.0', peerPort: null, program: u.program });
+  for (const u of table.udp) {
+    const peer = u.peer ? { state: 'ESTAB', peerAddr: formatIpv4(u.peer.addr), peerPort: u.peer.port } : { state: 'UNCONN', peerAddr: '0.0.0.0', peerPort: null };
+    out.push({ netid: 'udp', recvQ: 0, sendQ: 0, localAddr: formatIpv4(u.addr), localPort: u.port, program: u.program, ...peer });
+  }
   for (const l of table.tcpListeners) out.push({ netid: 'tcp', state: 'LISTEN', recvQ: 0, sendQ: l.backlog, localAddr: formatIpv4(l.addr), localPort: l.port, peerAddr: '0.0.0.0', peerPort: null, program: l.program });
   for (const c of table.tcp.values()) {
     out.push({ netid: 'tcp', state: STATE_NAMES[c.state], recvQ: 0, sendQ: 0, localAddr: formatIpv4(c.local.addr), localPort: c.local.port, peerAddr: formatIpv4(c.remote.addr), peerPort: c.remote.port, program: c.state === 'TIME-WAIT' ? '' : c.program });
@@ -111,7 +114,8 @@ function run(ctx: ProcContext, argv: string[]): number {
   }).filter((r) => filters.every((f) => f(r)));
   const port = (p: number | null) => (p === null ? '*' : numeric ? String(p) : (serviceName(p) ?? String(p)));
   const withNetid = tcp && udp;
-  const withState = stateFilter === null;
+  // The State column shows only when more than one state can match: UDP alone, unless -a or -l, asks for ESTAB only.
+  const withState = stateFilter === null && (all || listening || tcp);
   const pid = new Map<string, number>();
   const header = [withNetid ? 'Netid' : null, withState ? 'State' : null, 'Recv-Q', 'Send-Q', 'Local Address', 'Port', 'Peer Address', 'Port', 'Process'];
   const table = shown.map((r) => {

@@ -58,7 +58,8 @@ export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = nul
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   const pre = netfilterHook(ns, 'OUTPUT', packet, null, null);
   if (pre.verdict !== 'accept') return pre.verdict === 'reject' ? 'rejected' : 'dropped';
-  const res = fibLookup(ns, packet.dst, oif, flow);
+  // A mark set in OUTPUT steers the route (ip_route_me_harder).
+  const res = fibLookup(ns, packet.dst, oif, packet.mark ? { ...flow, mark: packet.mark } : flow);
   if (!res) {
     tracer(ns)?.drop(ns, null, `dropped: ${ns.label} has no route to ${formatIpv4(packet.dst)}`, packet);
     return 'dropped';
@@ -121,6 +122,8 @@ const MAX_DATAGRAM = 65535;
 export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): void {
   const ns = dev.ns;
   packet = clonePacket(packet);
+  // A packet arriving from a wire or another namespace starts unmarked; lo hands back the sender's own skb.
+  if (dev.kind.name !== 'loopback') packet.mark = undefined;
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   tracer(ns)?.note(ns, dev, 'recv', packet, 'arrived');
   const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);
@@ -134,7 +137,7 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
     tracer(ns)?.drop(ns, dev, `dropped: not addressed to ${ns.label}, and it does not forward (net.ipv4.ip_forward is 0)`, packet);
     return;
   }
-  const res = fibResolve(ns, packet.dst, null, { src: packet.src, iif: dev });
+  const res = fibResolve(ns, packet.dst, null, { src: packet.src, iif: dev, mark: packet.mark });
   if (typeof res === 'string') {
     tracer(ns)?.drop(ns, dev, `dropped: ${ns.label} has no route to ${formatIpv4(packet.dst)}`, packet);
     // ip_error: a blackhole (EINVAL) drops silently.

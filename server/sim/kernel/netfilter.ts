@@ -50,8 +50,10 @@ export type RuleMatch =
   | { module: 'tcp' | 'udp'; sport: PortMatch | null; dport: PortMatch | null }
   | { module: 'icmp'; type: number | null; code: number | null; typeName: string; invert: boolean }
   | { module: 'conntrack' | 'state'; states: CtState[]; invert: boolean }
-  | { module: 'multiport'; ports: number[]; which: 'sports' | 'dports' | 'ports'; invert: boolean }
-  | { module: 'comment'; comment: string };
+  /** Single ports have from === to; up to 15 ports, a range counting twice. */
+  | { module: 'multiport'; ports: { from: number; to: number }[]; which: 'sports' | 'dports' | 'ports'; invert: boolean }
+  | { module: 'comment'; comment: string }
+  | { module: 'mark'; mark: number; mask: number; invert: boolean };
 
 export interface NatRange {
   addr: Ipv4 | null;
@@ -65,11 +67,15 @@ export type RuleTarget =
   | { kind: 'jump' | 'goto'; chain: string }
   | { kind: 'REJECT'; with: string }
   | { kind: 'MASQUERADE'; ports: { from: number; to: number } | null }
+  | { kind: 'REDIRECT'; ports: { from: number; to: number } | null }
   | { kind: 'SNAT' | 'DNAT'; to: NatRange }
-  | { kind: 'LOG'; prefix: string | null; level: string | null };
+  | { kind: 'LOG'; prefix: string | null; level: number }
+  /** xt_mark_tginfo2: the packet's mark becomes (mark & ~mask) ^ value. */
+  | { kind: 'MARK'; value: number; mask: number };
 
 export interface Rule {
-  protocol: { name: string; invert: boolean } | null;
+  /** An IP protocol number; 0 is any. */
+  protocol: { number: number; invert: boolean } | null;
   src: AddrMatch | null;
   dst: AddrMatch | null;
   inIface: IfaceMatch | null;
@@ -160,9 +166,8 @@ function portIn(m: PortMatch, port: number | undefined): boolean {
 
 function protocolMatches(rule: Rule, p: Ipv4Packet): boolean {
   if (!rule.protocol) return true;
-  const name = rule.protocol.name;
-  const hit = name === 'all' || name === '0' || name === p.protocol || name === String(IP_PROTO_NUMBER[p.protocol]);
-  return hit !== rule.protocol.invert;
+  const { number } = rule.protocol;
+  return (number === 0 || number === IP_PROTO_NUMBER[p.protocol]) !== rule.protocol.invert;
 }
 
 function extensionMatches(m: RuleMatch, p: Ipv4Packet): boolean {
@@ -183,10 +188,12 @@ function extensionMatches(m: RuleMatch, p: Ipv4Packet): boolean {
     }
     case 'multiport': {
       const ports = m.which === 'sports' ? [p.ports?.sport] : m.which === 'dports' ? [p.ports?.dport] : [p.ports?.sport, p.ports?.dport];
-      return ports.some((port) => port !== undefined && m.ports.includes(port)) !== m.invert;
+      return ports.some((port) => port !== undefined && m.ports.some((r) => port >= r.from && port <= r.to)) !== m.invert;
     }
     case 'comment':
       return true;
+    case 'mark':
+      return ((((p.mark ?? 0) & m.mask) >>> 0) === m.mark) !== m.invert;
   }
 }
 
@@ -206,7 +213,7 @@ export function ruleMatches(rule: Rule, p: Ipv4Packet, inDev: Device | null, out
 type ChainVerdict =
   | { kind: 'ACCEPT' | 'DROP' | 'CONTINUE' }
   | { kind: 'REJECT'; with: string }
-  | { kind: 'NAT'; target: Extract<RuleTarget, { kind: 'MASQUERADE' | 'SNAT' | 'DNAT' }> };
+  | { kind: 'NAT'; target: Extract<RuleTarget, { kind: 'MASQUERADE' | 'REDIRECT' | 'SNAT' | 'DNAT' }> };
 
 interface EvalContext {
   ns: NetNs;
@@ -237,9 +244,13 @@ function runChain(ctx: EvalContext, chain: Chain): ChainVerdict {
         return { kind: 'CONTINUE' };
       case 'LOG':
         continue;
+      case 'MARK':
+        ctx.packet.mark = (((ctx.packet.mark ?? 0) & ~target.mask) ^ target.value) >>> 0;
+        continue;
       case 'REJECT':
         return { kind: 'REJECT', with: target.with };
       case 'MASQUERADE':
+      case 'REDIRECT':
       case 'SNAT':
       case 'DNAT':
         return { kind: 'NAT', target };
@@ -341,13 +352,21 @@ function applyBinding(packet: Ipv4Packet, info: CtInfo, manip: 'src' | 'dst'): v
   else setPacketSource(packet, target.src, target.sport);
 }
 
-function chooseNat(ns: NetNs, packet: Ipv4Packet, info: CtInfo, verdict: Extract<ChainVerdict, { kind: 'NAT' }>, outDev: Device | null): void {
+/** nf_nat_redirect_ipv4: locally made packets go to 127.0.0.1, others to the first address of the device they came in on. */
+function redirectAddress(inDev: Device | null): Ipv4 | null {
+  if (!inDev) return 0x7f000001;
+  return inDev.ipv4[0]?.local ?? null;
+}
+
+function chooseNat(ns: NetNs, packet: Ipv4Packet, info: CtInfo, verdict: Extract<ChainVerdict, { kind: 'NAT' }>, inDev: Device | null, outDev: Device | null): boolean {
   const entry = info.entry;
   const ct = conntrackOf(ns);
   const t = verdict.target;
-  if (t.kind === 'DNAT') {
-    const addr = t.to.addr ?? entry.orig.dst;
-    const port = t.to.portFrom ?? entry.orig.dport;
+  if (t.kind === 'DNAT' || t.kind === 'REDIRECT') {
+    const addr = t.kind === 'DNAT' ? (t.to.addr ?? entry.orig.dst) : redirectAddress(inDev);
+    // A device without an address has nowhere to redirect to: the packet is dropped.
+    if (addr === null) return false;
+    const port = (t.kind === 'REDIRECT' ? t.ports?.from : t.to.portFrom) ?? entry.orig.dport;
     entry.reply = { ...entry.reply, src: addr, sport: packet.protocol === 'icmp' ? entry.reply.sport : port };
     entry.dstNat = true;
   } else {
@@ -356,7 +375,7 @@ function chooseNat(ns: NetNs, packet: Ipv4Packet, info: CtInfo, verdict: Extract
       const res = outDev ? fibLookup(ns, packet.dst) : null;
       addr = selectSource(ns, outDev, res?.route?.gateway ?? packet.dst);
     } else addr = t.to.addr;
-    if (addr === null) return;
+    if (addr === null) return true;
     let port = entry.orig.sport;
     const range = t.kind === 'MASQUERADE' ? t.ports : t.to.portFrom !== null ? { from: t.to.portFrom, to: t.to.portTo ?? t.to.portFrom } : null;
     if (range && packet.protocol !== 'icmp') port = range.from;
@@ -369,6 +388,7 @@ function chooseNat(ns: NetNs, packet: Ipv4Packet, info: CtInfo, verdict: Extract
     entry.srcNat = true;
   }
   ns.host.world.tracer?.note(ns, outDev, 'nat', packet, `${t.kind}: reply tuple becomes ${formatIpv4(entry.reply.src)}:${entry.reply.sport} > ${formatIpv4(entry.reply.dst)}:${entry.reply.dport}`);
+  return true;
 }
 
 /** `reject` is a drop that the sender hears about (EPERM for local sockets). */
@@ -394,8 +414,7 @@ export function netfilterHook(ns: NetNs, hook: Hook, packet: Ipv4Packet, inDev: 
       const manip = hook === 'PREROUTING' || hook === 'OUTPUT' ? 'dst' : 'src';
       if (info.state === 'NEW' && !info.confirmed && table) {
         const verdict = runBuiltin({ ns, table, hook, packet, inDev, outDev, depth: 0 });
-        if (verdict.kind === 'NAT') chooseNat(ns, packet, info, verdict, outDev);
-        else if (verdict.kind === 'DROP') return DROP;
+        if (verdict.kind === 'NAT' ? !chooseNat(ns, packet, info, verdict, inDev, outDev) : verdict.kind === 'DROP') return DROP;
       }
       applyBinding(packet, info, manip);
       continue;

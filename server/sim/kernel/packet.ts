@@ -68,6 +68,8 @@ export interface Ipv4Packet {
   fragmented?: boolean;
   /** Simulated microseconds spent in flight so far (for RTTs). */
   elapsedUs: number;
+  /** skb->mark: set by iptables' MARK, read by -m mark and fwmark routing rules; it stays in its namespace. */
+  mark?: number;
   /** Conntrack's verdict on this packet in the namespace it is in now. */
   ct?: CtInfo | undefined;
   /**

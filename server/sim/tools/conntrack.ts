@@ -20,6 +20,10 @@ interface Filter {
   origDst: Ipv4 | null;
   replySrc: Ipv4 | null;
   replyDst: Ipv4 | null;
+  /** Port filters of the tcp and udp extensions: which tuple, which end. */
+  ports: { tuple: 'orig' | 'reply'; end: 'sport' | 'dport'; port: number }[];
+  /** TCP states (--state). */
+  states: string[] | null;
   nat: boolean;
 }
 
@@ -55,6 +59,8 @@ function matches(entry: ConnEntry, f: Filter): boolean {
     (f.origDst === null || entry.orig.dst === f.origDst) &&
     (f.replySrc === null || entry.reply.src === f.replySrc) &&
     (f.replyDst === null || entry.reply.dst === f.replyDst) &&
+    f.ports.every(({ tuple, end, port }) => entry[tuple][end] === port) &&
+    (f.states === null || f.states.includes(entry.tcpState ?? '')) &&
     (!f.nat || entry.srcNat || entry.dstNat)
   );
 }
@@ -76,7 +82,7 @@ function run(ctx: ProcContext, argv: string[]): number {
 function execute(ctx: ProcContext, argv: string[]): number {
   let command: 'L' | 'D' | 'F' | 'C' | null = null;
   let extended = false;
-  const filter: Filter = { proto: null, origSrc: null, origDst: null, replySrc: null, replyDst: null, nat: false };
+  const filter: Filter = { proto: null, origSrc: null, origDst: null, replySrc: null, replyDst: null, ports: [], states: null, nat: false };
   const address = (option: string, value: string | undefined): Ipv4 => {
     const addr = value === undefined ? null : parseIpv4Loose(value);
     if (addr === null) throw new ConntrackError(`${PREFIX}Bad parameter \`${option}'\n${TRY}`);
@@ -100,6 +106,18 @@ function execute(ctx: ProcContext, argv: string[]): number {
       case '-r': case '--reply-src': filter.replySrc = address(a, argv[++i]); break;
       case '-q': case '--reply-dst': filter.replyDst = address(a, argv[++i]); break;
       case '--src-nat': case '--dst-nat': filter.nat = true; break;
+      case '--sport': case '--orig-port-src': case '--dport': case '--orig-port-dst': case '--reply-port-src': case '--reply-port-dst': {
+        // Options of the protocol extension, known only after -p tcp or udp.
+        if (filter.proto !== 'tcp' && filter.proto !== 'udp') throw new ConntrackError(`${PREFIX}unknown option \`${a}'\n${TRY}`);
+        const tuple = a.startsWith('--reply') ? 'reply' : 'orig';
+        const end = a === '--sport' || a.endsWith('-src') ? 'sport' : 'dport';
+        filter.ports.push({ tuple, end, port: Number(argv[++i]) });
+        break;
+      }
+      case '--state':
+        if (filter.proto !== 'tcp') throw new ConntrackError(`${PREFIX}unknown option \`${a}'\n${TRY}`);
+        filter.states = (argv[++i] ?? '').split(',');
+        break;
       case '-o': case '--output':
         extended = (argv[++i] ?? '').split(',').includes('extended');
         break;

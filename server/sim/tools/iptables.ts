@@ -9,7 +9,7 @@ import {
 import type { NetNs } from '../kernel/netns';
 import { parseIpv4Loose } from './ip/utils';
 import { program, type ProcContext } from './process';
-import { serviceName, servicePort } from './services';
+import { protocolName, protocolNumber, serviceName, servicePort, type ServiceProtocol } from './services';
 
 const TRY = "Try `iptables -h' or 'iptables --help' for more information.";
 const PREFIX = 'iptables v1.8.9 (nf_tables): ';
@@ -36,7 +36,6 @@ function noChain(): never {
 }
 
 // ------------------------------------------------------------------ names
-
 
 /** The order conntrack and state matches print their states in, whatever order they were given. */
 const CT_STATE_ORDER: CtState[] = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED'];
@@ -68,25 +67,60 @@ const ICMP_TYPES: Record<string, [number, number | null]> = {
 const REJECT_TYPES = ['icmp-net-unreachable', 'icmp-host-unreachable', 'icmp-port-unreachable', 'icmp-proto-unreachable', 'icmp-net-prohibited', 'icmp-host-prohibited', 'icmp-admin-prohibited', 'tcp-reset'];
 const REJECT_ALIASES: Record<string, string> = { 'net-unreach': 'icmp-net-unreachable', 'host-unreach': 'icmp-host-unreachable', 'port-unreach': 'icmp-port-unreachable', 'proto-unreach': 'icmp-proto-unreachable', 'net-prohib': 'icmp-net-prohibited', 'host-prohib': 'icmp-host-prohibited', 'admin-prohib': 'icmp-admin-prohibited', 'tcp-rst': 'tcp-reset' };
 
-const PROTO_NUMBERS: Record<string, string> = { all: '0', icmp: '1', tcp: '6', udp: '17' };
-const PROTO_NAMES: Record<string, string> = { '0': 'all', '1': 'icmp', '6': 'tcp', '17': 'udp' };
+/** iptables' own protocol names, tried after /etc/protocols. */
+const CHAIN_PROTOS: Record<string, number> = { tcp: 6, sctp: 132, udp: 17, udplite: 136, icmp: 1, icmpv6: 58, esp: 50, ah: 51, mh: 135, all: 0 };
+const TCP = 6;
+const UDP = 17;
+const ICMP = 1;
 
-function parsePort(text: string): number {
-  const port = /^\d+$/.test(text) ? Number(text) : servicePort(text);
+/** xtables_parse_protocol: a number up to 255 or a name, in any case. */
+function parseProtocol(text: string): number {
+  const name = text.toLowerCase();
+  const number = /^\d+$/.test(name) && Number(name) <= 255 ? Number(name) : (protocolNumber(name) ?? CHAIN_PROTOS[name]);
+  if (number === undefined) usageError(`unknown protocol "${name}" specified`);
+  return number;
+}
+
+/** proto_to_name: /etc/protocols first, then iptables' own names (`all` for 0), else the number. */
+function protocolText(number: number): string {
+  return (number !== 0 ? protocolName(number) : undefined) ?? Object.keys(CHAIN_PROTOS).find((name) => CHAIN_PROTOS[name] === number) ?? String(number);
+}
+
+/** syslog levels: the names --log-level takes, and the ones -L prints (nft's). */
+const LOG_LEVELS: Record<string, number> = { emerg: 0, panic: 0, alert: 1, crit: 2, error: 3, warning: 4, notice: 5, info: 6, debug: 7 };
+const LOG_LEVEL_NAMES = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug'];
+const LOG_PREFIX_MAX = 29;
+const COMMENT_MAX = 255;
+
+function parsePort(text: string, protocol: ServiceProtocol): number {
+  const port = /^\d+$/.test(text) ? Number(text) : servicePort(text, protocol);
   if (port === undefined || port > 65535) usageError(`invalid port/service \`${text}' specified`);
   return port;
 }
 
 /** `PORT`, `FROM:TO`, `:TO`, `FROM:` with names allowed. */
-function parsePortRange(text: string, invert: boolean): PortMatch {
+function parsePortRange(text: string, protocol: ServiceProtocol, invert: boolean): PortMatch {
   const [a, b] = text.split(':');
   if (b === undefined) {
-    const port = parsePort(a!);
+    const port = parsePort(a!, protocol);
     return { from: port, to: port, invert };
   }
-  const range = { from: a === '' ? 0 : parsePort(a!), to: b === '' ? 65535 : parsePort(b), invert };
+  const range = { from: a === '' ? 0 : parsePort(a!, protocol), to: b === '' ? 65535 : parsePort(b, protocol), invert };
   if (range.from > range.to) usageError('invalid portrange (min > max)');
   return range;
+}
+
+/** multiport's list: up to 15 ports, each `FROM:TO` range counting as two. */
+function parsePortList(text: string, protocol: ServiceProtocol): { from: number; to: number }[] {
+  const ports = text.split(',').map((item) => {
+    const [a, b] = item.split(':');
+    const from = parsePort(a!, protocol);
+    const to = b === undefined ? from : parsePort(b, protocol);
+    if (from > to) usageError('invalid portrange specified');
+    return { from, to };
+  });
+  if (ports.reduce((n, r) => n + (r.from === r.to ? 1 : 2), 0) > 15) usageError('too many ports specified');
+  return ports;
 }
 
 function parseIcmpType(text: string): { type: number | null; code: number | null } {
@@ -100,6 +134,27 @@ function parseIcmpType(text: string): { type: number | null; code: number | null
 function icmpTypeName(type: number, code: number | null): string {
   const found = Object.entries(ICMP_TYPES).find(([, [t, c]]) => t === type && c === code);
   return found ? found[0] : code === null ? `type ${type}` : `type ${type} code ${code}`;
+}
+
+/** xtables_strtoui with base 0: decimal, 0x hex or 0 octal, up to 2^32-1. */
+function parseU32(text: string): number | null {
+  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.exec(text);
+  if (!m) return null;
+  const value = /^0[xX]/.test(text) ? parseInt(text.slice(2), 16) : text.startsWith('0') ? parseInt(text, 8) : Number(text);
+  return value <= 0xffffffff ? value : null;
+}
+
+/** A `VALUE[/MASK]` mark; the mask defaults to all ones. */
+function parseMarkMask(module: string, option: string, text: string): { value: number; mask: number } {
+  const [valueText, maskText] = text.split('/');
+  const value = parseU32(valueText!);
+  const mask = maskText === undefined ? 0xffffffff : parseU32(maskText);
+  if (value === null || mask === null) badInteger(module, option);
+  return { value, mask };
+}
+
+function badInteger(module: string, option: string): never {
+  fail(`${PREFIX}${module}: bad integer value for option "${option}", or out of range.\n\n${TRY}`, 2);
 }
 
 /** `ADDR[/LEN|/MASK]` as iptables takes it for -s and -d. */
@@ -120,6 +175,15 @@ function parseAddr(text: string, invert: boolean): AddrMatch {
   return { addr: (addr & prefixMask(len)) >>> 0, prefixLen: len, invert };
 }
 
+/** xtables_save_string: bare when only letters, digits, `_` and `-`, else quoted with `"`, `\` and `'` escaped. */
+function saveString(text: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(text) ? text : `"${text.replace(/["\\']/g, '\\$&')}"`;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
 // ---------------------------------------------------------------- parsing
 
 type Command = 'A' | 'I' | 'D' | 'R' | 'C' | 'F' | 'Z' | 'N' | 'X' | 'P' | 'L' | 'S' | 'E';
@@ -132,6 +196,9 @@ interface Parsed {
   policy: string | null;
   newName: string | null;
   rule: Rule;
+  /** -s and -d as given: each may list several addresses, one rule per combination. */
+  sources: { text: string; invert: boolean } | null;
+  destinations: { text: string; invert: boolean } | null;
   jump: string | null;
   gotoChain: boolean;
   numeric: boolean;
@@ -139,18 +206,55 @@ interface Parsed {
   exact: boolean;
   lineNumbers: boolean;
   zeroAfterList: boolean;
-  /** Match modules loaded with -m, which must then get their options. */
-  modules: string[];
+  /** Match modules loaded with -m or for the protocol, in order, and whether each got an option. */
+  modules: { name: string; used: boolean }[];
   targetArgs: Record<string, string>;
 }
 
+/** The main long options and the short option each stands for. */
 const LONG: Record<string, string> = {
   '--append': '-A', '--insert': '-I', '--delete': '-D', '--replace': '-R', '--check': '-C', '--flush': '-F', '--zero': '-Z', '--new-chain': '-N',
   '--delete-chain': '-X', '--policy': '-P', '--list': '-L', '--list-rules': '-S', '--rename-chain': '-E', '--table': '-t',
   '--source': '-s', '--src': '-s', '--destination': '-d', '--dst': '-d', '--in-interface': '-i', '--out-interface': '-o', '--protocol': '-p',
   '--jump': '-j', '--goto': '-g', '--numeric': '-n', '--verbose': '-v', '--exact': '-x', '--match': '-m', '--version': '-V',
-  '--destination-port': '--dport', '--source-port': '--sport', '--destination-ports': '--dports', '--source-ports': '--sports',
+  '--line-numbers': '--line-numbers',
 };
+
+/** The long options each match extension adds once loaded, and the name each alias stands for. */
+const MATCH_OPTIONS: Record<string, Record<string, string>> = {
+  tcp: { '--sport': '--sport', '--source-port': '--sport', '--dport': '--dport', '--destination-port': '--dport' },
+  udp: { '--sport': '--sport', '--source-port': '--sport', '--dport': '--dport', '--destination-port': '--dport' },
+  icmp: { '--icmp-type': '--icmp-type' },
+  conntrack: { '--ctstate': '--ctstate' },
+  state: { '--state': '--state' },
+  multiport: { '--sports': '--sports', '--source-ports': '--sports', '--dports': '--dports', '--destination-ports': '--dports', '--ports': '--ports' },
+  comment: { '--comment': '--comment' },
+  mark: { '--mark': '--mark' },
+};
+
+/** The long options of each target extension, known once -j names it. */
+const TARGET_OPTIONS: Record<string, string[]> = {
+  REJECT: ['--reject-with'],
+  SNAT: ['--to-source'],
+  DNAT: ['--to-destination'],
+  MASQUERADE: ['--to-ports'],
+  REDIRECT: ['--to-ports'],
+  LOG: ['--log-prefix', '--log-level'],
+  MARK: ['--set-xmark', '--set-mark', '--and-mark', '--or-mark', '--xor-mark'],
+};
+
+const STANDARD_TARGETS = ['ACCEPT', 'DROP', 'RETURN'];
+
+/** Short options taking an argument (the rest of the word or the next one), and those that may take a chain. */
+const SHORT_WITH_ARG = 'ACDRINEPopsdjitmgw';
+const SHORT_OPTIONAL_ARG = 'LSFZX';
+
+/** getopt_long: an exact name, or a prefix of exactly one option (aliases of one option count once). */
+function resolveLong(name: string, options: Record<string, string>): string | undefined {
+  if (options[name] !== undefined) return options[name];
+  const meanings = new Set(Object.keys(options).filter((o) => o.startsWith(name)).map((o) => options[o]!));
+  return meanings.size === 1 ? [...meanings][0] : undefined;
+}
 
 /** Commands that name a chain, and whether they need one. */
 const CHAIN_ARG: Record<Command, 'required' | 'optional'> = {
@@ -165,10 +269,11 @@ function parseRuleNumber(text: string): number {
 
 function parse(argv: string[]): Parsed {
   const p: Parsed = {
-    table: 'filter', command: null, chain: null, ruleNumber: null, policy: null, newName: null, jump: null, gotoChain: false,
-    numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, modules: [], targetArgs: {},
+    table: 'filter', command: null, chain: null, ruleNumber: null, policy: null, newName: null, sources: null, destinations: null, jump: null,
+    gotoChain: false, numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, modules: [], targetArgs: {},
     rule: { protocol: null, src: null, dst: null, inIface: null, outIface: null, matches: [], target: null, packets: 0, bytes: 0 },
   };
+  const args = argv.slice(1);
   let negate = false;
   const setCommand = (c: Command) => {
     // -L and -Z go together: list, then zero.
@@ -180,31 +285,62 @@ function parse(argv: string[]): Parsed {
     if (p.command !== null) usageError(`Cannot use -${c} with -${p.command}`);
     p.command = c;
   };
-  const protocolModule = (option: string): 'tcp' | 'udp' => {
-    const name = p.rule.protocol?.name;
-    const module = name === 'tcp' || name === '6' ? 'tcp' : name === 'udp' || name === '17' ? 'udp' : null;
-    if (!module) usageError(`unknown option "${option}"`);
-    return module;
+  const loadModule = (name: string) => {
+    if (!p.modules.some((m) => m.name === name)) p.modules.push({ name, used: false });
   };
-  for (let i = 1; i < argv.length; i++) {
-    let a = argv[i]!;
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    let inlineValue: string | undefined;
-    if (eq > 0) {
-      inlineValue = a.slice(eq + 1);
-      a = a.slice(0, eq);
+  const portMatch = (module: 'tcp' | 'udp') => {
+    let m = p.rule.matches.find((x): x is Extract<RuleMatch, { module: 'tcp' | 'udp' }> => x.module === module);
+    if (!m) {
+      m = { module, sport: null, dport: null };
+      p.rule.matches.push(m);
     }
-    if (LONG[a]) a = LONG[a]!;
+    return m;
+  };
+  /** The long options known now: the main ones, those of loaded matches, then the target's. */
+  const knownOptions = (): Record<string, string> => {
+    const known: Record<string, string> = { ...LONG };
+    for (const m of p.modules) Object.assign(known, MATCH_OPTIONS[m.name]);
+    for (const o of TARGET_OPTIONS[p.jump ?? ''] ?? []) known[o] = o;
+    return known;
+  };
+  /** The match module named after the rule's protocol, which iptables loads when an option is unknown. */
+  const protocolModule = (): string | undefined => {
+    const name = { [TCP]: 'tcp', [UDP]: 'udp', [ICMP]: 'icmp' }[p.rule.protocol?.number ?? -1];
+    return name !== undefined && !p.modules.some((m) => m.name === name) ? name : undefined;
+  };
+  for (let i = 0; i < args.length; i++) {
+    let a = args[i]!;
+    let inlineValue: string | undefined;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) {
+        inlineValue = a.slice(eq + 1);
+        a = a.slice(0, eq);
+      }
+      let option = resolveLong(a, knownOptions());
+      const implicit = option === undefined ? protocolModule() : undefined;
+      if (implicit !== undefined) {
+        loadModule(implicit);
+        option = resolveLong(a, knownOptions());
+      }
+      if (option === undefined) usageError(`unknown option "${a}"`);
+      a = option;
+    } else if (/^-[^-]./.test(a)) {
+      // getopt: a cluster of short options; one taking an argument takes the rest of the word.
+      const takesArg = SHORT_WITH_ARG.includes(a[1]!) || SHORT_OPTIONAL_ARG.includes(a[1]!);
+      args.splice(i + 1, 0, takesArg ? a.slice(2) : `-${a.slice(2)}`);
+      a = a.slice(0, 2);
+    }
     // getopt: a required argument is the next word, whatever it looks like.
     const need = (opt: string) => {
       if (inlineValue !== undefined) return inlineValue;
-      const v = argv[i + 1];
+      const v = args[i + 1];
       if (v === undefined) usageError(`option "${opt}" requires an argument`);
       i++;
       return v;
     };
     const optional = () => {
-      const next = argv[i + 1];
+      const next = args[i + 1];
       if (next === undefined || next.startsWith('-') || next === '!') return undefined;
       i++;
       return next;
@@ -213,11 +349,15 @@ function parse(argv: string[]): Parsed {
       setCommand(c);
       const chain = CHAIN_ARG[c] === 'required' ? need(`-${c}`) : optional();
       if (chain !== undefined) p.chain = chain;
-      const next = argv[i + 1];
+      const next = args[i + 1];
       const numberFollows = next !== undefined && /^\d+$/.test(next);
       // -I, -D and -Z take a number when one follows; -R needs one; -L and -S take any word as one.
-      if (((c === 'I' || c === 'D' || c === 'Z') && numberFollows) || c === 'R' || ((c === 'L' || c === 'S') && p.chain !== null && next !== undefined && !next.startsWith('-'))) {
-        if (next === undefined) usageError('-R requires a rule number');
+      if (((c === 'I' || c === 'D' || c === 'Z') && numberFollows) || ((c === 'L' || c === 'S') && p.chain !== null && next !== undefined && !next.startsWith('-'))) {
+        i++;
+        p.ruleNumber = parseRuleNumber(next!);
+      }
+      if (c === 'R') {
+        if (next === undefined || next.startsWith('-') || next === '!') usageError('-R requires a rule number');
         i++;
         p.ruleNumber = parseRuleNumber(next);
       }
@@ -233,9 +373,14 @@ function parse(argv: string[]): Parsed {
       }
     };
     if (a === '!') {
+      if (negate) usageError('multiple consecutive ! not allowed');
       negate = true;
       continue;
     }
+    const used = (module: string) => {
+      const m = p.modules.find((x) => x.name === module)!;
+      m.used = true;
+    };
     switch (a) {
       case '-t': {
         const t = need('-t');
@@ -250,8 +395,8 @@ function parse(argv: string[]): Parsed {
       case '-V':
         fail('iptables v1.8.9 (nf_tables)', 0);
         break;
-      case '-s': p.rule.src = parseAddr(need('-s'), negate); break;
-      case '-d': p.rule.dst = parseAddr(need('-d'), negate); break;
+      case '-s': p.sources = { text: need('-s'), invert: negate }; break;
+      case '-d': p.destinations = { text: need('-d'), invert: negate }; break;
       case '-i':
       case '-o': {
         const name = need(a);
@@ -261,57 +406,82 @@ function parse(argv: string[]): Parsed {
         p.rule[key] = { name, invert: negate };
         break;
       }
-      case '-p': {
-        const proto = need('-p').toLowerCase();
-        if (!(proto in PROTO_NUMBERS) && !(proto in PROTO_NAMES)) usageError(`unknown protocol "${proto}" specified`);
-        p.rule.protocol = { name: PROTO_NAMES[proto] ?? proto, invert: negate };
+      case '-p':
+        p.rule.protocol = { number: parseProtocol(need('-p')), invert: negate };
         break;
-      }
       case '-j': case '-g':
+        if (p.jump !== null) usageError('multiple -j flags not allowed');
         p.jump = need(a);
         p.gotoChain = a === '-g';
         break;
       case '-m': {
         const module = need('-m');
-        if (!['tcp', 'udp', 'icmp', 'conntrack', 'state', 'multiport', 'comment'].includes(module)) fail(`${PREFIX}Couldn't load match \`${module}':No such file or directory\n\n${TRY}`, 2);
-        p.modules.push(module);
+        if (!(module in MATCH_OPTIONS)) fail(`${PREFIX}Couldn't load match \`${module}':No such file or directory\n\n${TRY}`, 2);
+        loadModule(module);
+        if (module === 'tcp' || module === 'udp') portMatch(module);
         break;
       }
       case '--dport': case '--sport': {
-        const module = protocolModule(a);
-        const range = parsePortRange(need(a), negate);
-        let m = p.rule.matches.find((x): x is Extract<RuleMatch, { module: 'tcp' | 'udp' }> => x.module === module);
-        if (!m) {
-          m = { module, sport: null, dport: null };
-          p.rule.matches.push(m);
-        }
-        if (a === '--dport') m.dport = range;
-        else m.sport = range;
+        const module = p.modules.find((m) => m.name === 'tcp' || m.name === 'udp')!.name as 'tcp' | 'udp';
+        const m = portMatch(module);
+        const key = a === '--dport' ? 'dport' : 'sport';
+        if (m[key]) usageError(`Only one \`${a === '--dport' ? '--destination-port' : '--source-port'}' allowed`);
+        m[key] = parsePortRange(need(a), module, negate);
+        used(module);
         break;
       }
       case '--dports': case '--sports': case '--ports': {
-        protocolModule(a);
-        const ports = need(a).split(',').map(parsePort);
-        p.rule.matches.push({ module: 'multiport', ports, which: a.slice(2) as 'dports' | 'sports' | 'ports', invert: negate });
+        const number = p.rule.protocol?.number;
+        if (number !== TCP && number !== UDP) usageError("multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'");
+        p.rule.matches.push({ module: 'multiport', ports: parsePortList(need(a), number === TCP ? 'tcp' : 'udp'), which: a.slice(2) as 'dports' | 'sports' | 'ports', invert: negate });
+        used('multiport');
         break;
       }
       case '--icmp-type': {
-        if (p.rule.protocol?.name !== 'icmp') usageError(`unknown option "${a}"`);
         const t = parseIcmpType(need(a));
-        p.rule.matches.push({ module: 'icmp', type: t.type, code: t.code, typeName: argv[i]!, invert: negate });
+        p.rule.matches.push({ module: 'icmp', type: t.type, code: t.code, typeName: args[i]!, invert: negate });
+        used('icmp');
         break;
       }
       case '--ctstate': case '--state': {
         const given = need(a).split(',');
         const bad = given.find((s) => !CT_STATE_ORDER.includes(s as CtState));
         if (bad !== undefined) usageError(`Bad ctstate "${bad}"`);
-        p.rule.matches.push({ module: a === '--state' ? 'state' : 'conntrack', states: CT_STATE_ORDER.filter((s) => given.includes(s)), invert: negate });
+        const module = a === '--state' ? 'state' : 'conntrack';
+        p.rule.matches.push({ module, states: CT_STATE_ORDER.filter((s) => given.includes(s)), invert: negate });
+        used(module);
         break;
       }
       case '--comment':
-        p.rule.matches.push({ module: 'comment', comment: need(a) });
+        p.rule.matches.push({ module: 'comment', comment: need(a).slice(0, COMMENT_MAX) });
+        used('comment');
         break;
-      case '--to-source': case '--to-destination': case '--to-ports': case '--to': case '--reject-with': case '--log-prefix': case '--log-level':
+      case '--mark': {
+        const { value, mask } = parseMarkMask('mark', a, need(a));
+        p.rule.matches.push({ module: 'mark', mark: value, mask, invert: negate });
+        used('mark');
+        break;
+      }
+      case '--set-xmark': case '--set-mark': case '--and-mark': case '--or-mark': case '--xor-mark': {
+        const other = Object.keys(p.targetArgs)[0];
+        if (other !== undefined) fail(`${PREFIX}MARK: option "${other}" cannot be used together with "${a}".\n\n${TRY}`, 2);
+        const value = need(a);
+        if (a === '--set-xmark' || a === '--set-mark') parseMarkMask('MARK', a, value);
+        else if (parseU32(value) === null) badInteger('MARK', a);
+        p.targetArgs[a] = value;
+        break;
+      }
+      case '--log-level': {
+        const level = need(a);
+        if (!/^[0-7]$/.test(level) && !(level in LOG_LEVELS)) fail(`${PREFIX}log level "${level}" unknown\n\n${TRY}`, 2);
+        p.targetArgs[a] = level;
+        break;
+      }
+      case '--to-ports':
+        if (p.rule.protocol?.number !== TCP && p.rule.protocol?.number !== UDP) usageError('Need TCP, UDP, SCTP or DCCP with port specification');
+        p.targetArgs[a] = need(a);
+        break;
+      case '--to-source': case '--to-destination': case '--reject-with': case '--log-prefix':
         p.targetArgs[a] = need(a);
         break;
       case '-n': p.numeric = true; break;
@@ -319,31 +489,30 @@ function parse(argv: string[]): Parsed {
       case '-x': p.exact = true; break;
       case '--line-numbers': p.lineNumbers = true; break;
       default:
-        if (/^-[nvxLSFZXV]+$/.test(a)) {
-          for (const f of a.slice(1)) {
-            if (f === 'n') p.numeric = true;
-            else if (f === 'v') p.verbose = true;
-            else if (f === 'x') p.exact = true;
-            else if (f === 'V') fail('iptables v1.8.9 (nf_tables)', 0);
-            else takeChain(f as Command);
-          }
-          break;
-        }
         if (a.startsWith('-')) usageError(`unknown option "${a}"`);
         fail(`Bad argument \`${a}'\n${TRY}`, 2);
     }
     negate = false;
   }
+  if (negate) usageError('nothing appropriate following !');
   for (const module of p.modules) {
-    if (module === 'conntrack' && !p.rule.matches.some((m) => m.module === 'conntrack')) usageError('conntrack: At least one option is required');
-    if (module === 'state' && !p.rule.matches.some((m) => m.module === 'state')) fail(`${PREFIX}state: option "--state" must be specified\n\n${TRY}`, 2);
+    if (module.used || module.name === 'tcp' || module.name === 'udp') continue;
+    if (module.name === 'conntrack') usageError('conntrack: At least one option is required');
+    if (module.name === 'multiport') usageError('multiport expection an option');
+    const option = Object.keys(MATCH_OPTIONS[module.name]!)[0]!;
+    fail(`${PREFIX}${module.name}: option "${option}" must be specified\n\n${TRY}`, 2);
   }
-  // Target options belong to their target.
-  const targetOptions: Record<string, string[]> = { '--reject-with': ['REJECT'], '--to-source': ['SNAT'], '--to-destination': ['DNAT'], '--to-ports': ['MASQUERADE', 'REDIRECT'], '--log-prefix': ['LOG'], '--log-level': ['LOG'] };
-  for (const option of Object.keys(p.targetArgs)) {
-    if (!(targetOptions[option] ?? []).includes(p.jump ?? '')) usageError(`unknown option "${option}"`);
-  }
+  if (p.jump === 'MARK' && Object.keys(p.targetArgs).length === 0) usageError('MARK: One of the --set-xmark, --{and,or,xor,set}-mark options is required');
   return p;
+}
+
+/** The rules one command stands for: one per -s address for each -d address. */
+function expandAddresses(p: Parsed): Rule[] {
+  const list = (given: Parsed['sources']) => (given ? given.text.split(',').map((text) => parseAddr(text, given.invert)) : [null]);
+  const sources = list(p.sources);
+  const destinations = list(p.destinations);
+  if (p.command === 'R' && (sources.length > 1 || destinations.length > 1)) usageError('Replacement rule does not specify a unique address');
+  return sources.flatMap((src) => destinations.map((dst) => ({ ...p.rule, src, dst, matches: p.rule.matches.map((m) => ({ ...m })) })));
 }
 
 /** Checks a new user chain's name as iptables does. */
@@ -354,6 +523,14 @@ function checkChainName(name: string): void {
   if (/\s/.test(name)) usageError(`Invalid chain name \`${name}'`);
 }
 
+function parsePortSpan(text: string): { from: number; to: number } {
+  const [from, to] = text.split('-').map((port) => {
+    if (!/^\d+$/.test(port) || Number(port) > 65535) usageError(`Port \`${port}' not valid`);
+    return Number(port);
+  });
+  return { from: from!, to: to ?? from! };
+}
+
 /** Checks target options and builds the rule's target (iptables' target extensions). */
 function resolveTarget(ns: NetNs, p: Parsed): RuleTarget | null {
   const t = p.jump;
@@ -361,14 +538,10 @@ function resolveTarget(ns: NetNs, p: Parsed): RuleTarget | null {
   if (p.table === 'nat' && (t === 'DROP' || t === 'REJECT')) {
     fail(`${PREFIX}\nThe "nat" table is not intended for filtering, the use of ${t} is therefore inhibited.\n\n\n${TRY}`, 2);
   }
-  if (t === 'ACCEPT' || t === 'DROP' || t === 'RETURN') return { kind: t };
-  if (t === 'MASQUERADE') {
+  if (STANDARD_TARGETS.includes(t)) return { kind: t as 'ACCEPT' | 'DROP' | 'RETURN' };
+  if (t === 'MASQUERADE' || t === 'REDIRECT') {
     const ports = p.targetArgs['--to-ports'];
-    if (ports !== undefined && !p.rule.matches.some((m) => m.module === 'tcp' || m.module === 'udp') && !['tcp', 'udp'].includes(p.rule.protocol?.name ?? '')) {
-      usageError('Need TCP, UDP, SCTP or DCCP with port specification');
-    }
-    const range = ports?.split('-').map(Number);
-    return { kind: 'MASQUERADE', ports: range ? { from: range[0]!, to: range[1] ?? range[0]! } : null };
+    return { kind: t, ports: ports === undefined ? null : parsePortSpan(ports) };
   }
   if (t === 'SNAT' || t === 'DNAT') {
     const option = t === 'SNAT' ? '--to-source' : '--to-destination';
@@ -394,13 +567,39 @@ function resolveTarget(ns: NetNs, p: Parsed): RuleTarget | null {
     const kind = REJECT_ALIASES[given] ?? given;
     if (!REJECT_TYPES.includes(kind)) usageError(`unknown reject type "${given}"`);
     // The kernel refuses a TCP reset for anything but TCP.
-    if (kind === 'tcp-reset' && p.rule.protocol?.name !== 'tcp') fail(`${PREFIX} RULE_APPEND failed (Invalid argument): rule in chain ${p.chain}`, 4);
+    if (kind === 'tcp-reset' && p.rule.protocol?.number !== TCP) refused(p, 'Invalid argument');
     return { kind: 'REJECT', with: kind };
   }
-  if (t === 'LOG') return { kind: 'LOG', prefix: p.targetArgs['--log-prefix'] ?? null, level: p.targetArgs['--log-level'] ?? null };
+  if (t === 'LOG') {
+    const level = p.targetArgs['--log-level'];
+    const prefix = p.targetArgs['--log-prefix'];
+    return { kind: 'LOG', prefix: prefix === undefined ? null : prefix.slice(0, LOG_PREFIX_MAX), level: level === undefined ? 4 : (LOG_LEVELS[level] ?? Number(level)) };
+  }
+  if (t === 'MARK') {
+    const [option, text] = Object.entries(p.targetArgs)[0]!;
+    if (option === '--set-xmark' || option === '--set-mark') {
+      const { value, mask } = parseMarkMask('MARK', option, text);
+      // --set-mark clears the bits it sets as well as the mask's.
+      return { kind: 'MARK', value, mask: option === '--set-mark' ? (value | mask) >>> 0 : mask };
+    }
+    const value = parseU32(text)!;
+    if (option === '--and-mark') return { kind: 'MARK', value: 0, mask: ~value >>> 0 };
+    return { kind: 'MARK', value, mask: option === '--or-mark' ? value : 0 };
+  }
   const table = netfilterOf(ns).table(p.table);
-  if (table.chains.has(t) && !TABLE_CHAINS[p.table].includes(t as never)) return { kind: p.gotoChain ? 'goto' : 'jump', chain: t };
+  if (table.chains.has(t)) {
+    // nf_tables refuses a jump to a base chain.
+    if (TABLE_CHAINS[p.table].includes(t as never)) refused(p, 'Operation not supported');
+    return { kind: p.gotoChain ? 'goto' : 'jump', chain: t };
+  }
   usageError(`Chain '${t}' does not exist`);
+}
+
+const RULE_OPERATION: Partial<Record<Command, string>> = { A: 'APPEND', I: 'INSERT', R: 'REPLACE', D: 'DELETE' };
+
+/** The kernel refused the rule: nf_tables' errno, exit 4. */
+function refused(p: Parsed, reason: string): never {
+  fail(`${PREFIX} RULE_${RULE_OPERATION[p.command!] ?? 'APPEND'} failed (${reason}): rule in chain ${p.chain}`, 4);
 }
 
 // ---------------------------------------------------------------- printing
@@ -418,17 +617,17 @@ function addrText(m: AddrMatch | null, numeric: boolean): string {
 
 /** The prot column: numbers under -n (iptables-nft), names otherwise. */
 function protoText(rule: Rule, numeric: boolean): string {
-  const name = rule.protocol?.name ?? 'all';
-  return numeric ? (PROTO_NUMBERS[name] ?? name) : name;
+  const number = rule.protocol?.number ?? 0;
+  return numeric ? String(number) : protocolText(number);
 }
 
-function portText(port: number, numeric: boolean): string {
-  return numeric ? String(port) : (serviceName(port) ?? String(port));
+function portText(port: number, protocol: ServiceProtocol, numeric: boolean): string {
+  return numeric ? String(port) : (serviceName(port, protocol) ?? String(port));
 }
 
-function rangeText(kind: 'spt' | 'dpt', m: PortMatch, numeric: boolean): string {
+function rangeText(kind: 'spt' | 'dpt', m: PortMatch, protocol: ServiceProtocol, numeric: boolean): string {
   const single = m.from === m.to;
-  const value = single ? portText(m.from, numeric) : `${portText(m.from, numeric)}:${portText(m.to, numeric)}`;
+  const value = single ? portText(m.from, protocol, numeric) : `${portText(m.from, protocol, numeric)}:${portText(m.to, protocol, numeric)}`;
   return `${kind}${single ? '' : 's'}:${m.invert ? '!' : ''}${value}`;
 }
 
@@ -439,8 +638,8 @@ function extrasText(rule: Rule, numeric: boolean): string {
     switch (m.module) {
       case 'tcp':
       case 'udp': {
-        const ranges = [m.sport && rangeText('spt', m.sport, numeric), m.dport && rangeText('dpt', m.dport, numeric)].filter(Boolean);
-        parts.push(`${m.module} ${ranges.join(' ')}`);
+        const ranges = [m.sport && rangeText('spt', m.sport, m.module, numeric), m.dport && rangeText('dpt', m.dport, m.module, numeric)].filter(Boolean);
+        parts.push([m.module, ...ranges].join(' '));
         break;
       }
       case 'icmp':
@@ -448,25 +647,52 @@ function extrasText(rule: Rule, numeric: boolean): string {
         else parts.push(`icmp ${m.invert ? '!' : ''}${m.type === null ? 'any' : icmpTypeName(m.type, m.code)}`);
         break;
       case 'conntrack':
-        parts.push(`ctstate ${m.invert ? '! ' : ''}${m.states.join(',')}`);
-        break;
       case 'state':
-        parts.push(`state ${m.invert ? '! ' : ''}${m.states.join(',')}`);
+        parts.push(`${m.invert ? '! ' : ''}${m.module === 'state' ? 'state' : 'ctstate'} ${m.states.join(',')}`);
         break;
-      case 'multiport':
-        parts.push(`multiport ${m.which} ${m.invert ? '! ' : ''}${m.ports.map((port) => portText(port, numeric)).join(',')}`);
+      case 'multiport': {
+        const protocol = rule.protocol?.number === UDP ? 'udp' : 'tcp';
+        const ports = m.ports.map((r) => portText(r.from, protocol, numeric) + (r.to !== r.from ? `:${portText(r.to, protocol, numeric)}` : '')).join(',');
+        parts.push(`multiport ${m.which} ${m.invert ? ' !' : ''}${ports}`);
         break;
+      }
       case 'comment':
         parts.push(`/* ${m.comment} */`);
+        break;
+      case 'mark':
+        parts.push(`mark match ${m.invert ? '! ' : ''}${markText(m.mark, m.mask)}`);
         break;
     }
   }
   const t = rule.target;
   if (t?.kind === 'SNAT' || t?.kind === 'DNAT') parts.push(`to:${natText(t.to)}`);
-  if (t?.kind === 'MASQUERADE' && t.ports) parts.push(`masq ports: ${t.ports.from}${t.ports.to !== t.ports.from ? `-${t.ports.to}` : ''}`);
+  if (t?.kind === 'MASQUERADE' && t.ports) parts.push(`masq ports: ${spanText(t.ports)}`);
+  if (t?.kind === 'REDIRECT' && t.ports) parts.push(`redir ports ${spanText(t.ports)}`);
   if (t?.kind === 'REJECT') parts.push(`reject-with ${t.with}`);
-  if (t?.kind === 'LOG') parts.push(`LOG flags 0 level ${t.level ?? 4}${t.prefix !== null ? ` prefix "${t.prefix}"` : ''}`);
+  if (t?.kind === 'LOG') {
+    const level = numeric ? `flags 0 level ${t.level}` : `level ${LOG_LEVEL_NAMES[t.level]}`;
+    parts.push(`LOG ${level}${t.prefix !== null ? ` prefix "${t.prefix}"` : ''}`);
+  }
+  if (t?.kind === 'MARK') parts.push(`MARK ${markTargetText(t.value, t.mask)}`);
   return parts.length ? ' ' + parts.join(' ') : '';
+}
+
+function spanText(span: { from: number; to: number }): string {
+  return `${span.from}${span.to !== span.from ? `-${span.to}` : ''}`;
+}
+
+/** A mark and its mask, the mask left out when it is all ones. */
+function markText(mark: number, mask: number): string {
+  return mask === 0xffffffff ? hex(mark) : `${hex(mark)}/${hex(mask)}`;
+}
+
+/** mark_tg_print: the operation a MARK target's value and mask amount to. */
+function markTargetText(value: number, mask: number): string {
+  if (value === 0) return `and ${hex(~mask >>> 0)}`;
+  if (value === mask) return `or ${hex(value)}`;
+  if (mask === 0) return `xor ${hex(value)}`;
+  if (mask === 0xffffffff) return `set ${hex(value)}`;
+  return `xset ${hex(value)}/${hex(mask)}`;
 }
 
 function natText(to: NatRange): string {
@@ -507,6 +733,7 @@ function ruleRow(rule: Rule, index: number, o: ListOptions): string {
   }
   line += (rule.src?.invert ? '!' : ' ') + addrText(rule.src, o.numeric).padEnd(19) + ' ';
   line += (rule.dst?.invert ? '!' : ' ') + addrText(rule.dst, o.numeric).padEnd(19) + ' ';
+  if (rule.target?.kind === 'goto') line += '[goto] ';
   return line + extrasText(rule, o.numeric);
 }
 
@@ -531,7 +758,7 @@ function ruleSpecOf(rule: Rule, counters: boolean): string {
   if (rule.dst && rule.dst.prefixLen > 0) parts.push(`${neg(rule.dst)}-d ${formatIpv4(rule.dst.addr)}/${rule.dst.prefixLen}`);
   if (rule.inIface) parts.push(`${neg(rule.inIface)}-i ${rule.inIface.name}`);
   if (rule.outIface) parts.push(`${neg(rule.outIface)}-o ${rule.outIface.name}`);
-  if (rule.protocol && rule.protocol.name !== 'all') parts.push(`${neg(rule.protocol)}-p ${rule.protocol.name}`);
+  if (rule.protocol && rule.protocol.number !== 0) parts.push(`${neg(rule.protocol)}-p ${protocolText(rule.protocol.number)}`);
   for (const m of rule.matches) {
     switch (m.module) {
       case 'tcp':
@@ -552,10 +779,13 @@ function ruleSpecOf(rule: Rule, counters: boolean): string {
         parts.push(`-m state ${neg(m)}--state ${m.states.join(',')}`);
         break;
       case 'multiport':
-        parts.push(`-m multiport ${neg(m)}--${m.which} ${m.ports.join(',')}`);
+        parts.push(`-m multiport ${neg(m)}--${m.which} ${m.ports.map((r) => `${r.from}${r.to !== r.from ? `:${r.to}` : ''}`).join(',')}`);
         break;
       case 'comment':
-        parts.push(`-m comment --comment ${/\s/.test(m.comment) ? `"${m.comment}"` : m.comment}`);
+        parts.push(`-m comment --comment ${saveString(m.comment)}`);
+        break;
+      case 'mark':
+        parts.push(`-m mark ${neg(m)}--mark ${markText(m.mark, m.mask)}`);
         break;
     }
   }
@@ -564,12 +794,14 @@ function ruleSpecOf(rule: Rule, counters: boolean): string {
   if (t) {
     parts.push(`${t.kind === 'goto' ? '-g' : '-j'} ${targetName(t)}`);
     if (t.kind === 'SNAT' || t.kind === 'DNAT') parts.push(`--to-${t.kind === 'SNAT' ? 'source' : 'destination'} ${natText(t.to)}`);
-    if (t.kind === 'MASQUERADE' && t.ports) parts.push(`--to-ports ${t.ports.from}${t.ports.to !== t.ports.from ? `-${t.ports.to}` : ''}`);
+    if ((t.kind === 'MASQUERADE' || t.kind === 'REDIRECT') && t.ports) parts.push(`--to-ports ${spanText(t.ports)}`);
     if (t.kind === 'REJECT') parts.push(`--reject-with ${t.with}`);
     if (t.kind === 'LOG') {
-      if (t.prefix !== null) parts.push(`--log-prefix "${t.prefix}"`);
-      if (t.level !== null) parts.push(`--log-level ${t.level}`);
+      if (t.prefix !== null) parts.push(`--log-prefix ${saveString(t.prefix)}`);
+      // warning (4) is the default and goes unsaid.
+      if (t.level !== 4) parts.push(`--log-level ${t.level}`);
     }
+    if (t.kind === 'MARK') parts.push(`--set-xmark ${hex(t.value)}/${hex(t.mask)}`);
   }
   return parts.join(' ');
 }
@@ -595,37 +827,47 @@ function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
     case 'R':
     case 'C':
     case 'D': {
-      const rule = p.rule;
       if (p.command === 'D' && p.ruleNumber !== null) {
         if (!chain || chain.rules.length === 0) noChain();
         if (p.ruleNumber > chain.rules.length) fail('iptables: Index of deletion too big.');
         chain.rules.splice(p.ruleNumber - 1, 1);
         return 0;
       }
-      rule.target = resolveTarget(ns, p);
-      if (!chain) noChain();
-      // Which interfaces a hook can see.
-      if (rule.outIface && (chain.name === 'INPUT' || chain.name === 'PREROUTING')) fail(`${PREFIX}Can't use -o with ${chain.name}\n\n${TRY}`, 2);
-      if (rule.inIface && (chain.name === 'OUTPUT' || chain.name === 'POSTROUTING')) fail(`${PREFIX}Can't use -i with ${chain.name}\n\n${TRY}`, 2);
+      p.rule.target = resolveTarget(ns, p);
+      checkPortMatches(p);
+      const rules = expandAddresses(p);
       if (p.command === 'D' || p.command === 'C') {
-        const index = chain.rules.findIndex((r) => sameRule(r, rule));
-        if (index < 0) fail('iptables: Bad rule (does a matching rule exist in that chain?).');
-        if (p.command === 'D') chain.rules.splice(index, 1);
+        for (const rule of rules) {
+          const index = chain ? chain.rules.findIndex((r) => sameRule(r, rule)) : -1;
+          if (index < 0) fail('iptables: Bad rule (does a matching rule exist in that chain?).');
+          if (p.command === 'D') chain!.rules.splice(index, 1);
+        }
         return 0;
       }
-      const natChains = rule.target && { MASQUERADE: ['POSTROUTING'], SNAT: ['POSTROUTING', 'INPUT'], DNAT: ['PREROUTING', 'OUTPUT'] }[rule.target.kind as string];
-      if (natChains && (p.table !== 'nat' || (chain.policy !== null && !natChains.includes(chain.name)))) {
-        fail(`${PREFIX} RULE_${{ A: 'APPEND', I: 'INSERT', R: 'REPLACE' }[p.command]} failed (Invalid argument): rule in chain ${chain.name}`, 4);
+      if (!chain) noChain();
+      // Which interfaces a hook can see.
+      if (p.rule.outIface && (chain.name === 'INPUT' || chain.name === 'PREROUTING')) fail(`${PREFIX}Can't use -o with ${chain.name}\n\n${TRY}`, 2);
+      if (p.rule.inIface && (chain.name === 'OUTPUT' || chain.name === 'POSTROUTING')) fail(`${PREFIX}Can't use -i with ${chain.name}\n\n${TRY}`, 2);
+      const target = p.rule.target?.kind as string | undefined;
+      const natChains = target && { MASQUERADE: ['POSTROUTING'], SNAT: ['POSTROUTING', 'INPUT'], DNAT: ['PREROUTING', 'OUTPUT'], REDIRECT: ['PREROUTING', 'OUTPUT'] }[target];
+      if (natChains && (p.table !== 'nat' || (chain.policy !== null && !natChains.includes(chain.name)))) refused(p, 'Invalid argument');
+      const before = chain.rules.slice();
+      for (const rule of rules) {
+        if (p.command === 'A') chain.rules.push(rule);
+        else if (p.command === 'I') {
+          const at = (p.ruleNumber ?? 1) - 1;
+          if (at > chain.rules.length) fail('iptables: Index of insertion too big.');
+          chain.rules.splice(at, 0, rule);
+        } else {
+          const at = p.ruleNumber! - 1;
+          if (at >= chain.rules.length) fail('iptables: Index of replacement too big.');
+          chain.rules[at] = rule;
+        }
       }
-      if (p.command === 'A') chain.rules.push(rule);
-      else if (p.command === 'I') {
-        const at = (p.ruleNumber ?? 1) - 1;
-        if (at > chain.rules.length) fail('iptables: Index of insertion too big.');
-        chain.rules.splice(at, 0, rule);
-      } else {
-        const at = p.ruleNumber! - 1;
-        if (at >= chain.rules.length) fail('iptables: Index of replacement too big.');
-        chain.rules[at] = rule;
+      // nf_tables validates the ruleset from its base chains: a loop there fails the whole change.
+      if (loopsFromBaseChains(table)) {
+        chain.rules = before;
+        refused(p, 'Too many links');
       }
       if (nf.needsConntrack()) conntrackOf(ns);
       return 0;
@@ -706,6 +948,33 @@ function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
       return 0;
     }
   }
+}
+
+/** tcp and udp matches need their protocol: iptables says so when ports are given, the kernel refuses the rest. */
+function checkPortMatches(p: Parsed): void {
+  for (const m of p.rule.matches) {
+    if (m.module !== 'tcp' && m.module !== 'udp') continue;
+    const number = m.module === 'tcp' ? TCP : UDP;
+    if (p.rule.protocol?.number === number && !p.rule.protocol.invert) continue;
+    if (m.sport || m.dport) usageError(`${m.module.toUpperCase()} match requires '-p ${m.module}'`);
+    refused(p, 'Invalid argument');
+  }
+}
+
+/** Whether jumps and gotos from the built-in chains can come back round to a chain on their path. */
+function loopsFromBaseChains(table: Table): boolean {
+  const onPath = new Set<string>();
+  const visit = (chain: Chain): boolean => {
+    if (onPath.has(chain.name)) return true;
+    onPath.add(chain.name);
+    for (const r of chain.rules) {
+      const next = r.target?.kind === 'jump' || r.target?.kind === 'goto' ? table.chains.get(r.target.chain) : undefined;
+      if (next && visit(next)) return true;
+    }
+    onPath.delete(chain.name);
+    return false;
+  };
+  return [...table.chains.values()].some((c) => c.policy !== null && visit(c));
 }
 
 /** What an untouched table looks like: its built-in chains, empty, accepting. */

@@ -121,9 +121,12 @@ const MAX_DATAGRAM = 65535;
 /** ip_rcv: an IPv4 packet arrives on `dev`. */
 export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): void {
   const ns = dev.ns;
+  // lo hands back the sender's own skb, its mark and conntrack entry with it; from a wire or another namespace it starts afresh.
+  const looped = dev.kind.name === 'loopback';
+  const ct = looped ? packet.ct : undefined;
   packet = clonePacket(packet);
-  // A packet arriving from a wire or another namespace starts unmarked; lo hands back the sender's own skb.
-  if (dev.kind.name !== 'loopback') packet.mark = undefined;
+  packet.ct = ct;
+  if (!looped) packet.mark = undefined;
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   tracer(ns)?.note(ns, dev, 'recv', packet, 'arrived');
   const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);

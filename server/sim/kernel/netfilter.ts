@@ -378,7 +378,8 @@ function chooseNat(ns: NetNs, packet: Ipv4Packet, info: CtInfo, verdict: Extract
     if (addr === null) return true;
     let port = entry.orig.sport;
     const range = t.kind === 'MASQUERADE' ? t.ports : t.to.portFrom !== null ? { from: t.to.portFrom, to: t.to.portTo ?? t.to.portFrom } : null;
-    if (range && packet.protocol !== 'icmp') port = range.from;
+    // A port already inside the range is kept; otherwise the kernel picks one at random, here the first free.
+    if (range && packet.protocol !== 'icmp' && (port < range.from || port > range.to)) port = range.from;
     const candidate = (p: number): Tuple => (packet.protocol === 'icmp' ? { ...entry.reply, dst: addr!, dport: p, sport: p } : { ...entry.reply, dst: addr!, dport: p });
     // Keep the port when the reply tuple is free, as nf_nat does; otherwise search (ICMP ids from 0).
     if (ct.taken(candidate(port)) && packet.protocol === 'icmp') port = 0;
@@ -405,7 +406,8 @@ export function netfilterHook(ns: NetNs, hook: Hook, packet: Ipv4Packet, inDev: 
   const nf = ns.netfilter;
   if (!nf) return ACCEPT;
   const tracking = nf.needsConntrack();
-  if (tracking && (hook === 'PREROUTING' || hook === 'OUTPUT')) ctIn(ns, packet);
+  // nf_conntrack_in: a packet looped back through lo already has its entry.
+  if (tracking && (hook === 'PREROUTING' || hook === 'OUTPUT') && !packet.ct) ctIn(ns, packet);
   for (const tableName of HOOK_TABLES[hook]) {
     const table = nf.existingTable(tableName);
     if (tableName === 'nat') {

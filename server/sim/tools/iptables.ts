@@ -523,12 +523,49 @@ function checkChainName(name: string): void {
   if (/\s/.test(name)) usageError(`Invalid chain name \`${name}'`);
 }
 
+/** The NAT targets' `PORT[-PORT]`: a number or service name, then perhaps a dash and a higher number. */
 function parsePortSpan(text: string): { from: number; to: number } {
-  const [from, to] = text.split('-').map((port) => {
-    if (!/^\d+$/.test(port) || Number(port) > 65535) usageError(`Port \`${port}' not valid`);
-    return Number(port);
-  });
-  return { from: from!, to: to ?? from! };
+  const first = /^(\d+)(.*)$/.exec(text);
+  if (!first || Number(first[1]) > 65535) {
+    const port = servicePort(text, 'tcp');
+    if (port === undefined) usageError(`Port \`${text}' not valid`);
+    return { from: port, to: port };
+  }
+  const from = Number(first[1]);
+  const rest = first[2]!;
+  if (rest === '') return { from, to: from };
+  if (rest.startsWith(':')) usageError('Invalid port:port syntax - use dash');
+  if (!rest.startsWith('-')) usageError(`Garbage after port value: \`${rest}'`);
+  const last = /^(\d+)(.*)$/.exec(rest.slice(1));
+  if (!last || Number(last[1]) > 65535) usageError(`Port \`${rest.slice(1)}' not valid`);
+  const to = Number(last[1]);
+  if (to < from) usageError(`Port range \`${rest.slice(1)}' funky`);
+  if (last[2] !== '') usageError(`Garbage after port range: \`${last[2]}'`);
+  return { from, to };
+}
+
+/** SNAT's and DNAT's `[ADDR[-ADDR]][:PORT[-PORT]]`; ports only with a protocol that has them. */
+function parseNatRange(text: string, protocol: number | undefined): NatRange {
+  const colon = text.indexOf(':');
+  if (colon >= 0 && text.indexOf(':', colon + 1) >= 0) usageError(`Bad IP address "${text}"`);
+  let ports: { from: number; to: number } | null = null;
+  if (colon >= 0) {
+    if (protocol !== TCP && protocol !== UDP) usageError('Need TCP, UDP, SCTP or DCCP with port specification');
+    ports = parsePortSpan(text.slice(colon + 1));
+  }
+  const addrText = colon >= 0 ? text.slice(0, colon) : text;
+  const address = (part: string) => {
+    const addr = part.split('.').length === 4 ? parseIpv4Loose(part) : null;
+    if (addr === null) usageError(`Bad IP address "${part}"`);
+    return addr;
+  };
+  const [fromText, toText] = addrText.split('-');
+  return {
+    addr: addrText === '' ? null : address(fromText!),
+    addrTo: toText === undefined ? null : address(toText),
+    portFrom: ports?.from ?? null,
+    portTo: ports?.to ?? null,
+  };
 }
 
 /** Checks target options and builds the rule's target (iptables' target extensions). */
@@ -547,20 +584,7 @@ function resolveTarget(ns: NetNs, p: Parsed): RuleTarget | null {
     const option = t === 'SNAT' ? '--to-source' : '--to-destination';
     const to = p.targetArgs[option];
     if (to === undefined) fail(`${PREFIX}${t}: option "${option}" must be specified\n\n${TRY}`, 2);
-    const [addrText, portText] = to.split(':');
-    const [fromText, toText] = addrText!.split('-');
-    const addr = parseIpv4Loose(fromText!);
-    if (addr === null || fromText!.split('.').length !== 4) usageError(`Bad IP address "${addrText}"`);
-    const addrTo = toText === undefined ? null : parseIpv4Loose(toText);
-    let portFrom: number | null = null;
-    let portTo: number | null = null;
-    if (portText !== undefined) {
-      const [pf, pt] = portText.split('-');
-      for (const port of [pf, pt]) if (port !== undefined && (!/^\d+$/.test(port) || Number(port) > 65535 || Number(port) === 0)) usageError(`Port \`${port}' not valid`);
-      portFrom = Number(pf);
-      portTo = pt === undefined ? portFrom : Number(pt);
-    }
-    return { kind: t, to: { addr, addrTo, portFrom, portTo } };
+    return { kind: t, to: parseNatRange(to, p.rule.protocol?.number) };
   }
   if (t === 'REJECT') {
     const given = p.targetArgs['--reject-with'] ?? 'icmp-port-unreachable';

@@ -239,6 +239,10 @@ function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: bool
   else if (quoted?.protocol === 'tcp' && quoted.ports) tcpIcmpError(ns, quoted, icmp.type, icmp.code);
 }
 
+/** An ICMP error's IP and ICMP headers, and the most it may take up (RFC 1812). */
+const ICMP_ERROR_HEADERS = 28;
+const ICMP_ERROR_MAX = 576;
+
 /** icmp_send: reports a problem with `offending` to its source. */
 export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: number, gateway?: Ipv4): void {
   // Never answer an ICMP error with another.
@@ -251,7 +255,8 @@ export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: n
     dst: offending.src,
     ttl: defaultTtl(ns),
     protocol: 'icmp',
-    length: 56 + 20,
+    // The header, then as much of the offending datagram as fits in 576 bytes.
+    length: ICMP_ERROR_HEADERS + Math.min(offending.length, ICMP_ERROR_MAX - ICMP_ERROR_HEADERS),
     icmp: { type, code, id: 0, seq: 0, quoted: clonePacket(offending), ...(gateway !== undefined ? { gateway } : {}) },
     elapsedUs: offending.elapsedUs,
     answersFlow: offending.ct,

@@ -102,6 +102,8 @@ export interface Table {
   chains: Map<string, Chain>;
 }
 
+const NAT_TARGETS = ['MASQUERADE', 'REDIRECT', 'SNAT', 'DNAT'];
+
 export class Netfilter {
   private readonly tables = new Map<TableName, Table>();
 
@@ -120,12 +122,14 @@ export class Netfilter {
     return this.tables.get(name);
   }
 
-  /** Whether anything needs connection tracking (NAT rules or state matches). */
+  /**
+   * Whether anything needs connection tracking: as with nf_tables, a NAT target or a
+   * state match turns it on (nf_ct_netns_get), a nat table on its own does not.
+   */
   needsConntrack(): boolean {
-    if (this.tables.has('nat')) return true;
     for (const table of this.tables.values()) {
       for (const chain of table.chains.values()) {
-        if (chain.rules.some((r) => r.matches.some((m) => m.module === 'conntrack' || m.module === 'state'))) return true;
+        if (chain.rules.some((r) => NAT_TARGETS.includes(r.target?.kind ?? '') || r.matches.some((m) => m.module === 'conntrack' || m.module === 'state'))) return true;
       }
     }
     return false;

@@ -1,11 +1,12 @@
 // `conntrack` (conntrack-tools 1.4.7): list, count, delete and flush the
 // namespace's connection tracking table.
-import { formatIpv4, type Ipv4 } from '../kernel/addr';
+import { formatIpv4, inPrefix, type Ipv4 } from '../kernel/addr';
 import type { ConnEntry, Tuple } from '../kernel/conntrack';
 import type { NetNs } from '../kernel/netns';
-import { IP_PROTO_NUMBER, type IpProtocol } from '../kernel/packet';
+import { IP_PROTO_NUMBER } from '../kernel/packet';
 import { parseIpv4Loose } from './ip/utils';
 import { program, type ProcContext } from './process';
+import { protocolNumber } from './services';
 
 const PREFIX = 'conntrack v1.4.7 (conntrack-tools): ';
 const TRY = "Try `conntrack -h' or 'conntrack --help' for more information.";
@@ -14,18 +15,24 @@ class ConntrackError {
   constructor(readonly message: string) {}
 }
 
+/** An address filter: an IPv4 prefix, or an IPv6 one that no IPv4 flow matches. */
+type AddrFilter = { addr: Ipv4; prefixLen: number } | 'ipv6';
+
 interface Filter {
-  proto: IpProtocol | null;
-  origSrc: Ipv4 | null;
-  origDst: Ipv4 | null;
-  replySrc: Ipv4 | null;
-  replyDst: Ipv4 | null;
+  /** An IP protocol number. */
+  proto: number | null;
+  origSrc: AddrFilter | null;
+  origDst: AddrFilter | null;
+  replySrc: AddrFilter | null;
+  replyDst: AddrFilter | null;
   /** Port filters of the tcp and udp extensions: which tuple, which end. */
   ports: { tuple: 'orig' | 'reply'; end: 'sport' | 'dport'; port: number }[];
   /** TCP states (--state). */
   states: string[] | null;
   nat: boolean;
 }
+
+const USAGE = "Command line interface for the connection tracking system. Version 1.4.7\nUsage: conntrack [commands] [options]\n\nCommands:\n  -L [table] [options]\t\tList conntrack or expectation table\n  -G [table] parameters\t\tGet conntrack or expectation\n  -D [table] parameters\t\tDelete conntrack or expectation\n  -I [table] parameters\t\tCreate a conntrack or expectation\n  -U [table] parameters\t\tUpdate a conntrack\n  -E [table] [options]\t\tShow events\n  -F [table]\t\t\tFlush table\n  -C [table]\t\t\tShow counter\n  -S\t\t\t\tShow statistics\n\nTables: conntrack, expect, dying, unconfirmed\n\nConntrack parameters and options:\n  -n, --src-nat ip\t\t\tsource NAT ip\n  -g, --dst-nat ip\t\t\tdestination NAT ip\n  -j, --any-nat ip\t\t\tsource or destination NAT ip\n  -m, --mark mark\t\t\tSet mark\n  -c, --secmark secmark\t\t\tSet selinux secmark\n  -e, --event-mask eventmask\t\tEvent mask, eg. NEW,DESTROY\n  -z, --zero \t\t\t\tZero counters while listing\n  -o, --output type[,...]\t\tOutput format, eg. xml\n  -l, --label label[,...]\t\tconntrack labels\n\nExpectation parameters and options:\n  --tuple-src ip\tSource address in expect tuple\n  --tuple-dst ip\tDestination address in expect tuple\n\nUpdating parameters and options:\n  --label-add label\tAdd label\n  --label-del label\tDelete label\n\nCommon parameters and options:\n  -s, --src, --orig-src ip\t\tSource address from original direction\n  -d, --dst, --orig-dst ip\t\tDestination address from original direction\n  -r, --reply-src ip\t\tSource addres from reply direction\n  -q, --reply-dst ip\t\tDestination address from reply direction\n  -p, --protonum proto\t\tLayer 4 Protocol, eg. 'tcp'\n  -f, --family proto\t\tLayer 3 Protocol, eg. 'ipv6'\n  -t, --timeout timeout\t\tSet timeout\n  -u, --status status\t\tSet status, eg. ASSURED\n  -w, --zone value\t\tSet conntrack zone\n  --orig-zone value\t\tSet zone for original direction\n  --reply-zone value\t\tSet zone for reply direction\n  -b, --buffer-size\t\tNetlink socket buffer size\n  --mask-src ip\t\t\tSource mask address\n  --mask-dst ip\t\t\tDestination mask address\n\n";
 
 function tupleText(t: Tuple): string {
   const ends = `src=${formatIpv4(t.src)} dst=${formatIpv4(t.dst)}`;
@@ -52,13 +59,17 @@ export function entryLine(entry: ConnEntry, nowUs: number, extended: boolean): s
   return line + 'mark=0 use=1';
 }
 
+function addrMatches(f: AddrFilter | null, addr: Ipv4): boolean {
+  return f === null || (f !== 'ipv6' && inPrefix(addr, f.addr, f.prefixLen));
+}
+
 function matches(entry: ConnEntry, f: Filter): boolean {
   return (
-    (f.proto === null || entry.orig.proto === f.proto) &&
-    (f.origSrc === null || entry.orig.src === f.origSrc) &&
-    (f.origDst === null || entry.orig.dst === f.origDst) &&
-    (f.replySrc === null || entry.reply.src === f.replySrc) &&
-    (f.replyDst === null || entry.reply.dst === f.replyDst) &&
+    (f.proto === null || IP_PROTO_NUMBER[entry.orig.proto] === f.proto) &&
+    addrMatches(f.origSrc, entry.orig.src) &&
+    addrMatches(f.origDst, entry.orig.dst) &&
+    addrMatches(f.replySrc, entry.reply.src) &&
+    addrMatches(f.replyDst, entry.reply.dst) &&
     f.ports.every(({ tuple, end, port }) => entry[tuple][end] === port) &&
     (f.states === null || f.states.includes(entry.tcpState ?? '')) &&
     (!f.nat || entry.srcNat || entry.dstNat)
@@ -79,56 +90,86 @@ function run(ctx: ProcContext, argv: string[]): number {
   }
 }
 
+/** The long names conntrack gives options in its errors. */
+const OPTION_NAMES: Record<string, string> = {
+  '-s': '--src', '--src': '--src', '--orig-src': '--src', '-d': '--dst', '--dst': '--dst', '--orig-dst': '--dst', '-r': '--reply-src',
+  '--reply-src': '--reply-src', '-q': '--reply-dst', '--reply-dst': '--reply-dst', '-p': '--protonum', '--proto': '--protonum',
+  '--protonum': '--protonum', '--src-nat': '--src-nat', '-n': '--src-nat', '--dst-nat': '--dst-nat', '-g': '--dst-nat',
+};
+
 function execute(ctx: ProcContext, argv: string[]): number {
   let command: 'L' | 'D' | 'F' | 'C' | null = null;
   let extended = false;
   const filter: Filter = { proto: null, origSrc: null, origDst: null, replySrc: null, replyDst: null, ports: [], states: null, nat: false };
-  const address = (option: string, value: string | undefined): Ipv4 => {
-    const addr = value === undefined ? null : parseIpv4Loose(value);
-    if (addr === null) throw new ConntrackError(`${PREFIX}Bad parameter \`${option}'\n${TRY}`);
-    return addr;
+  const usageError = (message: string): never => {
+    throw new ConntrackError(`${PREFIX}${message}\n${TRY}`);
   };
+  /** Filter options given, which -C and -F do not take. */
+  const filters: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) usageError(`option \`${a}' requires an argument`);
+      return v!;
+    };
+    const address = (): AddrFilter => {
+      const [text, len] = value().split('/') as [string, string | undefined];
+      if (text.includes(':')) return 'ipv6';
+      const addr = parseIpv4Loose(text);
+      if (addr === null) usageError(`Invalid IP address \`${text}'`);
+      return { addr: addr!, prefixLen: len === undefined ? 32 : Number(len) };
+    };
+    if (OPTION_NAMES[a]) filters.push(OPTION_NAMES[a]!);
+    const setCommand = (c: typeof command) => {
+      if (command !== null) usageError('Invalid commands combination');
+      command = c;
+    };
     switch (a) {
-      case '-L': case '--dump': command = 'L'; break;
-      case '-D': case '--delete': command = 'D'; break;
-      case '-F': case '--flush': command = 'F'; break;
-      case '-C': case '--count': command = 'C'; break;
-      case '-p': case '--proto': {
-        const proto = argv[++i];
-        if (proto !== 'tcp' && proto !== 'udp' && proto !== 'icmp') throw new ConntrackError(`${PREFIX}\`${proto}' unsupported protocol\n${TRY}`);
-        filter.proto = proto;
+      case '-L': case '--dump': setCommand('L'); break;
+      case '-D': case '--delete': setCommand('D'); break;
+      case '-F': case '--flush': setCommand('F'); break;
+      case '-C': case '--count': setCommand('C'); break;
+      case '-p': case '--proto': case '--protonum': {
+        const proto = value();
+        // getprotobyname, or a number up to 255.
+        const number = /^\d+$/.test(proto) && Number(proto) <= 255 ? Number(proto) : protocolNumber(proto);
+        if (number === undefined) usageError(`\`${proto}' unsupported protocol`);
+        filter.proto = number!;
         break;
       }
-      case '-s': case '--src': case '--orig-src': filter.origSrc = address(a, argv[++i]); break;
-      case '-d': case '--dst': case '--orig-dst': filter.origDst = address(a, argv[++i]); break;
-      case '-r': case '--reply-src': filter.replySrc = address(a, argv[++i]); break;
-      case '-q': case '--reply-dst': filter.replyDst = address(a, argv[++i]); break;
-      case '--src-nat': case '--dst-nat': filter.nat = true; break;
+      case '-s': case '--src': case '--orig-src': filter.origSrc = address(); break;
+      case '-d': case '--dst': case '--orig-dst': filter.origDst = address(); break;
+      case '-r': case '--reply-src': filter.replySrc = address(); break;
+      case '-q': case '--reply-dst': filter.replyDst = address(); break;
+      case '-n': case '-g': case '--src-nat': case '--dst-nat': filter.nat = true; break;
       case '--sport': case '--orig-port-src': case '--dport': case '--orig-port-dst': case '--reply-port-src': case '--reply-port-dst': {
         // Options of the protocol extension, known only after -p tcp or udp.
-        if (filter.proto !== 'tcp' && filter.proto !== 'udp') throw new ConntrackError(`${PREFIX}unknown option \`${a}'\n${TRY}`);
+        if (filter.proto !== 6 && filter.proto !== 17) usageError(`unknown option \`${a}'`);
         const tuple = a.startsWith('--reply') ? 'reply' : 'orig';
         const end = a === '--sport' || a.endsWith('-src') ? 'sport' : 'dport';
-        filter.ports.push({ tuple, end, port: Number(argv[++i]) });
+        filter.ports.push({ tuple, end, port: Number(value()) });
         break;
       }
       case '--state':
-        if (filter.proto !== 'tcp') throw new ConntrackError(`${PREFIX}unknown option \`${a}'\n${TRY}`);
-        filter.states = (argv[++i] ?? '').split(',');
+        if (filter.proto !== 6) usageError(`unknown option \`${a}'`);
+        filter.states = value().split(',');
         break;
       case '-o': case '--output':
-        extended = (argv[++i] ?? '').split(',').includes('extended');
+        extended = value().split(',').includes('extended');
         break;
-      case '-n': case '-g': break;
       default:
-        throw new ConntrackError(`${PREFIX}unknown option \`${a}'\n${TRY}`);
+        usageError(`unknown option \`${a}'`);
     }
   }
+  if (command === null) {
+    ctx.stdout.write(USAGE);
+    return 0;
+  }
+  if ((command === 'C' || command === 'F') && filters.length > 0) usageError(`Illegal option \`${filters[0]}' with this command`);
   const ns = ctx.ns;
   const now = ctx.world.now;
-  switch (command ?? 'L') {
+  switch (command as 'L' | 'D' | 'F' | 'C') {
     case 'C':
       ctx.stdout.write(`${entriesOf(ns).length}\n`);
       return 0;

@@ -105,8 +105,8 @@ function* connect(ctx: ProcContext, dst: Ipv4, port: number, o: NcOptions): Gene
   if (!started.ok) return { ok: false, errno: started.errno };
   conn = started.value;
   if (outcome !== null && (outcome as ConnectOutcome).ok) outcome = { ok: true, conn };
-  // Without -w, a connect gives up after the kernel's SYN retries (about two minutes).
-  const deadline = ctx.world.now + (o.timeoutUs ?? 127_000_000);
+  // Without -w, a connect waits until the kernel gives up retrying the SYN (ETIMEDOUT).
+  const deadline = o.timeoutUs === null ? Infinity : ctx.world.now + o.timeoutUs;
   while (!outcome && ctx.world.now < deadline && !ctx.interrupted()) yield Math.min(deadline, ctx.world.now + POLL_US);
   if (!outcome) {
     conn.drop();
@@ -258,12 +258,13 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
       const bindAddr = o.sourceAddr ?? (o.positional.length > 1 ? parseIpv4Loose(o.positional[0]!) : 0) ?? 0;
       return o.udp ? yield* udpServer(ctx, bindAddr, port, o) : yield* tcpServer(ctx, bindAddr, port, o);
     }
-    const [host, portText] = o.positional;
+    const [host, portText, ...morePorts] = o.positional;
     if (host === undefined) throw new NcError(USAGE.trimEnd());
     if (portText === undefined) throw new NcError('nc: missing port number');
     const dst = parseIpv4Loose(host);
     if (dst === null || host.split('.').length !== 4) throw new NcError(`nc: getaddrinfo for host "${host}" port ${portText}: Temporary failure in name resolution`);
-    const ports = parsePorts(portText);
+    // Each further argument is another port or range, tried in turn.
+    const ports = [portText, ...morePorts].flatMap(parsePorts);
     return o.udp ? yield* udpClient(ctx, host, dst, ports, o) : yield* tcpClient(ctx, host, dst, ports, o);
   } catch (e) {
     if (!(e instanceof NcError)) throw e;

@@ -1,10 +1,10 @@
 // Netfilter: tables of chains of rules, evaluated at the five hooks in
 // Linux's priority order, with connection tracking and NAT in between.
-import { formatIpv4, inPrefix, type Ipv4 } from './addr';
+import { formatIpv4, inPrefix, prefixMask, type Ipv4 } from './addr';
 import type { Device } from './device';
 import { Conntrack, invert, packetTuple, setPacketDestination, setPacketSource, type CtInfo, type CtState, type Tuple } from './conntrack';
 import { fail, OK, type KResult } from './errno';
-import { selectSource, fibLookup } from './fib';
+import { fibLookup, isLocalAddress, selectSource } from './fib';
 import type { NetNs } from './netns';
 import { ICMP_DEST_UNREACH, IP_PROTO_NUMBER, type Ipv4Packet } from './packet';
 import { icmpSend } from './ipv4';
@@ -46,14 +46,26 @@ export interface PortMatch {
   invert: boolean;
 }
 
+/** TCP header flag bits, FIN first. */
+export const TCP_FLAG_BITS: Record<string, number> = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 };
+
+/** The address types -m addrtype knows, in the order it prints them. */
+export const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'];
+
 export type RuleMatch =
-  | { module: 'tcp' | 'udp'; sport: PortMatch | null; dport: PortMatch | null }
+  | { module: 'tcp' | 'udp'; sport: PortMatch | null; dport: PortMatch | null; flags?: { mask: number; comp: number; invert: boolean } }
   | { module: 'icmp'; type: number | null; code: number | null; typeName: string; invert: boolean }
   | { module: 'conntrack' | 'state'; states: CtState[]; invert: boolean }
   /** Single ports have from === to; up to 15 ports, a range counting twice. */
   | { module: 'multiport'; ports: { from: number; to: number }[]; which: 'sports' | 'dports' | 'ports'; invert: boolean }
   | { module: 'comment'; comment: string }
-  | { module: 'mark'; mark: number; mask: number; invert: boolean };
+  | { module: 'mark'; mark: number; mask: number; invert: boolean }
+  | { module: 'addrtype'; src: { types: string[]; invert: boolean } | null; dst: { types: string[]; invert: boolean } | null; limitIface: 'in' | 'out' | null }
+  /** random: a probability scaled to 2^31; nth: every `every`th packet, counting from `count`. */
+  | { module: 'statistic'; mode: 'random'; probability: number; invert: boolean }
+  | { module: 'statistic'; mode: 'nth'; every: number; packet: number; count: number; invert: boolean }
+  /** A token bucket: `avg` is the time per packet in 1/10000 s, `credit` what is left, refilled since `lastUs` (-1 before the first packet). */
+  | { module: 'limit'; avg: number; burst: number; credit: number; lastUs: number };
 
 export interface NatRange {
   addr: Ipv4 | null;
@@ -174,11 +186,29 @@ function protocolMatches(rule: Rule, p: Ipv4Packet): boolean {
   return (number === 0 || number === IP_PROTO_NUMBER[p.protocol]) !== rule.protocol.invert;
 }
 
-function extensionMatches(m: RuleMatch, p: Ipv4Packet): boolean {
+/** The flag bits of a segment, from tcpdump-style letters (`S.` is SYN and ACK). */
+function tcpFlagBits(flags: string): number {
+  const letters: Record<string, number> = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, '.': 0x10, U: 0x20 };
+  return [...flags].reduce((bits, c) => bits | (letters[c] ?? 0), 0);
+}
+
+/** inet_addr_type: multicast by its range, local and broadcast from the local table, anything else unicast. */
+function addrType(ns: NetNs, addr: Ipv4): string {
+  if (addr >>> 28 === 0xe) return 'MULTICAST';
+  if (addr === 0xffffffff || addr === 0) return 'BROADCAST';
+  if (isLocalAddress(ns, addr)) return 'LOCAL';
+  const broadcast = [...ns.devices.values()].some((dev) => dev.ipv4.some((a) => a.prefixLen < 31 && inPrefix(addr, a.local, a.prefixLen) && ((addr | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff));
+  return broadcast ? 'BROADCAST' : 'UNICAST';
+}
+
+const LIMIT_SCALE = 10_000;
+
+function extensionMatches(m: RuleMatch, p: Ipv4Packet, ns: NetNs): boolean {
   switch (m.module) {
     case 'tcp':
     case 'udp':
       if (p.protocol !== m.module) return false;
+      if (m.flags && (((tcpFlagBits(p.ports?.tcpFlags ?? '') & m.flags.mask) === m.flags.comp) === m.flags.invert)) return false;
       return (!m.sport || portIn(m.sport, p.ports?.sport)) && (!m.dport || portIn(m.dport, p.ports?.dport));
     case 'icmp': {
       if (p.protocol !== 'icmp') return false;
@@ -198,17 +228,35 @@ function extensionMatches(m: RuleMatch, p: Ipv4Packet): boolean {
       return true;
     case 'mark':
       return ((((p.mark ?? 0) & m.mask) >>> 0) === m.mark) !== m.invert;
+    case 'addrtype':
+      return [m.src && [m.src, p.src] as const, m.dst && [m.dst, p.dst] as const].every((check) => !check || check[0].types.includes(addrType(ns, check[1])) !== check[0].invert);
+    case 'statistic': {
+      if (m.mode === 'random') return ((ns.host.world.randomInt(0, 0x7fffffff) < m.probability) !== m.invert);
+      m.count = m.count === m.every - 1 ? 0 : m.count + 1;
+      return (m.count === 0) !== m.invert;
+    }
+    case 'limit': {
+      // xt_limit: credit builds up with time (capped at the burst) and each packet spends one packet's worth.
+      const now = ns.host.world.now;
+      const cost = m.avg * (1_000_000 / LIMIT_SCALE);
+      // A new rule starts with a full bucket.
+      m.credit = m.lastUs < 0 ? m.burst * cost : Math.min(m.burst * cost, m.credit + (now - m.lastUs));
+      m.lastUs = now;
+      if (m.credit < cost) return false;
+      m.credit -= cost;
+      return true;
+    }
   }
 }
 
-export function ruleMatches(rule: Rule, p: Ipv4Packet, inDev: Device | null, outDev: Device | null): boolean {
+export function ruleMatches(ns: NetNs, rule: Rule, p: Ipv4Packet, inDev: Device | null, outDev: Device | null): boolean {
   return (
     protocolMatches(rule, p) &&
     (!rule.src || addrMatches(rule.src, p.src)) &&
     (!rule.dst || addrMatches(rule.dst, p.dst)) &&
     (!rule.inIface || ifaceMatches(rule.inIface, inDev)) &&
     (!rule.outIface || ifaceMatches(rule.outIface, outDev)) &&
-    rule.matches.every((m) => extensionMatches(m, p))
+    rule.matches.every((m) => extensionMatches(m, p, ns))
   );
 }
 
@@ -234,7 +282,7 @@ function runChain(ctx: EvalContext, chain: Chain): ChainVerdict {
   const tracer = ctx.ns.host.world.tracer;
   for (let i = 0; i < chain.rules.length; i++) {
     const rule = chain.rules[i]!;
-    if (!ruleMatches(rule, ctx.packet, ctx.inDev, ctx.outDev)) continue;
+    if (!ruleMatches(ctx.ns, rule, ctx.packet, ctx.inDev, ctx.outDev)) continue;
     rule.packets++;
     rule.bytes += ctx.packet.length;
     const target = rule.target;

@@ -3,7 +3,7 @@
 import { formatIpv4, maskLength, prefixMask } from '../kernel/addr';
 import type { CtState } from '../kernel/conntrack';
 import {
-  conntrackOf, netfilterOf, TABLE_CHAINS, userChainReferences, type AddrMatch, type Chain, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
+  ADDR_TYPES, conntrackOf, netfilterOf, TABLE_CHAINS, TCP_FLAG_BITS, userChainReferences, type AddrMatch, type Chain, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
   type Table, type TableName,
 } from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
@@ -90,6 +90,7 @@ function protocolText(number: number): string {
 const LOG_LEVELS: Record<string, number> = { emerg: 0, panic: 0, alert: 1, crit: 2, error: 3, warning: 4, notice: 5, info: 6, debug: 7 };
 const LOG_LEVEL_NAMES = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug'];
 const LOG_PREFIX_MAX = 29;
+const DEFAULT_BURST = 5;
 const COMMENT_MAX = 255;
 
 function parsePort(text: string, protocol: ServiceProtocol): number {
@@ -175,6 +176,52 @@ function parseAddr(text: string, invert: boolean): AddrMatch {
   return { addr: (addr & prefixMask(len)) >>> 0, prefixLen: len, invert };
 }
 
+/** `FLAG,FLAG` or ALL or NONE, as --tcp-flags takes its mask and its comparison. */
+function parseTcpFlags(text: string): number {
+  return text.split(',').reduce((bits, name) => {
+    const upper = name.toUpperCase();
+    if (upper === 'ALL') return bits | 0x3f;
+    if (upper === 'NONE') return bits;
+    const bit = TCP_FLAG_BITS[upper];
+    if (bit === undefined) usageError(`Unknown TCP flag \`${name}'`);
+    return bits | bit;
+  }, 0);
+}
+
+function tcpFlagNames(bits: number): string {
+  const names = Object.keys(TCP_FLAG_BITS).filter((name) => bits & TCP_FLAG_BITS[name]!);
+  return names.length ? names.join(',') : 'NONE';
+}
+
+const LIMIT_SCALE = 10_000;
+/** xt_limit's rate units, longest first, in seconds. */
+const RATE_UNITS: [string, number][] = [['day', 86400], ['hour', 3600], ['min', 60], ['sec', 1]];
+
+/** parse_rate: `N[/second|minute|hour|day]` (any prefix of the unit) as the time per packet in 1/10000 s. */
+function parseRate(text: string): number {
+  const [count, unit] = text.split('/') as [string, string | undefined];
+  const seconds = unit === undefined ? 1 : unit === '' ? undefined : { second: 1, minute: 60, hour: 3600, day: 86400 }[['second', 'minute', 'hour', 'day'].find((u) => u.startsWith(unit.toLowerCase())) ?? ''];
+  const rate = parseInt(count, 10);
+  if (seconds === undefined || !(rate > 0)) usageError(`bad rate "${text}"'`);
+  const avg = Math.floor((LIMIT_SCALE * seconds!) / rate);
+  if (avg === 0) usageError(`Rate too fast "${text}"`);
+  return avg;
+}
+
+/** print_rate: in the longest unit the time per packet divides evenly enough. */
+function rateText(avg: number): string {
+  const scaled = RATE_UNITS.map(([name, seconds]): [string, number] => [name, seconds * LIMIT_SCALE]);
+  let i = 1;
+  while (i < scaled.length && !(avg > scaled[i]![1] || Math.floor(scaled[i]![1] / avg) < scaled[i]![1] % avg)) i++;
+  const [name, mult] = scaled[i - 1]!;
+  return `${Math.floor(mult / avg)}/${name}`;
+}
+
+/** statistic's probability as the kernel holds it (scaled to 2^31) and prints it back. */
+function probabilityText(scaled: number): string {
+  return (scaled / 0x80000000).toFixed(11);
+}
+
 /** xtables_save_string: bare when only letters, digits, `_` and `-`, else quoted with `"`, `\` and `'` escaped. */
 function saveString(text: string): string {
   return /^[A-Za-z0-9_-]+$/.test(text) ? text : `"${text.replace(/["\\']/g, '\\$&')}"`;
@@ -182,6 +229,11 @@ function saveString(text: string): string {
 
 function hex(n: number): string {
   return `0x${n.toString(16)}`;
+}
+
+/** Two upper-case hex digits, as -n prints TCP flags. */
+function hex2(n: number): string {
+  return n.toString(16).toUpperCase().padStart(2, '0');
 }
 
 // ---------------------------------------------------------------- parsing
@@ -209,6 +261,8 @@ interface Parsed {
   /** Match modules loaded with -m or for the protocol, in order, and whether each got an option. */
   modules: { name: string; used: boolean }[];
   targetArgs: Record<string, string>;
+  /** -m statistic's options until they are checked together. */
+  statistic: { mode: string; probability?: number; every?: number; packet?: number; invert: boolean } | null;
 }
 
 /** The main long options and the short option each stands for. */
@@ -222,7 +276,7 @@ const LONG: Record<string, string> = {
 
 /** The long options each match extension adds once loaded, and the name each alias stands for. */
 const MATCH_OPTIONS: Record<string, Record<string, string>> = {
-  tcp: { '--sport': '--sport', '--source-port': '--sport', '--dport': '--dport', '--destination-port': '--dport' },
+  tcp: { '--sport': '--sport', '--source-port': '--sport', '--dport': '--dport', '--destination-port': '--dport', '--syn': '--syn', '--tcp-flags': '--tcp-flags' },
   udp: { '--sport': '--sport', '--source-port': '--sport', '--dport': '--dport', '--destination-port': '--dport' },
   icmp: { '--icmp-type': '--icmp-type' },
   conntrack: { '--ctstate': '--ctstate' },
@@ -230,6 +284,9 @@ const MATCH_OPTIONS: Record<string, Record<string, string>> = {
   multiport: { '--sports': '--sports', '--source-ports': '--sports', '--dports': '--dports', '--destination-ports': '--dports', '--ports': '--ports' },
   comment: { '--comment': '--comment' },
   mark: { '--mark': '--mark' },
+  addrtype: { '--src-type': '--src-type', '--dst-type': '--dst-type', '--limit-iface-in': '--limit-iface-in', '--limit-iface-out': '--limit-iface-out' },
+  statistic: { '--mode': '--mode', '--probability': '--probability', '--every': '--every', '--packet': '--packet' },
+  limit: { '--limit': '--limit', '--limit-burst': '--limit-burst' },
 };
 
 /** The long options of each target extension, known once -j names it. */
@@ -270,7 +327,7 @@ function parseRuleNumber(text: string): number {
 function parse(argv: string[]): Parsed {
   const p: Parsed = {
     table: 'filter', command: null, chain: null, ruleNumber: null, policy: null, newName: null, sources: null, destinations: null, jump: null,
-    gotoChain: false, numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, modules: [], targetArgs: {},
+    gotoChain: false, numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, modules: [], targetArgs: {}, statistic: null,
     rule: { protocol: null, src: null, dst: null, inIface: null, outIface: null, matches: [], target: null, packets: 0, bytes: 0 },
   };
   const args = argv.slice(1);
@@ -419,6 +476,8 @@ function parse(argv: string[]): Parsed {
         if (!(module in MATCH_OPTIONS)) fail(`${PREFIX}Couldn't load match \`${module}':No such file or directory\n\n${TRY}`, 2);
         loadModule(module);
         if (module === 'tcp' || module === 'udp') portMatch(module);
+        // limit works with its defaults, 3/hour and a burst of 5.
+        if (module === 'limit' && !p.rule.matches.some((m) => m.module === 'limit')) p.rule.matches.push({ module: 'limit', avg: (LIMIT_SCALE * 3600) / 3, burst: DEFAULT_BURST, credit: 0, lastUs: -1 });
         break;
       }
       case '--dport': case '--sport': {
@@ -428,6 +487,68 @@ function parse(argv: string[]): Parsed {
         if (m[key]) usageError(`Only one \`${a === '--dport' ? '--destination-port' : '--source-port'}' allowed`);
         m[key] = parsePortRange(need(a), module, negate);
         used(module);
+        break;
+      }
+      case '--syn': case '--tcp-flags': {
+        const m = portMatch('tcp');
+        if (a === '--syn') m.flags = { mask: 0x17, comp: 0x02, invert: negate };
+        else {
+          const mask = parseTcpFlags(need(a));
+          const comp = args[i + 1];
+          if (comp === undefined || comp.startsWith('-') || comp.startsWith('!')) usageError('--tcp-flags requires two args.');
+          m.flags = { mask, comp: parseTcpFlags(args[++i]!), invert: negate };
+        }
+        used('tcp');
+        break;
+      }
+      case '--src-type': case '--dst-type': case '--limit-iface-in': case '--limit-iface-out': {
+        let m = p.rule.matches.find((x): x is Extract<RuleMatch, { module: 'addrtype' }> => x.module === 'addrtype');
+        if (!m) p.rule.matches.push((m = { module: 'addrtype', src: null, dst: null, limitIface: null }));
+        if (a.startsWith('--limit')) {
+          const side = a.endsWith('in') ? 'in' : 'out';
+          if (m.limitIface !== null && m.limitIface !== side) fail(`${PREFIX}addrtype: option "--limit-iface-${m.limitIface}" cannot be used together with "${a}".\n\n${TRY}`, 2);
+          m.limitIface = side;
+        } else {
+          const types = need(a).split(',').map((t) => {
+            if (!ADDR_TYPES.includes(t.toUpperCase())) usageError(`addrtype: bad type "${t}"`);
+            return t.toUpperCase();
+          });
+          m[a === '--src-type' ? 'src' : 'dst'] = { types: ADDR_TYPES.filter((t) => types.includes(t)), invert: negate };
+        }
+        used('addrtype');
+        break;
+      }
+      case '--mode': case '--probability': case '--every': case '--packet': {
+        const draft = (p.statistic ??= { mode: 'random', invert: false });
+        const value = need(a);
+        if (a === '--mode') {
+          if (negate) fail(`${PREFIX}statistic: option "--mode" cannot be inverted.\n\n${TRY}`, 2);
+          if (value !== 'random' && value !== 'nth') usageError(`Bad mode "${value}"`);
+          draft.mode = value;
+        } else if (a === '--probability') {
+          const probability = Number(value);
+          if (value === '' || !(probability >= 0 && probability <= 1)) fail(`${PREFIX}statistic: bad value for option "--probability", or out of range (0-1).\n\n${TRY}`, 2);
+          draft.probability = Math.round(0x80000000 * probability);
+        } else {
+          const n = parseU32(value);
+          if (n === null || (a === '--every' && n === 0)) fail(`${PREFIX}statistic: bad value for option "${a}", or out of range (${a === '--every' ? 1 : 0}-4294967295).\n\n${TRY}`, 2);
+          draft[a === '--every' ? 'every' : 'packet'] = n!;
+        }
+        if (negate) draft.invert = true;
+        used('statistic');
+        break;
+      }
+      case '--limit': case '--limit-burst': {
+        if (negate) fail(`${PREFIX}limit: option "${a}" cannot be inverted.\n\n${TRY}`, 2);
+        const m = p.rule.matches.find((x): x is Extract<RuleMatch, { module: 'limit' }> => x.module === 'limit')!;
+        const value = need(a);
+        if (a === '--limit') m.avg = parseRate(value);
+        else {
+          const burst = parseU32(value);
+          if (burst === null || burst > 10000) fail(`${PREFIX}limit: bad value for option "--limit-burst", or out of range (0-10000).\n\n${TRY}`, 2);
+          // A burst of 0 is taken as the default.
+          m.burst = burst || DEFAULT_BURST;
+        }
         break;
       }
       case '--dports': case '--sports': case '--ports': {
@@ -496,14 +617,32 @@ function parse(argv: string[]): Parsed {
   }
   if (negate) usageError('nothing appropriate following !');
   for (const module of p.modules) {
-    if (module.used || module.name === 'tcp' || module.name === 'udp') continue;
+    if (module.used || module.name === 'tcp' || module.name === 'udp' || module.name === 'limit') continue;
     if (module.name === 'conntrack') usageError('conntrack: At least one option is required');
+    if (module.name === 'addrtype') usageError('addrtype: you must specify --src-type or --dst-type');
+    if (module.name === 'statistic') usageError('--probability must be specified when using random mode');
     if (module.name === 'multiport') usageError('multiport expection an option');
     const option = Object.keys(MATCH_OPTIONS[module.name]!)[0]!;
     fail(`${PREFIX}${module.name}: option "${option}" must be specified\n\n${TRY}`, 2);
   }
+  if (p.statistic) p.rule.matches.push(statisticMatch(p.statistic));
   if (p.jump === 'MARK' && Object.keys(p.targetArgs).length === 0) usageError('MARK: One of the --set-xmark, --{and,or,xor,set}-mark options is required');
   return p;
+}
+
+/** -m statistic's options checked together, as the match they make. */
+function statisticMatch(d: NonNullable<Parsed['statistic']>): RuleMatch {
+  if (d.mode === 'random') {
+    if (d.probability === undefined) usageError('--probability must be specified when using random mode');
+    return { module: 'statistic', mode: 'random', probability: d.probability!, invert: d.invert };
+  }
+  if (d.every === undefined || d.packet === undefined) {
+    if (d.every !== undefined) fail(`${PREFIX}statistic: option "--every" also requires "--packet".\n\n${TRY}`, 2);
+    usageError('--every and --packet must be specified when using nth mode');
+  }
+  if (d.packet! > d.every! - 1) usageError('the --packet p must be 0 <= p <= n-1');
+  // The counter starts so that packet number `packet` (from 0) is the first to match.
+  return { module: 'statistic', mode: 'nth', every: d.every!, packet: d.packet!, count: d.every! - 1 - d.packet!, invert: d.invert };
 }
 
 /** The rules one command stands for: one per -s address for each -d address. */
@@ -663,7 +802,9 @@ function extrasText(rule: Rule, numeric: boolean): string {
       case 'tcp':
       case 'udp': {
         const ranges = [m.sport && rangeText('spt', m.sport, m.module, numeric), m.dport && rangeText('dpt', m.dport, m.module, numeric)].filter(Boolean);
-        parts.push([m.module, ...ranges].join(' '));
+        const f = m.flags;
+        const flags = f && `flags:${f.invert ? '!' : ''}${numeric ? `0x${hex2(f.mask)}/0x${hex2(f.comp)}` : `${tcpFlagNames(f.mask)}/${tcpFlagNames(f.comp)}`}`;
+        parts.push([m.module, ...ranges, ...(flags ? [flags] : [])].join(' '));
         break;
       }
       case 'icmp':
@@ -685,6 +826,21 @@ function extrasText(rule: Rule, numeric: boolean): string {
         break;
       case 'mark':
         parts.push(`mark match ${m.invert ? '! ' : ''}${markText(m.mark, m.mask)}`);
+        break;
+      case 'addrtype': {
+        const side = (name: string, t: { types: string[]; invert: boolean } | null) => (t ? [`${name}-type ${t.invert ? '!' : ''}${t.types.join(',')}`] : []);
+        parts.push(['ADDRTYPE match', ...side('src', m.src), ...side('dst', m.dst), ...(m.limitIface ? [`limit-${m.limitIface}`] : [])].join(' '));
+        break;
+      }
+      case 'statistic':
+        parts.push(
+          m.mode === 'random'
+            ? `statistic mode random ${m.invert ? '! ' : ''}probability ${probabilityText(m.probability)}`
+            : `statistic mode nth ${m.invert ? '! ' : ''}every ${m.every}${m.packet ? ` packet ${m.packet}` : ''}`,
+        );
+        break;
+      case 'limit':
+        parts.push(`limit: avg ${rateText(m.avg)} burst ${m.burst}`);
         break;
     }
   }
@@ -791,6 +947,7 @@ function ruleSpecOf(rule: Rule, counters: boolean): string {
         parts.push(`-m ${m.module}`);
         if (m.sport) parts.push(`${neg(m.sport)}--sport ${range(m.sport)}`);
         if (m.dport) parts.push(`${neg(m.dport)}--dport ${range(m.dport)}`);
+        if (m.flags) parts.push(`${neg(m.flags)}--tcp-flags ${tcpFlagNames(m.flags.mask)} ${tcpFlagNames(m.flags.comp)}`);
         break;
       }
       case 'icmp':
@@ -810,6 +967,21 @@ function ruleSpecOf(rule: Rule, counters: boolean): string {
         break;
       case 'mark':
         parts.push(`-m mark ${neg(m)}--mark ${markText(m.mark, m.mask)}`);
+        break;
+      case 'addrtype': {
+        const side = (name: string, t: { types: string[]; invert: boolean } | null) => (t ? [`${neg(t)}--${name}-type ${t.types.join(',')}`] : []);
+        parts.push(['-m addrtype', ...side('src', m.src), ...side('dst', m.dst), ...(m.limitIface ? [`--limit-iface-${m.limitIface}`] : [])].join(' '));
+        break;
+      }
+      case 'statistic':
+        parts.push(
+          m.mode === 'random'
+            ? `-m statistic --mode random ${neg(m)}--probability ${probabilityText(m.probability)}`
+            : `-m statistic --mode nth ${neg(m)}--every ${m.every} --packet ${m.packet}`,
+        );
+        break;
+      case 'limit':
+        parts.push(`-m limit --limit ${rateText(m.avg)}${m.burst !== DEFAULT_BURST ? ` --limit-burst ${m.burst}` : ''}`);
         break;
     }
   }

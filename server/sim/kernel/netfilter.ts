@@ -134,6 +134,11 @@ export class Netfilter {
     return this.tables.get(name);
   }
 
+  /** Puts a whole table in place (iptables-restore's commit). */
+  setTable(table: Table): void {
+    this.tables.set(table.name, table);
+  }
+
   /**
    * Whether anything needs connection tracking: as with nf_tables, a NAT target or a
    * state match turns it on (nf_ct_netns_get), a nat table on its own does not.

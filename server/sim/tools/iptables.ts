@@ -7,6 +7,7 @@ import {
   type Table, type TableName,
 } from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
+import { readFile } from './fs';
 import { parseIpv4Loose } from './ip/utils';
 import { program, type ProcContext } from './process';
 import { protocolName, protocolNumber, serviceName, servicePort, type ServiceProtocol } from './services';
@@ -261,6 +262,8 @@ interface Parsed {
   /** Match modules loaded with -m or for the protocol, in order, and whether each got an option. */
   modules: { name: string; used: boolean }[];
   targetArgs: Record<string, string>;
+  /** A line of iptables-restore: jumps are checked at its COMMIT. */
+  restoring: boolean;
   /** -m statistic's options until they are checked together. */
   statistic: { mode: string; probability?: number; every?: number; packet?: number; invert: boolean } | null;
 }
@@ -271,7 +274,7 @@ const LONG: Record<string, string> = {
   '--delete-chain': '-X', '--policy': '-P', '--list': '-L', '--list-rules': '-S', '--rename-chain': '-E', '--table': '-t',
   '--source': '-s', '--src': '-s', '--destination': '-d', '--dst': '-d', '--in-interface': '-i', '--out-interface': '-o', '--protocol': '-p',
   '--jump': '-j', '--goto': '-g', '--numeric': '-n', '--verbose': '-v', '--exact': '-x', '--match': '-m', '--version': '-V',
-  '--line-numbers': '--line-numbers',
+  '--line-numbers': '--line-numbers', '--set-counters': '-c',
 };
 
 /** The long options each match extension adds once loaded, and the name each alias stands for. */
@@ -303,7 +306,7 @@ const TARGET_OPTIONS: Record<string, string[]> = {
 const STANDARD_TARGETS = ['ACCEPT', 'DROP', 'RETURN'];
 
 /** Short options taking an argument (the rest of the word or the next one), and those that may take a chain. */
-const SHORT_WITH_ARG = 'ACDRINEPopsdjitmgw';
+const SHORT_WITH_ARG = 'ACDRINEPopsdjitmgwc';
 const SHORT_OPTIONAL_ARG = 'LSFZX';
 
 /** getopt_long: an exact name, or a prefix of exactly one option (aliases of one option count once). */
@@ -324,10 +327,11 @@ function parseRuleNumber(text: string): number {
   return Number(text);
 }
 
-function parse(argv: string[]): Parsed {
+/** `restoring`: a line of iptables-restore, whose table the file names. */
+function parse(argv: string[], restoring = false): Parsed {
   const p: Parsed = {
     table: 'filter', command: null, chain: null, ruleNumber: null, policy: null, newName: null, sources: null, destinations: null, jump: null,
-    gotoChain: false, numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, modules: [], targetArgs: {}, statistic: null,
+    gotoChain: false, numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, modules: [], targetArgs: {}, statistic: null, restoring,
     rule: { protocol: null, src: null, dst: null, inIface: null, outIface: null, matches: [], target: null, packets: 0, bytes: 0 },
   };
   const args = argv.slice(1);
@@ -440,6 +444,7 @@ function parse(argv: string[]): Parsed {
     };
     switch (a) {
       case '-t': {
+        if (restoring) fail(`${PREFIX}The -t option cannot be used in iptables-restore.\n\n${TRY}`, 2);
         const t = need('-t');
         if (!TABLE_NAMES.includes(t as TableName)) fail(`${PREFIX}table '${t}' does not exist\nPerhaps iptables or your kernel needs to be upgraded.`, 3);
         p.table = t as TableName;
@@ -605,6 +610,15 @@ function parse(argv: string[]): Parsed {
       case '--to-source': case '--to-destination': case '--reject-with': case '--log-prefix':
         p.targetArgs[a] = need(a);
         break;
+      case '-c': {
+        // --set-counters PKTS BYTES: the rule starts with these counts.
+        const packets = need('-c');
+        const bytes = args[++i];
+        if (bytes === undefined || !/^\d+$/.test(packets) || !/^\d+$/.test(bytes)) usageError('-c packet counter not numeric');
+        p.rule.packets = Number(packets);
+        p.rule.bytes = Number(bytes!);
+        break;
+      }
       case '-n': p.numeric = true; break;
       case '-v': p.verbose = true; break;
       case '-x': p.exact = true; break;
@@ -708,7 +722,7 @@ function parseNatRange(text: string, protocol: number | undefined): NatRange {
 }
 
 /** Checks target options and builds the rule's target (iptables' target extensions). */
-function resolveTarget(ns: NetNs, p: Parsed): RuleTarget | null {
+function resolveTarget(table: Table, p: Parsed): RuleTarget | null {
   const t = p.jump;
   if (t === null) return null;
   if (p.table === 'nat' && (t === 'DROP' || t === 'REJECT')) {
@@ -749,13 +763,16 @@ function resolveTarget(ns: NetNs, p: Parsed): RuleTarget | null {
     if (option === '--and-mark') return { kind: 'MARK', value: 0, mask: ~value >>> 0 };
     return { kind: 'MARK', value, mask: option === '--or-mark' ? value : 0 };
   }
-  const table = netfilterOf(ns).table(p.table);
-  if (table.chains.has(t)) {
+  if (table.chains.has(t) || p.restoring) {
     // nf_tables refuses a jump to a base chain.
     if (TABLE_CHAINS[p.table].includes(t as never)) refused(p, 'Operation not supported');
     return { kind: p.gotoChain ? 'goto' : 'jump', chain: t };
   }
-  usageError(`Chain '${t}' does not exist`);
+  missingChain(t);
+}
+
+function missingChain(name: string): never {
+  usageError(`Chain '${name}' does not exist`);
 }
 
 const RULE_OPERATION: Partial<Record<Command, string>> = { A: 'APPEND', I: 'INSERT', R: 'REPLACE', D: 'DELETE' };
@@ -1008,12 +1025,13 @@ function sameRule(a: Rule, b: Rule): boolean {
 
 // --------------------------------------------------------------- commands
 
-function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
+/** Runs one command on `table` when given (iptables-restore's working copy), else on the namespace's. */
+function execute(ctx: ProcContext, ns: NetNs, p: Parsed, given?: Table): number {
   if (p.command === null) usageError('no command specified');
   // Listing looks without creating; everything else brings the table into being.
   const listing = p.command === 'L' || p.command === 'S';
   const nf = netfilterOf(ns);
-  const table = listing ? (nf.existingTable(p.table) ?? defaultTable(p.table)) : nf.table(p.table);
+  const table = given ?? (listing ? (nf.existingTable(p.table) ?? defaultTable(p.table)) : nf.table(p.table));
   const chain = p.chain !== null ? table.chains.get(p.chain) : undefined;
   const incompatible = (): never => fail(`${PREFIX}chain \`${p.chain}' in table \`${p.table}' is incompatible, use 'nft' tool.`);
   const list: ListOptions = { numeric: p.numeric, verbose: p.verbose, exact: p.exact, lineNumbers: p.lineNumbers };
@@ -1029,7 +1047,7 @@ function execute(ctx: ProcContext, ns: NetNs, p: Parsed): number {
         chain.rules.splice(p.ruleNumber - 1, 1);
         return 0;
       }
-      p.rule.target = resolveTarget(ns, p);
+      p.rule.target = resolveTarget(table, p);
       checkPortMatches(p);
       const rules = expandAddresses(p);
       if (p.command === 'D' || p.command === 'C') {
@@ -1274,6 +1292,161 @@ function save(ctx: ProcContext, argv: string[]): number {
   return 0;
 }
 
+const RESTORE_PREFIX = 'iptables-restore v1.8.9 (nf_tables): ';
+const RESTORE_TRY = "Try `iptables-restore -h' or 'iptables-restore --help' for more information.";
+
+/** How iptables-restore words an error of one of its lines. */
+function restoreError(e: IptablesError, line: number): IptablesError {
+  // The kernel refused: its words on a line of their own.
+  if (e.code === 4) return new IptablesError(e.message.replace(`${PREFIX} `, `${RESTORE_PREFIX}\nline ${line}: `), 4);
+  if (e.message.startsWith('iptables: ')) return new IptablesError(`iptables-restore: line ${line} failed: ${e.message.slice('iptables: '.length)}`, e.code);
+  return new IptablesError(e.message.replace(PREFIX, RESTORE_PREFIX).replace(TRY, `Error occurred at line: ${line}\n${RESTORE_TRY}`), e.code);
+}
+
+/** iptables-restore's split of a line into words: blanks separate them, quotes group them, a backslash escapes within quotes. */
+function restoreWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  let quote: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote !== null) {
+      if (c === '\\' && i + 1 < line.length) word += line[++i];
+      else if (c === quote) quote = null;
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      word ??= '';
+    } else if (c === ' ' || c === '\t') {
+      if (word !== null) words.push(word);
+      word = null;
+    } else word = (word ?? '') + c;
+  }
+  if (word !== null) words.push(word);
+  return words;
+}
+
+/** iptables-restore's long options and the short ones they stand for. */
+const RESTORE_OPTIONS: Record<string, string> = { '--noflush': 'n', '--counters': 'c', '--test': 't', '--verbose': 'v', '--wait': 'w' };
+
+/**
+ * iptables-restore: tables as iptables-save prints them. Each `*table` block is
+ * built on a copy (emptied first unless --noflush) and replaces the table at
+ * its COMMIT; a failing line stops the restore, leaving earlier blocks in place.
+ */
+function restore(ctx: ProcContext, argv: string[]): number {
+  let noflush = false;
+  let counters = false;
+  let test = false;
+  let file: string | undefined;
+  for (const a of argv.slice(1)) {
+    let letters: string;
+    if (a.startsWith('--')) {
+      const matches = Object.keys(RESTORE_OPTIONS).filter((o) => o.startsWith(a));
+      if (matches.length !== 1) {
+        ctx.stderr.write(`iptables-restore: unrecognized option '${a}'\nTry \`iptables-restore -h' for more information.\n`);
+        return 1;
+      }
+      letters = RESTORE_OPTIONS[matches[0]!]!;
+    } else if (a.startsWith('-') && a.length > 1) letters = a.slice(1);
+    else {
+      file = a;
+      continue;
+    }
+    for (const f of letters) {
+      if (f === 'n') noflush = true;
+      else if (f === 'c') counters = true;
+      else if (f === 't') test = true;
+      else if (f !== 'v' && f !== 'w') {
+        ctx.stderr.write(`iptables-restore: invalid option -- '${f}'\nTry \`iptables-restore -h' for more information.\n`);
+        return 1;
+      }
+    }
+  }
+  let text = ctx.stdin;
+  if (file !== undefined) {
+    const r = readFile(ctx, file);
+    if (!r.ok) {
+      ctx.stderr.write(`Can't open ${file}: ${r.error}\n`);
+      return 1;
+    }
+    text = r.text;
+  }
+  const nf = netfilterOf(ctx.ns);
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  let working: Table | null = null;
+  try {
+    for (const [index, raw] of lines.entries()) {
+      const number = index + 1;
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) continue;
+      try {
+        if (line.startsWith('*')) {
+          const name = line.slice(1);
+          if (!TABLE_NAMES.includes(name as TableName)) usageError(`iptables-restore: line ${number} table name '${name}' invalid`);
+          const existing = nf.existingTable(name as TableName);
+          working = noflush && existing ? structuredClone(existing) : defaultTable(name as TableName);
+        } else if (line === 'COMMIT') {
+          if (working) checkJumps(working);
+          if (working && !test) nf.setTable(working);
+          working = null;
+        } else if (working === null) {
+          ctx.stderr.write(`iptables-restore: line ${number} failed\n`);
+          return 1;
+        } else if (line.startsWith(':')) {
+          declareChain(working, line, number, counters);
+        } else {
+          const words = restoreWords(line);
+          const counted = /^\[(\d+):(\d+)\]$/.exec(words[0] ?? '');
+          const p = parse(['iptables', ...(counted ? words.slice(1) : words)], true);
+          p.table = working.name;
+          if (counted && counters) [p.rule.packets, p.rule.bytes] = [Number(counted[1]), Number(counted[2])];
+          execute(ctx, ctx.ns, p, working);
+        }
+      } catch (e) {
+        if (e instanceof IptablesError) throw restoreError(e, number);
+        throw e;
+      }
+    }
+    if (working !== null) {
+      ctx.stderr.write(`iptables-restore: COMMIT expected at line ${lines.length + 1}\n`);
+      return 1;
+    }
+  } catch (e) {
+    if (!(e instanceof IptablesError)) throw e;
+    ctx.stderr.write(e.message + '\n');
+    return e.code;
+  }
+  if (nf.needsConntrack()) conntrackOf(ctx.ns);
+  return 0;
+}
+
+/** At a COMMIT, every jump must lead to a chain of the table. */
+function checkJumps(table: Table): void {
+  for (const chain of table.chains.values()) {
+    for (const r of chain.rules) if ((r.target?.kind === 'jump' || r.target?.kind === 'goto') && !table.chains.has(r.target.chain)) missingChain(r.target.chain);
+  }
+}
+
+/** `:CHAIN POLICY [PKTS:BYTES]`: a built-in chain's policy, or a user chain (policy `-`) to create. */
+function declareChain(table: Table, line: string, number: number, counters: boolean): void {
+  const [name, policy, count] = line.slice(1).split(/\s+/) as [string, string | undefined, string | undefined];
+  if (policy === undefined) usageError(`iptables-restore: line ${number} policy invalid`);
+  const chain = table.chains.get(name);
+  if (chain?.policy === null || (!chain && policy === '-')) {
+    if (!chain) table.chains.set(name, { name, policy: null, rules: [], packets: 0, bytes: 0 });
+    return;
+  }
+  if (!chain) noChain();
+  if (policy !== 'ACCEPT' && policy !== 'DROP') fail('iptables: Bad policy name.');
+  chain.policy = policy;
+  chain.policyCounted = true;
+  const m = /^\[(\d+):(\d+)\]$/.exec(count ?? '');
+  [chain.packets, chain.bytes] = counters && m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
 export const iptables = program(run);
+export const iptablesRestore = program(restore);
 export const iptablesSave = program(save);
 

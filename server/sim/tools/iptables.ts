@@ -94,14 +94,16 @@ const LOG_PREFIX_MAX = 29;
 const DEFAULT_BURST = 5;
 const COMMENT_MAX = 255;
 
-function parsePort(text: string, protocol: ServiceProtocol): number {
-  const port = /^\d+$/.test(text) ? Number(text) : servicePort(text, protocol);
+/** A port number or service name; `any` looks the name up for every protocol, as the tcp and udp matches do. */
+function parsePort(text: string, protocol: ServiceProtocol | 'any'): number {
+  const byName = (p: ServiceProtocol) => servicePort(text, p);
+  const port = /^\d+$/.test(text) ? Number(text) : protocol === 'any' ? (byName('tcp') ?? byName('udp')) : byName(protocol);
   if (port === undefined || port > 65535) usageError(`invalid port/service \`${text}' specified`);
   return port;
 }
 
 /** `PORT`, `FROM:TO`, `:TO`, `FROM:` with names allowed. */
-function parsePortRange(text: string, protocol: ServiceProtocol, invert: boolean): PortMatch {
+function parsePortRange(text: string, protocol: ServiceProtocol | 'any', invert: boolean): PortMatch {
   const [a, b] = text.split(':');
   if (b === undefined) {
     const port = parsePort(a!, protocol);
@@ -126,16 +128,27 @@ function parsePortList(text: string, protocol: ServiceProtocol): { from: number;
 }
 
 function parseIcmpType(text: string): { type: number | null; code: number | null } {
-  const named = ICMP_TYPES[text];
+  const named = ICMP_TYPES[text.toLowerCase()];
   if (named) return { type: named[0] === 255 ? null : named[0], code: named[1] };
   const m = /^(\d+)(?:\/(\d+))?$/.exec(text);
   if (!m || Number(m[1]) > 255 || (m[2] !== undefined && Number(m[2]) > 255)) usageError(`Unknown ICMP type \`${text}'`);
   return { type: Number(m[1]), code: m[2] === undefined ? null : Number(m[2]) };
 }
 
-function icmpTypeName(type: number, code: number | null): string {
-  const found = Object.entries(ICMP_TYPES).find(([, [t, c]]) => t === type && c === code);
-  return found ? found[0] : code === null ? `type ${type}` : `type ${type} code ${code}`;
+function icmpTypeName(type: number, code: number | null): string | undefined {
+  return Object.entries(ICMP_TYPES).find(([, [t, c]]) => t === type && c === code)?.[0];
+}
+
+/** A comma list of states in any case; an error quotes the list from the bad one on. */
+function parseStates(text: string, module: 'state' | 'conntrack'): CtState[] {
+  const words = text.split(',');
+  return words.map((word, i) => {
+    const rest = words.slice(i).join(',');
+    if (module === 'state' && word === '' && i === words.length - 1 && i > 0) usageError('"--state" requires a list of states with no spaces, e.g. ESTABLISHED,RELATED');
+    const state = word.toUpperCase() as CtState;
+    if (!CT_STATE_ORDER.includes(state)) usageError(`Bad ${module === 'state' ? 'state' : 'ctstate'} "${rest}"`);
+    return state;
+  });
 }
 
 /** xtables_strtoui with base 0: decimal, 0x hex or 0 octal, up to 2^32-1. */
@@ -274,7 +287,7 @@ const LONG: Record<string, string> = {
   '--delete-chain': '-X', '--policy': '-P', '--list': '-L', '--list-rules': '-S', '--rename-chain': '-E', '--table': '-t',
   '--source': '-s', '--src': '-s', '--destination': '-d', '--dst': '-d', '--in-interface': '-i', '--out-interface': '-o', '--protocol': '-p',
   '--jump': '-j', '--goto': '-g', '--numeric': '-n', '--verbose': '-v', '--exact': '-x', '--match': '-m', '--version': '-V',
-  '--line-numbers': '--line-numbers', '--set-counters': '-c',
+  '--line-numbers': '--line-numbers', '--set-counters': '-c', '--wait': '-w', '--ipv4': '-4',
 };
 
 /** The long options each match extension adds once loaded, and the name each alias stands for. */
@@ -490,7 +503,7 @@ function parse(argv: string[], restoring = false): Parsed {
         const m = portMatch(module);
         const key = a === '--dport' ? 'dport' : 'sport';
         if (m[key]) usageError(`Only one \`${a === '--dport' ? '--destination-port' : '--source-port'}' allowed`);
-        m[key] = parsePortRange(need(a), module, negate);
+        m[key] = parsePortRange(need(a), 'any', negate);
         used(module);
         break;
       }
@@ -570,10 +583,8 @@ function parse(argv: string[], restoring = false): Parsed {
         break;
       }
       case '--ctstate': case '--state': {
-        const given = need(a).split(',');
-        const bad = given.find((s) => !CT_STATE_ORDER.includes(s as CtState));
-        if (bad !== undefined) usageError(`Bad ctstate "${bad}"`);
         const module = a === '--state' ? 'state' : 'conntrack';
+        const given = parseStates(need(a), module);
         p.rule.matches.push({ module, states: CT_STATE_ORDER.filter((s) => given.includes(s)), invert: negate });
         used(module);
         break;
@@ -619,6 +630,13 @@ function parse(argv: string[], restoring = false): Parsed {
         p.rule.bytes = Number(bytes!);
         break;
       }
+      case '-w': {
+        // --wait [SECONDS]: nf_tables needs no lock, so it only checks the number.
+        const seconds = inlineValue ?? (args[i + 1] !== undefined && !args[i + 1]!.startsWith('-') ? args[++i] : undefined);
+        if (seconds !== undefined && !/^\d+$/.test(seconds)) usageError('wait seconds not numeric');
+        break;
+      }
+      case '-4': break;
       case '-n': p.numeric = true; break;
       case '-v': p.verbose = true; break;
       case '-x': p.exact = true; break;
@@ -825,8 +843,12 @@ function extrasText(rule: Rule, numeric: boolean): string {
         break;
       }
       case 'icmp':
-        if (numeric) parts.push(m.invert ? `icmp !type ${m.type ?? 255}${m.code !== null ? ` code ${m.code}` : ''}` : `icmptype ${m.type ?? 255}${m.code !== null ? ` code ${m.code}` : ''}`);
-        else parts.push(`icmp ${m.invert ? '!' : ''}${m.type === null ? 'any' : icmpTypeName(m.type, m.code)}`);
+      {
+        // A type and code with a name (not under -n) print as the name, anything else by number.
+        const name = numeric ? undefined : icmpTypeName(m.type ?? 255, m.code);
+        const number = `type ${m.type ?? 255}${m.code !== null ? ` code ${m.code}` : ''}`;
+        parts.push(name !== undefined ? `icmp ${m.invert ? '!' : ''}${name}` : m.invert ? `icmp !${number}` : `icmp${number}`);
+      }
         break;
       case 'conntrack':
       case 'state':

@@ -695,8 +695,9 @@ function expandAddresses(p: Parsed): Rule[] {
 /** Checks a new user chain's name as iptables does. */
 function checkChainName(name: string): void {
   if (name.length >= 29) usageError(`chain name \`${name}' too long (must be under 29 chars)`);
-  if (['ACCEPT', 'DROP', 'QUEUE', 'RETURN', 'REJECT', 'LOG', 'MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'MARK', 'NFQUEUE'].includes(name)) usageError('chain name may not clash with target name');
-  if (name.startsWith('-')) usageError("chain name not allowed to start with `-'");
+  // The empty name is the standard target's.
+  if (['', 'ACCEPT', 'DROP', 'QUEUE', 'RETURN', 'REJECT', 'LOG', 'MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT', 'MARK', 'NFQUEUE'].includes(name)) usageError('chain name may not clash with target name');
+  if (name.startsWith('-') || name.startsWith('!')) usageError(`chain name not allowed to start with \`${name[0]}'`);
   if (/\s/.test(name)) usageError(`Invalid chain name \`${name}'`);
 }
 
@@ -1144,7 +1145,8 @@ function execute(ctx: ProcContext, ns: NetNs, p: Parsed, given?: Table): number 
       return 0;
     }
     case 'E': {
-      if (!chain) noChain();
+      // Only user chains can be renamed.
+      if (!chain || chain.policy !== null) noChain();
       if (table.chains.has(p.newName!)) fail('iptables: File exists.');
       renameChain(table, chain, p.newName!);
       return 0;

@@ -30,6 +30,8 @@ interface Filter {
   /** TCP states (--state). */
   states: string[] | null;
   nat: boolean;
+  /** -f ipv6: no flow here is IPv6. */
+  ipv6: boolean;
 }
 
 const USAGE = "Command line interface for the connection tracking system. Version 1.4.7\nUsage: conntrack [commands] [options]\n\nCommands:\n  -L [table] [options]\t\tList conntrack or expectation table\n  -G [table] parameters\t\tGet conntrack or expectation\n  -D [table] parameters\t\tDelete conntrack or expectation\n  -I [table] parameters\t\tCreate a conntrack or expectation\n  -U [table] parameters\t\tUpdate a conntrack\n  -E [table] [options]\t\tShow events\n  -F [table]\t\t\tFlush table\n  -C [table]\t\t\tShow counter\n  -S\t\t\t\tShow statistics\n\nTables: conntrack, expect, dying, unconfirmed\n\nConntrack parameters and options:\n  -n, --src-nat ip\t\t\tsource NAT ip\n  -g, --dst-nat ip\t\t\tdestination NAT ip\n  -j, --any-nat ip\t\t\tsource or destination NAT ip\n  -m, --mark mark\t\t\tSet mark\n  -c, --secmark secmark\t\t\tSet selinux secmark\n  -e, --event-mask eventmask\t\tEvent mask, eg. NEW,DESTROY\n  -z, --zero \t\t\t\tZero counters while listing\n  -o, --output type[,...]\t\tOutput format, eg. xml\n  -l, --label label[,...]\t\tconntrack labels\n\nExpectation parameters and options:\n  --tuple-src ip\tSource address in expect tuple\n  --tuple-dst ip\tDestination address in expect tuple\n\nUpdating parameters and options:\n  --label-add label\tAdd label\n  --label-del label\tDelete label\n\nCommon parameters and options:\n  -s, --src, --orig-src ip\t\tSource address from original direction\n  -d, --dst, --orig-dst ip\t\tDestination address from original direction\n  -r, --reply-src ip\t\tSource addres from reply direction\n  -q, --reply-dst ip\t\tDestination address from reply direction\n  -p, --protonum proto\t\tLayer 4 Protocol, eg. 'tcp'\n  -f, --family proto\t\tLayer 3 Protocol, eg. 'ipv6'\n  -t, --timeout timeout\t\tSet timeout\n  -u, --status status\t\tSet status, eg. ASSURED\n  -w, --zone value\t\tSet conntrack zone\n  --orig-zone value\t\tSet zone for original direction\n  --reply-zone value\t\tSet zone for reply direction\n  -b, --buffer-size\t\tNetlink socket buffer size\n  --mask-src ip\t\t\tSource mask address\n  --mask-dst ip\t\t\tDestination mask address\n\n";
@@ -72,7 +74,8 @@ function matches(entry: ConnEntry, f: Filter): boolean {
     addrMatches(f.replyDst, entry.reply.dst) &&
     f.ports.every(({ tuple, end, port }) => entry[tuple][end] === port) &&
     (f.states === null || f.states.includes(entry.tcpState ?? '')) &&
-    (!f.nat || entry.srcNat || entry.dstNat)
+    (!f.nat || entry.srcNat || entry.dstNat) &&
+    !f.ipv6
   );
 }
 
@@ -95,12 +98,13 @@ const OPTION_NAMES: Record<string, string> = {
   '-s': '--src', '--src': '--src', '--orig-src': '--src', '-d': '--dst', '--dst': '--dst', '--orig-dst': '--dst', '-r': '--reply-src',
   '--reply-src': '--reply-src', '-q': '--reply-dst', '--reply-dst': '--reply-dst', '-p': '--protonum', '--proto': '--protonum',
   '--protonum': '--protonum', '--src-nat': '--src-nat', '-n': '--src-nat', '--dst-nat': '--dst-nat', '-g': '--dst-nat',
+  '-j': '--any-nat', '--any-nat': '--any-nat',
 };
 
 function execute(ctx: ProcContext, argv: string[]): number {
   let command: 'L' | 'D' | 'F' | 'C' | null = null;
   let extended = false;
-  const filter: Filter = { proto: null, origSrc: null, origDst: null, replySrc: null, replyDst: null, ports: [], states: null, nat: false };
+  const filter: Filter = { proto: null, origSrc: null, origDst: null, replySrc: null, replyDst: null, ports: [], states: null, nat: false, ipv6: false };
   const usageError = (message: string): never => {
     throw new ConntrackError(`${PREFIX}${message}\n${TRY}`);
   };
@@ -142,7 +146,8 @@ function execute(ctx: ProcContext, argv: string[]): number {
       case '-d': case '--dst': case '--orig-dst': filter.origDst = address(); break;
       case '-r': case '--reply-src': filter.replySrc = address(); break;
       case '-q': case '--reply-dst': filter.replyDst = address(); break;
-      case '-n': case '-g': case '--src-nat': case '--dst-nat': filter.nat = true; break;
+      case '-n': case '-g': case '-j': case '--src-nat': case '--dst-nat': case '--any-nat': filter.nat = true; break;
+      case '-f': case '--family': filter.ipv6 = value() === 'ipv6'; break;
       case '--sport': case '--orig-port-src': case '--dport': case '--orig-port-dst': case '--reply-port-src': case '--reply-port-dst': {
         // Options of the protocol extension, known only after -p tcp or udp.
         if (filter.proto !== 6 && filter.proto !== 17) usageError(`unknown option \`${a}'`);

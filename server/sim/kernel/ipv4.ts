@@ -126,7 +126,7 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
   const ct = looped ? packet.ct : undefined;
   packet = clonePacket(packet);
   packet.ct = ct;
-  if (!looped) packet.mark = undefined;
+  if (!looped) packet.mark = packet.untracked = undefined;
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   tracer(ns)?.note(ns, dev, 'recv', packet, 'arrived');
   const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);

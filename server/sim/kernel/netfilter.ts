@@ -65,7 +65,14 @@ export type RuleMatch =
   | { module: 'statistic'; mode: 'random'; probability: number; invert: boolean }
   | { module: 'statistic'; mode: 'nth'; every: number; packet: number; count: number; invert: boolean }
   /** A token bucket: `avg` is the time per packet in 1/10000 s, `credit` what is left, refilled since `lastUs` (-1 before the first packet). */
-  | { module: 'limit'; avg: number; burst: number; credit: number; lastUs: number };
+  | { module: 'limit'; avg: number; burst: number; credit: number; lastUs: number }
+  | { module: 'iprange'; src: AddrRange | null; dst: AddrRange | null };
+
+export interface AddrRange {
+  from: Ipv4;
+  to: Ipv4;
+  invert: boolean;
+}
 
 export interface NatRange {
   addr: Ipv4 | null;
@@ -83,7 +90,9 @@ export type RuleTarget =
   | { kind: 'SNAT' | 'DNAT'; to: NatRange }
   | { kind: 'LOG'; prefix: string | null; level: number }
   /** xt_mark_tginfo2: the packet's mark becomes (mark & ~mask) ^ value. */
-  | { kind: 'MARK'; value: number; mask: number };
+  | { kind: 'MARK'; value: number; mask: number }
+  /** The raw table's CT target, as -j NOTRACK or -j CT [--notrack]. */
+  | { kind: 'CT'; notrack: boolean; spelled: 'NOTRACK' | 'CT' };
 
 export interface Rule {
   /** An IP protocol number; 0 is any. */
@@ -222,7 +231,8 @@ function extensionMatches(m: RuleMatch, p: Ipv4Packet, ns: NetNs): boolean {
     }
     case 'conntrack':
     case 'state': {
-      const state = p.ct?.state ?? 'UNTRACKED';
+      // Without an entry a packet is INVALID, unless the raw table said not to track it.
+      const state = p.untracked ? 'UNTRACKED' : (p.ct?.state ?? 'INVALID');
       return m.states.includes(state) !== m.invert;
     }
     case 'multiport': {
@@ -240,6 +250,8 @@ function extensionMatches(m: RuleMatch, p: Ipv4Packet, ns: NetNs): boolean {
       m.count = m.count === m.every - 1 ? 0 : m.count + 1;
       return (m.count === 0) !== m.invert;
     }
+    case 'iprange':
+      return [m.src && ([m.src, p.src] as const), m.dst && ([m.dst, p.dst] as const)].every((check) => !check || (check[1] >= check[0].from && check[1] <= check[0].to) !== check[0].invert);
     case 'limit': {
       // xt_limit: credit builds up with time (capped at the burst) and each packet spends one packet's worth.
       const now = ns.host.world.now;
@@ -303,6 +315,9 @@ function runChain(ctx: EvalContext, chain: Chain): ChainVerdict {
         continue;
       case 'MARK':
         ctx.packet.mark = (((ctx.packet.mark ?? 0) & ~target.mask) ^ target.value) >>> 0;
+        continue;
+      case 'CT':
+        if (target.notrack) ctx.packet.untracked = true;
         continue;
       case 'REJECT':
         return { kind: 'REJECT', with: target.with };
@@ -463,9 +478,13 @@ export function netfilterHook(ns: NetNs, hook: Hook, packet: Ipv4Packet, inDev: 
   const nf = ns.netfilter;
   if (!nf) return ACCEPT;
   const tracking = nf.needsConntrack();
-  // nf_conntrack_in: a packet looped back through lo already has its entry.
-  if (tracking && (hook === 'PREROUTING' || hook === 'OUTPUT') && !packet.ct) ctIn(ns, packet);
+  // nf_conntrack_in runs after the raw table; a packet looped back through lo already has its entry.
+  let lookedUp = !(tracking && (hook === 'PREROUTING' || hook === 'OUTPUT') && !packet.ct);
   for (const tableName of HOOK_TABLES[hook]) {
+    if (!lookedUp && tableName !== 'raw') {
+      if (!packet.untracked) ctIn(ns, packet);
+      lookedUp = true;
+    }
     const table = nf.existingTable(tableName);
     if (tableName === 'nat') {
       if (!tracking || !packet.ct) continue;

@@ -4,7 +4,7 @@ import { formatIpv4, maskLength, prefixMask } from '../kernel/addr';
 import type { CtState } from '../kernel/conntrack';
 import {
   ADDR_TYPES, conntrackOf, netfilterOf, TABLE_CHAINS, TCP_FLAG_BITS, userChainReferences, type AddrMatch, type Chain, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
-  type Table, type TableName,
+  type AddrRange, type Table, type TableName,
 } from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
 import { readFile } from './fs';
@@ -278,6 +278,8 @@ interface Parsed {
   /** Match modules loaded with -m or for the protocol, in order, and whether each got an option. */
   modules: { name: string; used: boolean }[];
   targetArgs: Record<string, string>;
+  /** What iptables warns about while parsing, the rule being made all the same. */
+  warnings: string[];
   /** A line of iptables-restore: jumps are checked at its COMMIT. */
   restoring: boolean;
   /** -m statistic's options until they are checked together. */
@@ -306,6 +308,7 @@ const MATCH_OPTIONS: Record<string, Record<string, string>> = {
   addrtype: { '--src-type': '--src-type', '--dst-type': '--dst-type', '--limit-iface-in': '--limit-iface-in', '--limit-iface-out': '--limit-iface-out' },
   statistic: { '--mode': '--mode', '--probability': '--probability', '--every': '--every', '--packet': '--packet' },
   limit: { '--limit': '--limit', '--limit-burst': '--limit-burst' },
+  iprange: { '--src-range': '--src-range', '--dst-range': '--dst-range' },
 };
 
 /** The long options of each target extension, known once -j names it. */
@@ -317,6 +320,8 @@ const TARGET_OPTIONS: Record<string, string[]> = {
   REDIRECT: ['--to-ports'],
   LOG: ['--log-prefix', '--log-level'],
   MARK: ['--set-xmark', '--set-mark', '--and-mark', '--or-mark', '--xor-mark'],
+  CT: ['--notrack'],
+  NOTRACK: [],
 };
 
 const STANDARD_TARGETS = ['ACCEPT', 'DROP', 'RETURN'];
@@ -347,7 +352,7 @@ function parseRuleNumber(text: string): number {
 function parse(argv: string[], restoring = false): Parsed {
   const p: Parsed = {
     table: 'filter', command: null, chain: null, ruleNumber: null, policy: null, newName: null, sources: null, destinations: null, jump: null,
-    gotoChain: false, numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, modules: [], targetArgs: {}, statistic: null, restoring,
+    gotoChain: false, numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, modules: [], targetArgs: {}, statistic: null, restoring, warnings: [],
     rule: { protocol: null, src: null, dst: null, inIface: null, outIface: null, matches: [], target: null, packets: 0, bytes: 0 },
   };
   const args = argv.slice(1);
@@ -575,6 +580,24 @@ function parse(argv: string[], restoring = false): Parsed {
         }
         break;
       }
+      case '--src-range': case '--dst-range': {
+        let m = p.rule.matches.find((x): x is Extract<RuleMatch, { module: 'iprange' }> => x.module === 'iprange');
+        if (!m) p.rule.matches.push((m = { module: 'iprange', src: null, dst: null }));
+        const text = need(a);
+        const [fromText, toText] = text.split('-') as [string, string | undefined];
+        const [from, to] = [fromText, toText ?? fromText].map((part) => {
+          const addr = part.split('.').length === 4 ? parseIpv4Loose(part) : null;
+          if (addr === null) usageError(`iprange: Bad value for "${a}" option: "${part}"`);
+          return addr!;
+        }) as [number, number];
+        if (from > to) p.warnings.push(`xt_iprange: range ${formatIpv4(from)}-${formatIpv4(to)} is reversed and will never match`);
+        m[a === '--src-range' ? 'src' : 'dst'] = { from, to, invert: negate };
+        used('iprange');
+        break;
+      }
+      case '--notrack':
+        p.targetArgs[a] = '';
+        break;
       case '--dports': case '--sports': case '--ports': {
         const number = p.rule.protocol?.number;
         if (number !== TCP && number !== UDP) usageError("multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'");
@@ -658,6 +681,7 @@ function parse(argv: string[], restoring = false): Parsed {
     if (module.used || module.name === 'tcp' || module.name === 'udp' || module.name === 'limit') continue;
     if (module.name === 'conntrack') usageError('conntrack: At least one option is required');
     if (module.name === 'addrtype') usageError('addrtype: you must specify --src-type or --dst-type');
+    if (module.name === 'iprange') usageError("iprange match: You must specify `--src-range' or `--dst-range'");
     if (module.name === 'statistic') usageError('--probability must be specified when using random mode');
     if (module.name === 'multiport') usageError('multiport expection an option');
     const option = Object.keys(MATCH_OPTIONS[module.name]!)[0]!;
@@ -777,6 +801,11 @@ function resolveTarget(table: Table, p: Parsed): RuleTarget | null {
     const prefix = p.targetArgs['--log-prefix'];
     return { kind: 'LOG', prefix: prefix === undefined ? null : prefix.slice(0, LOG_PREFIX_MAX), level: level === undefined ? 4 : (LOG_LEVELS[level] ?? Number(level)) };
   }
+  if (t === 'CT' || t === 'NOTRACK') {
+    // The CT target belongs to the raw table.
+    if (p.table !== 'raw') refused(p, 'Invalid argument');
+    return { kind: 'CT', notrack: t === 'NOTRACK' || '--notrack' in p.targetArgs, spelled: t };
+  }
   if (t === 'MARK') {
     const [option, text] = Object.entries(p.targetArgs)[0]!;
     if (option === '--set-xmark' || option === '--set-mark') {
@@ -812,6 +841,11 @@ function refused(p: Parsed, reason: string): never {
 function targetName(t: RuleTarget | null): string {
   if (!t) return '';
   return t.kind === 'jump' || t.kind === 'goto' ? t.chain : t.kind;
+}
+
+/** The target as -S and iptables-save name it: NOTRACK keeps its own name there. */
+function savedTargetName(t: RuleTarget): string {
+  return t.kind === 'CT' ? t.spelled : targetName(t);
 }
 
 /** Without -n, iptables names 0.0.0.0/0 `anywhere` (and would resolve hosts, which have no names here). */
@@ -888,6 +922,11 @@ function extrasText(rule: Rule, numeric: boolean): string {
       case 'limit':
         parts.push(`limit: avg ${rateText(m.avg)} burst ${m.burst}`);
         break;
+      case 'iprange': {
+        const range = (name: string, r: AddrRange | null) => (r ? [`${name} IP range ${r.invert ? '! ' : ''}${formatIpv4(r.from)}-${formatIpv4(r.to)}`] : []);
+        parts.push([...range('source', m.src), ...range('destination', m.dst)].join(' '));
+        break;
+      }
     }
   }
   const t = rule.target;
@@ -900,6 +939,7 @@ function extrasText(rule: Rule, numeric: boolean): string {
     parts.push(`LOG ${level}${t.prefix !== null ? ` prefix "${t.prefix}"` : ''}`);
   }
   if (t?.kind === 'MARK') parts.push(`MARK ${markTargetText(t.value, t.mask)}`);
+  if (t?.kind === 'CT') parts.push(t.spelled === 'NOTRACK' ? 'NOTRACK' : t.notrack ? 'CT notrack' : 'CT');
   return parts.length ? ' ' + parts.join(' ') : '';
 }
 
@@ -1029,12 +1069,17 @@ function ruleSpecOf(rule: Rule, counters: boolean): string {
       case 'limit':
         parts.push(`-m limit --limit ${rateText(m.avg)}${m.burst !== DEFAULT_BURST ? ` --limit-burst ${m.burst}` : ''}`);
         break;
+      case 'iprange': {
+        const range = (name: string, r: AddrRange | null) => (r ? [`${neg(r)}--${name}-range ${formatIpv4(r.from)}-${formatIpv4(r.to)}`] : []);
+        parts.push(['-m iprange', ...range('src', m.src), ...range('dst', m.dst)].join(' '));
+        break;
+      }
     }
   }
   if (counters) parts.push(`-c ${rule.packets} ${rule.bytes}`);
   const t = rule.target;
   if (t) {
-    parts.push(`${t.kind === 'goto' ? '-g' : '-j'} ${targetName(t)}`);
+    parts.push(`${t.kind === 'goto' ? '-g' : '-j'} ${savedTargetName(t)}`);
     if (t.kind === 'SNAT' || t.kind === 'DNAT') parts.push(`--to-${t.kind === 'SNAT' ? 'source' : 'destination'} ${natText(t.to)}`);
     if ((t.kind === 'MASQUERADE' || t.kind === 'REDIRECT') && t.ports) parts.push(`--to-ports ${spanText(t.ports)}`);
     if (t.kind === 'REJECT') parts.push(`--reject-with ${t.with}`);
@@ -1044,6 +1089,7 @@ function ruleSpecOf(rule: Rule, counters: boolean): string {
       if (t.level !== 4) parts.push(`--log-level ${t.level}`);
     }
     if (t.kind === 'MARK') parts.push(`--set-xmark ${hex(t.value)}/${hex(t.mask)}`);
+    if (t.kind === 'CT' && t.spelled === 'CT' && t.notrack) parts.push('--notrack');
   }
   return parts.join(' ');
 }
@@ -1255,7 +1301,9 @@ function renameChain(table: Table, chain: Chain, name: string): void {
 
 function run(ctx: ProcContext, argv: string[]): number {
   try {
-    return execute(ctx, ctx.ns, parse(argv));
+    const p = parse(argv);
+    for (const warning of p.warnings) ctx.stderr.write(warning + '\n');
+    return execute(ctx, ctx.ns, p);
   } catch (e) {
     if (!(e instanceof IptablesError)) throw e;
     (e.code === 0 ? ctx.stdout : ctx.stderr).write(e.message + '\n');
@@ -1430,6 +1478,7 @@ function restore(ctx: ProcContext, argv: string[]): number {
           const words = restoreWords(line);
           const counted = /^\[(\d+):(\d+)\]$/.exec(words[0] ?? '');
           const p = parse(['iptables', ...(counted ? words.slice(1) : words)], true);
+          for (const warning of p.warnings) ctx.stderr.write(warning + '\n');
           p.table = working.name;
           if (counted && counters) [p.rule.packets, p.rule.bytes] = [Number(counted[1]), Number(counted[2])];
           execute(ctx, ctx.ns, p, working);

@@ -74,6 +74,8 @@ export interface AddrRange {
   invert: boolean;
 }
 
+export type NatFlag = 'random' | 'random-fully' | 'persistent';
+
 export interface NatRange {
   addr: Ipv4 | null;
   addrTo: Ipv4 | null;
@@ -85,9 +87,10 @@ export type RuleTarget =
   | { kind: 'ACCEPT' | 'DROP' | 'RETURN' }
   | { kind: 'jump' | 'goto'; chain: string }
   | { kind: 'REJECT'; with: string }
-  | { kind: 'MASQUERADE'; ports: { from: number; to: number } | null }
-  | { kind: 'REDIRECT'; ports: { from: number; to: number } | null }
-  | { kind: 'SNAT' | 'DNAT'; to: NatRange }
+  /** `flags`: --random, --random-fully, --persistent as given (the ports they pick here are the first free ones). */
+  | { kind: 'MASQUERADE'; ports: { from: number; to: number } | null; flags?: NatFlag[] }
+  | { kind: 'REDIRECT'; ports: { from: number; to: number } | null; flags?: NatFlag[] }
+  | { kind: 'SNAT' | 'DNAT'; to: NatRange; flags?: NatFlag[] }
   | { kind: 'LOG'; prefix: string | null; level: number }
   /** xt_mark_tginfo2: the packet's mark becomes (mark & ~mask) ^ value. */
   | { kind: 'MARK'; value: number; mask: number }

@@ -314,10 +314,10 @@ const MATCH_OPTIONS: Record<string, Record<string, string>> = {
 /** The long options of each target extension, known once -j names it. */
 const TARGET_OPTIONS: Record<string, string[]> = {
   REJECT: ['--reject-with'],
-  SNAT: ['--to-source'],
-  DNAT: ['--to-destination'],
-  MASQUERADE: ['--to-ports'],
-  REDIRECT: ['--to-ports'],
+  SNAT: ['--to-source', '--random', '--random-fully', '--persistent'],
+  DNAT: ['--to-destination', '--random', '--persistent'],
+  MASQUERADE: ['--to-ports', '--random', '--random-fully'],
+  REDIRECT: ['--to-ports', '--random'],
   LOG: ['--log-prefix', '--log-level'],
   MARK: ['--set-xmark', '--set-mark', '--and-mark', '--or-mark', '--xor-mark'],
   CT: ['--notrack'],
@@ -595,7 +595,7 @@ function parse(argv: string[], restoring = false): Parsed {
         used('iprange');
         break;
       }
-      case '--notrack':
+      case '--notrack': case '--random': case '--random-fully': case '--persistent':
         p.targetArgs[a] = '';
         break;
       case '--dports': case '--sports': case '--ports': {
@@ -778,15 +778,18 @@ function resolveTarget(table: Table, p: Parsed): RuleTarget | null {
     fail(`${PREFIX}\nThe "nat" table is not intended for filtering, the use of ${t} is therefore inhibited.\n\n\n${TRY}`, 2);
   }
   if (STANDARD_TARGETS.includes(t)) return { kind: t as 'ACCEPT' | 'DROP' | 'RETURN' };
+  // NAT flags print in this order, however given.
+  const flags = (['random', 'random-fully', 'persistent'] as const).filter((f) => `--${f}` in p.targetArgs);
+  const withFlags = flags.length ? { flags } : {};
   if (t === 'MASQUERADE' || t === 'REDIRECT') {
     const ports = p.targetArgs['--to-ports'];
-    return { kind: t, ports: ports === undefined ? null : parsePortSpan(ports) };
+    return { kind: t, ports: ports === undefined ? null : parsePortSpan(ports), ...withFlags };
   }
   if (t === 'SNAT' || t === 'DNAT') {
     const option = t === 'SNAT' ? '--to-source' : '--to-destination';
     const to = p.targetArgs[option];
     if (to === undefined) fail(`${PREFIX}${t}: option "${option}" must be specified\n\n${TRY}`, 2);
-    return { kind: t, to: parseNatRange(to, p.rule.protocol?.number) };
+    return { kind: t, to: parseNatRange(to, p.rule.protocol?.number), ...withFlags };
   }
   if (t === 'REJECT') {
     const given = p.targetArgs['--reject-with'] ?? 'icmp-port-unreachable';
@@ -933,6 +936,7 @@ function extrasText(rule: Rule, numeric: boolean): string {
   if (t?.kind === 'SNAT' || t?.kind === 'DNAT') parts.push(`to:${natText(t.to)}`);
   if (t?.kind === 'MASQUERADE' && t.ports) parts.push(`masq ports: ${spanText(t.ports)}`);
   if (t?.kind === 'REDIRECT' && t.ports) parts.push(`redir ports ${spanText(t.ports)}`);
+  if (t && 'flags' in t && t.flags) parts.push(...t.flags);
   if (t?.kind === 'REJECT') parts.push(`reject-with ${t.with}`);
   if (t?.kind === 'LOG') {
     const level = numeric ? `flags 0 level ${t.level}` : `level ${LOG_LEVEL_NAMES[t.level]}`;
@@ -1082,6 +1086,7 @@ function ruleSpecOf(rule: Rule, counters: boolean): string {
     parts.push(`${t.kind === 'goto' ? '-g' : '-j'} ${savedTargetName(t)}`);
     if (t.kind === 'SNAT' || t.kind === 'DNAT') parts.push(`--to-${t.kind === 'SNAT' ? 'source' : 'destination'} ${natText(t.to)}`);
     if ((t.kind === 'MASQUERADE' || t.kind === 'REDIRECT') && t.ports) parts.push(`--to-ports ${spanText(t.ports)}`);
+    if ('flags' in t && t.flags) parts.push(...t.flags.map((f) => `--${f}`));
     if (t.kind === 'REJECT') parts.push(`--reject-with ${t.with}`);
     if (t.kind === 'LOG') {
       if (t.prefix !== null) parts.push(`--log-prefix ${saveString(t.prefix)}`);

@@ -432,9 +432,9 @@ function parse(argv: string[], restoring = false): Parsed {
       const chain = CHAIN_ARG[c] === 'required' ? need(`-${c}`) : optional();
       if (chain !== undefined) p.chain = chain;
       const next = args[i + 1];
-      const numberFollows = next !== undefined && /^\d+$/.test(next);
-      // -I, -D and -Z take a number when one follows; -R needs one; -L and -S take any word as one.
-      if (((c === 'I' || c === 'D' || c === 'Z') && numberFollows) || ((c === 'L' || c === 'S') && p.chain !== null && next !== undefined && !next.startsWith('-'))) {
+      const wordFollows = next !== undefined && !next.startsWith('-') && !next.startsWith('!');
+      // -I, -D, -Z, -L and -S take the next word as a rule number unless it is an option; -R needs one.
+      if (((c === 'I' || c === 'D' || c === 'Z') && wordFollows) || ((c === 'L' || c === 'S') && p.chain !== null && wordFollows)) {
         i++;
         p.ruleNumber = parseRuleNumber(next!);
       }

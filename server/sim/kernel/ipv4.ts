@@ -239,6 +239,26 @@ function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: bool
   else if (quoted?.protocol === 'tcp' && quoted.ports) tcpIcmpError(ns, quoted, icmp.type, icmp.code);
 }
 
+/** net.ipv4.icmp_ratemask: destination unreachable, source quench, time exceeded and parameter problem are rate limited. */
+const ICMP_RATEMASK = 0x1818;
+/** net.ipv4.icmp_ratelimit: one error a second to a destination, after a burst of six (XRLIM_BURST_FACTOR). */
+const ICMP_RATELIMIT_US = 1_000_000;
+const ICMP_BURST = 6;
+
+/** icmpv4_xrlim_allow: whether an error may go to `dst` now (never limited to ourselves, nor "fragmentation needed"). */
+function icmpErrorAllowed(ns: NetNs, dst: Ipv4, type: number, code: number, toLocal: boolean): boolean {
+  if (!((ICMP_RATEMASK >> type) & 1) || (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) || toLocal) return true;
+  const now = ns.host.world.now;
+  // A new peer starts as if idle for a minute: a full burst.
+  const peer = ns.icmpErrorPeers.get(dst) ?? { tokensUs: 0, lastUs: now - 60_000_000 };
+  peer.tokensUs = Math.min(ICMP_BURST * ICMP_RATELIMIT_US, peer.tokensUs + (now - peer.lastUs));
+  peer.lastUs = now;
+  const allowed = peer.tokensUs >= ICMP_RATELIMIT_US;
+  if (allowed) peer.tokensUs -= ICMP_RATELIMIT_US;
+  ns.icmpErrorPeers.set(dst, peer);
+  return allowed;
+}
+
 /** An ICMP error's IP and ICMP headers, and the most it may take up (RFC 1812). */
 const ICMP_ERROR_HEADERS = 28;
 const ICMP_ERROR_MAX = 576;
@@ -248,8 +268,13 @@ export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: n
   // Never answer an ICMP error with another.
   if (offending.icmp && offending.icmp.type !== ICMP_ECHO_REQUEST && offending.icmp.type !== ICMP_ECHO_REPLY) return;
   const addressedToUs = isLocalAddress(ns, offending.dst);
-  const src = addressedToUs ? offending.dst : (fibLookup(ns, offending.src)?.prefsrc ?? selectSource(ns, null, offending.src));
+  const route = fibLookup(ns, offending.src);
+  const src = addressedToUs ? offending.dst : (route?.prefsrc ?? selectSource(ns, null, offending.src));
   if (src === null) return;
+  if (!icmpErrorAllowed(ns, offending.src, type, code, route?.type === 'local')) {
+    tracer(ns)?.drop(ns, null, `ICMP error to ${formatIpv4(offending.src)} held back by rate limiting`, offending);
+    return;
+  }
   const error: Ipv4Packet = {
     src,
     dst: offending.src,

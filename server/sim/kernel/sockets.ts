@@ -301,6 +301,7 @@ export function icmpErrno(code: number): Errno {
   switch (code) {
     case 0:
     case 6:
+    case 9:
     case 11:
       return 'ENETUNREACH';
     case 2:

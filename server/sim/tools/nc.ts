@@ -18,6 +18,8 @@ const USAGE = `usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M tt
 
 /** How often a waiting nc looks at the clock (simulated). */
 const POLL_US = 10_000;
+/** UDP_SCAN_TIMEOUT: how long nc -zu waits for a port to say it is unreachable, without -w. */
+const UDP_SCAN_SECONDS = 3;
 
 interface NcOptions {
   listen: boolean;
@@ -227,11 +229,22 @@ function* udpClient(ctx: ProcContext, host: string, dst: Ipv4, ports: number[], 
     if (!bound.ok) return 1;
     try {
       if (o.scan) {
-        for (let i = 0; i < 3 && !refused; i++) {
-          udpSend(ctx.ns, from, { addr: dst, port }, 'X');
-          yield ctx.world.now + POLL_US;
+        // Debian's udptest: two writes at once, then one a second for the timeout (3 s without -w); an ICMP
+        // error that came back in between (on a quiet LAN, even before the second) makes the next write fail.
+        // An error arriving after the last write goes unnoticed.
+        let failed = false;
+        const write = () => {
+          if (refused) failed = true;
+          else udpSend(ctx.ns, from, { addr: dst, port }, 'X');
+        };
+        write();
+        write();
+        const seconds = o.timeoutUs === null ? UDP_SCAN_SECONDS : Math.floor(o.timeoutUs / 1_000_000);
+        for (let i = 0; i < seconds && !failed; i++) {
+          yield ctx.world.now + 1_000_000;
+          write();
         }
-        if (refused) continue;
+        if (failed) continue;
         anyOk = true;
         if (o.verbose) ctx.stderr.write(`Connection to ${host} ${port} port ${portLabel(port, true)} succeeded!\n`);
         continue;

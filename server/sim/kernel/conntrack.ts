@@ -147,6 +147,15 @@ export class Conntrack {
   }
 
   refresh(entry: ConnEntry, dir: CtDir, tcpFlags?: string): void {
+    if (entry.orig.proto === 'tcp' && !entry.seenReply) {
+      // nf_conntrack_tcp: a reset before any reply means there never was a connection; the entry goes at once.
+      if (tcpFlags?.startsWith('R')) {
+        this.remove(entry);
+        return;
+      }
+      // A retransmitted SYN does not renew the timeout, lest port reuse keep the entry alive for ever.
+      if (tcpFlags === 'S' && entry.tcpState === 'SYN_SENT') return;
+    }
     if (dir === 'reply') entry.seenReply = true;
     if (entry.orig.proto === 'tcp') {
       trackTcp(entry, dir, tcpFlags ?? '');

@@ -60,7 +60,8 @@ export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = nul
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   const pre = netfilterHook(ns, 'OUTPUT', packet, null, null);
   if (pre.verdict !== 'accept') return pre.verdict === 'reject' ? 'rejected' : 'dropped';
-  const res = fibLookup(ns, packet.dst, oif, flow);
+  // A mark set in OUTPUT steers the route (ip_route_me_harder).
+  const res = fibLookup(ns, packet.dst, oif, packet.mark ? { ...flow, mark: packet.mark } : flow);
   if (!res) {
     tracer(ns)?.drop(ns, null, `dropped: ${ns.label} has no route to ${formatIpv4(packet.dst)}`, packet);
     return 'dropped';
@@ -135,10 +136,12 @@ const MAX_DATAGRAM = 65535;
 /** ip_rcv: an IPv4 packet arrives on `dev`. */
 export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean, bridgedFrom?: BridgedFrom): void {
   const ns = dev.ns;
-  // What lo loops back keeps the conntrack entry it was given on the way out (and its NAT).
-  const loopedCt = dev.kind.name === 'loopback' ? packet.ct : undefined;
+  // lo hands back the sender's own skb, its mark and conntrack entry with it; from a wire or another namespace it starts afresh.
+  const looped = dev.kind.name === 'loopback';
+  const ct = looped ? packet.ct : undefined;
   packet = clonePacket(packet);
-  packet.ct = loopedCt;
+  packet.ct = ct;
+  if (!looped) packet.mark = packet.untracked = undefined;
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   tracer(ns)?.note(ns, dev, 'recv', packet, 'arrived');
   const arrivedDst = packet.dst;
@@ -157,7 +160,7 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean, b
     tracer(ns)?.drop(ns, dev, `dropped: not addressed to ${ns.label}, and it does not forward (net.ipv4.ip_forward is 0)`, packet);
     return;
   }
-  const res = fibResolve(ns, packet.dst, null, { src: packet.src, iif: dev });
+  const res = fibResolve(ns, packet.dst, null, { src: packet.src, iif: dev, mark: packet.mark });
   if (typeof res === 'string') {
     tracer(ns)?.drop(ns, dev, `dropped: ${ns.label} has no route to ${formatIpv4(packet.dst)}`, packet);
     // ip_error: a blackhole (EINVAL) drops silently.
@@ -271,19 +274,49 @@ function replySourceForBroadcast(ns: NetNs, dev: Device, sender: Ipv4): Ipv4 {
   return fibLookup(ns, sender)?.prefsrc ?? selectSource(ns, dev, sender) ?? 0;
 }
 
+/** net.ipv4.icmp_ratemask: destination unreachable, source quench, time exceeded and parameter problem are rate limited. */
+const ICMP_RATEMASK = 0x1818;
+/** net.ipv4.icmp_ratelimit: one error a second to a destination, after a burst of six (XRLIM_BURST_FACTOR). */
+const ICMP_RATELIMIT_US = 1_000_000;
+const ICMP_BURST = 6;
+
+/** icmpv4_xrlim_allow: whether an error may go to `dst` now (never limited to ourselves, nor "fragmentation needed"). */
+function icmpErrorAllowed(ns: NetNs, dst: Ipv4, type: number, code: number, toLocal: boolean): boolean {
+  if (!((ICMP_RATEMASK >> type) & 1) || (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) || toLocal) return true;
+  const now = ns.host.world.now;
+  // A new peer starts as if idle for a minute: a full burst.
+  const peer = ns.icmpErrorPeers.get(dst) ?? { tokensUs: 0, lastUs: now - 60_000_000 };
+  peer.tokensUs = Math.min(ICMP_BURST * ICMP_RATELIMIT_US, peer.tokensUs + (now - peer.lastUs));
+  peer.lastUs = now;
+  const allowed = peer.tokensUs >= ICMP_RATELIMIT_US;
+  if (allowed) peer.tokensUs -= ICMP_RATELIMIT_US;
+  ns.icmpErrorPeers.set(dst, peer);
+  return allowed;
+}
+
+/** An ICMP error's IP and ICMP headers, and the most it may take up (RFC 1812). */
+const ICMP_ERROR_HEADERS = 28;
+const ICMP_ERROR_MAX = 576;
+
 /** icmp_send: reports a problem with `offending` to its source. */
 export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: number, gateway?: Ipv4): void {
   // Never answer an ICMP error with another.
   if (offending.icmp && offending.icmp.type !== ICMP_ECHO_REQUEST && offending.icmp.type !== ICMP_ECHO_REPLY) return;
   const addressedToUs = isLocalAddress(ns, offending.dst);
-  const src = addressedToUs ? offending.dst : (fibLookup(ns, offending.src)?.prefsrc ?? selectSource(ns, null, offending.src));
+  const route = fibLookup(ns, offending.src);
+  const src = addressedToUs ? offending.dst : (route?.prefsrc ?? selectSource(ns, null, offending.src));
   if (src === null) return;
+  if (!icmpErrorAllowed(ns, offending.src, type, code, route?.type === 'local')) {
+    tracer(ns)?.drop(ns, null, `ICMP error to ${formatIpv4(offending.src)} held back by rate limiting`, offending);
+    return;
+  }
   const error: Ipv4Packet = {
     src,
     dst: offending.src,
     ttl: defaultTtl(ns),
     protocol: 'icmp',
-    length: 56 + 20,
+    // The header, then as much of the offending datagram as fits in 576 bytes.
+    length: ICMP_ERROR_HEADERS + Math.min(offending.length, ICMP_ERROR_MAX - ICMP_ERROR_HEADERS),
     icmp: { type, code, id: 0, seq: 0, quoted: clonePacket(offending), ...(gateway !== undefined ? { gateway } : {}) },
     elapsedUs: offending.elapsedUs,
     answersFlow: offending.ct,

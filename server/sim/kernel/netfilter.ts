@@ -4,7 +4,7 @@ import { formatIpv4, inPrefix, prefixMask, type Ipv4 } from './addr';
 import type { Device } from './device';
 import { Conntrack, invert, packetTuple, setPacketDestination, setPacketSource, type CtInfo, type CtState, type Tuple } from './conntrack';
 import { fail, OK, type KResult } from './errno';
-import { selectSource, fibLookup, isLocalAddress } from './fib';
+import { fibLookup, isLocalAddress, selectSource } from './fib';
 import type { NetNs } from './netns';
 import { ICMP_DEST_UNREACH, IP_PROTO_NUMBER, type Ipv4Packet } from './packet';
 import { icmpSend } from './ipv4';
@@ -46,22 +46,35 @@ export interface PortMatch {
   invert: boolean;
 }
 
+/** TCP header flag bits, FIN first. */
+export const TCP_FLAG_BITS: Record<string, number> = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 };
+
+/** The address types -m addrtype knows, in the order it prints them. */
+export const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'];
+
 export type RuleMatch =
-  | { module: 'tcp' | 'udp'; sport: PortMatch | null; dport: PortMatch | null }
+  | { module: 'tcp' | 'udp'; sport: PortMatch | null; dport: PortMatch | null; flags?: { mask: number; comp: number; invert: boolean } }
   | { module: 'icmp'; type: number | null; code: number | null; typeName: string; invert: boolean }
   | { module: 'conntrack' | 'state'; states: CtState[]; invert: boolean }
-  | { module: 'multiport'; ports: number[]; which: 'sports' | 'dports' | 'ports'; invert: boolean }
+  /** Single ports have from === to; up to 15 ports, a range counting twice. */
+  | { module: 'multiport'; ports: { from: number; to: number }[]; which: 'sports' | 'dports' | 'ports'; invert: boolean }
   | { module: 'comment'; comment: string }
-  | { module: 'addrtype'; src: AddrTypeMatch | null; dst: AddrTypeMatch | null; limitIn: boolean; limitOut: boolean };
+  | { module: 'mark'; mark: number; mask: number; invert: boolean }
+  | { module: 'addrtype'; src: { types: string[]; invert: boolean } | null; dst: { types: string[]; invert: boolean } | null; limitIface: 'in' | 'out' | null }
+  /** random: a probability scaled to 2^31; nth: every `every`th packet, counting from `count`. */
+  | { module: 'statistic'; mode: 'random'; probability: number; invert: boolean }
+  | { module: 'statistic'; mode: 'nth'; every: number; packet: number; count: number; invert: boolean }
+  /** A token bucket: `avg` is the time per packet in 1/10000 s, `credit` what is left, refilled since `lastUs` (-1 before the first packet). */
+  | { module: 'limit'; avg: number; burst: number; credit: number; lastUs: number }
+  | { module: 'iprange'; src: AddrRange | null; dst: AddrRange | null };
 
-/** Route types as the addrtype match names them, in the order of their RTN_ numbers. */
-export const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'] as const;
-export type AddrType = (typeof ADDR_TYPES)[number];
-
-export interface AddrTypeMatch {
-  types: AddrType[];
+export interface AddrRange {
+  from: Ipv4;
+  to: Ipv4;
   invert: boolean;
 }
+
+export type NatFlag = 'random' | 'random-fully' | 'persistent';
 
 export interface NatRange {
   addr: Ipv4 | null;
@@ -74,12 +87,19 @@ export type RuleTarget =
   | { kind: 'ACCEPT' | 'DROP' | 'RETURN' }
   | { kind: 'jump' | 'goto'; chain: string }
   | { kind: 'REJECT'; with: string }
-  | { kind: 'MASQUERADE'; ports: { from: number; to: number } | null }
-  | { kind: 'SNAT' | 'DNAT'; to: NatRange }
-  | { kind: 'LOG'; prefix: string | null; level: string | null };
+  /** `flags`: --random, --random-fully, --persistent as given (the ports they pick here are the first free ones). */
+  | { kind: 'MASQUERADE'; ports: { from: number; to: number } | null; flags?: NatFlag[] }
+  | { kind: 'REDIRECT'; ports: { from: number; to: number } | null; flags?: NatFlag[] }
+  | { kind: 'SNAT' | 'DNAT'; to: NatRange; flags?: NatFlag[] }
+  | { kind: 'LOG'; prefix: string | null; level: number }
+  /** xt_mark_tginfo2: the packet's mark becomes (mark & ~mask) ^ value. */
+  | { kind: 'MARK'; value: number; mask: number }
+  /** The raw table's CT target, as -j NOTRACK or -j CT [--notrack]. */
+  | { kind: 'CT'; notrack: boolean; spelled: 'NOTRACK' | 'CT' };
 
 export interface Rule {
-  protocol: { name: string; invert: boolean } | null;
+  /** An IP protocol number; 0 is any. */
+  protocol: { number: number; invert: boolean } | null;
   src: AddrMatch | null;
   dst: AddrMatch | null;
   inIface: IfaceMatch | null;
@@ -106,6 +126,8 @@ export interface Table {
   chains: Map<string, Chain>;
 }
 
+const NAT_TARGETS = ['MASQUERADE', 'REDIRECT', 'SNAT', 'DNAT'];
+
 export class Netfilter {
   private readonly tables = new Map<TableName, Table>();
 
@@ -124,12 +146,19 @@ export class Netfilter {
     return this.tables.get(name);
   }
 
-  /** Whether anything needs connection tracking (NAT rules or state matches). */
+  /** Puts a whole table in place (iptables-restore's commit). */
+  setTable(table: Table): void {
+    this.tables.set(table.name, table);
+  }
+
+  /**
+   * Whether anything needs connection tracking: as with nf_tables, a NAT target or a
+   * state match turns it on (nf_ct_netns_get), a nat table on its own does not.
+   */
   needsConntrack(): boolean {
-    if (this.tables.has('nat')) return true;
     for (const table of this.tables.values()) {
       for (const chain of table.chains.values()) {
-        if (chain.rules.some((r) => r.matches.some((m) => m.module === 'conntrack' || m.module === 'state'))) return true;
+        if (chain.rules.some((r) => NAT_TARGETS.includes(r.target?.kind ?? '') || r.matches.some((m) => m.module === 'conntrack' || m.module === 'state'))) return true;
       }
     }
     return false;
@@ -170,17 +199,23 @@ function portIn(m: PortMatch, port: number | undefined): boolean {
 
 function protocolMatches(rule: Rule, p: Ipv4Packet): boolean {
   if (!rule.protocol) return true;
-  const name = rule.protocol.name;
-  const hit = name === 'all' || name === '0' || name === p.protocol || name === String(IP_PROTO_NUMBER[p.protocol]);
-  return hit !== rule.protocol.invert;
+  const { number } = rule.protocol;
+  return (number === 0 || number === IP_PROTO_NUMBER[p.protocol]) !== rule.protocol.invert;
+}
+
+/** The flag bits of a segment, from tcpdump-style letters (`S.` is SYN and ACK). */
+function tcpFlagBits(flags: string): number {
+  const letters: Record<string, number> = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, '.': 0x10, U: 0x20 };
+  return [...flags].reduce((bits, c) => bits | (letters[c] ?? 0), 0);
 }
 
 /**
  * inet_dev_addr_type: what the local table makes of an address (only its
  * local and broadcast routes count; anything else is unicast). Limited to a
- * device, a local address counts only on the device that holds it.
+ * device (--limit-iface-in/out), a local address counts only on the device
+ * that holds it.
  */
-function addressType(ns: NetNs, addr: Ipv4, dev: Device | null): AddrType {
+function addrType(ns: NetNs, addr: Ipv4, dev: Device | null): string {
   if (addr === 0 || addr === 0xffffffff) return 'BROADCAST';
   if (addr >>> 28 === 0xe) return 'MULTICAST';
   const onDev = (d: Device) => d.ipv4.some((a) => a.local === addr || (d.kind.name === 'loopback' && inPrefix(addr, a.local, a.prefixLen)));
@@ -194,15 +229,14 @@ function addressType(ns: NetNs, addr: Ipv4, dev: Device | null): AddrType {
   return 'UNICAST';
 }
 
-function addrTypeMatches(m: AddrTypeMatch | null, ns: NetNs, addr: Ipv4, dev: Device | null): boolean {
-  return m === null || m.types.includes(addressType(ns, addr, dev)) !== m.invert;
-}
+const LIMIT_SCALE = 10_000;
 
-function extensionMatches(ns: NetNs, m: RuleMatch, p: Ipv4Packet, inDev: Device | null, outDev: Device | null): boolean {
+function extensionMatches(m: RuleMatch, p: Ipv4Packet, ns: NetNs, inDev: Device | null, outDev: Device | null): boolean {
   switch (m.module) {
     case 'tcp':
     case 'udp':
       if (p.protocol !== m.module) return false;
+      if (m.flags && (((tcpFlagBits(p.ports?.tcpFlags ?? '') & m.flags.mask) === m.flags.comp) === m.flags.invert)) return false;
       return (!m.sport || portIn(m.sport, p.ports?.sport)) && (!m.dport || portIn(m.dport, p.ports?.dport));
     case 'icmp': {
       if (p.protocol !== 'icmp') return false;
@@ -211,18 +245,39 @@ function extensionMatches(ns: NetNs, m: RuleMatch, p: Ipv4Packet, inDev: Device 
     }
     case 'conntrack':
     case 'state': {
-      const state = p.ct?.state ?? 'UNTRACKED';
+      // Without an entry a packet is INVALID, unless the raw table said not to track it.
+      const state = p.untracked ? 'UNTRACKED' : (p.ct?.state ?? 'INVALID');
       return m.states.includes(state) !== m.invert;
     }
     case 'multiport': {
       const ports = m.which === 'sports' ? [p.ports?.sport] : m.which === 'dports' ? [p.ports?.dport] : [p.ports?.sport, p.ports?.dport];
-      return ports.some((port) => port !== undefined && m.ports.includes(port)) !== m.invert;
+      return ports.some((port) => port !== undefined && m.ports.some((r) => port >= r.from && port <= r.to)) !== m.invert;
     }
     case 'comment':
       return true;
+    case 'mark':
+      return ((((p.mark ?? 0) & m.mask) >>> 0) === m.mark) !== m.invert;
     case 'addrtype': {
-      const dev = m.limitIn ? inDev : m.limitOut ? outDev : null;
-      return addrTypeMatches(m.src, ns, p.src, dev) && addrTypeMatches(m.dst, ns, p.dst, dev);
+      const dev = m.limitIface === 'in' ? inDev : m.limitIface === 'out' ? outDev : null;
+      return [m.src && [m.src, p.src] as const, m.dst && [m.dst, p.dst] as const].every((check) => !check || check[0].types.includes(addrType(ns, check[1], dev)) !== check[0].invert);
+    }
+    case 'statistic': {
+      if (m.mode === 'random') return ((ns.host.world.randomInt(0, 0x7fffffff) < m.probability) !== m.invert);
+      m.count = m.count === m.every - 1 ? 0 : m.count + 1;
+      return (m.count === 0) !== m.invert;
+    }
+    case 'iprange':
+      return [m.src && ([m.src, p.src] as const), m.dst && ([m.dst, p.dst] as const)].every((check) => !check || (check[1] >= check[0].from && check[1] <= check[0].to) !== check[0].invert);
+    case 'limit': {
+      // xt_limit: credit builds up with time (capped at the burst) and each packet spends one packet's worth.
+      const now = ns.host.world.now;
+      const cost = m.avg * (1_000_000 / LIMIT_SCALE);
+      // A new rule starts with a full bucket.
+      m.credit = m.lastUs < 0 ? m.burst * cost : Math.min(m.burst * cost, m.credit + (now - m.lastUs));
+      m.lastUs = now;
+      if (m.credit < cost) return false;
+      m.credit -= cost;
+      return true;
     }
   }
 }
@@ -234,7 +289,7 @@ export function ruleMatches(ns: NetNs, rule: Rule, p: Ipv4Packet, inDev: Device 
     (!rule.dst || addrMatches(rule.dst, p.dst)) &&
     (!rule.inIface || ifaceMatches(rule.inIface, inDev)) &&
     (!rule.outIface || ifaceMatches(rule.outIface, outDev)) &&
-    rule.matches.every((m) => extensionMatches(ns, m, p, inDev, outDev))
+    rule.matches.every((m) => extensionMatches(m, p, ns, inDev, outDev))
   );
 }
 
@@ -243,7 +298,7 @@ export function ruleMatches(ns: NetNs, rule: Rule, p: Ipv4Packet, inDev: Device 
 type ChainVerdict =
   | { kind: 'ACCEPT' | 'DROP' | 'CONTINUE' }
   | { kind: 'REJECT'; with: string }
-  | { kind: 'NAT'; target: Extract<RuleTarget, { kind: 'MASQUERADE' | 'SNAT' | 'DNAT' }> };
+  | { kind: 'NAT'; target: Extract<RuleTarget, { kind: 'MASQUERADE' | 'REDIRECT' | 'SNAT' | 'DNAT' }> };
 
 interface EvalContext {
   ns: NetNs;
@@ -274,9 +329,16 @@ function runChain(ctx: EvalContext, chain: Chain): ChainVerdict {
         return { kind: 'CONTINUE' };
       case 'LOG':
         continue;
+      case 'MARK':
+        ctx.packet.mark = (((ctx.packet.mark ?? 0) & ~target.mask) ^ target.value) >>> 0;
+        continue;
+      case 'CT':
+        if (target.notrack) ctx.packet.untracked = true;
+        continue;
       case 'REJECT':
         return { kind: 'REJECT', with: target.with };
       case 'MASQUERADE':
+      case 'REDIRECT':
       case 'SNAT':
       case 'DNAT':
         return { kind: 'NAT', target };
@@ -378,13 +440,21 @@ function applyBinding(packet: Ipv4Packet, info: CtInfo, manip: 'src' | 'dst'): v
   else setPacketSource(packet, target.src, target.sport);
 }
 
-function chooseNat(ns: NetNs, packet: Ipv4Packet, info: CtInfo, verdict: Extract<ChainVerdict, { kind: 'NAT' }>, outDev: Device | null): void {
+/** nf_nat_redirect_ipv4: locally made packets go to 127.0.0.1, others to the first address of the device they came in on. */
+function redirectAddress(inDev: Device | null): Ipv4 | null {
+  if (!inDev) return 0x7f000001;
+  return inDev.ipv4[0]?.local ?? null;
+}
+
+function chooseNat(ns: NetNs, packet: Ipv4Packet, info: CtInfo, verdict: Extract<ChainVerdict, { kind: 'NAT' }>, inDev: Device | null, outDev: Device | null): boolean {
   const entry = info.entry;
   const ct = conntrackOf(ns);
   const t = verdict.target;
-  if (t.kind === 'DNAT') {
-    const addr = t.to.addr ?? entry.orig.dst;
-    const port = t.to.portFrom ?? entry.orig.dport;
+  if (t.kind === 'DNAT' || t.kind === 'REDIRECT') {
+    const addr = t.kind === 'DNAT' ? (t.to.addr ?? entry.orig.dst) : redirectAddress(inDev);
+    // A device without an address has nowhere to redirect to: the packet is dropped.
+    if (addr === null) return false;
+    const port = (t.kind === 'REDIRECT' ? t.ports?.from : t.to.portFrom) ?? entry.orig.dport;
     entry.reply = { ...entry.reply, src: addr, sport: packet.protocol === 'icmp' ? entry.reply.sport : port };
     entry.dstNat = true;
   } else {
@@ -393,10 +463,11 @@ function chooseNat(ns: NetNs, packet: Ipv4Packet, info: CtInfo, verdict: Extract
       const res = outDev ? fibLookup(ns, packet.dst) : null;
       addr = selectSource(ns, outDev, res?.route?.gateway ?? packet.dst);
     } else addr = t.to.addr;
-    if (addr === null) return;
+    if (addr === null) return true;
     let port = entry.orig.sport;
     const range = t.kind === 'MASQUERADE' ? t.ports : t.to.portFrom !== null ? { from: t.to.portFrom, to: t.to.portTo ?? t.to.portFrom } : null;
-    if (range && packet.protocol !== 'icmp') port = range.from;
+    // A port already inside the range is kept; otherwise the kernel picks one at random, here the first free.
+    if (range && packet.protocol !== 'icmp' && (port < range.from || port > range.to)) port = range.from;
     const candidate = (p: number): Tuple => (packet.protocol === 'icmp' ? { ...entry.reply, dst: addr!, dport: p, sport: p } : { ...entry.reply, dst: addr!, dport: p });
     // Keep the port when the reply tuple is free, as nf_nat does; otherwise search (ICMP ids from 0).
     if (ct.taken(candidate(port)) && packet.protocol === 'icmp') port = 0;
@@ -406,6 +477,7 @@ function chooseNat(ns: NetNs, packet: Ipv4Packet, info: CtInfo, verdict: Extract
     entry.srcNat = true;
   }
   ns.host.world.tracer?.note(ns, outDev, 'nat', packet, `${t.kind}: reply tuple becomes ${formatIpv4(entry.reply.src)}:${entry.reply.sport} > ${formatIpv4(entry.reply.dst)}:${entry.reply.dport}`);
+  return true;
 }
 
 /** `reject` is a drop that the sender hears about (EPERM for local sockets). */
@@ -422,9 +494,13 @@ export function netfilterHook(ns: NetNs, hook: Hook, packet: Ipv4Packet, inDev: 
   const nf = ns.netfilter;
   if (!nf) return ACCEPT;
   const tracking = nf.needsConntrack();
-  // nf_conntrack_in leaves alone a packet that already has an entry (looped back by lo).
-  if (tracking && (hook === 'PREROUTING' || hook === 'OUTPUT') && !packet.ct) ctIn(ns, packet);
+  // nf_conntrack_in runs after the raw table; a packet looped back through lo already has its entry.
+  let lookedUp = !(tracking && (hook === 'PREROUTING' || hook === 'OUTPUT') && !packet.ct);
   for (const tableName of HOOK_TABLES[hook]) {
+    if (!lookedUp && tableName !== 'raw') {
+      if (!packet.untracked) ctIn(ns, packet);
+      lookedUp = true;
+    }
     const table = nf.existingTable(tableName);
     if (tableName === 'nat') {
       if (!tracking || !packet.ct) continue;
@@ -432,8 +508,7 @@ export function netfilterHook(ns: NetNs, hook: Hook, packet: Ipv4Packet, inDev: 
       const manip = hook === 'PREROUTING' || hook === 'OUTPUT' ? 'dst' : 'src';
       if (info.state === 'NEW' && !info.confirmed && table) {
         const verdict = runBuiltin({ ns, table, hook, packet, inDev, outDev, depth: 0 });
-        if (verdict.kind === 'NAT') chooseNat(ns, packet, info, verdict, outDev);
-        else if (verdict.kind === 'DROP') return DROP;
+        if (verdict.kind === 'NAT' ? !chooseNat(ns, packet, info, verdict, inDev, outDev) : verdict.kind === 'DROP') return DROP;
       }
       applyBinding(packet, info, manip);
       continue;

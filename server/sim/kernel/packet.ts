@@ -69,6 +69,10 @@ export interface Ipv4Packet {
   fragmented?: boolean;
   /** Simulated microseconds spent in flight so far (for RTTs). */
   elapsedUs: number;
+  /** skb->mark: set by iptables' MARK, read by -m mark and fwmark routing rules; it stays in its namespace. */
+  mark?: number;
+  /** The raw table's NOTRACK: conntrack leaves it alone (state UNTRACKED). */
+  untracked?: boolean;
   /** Conntrack's verdict on this packet in the namespace it is in now. */
   ct?: CtInfo | undefined;
   /**

@@ -29,11 +29,21 @@ const SYN_BYTES = 60;
 const ACK_BYTES = 52;
 const RST_BYTES = 40;
 const TIME_WAIT_US = 60_000_000;
+/** TCP_TIMEOUT_INIT: a SYN waits a second for its answer. */
+const SYN_RTO_US = 1_000_000;
+/** The timer wheel fires a retransmission a little after it is due (one 4 ms jiffy here), never before. */
+const TIMER_SLACK_US = 4_000;
+/** net.ipv4.tcp_syn_linear_timeouts: the first retransmissions keep that wait before it starts doubling. */
+const SYN_LINEAR_TIMEOUTS = 4;
+/** net.ipv4.tcp_syn_retries, to which a connect adds the linear ones. */
+const SYN_RETRIES = 6;
 
 export class TcpSocket {
   state: TcpState;
   events: TcpEvents = {};
   private timer: Timer | null = null;
+  /** SYNs retransmitted so far while connecting. */
+  private synRetries = 0;
 
   constructor(
     readonly ns: NetNs,
@@ -78,11 +88,35 @@ export class TcpSocket {
     } else if (this.state === 'SYN-SENT' || this.state === 'SYN-RECV') this.drop();
   }
 
+  cancelTimer(): void {
+    if (this.timer) this.timer.cancelled = true;
+    this.timer = null;
+  }
+
   /** Gone from the table (after TIME-WAIT, a reset, or a failed connect). */
   drop(): void {
-    if (this.timer) this.timer.cancelled = true;
+    this.cancelTimer();
     this.state = 'CLOSED';
     sockets(this.ns).tcp.delete(this.key);
+  }
+
+  /** Sends the SYN and arms its retransmission timer. */
+  sendSyn(): void {
+    this.segment('S');
+    const backoff = Math.max(0, this.synRetries - SYN_LINEAR_TIMEOUTS);
+    this.timer = this.ns.host.world.schedule(SYN_RTO_US * 2 ** backoff + TIMER_SLACK_US, { kind: 'syn-retransmit', socket: this });
+  }
+
+  /** The SYN went unanswered: again, until the retries run out and connect() fails. */
+  synTimeout(): void {
+    if (this.state !== 'SYN-SENT') return;
+    if (this.synRetries === SYN_RETRIES + SYN_LINEAR_TIMEOUTS) {
+      this.drop();
+      this.events.onError?.('ETIMEDOUT');
+      return;
+    }
+    this.synRetries++;
+    this.sendSyn();
   }
 
   enterTimeWait(): void {
@@ -167,7 +201,7 @@ export function tcpConnect(ns: NetNs, dst: Ipv4, dport: number, program: string,
   if (sockets(ns).tcp.has(conn.key)) return fail('EADDRINUSE');
   conn.events = events;
   sockets(ns).tcp.set(conn.key, conn);
-  conn.segment('S');
+  conn.sendSyn();
   return ok(conn);
 }
 
@@ -202,6 +236,7 @@ export function tcpInput(ns: NetNs, packet: Ipv4Packet): void {
   switch (conn.state) {
     case 'SYN-SENT':
       if (flags === 'S.') {
+        conn.cancelTimer();
         conn.state = 'ESTABLISHED';
         conn.segment('.');
         conn.events.onEstablished?.();
@@ -222,10 +257,10 @@ export function tcpInput(ns: NetNs, packet: Ipv4Packet): void {
   }
   if (flags.startsWith('F')) {
     if (conn.state === 'ESTABLISHED') {
-      // The peer is done sending; acknowledge, and let the application close its side.
+      // The peer is done sending: tcp_fin delays the ACK (pingpong mode), so an application closing at once sends it with its FIN.
       conn.state = 'CLOSE-WAIT';
-      conn.segment('.');
       conn.events.onClose?.();
+      if (conn.state === 'CLOSE-WAIT') conn.segment('.');
     } else if (conn.state === 'FIN-WAIT-1' || conn.state === 'FIN-WAIT-2') {
       conn.segment('.');
       conn.enterTimeWait();
@@ -268,6 +303,7 @@ export function icmpErrno(code: number): Errno {
   switch (code) {
     case 0:
     case 6:
+    case 9:
     case 11:
       return 'ENETUNREACH';
     case 2:

@@ -18,7 +18,7 @@ import { TraceFanout, type TraceSink } from './trace';
 export type TimerTask =
   | { kind: 'neigh-solicit' | 'neigh-delay'; entry: NeighEntry }
   | { kind: 'proxy-arp-reply'; dev: Device; arp: ArpMessage }
-  | { kind: 'time-wait'; socket: TcpSocket };
+  | { kind: 'time-wait' | 'syn-retransmit'; socket: TcpSocket };
 
 export interface Timer {
   readonly at: number;
@@ -38,6 +38,8 @@ function fire(task: TimerTask): void {
       return proxyArpReplyDue(task.dev, task.arp);
     case 'time-wait':
       return task.socket.drop();
+    case 'syn-retransmit':
+      return task.socket.synTimeout();
   }
 }
 

@@ -1,11 +1,12 @@
 // `conntrack` (conntrack-tools 1.4.7): list, count, delete and flush the
 // namespace's connection tracking table.
-import { formatIpv4, type Ipv4 } from '../kernel/addr';
+import { formatIpv4, inPrefix, type Ipv4 } from '../kernel/addr';
 import type { ConnEntry, Tuple } from '../kernel/conntrack';
 import type { NetNs } from '../kernel/netns';
-import { IP_PROTO_NUMBER, type IpProtocol } from '../kernel/packet';
+import { IP_PROTO_NUMBER } from '../kernel/packet';
 import { parseIpv4Loose } from './ip/utils';
 import { program, type ProcContext } from './process';
+import { protocolNumber } from './services';
 
 const PREFIX = 'conntrack v1.4.7 (conntrack-tools): ';
 const TRY = "Try `conntrack -h' or 'conntrack --help' for more information.";
@@ -14,38 +15,26 @@ class ConntrackError {
   constructor(readonly message: string) {}
 }
 
-/** A --src-nat/--dst-nat filter: any translation, or one to this address (and port). */
-interface NatFilter {
-  addr: Ipv4 | null;
-  port: number | null;
-}
-
-type PortField = 'origSport' | 'origDport' | 'replySport' | 'replyDport';
+/** An address filter: an IPv4 prefix, or an IPv6 one that no IPv4 flow matches. */
+type AddrFilter = { addr: Ipv4; prefixLen: number } | 'ipv6';
 
 interface Filter {
-  proto: IpProtocol | null;
-  origSrc: Ipv4 | null;
-  origDst: Ipv4 | null;
-  replySrc: Ipv4 | null;
-  replyDst: Ipv4 | null;
-  ports: Partial<Record<PortField, number>>;
-  tcpState: string | null;
-  srcNat: NatFilter | null;
-  dstNat: NatFilter | null;
-  anyNat: boolean;
+  /** An IP protocol number. */
+  proto: number | null;
+  origSrc: AddrFilter | null;
+  origDst: AddrFilter | null;
+  replySrc: AddrFilter | null;
+  replyDst: AddrFilter | null;
+  /** Port filters of the tcp and udp extensions: which tuple, which end. */
+  ports: { tuple: 'orig' | 'reply'; end: 'sport' | 'dport'; port: number }[];
+  /** TCP states (--state). */
+  states: string[] | null;
+  nat: boolean;
+  /** -f ipv6: no flow here is IPv6. */
+  ipv6: boolean;
 }
 
-/** The options -p tcp and -p udp add (conntrack's tcp/udp extensions). */
-const PORT_OPTIONS: Record<string, PortField> = {
-  '--sport': 'origSport',
-  '--orig-port-src': 'origSport',
-  '--dport': 'origDport',
-  '--orig-port-dst': 'origDport',
-  '--reply-port-src': 'replySport',
-  '--reply-port-dst': 'replyDport',
-};
-
-const TCP_STATES = ['NONE', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE', 'LISTEN', 'SYN_SENT2'];
+const USAGE = "Command line interface for the connection tracking system. Version 1.4.7\nUsage: conntrack [commands] [options]\n\nCommands:\n  -L [table] [options]\t\tList conntrack or expectation table\n  -G [table] parameters\t\tGet conntrack or expectation\n  -D [table] parameters\t\tDelete conntrack or expectation\n  -I [table] parameters\t\tCreate a conntrack or expectation\n  -U [table] parameters\t\tUpdate a conntrack\n  -E [table] [options]\t\tShow events\n  -F [table]\t\t\tFlush table\n  -C [table]\t\t\tShow counter\n  -S\t\t\t\tShow statistics\n\nTables: conntrack, expect, dying, unconfirmed\n\nConntrack parameters and options:\n  -n, --src-nat ip\t\t\tsource NAT ip\n  -g, --dst-nat ip\t\t\tdestination NAT ip\n  -j, --any-nat ip\t\t\tsource or destination NAT ip\n  -m, --mark mark\t\t\tSet mark\n  -c, --secmark secmark\t\t\tSet selinux secmark\n  -e, --event-mask eventmask\t\tEvent mask, eg. NEW,DESTROY\n  -z, --zero \t\t\t\tZero counters while listing\n  -o, --output type[,...]\t\tOutput format, eg. xml\n  -l, --label label[,...]\t\tconntrack labels\n\nExpectation parameters and options:\n  --tuple-src ip\tSource address in expect tuple\n  --tuple-dst ip\tDestination address in expect tuple\n\nUpdating parameters and options:\n  --label-add label\tAdd label\n  --label-del label\tDelete label\n\nCommon parameters and options:\n  -s, --src, --orig-src ip\t\tSource address from original direction\n  -d, --dst, --orig-dst ip\t\tDestination address from original direction\n  -r, --reply-src ip\t\tSource addres from reply direction\n  -q, --reply-dst ip\t\tDestination address from reply direction\n  -p, --protonum proto\t\tLayer 4 Protocol, eg. 'tcp'\n  -f, --family proto\t\tLayer 3 Protocol, eg. 'ipv6'\n  -t, --timeout timeout\t\tSet timeout\n  -u, --status status\t\tSet status, eg. ASSURED\n  -w, --zone value\t\tSet conntrack zone\n  --orig-zone value\t\tSet zone for original direction\n  --reply-zone value\t\tSet zone for reply direction\n  -b, --buffer-size\t\tNetlink socket buffer size\n  --mask-src ip\t\t\tSource mask address\n  --mask-dst ip\t\t\tDestination mask address\n\n";
 
 function tupleText(t: Tuple): string {
   const ends = `src=${formatIpv4(t.src)} dst=${formatIpv4(t.dst)}`;
@@ -72,48 +61,21 @@ export function entryLine(entry: ConnEntry, nowUs: number, extended: boolean): s
   return line + 'mark=0 use=1';
 }
 
-function portOf(entry: ConnEntry, field: PortField): number {
-  const tuple = field.startsWith('orig') ? entry.orig : entry.reply;
-  return field.endsWith('Sport') ? tuple.sport : tuple.dport;
-}
-
-/**
- * libnetfilter_conntrack's IS_SNAT/IS_SPAT and IS_DNAT/IS_DPAT: the tuples
- * disagree. For ICMP the "ports" compared are the echo identifier against the
- * other tuple's type and code, so echo flows nearly always count as NATed.
- */
-function translated(entry: ConnEntry, side: 'src' | 'dst'): { addr: boolean; port: boolean } {
-  const { orig, reply } = entry;
-  if (side === 'src') {
-    return { addr: orig.src !== reply.dst, port: orig.proto === 'icmp' ? orig.sport !== 0 : orig.sport !== reply.dport };
-  }
-  const echoRequestTypeCode = 0x0800; // type 8, code 0 read as the identifier's network-order bytes
-  return { addr: orig.dst !== reply.src, port: orig.proto === 'icmp' ? reply.sport !== echoRequestTypeCode : orig.dport !== reply.sport };
-}
-
-/** conntrack's filter_nat for one side: the address (and port) it was translated to, as the reply tuple shows. */
-function natMatches(entry: ConnEntry, side: 'src' | 'dst', nat: NatFilter): boolean {
-  const done = translated(entry, side);
-  const to = side === 'src' ? { addr: entry.reply.dst, port: entry.reply.dport } : { addr: entry.reply.src, port: entry.reply.sport };
-  if (nat.addr === null && nat.port === null) return done.addr || done.port;
-  const addrOk = nat.addr === null || (done.addr && to.addr === nat.addr);
-  const portOk = nat.port === null || (done.port && to.port === nat.port);
-  return addrOk && portOk;
+function addrMatches(f: AddrFilter | null, addr: Ipv4): boolean {
+  return f === null || (f !== 'ipv6' && inPrefix(addr, f.addr, f.prefixLen));
 }
 
 function matches(entry: ConnEntry, f: Filter): boolean {
-  const any = { addr: null, port: null };
-  if (f.anyNat && !natMatches(entry, 'src', any) && !natMatches(entry, 'dst', any)) return false;
   return (
-    (f.proto === null || entry.orig.proto === f.proto) &&
-    (f.origSrc === null || entry.orig.src === f.origSrc) &&
-    (f.origDst === null || entry.orig.dst === f.origDst) &&
-    (f.replySrc === null || entry.reply.src === f.replySrc) &&
-    (f.replyDst === null || entry.reply.dst === f.replyDst) &&
-    (Object.entries(f.ports) as [PortField, number][]).every(([field, port]) => portOf(entry, field) === port) &&
-    (f.tcpState === null || entry.tcpState === f.tcpState) &&
-    (f.srcNat === null || natMatches(entry, 'src', f.srcNat)) &&
-    (f.dstNat === null || natMatches(entry, 'dst', f.dstNat))
+    (f.proto === null || IP_PROTO_NUMBER[entry.orig.proto] === f.proto) &&
+    addrMatches(f.origSrc, entry.orig.src) &&
+    addrMatches(f.origDst, entry.orig.dst) &&
+    addrMatches(f.replySrc, entry.reply.src) &&
+    addrMatches(f.replyDst, entry.reply.dst) &&
+    f.ports.every(({ tuple, end, port }) => entry[tuple][end] === port) &&
+    (f.states === null || f.states.includes(entry.tcpState ?? '')) &&
+    (!f.nat || entry.srcNat || entry.dstNat) &&
+    !f.ipv6
   );
 }
 
@@ -131,106 +93,88 @@ function run(ctx: ProcContext, argv: string[]): number {
   }
 }
 
-/** atoi, then the u16 the tcp/udp extensions store. */
-function portNumber(text: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(text);
-  return (m ? Number(m[1]) : 0) & 0xffff;
-}
-
-/** The names conntrack's command/option check reports, in the order it checks them. */
-const FILTER_OPTION_NAMES: [keyof Filter, string][] = [
-  ['origSrc', 'src'],
-  ['origDst', 'dst'],
-  ['replySrc', 'reply-src'],
-  ['replyDst', 'reply-dst'],
-  ['proto', 'protonum'],
-  ['srcNat', 'src-nat'],
-  ['dstNat', 'dst-nat'],
-];
+/** The long names conntrack gives options in its errors. */
+const OPTION_NAMES: Record<string, string> = {
+  '-s': '--src', '--src': '--src', '--orig-src': '--src', '-d': '--dst', '--dst': '--dst', '--orig-dst': '--dst', '-r': '--reply-src',
+  '--reply-src': '--reply-src', '-q': '--reply-dst', '--reply-dst': '--reply-dst', '-p': '--protonum', '--proto': '--protonum',
+  '--protonum': '--protonum', '--src-nat': '--src-nat', '-n': '--src-nat', '--dst-nat': '--dst-nat', '-g': '--dst-nat',
+  '-j': '--any-nat', '--any-nat': '--any-nat',
+};
 
 function execute(ctx: ProcContext, argv: string[]): number {
   let command: 'L' | 'D' | 'F' | 'C' | null = null;
   let extended = false;
-  const filter: Filter = {
-    proto: null,
-    origSrc: null,
-    origDst: null,
-    replySrc: null,
-    replyDst: null,
-    ports: {},
-    tcpState: null,
-    srcNat: null,
-    dstNat: null,
-    anyNat: false,
+  const filter: Filter = { proto: null, origSrc: null, origDst: null, replySrc: null, replyDst: null, ports: [], states: null, nat: false, ipv6: false };
+  const usageError = (message: string): never => {
+    throw new ConntrackError(`${PREFIX}${message}\n${TRY}`);
   };
-  let i = 1;
-  const address = (option: string, value: string | undefined): Ipv4 => {
-    const addr = value === undefined ? null : parseIpv4Loose(value);
-    if (addr === null) throw new ConntrackError(`${PREFIX}Bad parameter \`${option}'\n${TRY}`);
-    return addr;
-  };
-  const argument = (option: string): string => {
-    const value = argv[++i];
-    if (value === undefined) throw new ConntrackError(`${PREFIX}option \`${option}' requires an argument\n${TRY}`);
-    return value;
-  };
-  // --src-nat/--dst-nat take an optional IP[:PORT], the next word unless it is an option.
-  const natTarget = (): NatFilter => {
-    const next = argv[i + 1];
-    if (next === undefined || next.startsWith('-')) return { addr: null, port: null };
-    i++;
-    const colon = next.indexOf(':');
-    const addrText = colon < 0 ? next : next.slice(0, colon);
-    const addr = parseIpv4Loose(addrText);
-    if (addr === null) throw new ConntrackError(`${PREFIX}Invalid IP address \`${addrText}'\n${TRY}`);
-    return { addr, port: colon < 0 ? null : portNumber(next.slice(colon + 1)) };
-  };
-  for (; i < argv.length; i++) {
+  /** Filter options given, which -C and -F do not take. */
+  const filters: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
-    const protoOption = filter.proto === 'tcp' || filter.proto === 'udp';
-    if (protoOption && a in PORT_OPTIONS) {
-      filter.ports[PORT_OPTIONS[a]!] = portNumber(argument(a));
-      continue;
-    }
-    if (filter.proto === 'tcp' && a === '--state') {
-      const state = argument(a);
-      if (!TCP_STATES.includes(state)) throw new ConntrackError(`${PREFIX}unknown TCP state \`${state}'\n${TRY}`);
-      filter.tcpState = state;
-      continue;
-    }
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) usageError(`option \`${a}' requires an argument`);
+      return v!;
+    };
+    const address = (): AddrFilter => {
+      const [text, len] = value().split('/') as [string, string | undefined];
+      if (text.includes(':')) return 'ipv6';
+      const addr = parseIpv4Loose(text);
+      if (addr === null) usageError(`Invalid IP address \`${text}'`);
+      return { addr: addr!, prefixLen: len === undefined ? 32 : Number(len) };
+    };
+    if (OPTION_NAMES[a]) filters.push(OPTION_NAMES[a]!);
+    const setCommand = (c: typeof command) => {
+      if (command !== null) usageError('Invalid commands combination');
+      command = c;
+    };
     switch (a) {
-      case '-L': case '--dump': command = 'L'; break;
-      case '-D': case '--delete': command = 'D'; break;
-      case '-F': case '--flush': command = 'F'; break;
-      case '-C': case '--count': command = 'C'; break;
-      case '-p': case '--proto': {
-        const proto = argv[++i];
-        if (proto !== 'tcp' && proto !== 'udp' && proto !== 'icmp') throw new ConntrackError(`${PREFIX}\`${proto}' unsupported protocol\n${TRY}`);
-        filter.proto = proto;
+      case '-L': case '--dump': setCommand('L'); break;
+      case '-D': case '--delete': setCommand('D'); break;
+      case '-F': case '--flush': setCommand('F'); break;
+      case '-C': case '--count': setCommand('C'); break;
+      case '-p': case '--proto': case '--protonum': {
+        const proto = value();
+        // getprotobyname, or a number up to 255.
+        const number = /^\d+$/.test(proto) && Number(proto) <= 255 ? Number(proto) : protocolNumber(proto);
+        if (number === undefined) usageError(`\`${proto}' unsupported protocol`);
+        filter.proto = number!;
         break;
       }
-      case '-s': case '--src': case '--orig-src': filter.origSrc = address(a, argv[++i]); break;
-      case '-d': case '--dst': case '--orig-dst': filter.origDst = address(a, argv[++i]); break;
-      case '-r': case '--reply-src': filter.replySrc = address(a, argv[++i]); break;
-      case '-q': case '--reply-dst': filter.replyDst = address(a, argv[++i]); break;
-      case '--src-nat': filter.srcNat = natTarget(); break;
-      case '--dst-nat': filter.dstNat = natTarget(); break;
-      case '--any-nat': filter.anyNat = true; break;
-      case '-o': case '--output':
-        extended = (argv[++i] ?? '').split(',').includes('extended');
+      case '-s': case '--src': case '--orig-src': filter.origSrc = address(); break;
+      case '-d': case '--dst': case '--orig-dst': filter.origDst = address(); break;
+      case '-r': case '--reply-src': filter.replySrc = address(); break;
+      case '-q': case '--reply-dst': filter.replyDst = address(); break;
+      case '-n': case '-g': case '-j': case '--src-nat': case '--dst-nat': case '--any-nat': filter.nat = true; break;
+      case '-f': case '--family': filter.ipv6 = value() === 'ipv6'; break;
+      case '--sport': case '--orig-port-src': case '--dport': case '--orig-port-dst': case '--reply-port-src': case '--reply-port-dst': {
+        // Options of the protocol extension, known only after -p tcp or udp.
+        if (filter.proto !== 6 && filter.proto !== 17) usageError(`unknown option \`${a}'`);
+        const tuple = a.startsWith('--reply') ? 'reply' : 'orig';
+        const end = a === '--sport' || a.endsWith('-src') ? 'sport' : 'dport';
+        filter.ports.push({ tuple, end, port: Number(value()) });
         break;
-      case '-n': case '-g': break;
+      }
+      case '--state':
+        if (filter.proto !== 6) usageError(`unknown option \`${a}'`);
+        filter.states = value().split(',');
+        break;
+      case '-o': case '--output':
+        extended = value().split(',').includes('extended');
+        break;
       default:
-        throw new ConntrackError(`${PREFIX}unknown option \`${a}'\n${TRY}`);
+        usageError(`unknown option \`${a}'`);
     }
   }
-  if (command === 'C' || command === 'F') {
-    const illegal = FILTER_OPTION_NAMES.find(([field]) => filter[field] !== null) ?? (filter.anyNat ? [null, 'any-nat'] : null);
-    if (illegal) throw new ConntrackError(`${PREFIX}Illegal option \`--${illegal[1]}' with this command\n${TRY}`);
+  if (command === null) {
+    ctx.stdout.write(USAGE);
+    return 0;
   }
+  if ((command === 'C' || command === 'F') && filters.length > 0) usageError(`Illegal option \`${filters[0]}' with this command`);
   const ns = ctx.ns;
   const now = ctx.world.now;
-  switch (command ?? 'L') {
+  switch (command as 'L' | 'D' | 'F' | 'C') {
     case 'C':
       ctx.stdout.write(`${entriesOf(ns).length}\n`);
       return 0;

@@ -18,6 +18,8 @@ const USAGE = `usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M tt
 
 /** How often a waiting nc looks at the clock (simulated). */
 const POLL_US = 10_000;
+/** UDP_SCAN_TIMEOUT: how long nc -zu waits for a port to say it is unreachable, without -w. */
+const UDP_SCAN_SECONDS = 3;
 
 interface NcOptions {
   listen: boolean;
@@ -73,7 +75,7 @@ function parse(argv: string[]): NcOptions {
 }
 
 function portLabel(port: number, udp: boolean): string {
-  return `[${udp ? 'udp' : 'tcp'}/${serviceName(port) ?? '*'}]`;
+  return `[${udp ? 'udp' : 'tcp'}/${serviceName(port, udp ? 'udp' : 'tcp') ?? '*'}]`;
 }
 
 /** strtonum(text, 1, 65535) as nc reports it. */
@@ -111,8 +113,8 @@ function* connect(ctx: ProcContext, dst: Ipv4, port: number, o: NcOptions): Gene
   if (!started.ok) return { ok: false, errno: started.errno };
   conn = started.value;
   if (outcome !== null && (outcome as ConnectOutcome).ok) outcome = { ok: true, conn };
-  // Without -w, a connect gives up after the kernel's SYN retries (about two minutes).
-  const deadline = ctx.world.now + (o.timeoutUs ?? 127_000_000);
+  // Without -w, a connect waits until the kernel gives up retrying the SYN (ETIMEDOUT).
+  const deadline = o.timeoutUs === null ? Infinity : ctx.world.now + o.timeoutUs;
   while (!outcome && ctx.world.now < deadline && !ctx.interrupted()) yield Math.min(deadline, ctx.world.now + POLL_US);
   if (!outcome) {
     conn.drop();
@@ -240,11 +242,22 @@ function* udpClient(ctx: ProcContext, host: string, dst: Ipv4, ports: number[], 
     if (!bound.ok) return 1;
     try {
       if (o.scan) {
-        for (let i = 0; i < 3 && !refused; i++) {
-          udpSend(ctx.ns, from, { addr: dst, port }, 'X');
-          yield ctx.world.now + POLL_US;
+        // Debian's udptest: two writes at once, then one a second for the timeout (3 s without -w); an ICMP
+        // error that came back in between (on a quiet LAN, even before the second) makes the next write fail.
+        // An error arriving after the last write goes unnoticed.
+        let failed = false;
+        const write = () => {
+          if (refused) failed = true;
+          else udpSend(ctx.ns, from, { addr: dst, port }, 'X');
+        };
+        write();
+        write();
+        const seconds = o.timeoutUs === null ? UDP_SCAN_SECONDS : Math.floor(o.timeoutUs / 1_000_000);
+        for (let i = 0; i < seconds && !failed; i++) {
+          yield ctx.world.now + 1_000_000;
+          write();
         }
-        if (refused) continue;
+        if (failed) continue;
         anyOk = true;
         if (o.verbose) ctx.stderr.write(`Connection to ${host} ${port} port ${portLabel(port, true)} succeeded!\n`);
         continue;
@@ -271,12 +284,13 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
       const bindAddr = o.sourceAddr ?? (o.positional.length > 1 ? parseIpv4Loose(o.positional[0]!) : 0) ?? 0;
       return o.udp ? yield* udpServer(ctx, bindAddr, port, o) : yield* tcpServer(ctx, bindAddr, port, o);
     }
-    const [host, portText] = o.positional;
+    const [host, portText, ...morePorts] = o.positional;
     if (host === undefined) throw new NcError(USAGE.trimEnd());
     if (portText === undefined) throw new NcError('nc: missing port number');
     const dst = parseIpv4Loose(host);
     if (dst === null || host.split('.').length !== 4) throw new NcError(`nc: getaddrinfo for host "${host}" port ${portText}: Temporary failure in name resolution`);
-    const ports = parsePorts(portText);
+    // Each further argument is another port or range, tried in turn.
+    const ports = [portText, ...morePorts].flatMap(parsePorts);
     return o.udp ? yield* udpClient(ctx, host, dst, ports, o) : yield* tcpClient(ctx, host, dst, ports, o);
   } catch (e) {
     if (!(e instanceof NcError)) throw e;

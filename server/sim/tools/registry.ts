@@ -6,7 +6,7 @@ import { COREUTILS } from './coreutils';
 import { explain } from './explain';
 import { ifconfig } from './ifconfig';
 import { ip } from './ip/ip';
-import { iptables, iptablesSave } from './iptables';
+import { iptables, iptablesRestore, iptablesSave } from './iptables';
 import { arp, netstat, route } from './nettools';
 import { curlProgram, httpServer } from './http';
 import { nc } from './nc';
@@ -41,6 +41,7 @@ const INSTALLED: Array<[string, string, Program]> = [
   ['sysctl', SBIN, sysctl],
   ['iptables', SBIN, iptables],
   ['iptables-save', SBIN, iptablesSave],
+  ['iptables-restore', SBIN, iptablesRestore],
   ['bridge', SBIN, bridge],
   ['conntrack', SBIN, conntrack],
   ['explain', '/usr/local/bin', explain],

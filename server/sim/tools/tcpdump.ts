@@ -119,8 +119,8 @@ function parseFilter(words: string[]): Filter {
   return filter;
 }
 
-function endpoint(addr: Ipv4, port: number, numeric: boolean): string {
-  return `${formatIpv4(addr)}.${numeric ? port : (serviceName(port) ?? port)}`;
+function endpoint(addr: Ipv4, port: number, protocol: 'tcp' | 'udp', numeric: boolean): string {
+  return `${formatIpv4(addr)}.${numeric ? port : (serviceName(port, protocol) ?? port)}`;
 }
 
 function icmpText(p: Ipv4Packet): string {
@@ -153,7 +153,7 @@ export function decode(frame: Frame, o: { numeric: boolean; quiet: boolean; link
   const p = frame.ip!;
   if (p.protocol === 'icmp') return `${link}IP ${formatIpv4(p.src)} > ${formatIpv4(p.dst)}: ${icmpText(p)}`;
   const ports = p.ports!;
-  const ends = `${endpoint(p.src, ports.sport, o.numeric)} > ${endpoint(p.dst, ports.dport, o.numeric)}`;
+  const ends = `${endpoint(p.src, ports.sport, p.protocol, o.numeric)} > ${endpoint(p.dst, ports.dport, p.protocol, o.numeric)}`;
   const payload = p.payload?.length ?? 0;
   if (p.protocol === 'udp') return `${link}IP ${ends}: UDP, length ${payload}`;
   if (o.quiet) return `${link}IP ${ends}: tcp ${payload}`;

@@ -491,7 +491,22 @@ describe('history', () => {
     expect(Object.values(two.devices as Record<string, { name: string }>).some((d) => d.name === 'veth-red')).toBe(false);
     const end = await at();
     expect(end.step).toBe(4);
-    expect(end.commands.at(-1)).toEqual({ seq: 4, name: 'Ada', host: 'hostA', ns: null, line: 'ip -br link show veth-red', output: expect.stringMatching(/^veth-red@veth-blue +DOWN /), exitCode: 0, interrupted: false });
+    const last = end.commands.at(-1);
+    expect(last).toEqual({
+      seq: 4,
+      participant: ada.member,
+      name: 'Ada',
+      host: 'hostA',
+      ns: null,
+      line: 'ip -br link show veth-red',
+      startUs: last.startUs,
+      endUs: last.startUs,
+      exitCode: 0,
+      interrupted: false,
+      output: expect.stringMatching(/^veth-red@veth-blue +DOWN /),
+      path: null,
+      drop: null,
+    });
     await request(s.server.http).get(`/api/labs/${ada.lab.id}/timeline?step=5`).set('authorization', `Bearer ${ada.lab.token}`).expect(400, { error: 'step: must be a whole number from 0 to 4' });
   });
 

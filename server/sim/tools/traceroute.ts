@@ -2,6 +2,7 @@
 // time-exceeded names a hop, the destination's port-unreachable ends the trace.
 import { formatIpv4, type Ipv4 } from '../kernel/addr';
 import { STRERROR } from '../kernel/errno';
+import { isLocalAddress } from '../kernel/fib';
 import { ipOutput, routeOutput } from '../kernel/ipv4';
 import { ephemeralPort, udpBind, udpClose, type UdpSocket } from '../kernel/sockets';
 import { ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_PORT_UNREACH, ICMP_TIME_EXCEEDED, type Ipv4Packet } from '../kernel/packet';
@@ -96,8 +97,15 @@ Arguments:
                     header plus 40). Can be ignored or increased to a minimal
                     allowed value`;
 
-const WITH_ARG = new Set(['f', 'g', 'i', 'm', 'N', 'p', 't', 'l', 'w', 'q', 's', 'z', 'M', 'O', 'P']);
+/** Options taking a value, with the name the "requires an argument" error gives it. */
+const ARG_NAMES: Record<string, string> = { f: 'first_ttl', g: 'gate,...', i: 'device', m: 'max_ttl', N: 'squeries', p: 'port', t: 'tos', l: 'flow_label', w: 'MAX,HERE,NEAR', q: 'nqueries', s: 'src_addr', z: 'sendwait', M: 'name', O: 'OPTS,...', P: 'prot' };
+const VERSION = 'Modern traceroute for Linux, version 2.1.2\nCopyright (c) 2016  Dmitry Butskoy,   License: GPL v2 or any later';
+const MAX_HOPS = 255;
+const MAX_PROBES = 10;
+const MAX_PACKET_LEN = 65000;
 const BASE_PORT = 33434;
+/** IP header and UDP or ICMP header. */
+const MIN_PACKET_LEN = 28;
 
 interface Reply {
   from: Ipv4;
@@ -122,6 +130,9 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   let firstTtl = 1;
   let waitUs = 5_000_000;
   let port = -1;
+  let tcpProbes = false;
+  let device: string | null = null;
+  let source: string | null = null;
   const positional: Array<{ text: string; argc: number }> = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
@@ -137,21 +148,29 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
       const flag = a[j]!;
       if (flag === 'n') numeric = true;
       else if (flag === 'I') icmpProbes = true;
-      else if ('46dFTreAUDV'.includes(flag)) continue;
-      else if (WITH_ARG.has(flag)) {
+      else if (flag === 'T') tcpProbes = true;
+      else if (flag === 'V') {
+        ctx.stderr.write(VERSION + '\n');
+        return 0;
+      } else if ('46dFreAUD'.includes(flag)) continue;
+      else if (ARG_NAMES[flag]) {
         let value = a.slice(j + 1);
-        let at = i;
-        if (value === '') value = argv[(at = ++i)] ?? '';
+        if (value === '') {
+          if (i + 1 >= argv.length) return fail(ctx, `Option \`-${flag}' (argc ${i}) requires an argument: \`-${flag} ${ARG_NAMES[flag]}'`);
+          value = argv[++i]!;
+        }
+        // Values are numbered by where they stand, joined to their option or not.
+        const at = i;
         const n = Number(value);
         const bad = () => fail(ctx, `Cannot handle \`-${flag}' option with arg \`${value}' (argc ${at})`);
         if (flag === 'q' || flag === 'm' || flag === 'f' || flag === 'p' || flag === 'N' || flag === 'z' || flag === 't') {
           if (!/^\d+(\.\d+)?$/.test(value) || (flag === 'z' && value.includes('.') === false && !/^\d+$/.test(value))) return bad();
           if (flag === 'z' && /^\d+\.\d+\.\d+/.test(value)) return bad();
         }
-        if (flag === 'q') {
-          if (n < 1 || n > 10) return fail(ctx, 'no more than 10 probes per hop');
-          queries = n;
-        } else if (flag === 'm') maxTtl = n;
+        if (flag === 'q') queries = n;
+        else if (flag === 'i') device = value;
+        else if (flag === 's') source = value;
+        else if (flag === 'm') maxTtl = n;
         else if (flag === 'f') firstTtl = n;
         else if (flag === 'p') port = n;
         else if (flag === 'w') {
@@ -168,17 +187,37 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
     ctx.stderr.write(USAGE + '\n');
     return 0;
   }
+  if (firstTtl < 1 || firstTtl > maxTtl) return fail(ctx, 'first hop out of range');
+  if (maxTtl > MAX_HOPS) return fail(ctx, `max hops cannot be more than ${MAX_HOPS}`);
+  if (queries < 1 || queries > MAX_PROBES) return fail(ctx, `no more than ${MAX_PROBES} probes per hop`);
+  const extra = positional[2];
+  if (extra) return fail(ctx, `Extra arg \`${extra.text}' (position 3, argc ${extra.argc})`);
   const dst = parseInetAton(target.text);
   if (dst === null) {
     ctx.stderr.write(`${target.text}: Temporary failure in name resolution\n`);
     return fail(ctx, `Cannot handle "host" cmdline arg \`${target.text}' on position 1 (argc ${target.argc})`);
   }
-  const packetLen = positional[1] ? Number(positional[1].text) : 60;
+  const lengthArg = positional[1];
+  if (lengthArg && !/^\d+$/.test(lengthArg.text)) return fail(ctx, `Cannot handle "packetlen" cmdline arg \`${lengthArg.text}' on position 2 (argc ${lengthArg.argc})`);
+  const asked = lengthArg ? Number(lengthArg.text) : 60;
+  if (asked > MAX_PACKET_LEN) return fail(ctx, `too big packetlen ${asked} specified`);
+  // A probe is at least its headers; TCP SYN probes are always 60 bytes with their options.
+  const packetLen = tcpProbes ? 60 : Math.max(asked, MIN_PACKET_LEN);
   // UDP probes walk up from port 33434; ICMP probes number their sequence from 1.
   if (port < 0) port = icmpProbes ? 1 : BASE_PORT;
   ctx.stderr.write(`traceroute to ${target.text} (${formatIpv4(dst)}), ${maxTtl} hops max, ${packetLen} byte packets\n`);
   const ns = ctx.ns;
-  const route = routeOutput(ns, dst);
+  const oif = device === null ? null : (ns.device(device) ?? null);
+  if (device !== null && !oif) {
+    ctx.stderr.write('setsockopt SO_BINDTODEVICE: No such device\n');
+    return 1;
+  }
+  const bindSrc = source === null ? null : parseInetAton(source);
+  if (source !== null && (bindSrc === null || !isLocalAddress(ns, bindSrc))) {
+    ctx.stderr.write('bind: Cannot assign requested address\n');
+    return 1;
+  }
+  const route = routeOutput(ns, dst, oif);
   if (!route.ok) {
     ctx.stderr.write(`connect: ${STRERROR[route.errno]}\n`);
     return 1;
@@ -206,10 +245,11 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
     if (!udp.ok) return 1;
     bound = udp.value;
   }
+  const src = bindSrc ?? route.value.src;
   const send = (ttl: number, probe: number) =>
     icmpProbes
-      ? ipOutput(ns, { src: route.value.src, dst, ttl, protocol: 'icmp', length: packetLen, icmp: { type: ICMP_ECHO_REQUEST, code: 0, id: echoId, seq: probe }, elapsedUs: 0 })
-      : ipOutput(ns, { src: route.value.src, dst, ttl, protocol: 'udp', length: packetLen, ports: { sport, dport: probe }, elapsedUs: 0 });
+      ? ipOutput(ns, { src, dst, ttl, protocol: 'icmp', length: packetLen, icmp: { type: ICMP_ECHO_REQUEST, code: 0, id: echoId, seq: probe }, elapsedUs: 0 }, oif)
+      : ipOutput(ns, { src, dst, ttl, protocol: 'udp', length: packetLen, ports: { sport, dport: probe }, elapsedUs: 0 }, oif);
   try {
     let probe = port;
     for (let ttl = firstTtl; ttl <= maxTtl; ttl++) {

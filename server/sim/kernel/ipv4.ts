@@ -242,7 +242,7 @@ function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: bool
   const quoted = icmp.quoted;
   if (quoted?.icmp) ns.icmpSockets.get(quoted.icmp.id)?.onPacket(packet, dev);
   else if (quoted?.protocol === 'udp' && quoted.ports) udpIcmpError(ns, packet);
-  else if (quoted?.protocol === 'tcp' && quoted.ports) tcpIcmpError(ns, quoted, icmp.type, icmp.code);
+  else if (quoted?.protocol === 'tcp' && quoted.ports) tcpIcmpError(ns, packet);
 }
 
 /** fib_compute_spec_dst: an echo to a broadcast is answered from the address the route back to its sender prefers. */
@@ -250,13 +250,44 @@ function replySourceForBroadcast(ns: NetNs, dev: Device, sender: Ipv4): Ipv4 {
   return fibLookup(ns, sender)?.prefsrc ?? selectSource(ns, dev, sender) ?? 0;
 }
 
+/** XRLIM_BURST_FACTOR: a quiet peer may be sent this many errors at once. */
+const ICMP_BURST = 6;
+/** A new inet_peer's last refill is a minute back, so it starts with a full burst. */
+const NEW_PEER_AGE_US = 60_000_000;
+
+/**
+ * icmpv4_xrlim_allow: the error types in icmp_ratemask (unreachables but for
+ * fragmentation needed, time exceeded, parameter problems) are limited per
+ * destination by a token bucket refilled one icmp_ratelimit per millisecond
+ * of it, holding a burst of six; errors to this host (over lo) are never limited.
+ */
+function icmpRateAllows(ns: NetNs, dst: Ipv4, type: number, code: number, route: FibResult | null): boolean {
+  if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) return true;
+  if (route?.type === 'local' || route?.dev?.kind.name === 'loopback') return true;
+  if (!((1 << type) & Number(ns.sysctl.get('net.ipv4.icmp_ratemask')))) return true;
+  const intervalUs = Number(ns.sysctl.get('net.ipv4.icmp_ratelimit')) * 1000;
+  const now = ns.host.world.now;
+  const peer = ns.icmpPeers.get(dst) ?? { tokensUs: 0, lastUs: now - NEW_PEER_AGE_US };
+  peer.tokensUs = Math.min(peer.tokensUs + now - peer.lastUs, ICMP_BURST * intervalUs);
+  peer.lastUs = now;
+  const allowed = peer.tokensUs >= intervalUs;
+  if (allowed) peer.tokensUs -= intervalUs;
+  ns.icmpPeers.set(dst, peer);
+  return allowed;
+}
+
 /** icmp_send: reports a problem with `offending` to its source. */
 export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: number, gateway?: Ipv4): void {
   // Never answer an ICMP error with another.
   if (offending.icmp && offending.icmp.type !== ICMP_ECHO_REQUEST && offending.icmp.type !== ICMP_ECHO_REPLY) return;
   const addressedToUs = isLocalAddress(ns, offending.dst);
-  const src = addressedToUs ? offending.dst : (fibLookup(ns, offending.src)?.prefsrc ?? selectSource(ns, null, offending.src));
+  const back = fibLookup(ns, offending.src);
+  const src = addressedToUs ? offending.dst : (back?.prefsrc ?? selectSource(ns, null, offending.src));
   if (src === null) return;
+  if (!icmpRateAllows(ns, offending.src, type, code, back)) {
+    tracer(ns)?.drop(ns, null, `ICMP error to ${formatIpv4(offending.src)} suppressed by the rate limit (net.ipv4.icmp_ratelimit)`, offending);
+    return;
+  }
   const error: Ipv4Packet = {
     src,
     dst: offending.src,

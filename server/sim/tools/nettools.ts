@@ -8,6 +8,8 @@ import type { NetNs } from '../kernel/netns';
 import { program, type ProcContext } from './process';
 import { hostLookupError } from './ifconfig';
 import { parseInetAton } from './ping';
+import { serviceName } from './services';
+import { socketRows } from './ss';
 
 const ARP_HEADER = 'Address                  HWtype  HWaddress           Flags Mask            Iface\n';
 
@@ -322,8 +324,48 @@ function netstatRun(ctx: ProcContext, argv: string[]): number {
     }
     return 0;
   }
-  ctx.stderr.write('netstat: only the routing (-r) and interface (-i) tables are simulated; use ss for sockets\n');
-  return 1;
+  return netstatSockets(ctx, flags);
+}
+
+/** netstat's names for ss's TCP states; an unconnected UDP socket has none. */
+const NETSTAT_STATES: Record<string, string> = {
+  ESTAB: 'ESTABLISHED',
+  'SYN-SENT': 'SYN_SENT',
+  'SYN-RECV': 'SYN_RECV',
+  'FIN-WAIT-1': 'FIN_WAIT1',
+  'FIN-WAIT-2': 'FIN_WAIT2',
+  'CLOSE-WAIT': 'CLOSE_WAIT',
+  'LAST-ACK': 'LAST_ACK',
+  'TIME-WAIT': 'TIME_WAIT',
+  LISTEN: 'LISTEN',
+  UNCONN: '',
+};
+
+/**
+ * `netstat [-tuan lp]`: the internet sockets, TCP then UDP (listeners and
+ * unconnected UDP sockets are the "servers" -l shows and -a adds); without
+ * -t or -u the UNIX domain table follows, empty here.
+ */
+function netstatSockets(ctx: ProcContext, flags: string): number {
+  const tcp = flags.includes('t') || !flags.includes('u');
+  const udp = flags.includes('u') || !flags.includes('t');
+  const servers = flags.includes('a') ? 'both' : flags.includes('l') ? 'only' : 'none';
+  const program = flags.includes('p');
+  const numeric = flags.includes('n');
+  const title = { both: 'servers and established', only: 'only servers', none: 'w/o servers' }[servers];
+  ctx.stdout.write(`Active Internet connections (${title})\nProto Recv-Q Send-Q Local Address           Foreign Address         State      ${program ? ' PID/Program name    ' : ''}\n`);
+  const rows = socketRows(ctx.ns).filter((r) => (r.netid === 'tcp' ? tcp : udp) && (servers === 'both' || (r.state === 'LISTEN' || r.state === 'UNCONN') === (servers === 'only')));
+  const pid = new Map<string, number>();
+  const endpoint = (addr: string, port: number | null) => `${addr}:${port === null ? '*' : numeric ? port : (serviceName(port) ?? port)}`;
+  for (const r of [...rows.filter((r) => r.netid === 'tcp'), ...rows.filter((r) => r.netid === 'udp')]) {
+    if (program && r.program && !pid.has(r.program)) pid.set(r.program, ++ctx.host.lastPid);
+    const owner = program ? ` ${(r.program ? `${pid.get(r.program)}/${r.program}` : '-').padEnd(20)}` : '';
+    ctx.stdout.write(`${r.netid.padEnd(4)}  ${String(r.recvQ).padStart(6)} ${'0'.padStart(6)} ${endpoint(r.localAddr, r.localPort).padEnd(23)} ${endpoint(r.peerAddr, r.peerPort).padEnd(23)} ${NETSTAT_STATES[r.state]!.padEnd(11)}${owner}\n`);
+  }
+  if (!flags.includes('t') && !flags.includes('u')) {
+    ctx.stdout.write(`Active UNIX domain sockets (${title})\nProto RefCnt Flags       Type       State         I-Node   Path\n`);
+  }
+  return 0;
 }
 
 export const arp = program(arpRun);

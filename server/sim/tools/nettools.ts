@@ -1,10 +1,9 @@
 // net-tools' `arp`, `route` and `netstat`.
-import { formatIpv4, formatMac, maskLength, parseMac, prefixMask, type Ipv4, type Mac } from '../kernel/addr';
-import type { Device } from '../kernel/device';
-import { currentState, neighDelete, neighEntries, neighSet, nudValid, pneighEntries } from '../kernel/neigh';
+import { formatIpv4, formatMac, maskLength, parseMac, prefixMask } from '../kernel/addr';
+import { neighDelete, neighEntries, neighSet } from '../kernel/neigh';
 import { addRoute, deleteRoute, sortedRoutes, type Route } from '../kernel/fib';
 import { STRERROR } from '../kernel/errno';
-import type { NetNs } from '../kernel/netns';
+import { procNetArp } from './fs';
 import { program, type ProcContext } from './process';
 import { hostLookupError } from './ifconfig';
 import { parseInetAton } from './ping';
@@ -137,27 +136,6 @@ function arpRun(ctx: ProcContext, argv: string[]): number {
   }
   if (verbose && !bsd) ctx.stdout.write(`Entries: ${all.length}\tSkipped: ${all.length - entries.length}\tFound: ${entries.length}\n`);
   return 0;
-}
-
-/** A line of /proc/net/arp: `mac` only when complete; proxy entries are published (ATF_PUBL) and permanent. */
-interface ArpRow {
-  ip: Ipv4;
-  dev: Device;
-  mac: Mac | null;
-  permanent: boolean;
-  published: boolean;
-}
-
-/** /proc/net/arp: neighbours, skipping those whose state has nothing but NOARP in it (NOARP, NONE), then proxy entries. */
-function procNetArp(ns: NetNs): ArpRow[] {
-  const rows: ArpRow[] = [];
-  for (const e of neighEntries(ns)) {
-    const state = currentState(e);
-    if (state === 'NOARP' || state === 'NONE') continue;
-    rows.push({ ip: e.ip, dev: e.dev, mac: nudValid(state) ? e.mac : null, permanent: state === 'PERMANENT', published: false });
-  }
-  for (const e of pneighEntries(ns)) rows.push({ ip: e.ip, dev: e.dev, mac: null, permanent: true, published: true });
-  return rows;
 }
 
 /** /etc/networks on Debian: what `route` prints for these networks without -n. */
@@ -314,7 +292,8 @@ function netstatRun(ctx: ProcContext, argv: string[]): number {
       const c = routeColumns(r, numeric);
       ctx.stdout.write(`${c.dst.padEnd(15)} ${c.gw.padEnd(15)} ${c.mask.padEnd(15)} ${c.flags.padEnd(5)}${'0'.padStart(6)} ${'0'.padEnd(6)} ${'0'.padStart(5)} ${c.iface}\n`);
     }
-    return 0;
+    // As for route: an empty /proc/net/route (no address yet) is a failure.
+    return ctx.ns.localTableExists ? 0 : 1;
   }
   if (flags.includes('i')) {
     ctx.stdout.write('Kernel Interface table\nIface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n');

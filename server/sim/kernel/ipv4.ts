@@ -250,6 +250,10 @@ function replySourceForBroadcast(ns: NetNs, dev: Device, sender: Ipv4): Ipv4 {
   return fibLookup(ns, sender)?.prefsrc ?? selectSource(ns, dev, sender) ?? 0;
 }
 
+const IP_AND_ICMP_HEADERS = 28;
+/** icmp_send keeps an error within the 576 bytes every host must accept. */
+const ICMP_ERROR_MAX = 576;
+
 /** XRLIM_BURST_FACTOR: a quiet peer may be sent this many errors at once. */
 const ICMP_BURST = 6;
 /** A new inet_peer's last refill is a minute back, so it starts with a full burst. */
@@ -293,7 +297,8 @@ export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: n
     dst: offending.src,
     ttl: defaultTtl(ns),
     protocol: 'icmp',
-    length: 56 + 20,
+    // As much of the offending datagram as fits in 576 bytes.
+    length: IP_AND_ICMP_HEADERS + Math.min(offending.length, ICMP_ERROR_MAX - IP_AND_ICMP_HEADERS),
     icmp: { type, code, id: 0, seq: 0, quoted: clonePacket(offending), ...(gateway !== undefined ? { gateway } : {}) },
     elapsedUs: offending.elapsedUs,
     answersFlow: offending.ct,

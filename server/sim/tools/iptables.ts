@@ -422,13 +422,13 @@ function protoText(rule: Rule, numeric: boolean): string {
   return numeric ? (PROTO_NUMBERS[name] ?? name) : name;
 }
 
-function portText(port: number, numeric: boolean): string {
-  return numeric ? String(port) : (serviceName(port) ?? String(port));
+function portText(port: number, numeric: boolean, protocol: 'tcp' | 'udp'): string {
+  return numeric ? String(port) : (serviceName(port, protocol) ?? String(port));
 }
 
-function rangeText(kind: 'spt' | 'dpt', m: PortMatch, numeric: boolean): string {
+function rangeText(kind: 'spt' | 'dpt', m: PortMatch, numeric: boolean, protocol: 'tcp' | 'udp'): string {
   const single = m.from === m.to;
-  const value = single ? portText(m.from, numeric) : `${portText(m.from, numeric)}:${portText(m.to, numeric)}`;
+  const value = single ? portText(m.from, numeric, protocol) : `${portText(m.from, numeric, protocol)}:${portText(m.to, numeric, protocol)}`;
   return `${kind}${single ? '' : 's'}:${m.invert ? '!' : ''}${value}`;
 }
 
@@ -439,7 +439,7 @@ function extrasText(rule: Rule, numeric: boolean): string {
     switch (m.module) {
       case 'tcp':
       case 'udp': {
-        const ranges = [m.sport && rangeText('spt', m.sport, numeric), m.dport && rangeText('dpt', m.dport, numeric)].filter(Boolean);
+        const ranges = [m.sport && rangeText('spt', m.sport, numeric, m.module), m.dport && rangeText('dpt', m.dport, numeric, m.module)].filter(Boolean);
         parts.push(`${m.module} ${ranges.join(' ')}`);
         break;
       }
@@ -454,7 +454,7 @@ function extrasText(rule: Rule, numeric: boolean): string {
         parts.push(`state ${m.invert ? '! ' : ''}${m.states.join(',')}`);
         break;
       case 'multiport':
-        parts.push(`multiport ${m.which} ${m.invert ? '! ' : ''}${m.ports.map((port) => portText(port, numeric)).join(',')}`);
+        parts.push(`multiport ${m.which} ${m.invert ? '! ' : ''}${m.ports.map((port) => portText(port, numeric, rule.protocol?.name === 'udp' ? 'udp' : 'tcp')).join(',')}`);
         break;
       case 'comment':
         parts.push(`/* ${m.comment} */`);

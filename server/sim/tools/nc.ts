@@ -73,7 +73,7 @@ function parse(argv: string[]): NcOptions {
 }
 
 function portLabel(port: number, udp: boolean): string {
-  return `[${udp ? 'udp' : 'tcp'}/${serviceName(port) ?? '*'}]`;
+  return `[${udp ? 'udp' : 'tcp'}/${serviceName(port, udp ? 'udp' : 'tcp') ?? '*'}]`;
 }
 
 /** strtonum(text, 1, 65535) as nc reports it. */

@@ -335,11 +335,11 @@ function netstatSockets(ctx: ProcContext, flags: string): number {
   ctx.stdout.write(`Active Internet connections (${title})\nProto Recv-Q Send-Q Local Address           Foreign Address         State      ${program ? ' PID/Program name    ' : ''}\n`);
   const rows = socketRows(ctx.ns).filter((r) => (r.netid === 'tcp' ? tcp : udp) && (servers === 'both' || (r.state === 'LISTEN' || r.state === 'UNCONN') === (servers === 'only')));
   const pid = new Map<string, number>();
-  const endpoint = (addr: string, port: number | null) => `${addr}:${port === null ? '*' : numeric ? port : (serviceName(port) ?? port)}`;
+  const endpoint = (addr: string, port: number | null, protocol: 'tcp' | 'udp') => `${addr}:${port === null ? '*' : numeric ? port : (serviceName(port, protocol) ?? port)}`;
   for (const r of [...rows.filter((r) => r.netid === 'tcp'), ...rows.filter((r) => r.netid === 'udp')]) {
     if (program && r.program && !pid.has(r.program)) pid.set(r.program, ++ctx.host.lastPid);
     const owner = program ? ` ${(r.program ? `${pid.get(r.program)}/${r.program}` : '-').padEnd(20)}` : '';
-    ctx.stdout.write(`${r.netid.padEnd(4)}  ${String(r.recvQ).padStart(6)} ${'0'.padStart(6)} ${endpoint(r.localAddr, r.localPort).padEnd(23)} ${endpoint(r.peerAddr, r.peerPort).padEnd(23)} ${NETSTAT_STATES[r.state]!.padEnd(11)}${owner}\n`);
+    ctx.stdout.write(`${r.netid.padEnd(4)}  ${String(r.recvQ).padStart(6)} ${'0'.padStart(6)} ${endpoint(r.localAddr, r.localPort, r.netid).padEnd(23)} ${endpoint(r.peerAddr, r.peerPort, r.netid).padEnd(23)} ${NETSTAT_STATES[r.state]!.padEnd(11)}${owner}\n`);
   }
   if (!flags.includes('t') && !flags.includes('u')) {
     ctx.stdout.write(`Active UNIX domain sockets (${title})\nProto RefCnt Flags       Type       State         I-Node   Path\n`);

@@ -113,7 +113,7 @@ function run(ctx: ProcContext, argv: string[]): number {
     const isListener = r.state === 'LISTEN' || r.state === 'UNCONN';
     return all || (listening ? isListener : !isListener);
   }).filter((r) => filters.every((f) => f(r)));
-  const port = (p: number | null) => (p === null ? '*' : numeric ? String(p) : (serviceName(p) ?? String(p)));
+  const port = (p: number | null, protocol: 'tcp' | 'udp') => (p === null ? '*' : numeric ? String(p) : (serviceName(p, protocol) ?? String(p)));
   const withNetid = tcp && udp;
   // The State column shows only when more than one state can match: UDP alone, unless -a or -l, asks for ESTAB only.
   const withState = stateFilter === null && (all || listening || tcp);
@@ -121,7 +121,7 @@ function run(ctx: ProcContext, argv: string[]): number {
   const header = [withNetid ? 'Netid' : null, withState ? 'State' : null, 'Recv-Q', 'Send-Q', 'Local Address', 'Port', 'Peer Address', 'Port', 'Process'];
   const table = shown.map((r) => {
     if (processes && r.program && !pid.has(r.program)) pid.set(r.program, ++ctx.host.lastPid);
-    return [withNetid ? r.netid : null, withState ? r.state : null, String(r.recvQ), String(r.sendQ), r.localAddr, port(r.localPort), r.peerAddr, port(r.peerPort), processes && r.program ? `users:(("${r.program}",pid=${pid.get(r.program)},fd=3))` : ''];
+    return [withNetid ? r.netid : null, withState ? r.state : null, String(r.recvQ), String(r.sendQ), r.localAddr, port(r.localPort, r.netid), r.peerAddr, port(r.peerPort, r.netid), processes && r.program ? `users:(("${r.program}",pid=${pid.get(r.program)},fd=3))` : ''];
   });
   const widths = header.map((h, i) => Math.max(h?.length ?? 0, ...table.map((row) => row[i]?.length ?? 0)));
   // Left-aligned columns, addresses right-aligned against their ":port", Process straight after the peer port.

@@ -48,6 +48,17 @@ function parseFilter(words: string[]): Filter {
       if (a === null) throw new FilterError(`can't resolve host ${text}`);
       return a;
     };
+    /** `net A.B.C.D/LEN`: whether an address is inside it. */
+    const net = (): ((addr: Ipv4) => boolean) => {
+      const text = next() ?? '';
+      const [addr, len] = text.split('/');
+      const a = parseIpv4Loose(addr ?? '');
+      if (a === null) throw new FilterError(SYNTAX_ERROR);
+      const l = Number(len ?? 32);
+      if (l > 32) throw new FilterError('mask length must be <= 32');
+      if ((a & ~prefixMask(l)) >>> 0 !== 0) throw new FilterError(`non-network bits set in "${text}"`);
+      return (x) => inPrefix(x, a, l);
+    };
     switch (w) {
       case 'icmp':
         return (f) => f.ip?.protocol === 'icmp';
@@ -76,18 +87,16 @@ function parseFilter(words: string[]): Filter {
         return (f) => f.ip?.src === a || f.ip?.dst === a || f.arp?.senderIp === a || f.arp?.targetIp === a;
       }
       case 'net': {
-        const text = next() ?? '';
-        const [addr, len] = text.split('/');
-        const a = parseIpv4Loose(addr ?? '');
-        if (a === null) throw new FilterError(SYNTAX_ERROR);
-        const l = Number(len ?? 32);
-        if (l > 32) throw new FilterError('mask length must be <= 32');
-        if ((a & ~prefixMask(l)) >>> 0 !== 0) throw new FilterError(`non-network bits set in "${text}"`);
-        return (f) => (f.ip ? inPrefix(f.ip.src, a, l) || inPrefix(f.ip.dst, a, l) : false);
+        const inNet = net();
+        return (f) => (f.ip ? inNet(f.ip.src) || inNet(f.ip.dst) : false);
       }
       case 'src':
       case 'dst': {
         const kind = next();
+        if (kind === 'net') {
+          const inNet = net();
+          return (f) => f.ip !== undefined && inNet(w === 'src' ? f.ip.src : f.ip.dst);
+        }
         if (kind === 'port') {
           const port = number();
           return (f) => (w === 'src' ? f.ip?.ports?.sport : f.ip?.ports?.dport) === port;
@@ -155,8 +164,8 @@ function icmpComparison(field: 'type' | 'code', op: string | undefined, operand:
 const SYNTAX_ERROR = "can't parse filter expression: syntax error";
 const KEYWORDS = new Set(['and', 'or', 'not', '&&', '||', '!', '(', ')', 'host', 'net', 'port', 'src', 'dst', 'icmp', 'tcp', 'udp', 'arp', 'ip']);
 
-function endpoint(addr: Ipv4, port: number, numeric: boolean): string {
-  return `${formatIpv4(addr)}.${numeric ? port : (serviceName(port) ?? port)}`;
+function endpoint(addr: Ipv4, port: number, numeric: boolean, protocol: 'tcp' | 'udp'): string {
+  return `${formatIpv4(addr)}.${numeric ? port : (serviceName(port, protocol) ?? port)}`;
 }
 
 function icmpText(p: Ipv4Packet): string {
@@ -187,21 +196,22 @@ function packetType(dev: Device, frame: Frame, direction: 'in' | 'out'): string 
 
 /** One captured frame as a line of tcpdump's output. */
 export function decode(frame: Frame, o: { numeric: boolean; quiet: boolean; link: boolean }): string {
-  const link = o.link ? `${formatMac(frame.src)} > ${formatMac(frame.dst)}, ethertype ${frame.arp ? 'ARP (0x0806)' : 'IPv4 (0x0800)'}, length ${frameBytes(frame)}: ` : '';
+  // With -e the link header names the ethertype, in place of the protocol's own name.
+  const head = o.link ? `${formatMac(frame.src)} > ${formatMac(frame.dst)}, ethertype ${frame.arp ? 'ARP (0x0806)' : 'IPv4 (0x0800)'}, length ${frameBytes(frame)}: ` : frame.arp ? 'ARP, ' : 'IP ';
   if (frame.arp) {
     const a = frame.arp;
     return a.op === ARP_REQUEST
-      ? `${link}ARP, Request who-has ${formatIpv4(a.targetIp)} tell ${formatIpv4(a.senderIp)}, length 28`
-      : `${link}ARP, Reply ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}, length 28`;
+      ? `${head}Request who-has ${formatIpv4(a.targetIp)} tell ${formatIpv4(a.senderIp)}, length 28`
+      : `${head}Reply ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}, length 28`;
   }
   const p = frame.ip!;
-  if (p.protocol === 'icmp') return `${link}IP ${formatIpv4(p.src)} > ${formatIpv4(p.dst)}: ${icmpText(p)}`;
+  if (p.protocol === 'icmp') return `${head}${formatIpv4(p.src)} > ${formatIpv4(p.dst)}: ${icmpText(p)}`;
   const ports = p.ports!;
-  const ends = `${endpoint(p.src, ports.sport, o.numeric)} > ${endpoint(p.dst, ports.dport, o.numeric)}`;
+  const ends = `${endpoint(p.src, ports.sport, o.numeric, p.protocol)} > ${endpoint(p.dst, ports.dport, o.numeric, p.protocol)}`;
   const payload = p.payload?.length ?? 0;
-  if (p.protocol === 'udp') return `${link}IP ${ends}: UDP, length ${payload}`;
-  if (o.quiet) return `${link}IP ${ends}: tcp ${payload}`;
-  return `${link}IP ${ends}: Flags [${ports.tcpFlags ?? '.'}], length ${payload}`;
+  if (p.protocol === 'udp') return `${head}${ends}: UDP, length ${payload}`;
+  if (o.quiet) return `${head}${ends}: tcp ${payload}`;
+  return `${head}${ends}: Flags [${ports.tcpFlags ?? '.'}], length ${payload}`;
 }
 
 const VERSION = 'tcpdump version 4.99.3\nlibpcap version 1.10.3 (with TPACKET_V3)\nOpenSSL 3.0.19 27 Jan 2026\n';

@@ -113,6 +113,7 @@ interface ProgramHook {
 const PROGRAM_HOOKS: Partial<Record<ClassName, Record<string, ProgramHook>>> = {
   World: { tracer: { empty: () => null, held: (tracer: unknown) => (tracer ? 'a packet tracer (explain, or a command recording its path)' : null) } },
   NetNs: { icmpSockets: { empty: () => new Map(), held: (sockets: Map<number, unknown>) => (sockets.size ? `${sockets.size} ICMP socket(s) of ping or traceroute` : null) } },
+  SocketTable: { rawTcp: { empty: () => [], held: (raw: unknown[]) => (raw.length ? `${raw.length} raw TCP socket(s) of traceroute -T` : null) } },
   Device: { taps: { empty: () => [], held: (taps: unknown[]) => (taps.length ? `${taps.length} packet capture(s) (tcpdump)` : null) } },
   TcpSocket: {
     events: {

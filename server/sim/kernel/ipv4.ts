@@ -266,7 +266,7 @@ function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: bool
   const quoted = icmp.quoted;
   if (quoted?.icmp) ns.icmpSockets.get(quoted.icmp.id)?.onPacket(packet, dev);
   else if (quoted?.protocol === 'udp' && quoted.ports) udpIcmpError(ns, packet);
-  else if (quoted?.protocol === 'tcp' && quoted.ports) tcpIcmpError(ns, quoted, icmp.type, icmp.code);
+  else if (quoted?.protocol === 'tcp' && quoted.ports) tcpIcmpError(ns, packet);
 }
 
 /** fib_compute_spec_dst: an echo to a broadcast is answered from the address the route back to its sender prefers. */
@@ -274,40 +274,46 @@ function replySourceForBroadcast(ns: NetNs, dev: Device, sender: Ipv4): Ipv4 {
   return fibLookup(ns, sender)?.prefsrc ?? selectSource(ns, dev, sender) ?? 0;
 }
 
-/** net.ipv4.icmp_ratemask: destination unreachable, source quench, time exceeded and parameter problem are rate limited. */
-const ICMP_RATEMASK = 0x1818;
-/** net.ipv4.icmp_ratelimit: one error a second to a destination, after a burst of six (XRLIM_BURST_FACTOR). */
-const ICMP_RATELIMIT_US = 1_000_000;
-const ICMP_BURST = 6;
+const IP_AND_ICMP_HEADERS = 28;
+/** icmp_send keeps an error within the 576 bytes every host must accept. */
+const ICMP_ERROR_MAX = 576;
 
-/** icmpv4_xrlim_allow: whether an error may go to `dst` now (never limited to ourselves, nor "fragmentation needed"). */
-function icmpErrorAllowed(ns: NetNs, dst: Ipv4, type: number, code: number, toLocal: boolean): boolean {
-  if (!((ICMP_RATEMASK >> type) & 1) || (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) || toLocal) return true;
+/** XRLIM_BURST_FACTOR: a quiet peer may be sent this many errors at once. */
+const ICMP_BURST = 6;
+/** A new inet_peer's last refill is a minute back, so it starts with a full burst. */
+const NEW_PEER_AGE_US = 60_000_000;
+
+/**
+ * icmpv4_xrlim_allow: the error types in icmp_ratemask (unreachables but for
+ * fragmentation needed, time exceeded, parameter problems) are limited per
+ * destination by a token bucket refilled one icmp_ratelimit per millisecond
+ * of it, holding a burst of six; errors to this host (over lo) are never limited.
+ */
+function icmpRateAllows(ns: NetNs, dst: Ipv4, type: number, code: number, route: FibResult | null): boolean {
+  if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) return true;
+  if (route?.type === 'local' || route?.dev?.kind.name === 'loopback') return true;
+  if (!((1 << type) & Number(ns.sysctl.get('net.ipv4.icmp_ratemask')))) return true;
+  const intervalUs = Number(ns.sysctl.get('net.ipv4.icmp_ratelimit')) * 1000;
   const now = ns.host.world.now;
-  // A new peer starts as if idle for a minute: a full burst.
-  const peer = ns.icmpErrorPeers.get(dst) ?? { tokensUs: 0, lastUs: now - 60_000_000 };
-  peer.tokensUs = Math.min(ICMP_BURST * ICMP_RATELIMIT_US, peer.tokensUs + (now - peer.lastUs));
+  const peer = ns.icmpPeers.get(dst) ?? { tokensUs: 0, lastUs: now - NEW_PEER_AGE_US };
+  peer.tokensUs = Math.min(peer.tokensUs + now - peer.lastUs, ICMP_BURST * intervalUs);
   peer.lastUs = now;
-  const allowed = peer.tokensUs >= ICMP_RATELIMIT_US;
-  if (allowed) peer.tokensUs -= ICMP_RATELIMIT_US;
-  ns.icmpErrorPeers.set(dst, peer);
+  const allowed = peer.tokensUs >= intervalUs;
+  if (allowed) peer.tokensUs -= intervalUs;
+  ns.icmpPeers.set(dst, peer);
   return allowed;
 }
-
-/** An ICMP error's IP and ICMP headers, and the most it may take up (RFC 1812). */
-const ICMP_ERROR_HEADERS = 28;
-const ICMP_ERROR_MAX = 576;
 
 /** icmp_send: reports a problem with `offending` to its source. */
 export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: number, gateway?: Ipv4): void {
   // Never answer an ICMP error with another.
   if (offending.icmp && offending.icmp.type !== ICMP_ECHO_REQUEST && offending.icmp.type !== ICMP_ECHO_REPLY) return;
   const addressedToUs = isLocalAddress(ns, offending.dst);
-  const route = fibLookup(ns, offending.src);
-  const src = addressedToUs ? offending.dst : (route?.prefsrc ?? selectSource(ns, null, offending.src));
+  const back = fibLookup(ns, offending.src);
+  const src = addressedToUs ? offending.dst : (back?.prefsrc ?? selectSource(ns, null, offending.src));
   if (src === null) return;
-  if (!icmpErrorAllowed(ns, offending.src, type, code, route?.type === 'local')) {
-    tracer(ns)?.drop(ns, null, `ICMP error to ${formatIpv4(offending.src)} held back by rate limiting`, offending);
+  if (!icmpRateAllows(ns, offending.src, type, code, back)) {
+    tracer(ns)?.drop(ns, null, `ICMP error to ${formatIpv4(offending.src)} suppressed by the rate limit (net.ipv4.icmp_ratelimit)`, offending);
     return;
   }
   const error: Ipv4Packet = {
@@ -315,8 +321,8 @@ export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: n
     dst: offending.src,
     ttl: defaultTtl(ns),
     protocol: 'icmp',
-    // The header, then as much of the offending datagram as fits in 576 bytes.
-    length: ICMP_ERROR_HEADERS + Math.min(offending.length, ICMP_ERROR_MAX - ICMP_ERROR_HEADERS),
+    // As much of the offending datagram as fits in 576 bytes.
+    length: IP_AND_ICMP_HEADERS + Math.min(offending.length, ICMP_ERROR_MAX - IP_AND_ICMP_HEADERS),
     icmp: { type, code, id: 0, seq: 0, quoted: clonePacket(offending), ...(gateway !== undefined ? { gateway } : {}) },
     elapsedUs: offending.elapsedUs,
     answersFlow: offending.ct,

@@ -44,8 +44,8 @@ export class NetNs {
   readonly pids = new Set<number>();
   /** ICMP redirects sent per source (inet_peer): how many, and when last. */
   readonly redirectPeers = new Map<number, { sent: number; lastUs: number }>();
-  /** inet_peer rate tokens for ICMP errors, per destination (icmp_ratelimit). */
-  readonly icmpErrorPeers = new Map<number, { tokensUs: number; lastUs: number }>();
+  /** ICMP error rate-limit buckets per destination (inet_peer): tokens in µs of credit, and when last topped up. */
+  readonly icmpPeers = new Map<number, { tokensUs: number; lastUs: number }>();
   /** The local routing table comes into being with the first address. */
   localTableExists = false;
   /** Counts IPv6 addresses made here, to order them as the kernel does. */

@@ -146,10 +146,17 @@ export interface UdpSocket {
   onEncapsulated?(ns: NetNs, packet: Ipv4Packet): void;
 }
 
+/** A raw IPPROTO_TCP socket (traceroute -T): a copy of every TCP segment arriving, and of the ICMP errors quoting ours. */
+export interface RawTcpSocket {
+  onSegment(segment: Ipv4Packet): void;
+  onError(error: Ipv4Packet): void;
+}
+
 export class SocketTable {
   readonly tcpListeners: TcpListener[] = [];
   readonly tcp = new Map<string, TcpSocket>();
   readonly udp: UdpSocket[] = [];
+  readonly rawTcp: RawTcpSocket[] = [];
 }
 
 export function sockets(ns: NetNs): SocketTable {
@@ -207,6 +214,8 @@ export function tcpConnect(ns: NetNs, dst: Ipv4, dport: number, program: string,
 
 /** A TCP segment delivered to this namespace. */
 export function tcpInput(ns: NetNs, packet: Ipv4Packet): void {
+  // raw_v4_input: raw sockets see the segment before TCP does.
+  for (const raw of ns.sockets?.rawTcp ?? []) raw.onSegment(packet);
   const ports = packet.ports!;
   const flags = ports.tcpFlags ?? '';
   const local = { addr: packet.dst, port: ports.dport };
@@ -291,7 +300,10 @@ export function sendReset(ns: NetNs, offending: Ipv4Packet): void {
 }
 
 /** ICMP errors about our segments reach the socket that sent them. */
-export function tcpIcmpError(ns: NetNs, quoted: Ipv4Packet, type: number, code: number): void {
+export function tcpIcmpError(ns: NetNs, error: Ipv4Packet): void {
+  const quoted = error.icmp!.quoted!;
+  const { type, code } = error.icmp!;
+  for (const raw of ns.sockets?.rawTcp ?? []) raw.onError(error);
   const conn = ns.sockets?.tcp.get(socketKey({ addr: quoted.src, port: quoted.ports!.sport }, { addr: quoted.dst, port: quoted.ports!.dport }));
   if (!conn || conn.state !== 'SYN-SENT' || type !== ICMP_DEST_UNREACH) return;
   conn.drop();

@@ -12,6 +12,8 @@ interface Knob {
 const GLOBAL_KNOBS: Record<string, Knob> = {
   'net.ipv4.icmp_echo_ignore_all': { default: '0', integer: { min: 0, max: 1 } },
   'net.ipv4.icmp_echo_ignore_broadcasts': { default: '1', integer: { min: 0, max: 1 } },
+  'net.ipv4.icmp_ratelimit': { default: '1000', integer: { min: 0 } },
+  'net.ipv4.icmp_ratemask': { default: '6168', integer: {} },
   'net.ipv4.ip_default_ttl': { default: '64', integer: { min: 1, max: 255 } },
   'net.ipv4.ip_forward': { default: '0', integer: {} },
   'net.ipv4.ip_forward_update_priority': { default: '1', integer: { min: 0, max: 1 } },

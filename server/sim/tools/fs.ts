@@ -1,6 +1,11 @@
 // The few files a networking lab reads and writes: /proc/sys/net/* (the
-// namespace's sysctls), /run/netns (the named namespaces), /etc/hostname,
+// namespace's sysctls), /proc/net/{dev,arp,route}, /run/netns (the named namespaces), /etc/hostname,
 // /dev/null, and scratch files.
+import { formatIpv4, formatMac, prefixMask, type Ipv4, type Mac } from '../kernel/addr';
+import type { Device } from '../kernel/device';
+import { sortedRoutes } from '../kernel/fib';
+import { currentState, neighEntries, nudValid, pneighEntries } from '../kernel/neigh';
+import type { NetNs } from '../kernel/netns';
 import type { ProcContext } from './process';
 
 export type ReadResult = { ok: true; text: string } | { ok: false; error: string };
@@ -38,6 +43,8 @@ export function readFile(ctx: ProcContext, path: string): ReadResult {
   if (abs === '/dev/null') return { ok: true, text: '' };
   if (abs === '/etc/hostname') return { ok: true, text: ctx.host.hostname + '\n' };
   if (abs === '/proc/net/dev') return { ok: true, text: procNetDev(ctx) };
+  if (abs === '/proc/net/arp') return { ok: true, text: procNetArpText(ctx.ns) };
+  if (abs === '/proc/net/route') return { ok: true, text: procNetRouteText(ctx.ns) };
   // `ip netns add` bind-mounts each named namespace here.
   if (abs.startsWith(RUN_NETNS) && ctx.host.namespaces.has(abs.slice(RUN_NETNS.length))) return { ok: true, text: '' };
   if (abs.startsWith(PROC_SYS)) {
@@ -49,6 +56,67 @@ export function readFile(ctx: ProcContext, path: string): ReadResult {
   const text = ctx.host.files.get(abs);
   if (text === undefined) return { ok: false, error: 'No such file or directory' };
   return { ok: true, text };
+}
+
+/** A line of /proc/net/arp: `mac` only when complete; proxy entries are published (ATF_PUBL) and permanent. */
+interface ArpRow {
+  ip: Ipv4;
+  dev: Device;
+  mac: Mac | null;
+  permanent: boolean;
+  published: boolean;
+}
+
+/** /proc/net/arp: neighbours, skipping those whose state has nothing but NOARP in it (NOARP, NONE), then proxy entries. */
+export function procNetArp(ns: NetNs): ArpRow[] {
+  const rows: ArpRow[] = [];
+  for (const e of neighEntries(ns)) {
+    const state = currentState(e);
+    if (state === 'NOARP' || state === 'NONE') continue;
+    rows.push({ ip: e.ip, dev: e.dev, mac: nudValid(state) ? e.mac : null, permanent: state === 'PERMANENT', published: false });
+  }
+  for (const e of pneighEntries(ns)) rows.push({ ip: e.ip, dev: e.dev, mac: null, permanent: true, published: true });
+  return rows;
+}
+
+/** /proc/net/arp as arp_seq_show writes it: ATF_COM for a known address, ATF_PERM for a permanent one. */
+function procNetArpText(ns: NetNs): string {
+  let text = 'IP address       HW type     Flags       HW address            Mask     Device\n';
+  for (const row of procNetArp(ns)) {
+    const flags = (row.mac !== null ? ATF_COM : 0) | (row.permanent ? ATF_PERM : 0) | (row.published ? ATF_PUBL : 0);
+    const hw = row.mac !== null ? formatMac(row.mac) : '00:00:00:00:00:00';
+    text += `${formatIpv4(row.ip).padEnd(16)} 0x${'1'.padEnd(10)}0x${flags.toString(16).padEnd(10)}${hw.padEnd(17)}     ${'*'.padEnd(9)}${row.dev.name}\n`;
+  }
+  return text;
+}
+
+const ATF_COM = 0x2;
+const ATF_PERM = 0x4;
+const ATF_PUBL = 0x8;
+const RTF_UP = 0x1;
+const RTF_GATEWAY = 0x2;
+const RTF_HOST = 0x4;
+const RTF_REJECT = 0x200;
+/** fib_route_seq_show pads every line to 127 characters. */
+const ROUTE_LINE = 127;
+
+/** An address as /proc/net/route shows it: the network-order bytes read as a host-order (little-endian) word, in hex. */
+function routeHex(addr: Ipv4): string {
+  const bytes = [addr >>> 24, (addr >>> 16) & 0xff, (addr >>> 8) & 0xff, addr & 0xff];
+  return bytes.reverse().map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join('');
+}
+
+/** /proc/net/route: the main table, nothing at all before the namespace has its first address. */
+function procNetRouteText(ns: NetNs): string {
+  if (!ns.localTableExists) return '';
+  let text = 'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT'.padEnd(ROUTE_LINE) + '\n';
+  for (const r of sortedRoutes(ns)) {
+    const reject = r.type === 'unreachable' || r.type === 'prohibit' ? RTF_REJECT : 0;
+    const flags = RTF_UP | reject | (r.gateway !== null ? RTF_GATEWAY : 0) | (r.prefixLen === 32 ? RTF_HOST : 0);
+    const fields = [r.dev?.name ?? '*', routeHex(r.dst), routeHex(r.gateway ?? 0), flags.toString(16).toUpperCase().padStart(4, '0'), '0', '0', String(r.metric), routeHex(prefixMask(r.prefixLen)), '0', '0', '0'];
+    text += fields.join('\t').padEnd(ROUTE_LINE) + '\n';
+  }
+  return text;
 }
 
 /** /proc/net/dev: the namespace's devices and their counters. */

@@ -158,11 +158,22 @@ interface CurlOptions {
   url: string | null;
 }
 
+/** Options whose value is the next word. */
+const SHORT_WITH_VALUE = 'mowXHdAuexT';
+/** The protocols Debian's libcurl is built with. */
+const CURL_PROTOCOLS = new Set(['dict', 'file', 'ftp', 'ftps', 'gopher', 'gophers', 'http', 'https', 'imap', 'imaps', 'ldap', 'ldaps', 'mqtt', 'pop3', 'pop3s', 'rtmp', 'rtsp', 'scp', 'sftp', 'smb', 'smbs', 'smtp', 'smtps', 'telnet', 'tftp']);
+const LONG_WITH_VALUE = new Set(['--max-time', '--connect-timeout', '--output', '--write-out']);
+
 /** curl 7.88.1: one request, the body to stdout, errors with curl's exit codes. */
 function* curl(ctx: ProcContext, argv: string[]): Proc {
   const o: CurlOptions = { silent: false, showErrors: false, head: false, include: false, fail: false, output: null, writeOut: null, maxTimeUs: null, connectTimeoutUs: null, url: null };
+  const usage = (problem: string | null): number => {
+    ctx.stderr.write(`${problem ? `curl: ${problem}\n` : ''}curl: try 'curl --help' or 'curl --manual' for more information\n`);
+    return 2;
+  };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
+    if (LONG_WITH_VALUE.has(a) && i + 1 >= argv.length) return usage(`option ${a}: requires parameter`);
     if (a === '--max-time') o.maxTimeUs = Number(argv[++i]) * 1e6;
     else if (a === '--connect-timeout') o.connectTimeoutUs = Number(argv[++i]) * 1e6;
     else if (a === '--output') o.output = argv[++i] ?? null;
@@ -171,11 +182,13 @@ function* curl(ctx: ProcContext, argv: string[]): Proc {
     else if (a === '--head') o.head = true;
     else if (a === '--fail') o.fail = true;
     else if (a === '--include') o.include = true;
+    else if (a.startsWith('--')) return usage(`option ${a}: is unknown`);
     else if (/^-[a-zA-Z]+$/.test(a)) {
       for (let j = 1; j < a.length; j++) {
         const f = a[j]!;
-        if ('mowX'.includes(f)) {
-          const value = a.slice(j + 1) || argv[++i] || '';
+        if (SHORT_WITH_VALUE.includes(f)) {
+          if (j + 1 === a.length && i + 1 >= argv.length) return usage(`option -${f}: requires parameter`);
+          const value = a.slice(j + 1) || argv[++i]!;
           if (f === 'm') o.maxTimeUs = Number(value) * 1e6;
           else if (f === 'o') o.output = value;
           else if (f === 'w') o.writeOut = value;
@@ -197,11 +210,13 @@ function* curl(ctx: ProcContext, argv: string[]): Proc {
     if (!o.silent || o.showErrors) ctx.stderr.write(`curl: (${code}) ${message}\n`);
     return code;
   };
-  if (o.url === null) return complain(2, 'no URL specified');
+  if (o.url === null) return usage(argv.length > 1 ? 'no URL specified!' : null);
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(o.url)?.[1];
+  if (scheme !== undefined && !CURL_PROTOCOLS.has(scheme.toLowerCase())) return complain(1, `Protocol "${scheme}" not supported or disabled in libcurl`);
   const m = /^(?:http:\/\/)?([^/:]+)(?::(\d+))?(\/.*)?$/.exec(o.url);
-  if (!m) return complain(3, 'URL using bad/illegal format or missing URL');
+  const port = m?.[2] === undefined ? 80 : Number(m[2]);
+  if (!m || port > 65535) return complain(3, 'URL using bad/illegal format or missing URL');
   const [, host, portText, path = '/'] = m;
-  const port = portText === undefined ? 80 : Number(portText);
   const dst = parseIpv4Loose(host!);
   if (dst === null || host!.split('.').length !== 4) return complain(6, `Could not resolve host: ${host}`);
   const started = ctx.world.now;

@@ -1,13 +1,14 @@
 // net-tools' `arp`, `route` and `netstat`.
-import { formatIpv4, formatMac, maskLength, parseMac, prefixMask, type Ipv4, type Mac } from '../kernel/addr';
-import type { Device } from '../kernel/device';
-import { currentState, neighDelete, neighEntries, neighSet, nudValid, pneighEntries } from '../kernel/neigh';
+import { formatIpv4, formatMac, maskLength, parseMac, prefixMask } from '../kernel/addr';
+import { neighDelete, neighEntries, neighSet } from '../kernel/neigh';
 import { addRoute, deleteRoute, sortedRoutes, type Route } from '../kernel/fib';
 import { STRERROR } from '../kernel/errno';
-import type { NetNs } from '../kernel/netns';
+import { procNetArp } from './fs';
 import { program, type ProcContext } from './process';
 import { hostLookupError } from './ifconfig';
 import { parseInetAton } from './ping';
+import { serviceName } from './services';
+import { socketRows } from './ss';
 
 const ARP_HEADER = 'Address                  HWtype  HWaddress           Flags Mask            Iface\n';
 
@@ -135,27 +136,6 @@ function arpRun(ctx: ProcContext, argv: string[]): number {
   }
   if (verbose && !bsd) ctx.stdout.write(`Entries: ${all.length}\tSkipped: ${all.length - entries.length}\tFound: ${entries.length}\n`);
   return 0;
-}
-
-/** A line of /proc/net/arp: `mac` only when complete; proxy entries are published (ATF_PUBL) and permanent. */
-interface ArpRow {
-  ip: Ipv4;
-  dev: Device;
-  mac: Mac | null;
-  permanent: boolean;
-  published: boolean;
-}
-
-/** /proc/net/arp: neighbours, skipping those whose state has nothing but NOARP in it (NOARP, NONE), then proxy entries. */
-function procNetArp(ns: NetNs): ArpRow[] {
-  const rows: ArpRow[] = [];
-  for (const e of neighEntries(ns)) {
-    const state = currentState(e);
-    if (state === 'NOARP' || state === 'NONE') continue;
-    rows.push({ ip: e.ip, dev: e.dev, mac: nudValid(state) ? e.mac : null, permanent: state === 'PERMANENT', published: false });
-  }
-  for (const e of pneighEntries(ns)) rows.push({ ip: e.ip, dev: e.dev, mac: null, permanent: true, published: true });
-  return rows;
 }
 
 /** /etc/networks on Debian: what `route` prints for these networks without -n. */
@@ -312,7 +292,8 @@ function netstatRun(ctx: ProcContext, argv: string[]): number {
       const c = routeColumns(r, numeric);
       ctx.stdout.write(`${c.dst.padEnd(15)} ${c.gw.padEnd(15)} ${c.mask.padEnd(15)} ${c.flags.padEnd(5)}${'0'.padStart(6)} ${'0'.padEnd(6)} ${'0'.padStart(5)} ${c.iface}\n`);
     }
-    return 0;
+    // As for route: an empty /proc/net/route (no address yet) is a failure.
+    return ctx.ns.localTableExists ? 0 : 1;
   }
   if (flags.includes('i')) {
     ctx.stdout.write('Kernel Interface table\nIface             MTU    RX-OK RX-ERR RX-DRP RX-OVR    TX-OK TX-ERR TX-DRP TX-OVR Flg\n');
@@ -322,8 +303,48 @@ function netstatRun(ctx: ProcContext, argv: string[]): number {
     }
     return 0;
   }
-  ctx.stderr.write('netstat: only the routing (-r) and interface (-i) tables are simulated; use ss for sockets\n');
-  return 1;
+  return netstatSockets(ctx, flags);
+}
+
+/** netstat's names for ss's TCP states; an unconnected UDP socket has none. */
+const NETSTAT_STATES: Record<string, string> = {
+  ESTAB: 'ESTABLISHED',
+  'SYN-SENT': 'SYN_SENT',
+  'SYN-RECV': 'SYN_RECV',
+  'FIN-WAIT-1': 'FIN_WAIT1',
+  'FIN-WAIT-2': 'FIN_WAIT2',
+  'CLOSE-WAIT': 'CLOSE_WAIT',
+  'LAST-ACK': 'LAST_ACK',
+  'TIME-WAIT': 'TIME_WAIT',
+  LISTEN: 'LISTEN',
+  UNCONN: '',
+};
+
+/**
+ * `netstat [-tuan lp]`: the internet sockets, TCP then UDP (listeners and
+ * unconnected UDP sockets are the "servers" -l shows and -a adds); without
+ * -t or -u the UNIX domain table follows, empty here.
+ */
+function netstatSockets(ctx: ProcContext, flags: string): number {
+  const tcp = flags.includes('t') || !flags.includes('u');
+  const udp = flags.includes('u') || !flags.includes('t');
+  const servers = flags.includes('a') ? 'both' : flags.includes('l') ? 'only' : 'none';
+  const program = flags.includes('p');
+  const numeric = flags.includes('n');
+  const title = { both: 'servers and established', only: 'only servers', none: 'w/o servers' }[servers];
+  ctx.stdout.write(`Active Internet connections (${title})\nProto Recv-Q Send-Q Local Address           Foreign Address         State      ${program ? ' PID/Program name    ' : ''}\n`);
+  const rows = socketRows(ctx.ns).filter((r) => (r.netid === 'tcp' ? tcp : udp) && (servers === 'both' || (r.state === 'LISTEN' || r.state === 'UNCONN') === (servers === 'only')));
+  const pid = new Map<string, number>();
+  const endpoint = (addr: string, port: number | null, protocol: 'tcp' | 'udp') => `${addr}:${port === null ? '*' : numeric ? port : (serviceName(port, protocol) ?? port)}`;
+  for (const r of [...rows.filter((r) => r.netid === 'tcp'), ...rows.filter((r) => r.netid === 'udp')]) {
+    if (program && r.program && !pid.has(r.program)) pid.set(r.program, ++ctx.host.lastPid);
+    const owner = program ? ` ${(r.program ? `${pid.get(r.program)}/${r.program}` : '-').padEnd(20)}` : '';
+    ctx.stdout.write(`${r.netid.padEnd(4)}  ${String(r.recvQ).padStart(6)} ${'0'.padStart(6)} ${endpoint(r.localAddr, r.localPort, r.netid).padEnd(23)} ${endpoint(r.peerAddr, r.peerPort, r.netid).padEnd(23)} ${NETSTAT_STATES[r.state]!.padEnd(11)}${owner}\n`);
+  }
+  if (!flags.includes('t') && !flags.includes('u')) {
+    ctx.stdout.write(`Active UNIX domain sockets (${title})\nProto RefCnt Flags       Type       State         I-Node   Path\n`);
+  }
+  return 0;
 }
 
 export const arp = program(arpRun);

@@ -65,6 +65,7 @@ const FLAGS = new Set(['q', 'n', 'a', 'A', 'B', 'C', 'D', 'd', 'f', 'h', 'L', 'O
 const MAX_COUNT = '9223372036854775807';
 /** -i and -W are kept in milliseconds in an int. */
 const MAX_SECONDS = 2147483647 / 1000;
+/** The most a raw socket sends in one message. */
 const MAX_RAW_MESSAGE = 65535;
 /** An unanswered request holds back an unlimited flood for this long. */
 const FLOOD_WAIT_US = 10_000;
@@ -94,8 +95,6 @@ interface PingOptions {
   verbose: boolean;
   /** -4 / -6: the address family the name must resolve in. */
   family: 'inet' | 'inet6' | null;
-  /** -p: the padding bytes, echoed as PATTERN when given. */
-  pattern: number[] | null;
 }
 
 /** What ping says while it reads its options, before it stops or goes on. */
@@ -123,8 +122,8 @@ function number(text: string, min: number, max: number, maxText: string, integer
  * what parsed), but refuses an empty, infinite or NaN value.
  */
 function seconds(text: string, what: string, notices: Notice[]): number {
+  if (text === '') throw new UsageError(`ping: ${what}: `, 2);
   const m = /^\s*([+-]?(?:inf(?:inity)?|nan|0x[0-9a-f]*\.?[0-9a-f]*(?:p[+-]?\d+)?|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?))/i.exec(text);
-  if (text === '') throw new UsageError(`ping: ${what}: ${text}`, 2);
   const value = m ? Number(m[1]!.replace(/inf(inity)?/i, 'Infinity').replace(/nan/i, 'NaN')) : 0;
   const rest = m ? text.slice(m[0].length) : text;
   if (rest !== '') notices.push({ stream: 'stderr', line: `ping: option argument contains garbage: ${rest}` }, { stream: 'stderr', line: 'ping: this will become fatal error in the future' });
@@ -158,7 +157,6 @@ function parse(argv: string[], notices: Notice[]): { opts: PingOptions; target: 
     audible: false,
     verbose: false,
     family: null,
-    pattern: null,
   };
   let intervalGiven = false;
   const positional: string[] = [];
@@ -211,11 +209,12 @@ function parse(argv: string[], notices: Notice[]): { opts: PingOptions; target: 
         case 'w':
           opts.deadlineUs = number(value, 0, 2147483647, '2147483647', true) * 1e6;
           break;
-        case 'p':
-          opts.pattern = pattern(value);
-          // Printed as the option is read, so only an earlier -q silences it.
-          if (!opts.quiet) notices.push({ stream: 'stdout', line: `PATTERN: 0x${opts.pattern.map((b) => b.toString(16).padStart(2, '0')).join('')}` });
+        case 'p': {
+          // The padding's bytes are not simulated, only echoed as the option is read (so only an earlier -q silences them).
+          const bytes = pattern(value);
+          if (!opts.quiet) notices.push({ stream: 'stdout', line: `PATTERN: 0x${bytes.map((b) => b.toString(16).padStart(2, '0')).join('')}` });
           break;
+        }
         case 's':
           opts.size = number(value, 0, 2147483647, '2147483647', true);
           break;

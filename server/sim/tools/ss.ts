@@ -5,7 +5,7 @@ import type { TcpState } from '../kernel/sockets';
 import { program, type ProcContext } from './process';
 import { serviceName } from './services';
 
-interface Row {
+export interface SocketRow {
   netid: 'tcp' | 'udp';
   state: string;
   recvQ: number;
@@ -43,10 +43,11 @@ const STATE_FILTERS: Record<string, string[]> = {
   closed: ['UNCONN'],
 };
 
-function rows(ns: NetNs): Row[] {
+/** The namespace's TCP and UDP sockets with ss's state names. */
+export function socketRows(ns: NetNs): SocketRow[] {
   const table = ns.sockets;
   if (!table) return [];
-  const out: Row[] = [];
+  const out: SocketRow[] = [];
   for (const u of table.udp) {
     const peer = u.peer ? { state: 'ESTAB', peerAddr: formatIpv4(u.peer.addr), peerPort: u.peer.port } : { state: 'UNCONN', peerAddr: '0.0.0.0', peerPort: null };
     out.push({ netid: 'udp', recvQ: 0, sendQ: 0, localAddr: formatIpv4(u.addr), localPort: u.port, program: u.program, ...peer });
@@ -66,7 +67,7 @@ function run(ctx: ProcContext, argv: string[]): number {
   let numeric = false;
   let processes = false;
   let ns = ctx.ns;
-  const filters: Array<(r: Row) => boolean> = [];
+  const filters: Array<(r: SocketRow) => boolean> = [];
   let stateFilter: string[] | null = null;
   const args = argv.slice(1);
   for (let i = 0; i < args.length; i++) {
@@ -106,7 +107,7 @@ function run(ctx: ProcContext, argv: string[]): number {
     }
   }
   if (!tcp && !udp) tcp = udp = true;
-  const shown = rows(ns).filter((r) => {
+  const shown = socketRows(ns).filter((r) => {
     if ((r.netid === 'tcp' && !tcp) || (r.netid === 'udp' && !udp)) return false;
     if (stateFilter) return stateFilter.includes(r.state);
     const isListener = r.state === 'LISTEN' || r.state === 'UNCONN';

@@ -1,6 +1,6 @@
 // `tcpdump`: the frames crossing one device, decoded as tcpdump prints them,
 // with a small pcap-filter language (icmp, arp, tcp, udp, host, port, and/or/not).
-import { formatIpv4, formatMac, inPrefix, type Ipv4 } from '../kernel/addr';
+import { BROADCAST_MAC, formatIpv4, formatMac, inPrefix, isMulticastMac, prefixMask, type Ipv4 } from '../kernel/addr';
 import type { Device } from '../kernel/device';
 import { ARP_REQUEST, ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, frameBytes, type Frame, type Ipv4Packet } from '../kernel/packet';
 import { parseIpv4Loose } from './ip/utils';
@@ -23,10 +23,10 @@ function parseFilter(words: string[]): Filter {
   const ports = (f: Frame) => (f.ip?.ports ? [f.ip.ports.sport, f.ip.ports.dport] : []);
   const primary = (): Filter => {
     const w = next();
-    if (w === undefined) throw new FilterError('syntax error');
+    if (w === undefined) throw new FilterError(SYNTAX_ERROR);
     if (w === '(') {
       const inner = or();
-      if (next() !== ')') throw new FilterError('syntax error');
+      if (next() !== ')') throw new FilterError(SYNTAX_ERROR);
       return inner;
     }
     if (w === 'not' || w === '!') {
@@ -34,16 +34,30 @@ function parseFilter(words: string[]): Filter {
       return (f) => !inner(f);
     }
     const number = (): number => {
-      const text = next() ?? '';
-      const n = /^\d+$/.test(text) ? Number(text) : undefined;
-      if (n === undefined) throw new FilterError(`illegal port number ${text}`);
+      const text = next();
+      if (text === undefined) throw new FilterError(SYNTAX_ERROR);
+      if (!/^\d+$/.test(text)) throw new FilterError(`unknown port '${text}'`);
+      const n = Number(text);
+      if (n > 65535) throw new FilterError(`illegal port number ${n} > 65535`);
       return n;
     };
     const address = (): Ipv4 => {
-      const text = next() ?? '';
+      const text = next();
+      if (text === undefined || KEYWORDS.has(text)) throw new FilterError(SYNTAX_ERROR);
       const a = parseIpv4Loose(text);
       if (a === null) throw new FilterError(`can't resolve host ${text}`);
       return a;
+    };
+    /** `net A.B.C.D/LEN`: whether an address is inside it. */
+    const net = (): ((addr: Ipv4) => boolean) => {
+      const text = next() ?? '';
+      const [addr, len] = text.split('/');
+      const a = parseIpv4Loose(addr ?? '');
+      if (a === null) throw new FilterError(SYNTAX_ERROR);
+      const l = Number(len ?? 32);
+      if (l > 32) throw new FilterError('mask length must be <= 32');
+      if ((a & ~prefixMask(l)) >>> 0 !== 0) throw new FilterError(`non-network bits set in "${text}"`);
+      return (x) => inPrefix(x, a, l);
     };
     switch (w) {
       case 'icmp':
@@ -58,6 +72,10 @@ function parseFilter(words: string[]): Filter {
         return (f) => f.ip?.protocol === w;
       case 'arp':
         return (f) => f.arp !== undefined;
+      // The lab carries no IPv6 frames.
+      case 'ip6':
+      case 'icmp6':
+        return () => false;
       case 'ip':
         return (f) => f.ip !== undefined;
       case 'port': {
@@ -69,15 +87,16 @@ function parseFilter(words: string[]): Filter {
         return (f) => f.ip?.src === a || f.ip?.dst === a || f.arp?.senderIp === a || f.arp?.targetIp === a;
       }
       case 'net': {
-        const [addr, len] = (next() ?? '').split('/');
-        const a = parseIpv4Loose(addr ?? '');
-        if (a === null) throw new FilterError('syntax error');
-        const l = Number(len ?? 32);
-        return (f) => (f.ip ? inPrefix(f.ip.src, a, l) || inPrefix(f.ip.dst, a, l) : false);
+        const inNet = net();
+        return (f) => (f.ip ? inNet(f.ip.src) || inNet(f.ip.dst) : false);
       }
       case 'src':
       case 'dst': {
         const kind = next();
+        if (kind === 'net') {
+          const inNet = net();
+          return (f) => f.ip !== undefined && inNet(w === 'src' ? f.ip.src : f.ip.dst);
+        }
         if (kind === 'port') {
           const port = number();
           return (f) => (w === 'src' ? f.ip?.ports?.sport : f.ip?.ports?.dport) === port;
@@ -87,9 +106,11 @@ function parseFilter(words: string[]): Filter {
         return (f) => (w === 'src' ? (f.ip?.src ?? f.arp?.senderIp) : (f.ip?.dst ?? f.arp?.targetIp)) === a;
       }
       default: {
+        const field = /^icmp\[(icmptype|icmpcode|[01])\]$/.exec(w);
+        if (field) return icmpComparison(field[1] === 'icmptype' || field[1] === '0' ? 'type' : 'code', next(), next());
         const a = parseIpv4Loose(w);
         if (a !== null && w.split('.').length === 4) return (f) => f.ip?.src === a || f.ip?.dst === a;
-        throw new FilterError('syntax error');
+        throw new FilterError(SYNTAX_ERROR);
       }
     }
   };
@@ -115,11 +136,35 @@ function parseFilter(words: string[]): Filter {
   };
   if (words.length === 0) return () => true;
   const filter = or();
-  if (i < words.length) throw new FilterError('syntax error');
+  if (i < words.length) throw new FilterError(SYNTAX_ERROR);
   return filter;
 }
 
-function endpoint(addr: Ipv4, port: number, protocol: 'tcp' | 'udp', numeric: boolean): string {
+/** The names pcap-filter gives ICMP types. */
+const ICMP_TYPE_NAMES: Record<string, number> = { 'icmp-echoreply': 0, 'icmp-unreach': 3, 'icmp-redirect': 5, 'icmp-echo': 8, 'icmp-timxceed': 11 };
+const COMPARISONS: Record<string, (a: number, b: number) => boolean> = {
+  '=': (a, b) => a === b,
+  '==': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
+  '<': (a, b) => a < b,
+  '>': (a, b) => a > b,
+  '<=': (a, b) => a <= b,
+  '>=': (a, b) => a >= b,
+};
+
+/** `icmp[icmptype] = icmp-echo`: a byte of the ICMP header compared with a number or a type name. */
+function icmpComparison(field: 'type' | 'code', op: string | undefined, operand: string | undefined): Filter {
+  const compare = op === undefined ? undefined : COMPARISONS[op];
+  const value = operand === undefined ? undefined : /^\d+$/.test(operand) ? Number(operand) : ICMP_TYPE_NAMES[operand];
+  if (!compare || value === undefined) throw new FilterError(SYNTAX_ERROR);
+  return (f) => f.ip?.icmp !== undefined && compare(f.ip.icmp[field], value);
+}
+
+/** What the grammar itself rejects; semantic errors (ports, masks) are worded on their own. */
+const SYNTAX_ERROR = "can't parse filter expression: syntax error";
+const KEYWORDS = new Set(['and', 'or', 'not', '&&', '||', '!', '(', ')', 'host', 'net', 'port', 'src', 'dst', 'icmp', 'tcp', 'udp', 'arp', 'ip']);
+
+function endpoint(addr: Ipv4, port: number, numeric: boolean, protocol: 'tcp' | 'udp'): string {
   return `${formatIpv4(addr)}.${numeric ? port : (serviceName(port, protocol) ?? port)}`;
 }
 
@@ -141,23 +186,72 @@ function icmpText(p: Ipv4Packet): string {
   return `ICMP type-#${icmp.type}, length ${length}`;
 }
 
+/** libpcap's pkttype names for the any device's cooked header: In, B(roadcast), M(ulticast), P (other host), Out. */
+function packetType(dev: Device, frame: Frame, direction: 'in' | 'out'): string {
+  if (direction === 'out') return 'Out';
+  if (frame.dst === BROADCAST_MAC) return 'B';
+  if (isMulticastMac(frame.dst)) return 'M';
+  return frame.dst === dev.mac ? 'In' : 'P';
+}
+
 /** One captured frame as a line of tcpdump's output. */
 export function decode(frame: Frame, o: { numeric: boolean; quiet: boolean; link: boolean }): string {
-  const link = o.link ? `${formatMac(frame.src)} > ${formatMac(frame.dst)}, ethertype ${frame.arp ? 'ARP (0x0806)' : 'IPv4 (0x0800)'}, length ${frameBytes(frame)}: ` : '';
+  // With -e the link header names the ethertype, in place of the protocol's own name.
+  const head = o.link ? `${formatMac(frame.src)} > ${formatMac(frame.dst)}, ethertype ${frame.arp ? 'ARP (0x0806)' : 'IPv4 (0x0800)'}, length ${frameBytes(frame)}: ` : frame.arp ? 'ARP, ' : 'IP ';
   if (frame.arp) {
     const a = frame.arp;
     return a.op === ARP_REQUEST
-      ? `${link}ARP, Request who-has ${formatIpv4(a.targetIp)} tell ${formatIpv4(a.senderIp)}, length 28`
-      : `${link}ARP, Reply ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}, length 28`;
+      ? `${head}Request who-has ${formatIpv4(a.targetIp)} tell ${formatIpv4(a.senderIp)}, length 28`
+      : `${head}Reply ${formatIpv4(a.senderIp)} is-at ${formatMac(a.senderMac)}, length 28`;
   }
   const p = frame.ip!;
-  if (p.protocol === 'icmp') return `${link}IP ${formatIpv4(p.src)} > ${formatIpv4(p.dst)}: ${icmpText(p)}`;
+  if (p.protocol === 'icmp') return `${head}${formatIpv4(p.src)} > ${formatIpv4(p.dst)}: ${icmpText(p)}`;
   const ports = p.ports!;
-  const ends = `${endpoint(p.src, ports.sport, p.protocol, o.numeric)} > ${endpoint(p.dst, ports.dport, p.protocol, o.numeric)}`;
+  const ends = `${endpoint(p.src, ports.sport, o.numeric, p.protocol)} > ${endpoint(p.dst, ports.dport, o.numeric, p.protocol)}`;
   const payload = p.payload?.length ?? 0;
-  if (p.protocol === 'udp') return `${link}IP ${ends}: UDP, length ${payload}`;
-  if (o.quiet) return `${link}IP ${ends}: tcp ${payload}`;
-  return `${link}IP ${ends}: Flags [${ports.tcpFlags ?? '.'}], length ${payload}`;
+  if (p.protocol === 'udp') return `${head}${ends}: UDP, length ${payload}`;
+  if (o.quiet) return `${head}${ends}: tcp ${payload}`;
+  return `${head}${ends}: Flags [${ports.tcpFlags ?? '.'}], length ${payload}`;
+}
+
+const VERSION = 'tcpdump version 4.99.3\nlibpcap version 1.10.3 (with TPACKET_V3)\nOpenSSL 3.0.19 27 Jan 2026\n';
+const USAGE = `Usage: tcpdump [-AbdDefhHIJKlLnNOpqStuUvxX#] [ -B size ] [ -c count ] [--count]
+\t\t[ -C file_size ] [ -E algo:secret ] [ -F file ] [ -G seconds ]
+\t\t[ -i interface ] [ --immediate-mode ] [ -j tstamptype ]
+\t\t[ -M secret ] [ --number ] [ --print ] [ -Q in|out|inout ]
+\t\t[ -r file ] [ -s snaplen ] [ -T type ] [ --version ]
+\t\t[ -V file ] [ -w file ] [ -W filecount ] [ -y datalinktype ]
+\t\t[ --time-stamp-precision precision ] [ --micro ] [ --nano ]
+\t\t[ -z postrotate-command ] [ -Z user ] [ expression ]
+`;
+const WITH_ARG = new Set('BcCEFGiMQrsTVwWyzZj'.split(''));
+const FLAGS = new Set('AbdDefhHIJKlLnNOpqStuUvxX#'.split(''));
+
+/** Capture sources libpcap lists besides the namespace's interfaces (`tcpdump -D`), with their flags. */
+const PSEUDO_DEVICES = ['bluetooth-monitor (Bluetooth Linux Monitor) [Wireless]', 'nflog (Linux netfilter log (NFLOG) interface) [none]', 'nfqueue (Linux netfilter queue (NFQUEUE) interface) [none]', 'dbus-system (D-Bus system bus) [none]', 'dbus-session (D-Bus session bus) [none]'];
+const NOT_RUNNING = 0x80000000;
+const NOT_UP = 0x40000000;
+const DISCONNECTED = 0x20000000;
+const LOOPBACK = 0x10000000;
+/** The any device: after the other running interfaces, before loopback. */
+const ANY_MERIT = 0x0fffffff;
+
+/**
+ * pcap_findalldevs as `tcpdump -D` numbers it: ordered by figure of merit
+ * (running and up first, then connected, loopback after the rest, the any
+ * device after the other connected ones), ties in the order found.
+ */
+function deviceList(ns: ProcContext['ns']): string[] {
+  const entries: Array<{ merit: number; text: string }> = ns.sortedDevices().map((dev) => {
+    const loopback = dev.kind.name === 'loopback';
+    const flags = [dev.adminUp ? 'Up' : null, dev.running ? 'Running' : null, loopback ? 'Loopback' : null].filter((f) => f !== null);
+    const connected = loopback ? null : dev.running ? 'Connected' : 'Disconnected';
+    const merit = (dev.running ? 0 : NOT_RUNNING) | (dev.adminUp ? 0 : NOT_UP) | (connected === 'Disconnected' ? DISCONNECTED : 0) | (loopback ? LOOPBACK : 0);
+    return { merit: merit >>> 0, text: `${dev.name} [${[flags.length ? flags.join(', ') : 'none', connected].filter((f) => f !== null).join(', ')}]` };
+  });
+  entries.push({ merit: ANY_MERIT, text: 'any (Pseudo-device that captures on all interfaces) [Up, Running]' });
+  for (const text of PSEUDO_DEVICES) entries.push({ merit: (NOT_RUNNING | NOT_UP) >>> 0, text });
+  return entries.sort((a, b) => a.merit - b.merit).map((e, i) => `${i + 1}.${e.text}`);
 }
 
 function* run(ctx: ProcContext, argv: string[]): Proc {
@@ -167,26 +261,61 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   let quiet = false;
   let link = false;
   let timestamps = true;
+  let list = false;
   const expression: string[] = [];
+  const usage = (problem: string) => {
+    ctx.stderr.write(`tcpdump: ${problem}\n${VERSION}${USAGE}`);
+    return 1;
+  };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '-i') ifname = argv[++i] ?? null;
-    else if (a === '-c') count = Number(argv[++i]);
-    else if (/^-[ntlqevpSA]+$/.test(a)) {
-      for (const f of a.slice(1)) {
+    if (a === '--version') {
+      ctx.stdout.write(VERSION);
+      return 0;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      expression.push(...a.replace(/([()])/g, ' $1 ').split(/\s+/).filter(Boolean));
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const f = a[j]!;
+      if (FLAGS.has(f)) {
         if (f === 'n') numeric = true;
         else if (f === 't') timestamps = false;
         else if (f === 'q') quiet = true;
         else if (f === 'e') link = true;
+        else if (f === 'D') list = true;
+        continue;
       }
-    } else if (a.startsWith('-i')) ifname = a.slice(2);
-    else if (a.startsWith('-c')) count = Number(a.slice(2));
-    else expression.push(...a.replace(/([()])/g, ' $1 ').split(/\s+/).filter(Boolean));
+      if (!WITH_ARG.has(f)) return usage(`invalid option -- '${f}'`);
+      const value = a.slice(j + 1) || argv[++i];
+      if (value === undefined) return usage(`option requires an argument -- '${f}'`);
+      if (f === 'i') ifname = value;
+      else if (f === 'c') {
+        // strtol: leading digits count, trailing garbage is ignored.
+        const n = parseInt(value, 10);
+        if (!(n > 0)) {
+          ctx.stderr.write(`tcpdump: invalid packet count ${value}\n`);
+          return 1;
+        }
+        count = n;
+      }
+      break;
+    }
+  }
+  if (list) {
+    ctx.stdout.write(deviceList(ctx.ns).map((line) => line + '\n').join(''));
+    return 0;
   }
   const name = ifname ?? ctx.ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback')?.name ?? 'lo';
+  const any = name === 'any';
   const dev: Device | undefined = ctx.ns.device(name);
-  if (!dev) {
+  if (!dev && !any) {
     ctx.stderr.write(`tcpdump: ${name}: No such device exists\n(No such device exists)\n`);
+    return 1;
+  }
+  if (dev && !dev.adminUp) {
+    ctx.stderr.write(`tcpdump: ${name}: That device is not up\n`);
     return 1;
   }
   let filter: Filter;
@@ -197,21 +326,33 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
     ctx.stderr.write(`tcpdump: ${e.message}\n`);
     return 1;
   }
-  ctx.stderr.write(`tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\nlistening on ${dev.name}, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n`);
+  const linkType = any ? 'LINUX_SLL2 (Linux cooked v2)' : 'EN10MB (Ethernet)';
+  if (any) ctx.stderr.write('tcpdump: data link type LINUX_SLL2\n');
+  ctx.stderr.write(`tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\nlistening on ${name}, link-type ${linkType}, snapshot length 262144 bytes\n`);
   let captured = 0;
-  const tap = (frame: Frame) => {
-    if (captured >= count || !filter(frame)) return;
-    captured++;
-    const stamp = timestamps ? `${clock(ctx.world.now)} ` : '';
-    ctx.stdout.write(stamp + decode(frame, { numeric, quiet, link }) + '\n');
-  };
-  dev.taps.push(tap);
+  // Everything the filter passes until tcpdump stops, printed or not, is "received by filter".
+  let received = 0;
+  const devices = any ? ctx.ns.sortedDevices() : [dev!];
+  const taps = devices.map((d) => {
+    const tap = (frame: Frame, direction: 'in' | 'out') => {
+      if (!filter(frame)) return;
+      received++;
+      if (captured >= count) return;
+      captured++;
+      const stamp = timestamps ? `${clock(ctx.world.now)} ` : '';
+      const cooked = any ? `${d.name.padEnd(5)} ${packetType(d, frame, direction).padEnd(3)} ` : '';
+      ctx.stdout.write(stamp + cooked + decode(frame, { numeric, quiet, link }) + '\n');
+    };
+    d.taps.push(tap);
+    return { d, tap };
+  });
   try {
     while (captured < count && !ctx.interrupted()) yield ctx.world.now + POLL_US;
   } finally {
-    dev.taps.splice(dev.taps.indexOf(tap), 1);
+    for (const { d, tap } of taps) d.taps.splice(d.taps.indexOf(tap), 1);
   }
-  ctx.stderr.write(`${captured < count ? '\n' : ''}${captured} packets captured\n${captured} packets received by filter\n0 packets dropped by kernel\n`);
+  const plural = (n: number) => `${n} packet${n === 1 ? '' : 's'}`;
+  ctx.stderr.write(`${captured < count ? '\n' : ''}${plural(captured)} captured\n${plural(received)} received by filter\n0 packets dropped by kernel\n`);
   return 0;
 }
 

@@ -31,6 +31,7 @@ export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts
     label: opts.label ?? dev.name,
     secondary,
     scope,
+    seq: dev.ns.addressSeq++,
   };
   // inet_insert_ifa: secondaries last; a primary after the primaries of narrower or equal scope.
   if (secondary) dev.ipv4.push(address);
@@ -60,19 +61,15 @@ export function deleteIpv4Address(dev: Device, local: Ipv4, prefixLen: number | 
 
 const SCOPE_RANK = { host: 2, link: 1, global: 0 } as const;
 
-export function flushIpv4Addresses(dev: Device): void {
-  while (dev.ipv4.length) deleteIpv4Address(dev, dev.ipv4[0]!.local, dev.ipv4[0]!.prefixLen);
-}
-
 /** addrconf: a link-local address once a device runs, ::1 on loopback when up. */
 export function syncIpv6(dev: Device): void {
   if (!dev.adminUp) return;
   if (dev.kind.name === 'loopback') {
-    if (!dev.ipv6.some((a) => a.address === '::1')) dev.ipv6.push({ address: '::1', prefixLen: 128, scope: 'host', seq: dev.ns.ipv6Seq++ });
+    if (!dev.ipv6.some((a) => a.address === '::1')) dev.ipv6.push({ address: '::1', prefixLen: 128, scope: 'host', seq: dev.ns.addressSeq++ });
     return;
   }
   if (dev.running && !dev.ipv6.some((a) => a.scope === 'link')) {
-    dev.ipv6.push({ address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', seq: dev.ns.ipv6Seq++ });
+    dev.ipv6.push({ address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', seq: dev.ns.addressSeq++ });
   }
 }
 
@@ -84,7 +81,7 @@ export function dropIpv6(dev: Device): void {
 export function addIpv6Address(dev: Device, address: string, prefixLen: number): KResult {
   if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST');
   const scope = address.startsWith('fe80:') ? 'link' : address === '::1' ? 'host' : 'global';
-  dev.ipv6.push({ address, prefixLen, scope, seq: dev.ns.ipv6Seq++ });
+  dev.ipv6.push({ address, prefixLen, scope, seq: dev.ns.addressSeq++ });
   return OK;
 }
 

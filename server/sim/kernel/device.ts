@@ -77,6 +77,8 @@ export interface Ipv4Address {
   label: string;
   secondary: boolean;
   scope: 'global' | 'host' | 'link';
+  /** Creation order within the namespace (the kernel lists routes for equal destinations in it). */
+  seq: number;
 }
 
 export interface Ipv6Address {

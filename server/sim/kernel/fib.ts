@@ -6,7 +6,8 @@ import type { Device, Ipv4Address } from './device';
 import { fail, ok, OK, type Errno, type KResult } from './errno';
 import type { NetNs } from './netns';
 
-export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'local';
+/** rtm_type: the kinds of route the kernel knows (the lab makes all but anycast, nat and xresolve). */
+export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'local' | 'broadcast' | 'multicast' | 'anycast' | 'nat' | 'xresolve';
 
 export const RT_TABLE_DEFAULT = 253;
 export const RT_TABLE_MAIN = 254;
@@ -153,17 +154,31 @@ export function primaryAddresses(dev: Device): Ipv4Address[] {
 /** Scopes from the widest to the narrowest. */
 const SCOPE_RANK = { global: 0, link: 1, host: 2 } as const;
 
-/** Whether `addr` is one of this namespace's own (the local table's `local` routes). */
-export function isLocalAddress(ns: NetNs, addr: Ipv4): boolean {
+/** The primary address a secondary belongs to (itself for a primary). */
+export function primaryOf(dev: Device, a: Ipv4Address): Ipv4Address {
+  if (!a.secondary) return a;
+  return dev.ipv4.find((x) => !x.secondary && x.prefixLen === a.prefixLen && inPrefix(a.local, x.local, x.prefixLen)) ?? a;
+}
+
+/**
+ * When `addr` is one of this namespace's own (a `local` route in the local
+ * table), the source that route prefers: the primary address of its subnet.
+ */
+export function localRouteSource(ns: NetNs, addr: Ipv4): Ipv4 | null {
   // Local routes stay while a device is down: its addresses remain the host's.
   for (const dev of ns.devices.values()) {
     for (const a of dev.ipv4) {
-      if (a.local === addr) return true;
+      if (a.local === addr) return primaryOf(dev, a).local;
       // 127.0.0.1/8 on lo makes the whole prefix local.
-      if (dev.kind.name === 'loopback' && inPrefix(addr, a.local, a.prefixLen) && isLoopback(addr)) return true;
+      if (dev.kind.name === 'loopback' && inPrefix(addr, a.local, a.prefixLen) && isLoopback(addr)) return primaryOf(dev, a).local;
     }
   }
-  return false;
+  return null;
+}
+
+/** Whether `addr` is one of this namespace's own. */
+export function isLocalAddress(ns: NetNs, addr: Ipv4): boolean {
+  return localRouteSource(ns, addr) !== null;
 }
 
 /** inet_select_addr: the address a packet leaving `dev` towards `dst` takes. */
@@ -249,7 +264,8 @@ function ruleLookup(ns: NetNs, dst: Ipv4, oif: Device | null, flow: FlowKey): Fi
     if (!ruleMatches(rule, dst, oif, flow)) continue;
     if (rule.action !== 'lookup') return RULE_ACTION_ERRORS[rule.action];
     if (rule.table === RT_TABLE_LOCAL) {
-      if (isLocalAddress(ns, dst)) return { type: 'local', route: null, dev: ns.device('lo') ?? null, nexthop: dst, prefsrc: dst };
+      const prefsrc = localRouteSource(ns, dst);
+      if (prefsrc !== null) return { type: 'local', route: null, dev: ns.device('lo') ?? null, nexthop: dst, prefsrc };
       continue;
     }
     const table = ns.tables.get(rule.table);
@@ -349,7 +365,7 @@ export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KRe
     gateway,
     dev,
     proto: spec.proto ?? 'boot',
-    scope: spec.scope ?? (type === 'unicast' && gateway === null ? 'link' : type === 'local' ? 'host' : 'global'),
+    scope: spec.scope ?? ((type === 'unicast' && gateway === null) || type === 'broadcast' ? 'link' : type === 'local' ? 'host' : 'global'),
     prefsrc: spec.prefsrc ?? null,
     metric: spec.metric ?? 0,
     onlink: spec.onlink ?? false,
@@ -422,6 +438,34 @@ export function removeConnectedRoute(ns: NetNs, dev: Device, a: Ipv4Address): vo
   filterRoutes(ns, (r) => !(r.proto === 'kernel' && r.dev === dev && r.dst === dst && r.prefixLen === a.prefixLen && r.prefsrc === a.local));
   // Routes whose gateway is no longer reachable die with the prefix (fib_sync_down_addr).
   pruneUnreachableGateways(ns);
+}
+
+/**
+ * The local table as fib_add_ifaddr fills it: a local route for every address,
+ * kept while its device is down (its nexthop has scope nowhere); the
+ * loopback's whole prefix; and, while the device is up, the broadcasts. Each
+ * takes the source of the address's primary. Routes to one destination are
+ * listed in the order they were made; a route the same in all is made once.
+ */
+export function localTableRoutes(ns: NetNs): Route[] {
+  const routes = new Map<string, Route>();
+  const add = (type: RouteType, dst: Ipv4, prefixLen: number, dev: Device, prefsrc: Ipv4) => {
+    const key = `${type} ${dst}/${prefixLen} ${dev.ifindex}`;
+    const scope = type === 'local' ? 'host' : 'link';
+    if (!routes.has(key)) routes.set(key, { type, dst, prefixLen, gateway: null, dev, proto: 'kernel', scope, prefsrc, metric: 0, onlink: false, table: RT_TABLE_LOCAL });
+  };
+  const addresses = [...ns.devices.values()].flatMap((dev) => dev.ipv4.map((a) => ({ dev, a }))).sort((x, y) => x.a.seq - y.a.seq);
+  for (const { dev, a } of addresses) {
+    const src = primaryOf(dev, a).local;
+    const net = networkOf(a.local, a.prefixLen);
+    if (dev.kind.name === 'loopback' && a.prefixLen < 32) add('local', net, a.prefixLen, dev, src);
+    add('local', a.local, 32, dev, src);
+    if (!dev.adminUp) continue;
+    const subnetBroadcast = (net | (~prefixMask(a.prefixLen) >>> 0)) >>> 0;
+    if (a.broadcast !== null && a.broadcast !== subnetBroadcast) add('broadcast', a.broadcast, 32, dev, src);
+    if (a.prefixLen < 31) add('broadcast', subnetBroadcast, 32, dev, src);
+  }
+  return [...routes.values()].sort((x, y) => x.dst - y.dst || x.prefixLen - y.prefixLen);
 }
 
 /** Routes through a device that went down or away are flushed (fib_sync_down_dev). */

@@ -44,8 +44,8 @@ export class NetNs {
   readonly redirectPeers = new Map<number, { sent: number; lastUs: number }>();
   /** The local routing table comes into being with the first address. */
   localTableExists = false;
-  /** Counts IPv6 addresses made here, to order them as the kernel does. */
-  ipv6Seq = 0;
+  /** Counts addresses made here, to order them (and their routes) as the kernel does. */
+  addressSeq = 0;
 
   constructor(
     readonly host: Host,

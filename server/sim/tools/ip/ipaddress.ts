@@ -1,16 +1,17 @@
 // `ip address`: add, delete, flush and show addresses (iproute2 ip/ipaddress.c).
+import ipaddr from 'ipaddr.js';
 import { formatIpv4, prefixMask } from '../../kernel/addr';
-import { addIpv4Address, addIpv6Address, deleteIpv4Address, deleteIpv6Address, flushIpv4Addresses } from '../../kernel/address';
-import { parseIpv6Prefix } from './utils';
-import type { Device, Ipv4Address } from '../../kernel/device';
+import { addIpv4Address, addIpv6Address, deleteIpv4Address, deleteIpv6Address } from '../../kernel/address';
+import type { Device, Ipv4Address, Ipv6Address } from '../../kernel/device';
 import { fail } from '../../kernel/errno';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
+import { fnmatch } from '../regex';
 import type { IpOptions } from './ip';
-import { filteredDevices, parseShowFilter } from './iplink';
+import { filteredDevices, parseShowFilter, type LinkFilter } from './iplink';
 import { printLinkBrief, printLinkDetails, printLinkHeader, printLinkStats } from './linkinfo';
 import { IpPrinter } from './print';
-import { duparg2, fatal, isIpv6Text, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix } from './utils';
+import { duparg2, fatal, invarg, isIpv6Text, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix, parseIpv6Prefix } from './utils';
 
 const ADDR_USAGE = `Usage: ip address {add|change|replace} IFADDR dev IFNAME [ LIFETIME ]
                                                       [ CONFFLAG-LIST ]
@@ -121,12 +122,113 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
   return 0;
 }
 
-function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family'], label: string | null = null): void {
+/** IFA_F_* flags as `show` and `flush` name them; temporary is secondary's IPv6 name. */
+const IFA_FLAGS: Record<string, number> = {
+  secondary: 0x01,
+  temporary: 0x01,
+  nodad: 0x02,
+  optimistic: 0x04,
+  dadfailed: 0x08,
+  home: 0x10,
+  deprecated: 0x20,
+  tentative: 0x40,
+  permanent: 0x80,
+  mngtmpaddr: 0x100,
+  noprefixroute: 0x200,
+  autojoin: 0x400,
+  'stable-privacy': 0x800,
+};
+
+/** rtnl_rtscope_a2n */
+const SCOPE_IDS: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+
+type Address = Ipv4Address | Ipv6Address;
+
+/** The address half of iproute2's filter: which addresses `show` and `flush` select. */
+interface AddrSelector {
+  /** -4/-6, else the family of a `to` prefix. */
+  family: IpOptions['family'];
+  scope: number | null;
+  /** IFA_F bits that must be set (`flags`) among those looked at (`flagmask`). */
+  flags: number;
+  flagmask: number;
+  /** An fnmatch pattern for the label (an IPv6 address's is its device's name). */
+  label: string | null;
+  to: { family: 'inet' | 'inet6'; bytes: number[]; bits: number } | null;
+}
+
+/** Reads one `show`/`flush` address selector word into `sel`, as ipaddr_list_flush_or_save does; false when the word is not one. */
+function readSelector(ctx: ProcContext, sel: AddrSelector, word: string, value: () => string): boolean {
+  if (word === 'to') {
+    const v = value();
+    const to = parsePrefixBytes(v, sel.family);
+    if (to === undefined) fatal(ctx, `Error: ${sel.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
+    sel.to = to;
+    sel.family ??= to?.family ?? null;
+  } else if (word === 'scope') {
+    const v = value();
+    const scope = /^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : SCOPE_IDS[v];
+    if (scope === undefined && v !== 'all') invarg(ctx, 'invalid "scope"\n', v);
+    sel.scope = scope ?? null;
+  } else if (word === 'label') sel.label = value();
+  else if (word === 'dynamic' || word === '-dynamic') sel.flagmask |= IFA_FLAGS.permanent!;
+  else if (word === 'primary' || word === '-primary') sel.flagmask |= IFA_FLAGS.secondary!;
+  else {
+    // get_filter: a flag, or with a leading minus its absence.
+    const bit = IFA_FLAGS[word.replace(/^-/, '')];
+    if (bit === undefined) return false;
+    sel.flagmask |= bit;
+    sel.flags = word.startsWith('-') ? sel.flags & ~bit : sel.flags | bit;
+  }
+  return true;
+}
+
+/** get_prefix: the bytes and length of a prefix; null for `default` and the like with no family to match; undefined when invalid. */
+function parsePrefixBytes(text: string, family: IpOptions['family']): AddrSelector['to'] | undefined {
+  if (family !== 'inet6' && !isIpv6Text(text)) {
+    if (family === null && ['default', 'any', 'all'].includes(text)) return null;
+    const prefix = parseIpv4Prefix(text);
+    return prefix ? { family: 'inet', bytes: ipv4Bytes(prefix.addr), bits: prefix.prefixLen } : undefined;
+  }
+  if (family === 'inet') return undefined;
+  const prefix = parseIpv6Prefix(text);
+  return prefix ? { family: 'inet6', bytes: ipaddr.IPv6.parse(prefix.address).toByteArray(), bits: prefix.prefixLen } : undefined;
+}
+
+function ipv4Bytes(addr: number): number[] {
+  return [addr >>> 24, (addr >>> 16) & 0xff, (addr >>> 8) & 0xff, addr & 0xff];
+}
+
+/** print_addrinfo's tests: family, scope, flags, label and prefix. */
+function addrSelected(sel: AddrSelector, dev: Device, a: Address): boolean {
+  const v4 = 'local' in a;
+  if (sel.family !== null && sel.family !== (v4 ? 'inet' : 'inet6')) return false;
+  if (sel.scope !== null && sel.scope !== SCOPE_IDS[a.scope]) return false;
+  // Every address here is permanent (none comes from autoconfiguration).
+  const flags = IFA_FLAGS.permanent! | (v4 && a.secondary ? IFA_FLAGS.secondary! : 0);
+  if ((sel.flags ^ flags) & sel.flagmask) return false;
+  if (sel.label !== null && !fnmatch(sel.label, v4 ? a.label : dev.name)) return false;
+  if (sel.to) {
+    const bytes = v4 ? ipv4Bytes(a.local) : ipaddr.IPv6.parse(a.address).toByteArray();
+    if (sel.to.family !== (v4 ? 'inet' : 'inet6')) return false;
+    for (let bit = 0; bit < sel.to.bits; bit++) {
+      const mask = 0x80 >> bit % 8;
+      if ((bytes[bit >> 3]! & mask) !== (sel.to.bytes[bit >> 3]! & mask)) return false;
+    }
+  }
+  return true;
+}
+
+/** A device's addresses in dump order (IPv4 before IPv6), those the selector picks. */
+function selectedAddresses(sel: AddrSelector, dev: Device): Address[] {
+  return [...dev.ipv4, ...dev.ipv6].filter((a) => addrSelected(sel, dev, a));
+}
+
+function printAddresses(p: IpPrinter, dev: Device, sel: AddrSelector): void {
   p.openArray('addr_info');
-  if (family !== 'inet6') {
-    for (const a of dev.ipv4) {
-      if (label !== null && a.label !== label) continue;
-      p.openObject();
+  for (const a of selectedAddresses(sel, dev)) {
+    p.openObject();
+    if ('local' in a) {
       p.string('any', 'family', '    %s ', 'inet');
       p.string('any', 'local', '%s', formatIpv4(a.local), 'inet');
       if (a.peer !== null) p.string('any', 'address', ' peer %s', formatIpv4(a.peer), 'inet');
@@ -135,64 +237,52 @@ function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family'], 
       p.string('any', 'scope', 'scope %s ', a.scope);
       if (a.secondary) p.bool('any', 'secondary', 'secondary ', true);
       p.string('any', 'label', '%s', a.label);
-      p.nl();
-      p.number('any', 'valid_life_time', '       valid_lft forever', 4294967295);
-      p.number('any', 'preferred_life_time', ' preferred_lft forever', 4294967295);
-      p.nl();
-      p.closeObject();
-    }
-  }
-  if (family !== 'inet' && label === null) {
-    for (const a of dev.ipv6) {
-      p.openObject();
+    } else {
       p.string('any', 'family', '    %s ', 'inet6');
       p.string('any', 'local', '%s', a.address, 'inet6');
       p.number('any', 'prefixlen', '/%d ', a.prefixLen);
       p.string('any', 'scope', 'scope %s ', a.scope);
-      p.nl();
-      p.number('any', 'valid_life_time', '       valid_lft forever', 4294967295);
-      p.number('any', 'preferred_life_time', ' preferred_lft forever', 4294967295);
-      p.nl();
-      p.closeObject();
     }
-  }
-  p.closeArray();
-}
-
-function printBriefAddresses(p: IpPrinter, dev: Device, family: IpOptions['family']): void {
-  p.openArray('addr_info');
-  const all = [...(family !== 'inet6' ? dev.ipv4.map((a) => [formatIpv4(a.local), a.prefixLen] as const) : []), ...(family !== 'inet' ? dev.ipv6.map((a) => [a.address, a.prefixLen] as const) : [])];
-  for (const [local, prefixLen] of all) {
-    p.openObject();
-    p.string('json', 'local', '', local);
-    p.number('json', 'prefixlen', '', prefixLen);
+    p.nl();
+    p.number('any', 'valid_life_time', '       valid_lft forever', 4294967295);
+    p.number('any', 'preferred_life_time', ' preferred_lft forever', 4294967295);
+    p.nl();
     p.closeObject();
   }
   p.closeArray();
 }
 
-function briefAddresses(p: IpPrinter, dev: Device, family: IpOptions['family']): string {
-  const parts: string[] = [];
-  const v4 = (addr: number) => p.paint('inet', formatIpv4(addr));
-  if (family !== 'inet6') for (const a of dev.ipv4) parts.push(a.peer !== null ? `${v4(a.local)} peer ${v4(a.peer)}/${a.prefixLen} ` : `${v4(a.local)}/${a.prefixLen} `);
-  if (family !== 'inet') for (const a of dev.ipv6) parts.push(`${p.paint('inet6', a.address)}/${a.prefixLen} `);
-  return parts.join('');
+function printBriefAddresses(p: IpPrinter, dev: Device, sel: AddrSelector): void {
+  p.openArray('addr_info');
+  for (const a of selectedAddresses(sel, dev)) {
+    p.openObject();
+    p.string('json', 'local', '', 'local' in a ? formatIpv4(a.local) : a.address);
+    p.number('json', 'prefixlen', '', a.prefixLen);
+    p.closeObject();
+  }
+  p.closeArray();
 }
 
-function withScope(dev: Device, scope: string): Device {
-  const keep = <T extends { scope: string }>(list: T[]) => list.filter((a) => scope === 'all' || a.scope === scope);
-  return Object.assign(Object.create(Object.getPrototypeOf(dev) as object) as Device, dev, { ipv4: keep(dev.ipv4), ipv6: keep(dev.ipv6) });
+function briefAddresses(p: IpPrinter, dev: Device, sel: AddrSelector): string {
+  const v4 = (addr: number) => p.paint('inet', formatIpv4(addr));
+  return selectedAddresses(sel, dev)
+    .map((a) => ('local' in a ? (a.peer !== null ? `${v4(a.local)} peer ${v4(a.peer)}/${a.prefixLen} ` : `${v4(a.local)}/${a.prefixLen} `) : `${p.paint('inet6', a.address)}/${a.prefixLen} `))
+    .join('');
+}
+
+/** The selectors of `show` and `flush`: the devices' and the addresses'. */
+function parseAddrFilter(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): { filter: LinkFilter; sel: AddrSelector } | number {
+  const sel: AddrSelector = { family: opts.family === 'link' ? null : opts.family, scope: null, flags: 0, flagmask: 0, label: null, to: null };
+  const filter = parseShowFilter(ctx, ns, args, (word, value) => readSelector(ctx, sel, word, value));
+  return typeof filter === 'number' ? filter : { filter, sel };
 }
 
 function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  const filter = parseShowFilter(ctx, ns, args, 'address');
-  if (typeof filter === 'number') return filter;
+  const parsed = parseAddrFilter(ctx, opts, ns, args);
+  if (typeof parsed === 'number') return parsed;
+  const { filter, sel } = parsed;
   const p = IpPrinter.for(opts);
-  for (const found of filteredDevices(ns, filter)) {
-    // A scope selector shows only the addresses of that scope, and devices that have one.
-    const dev = filter.scope === null ? found : withScope(found, filter.scope);
-    const has = opts.family === 'inet' ? dev.ipv4.length > 0 : opts.family === 'inet6' ? dev.ipv6.length > 0 : filter.scope === null || dev.ipv4.length + dev.ipv6.length > 0;
-    if (!has) continue;
+  for (const dev of filteredDevices(ns, filter)) {
     if (opts.family === 'link') {
       // -0: the devices alone, as `ip addr` heads them.
       p.openObject();
@@ -201,35 +291,38 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       p.closeObject();
       continue;
     }
+    // ipaddr_filter: a device shows with an address selected, or, when no family is asked for, with none at all.
+    const bare = dev.ipv4.length + dev.ipv6.length === 0;
+    if (!(bare && sel.family === null) && selectedAddresses(sel, dev).length === 0) continue;
     if (opts.oneline && !opts.json && !opts.brief) {
       // -o: one line per address, prefixed with the device.
       const addrs = new IpPrinter(false, false, p.color);
-      printAddresses(addrs, dev, opts.family, filter.label);
+      printAddresses(addrs, dev, sel);
       const lines = addrs.finish().split('\n');
       for (let i = 0; i + 1 < lines.length; i += 2) p.fp(`${dev.ifindex}: ${dev.name}${lines[i]!}\\${lines[i + 1]!}\n`);
       continue;
     }
-    if (filter.label !== null) {
+    if (sel.label !== null) {
       // A label selects addresses only: no link lines.
-      if (!opts.json) printAddresses(p, dev, opts.family, filter.label);
+      if (!opts.json) printAddresses(p, dev, sel);
       continue;
     }
     p.openObject();
     if (opts.brief) {
       printLinkBrief(p, dev, false);
-      if (!opts.json) p.fp(briefAddresses(p, dev, opts.family) + '\n');
-      else printBriefAddresses(p, dev, opts.family);
+      if (!opts.json) p.fp(briefAddresses(p, dev, sel) + '\n');
+      else printBriefAddresses(p, dev, sel);
     } else if (opts.family === 'inet6' && filter.dev === null && !opts.json) {
       // With -6 the kernel answers without the IPv4-side attributes (qdisc, group).
       const text = new IpPrinter(false, false, p.color);
       printLinkHeader(text, dev, false, false);
       p.fp(text.finish().replace(/qdisc \S+ /, '').replace(/group \S+ /, '') + '\n');
-      printAddresses(p, dev, opts.family);
+      printAddresses(p, dev, sel);
     } else {
-      printLinkHeader(p, dev, false, opts.family === null);
+      printLinkHeader(p, dev, false, sel.family === null);
       if (opts.details) printLinkDetails(p, dev, false);
       p.nl();
-      printAddresses(p, dev, opts.family);
+      printAddresses(p, dev, sel);
       if (opts.stats && p.json) printLinkStats(p, dev, opts);
       else if (opts.stats) {
         // The counters follow the addresses, on lines of their own.
@@ -244,26 +337,26 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   return 0;
 }
 
-function addrFlush(ctx: ProcContext, ns: NetNs, args: string[]): number {
+/** ipaddr_flush: deletes the selected addresses, secondaries before primaries, round after round until none is left. */
+function addrFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   if (args.length === 0) {
     ctx.stderr.write('Flush requires arguments.\n');
     return 1;
   }
-  let devName: string | null = null;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === 'dev') devName = nextArg(ctx, args, i++);
-    else if (a === 'scope' || a === 'label' || a === 'to') i++;
-    else devName = a;
-  }
-  const devs = devName === null ? ns.sortedDevices() : [ns.device(devName)];
-  if (devs[0] === undefined) {
-    ctx.stderr.write(`Device "${devName}" does not exist.\n`);
-    return 1;
-  }
-  for (const dev of devs) {
-    flushIpv4Addresses(dev!);
-    dev!.ipv6 = dev!.ipv6.filter((a) => a.scope === 'host');
+  const parsed = parseAddrFilter(ctx, opts, ns, args);
+  if (typeof parsed === 'number') return parsed;
+  const { filter, sel } = parsed;
+  for (const dev of filteredDevices(ns, filter)) {
+    // The loopback keeps ::1 through a flush.
+    const doomed = () => selectedAddresses(sel, dev).filter((a) => 'local' in a || a.scope !== 'host');
+    for (let round = doomed(); round.length > 0; round = doomed()) {
+      for (const a of [...round].sort((x, y) => Number('local' in y && y.secondary) - Number('local' in x && x.secondary))) {
+        if ('local' in a) deleteIpv4Address(dev, a.local, a.prefixLen);
+        else deleteIpv6Address(dev, a.address);
+      }
+      // Flushing primaries alone takes one round: later ones would find promoted secondaries.
+      if (sel.flagmask & IFA_FLAGS.secondary! && !(sel.flags & IFA_FLAGS.secondary!)) break;
+    }
   }
   return 0;
 }
@@ -278,7 +371,7 @@ export function ipAddress(ctx: ProcContext, opts: IpOptions, args: string[]): nu
   if (matches(cmd, 'replace')) return addrModify(ctx, opts, ns, 'replace', rest);
   if (matches(cmd, 'delete')) return addrModify(ctx, opts, ns, 'delete', rest);
   if (matches(cmd, 'list') || matches(cmd, 'show') || matches(cmd, 'lst')) return addrShow(ctx, opts, ns, rest);
-  if (matches(cmd, 'flush')) return addrFlush(ctx, ns, rest);
+  if (matches(cmd, 'flush')) return addrFlush(ctx, opts, ns, rest);
   if (matches(cmd, 'help')) fatal(ctx, ADDR_USAGE);
   fatal(ctx, `Command "${cmd}" is unknown, try "ip address help".`);
 }

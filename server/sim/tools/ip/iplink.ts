@@ -462,16 +462,18 @@ function linkDelete(ctx: ProcContext, ns: NetNs, args: string[]): number {
 
 export interface LinkFilter {
   dev: string | null;
-  label: string | null;
-  scope: string | null;
   up: boolean;
   master: Device | null;
   type: string | null;
 }
 
-/** Parses `show` selectors shared by `ip link show` and `ip addr show`. */
-export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], command: 'link' | 'address'): LinkFilter | number {
-  const filter: LinkFilter = { dev: null, label: null, scope: null, up: false, master: null, type: null };
+/**
+ * Parses the `show` selectors `ip link show` and `ip addr show` share; `selector`
+ * takes the words only `ip addr` knows (given a way to read the word's value),
+ * answering whether it used the word.
+ */
+export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], selector?: (word: string, value: () => string) => boolean): LinkFilter | number {
+  const filter: LinkFilter = { dev: null, up: false, master: null, type: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'up') filter.up = true;
@@ -481,10 +483,7 @@ export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], com
       if (!master) invarg(ctx, 'Device does not exist\n', v);
       filter.master = master;
     } else if (a === 'type') filter.type = nextArg(ctx, args, i++);
-    else if (command === 'address' && a === 'label') filter.label = nextArg(ctx, args, i++);
-    else if (command === 'address' && a === 'scope') filter.scope = nextArg(ctx, args, i++);
-    else if (command === 'address' && a === 'to') nextArg(ctx, args, i++);
-    else if (command === 'address' && ['permanent', 'dynamic', 'secondary', 'primary', 'tentative', 'deprecated'].includes(a)) continue;
+    else if (selector?.(a, () => nextArg(ctx, args, i++))) continue;
     else {
       let v = a;
       if (a === 'dev') v = nextArg(ctx, args, i++);
@@ -514,7 +513,7 @@ export function filteredDevices(ns: NetNs, filter: LinkFilter): Device[] {
 }
 
 function linkShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  const filter = parseShowFilter(ctx, ns, args, 'link');
+  const filter = parseShowFilter(ctx, ns, args);
   if (typeof filter === 'number') return filter;
   const p = IpPrinter.for(opts);
   for (const dev of filteredDevices(ns, filter)) {

@@ -2,7 +2,7 @@
 import ipaddr from 'ipaddr.js';
 import { formatIpv4, inPrefix, prefixMask } from '../../kernel/addr';
 import { fail, type KResult } from '../../kernel/errno';
-import { addRoute, deleteRoute, fibResolve, fibValidateSource, filterRoutes, linkdownIgnored, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
+import { addRoute, deleteRoute, fibResolve, fibValidateSource, filterRoutes, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
 import type { Device } from '../../kernel/device';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
@@ -67,7 +67,10 @@ IOAM6HDR := trace prealloc type IOAM6_TRACE_TYPE ns IOAM6_NAMESPACE size IOAM6_T
 XFRMINFO := if_id IF_ID [ link_dev LINK ]
 ROUTE_GET_FLAGS := [ fibmatch ]`;
 
-const ROUTE_TYPES: RouteType[] = ['unicast', 'local', 'blackhole', 'unreachable', 'prohibit', 'throw'];
+/** The types a route can be added with. */
+const ROUTE_TYPES: RouteType[] = ['unicast', 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit', 'throw'];
+/** rtnl_rtntype_a2n: the types a listing can select. */
+const LISTED_TYPES: RouteType[] = [...ROUTE_TYPES, 'anycast', 'multicast', 'nat', 'xresolve'];
 
 const TABLE_NAMES: Record<number, string> = { [RT_TABLE_DEFAULT]: 'default', [RT_TABLE_MAIN]: 'main', [RT_TABLE_LOCAL]: 'local' };
 
@@ -104,9 +107,13 @@ export interface RouteFilter {
   scope: boolean;
   /** A single table was asked for (all but `table all`). */
   table: boolean;
+  metric: boolean;
+  /** A single gateway or preferred source was asked for (a whole address, not a shorter prefix). */
+  via: boolean;
+  src: boolean;
 }
 
-const NO_FILTER: RouteFilter = { dev: false, proto: false, scope: false, table: false };
+const NO_FILTER: RouteFilter = { dev: false, proto: false, scope: false, table: false, metric: false, via: false, src: false };
 
 /** print_route: -d adds the type, proto and scope that are otherwise left out as defaults. */
 export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'details' | 'numeric'>, filter: RouteFilter = NO_FILTER): void {
@@ -116,35 +123,81 @@ export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'de
   if (route.type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', route.type);
   const dst = dstText(route);
   p.string('any', 'dst', '%s ', dst, dst === 'default' ? null : 'inet');
-  if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(route.gateway), 'inet');
+  if (route.gateway !== null && !filter.via) p.string('any', 'gateway', 'via %s ', formatIpv4(route.gateway), 'inet');
   if (route.dev && !filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
   if ((route.table !== RT_TABLE_MAIN || opts.details) && !filter.table) p.string('any', 'table', 'table %s ', tableName(route.table));
   if ((route.proto !== 'boot' || opts.details) && !filter.proto) p.string('any', 'protocol', 'proto %s ', proto);
   if ((route.scope !== 'global' || opts.details) && !filter.scope) p.string('any', 'scope', 'scope %s ', scope);
-  if (route.prefsrc !== null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(route.prefsrc), 'inet');
-  if (route.metric !== 0) p.number('any', 'metric', 'metric %u ', route.metric);
+  if (route.prefsrc !== null && !filter.src) p.string('any', 'prefsrc', 'src %s ', formatIpv4(route.prefsrc), 'inet');
+  if (route.metric !== 0 && !filter.metric) p.number('any', 'metric', 'metric %u ', route.metric);
   p.openArray('flags');
-  if (route.dev && linkdownIgnored(route.dev)) p.string('any', null, '%s ', 'dead');
+  // A host-scope route's nexthop (scope nowhere) is never marked for the state of its link.
+  const linkState = route.dev && route.scope !== 'host' ? route.dev : null;
+  if (linkState && linkdownIgnored(linkState)) p.string('any', null, '%s ', 'dead');
   if (route.onlink) p.string('any', null, '%s ', 'onlink');
-  if (route.dev && route.dev.adminUp && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
+  if (linkState && linkState.adminUp && !linkState.carrier) p.string('any', null, '%s ', 'linkdown');
   p.closeArray();
   p.nl();
   p.closeObject();
 }
 
-/** IPv6 routes in the main table are the kernel's prefix routes for the addresses of up devices, in prefix then creation order. */
-function printIpv6Routes(p: IpPrinter, ns: NetNs): void {
-  const rows: Array<{ prefix: string; sort: string; seq: number; text: string }> = [];
+/** An IPv6 route as the lab keeps them: derived from the addresses of up devices. */
+interface Ipv6Route {
+  type: 'unicast' | 'local' | 'multicast';
+  prefix: string;
+  prefixLen: number;
+  dev: Device;
+  table: number;
+  metric: number;
+  /** The address it comes from was made at: routes to one prefix are listed in that order. */
+  seq: number;
+}
+
+/**
+ * addrconf's routes for `table` (main, local or all): in main a prefix route
+ * per address, in local a local route per address and the multicast route of
+ * each device with a link-local address; ordered by prefix.
+ */
+function ipv6Routes(ns: NetNs, table: number | 'all'): Ipv6Route[] {
+  const routes: Ipv6Route[] = [];
   for (const dev of ns.sortedDevices()) {
-    if (dev.kind.name === 'loopback' || !dev.adminUp) continue;
+    if (!dev.adminUp) continue;
     for (const a of dev.ipv6) {
-      const prefix = a.scope === 'link' ? 'fe80::' : ipv6Network(a.address, a.prefixLen);
-      const len = a.scope === 'link' ? 64 : a.prefixLen;
-      rows.push({ prefix: `${prefix}/${len}`, sort: ipv6SortKey(prefix) + String(len).padStart(3, '0'), seq: a.seq, text: `${p.paint('inet6', `${prefix}/${len} `)}dev ${p.paint('ifname', `${dev.name} `)}proto kernel metric 256 ${dev.carrier ? '' : 'linkdown '}pref medium` });
+      const route = { dev, seq: a.seq, type: 'unicast' as const };
+      if (dev.kind.name !== 'loopback') {
+        if (a.scope === 'link') routes.push({ ...route, prefix: 'fe80::', prefixLen: 64, table: RT_TABLE_MAIN, metric: 256 });
+        else routes.push({ ...route, prefix: ipv6Network(a.address, a.prefixLen), prefixLen: a.prefixLen, table: RT_TABLE_MAIN, metric: 256 });
+        if (a.scope === 'link') routes.push({ ...route, type: 'multicast', prefix: 'ff00::', prefixLen: 8, table: RT_TABLE_LOCAL, metric: 256 });
+      }
+      routes.push({ ...route, type: 'local', prefix: a.address, prefixLen: 128, table: RT_TABLE_LOCAL, metric: 0 });
     }
   }
-  rows.sort((x, y) => (x.sort < y.sort ? -1 : x.sort > y.sort ? 1 : x.seq - y.seq));
-  for (const row of rows) p.fp(row.text + '\n');
+  const key = (r: Ipv6Route) => ipv6SortKey(r.prefix) + String(r.prefixLen).padStart(3, '0');
+  // Each table is dumped whole, main before local.
+  return routes
+    .filter((r) => table === 'all' || r.table === table)
+    .sort((x, y) => (x.table !== y.table ? x.table - y.table : key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : x.seq - y.seq));
+}
+
+/** The IPv6 routes a listing selects; IPv4 prefixes (via, src, root, match, exact) select none of them. */
+function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteArgs, filter: RouteFilter): void {
+  if (r.via || r.src || r.root || r.match || r.dst || (r.scope !== null && r.scope !== 'global')) return;
+  for (const route of ipv6Routes(ns, r.table ?? RT_TABLE_MAIN)) {
+    if ((r.type !== null && route.type !== r.type) || (r.dev !== null && route.dev !== r.dev) || (r.proto !== null && r.proto !== 'kernel') || (r.metric !== null && route.metric !== r.metric)) continue;
+    p.openObject();
+    if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
+    p.string('any', 'dst', '%s ', route.prefixLen === 128 ? route.prefix : `${route.prefix}/${route.prefixLen}`, 'inet6');
+    if (!filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
+    if (route.table !== RT_TABLE_MAIN && !filter.table) p.string('any', 'table', 'table %s ', tableName(route.table));
+    if (!filter.proto) p.string('any', 'protocol', 'proto %s ', 'kernel');
+    if (!filter.metric) p.number('any', 'metric', 'metric %u ', route.metric);
+    p.openArray('flags');
+    if (route.type === 'unicast' && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
+    p.closeArray();
+    p.string('any', 'pref', 'pref %s', 'medium');
+    p.nl();
+    p.closeObject();
+  }
 }
 
 function ipv6Network(address: string, len: number): string {
@@ -160,9 +213,11 @@ function ipv6SortKey(address: string): string {
   return ipaddr.IPv6.parse(address).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+type Prefix = { addr: number; prefixLen: number };
+
 interface RouteArgs {
   type: RouteType | null;
-  dst: { addr: number; prefixLen: number } | null;
+  dst: Prefix | null;
   gateway: number | null;
   dev: Device | null;
   devName: string | null;
@@ -174,15 +229,27 @@ interface RouteArgs {
   table: number | 'all' | null;
   onlink: boolean;
   /** `root P` (within P), `match P` (covering P), `exact P` selectors of `ip route show`. */
-  root: { addr: number; prefixLen: number } | null;
-  match: { addr: number; prefixLen: number } | null;
+  root: Prefix | null;
+  match: Prefix | null;
+  /** The prefixes `via` and `src` select gateways and preferred sources by in a listing. */
+  via: Prefix | null;
+  src: Prefix | null;
 }
 
 function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[], forShow: boolean): RouteArgs {
-  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, root: null, match: null };
+  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, root: null, match: null, via: null, src: null };
+  const prefixArg = (v: string): Prefix => {
+    const prefix = parseIpv4Prefix(v);
+    if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
+    return { addr: prefix.addr, prefixLen: prefix.prefixLen };
+  };
   for (let i = 0; i < args.length; i++) {
     let a = args[i]!;
-    if (a === 'src') {
+    if (forShow && (a === 'src' || a === 'via')) {
+      let v = nextArg(ctx, args, i++);
+      if (a === 'via' && v === 'inet') v = nextArg(ctx, args, i++);
+      r[a] = prefixArg(v);
+    } else if (a === 'src') {
       const v = nextArg(ctx, args, i++);
       const addr = parseIpv4Loose(v);
       if (addr === null) fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
@@ -199,11 +266,11 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
       r.metric = Number(v);
     } else if (a === 'scope') {
       const v = nextArg(ctx, args, i++);
-      if (v !== 'host' && v !== 'link' && v !== 'global') invarg(ctx, 'invalid "scope" value\n', v);
+      if (v !== 'host' && v !== 'link' && v !== 'global') invarg(ctx, forShow ? 'invalid "scope"\n' : 'invalid "scope" value\n', v);
       r.scope = v;
     } else if (a === 'proto' || a === 'protocol') {
       const v = nextArg(ctx, args, i++);
-      if (!['kernel', 'boot', 'static', 'dhcp', 'ra', 'redirect'].includes(v) && !/^\d+$/.test(v)) invarg(ctx, '"protocol" value is invalid\n', v);
+      if (!['kernel', 'boot', 'static', 'dhcp', 'ra', 'redirect'].includes(v) && !/^\d+$/.test(v)) invarg(ctx, forShow ? 'invalid "protocol"\n' : '"protocol" value is invalid\n', v);
       r.proto = v;
     } else if (a === 'table') {
       const v = nextArg(ctx, args, i++);
@@ -214,13 +281,10 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
       else invarg(ctx, '"table" value is invalid\n', v);
     } else if (forShow && a === 'type') {
       const v = nextArg(ctx, args, i++);
-      if (!ROUTE_TYPES.includes(v as RouteType)) invarg(ctx, 'node type value is invalid\n', v);
+      if (!LISTED_TYPES.includes(v as RouteType)) invarg(ctx, 'node type value is invalid\n', v);
       r.type = v as RouteType;
     } else if (forShow && (a === 'root' || a === 'match' || a === 'exact')) {
-      const v = nextArg(ctx, args, i++);
-      const prefix = parseIpv4Prefix(v);
-      if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
-      const sel = { addr: prefix.addr, prefixLen: prefix.prefixLen };
+      const sel = prefixArg(nextArg(ctx, args, i++));
       if (a === 'root') r.root = sel;
       else if (a === 'match') r.match = sel;
       else r.dst = sel;
@@ -288,35 +352,29 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
 function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   const r = parseRouteArgs(ctx, opts, ns, args, true);
   const p = IpPrinter.for(opts);
-  if (opts.family === 'inet6') {
-    printIpv6Routes(p, ns);
-    ctx.stdout.write(p.finish());
-    return 0;
-  }
   const tableMissing = () => {
     ctx.stderr.write('Error: ipv4: FIB table does not exist.\nDump terminated\n');
     return 2;
   };
-  if (r.table === RT_TABLE_LOCAL) {
-    if (!ns.localTableExists) return tableMissing();
-    printLocalTable(p, ns, false);
-    ctx.stdout.write(p.finish());
-    return 0;
+  const filter: RouteFilter = {
+    dev: r.dev !== null,
+    proto: r.proto !== null,
+    scope: r.scope !== null,
+    table: r.table !== 'all',
+    metric: r.metric !== null,
+    via: r.via?.prefixLen === 32,
+    src: r.src?.prefixLen === 32,
+  };
+  if (opts.family !== 'inet6') {
+    const tableId = r.table ?? RT_TABLE_MAIN;
+    if (tableId === RT_TABLE_LOCAL ? !ns.localTableExists : tableId !== 'all' && !ns.tables.has(tableId)) return tableMissing();
+    const local = tableId === RT_TABLE_LOCAL || tableId === 'all' ? localTableRoutes(ns) : [];
+    // The local table's id hashes last, so a dump of every table ends with it.
+    const routes = tableId === 'all' ? [...dumpOrder(ns), ...local] : tableId === RT_TABLE_LOCAL ? local : sortedRoutes(ns, tableId);
+    for (const route of routes) if (selected(route, r)) printRoute(p, route, opts, filter);
   }
-  const tableId = r.table ?? RT_TABLE_MAIN;
-  if (tableId !== 'all' && !ns.tables.has(tableId)) return tableMissing();
-  const routes = tableId === 'all' ? dumpOrder(ns) : sortedRoutes(ns, tableId);
-  const filter: RouteFilter = { dev: r.dev !== null, proto: r.proto !== null, scope: r.scope !== null, table: r.table !== 'all' };
-  for (const route of routes) {
-    if (!selected(route, r)) continue;
-    if (r.gateway !== null && route.gateway !== r.gateway) continue;
-    if (r.scope !== null && route.scope !== r.scope) continue;
-    if (r.root && !(route.prefixLen >= r.root.prefixLen && inPrefix(route.dst, r.root.addr, r.root.prefixLen))) continue;
-    if (r.match && !(route.prefixLen <= r.match.prefixLen && inPrefix(r.match.addr, route.dst, route.prefixLen))) continue;
-    if (r.dst && !(route.dst === r.dst.addr && route.prefixLen === r.dst.prefixLen)) continue;
-    printRoute(p, route, opts, filter);
-  }
-  if (r.table === 'all' && ns.localTableExists) printLocalTable(p, ns, true);
+  // Without a family, naming one table asks for IPv4's; all tables are dumped for both families.
+  if (opts.family === 'inet6' || (opts.family === null && r.table === 'all')) printIpv6Routes(p, ns, r, filter);
   ctx.stdout.write(p.finish());
   return 0;
 }
@@ -331,38 +389,23 @@ function dumpOrder(ns: NetNs): Route[] {
   return ids.flatMap(({ id }) => sortedRoutes(ns, id));
 }
 
-/** The selectors `ip route show` and `flush` share: table (main unless named), type, device and protocol. */
+/** filter_nlmsg: the selectors `ip route show` and `flush` share, the table being main unless named. */
 function selected(route: Route, r: RouteArgs): boolean {
+  const within = (addr: number | null, prefix: Prefix | null) => prefix === null || (addr !== null && inPrefix(addr, prefix.addr, prefix.prefixLen));
   return (
     (r.table === 'all' || route.table === (r.table ?? RT_TABLE_MAIN)) &&
     (r.type === null || route.type === r.type) &&
     (r.dev === null || route.dev === r.dev) &&
-    (r.proto === null || route.proto === r.proto)
+    (r.proto === null || route.proto === r.proto) &&
+    (r.scope === null || route.scope === r.scope) &&
+    (r.metric === null || route.metric === r.metric) &&
+    within(route.gateway, r.via) &&
+    within(route.prefsrc, r.src) &&
+    // root: within the prefix; match: covering it; a bare prefix (exact): both.
+    (r.root === null || (route.prefixLen >= r.root.prefixLen && within(route.dst, r.root))) &&
+    (r.match === null || (route.prefixLen <= r.match.prefixLen && inPrefix(r.match.addr, route.dst, route.prefixLen))) &&
+    (r.dst === null || (route.prefixLen === r.dst.prefixLen && within(route.dst, r.dst)))
   );
-}
-
-/** The local table as the kernel keeps it: a local entry per address (secondaries take their primary's source) and the subnet broadcasts. */
-function printLocalTable(p: IpPrinter, ns: NetNs, annotate: boolean): void {
-  const table = annotate ? 'table local ' : '';
-  const rows = new Map<string, { key: number; len: number; text: string }>();
-  const add = (key: number, len: number, text: string) => {
-    if (!rows.has(`${key}/${len}/${text.split(' ')[0]}`)) rows.set(`${key}/${len}/${text.split(' ')[0]}`, { key, len, text });
-  };
-  for (const dev of ns.sortedDevices()) {
-    if (!dev.adminUp) continue;
-    for (const a of dev.ipv4) {
-      const primary = a.secondary ? dev.ipv4.find((x) => !x.secondary && x.prefixLen === a.prefixLen && inPrefix(a.local, x.local, x.prefixLen)) ?? a : a;
-      const net = (a.local & prefixMask(a.prefixLen)) >>> 0;
-      const bcast = (net | (~prefixMask(a.prefixLen) >>> 0)) >>> 0;
-      const v4 = (addr: number, len = 32) => p.paint('inet', `${formatIpv4(addr)}${len === 32 ? '' : `/${len}`} `);
-      const tail = (scope: string) => `dev ${p.paint('ifname', `${dev.name} `)}${table}proto kernel scope ${scope} src ${v4(primary.local)}`;
-      if (dev.kind.name === 'loopback' && a.prefixLen < 32) add(net, a.prefixLen, `local ${v4(net, a.prefixLen)}${tail('host')}`);
-      add(a.local, 32, `local ${v4(a.local)}${tail('host')}`);
-      if (a.broadcast !== null && a.broadcast !== bcast) add(a.broadcast, 32, `broadcast ${v4(a.broadcast)}${tail('link')}`);
-      if (a.prefixLen < 31) add(bcast, 32, `broadcast ${v4(bcast)}${tail('link')}${dev.carrier ? '' : 'linkdown '}`);
-    }
-  }
-  for (const row of [...rows.values()].sort((x, y) => x.key - y.key || x.len - y.len)) p.fp(row.text + '\n');
 }
 
 function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
@@ -436,9 +479,7 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   // The local table's answer (its rule may be gone): one of our own addresses.
   if (res?.type === 'local' && res.route === null) {
     if (sourceRejected(null)) return netlinkError(ctx, fail('EINVAL'));
-    const lo = ns.device('lo');
-    const src = dst >>> 24 === 127 && !lo?.ipv4.some((a) => a.local === dst) ? (parseIpv4Loose('127.0.0.1') as number) : dst;
-    print('local', null, 'lo', null, src, ['local']);
+    print('local', null, 'lo', null, res.prefsrc, ['local']);
   } else {
     const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
     if (broadcastOn) {
@@ -469,7 +510,7 @@ function routeFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]
     ctx.stderr.write('"ip route flush" requires arguments.\n');
     return 1;
   }
-  filterRoutes(ns, (route) => !(selected(route, r) && (!r.dst || r.dst.prefixLen === 0 || inPrefix(route.dst, r.dst.addr, r.dst.prefixLen))));
+  filterRoutes(ns, (route) => !selected(route, r));
   return 0;
 }
 

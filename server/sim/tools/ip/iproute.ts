@@ -1,14 +1,15 @@
 // `ip route`: show, add, delete, replace, get and flush routes (iproute2 ip/iproute.c).
 import ipaddr from 'ipaddr.js';
-import { formatIpv4, inPrefix, prefixMask } from '../../kernel/addr';
-import { fail, type KResult } from '../../kernel/errno';
-import { addRoute, deleteRoute, fibResolve, fibValidateSource, filterRoutes, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
+import { formatIpv4, inPrefix, isLoopback, isMulticast, prefixMask } from '../../kernel/addr';
+import { LOOPBACK_ADDRESS } from '../../kernel/address';
+import { fail, type Errno, type KResult } from '../../kernel/errno';
+import { addRoute, DEFAULT_RULES, deleteRoute, fibResolve, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
 import type { Device } from '../../kernel/device';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { IpPrinter } from './print';
-import { duparg2, fatal, invarg, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix } from './utils';
+import { duparg2, fatal, invarg, isIpv6Text, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix, type ParsedPrefix } from './utils';
 
 const ROUTE_USAGE = `Usage: ip route { list | flush } SELECTOR
        ip route save SELECTOR
@@ -408,101 +409,165 @@ function selected(route: Route, r: RouteArgs): boolean {
   );
 }
 
+/** inet_proto_a2n: the protocols /etc/protocols names, or a number. */
+const IP_PROTOCOLS = ['ip', 'icmp', 'igmp', 'tcp', 'udp', 'ipv6', 'gre', 'esp', 'ah', 'ipv6-icmp', 'icmpv6', 'sctp', 'udplite', 'raw'];
+
 function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  let target: string | null = null;
-  let oif: Device | null = null;
-  let from: number | null = null;
-  let iif: Device | null = null;
+  // The family the first address sets (get_prefix is told it for the next).
+  let family = opts.family;
+  const prefixArg = (v: string) => {
+    if (matches(v, 'help')) fatal(ctx, ROUTE_USAGE);
+    const prefix = family === 'inet6' || isIpv6Text(v) ? null : parseIpv4Prefix(v, false);
+    if (!prefix) fatal(ctx, `Error: ${family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
+    family = 'inet';
+    return prefix;
+  };
+  let dst: number | null = null;
+  let from: ParsedPrefix | null = null;
+  let oifName: string | null = null;
+  let iifName: string | null = null;
   let mark = 0;
+  let uid = 0;
+  let fibmatch = false;
+  let connected = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === 'oif' || a === 'dev') {
-      const name = nextArg(ctx, args, i++);
-      oif = ns.device(name) ?? null;
-      if (!oif) {
-        ctx.stderr.write(`Cannot find device "${name}"\n`);
-        return 1;
-      }
-    } else if (a === 'from') {
+    if (a === 'tos' || matches(a, 'dsfield')) nextArg(ctx, args, i++);
+    else if (matches(a, 'from')) from = prefixArg(nextArg(ctx, args, i++));
+    else if (matches(a, 'iif')) iifName = nextArg(ctx, args, i++);
+    else if (matches(a, 'mark')) {
       const v = nextArg(ctx, args, i++);
-      from = parseIpv4Loose(v);
-      if (from === null) fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
-    } else if (a === 'iif') {
-      const name = nextArg(ctx, args, i++);
-      iif = ns.device(name) ?? null;
-      if (!iif) {
-        ctx.stderr.write(`Cannot find device "${name}"\n`);
-        return 1;
-      }
-    } else if (a === 'mark') {
+      mark = parseU32(v) ?? invarg(ctx, 'invalid mark value', v);
+    } else if (matches(a, 'oif') || a === 'dev') oifName = nextArg(ctx, args, i++);
+    else if (matches(a, 'notify')) continue;
+    else if (matches(a, 'connected')) connected = true;
+    else if (matches(a, 'uid')) {
       const v = nextArg(ctx, args, i++);
-      mark = parseU32(v) ?? invarg(ctx, 'invalid mark value\n', v);
-    } else if (a === 'tos' || a === 'uid' || a === 'ipproto' || a === 'sport' || a === 'dport') nextArg(ctx, args, i++);
-    else if (a === 'fibmatch' || a === 'connected') continue;
-    else target = a === 'to' ? nextArg(ctx, args, i++) : a;
+      uid = parseU32(v) ?? invarg(ctx, 'invalid UID\n', v);
+    } else if (matches(a, 'fibmatch')) fibmatch = true;
+    else if (matches(a, 'sport') || matches(a, 'dport')) {
+      const v = nextArg(ctx, args, i++);
+      const port = parseU32(v);
+      if (port === null || port > 0xffff) invarg(ctx, `invalid ${matches(a, 'sport') ? 'sport' : 'dport'}\n`, v);
+    } else if (matches(a, 'ipproto')) {
+      const v = nextArg(ctx, args, i++);
+      if (!IP_PROTOCOLS.includes(v.toLowerCase()) && !(/^\d+$/.test(v) && Number(v) <= 255)) invarg(ctx, 'Invalid "ipproto" value\n', v);
+    } else {
+      const prefix = prefixArg(a === 'to' ? nextArg(ctx, args, i++) : a);
+      if (prefix.explicitLength && prefix.prefixLen !== 32) ctx.stderr.write(`Warning: /${prefix.prefixLen} as prefix is invalid, only /32 (or none) is supported.\n`);
+      dst = prefix.addr;
+    }
   }
-  if (target === null) {
+  if (dst === null) {
     ctx.stderr.write('need at least a destination address\n');
     return 1;
   }
-  const prefix = parseIpv4Prefix(target, false);
-  if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${target}".`, 1);
-  if (prefix.explicitLength && prefix.prefixLen !== 32) ctx.stderr.write(`Warning: /${prefix.prefixLen} as prefix is invalid, only /32 (or none) is supported.\n`);
-  const dst = prefix.addr;
+  const device = (name: string | null) => {
+    if (name === null) return null;
+    const dev = ns.device(name);
+    if (!dev) {
+      ctx.stderr.write(`Cannot find device "${name}"\n`);
+      throw new RouteDone(1);
+    }
+    return dev;
+  };
+  const iif = device(iifName);
+  const oif = device(oifName);
+  if (from?.explicitLength && from.prefixLen !== 32) return netlinkError(ctx, fail('EINVAL', 'ipv4: Invalid values in header for route get request'));
+  const answer = resolveRoute(ns, dst, from?.addr ?? null, iif, oif, mark);
+  if (typeof answer === 'string') return netlinkError(ctx, fail(answer));
   const p = IpPrinter.for(opts);
-  p.openObject();
-  const print = (type: RouteType | 'broadcast', via: number | null, dev: string, table: number | null, src: number | null, cache: string[]) => {
+  if (fibmatch) {
+    // RTM_F_FIB_MATCH: the table entry itself. Until policy rules change, the local table is merged into main.
+    if (!answer.route) return netlinkError(ctx, fail('ENETUNREACH'));
+    printRoute(p, answer.route.table === RT_TABLE_LOCAL && ns.rules === DEFAULT_RULES ? { ...answer.route, table: RT_TABLE_MAIN } : answer.route, opts);
+    ctx.stdout.write(p.finish());
+    return 0;
+  }
+  // `connected` asks again from the source the first answer chose: the same route, printed twice.
+  for (let n = connected && from === null ? 2 : 1; n > 0; n--) {
+    const { type, via, dev, table, src, cache } = answer;
+    p.openObject();
     if (type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', type);
     p.string('any', 'dst', '%s ', formatIpv4(dst), 'inet');
-    if (from !== null) p.string('any', 'from', 'from %s ', formatIpv4(from), 'inet');
+    if (from !== null) p.string('any', 'from', 'from %s ', formatIpv4(from.addr), 'inet');
     if (via !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(via), 'inet');
-    p.string('any', 'dev', 'dev %s ', dev, 'ifname');
+    p.string('any', 'dev', 'dev %s ', dev.name, 'ifname');
     if (table !== null && (table !== RT_TABLE_MAIN || opts.details)) p.string('any', 'table', 'table %s ', tableName(table));
     if (src !== null && from === null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(src), 'inet');
-    if (mark !== 0) p.number('any', 'mark', 'mark %u ', mark);
+    if (mark !== 0) p.number('any', 'mark', mark >= 16 ? 'mark 0x%x ' : 'mark %u ', mark);
     p.openArray('flags');
+    // RTCF_MULTICAST shares its bit with RTM_F_OFFLOAD_FAILED, which is how iproute2 names it.
+    if (type === 'multicast') p.string('any', null, '%s ', 'rt_offload_failed');
     p.closeArray();
     // A route for a packet arriving on `iif` (forwarding) has no socket owner, hence no uid.
-    if (!iif) p.number('any', 'uid', 'uid %u ', 0);
-    p.fp('\n    cache ');
+    if (!iif) p.number('any', 'uid', 'uid %u ', uid);
+    p.fp(opts.oneline ? '\\    cache ' : '\n    cache ');
     p.openArray('cache', cache.length ? `<${cache.join(',')}> ` : '');
     for (const c of cache) p.string('json', null, '', c);
     p.closeArray();
     if (iif) p.string('any', 'iif', 'iif %s ', iif.name, 'ifname');
     p.nl();
-  };
-  // ip_route_input: a zero source is martian before any lookup, and the source must pass rp_filter; this kernel answers EINVAL for either.
-  if (iif && from === null) return netlinkError(ctx, fail('EINVAL'));
-  const sourceRejected = (out: Device | null) => iif !== null && from !== null && !fibValidateSource(iif, from, dst, out);
-  const looked = fibResolve(ns, dst, oif, { src: from, iif, mark });
-  const res = typeof looked === 'string' ? null : looked;
-  // The local table's answer (its rule may be gone): one of our own addresses.
-  if (res?.type === 'local' && res.route === null) {
-    if (sourceRejected(null)) return netlinkError(ctx, fail('EINVAL'));
-    print('local', null, 'lo', null, res.prefsrc, ['local']);
-  } else {
-    const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
-    if (broadcastOn) {
-      print('broadcast', null, broadcastOn.name, null, res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, ['local', 'brd']);
-    } else {
-      if (typeof looked === 'string') return netlinkError(ctx, fail(looked));
-      const { type, route, dev, nexthop, prefsrc } = looked;
-      if (type !== 'unicast' || !dev) return netlinkError(ctx, fail('EINVAL'));
-      if (iif && !ns.sysctl.forwardingOn(iif.name)) return netlinkError(ctx, fail('EHOSTUNREACH'));
-      if (sourceRejected(dev)) return netlinkError(ctx, fail('EINVAL'));
-      // The gateway shows even when it is the destination itself.
-      const via = route?.gateway != null && nexthop === route.gateway ? nexthop : null;
-      print(type, via, dev.name, route?.table ?? null, prefsrc, []);
-    }
+    p.closeObject();
   }
-  p.closeObject();
   ctx.stdout.write(p.finish());
   return 0;
 }
 
-function formatIpv4ToNum(text: string): number {
-  return parseIpv4Loose(text)!;
+interface RouteAnswer {
+  type: RouteType;
+  /** The table entry the answer came from (none for a device forced by oif). */
+  route: Route | null;
+  via: number | null;
+  dev: Device;
+  table: number | null;
+  src: number | null;
+  /** The RTCF flags `cache <...>` shows. */
+  cache: string[];
 }
+
+/** ip_route_output_key (or ip_route_input with `iif`): the route a packet to `dst` is given, or the errno. */
+function resolveRoute(ns: NetNs, dst: number, from: number | null, iif: Device | null, oif: Device | null, mark: number): RouteAnswer | Errno {
+  if (iif) {
+    // ip_route_input: a zero source is martian before any lookup; this kernel answers EINVAL.
+    if (from === null) return 'EINVAL';
+  } else if (from !== null && from !== 0) {
+    // An output route's source must be a broadcast-free unicast address of ours.
+    if (isMulticast(from) || from === 0xffffffff || from >>> 24 === 0) return 'EINVAL';
+    if (!isLocalAddress(ns, from)) return 'ENETUNREACH';
+  }
+  const lo = ns.device('lo')!;
+  // No destination: the packet loops back to us.
+  if (dst === 0 && !iif) return { type: 'local', route: null, via: null, dev: lo, table: null, src: from || LOOPBACK_ADDRESS, cache: ['local'] };
+  const sourceRejected = (out: Device | null) => iif !== null && from !== null && !fibValidateSource(iif, from, dst, out);
+  const looked = fibResolve(ns, dst, oif, { src: from, iif, mark });
+  const res = typeof looked === 'string' ? null : looked;
+  if (res?.type === 'local' && res.route === null) {
+    // The local table's answer (its rule may be gone): one of our own addresses.
+    if (sourceRejected(null)) return 'EINVAL';
+    const route = localTableRoutes(ns).filter((r) => r.type === 'local' && inPrefix(dst, r.dst, r.prefixLen)).sort((x, y) => y.prefixLen - x.prefixLen)[0] ?? null;
+    return { type: 'local', route, via: null, dev: lo, table: null, src: res.prefsrc, cache: ['local'] };
+  }
+  const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
+  const broadcastRoute = localTableRoutes(ns).find((r) => r.type === 'broadcast' && r.dst === dst) ?? null;
+  if (broadcastOn) return { type: 'broadcast', route: broadcastRoute, via: null, dev: broadcastOn, table: null, src: res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, cache: ['local', 'brd'] };
+  if (typeof looked === 'string') return looked;
+  const { type, route, dev, nexthop, prefsrc } = looked;
+  if (type !== 'unicast' || !dev) return 'EINVAL';
+  if (iif && !ns.sysctl.forwardingOn(iif.name)) return 'EHOSTUNREACH';
+  if (sourceRejected(dev)) return 'EINVAL';
+  // __mkroute_output: a loopback source never leaves by another device.
+  if (!iif && from !== null && isLoopback(from) && dev.kind.name !== 'loopback') return 'EINVAL';
+  if (isMulticast(dst) && !iif) {
+    // __mkroute_output: a multicast route has no gateway; it is also local when the device has joined the group (all-hosts, on every up device).
+    return { type: 'multicast', route, via: null, dev, table: route?.table ?? null, src: prefsrc, cache: dst === ALL_HOSTS ? ['local', 'mc'] : ['mc'] };
+  }
+  // The gateway shows even when it is the destination itself.
+  const via = route?.gateway != null && nexthop === route.gateway ? nexthop : null;
+  return { type, route, via, dev, table: route?.table ?? null, src: prefsrc, cache: [] };
+}
+
+const ALL_HOSTS = 0xe0000001;
 
 function routeFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   const r = parseRouteArgs(ctx, opts, ns, args, true);

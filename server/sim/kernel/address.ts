@@ -10,6 +10,8 @@ export interface AddressOptions {
   broadcast?: Ipv4 | null;
   label?: string;
   scope?: Ipv4Address['scope'];
+  noprefixroute?: boolean;
+  routeMetric?: number;
 }
 
 export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts: AddressOptions = {}, replace = false): KResult {
@@ -31,31 +33,48 @@ export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts
     label: opts.label ?? dev.name,
     secondary,
     scope,
+    noprefixroute: opts.noprefixroute ?? false,
+    routeMetric: opts.routeMetric ?? 0,
     seq: dev.ns.addressSeq++,
   };
-  // inet_insert_ifa: secondaries last; a primary after the primaries of narrower or equal scope.
-  if (secondary) dev.ipv4.push(address);
-  else {
-    const at = dev.ipv4.findIndex((a) => a.secondary || SCOPE_RANK[a.scope] < SCOPE_RANK[scope]);
-    if (at < 0) dev.ipv4.push(address);
-    else dev.ipv4.splice(at, 0, address);
-  }
+  insertAddress(dev, address);
   dev.ns.localTableExists = true;
   addConnectedRoute(dev.ns, dev, address);
   return OK;
 }
 
-/** Deletes the first address matching; `prefixLen` null matches any length. */
+/** inet_insert_ifa: secondaries last; a primary after the primaries of narrower or equal scope. */
+function insertAddress(dev: Device, address: Ipv4Address): void {
+  if (address.secondary) dev.ipv4.push(address);
+  else {
+    const at = dev.ipv4.findIndex((a) => a.secondary || SCOPE_RANK[a.scope] < SCOPE_RANK[address.scope]);
+    if (at < 0) dev.ipv4.push(address);
+    else dev.ipv4.splice(at, 0, address);
+  }
+}
+
+/**
+ * Deletes the first address matching; `prefixLen` null matches any length.
+ * A primary takes its secondaries with it, unless promote_secondaries makes
+ * the first of them the subnet's primary.
+ */
 export function deleteIpv4Address(dev: Device, local: Ipv4, prefixLen: number | null): KResult {
   const index = dev.ipv4.findIndex((a) => a.local === local && (prefixLen === null || a.prefixLen === prefixLen));
   if (index < 0) return fail('EADDRNOTAVAIL');
   const [removed] = dev.ipv4.splice(index, 1);
+  let promoted: Ipv4Address | null = null;
   if (!removed!.secondary) {
-    // Without promote_secondaries, the primary takes its secondaries with it.
-    const doomed = dev.ipv4.filter((a) => a.secondary && a.prefixLen === removed!.prefixLen && inPrefix(a.local, removed!.local, removed!.prefixLen));
-    dev.ipv4 = dev.ipv4.filter((a) => !doomed.includes(a));
+    const secondaries = dev.ipv4.filter((a) => a.secondary && a.prefixLen === removed!.prefixLen && inPrefix(a.local, removed!.local, removed!.prefixLen));
+    const conf = (scope: string) => dev.ns.sysctl.ipv4Conf(scope, 'promote_secondaries') !== '0';
+    promoted = secondaries.length > 0 && (conf('all') || conf(dev.name)) ? secondaries[0]! : null;
+    if (promoted) {
+      dev.ipv4.splice(dev.ipv4.indexOf(promoted), 1);
+      promoted.secondary = false;
+      insertAddress(dev, promoted);
+    } else dev.ipv4 = dev.ipv4.filter((a) => !secondaries.includes(a));
   }
   removeConnectedRoute(dev.ns, dev, removed!);
+  if (promoted) addConnectedRoute(dev.ns, dev, promoted);
   return OK;
 }
 

@@ -77,6 +77,10 @@ export interface Ipv4Address {
   label: string;
   secondary: boolean;
   scope: 'global' | 'host' | 'link';
+  /** IFA_F_NOPREFIXROUTE: no connected route for the subnet. */
+  noprefixroute: boolean;
+  /** IFA_RT_PRIORITY: the metric of the connected route. */
+  routeMetric: number;
   /** Creation order within the namespace (the kernel lists routes for equal destinations in it). */
   seq: number;
 }

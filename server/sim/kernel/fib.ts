@@ -425,11 +425,11 @@ export function filterRoutes(ns: NetNs, keep: (route: Route) => boolean): void {
 
 /** Connected (prefix) route for an address, as fib_add_ifaddr installs it. */
 export function addConnectedRoute(ns: NetNs, dev: Device, a: Ipv4Address): void {
-  if (!dev.adminUp || a.secondary || dev.kind.name === 'loopback') return;
+  if (!dev.adminUp || a.secondary || a.noprefixroute || dev.kind.name === 'loopback') return;
   const dst = networkOf(a.peer ?? a.local, a.prefixLen);
   if (a.prefixLen === 32 && a.peer === null) return;
   if (ns.routes.some((r) => r.dst === dst && r.prefixLen === a.prefixLen && r.dev === dev && r.proto === 'kernel')) return;
-  ns.routes.push({ type: 'unicast', dst, prefixLen: a.prefixLen, gateway: null, dev, proto: 'kernel', scope: 'link', prefsrc: a.local, metric: 0, onlink: false, table: RT_TABLE_MAIN });
+  ns.routes.push({ type: 'unicast', dst, prefixLen: a.prefixLen, gateway: null, dev, proto: 'kernel', scope: 'link', prefsrc: a.local, metric: a.routeMetric, onlink: false, table: RT_TABLE_MAIN });
   ns.routes.sort(compareRoutes);
 }
 

@@ -53,20 +53,34 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
   let peer: string | null = null;
   let broadcast: number | 'auto' | null | undefined;
   let scope: Ipv4Address['scope'] | undefined;
+  let noprefixroute = false;
+  let routeMetric = 0;
+  const lifetimes: { valid_lft?: number; preferred_lft?: number } = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'dev') devName = nextArg(ctx, args, i++);
     else if (a === 'label') label = nextArg(ctx, args, i++);
     else if (matches(a, 'broadcast') || a === 'brd') {
       const v = nextArg(ctx, args, i++);
-      broadcast = v === '+' ? 'auto' : v === '-' ? null : parseIpv4Loose(v);
+      const addr = v === '+' || v === '-' ? null : parseIpv4Loose(v);
+      if (v !== '+' && v !== '-' && addr === null) fatal(ctx, `Error: ${local === null ? (opts.family ?? 'any valid') : 'inet'} address is expected rather than "${v}".`, 1);
+      broadcast = v === '+' ? 'auto' : addr;
     } else if (a === 'scope') {
       const v = nextArg(ctx, args, i++);
-      if (v !== 'host' && v !== 'link' && v !== 'global') fatal(ctx, `Error: argument "${v}" is wrong: invalid scope value.`);
-      scope = v;
+      const named = SCOPE_NAMES[/^\d+$/.test(v) ? Number(v) : SCOPE_IDS[v] ?? -1];
+      if (named !== 'host' && named !== 'link' && named !== 'global') fatal(ctx, `Error: argument "${v}" is wrong: invalid scope value.`);
+      scope = named;
     } else if (a === 'peer' || a === 'remote') peer = nextArg(ctx, args, i++);
-    else if (a === 'valid_lft' || a === 'preferred_lft' || a === 'metric' || a === 'anycast' || a === 'proto') nextArg(ctx, args, i++);
-    else if (['home', 'nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(a)) continue;
+    else if (a === 'valid_lft' || a === 'preferred_lft') {
+      const v = nextArg(ctx, args, i++);
+      const seconds = v === 'forever' ? 0xffffffff : /^\d+$/.test(v) ? Number(v) : invarg(ctx, `${a} value`, v);
+      lifetimes[a] = seconds;
+    } else if (a === 'metric' || a === 'priority' || a === 'preference') {
+      const v = nextArg(ctx, args, i++);
+      routeMetric = /^\d+$/.test(v) && Number(v) <= 0xffffffff ? Number(v) : invarg(ctx, '"metric" value is invalid\n', v);
+    } else if (a === 'anycast' || a === 'proto') nextArg(ctx, args, i++);
+    else if (a === 'noprefixroute') noprefixroute = true;
+    else if (['home', 'nodad', 'mngtmpaddr', 'autojoin'].includes(a)) continue;
     else {
       let v = a;
       if (a === 'local') v = nextArg(ctx, args, i++);
@@ -76,6 +90,15 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
   }
   if (devName === null) {
     ctx.stderr.write('Not enough information: "dev" argument is required.\n');
+    return 1;
+  }
+  const { valid_lft: valid = 0xffffffff, preferred_lft: preferred = valid } = lifetimes;
+  if (valid === 0) {
+    ctx.stderr.write('valid_lft is zero\n');
+    return 1;
+  }
+  if (valid < preferred) {
+    ctx.stderr.write('preferred_lft is greater than valid_lft\n');
     return 1;
   }
   const familyName = opts.family ?? 'any valid';
@@ -116,7 +139,9 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
     prefix.prefixLen = peerPrefix.prefixLen;
   }
   const broadcastAddr = broadcast === 'auto' ? (prefix.prefixLen < 31 ? (prefix.addr | (~prefixMask(prefix.prefixLen) >>> 0)) >>> 0 : null) : broadcast;
-  const addrOpts = { label: label ?? dev.name, peer: peerPrefix?.addr ?? null, ...(broadcastAddr !== undefined ? { broadcast: broadcastAddr } : {}), ...(scope ? { scope } : {}) };
+  // IFA_LABEL's policy: a name, shorter than IFNAMSIZ.
+  if (label !== null && label.length >= 16) return netlinkError(ctx, fail('EINVAL', 'Attribute failed policy validation'));
+  const addrOpts = { label: label ?? dev.name, peer: peerPrefix?.addr ?? null, ...(broadcastAddr !== undefined ? { broadcast: broadcastAddr } : {}), ...(scope ? { scope } : {}), noprefixroute, routeMetric };
   const r = addIpv4Address(dev, prefix.addr, prefix.prefixLen, addrOpts, mode !== 'add');
   if (!r.ok) return netlinkError(ctx, r.errno === 'EEXIST' ? fail('EEXIST', 'ipv4: Address already assigned') : r);
   return 0;
@@ -139,8 +164,9 @@ const IFA_FLAGS: Record<string, number> = {
   'stable-privacy': 0x800,
 };
 
-/** rtnl_rtscope_a2n */
+/** rtnl_rtscope_a2n, and back */
 const SCOPE_IDS: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+const SCOPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SCOPE_IDS).map(([name, id]) => [id, name]));
 
 type Address = Ipv4Address | Ipv6Address;
 
@@ -205,7 +231,7 @@ function addrSelected(sel: AddrSelector, dev: Device, a: Address): boolean {
   if (sel.family !== null && sel.family !== (v4 ? 'inet' : 'inet6')) return false;
   if (sel.scope !== null && sel.scope !== SCOPE_IDS[a.scope]) return false;
   // Every address here is permanent (none comes from autoconfiguration).
-  const flags = IFA_FLAGS.permanent! | (v4 && a.secondary ? IFA_FLAGS.secondary! : 0);
+  const flags = IFA_FLAGS.permanent! | (v4 && a.secondary ? IFA_FLAGS.secondary! : 0) | (v4 && a.noprefixroute ? IFA_FLAGS.noprefixroute! : 0);
   if ((sel.flags ^ flags) & sel.flagmask) return false;
   if (sel.label !== null && !fnmatch(sel.label, v4 ? a.label : dev.name)) return false;
   if (sel.to) {
@@ -234,8 +260,10 @@ function printAddresses(p: IpPrinter, dev: Device, sel: AddrSelector): void {
       if (a.peer !== null) p.string('any', 'address', ' peer %s', formatIpv4(a.peer), 'inet');
       p.number('any', 'prefixlen', '/%d ', a.prefixLen);
       if (a.broadcast !== null) p.string('any', 'broadcast', 'brd %s ', formatIpv4(a.broadcast), 'inet');
+      if (a.routeMetric !== 0) p.number('any', 'metric', 'metric %u ', a.routeMetric);
       p.string('any', 'scope', 'scope %s ', a.scope);
       if (a.secondary) p.bool('any', 'secondary', 'secondary ', true);
+      if (a.noprefixroute) p.bool('any', 'noprefixroute', 'noprefixroute ', true);
       p.string('any', 'label', '%s', a.label);
     } else {
       p.string('any', 'family', '    %s ', 'inet6');
@@ -343,21 +371,28 @@ function addrFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     ctx.stderr.write('Flush requires arguments.\n');
     return 1;
   }
+  if (opts.family === 'link') {
+    ctx.stderr.write('Cannot flush link addresses.\n');
+    return 1;
+  }
   const parsed = parseAddrFilter(ctx, opts, ns, args);
   if (typeof parsed === 'number') return parsed;
   const { filter, sel } = parsed;
-  for (const dev of filteredDevices(ns, filter)) {
-    // The loopback keeps ::1 through a flush.
-    const doomed = () => selectedAddresses(sel, dev).filter((a) => 'local' in a || a.scope !== 'host');
-    for (let round = doomed(); round.length > 0; round = doomed()) {
-      for (const a of [...round].sort((x, y) => Number('local' in y && y.secondary) - Number('local' in x && x.secondary))) {
-        if ('local' in a) deleteIpv4Address(dev, a.local, a.prefixLen);
-        else deleteIpv6Address(dev, a.address);
-      }
-      // Flushing primaries alone takes one round: later ones would find promoted secondaries.
-      if (sel.flagmask & IFA_FLAGS.secondary! && !(sel.flags & IFA_FLAGS.secondary!)) break;
+  const devs = filteredDevices(ns, filter);
+  // The loopback keeps ::1 through a flush.
+  const doomed = () => devs.flatMap((dev) => selectedAddresses(sel, dev).filter((a) => 'local' in a || a.scope !== 'host').map((a) => ({ dev, a })));
+  let rounds = 0;
+  for (let round = doomed(); round.length > 0; round = doomed()) {
+    for (const { dev, a } of [...round].sort((x, y) => Number('local' in y.a && y.a.secondary) - Number('local' in x.a && x.a.secondary))) {
+      if ('local' in a) deleteIpv4Address(dev, a.local, a.prefixLen);
+      else deleteIpv6Address(dev, a.address);
     }
+    rounds++;
+    if (opts.stats) ctx.stdout.write(`\n*** Round ${rounds}, deleting ${round.length} addresses ***\n`);
+    // Flushing primaries alone takes one round: later ones would find promoted secondaries.
+    if (sel.flagmask & IFA_FLAGS.secondary! && !(sel.flags & IFA_FLAGS.secondary!)) break;
   }
+  if (opts.stats) ctx.stdout.write(rounds === 0 ? 'Nothing to flush.\n' : `*** Flush is complete after ${rounds} round${rounds > 1 ? 's' : ''} ***\n`);
   return 0;
 }
 

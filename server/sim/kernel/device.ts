@@ -112,8 +112,11 @@ export interface FdbEntry {
 
 export interface BridgeState {
   ports: Device[];
-  /** A bridge that never had a port keeps carrier; once its last port leaves it has none. */
-  hadPorts: boolean;
+  /**
+   * br_port_state_selection has run (a port came or went, or the bridge id
+   * changed): until then an empty bridge keeps carrier, from then on it has none.
+   */
+  portStatesSelected: boolean;
   fdb: Map<Mac, FdbEntry>;
 }
 
@@ -129,6 +132,8 @@ export class Device {
   /** Has been up at least once: the kernel attached a qdisc then and keeps it. */
   everUp = false;
   txqlen: number;
+  /** The device group (`ip link set … group`), 0 being "default". */
+  group = 0;
   /** Root qdisc configured explicitly (physical NICs); otherwise noop/noqueue. */
   rootQdisc: string | null = null;
   master: Device | null = null;

@@ -48,7 +48,7 @@ function detach(dev: Device): void {
 
 function newDevice(ns: NetNs, kind: LinkKind, name: string, mac: Mac): Device {
   const dev = new Device(kind, ns, allocIfindex(ns), name, mac);
-  if (kind === bridgeKind) dev.bridge = { ports: [], fdb: new Map(), hadPorts: false };
+  if (kind === bridgeKind) dev.bridge = { ports: [], fdb: new Map(), portStatesSelected: false };
   attach(ns, dev);
   return dev;
 }
@@ -226,8 +226,12 @@ export function setLinkMtu(dev: Device, mtu: number): KResult {
 export function setLinkAddress(dev: Device, mac: Mac): KResult {
   if (dev.kind === loopbackKind) return fail('EOPNOTSUPP');
   if (mac % 2 ** 41 >= 2 ** 40 || mac === 0) return fail('EADDRNOTAVAIL');
+  if (dev.bridge) {
+    dev.macSetByUser = true;
+    // A new bridge id selects the port states again.
+    if (mac !== dev.mac) dev.bridge.portStatesSelected = true;
+  }
   dev.mac = mac;
-  if (dev.bridge) dev.macSetByUser = true;
   if (dev.master) recalculateBridge(dev.master);
   if (dev.bridge) recalculateBridge(dev);
   return OK;

@@ -15,7 +15,7 @@ export const bridgeKind: LinkKind = {
   name: 'bridge',
   ...ETHERNET_LINK,
   noQueue: true,
-  hasCarrier: (dev) => (dev.bridge!.ports.length === 0 ? !dev.bridge!.hadPorts : dev.bridge!.ports.some((port) => port.running)),
+  hasCarrier: (dev) => (dev.bridge!.ports.length === 0 ? !dev.bridge!.portStatesSelected : dev.bridge!.ports.some((port) => port.running)),
   operState: (dev) => (!dev.adminUp || !dev.carrier ? 'DOWN' : dev.bridge!.ports.length === 0 ? 'UNKNOWN' : 'UP'),
   transmit: (dev, frame) => forward(dev, null, frame),
 };
@@ -95,8 +95,8 @@ function bridgeNetfilter(bridge: Device, frame: Frame): boolean {
 /** A port joins: its address becomes a local entry, and the bridge may take it (the lowest wins). */
 export function bridgePortAdded(bridge: Device, port: Device): void {
   const state = bridge.bridge!;
-  const first = !state.hadPorts;
-  state.hadPorts = true;
+  const first = !state.portStatesSelected;
+  state.portStatesSelected = true;
   state.fdb.set(port.mac, { port, local: true, updatedUs: 0 });
   if (!bridge.macSetByUser && (first || port.mac < bridge.mac)) {
     const old = state.fdb.get(bridge.mac);
@@ -109,12 +109,12 @@ export function bridgePortAdded(bridge: Device, port: Device): void {
 /** Local fdb entries and the bridge address follow the ports (br_stp_recalculate_bridge_id). */
 export function recalculateBridge(bridge: Device): void {
   const state = bridge.bridge!;
-  if (state.ports.length > 0) state.hadPorts = true;
+  if (state.ports.length > 0) state.portStatesSelected = true;
   if (!bridge.macSetByUser && state.ports.length > 0) {
     let lowest: Mac = state.ports[0]!.mac;
     for (const port of state.ports) if (port.mac < lowest) lowest = port.mac;
     bridge.mac = lowest;
-  } else if (!bridge.macSetByUser && state.hadPorts) {
+  } else if (!bridge.macSetByUser && state.portStatesSelected) {
     bridge.mac = 0;
   }
   for (const [mac, entry] of [...state.fdb]) if (entry.local) state.fdb.delete(mac);

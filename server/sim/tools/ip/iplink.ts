@@ -11,7 +11,7 @@ import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { parseU32 } from './iproute';
-import { briefFlags, printLinkBrief, printLinkDetails, printLinkHeader, printLinkStats } from './linkinfo';
+import { briefFlags, parseGroup, printLinkBrief, printLinkDetails, printLinkHeader, printLinkStats } from './linkinfo';
 import { IpPrinter } from './print';
 import { duparg, duparg2, fatal, invarg, matches, netlinkError, nextArg, parseIpv4Loose } from './utils';
 import { formatMac } from '../../kernel/addr';
@@ -105,6 +105,7 @@ interface LinkRequest {
   netns: NetNs | null;
   master: Device | null | 'none';
   txqlen: number | null;
+  group: number | null;
   /** Flags turned on and off (`arp off` turns IFF_NOARP on). */
   flagsOn: number;
   flagsOff: number;
@@ -115,7 +116,7 @@ interface LinkRequest {
 }
 
 function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest {
-  const req: LinkRequest = { dev: null, name: null, link: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, flagsOn: 0, flagsOff: 0, alias: null, type: null, typeArgs: [] };
+  const req: LinkRequest = { dev: null, name: null, link: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, group: null, flagsOn: 0, flagsOff: 0, alias: null, type: null, typeArgs: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'up') req.up = true;
@@ -155,7 +156,10 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
       if (!master) invarg(ctx, 'Device does not exist\n', v);
       req.master = master;
     } else if (a === 'nomaster') req.master = 'none';
-    else if (a in FLAG_SWITCHES || ['trailers', 'dynamic', 'carrier', 'protodown'].includes(a)) {
+    else if (a === 'group') {
+      const v = nextArg(ctx, args, i++);
+      req.group = parseGroup(v) ?? invarg(ctx, 'Invalid "group" value\n', v);
+    } else if (a in FLAG_SWITCHES || ['trailers', 'dynamic', 'carrier', 'protodown'].includes(a)) {
       const v = nextArg(ctx, args, i++);
       if (v !== 'on' && v !== 'off') fatal(ctx, `Error: argument of "${a}" must be "on" or "off", not "${v}"`, 255);
       const sw = FLAG_SWITCHES[a];
@@ -420,6 +424,7 @@ function applySet(ctx: ProcContext, dev: Device, req: LinkRequest): number {
   if (req.master === 'none') steps.push(() => (releaseFromMaster(dev), { ok: true }));
   else if (req.master) steps.push(() => setLinkMaster(dev, req.master as Device));
   if (req.txqlen !== null) steps.push(() => ((dev.txqlen = req.txqlen!), { ok: true }));
+  if (req.group !== null) steps.push(() => ((dev.group = req.group!), { ok: true }));
   if (req.alias !== null) steps.push(() => ((dev.alias = req.alias || null), { ok: true }));
   if (req.flagsOn || req.flagsOff) {
     steps.push(() => {
@@ -438,6 +443,16 @@ function applySet(ctx: ProcContext, dev: Device, req: LinkRequest): number {
 
 function linkSet(ctx: ProcContext, ns: NetNs, args: string[]): number {
   const req = parseLinkArgs(ctx, ns, args);
+  if (req.dev === null && req.group !== null) {
+    // `group N` without a device changes every device of that group.
+    const group = req.group;
+    req.group = null;
+    for (const dev of ns.sortedDevices().filter((d) => d.group === group)) {
+      const status = applySet(ctx, dev, req);
+      if (status !== 0) return status;
+    }
+    return 0;
+  }
   if (req.dev === null) fatal(ctx, 'Not enough information: "dev" argument is required.');
   const dev = ns.device(req.dev);
   if (!dev) {
@@ -463,8 +478,10 @@ function linkDelete(ctx: ProcContext, ns: NetNs, args: string[]): number {
 export interface LinkFilter {
   dev: string | null;
   up: boolean;
-  master: Device | null;
+  /** A master's ports, or (`nomaster`) the devices without one. */
+  master: Device | 'none' | null;
   type: string | null;
+  group: number | null;
 }
 
 /**
@@ -473,7 +490,7 @@ export interface LinkFilter {
  * answering whether it used the word.
  */
 export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], selector?: (word: string, value: () => string) => boolean): LinkFilter | number {
-  const filter: LinkFilter = { dev: null, up: false, master: null, type: null };
+  const filter: LinkFilter = { dev: null, up: false, master: null, type: null, group: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'up') filter.up = true;
@@ -482,6 +499,10 @@ export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], sel
       const master = ns.device(v);
       if (!master) invarg(ctx, 'Device does not exist\n', v);
       filter.master = master;
+    } else if (a === 'nomaster') filter.master = 'none';
+    else if (a === 'group') {
+      const v = nextArg(ctx, args, i++);
+      filter.group = parseGroup(v) ?? invarg(ctx, 'Invalid "group" value\n', v);
     } else if (a === 'type') filter.type = nextArg(ctx, args, i++);
     else if (selector?.(a, () => nextArg(ctx, args, i++))) continue;
     else {
@@ -508,7 +529,8 @@ export function filteredDevices(ns: NetNs, filter: LinkFilter): Device[] {
     .sortedDevices()
     .filter((d) => filter.dev === null || d.name === filter.dev)
     .filter((d) => !filter.up || d.adminUp)
-    .filter((d) => !filter.master || d.master === filter.master)
+    .filter((d) => !filter.master || d.master === (filter.master === 'none' ? null : filter.master))
+    .filter((d) => filter.group === null || d.group === filter.group)
     .filter((d) => !filter.type || infoKind(d) === filter.type || (filter.type === 'bridge_slave' && d.master !== null));
 }
 

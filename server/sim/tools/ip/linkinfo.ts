@@ -75,7 +75,7 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
   if (dev.master) p.string('any', 'master', 'master %s ', dev.master.name);
   p.string('any', 'operstate', 'state %s ', operState(dev), operStateColor(operState(dev)));
   if (withMode) p.string('any', 'linkmode', 'mode %s ', 'DEFAULT');
-  p.string('any', 'group', 'group %s ', 'default');
+  p.string('any', 'group', 'group %s ', groupName(dev.group));
   p.number('any', 'txqlen', 'qlen %u', dev.txqlen);
   if (withLinkLayer) {
     p.nl();
@@ -250,4 +250,16 @@ export function printLinkBrief(p: IpPrinter, dev: Device, withLinkLayer = true):
 
 export function briefFlags(dev: Device): string {
   return `<${flagList(dev).join(',')}> `;
+}
+
+/** rtnl_group_n2a: /etc/iproute2/group names 0 "default"; other groups show as numbers. */
+export function groupName(group: number): string {
+  return group === 0 ? 'default' : String(group);
+}
+
+/** rtnl_group_a2n: "default" or a number; null when neither. */
+export function parseGroup(text: string): number | null {
+  if (text === 'default') return 0;
+  const value = /^(0x[0-9a-f]+|\d+)$/i.test(text) ? Number(text) : NaN;
+  return value <= 0xffffffff ? value : null;
 }

@@ -1,11 +1,12 @@
 // `ip netns`: named namespaces of one host, listed as /run/netns lists
 // them (newest first), with the ids the current namespace gives them.
 import { destroyNamespace, createLoopback } from '../../kernel/link';
+import { fail } from '../../kernel/errno';
 import { NetNs } from '../../kernel/netns';
 import type { Proc, ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { IpPrinter } from './print';
-import { matches } from './utils';
+import { invarg, matches, netlinkError } from './utils';
 
 const NETNS_USAGE = `Usage:	ip netns list
 	ip netns add NAME
@@ -79,6 +80,27 @@ function* exec(ctx: ProcContext, args: string[]): Proc {
   return yield* ctx.exec(ns, args.slice(1));
 }
 
+/** `ip netns set NAME NETNSID`: the id the current namespace gives NAME (rtnl_net_newid), `auto` for the lowest free one. */
+function setId(ctx: ProcContext, viewer: NetNs, args: string[]): number {
+  const [name, value] = args;
+  if (name === undefined || value === undefined) {
+    ctx.stderr.write(name === undefined ? 'No netns name specified\n' : 'No nsid specified\n');
+    return 1;
+  }
+  const id = value === 'auto' ? null : /^-?\d+$/.test(value) ? Number(value) : invarg(ctx, 'Invalid "netnsid" value\n', value);
+  if (id !== null && id < 0) invarg(ctx, '"netnsid" value should be >= 0\n', value);
+  const peer = ctx.host.namespaces.get(name);
+  if (!peer) {
+    ctx.stderr.write(`Cannot open network namespace "${name}": No such file or directory\n`);
+    return 1;
+  }
+  if (viewer.nsids.has(peer)) return netlinkError(ctx, fail('EEXIST', 'Peer netns already has a nsid assigned'));
+  if (id === null) viewer.idFor(peer);
+  else if ([...viewer.nsids.values()].includes(id)) return netlinkError(ctx, fail('EEXIST', 'The specified nsid is already used'));
+  else viewer.nsids.set(peer, id);
+  return 0;
+}
+
 /** Checks a namespace name argument as `ip netns add|delete` do; the exit status when it is missing or invalid. */
 function nameError(ctx: ProcContext, name: string | undefined): number | null {
   if (name === undefined) {
@@ -133,12 +155,27 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
   }
   if (matches(cmd, 'exec')) return opts.all ? yield* execAll(ctx, rest) : yield* exec(ctx, rest);
   if (matches(cmd, 'identify')) {
+    const pid = rest[0];
+    if (pid !== undefined) {
+      if (!/^\d+$/.test(pid)) {
+        ctx.stderr.write(`Specified string '${pid}' is not a pid\n`);
+        return 1;
+      }
+      // The lab runs no processes a pid could name.
+      ctx.stderr.write('Cannot open network namespace: No such file or directory\n');
+      return 1;
+    }
     ctx.stdout.write(`${viewer.name ?? ''}\n`);
     return 0;
   }
+  if (matches(cmd, 'set')) return setId(ctx, viewer, rest);
   if (matches(cmd, 'pids')) {
     const name = rest[0];
-    if (name !== undefined && !ctx.host.namespaces.has(name)) {
+    if (name === undefined) {
+      ctx.stderr.write('No netns name specified\n');
+      return 1;
+    }
+    if (!ctx.host.namespaces.has(name)) {
       ctx.stderr.write('Cannot open network namespace: No such file or directory\n');
       return 1;
     }

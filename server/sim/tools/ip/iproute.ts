@@ -100,6 +100,7 @@ function dstText(route: { dst: number; prefixLen: number }): string {
 /** rtnetlink numbers for `-N`. */
 const PROTO_NUMBERS: Record<string, number> = { kernel: 2, boot: 3, static: 4, dhcp: 16 };
 const SCOPE_NUMBERS: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+const TYPE_NUMBERS: Record<RouteType, number> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11 };
 
 /** What a listing's filter already says, so print_route leaves it out. */
 export interface RouteFilter {
@@ -121,7 +122,7 @@ export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'de
   const proto = opts.numeric ? String(PROTO_NUMBERS[route.proto] ?? route.proto) : route.proto;
   const scope = opts.numeric ? String(SCOPE_NUMBERS[route.scope] ?? route.scope) : route.scope;
   p.openObject();
-  if (route.type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', route.type);
+  if (route.type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', opts.numeric ? String(TYPE_NUMBERS[route.type]) : route.type);
   const dst = dstText(route);
   p.string('any', 'dst', '%s ', dst, dst === 'default' ? null : 'inet');
   if (route.gateway !== null && !filter.via) p.string('any', 'gateway', 'via %s ', formatIpv4(route.gateway), 'inet');

@@ -1,7 +1,7 @@
 // Interface addresses (net/ipv4/devinet.c and IPv6 addrconf for link-local):
 // adding, deleting, and the connected routes that follow them.
 import { inPrefix, ipv4, linkLocalFromMac, type Ipv4 } from './addr';
-import type { Device, Ipv4Address } from './device';
+import type { Device, Ipv4Address, Ipv6Address } from './device';
 import { fail, OK, type KResult } from './errno';
 import { addConnectedRoute, removeConnectedRoute } from './fib';
 
@@ -84,12 +84,22 @@ const SCOPE_RANK = { host: 2, link: 1, global: 0 } as const;
 export function syncIpv6(dev: Device): void {
   if (!dev.adminUp) return;
   if (dev.kind.name === 'loopback') {
-    if (!dev.ipv6.some((a) => a.address === '::1')) dev.ipv6.push({ address: '::1', prefixLen: 128, scope: 'host', seq: dev.ns.addressSeq++ });
+    if (!dev.ipv6.some((a) => a.address === '::1')) insertIpv6(dev, { address: '::1', prefixLen: 128, scope: 'host', nodad: false, seq: dev.ns.addressSeq++ });
     return;
   }
   if (dev.running && !dev.ipv6.some((a) => a.scope === 'link')) {
-    dev.ipv6.push({ address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', seq: dev.ns.addressSeq++ });
+    insertIpv6(dev, { address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', nodad: false, seq: dev.ns.addressSeq++ });
   }
+}
+
+/** ipv6_addr_src_scope: global 0xe, link-local 0x2, loopback 0x1. */
+const IPV6_SCOPE_VALUE = { global: 0xe, link: 0x2, host: 0x1 } as const;
+
+/** ipv6_link_dev_addr: the list runs from the widest scope to the narrowest, the newest first within one. */
+function insertIpv6(dev: Device, address: Ipv6Address): void {
+  const at = dev.ipv6.findIndex((a) => IPV6_SCOPE_VALUE[address.scope] >= IPV6_SCOPE_VALUE[a.scope]);
+  if (at < 0) dev.ipv6.push(address);
+  else dev.ipv6.splice(at, 0, address);
 }
 
 /** addrconf_ifdown: a device going down loses its IPv6 addresses. */
@@ -97,15 +107,16 @@ export function dropIpv6(dev: Device): void {
   dev.ipv6 = [];
 }
 
-export function addIpv6Address(dev: Device, address: string, prefixLen: number): KResult {
-  if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST');
+export function addIpv6Address(dev: Device, address: string, prefixLen: number, nodad = false): KResult {
+  if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST', 'ipv6: address already assigned');
   const scope = address.startsWith('fe80:') ? 'link' : address === '::1' ? 'host' : 'global';
-  dev.ipv6.push({ address, prefixLen, scope, seq: dev.ns.addressSeq++ });
+  insertIpv6(dev, { address, prefixLen, scope, nodad, seq: dev.ns.addressSeq++ });
   return OK;
 }
 
-export function deleteIpv6Address(dev: Device, address: string): KResult {
-  const index = dev.ipv6.findIndex((a) => a.address === address);
+/** inet6_addr_del: the address with that prefix length. */
+export function deleteIpv6Address(dev: Device, address: string, prefixLen: number): KResult {
+  const index = dev.ipv6.findIndex((a) => a.address === address && a.prefixLen === prefixLen);
   if (index < 0) return fail('EADDRNOTAVAIL');
   dev.ipv6.splice(index, 1);
   return OK;

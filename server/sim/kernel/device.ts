@@ -90,6 +90,8 @@ export interface Ipv6Address {
   address: string;
   prefixLen: number;
   scope: 'global' | 'host' | 'link';
+  /** IFA_F_NODAD: added without duplicate address detection. */
+  nodad: boolean;
   /** Creation order within the namespace (the kernel lists prefix routes in it). */
   seq: number;
 }

@@ -54,6 +54,7 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
   let broadcast: number | 'auto' | null | undefined;
   let scope: Ipv4Address['scope'] | undefined;
   let noprefixroute = false;
+  let nodad = false;
   let routeMetric = 0;
   const lifetimes: { valid_lft?: number; preferred_lft?: number } = {};
   for (let i = 0; i < args.length; i++) {
@@ -80,7 +81,8 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
       routeMetric = /^\d+$/.test(v) && Number(v) <= 0xffffffff ? Number(v) : invarg(ctx, '"metric" value is invalid\n', v);
     } else if (a === 'anycast' || a === 'proto') nextArg(ctx, args, i++);
     else if (a === 'noprefixroute') noprefixroute = true;
-    else if (['home', 'nodad', 'mngtmpaddr', 'autojoin'].includes(a)) continue;
+    else if (a === 'nodad') nodad = true;
+    else if (['home', 'mngtmpaddr', 'autojoin'].includes(a)) continue;
     else {
       let v = a;
       if (a === 'local') v = nextArg(ctx, args, i++);
@@ -116,10 +118,10 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
   if (local === null) return netlinkError(ctx, fail('EOPNOTSUPP'));
   if (prefix6) {
     if (mode === 'delete') {
-      const r = deleteIpv6Address(dev, prefix6.address);
+      const r = deleteIpv6Address(dev, prefix6.address, prefix6.prefixLen);
       return r.ok ? 0 : netlinkError(ctx, fail('EADDRNOTAVAIL', 'ipv6: address not found'));
     }
-    const r = addIpv6Address(dev, prefix6.address, prefix6.prefixLen);
+    const r = addIpv6Address(dev, prefix6.address, prefix6.prefixLen, nodad);
     return r.ok || mode !== 'add' ? 0 : netlinkError(ctx, r);
   }
   if (!prefix) return 1;
@@ -231,7 +233,7 @@ function addrSelected(sel: AddrSelector, dev: Device, a: Address): boolean {
   if (sel.family !== null && sel.family !== (v4 ? 'inet' : 'inet6')) return false;
   if (sel.scope !== null && sel.scope !== SCOPE_IDS[a.scope]) return false;
   // Every address here is permanent (none comes from autoconfiguration).
-  const flags = IFA_FLAGS.permanent! | (v4 && a.secondary ? IFA_FLAGS.secondary! : 0) | (v4 && a.noprefixroute ? IFA_FLAGS.noprefixroute! : 0);
+  const flags = IFA_FLAGS.permanent! | (v4 ? (a.secondary ? IFA_FLAGS.secondary! : 0) | (a.noprefixroute ? IFA_FLAGS.noprefixroute! : 0) : a.nodad ? IFA_FLAGS.nodad! : 0);
   if ((sel.flags ^ flags) & sel.flagmask) return false;
   if (sel.label !== null && !fnmatch(sel.label, v4 ? a.label : dev.name)) return false;
   if (sel.to) {
@@ -270,6 +272,7 @@ function printAddresses(p: IpPrinter, dev: Device, sel: AddrSelector): void {
       p.string('any', 'local', '%s', a.address, 'inet6');
       p.number('any', 'prefixlen', '/%d ', a.prefixLen);
       p.string('any', 'scope', 'scope %s ', a.scope);
+      if (a.nodad) p.bool('any', 'nodad', 'nodad ', true);
     }
     p.nl();
     p.number('any', 'valid_life_time', '       valid_lft forever', 4294967295);
@@ -385,7 +388,7 @@ function addrFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
   for (let round = doomed(); round.length > 0; round = doomed()) {
     for (const { dev, a } of [...round].sort((x, y) => Number('local' in y.a && y.a.secondary) - Number('local' in x.a && x.a.secondary))) {
       if ('local' in a) deleteIpv4Address(dev, a.local, a.prefixLen);
-      else deleteIpv6Address(dev, a.address);
+      else deleteIpv6Address(dev, a.address, a.prefixLen);
     }
     rounds++;
     if (opts.stats) ctx.stdout.write(`\n*** Round ${rounds}, deleting ${round.length} addresses ***\n`);

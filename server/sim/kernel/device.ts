@@ -9,6 +9,7 @@ export const IFF_UP = 0x1;
 export const IFF_BROADCAST = 0x2;
 export const IFF_LOOPBACK = 0x8;
 export const IFF_POINTOPOINT = 0x10;
+export const IFF_NOTRAILERS = 0x20;
 export const IFF_RUNNING = 0x40;
 export const IFF_NOARP = 0x80;
 export const IFF_PROMISC = 0x100;
@@ -16,6 +17,7 @@ export const IFF_ALLMULTI = 0x200;
 export const IFF_MASTER = 0x400;
 export const IFF_SLAVE = 0x800;
 export const IFF_MULTICAST = 0x1000;
+export const IFF_DYNAMIC = 0x8000;
 export const IFF_LOWER_UP = 0x10000;
 export const IFF_DORMANT = 0x20000;
 

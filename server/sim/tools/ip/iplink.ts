@@ -1,7 +1,7 @@
 // `ip link`: add, delete, set and show devices (iproute2 ip/iplink.c).
 import { parseMac } from '../../kernel/addr';
-import { IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, MACVLAN_MODES, type Device, type MacvlanMode, type VxlanConfig } from '../../kernel/device';
-import { fail, type KResult } from '../../kernel/errno';
+import { IFF_ALLMULTI, IFF_DYNAMIC, IFF_MULTICAST, IFF_NOARP, IFF_NOTRAILERS, IFF_PROMISC, MACVLAN_MODES, type Device, type MacvlanMode, type VxlanConfig } from '../../kernel/device';
+import { fail, type KernelError, type KResult } from '../../kernel/errno';
 import {
   createLink, createMacvlan, createVethPair, createVxlan, deleteLink, LINK_KINDS, moveLink, releaseFromMaster, renameLink, setLinkAddress, setLinkDown,
   setLinkMaster, setLinkMtu, setLinkUp,
@@ -13,7 +13,7 @@ import type { IpOptions } from './ip';
 import { parseU32 } from './iproute';
 import { briefFlags, parseGroup, printLinkBrief, printLinkDetails, printLinkHeader, printLinkStats } from './linkinfo';
 import { IpPrinter } from './print';
-import { duparg, duparg2, fatal, invarg, matches, netlinkError, nextArg, parseIpv4Loose } from './utils';
+import { duparg, duparg2, fatal, invarg, IpExit, matches, netlinkError, nextArg, parseInteger, parseIpv4Loose } from './utils';
 import { formatMac } from '../../kernel/addr';
 
 const LINK_USAGE = `Usage: ip link add [link DEV | parentdev NAME] [ name ] NAME
@@ -109,6 +109,8 @@ interface LinkRequest {
   /** Flags turned on and off (`arp off` turns IFF_NOARP on). */
   flagsOn: number;
   flagsOff: number;
+  /** What the kernel answers a `carrier` or `protodown` change with: none of the lab's drivers implements them. */
+  refused: KernelError | null;
   alias: string | null;
   type: string | null;
   /** Arguments after `type TYPE`. */
@@ -116,7 +118,7 @@ interface LinkRequest {
 }
 
 function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest {
-  const req: LinkRequest = { dev: null, name: null, link: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, group: null, flagsOn: 0, flagsOff: 0, alias: null, type: null, typeArgs: [] };
+  const req: LinkRequest = { dev: null, name: null, link: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, group: null, refused: null, flagsOn: 0, flagsOff: 0, alias: null, type: null, typeArgs: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'up') req.up = true;
@@ -137,19 +139,19 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
       req.address = mac;
     } else if (matches(a, 'txqueuelen') || a === 'qlen' || matches(a, 'txqlen')) {
       const v = nextArg(ctx, args, i++);
-      if (!/^\d+$/.test(v)) invarg(ctx, 'Invalid "txqueuelen" value\n', v);
-      req.txqlen = Number(v);
+      req.txqlen = parseInteger(v) ?? invarg(ctx, 'Invalid "txqueuelen" value\n', v);
     } else if (a === 'mtu') {
       const v = nextArg(ctx, args, i++);
       if (req.mtu !== null) duparg(ctx, 'mtu', v);
-      if (!/^-?\d+$/.test(v)) invarg(ctx, 'Invalid "mtu" value\n', v);
-      req.mtu = Number(v);
+      req.mtu = parseInteger(v) ?? invarg(ctx, 'Invalid "mtu" value\n', v);
     } else if (a === 'netns') {
       const v = nextArg(ctx, args, i++);
       if (req.netns !== null) duparg(ctx, 'netns', v);
-      const target = ctx.host.namespaces.get(v);
-      if (!target) invarg(ctx, 'Invalid "netns" value\n', v);
-      req.netns = target;
+      // A name in /run/netns, else the namespace of a process: the lab's only one is init (pid 1), in the root.
+      const pid = ctx.host.namespaces.has(v) ? null : parseInteger(v);
+      if (pid === null) req.netns = ctx.host.namespaces.get(v) ?? invarg(ctx, 'Invalid "netns" value\n', v);
+      else if (pid === 1) req.netns = ctx.host.root;
+      else throw new IpExit(netlinkError(ctx, fail('ESRCH')));
     } else if (a === 'master') {
       const v = nextArg(ctx, args, i++);
       const master = ns.device(v);
@@ -159,17 +161,23 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
     else if (a === 'group') {
       const v = nextArg(ctx, args, i++);
       req.group = parseGroup(v) ?? invarg(ctx, 'Invalid "group" value\n', v);
-    } else if (a in FLAG_SWITCHES || ['trailers', 'dynamic', 'carrier', 'protodown'].includes(a)) {
+    } else if (a in FLAG_SWITCHES || ['carrier', 'protodown'].includes(a)) {
       const v = nextArg(ctx, args, i++);
-      if (v !== 'on' && v !== 'off') fatal(ctx, `Error: argument of "${a}" must be "on" or "off", not "${v}"`, 255);
+      if (v !== 'on' && v !== 'off') fatal(ctx, `Error: argument of "${a}" must be "on" or "off", not "${v}"`, 1);
       const sw = FLAG_SWITCHES[a];
-      if (sw) {
+      if (a === 'carrier') req.refused = fail('EOPNOTSUPP');
+      else if (a === 'protodown') req.refused = fail('EOPNOTSUPP', 'Protodown not supported by device');
+      else if (sw) {
         // `arp on` clears IFF_NOARP: the switch and the flag are opposites.
         const set = (v === 'on') !== sw.inverted;
         if (set) (req.flagsOn |= sw.flag), (req.flagsOff &= ~sw.flag);
         else (req.flagsOff |= sw.flag), (req.flagsOn &= ~sw.flag);
       }
-    } else if (matches(a, 'alias')) req.alias = nextArg(ctx, args, i++);
+    } else if (matches(a, 'alias')) {
+      const v = nextArg(ctx, args, i++);
+      if (v.length >= 256) invarg(ctx, 'alias too long\n', v);
+      req.alias = v;
+    }
     else if (a === 'link') req.link = nextArg(ctx, args, i++);
     else if (a === 'type') {
       req.type = nextArg(ctx, args, i++);
@@ -191,6 +199,8 @@ const FLAG_SWITCHES: Record<string, { flag: number; inverted: boolean }> = {
   multicast: { flag: IFF_MULTICAST, inverted: false },
   allmulticast: { flag: IFF_ALLMULTI, inverted: false },
   promisc: { flag: IFF_PROMISC, inverted: false },
+  dynamic: { flag: IFF_DYNAMIC, inverted: false },
+  trailers: { flag: IFF_NOTRAILERS, inverted: true },
 };
 
 /** The kernel's `%d` naming for devices created without a name; `reserved` is a name about to be taken. */
@@ -434,6 +444,7 @@ function applySet(ctx: ProcContext, dev: Device, req: LinkRequest): number {
     });
   }
   if (req.up !== null) steps.push(() => ((req.up ? setLinkUp(dev) : setLinkDown(dev)), { ok: true }));
+  if (req.refused) steps.push(() => req.refused!);
   for (const step of steps) {
     const r = step();
     if (!r.ok) return netlinkError(ctx, r);

@@ -2,8 +2,8 @@
 // brief or JSON form.
 import { formatIpv4, formatMac } from '../../kernel/addr';
 import {
-  IFF_ALLMULTI, IFF_BROADCAST, IFF_DORMANT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MASTER, IFF_MULTICAST, IFF_NOARP,
-  IFF_POINTOPOINT, IFF_PROMISC, IFF_RUNNING, IFF_SLAVE, IFF_UP, type Device, type KindName,
+  IFF_ALLMULTI, IFF_BROADCAST, IFF_DORMANT, IFF_DYNAMIC, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MASTER, IFF_MULTICAST, IFF_NOARP,
+  IFF_NOTRAILERS, IFF_POINTOPOINT, IFF_PROMISC, IFF_RUNNING, IFF_SLAVE, IFF_UP, type Device, type KindName,
 } from '../../kernel/device';
 import { deviceMaxMtu, linkPeer, notifyLink, promiscuity } from '../../kernel/link';
 import type { NetNs } from '../../kernel/netns';
@@ -20,6 +20,8 @@ const FLAG_NAMES: Array<[number, string]> = [
   [IFF_PROMISC, 'PROMISC'],
   [IFF_MASTER, 'MASTER'],
   [IFF_SLAVE, 'SLAVE'],
+  [IFF_DYNAMIC, 'DYNAMIC'],
+  [IFF_NOTRAILERS, 'NOTRAILERS'],
   [IFF_UP, 'UP'],
   [IFF_LOWER_UP, 'LOWER_UP'],
   [IFF_DORMANT, 'DORMANT'],

@@ -37,6 +37,15 @@ export interface Route {
   metric: number;
   onlink: boolean;
   table: number;
+  /** RTA_METRICS (`mtu`, `advmss`, …), in RTAX order. */
+  metrics?: RouteMetric[];
+}
+
+export interface RouteMetric {
+  name: string;
+  value: number;
+  /** `lock`: the value is not to be changed by the stack (path MTU discovery, say). */
+  lock: boolean;
 }
 
 export interface RouteSpec {
@@ -51,6 +60,7 @@ export interface RouteSpec {
   metric?: number;
   onlink?: boolean;
   table?: number;
+  metrics?: RouteMetric[];
 }
 
 /** A routing policy rule (struct fib_rule): a selector and what to do with a packet it matches. */
@@ -173,7 +183,9 @@ export function localRouteSource(ns: NetNs, addr: Ipv4): Ipv4 | null {
       if (dev.kind.name === 'loopback' && inPrefix(addr, a.local, a.prefixLen) && isLoopback(addr)) return primaryOf(dev, a).local;
     }
   }
-  return null;
+  // A local route added by hand (`ip route add local PREFIX dev lo`) makes its whole prefix ours.
+  const route = tableLookup(ns.tables.get(RT_TABLE_LOCAL) ?? [], addr, null);
+  return route?.type === 'local' ? (route.prefsrc ?? addr) : null;
 }
 
 /** Whether `addr` is one of this namespace's own. */
@@ -275,7 +287,9 @@ function ruleLookup(ns: NetNs, dst: Ipv4, oif: Device | null, flow: FlowKey): Fi
     if (error) return error;
     // A gateway that is one of our own addresses makes the route behave as on-link (nh scope host).
     const nexthop = route.gateway !== null && !isLocalAddress(ns, route.gateway) ? route.gateway : dst;
-    return { type: route.type, route, dev: route.dev, nexthop, prefsrc: route.prefsrc ?? selectSource(ns, route.dev, route.gateway ?? dst) };
+    // A packet to a local route is ours: by default it comes from where it goes.
+    const prefsrc = route.prefsrc ?? (route.type === 'local' ? dst : selectSource(ns, route.dev, route.gateway ?? dst));
+    return { type: route.type, route, dev: route.dev, nexthop, prefsrc };
   }
   return 'ENETUNREACH';
 }
@@ -336,7 +350,8 @@ function checkGateway(ns: NetNs, gateway: Ipv4, dev: Device | null, onlink: bool
   return ok(match.dev);
 }
 
-export type AddMode = 'add' | 'replace' | 'change' | 'append' | 'prepend';
+/** What RTM_NEWROUTE's flags ask for; `test` is NLM_F_EXCL alone. */
+export type AddMode = 'add' | 'replace' | 'change' | 'append' | 'prepend' | 'test';
 
 export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KResult {
   const type = spec.type ?? 'unicast';
@@ -370,22 +385,31 @@ export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KRe
     metric: spec.metric ?? 0,
     onlink: spec.onlink ?? false,
     table: tableId,
+    ...(spec.metrics?.length ? { metrics: spec.metrics } : {}),
   };
   if (route.prefsrc !== null && !isLocalAddress(ns, route.prefsrc)) return fail('EINVAL', 'Invalid prefsrc address');
   const table = tableFor(ns, tableId);
   const existing = table.findIndex((r) => sameKey(r, route));
-  if (mode === 'add' || mode === 'prepend' || mode === 'append') {
-    if (existing >= 0 && mode === 'add') return fail('EEXIST');
+  if (existing < 0) {
+    // Without NLM_F_CREATE (change, test) nothing comes into being.
+    if (mode === 'change' || mode === 'test') return fail('ENOENT');
     table.push(route);
-  } else if (mode === 'replace') {
-    if (existing >= 0) table[existing] = route;
+  } else if (mode === 'add' || mode === 'test') return fail('EEXIST');
+  else if (mode === 'replace' || mode === 'change') table[existing] = route;
+  else {
+    // prepend and append add an alias, but never a second identical route.
+    if (table.some((r) => sameKey(r, route) && sameRoute(r, route))) return fail('EEXIST');
+    if (mode === 'prepend') table.splice(existing, 0, route);
     else table.push(route);
-  } else {
-    if (existing < 0) return fail('ENOENT');
-    table[existing] = route;
   }
   table.sort(compareRoutes);
   return OK;
+}
+
+/** fa_match: the same type and fib_info (nexthop, source, protocol, scope and metrics). */
+function sameRoute(a: Route, b: Route): boolean {
+  const metrics = (r: Route) => JSON.stringify(r.metrics ?? []);
+  return a.type === b.type && a.gateway === b.gateway && a.dev === b.dev && a.prefsrc === b.prefsrc && a.proto === b.proto && a.scope === b.scope && metrics(a) === metrics(b);
 }
 
 export interface RouteSelector {
@@ -465,7 +489,8 @@ export function localTableRoutes(ns: NetNs): Route[] {
     if (a.broadcast !== null && a.broadcast !== subnetBroadcast) add('broadcast', a.broadcast, 32, dev, src);
     if (a.prefixLen < 31) add('broadcast', subnetBroadcast, 32, dev, src);
   }
-  return [...routes.values()].sort((x, y) => x.dst - y.dst || x.prefixLen - y.prefixLen);
+  // Routes added to the table by hand join the kernel's.
+  return [...routes.values(), ...(ns.tables.get(RT_TABLE_LOCAL) ?? [])].sort((x, y) => x.dst - y.dst || x.prefixLen - y.prefixLen);
 }
 
 /** Routes through a device that went down or away are flushed (fib_sync_down_dev). */

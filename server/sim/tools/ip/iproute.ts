@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { formatIpv4, inPrefix, isLoopback, isMulticast, prefixMask } from '../../kernel/addr';
 import { LOOPBACK_ADDRESS } from '../../kernel/address';
 import { fail, type Errno, type KResult } from '../../kernel/errno';
-import { addRoute, DEFAULT_RULES, deleteRoute, fibResolve, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
+import { addRoute, DEFAULT_RULES, deleteRoute, fibResolve, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
 import type { Device } from '../../kernel/device';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
@@ -139,8 +139,27 @@ export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'de
   if (route.onlink) p.string('any', null, '%s ', 'onlink');
   if (linkState && linkState.adminUp && !linkState.carrier) p.string('any', null, '%s ', 'linkdown');
   p.closeArray();
+  printMetrics(p, route.metrics);
   p.nl();
   p.closeObject();
+}
+
+/** The metrics `ip route add` takes as plain numbers, with the names iproute2 reports bad values under. */
+const ROUTE_METRICS: Record<string, string> = { mtu: 'mtu', window: 'window', ssthresh: 'ssthresh', cwnd: 'cwnd', advmss: 'mss', reordering: 'reordering', hoplimit: 'hoplimit', initcwnd: 'initcwnd', initrwnd: 'initrwnd' };
+/** RTAX order, which they are listed in. */
+const METRIC_ORDER = ['mtu', 'window', 'ssthresh', 'cwnd', 'advmss', 'reordering', 'hoplimit', 'initcwnd', 'initrwnd'];
+
+/** print_rta_metrics: `NAME [lock ]VALUE` each. */
+function printMetrics(p: IpPrinter, metrics: RouteMetric[] = []): void {
+  if (metrics.length === 0) return;
+  p.openArray('metrics');
+  p.openObject();
+  for (const m of metrics) {
+    p.fp(`${m.name} ${m.lock ? 'lock ' : ''}`);
+    p.number('any', m.name, '%u ', m.value);
+  }
+  p.closeObject();
+  p.closeArray();
 }
 
 /** An IPv6 route as the lab keeps them: derived from the addresses of up devices. */
@@ -236,10 +255,11 @@ interface RouteArgs {
   /** The prefixes `via` and `src` select gateways and preferred sources by in a listing. */
   via: Prefix | null;
   src: Prefix | null;
+  metrics: RouteMetric[];
 }
 
 function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[], forShow: boolean): RouteArgs {
-  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, root: null, match: null, via: null, src: null };
+  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, root: null, match: null, via: null, src: null, metrics: [] };
   const prefixArg = (v: string): Prefix => {
     const prefix = parseIpv4Prefix(v);
     if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
@@ -293,7 +313,14 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
     }
     else if (a === 'dev' || a === 'oif') r.devName = nextArg(ctx, args, i++);
     else if (a === 'onlink') r.onlink = true;
-    else if (a === 'tos' || a === 'dsfield' || matches(a, 'mtu') || a === 'expires' || a === 'pref') nextArg(ctx, args, i++);
+    else if (!forShow && a in ROUTE_METRICS) {
+      let v = nextArg(ctx, args, i++);
+      const lock = v === 'lock';
+      if (lock) v = nextArg(ctx, args, i++);
+      const value = parseU32(v);
+      if (value === null) invarg(ctx, `"${ROUTE_METRICS[a]}" value is invalid\n`, v);
+      r.metrics = [...r.metrics.filter((m) => m.name !== a), { name: a, value, lock }].sort((x, y) => METRIC_ORDER.indexOf(x.name) - METRIC_ORDER.indexOf(y.name));
+    } else if (a === 'tos' || a === 'dsfield' || matches(a, 'mtu') || a === 'expires' || a === 'pref') nextArg(ctx, args, i++);
     else {
       if (a === 'to') a = nextArg(ctx, args, i++);
       if (!/^\d/.test(a) && ROUTE_TYPES.includes(a as RouteType) && !forShow) {
@@ -325,7 +352,8 @@ class RouteDone {
 function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode | 'delete', args: string[]): number {
   const r = parseRouteArgs(ctx, opts, ns, args, false);
   if (r.dst === null) fatal(ctx, ROUTE_USAGE);
-  const table = typeof r.table === 'number' ? r.table : null;
+  // Table 0 is main; local, broadcast, anycast and nat routes go to the local table unless one is named.
+  const table = r.table === 0 ? RT_TABLE_MAIN : typeof r.table === 'number' ? r.table : r.type !== null && ['local', 'broadcast', 'anycast', 'nat'].includes(r.type) ? RT_TABLE_LOCAL : null;
   let result: KResult;
   if (mode === 'delete') {
     result = deleteRoute(ns, { dst: r.dst.addr, prefixLen: r.dst.prefixLen, gateway: r.gateway, dev: r.dev, metric: r.metric, proto: r.proto, type: r.type, table });
@@ -344,6 +372,7 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
         metric: r.metric ?? 0,
         onlink: r.onlink,
         table: table ?? RT_TABLE_MAIN,
+        metrics: r.metrics,
       },
       mode,
     );
@@ -386,7 +415,7 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
  * byte), a bucket's newest table first; the local table is printed apart.
  */
 function dumpOrder(ns: NetNs): Route[] {
-  const ids = [...ns.tables.keys()].map((id, created) => ({ id, created }));
+  const ids = [...ns.tables.keys()].map((id, created) => ({ id, created })).filter(({ id }) => id !== RT_TABLE_LOCAL);
   ids.sort((a, b) => (a.id & 0xff) - (b.id & 0xff) || b.created - a.created);
   return ids.flatMap(({ id }) => sortedRoutes(ns, id));
 }
@@ -507,6 +536,7 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     p.openArray('cache', cache.length ? `<${cache.join(',')}> ` : '');
     for (const c of cache) p.string('json', null, '', c);
     p.closeArray();
+    printMetrics(p, answer.route?.metrics);
     if (iif) p.string('any', 'iif', 'iif %s ', iif.name, 'ifname');
     p.nl();
     p.closeObject();
@@ -543,10 +573,10 @@ function resolveRoute(ns: NetNs, dst: number, from: number | null, iif: Device |
   const sourceRejected = (out: Device | null) => iif !== null && from !== null && !fibValidateSource(iif, from, dst, out);
   const looked = fibResolve(ns, dst, oif, { src: from, iif, mark });
   const res = typeof looked === 'string' ? null : looked;
-  if (res?.type === 'local' && res.route === null) {
-    // The local table's answer (its rule may be gone): one of our own addresses.
+  if (res?.type === 'local') {
+    // One of our own addresses, from the local table (whose rule may be gone) or a local route elsewhere.
     if (sourceRejected(null)) return 'EINVAL';
-    const route = localTableRoutes(ns).filter((r) => r.type === 'local' && inPrefix(dst, r.dst, r.prefixLen)).sort((x, y) => y.prefixLen - x.prefixLen)[0] ?? null;
+    const route = res.route ?? localTableRoutes(ns).filter((r) => r.type === 'local' && inPrefix(dst, r.dst, r.prefixLen)).sort((x, y) => y.prefixLen - x.prefixLen)[0] ?? null;
     return { type: 'local', route, via: null, dev: lo, table: null, src: res.prefsrc, cache: ['local'] };
   }
   const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
@@ -591,7 +621,7 @@ export function ipRoute(ctx: ProcContext, opts: IpOptions, args: string[]): numb
     if (matches(cmd, 'replace')) return routeModify(ctx, opts, ns, 'replace', rest);
     if (matches(cmd, 'prepend')) return routeModify(ctx, opts, ns, 'prepend', rest);
     if (matches(cmd, 'append')) return routeModify(ctx, opts, ns, 'append', rest);
-    if (matches(cmd, 'test')) return 0;
+    if (matches(cmd, 'test')) return routeModify(ctx, opts, ns, 'test', rest);
     if (matches(cmd, 'delete')) return routeModify(ctx, opts, ns, 'delete', rest);
     if (matches(cmd, 'list') || matches(cmd, 'show') || matches(cmd, 'lst')) return routeShow(ctx, opts, ns, rest);
     if (matches(cmd, 'get')) return routeGet(ctx, opts, ns, rest);

@@ -98,11 +98,14 @@ function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: 
     tracer(ns)?.drop(ns, dev, `datagram of ${packet.length} bytes exceeds the IPv4 maximum`, packet);
     return 'dropped';
   }
-  if (!packet.df && packet.length > dev.mtu) packet.fragmented = true;
-  if (packet.df && packet.length > dev.mtu) {
+  // ipv4_mtu: a route's mtu metric stands in for the device's.
+  const routeMtu = res.route?.metrics?.find((m) => m.name === 'mtu')?.value;
+  const mtu = routeMtu ?? dev.mtu;
+  if (!packet.df && packet.length > mtu) packet.fragmented = true;
+  if (packet.df && packet.length > mtu) {
     // Path MTU discovery: a local sender hears EMSGSIZE, a forwarded packet's source gets "fragmentation needed".
-    tracer(ns)?.drop(ns, dev, `${packet.length} bytes with Don't Fragment exceed the MTU ${dev.mtu} of ${dev.name}`, packet);
-    if (inDev === null) return { tooBig: dev.mtu };
+    tracer(ns)?.drop(ns, dev, `${packet.length} bytes with Don't Fragment exceed the MTU ${mtu} of ${routeMtu === undefined ? dev.name : `the route via ${dev.name}`}`, packet);
+    if (inDev === null) return { tooBig: mtu };
     icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED);
     return 'dropped';
   }

@@ -86,6 +86,7 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
     else {
       let v = a;
       if (a === 'local') v = nextArg(ctx, args, i++);
+      if (matches(v, 'help')) fatal(ctx, ADDR_USAGE);
       if (local !== null) duparg2(ctx, 'local', v);
       local = v;
     }
@@ -304,7 +305,7 @@ function briefAddresses(p: IpPrinter, dev: Device, sel: AddrSelector): string {
 /** The selectors of `show` and `flush`: the devices' and the addresses'. */
 function parseAddrFilter(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): { filter: LinkFilter; sel: AddrSelector } | number {
   const sel: AddrSelector = { family: opts.family === 'link' ? null : opts.family, scope: null, flags: 0, flagmask: 0, label: null, to: null };
-  const filter = parseShowFilter(ctx, ns, args, (word, value) => readSelector(ctx, sel, word, value));
+  const filter = parseShowFilter(ctx, ns, args, ADDR_USAGE, (word, value) => readSelector(ctx, sel, word, value));
   return typeof filter === 'number' ? filter : { filter, sel };
 }
 

@@ -186,6 +186,7 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
     } else {
       let v = a;
       if (a === 'dev') v = nextArg(ctx, args, i++);
+      else if (matches(a, 'help')) usage(ctx);
       if (req.dev !== null) duparg2(ctx, 'dev', v);
       if (/[/\s]/.test(v) || v === '' || v.length >= 128) invarg(ctx, '"dev" not a valid ifname', v);
       req.dev = v;
@@ -369,8 +370,7 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
   let macvlanMode: MacvlanMode = 'vepa';
   let vxlan: VxlanConfig | null = null;
   if (req.type === 'veth') {
-    if (req.typeArgs[0] === 'help') usage(ctx);
-    if (req.typeArgs.length && req.typeArgs[0] !== 'peer') fatal(ctx, "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link help'");
+    if (req.typeArgs.length && req.typeArgs[0] !== 'peer') fatal(ctx, "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link add help'", 1);
     peerReq = parseLinkArgs(ctx, ns, req.typeArgs.slice(1));
     if (peerReq.type !== null) duparg(ctx, 'type', peerReq.type);
   } else if (req.type === 'macvlan' || req.type === 'macvtap') macvlanMode = parseMacvlanArgs(ctx, req.type, req.typeArgs);
@@ -500,7 +500,7 @@ export interface LinkFilter {
  * takes the words only `ip addr` knows (given a way to read the word's value),
  * answering whether it used the word.
  */
-export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], selector?: (word: string, value: () => string) => boolean): LinkFilter | number {
+export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], usage: string, selector?: (word: string, value: () => string) => boolean): LinkFilter | number {
   const filter: LinkFilter = { dev: null, up: false, master: null, type: null, group: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -519,6 +519,7 @@ export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], sel
     else {
       let v = a;
       if (a === 'dev') v = nextArg(ctx, args, i++);
+      else if (matches(a, 'help')) fatal(ctx, usage);
       if (filter.dev !== null) duparg2(ctx, 'dev', v);
       filter.dev = v;
     }
@@ -546,7 +547,7 @@ export function filteredDevices(ns: NetNs, filter: LinkFilter): Device[] {
 }
 
 function linkShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  const filter = parseShowFilter(ctx, ns, args);
+  const filter = parseShowFilter(ctx, ns, args, LINK_USAGE.trimEnd());
   if (typeof filter === 'number') return filter;
   const p = IpPrinter.for(opts);
   for (const dev of filteredDevices(ns, filter)) {

@@ -82,7 +82,11 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
       proxy = true;
       dst = nextArg(ctx, args, i++);
     } else if (a === 'router' || a === 'extern_learn') continue;
-    else dst = a === 'to' ? nextArg(ctx, args, i++) : a;
+    else {
+      dst = a === 'to' ? nextArg(ctx, args, i++) : a;
+      // ipneigh_modify skips `help` to the word after it.
+      if (matches(dst, 'help')) dst = nextArg(ctx, args, i++);
+    }
   }
   if (dst === null || devName === null) fatal(ctx, 'Device and destination are required arguments.');
   const addr = parseIpv4Loose(dst);

@@ -68,14 +68,14 @@ function* exec(ctx: ProcContext, args: string[]): Proc {
     ctx.stderr.write('No netns name specified\n');
     return 1;
   }
+  if (args.length < 2) {
+    ctx.stderr.write('No command specified\n');
+    return 1;
+  }
   const ns = ctx.host.namespaces.get(name);
   if (!ns) {
     ctx.stderr.write(`Cannot open network namespace "${name}": No such file or directory\n`);
     return 255;
-  }
-  if (args.length < 2) {
-    ctx.stderr.write('No command specified\n');
-    return 1;
   }
   return yield* ctx.exec(ns, args.slice(1));
 }

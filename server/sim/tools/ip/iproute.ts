@@ -327,7 +327,8 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
         r.type = a as RouteType;
         a = nextArg(ctx, args, i++);
       }
-      if (matches(a, 'help')) fatal(ctx, ROUTE_USAGE);
+      // A listing takes even `help` for a prefix.
+      if (!forShow && matches(a, 'help')) fatal(ctx, ROUTE_USAGE);
       if (r.dst !== null) duparg2(ctx, 'to', a);
       const prefix = parseIpv4Prefix(a);
       if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${a}".`, 1);

@@ -253,10 +253,16 @@ function selectedAddresses(sel: AddrSelector, dev: Device): Address[] {
   return [...dev.ipv4, ...dev.ipv6].filter((a) => addrSelected(sel, dev, a));
 }
 
+/** print_selected_addrinfo: in JSON an address of the family asked for that the selectors leave out is an empty object. */
 function printAddresses(p: IpPrinter, dev: Device, sel: AddrSelector): void {
   p.openArray('addr_info');
-  for (const a of selectedAddresses(sel, dev)) {
+  for (const a of [...dev.ipv4, ...dev.ipv6]) {
+    if (sel.family !== null && sel.family !== ('local' in a ? 'inet' : 'inet6')) continue;
     p.openObject();
+    if (!addrSelected(sel, dev, a)) {
+      p.closeObject();
+      continue;
+    }
     if ('local' in a) {
       p.string('any', 'family', '    %s ', 'inet');
       p.string('any', 'local', '%s', formatIpv4(a.local), 'inet');
@@ -336,7 +342,9 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     }
     if (sel.label !== null) {
       // A label selects addresses only: no link lines.
-      if (!opts.json) printAddresses(p, dev, sel);
+      p.openObject();
+      printAddresses(p, dev, sel);
+      p.closeObject();
       continue;
     }
     p.openObject();

@@ -228,7 +228,8 @@ function neighGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   }
   const entry = neighEntries(ns).find((e) => e.dev === dev && e.ip === dst);
   if (!entry) return netlinkError(ctx, fail('ENOENT', 'Neighbour entry not found'));
-  const p = IpPrinter.for(opts);
+  // ipneigh_get starts no JSON output: -j changes nothing.
+  const p = IpPrinter.for({ ...opts, json: false, pretty: false });
   p.openObject();
   printNeighbour(p, opts, entry, currentState(entry), true);
   p.closeObject();

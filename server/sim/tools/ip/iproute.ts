@@ -526,11 +526,11 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     p.string('any', 'dev', 'dev %s ', dev.name, 'ifname');
     if (table !== null && (table !== RT_TABLE_MAIN || opts.details)) p.string('any', 'table', 'table %s ', tableName(table));
     if (src !== null && from === null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(src), 'inet');
-    if (mark !== 0) p.number('any', 'mark', mark >= 16 ? 'mark 0x%x ' : 'mark %u ', mark);
     p.openArray('flags');
     // RTCF_MULTICAST shares its bit with RTM_F_OFFLOAD_FAILED, which is how iproute2 names it.
     if (type === 'multicast') p.string('any', null, '%s ', 'rt_offload_failed');
     p.closeArray();
+    if (mark !== 0) p.number('any', 'mark', mark >= 16 ? 'mark 0x%x ' : 'mark %u ', mark);
     // A route for a packet arriving on `iif` (forwarding) has no socket owner, hence no uid.
     if (!iif) p.number('any', 'uid', 'uid %u ', uid);
     p.fp(opts.oneline ? '\\    cache ' : '\n    cache ');

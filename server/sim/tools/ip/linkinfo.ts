@@ -64,9 +64,10 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
   notifyLink(dev);
   p.number('any', 'ifindex', '%d: ', dev.ifindex);
   const link = linkSuffix(dev);
+  // A peer here is named before the device, one elsewhere numbered.
   if (link && !link.sameNs) p.number('json', 'link_index', '', link.link.ifindex);
-  p.string('json', 'ifname', '', dev.name);
   if (link?.sameNs) p.string('json', 'link', '', link.text);
+  p.string('json', 'ifname', '', dev.name);
   p.fp(p.paint('ifname', `${dev.name}${link ? `@${link.text}` : ''}: `));
   p.openArray('flags', '<');
   const flags = flagList(dev);
@@ -235,8 +236,8 @@ export function printLinkBrief(p: IpPrinter, dev: Device, withLinkLayer = true):
   const name = link ? `${dev.name}@${link.text}` : dev.name;
   if (p.json) {
     if (link && !link.sameNs) p.number('json', 'link_index', '', link.link.ifindex);
-    p.string('json', 'ifname', '', dev.name);
     if (link?.sameNs) p.string('json', 'link', '', link.text);
+    p.string('json', 'ifname', '', dev.name);
     p.string('json', 'operstate', '', operState(dev));
     if (withLinkLayer) {
       if (dev.kind.linkType !== 'none') p.string('json', 'address', '', formatMac(dev.mac));

@@ -98,7 +98,12 @@ function dstText(route: { dst: number; prefixLen: number }): string {
 }
 
 /** rtnetlink numbers for `-N`. */
-const PROTO_NUMBERS: Record<string, number> = { kernel: 2, boot: 3, static: 4, dhcp: 16 };
+/** /etc/iproute2/rt_protos: route protocols by name, for `-N` and for reading them. */
+const PROTO_NUMBERS: Record<string, number> = {
+  unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, gated: 8, ra: 9, mrt: 10, zebra: 11, bird: 12, dnrouted: 13, xorp: 14, ntk: 15, dhcp: 16,
+  keepalived: 18, babel: 42, openr: 99, bgp: 186, isis: 187, ospf: 188, rip: 189, eigrp: 192,
+};
+const PROTO_NAMES: Record<number, string> = Object.fromEntries(Object.entries(PROTO_NUMBERS).map(([name, id]) => [id, name]));
 const SCOPE_NUMBERS: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 const TYPE_NUMBERS: Record<RouteType, number> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11 };
 
@@ -201,10 +206,11 @@ function ipv6Routes(ns: NetNs, table: number | 'all'): Ipv6Route[] {
 }
 
 /** The IPv6 routes a listing selects; IPv4 prefixes (via, src, root, match, exact) select none of them. */
-function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteArgs, filter: RouteFilter): void {
-  if (r.via || r.src || r.root || r.match || r.dst || (r.scope !== null && r.scope !== 'global')) return;
-  for (const route of ipv6Routes(ns, r.table ?? RT_TABLE_MAIN)) {
-    if ((r.type !== null && route.type !== r.type) || (r.dev !== null && route.dev !== r.dev) || (r.proto !== null && r.proto !== 'kernel') || (r.metric !== null && route.metric !== r.metric)) continue;
+function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteSelector, filter: RouteFilter): void {
+  // Their scope is global (universe).
+  if (r.none || r.via || r.src || r.root || r.match || r.exact || (r.scope !== null && r.scope !== 0)) return;
+  for (const route of ipv6Routes(ns, r.table)) {
+    if ((r.type !== null && route.type !== r.type) || (r.dev !== null && route.dev !== r.dev) || (r.proto !== null && r.proto !== PROTO_NUMBERS.kernel) || (r.metric !== null && route.metric !== r.metric)) continue;
     p.openObject();
     if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
     p.string('any', 'dst', '%s ', route.prefixLen === 128 ? route.prefix : `${route.prefix}/${route.prefixLen}`, 'inet6');
@@ -246,32 +252,17 @@ interface RouteArgs {
   proto: string | null;
   scope: Route['scope'] | null;
   prefsrc: number | null;
-  /** A table id, or `all` (listings only). */
-  table: number | 'all' | null;
+  table: number | null;
   onlink: boolean;
-  /** `root P` (within P), `match P` (covering P), `exact P` selectors of `ip route show`. */
-  root: Prefix | null;
-  match: Prefix | null;
-  /** The prefixes `via` and `src` select gateways and preferred sources by in a listing. */
-  via: Prefix | null;
-  src: Prefix | null;
   metrics: RouteMetric[];
 }
 
-function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[], forShow: boolean): RouteArgs {
-  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, root: null, match: null, via: null, src: null, metrics: [] };
-  const prefixArg = (v: string): Prefix => {
-    const prefix = parseIpv4Prefix(v);
-    if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
-    return { addr: prefix.addr, prefixLen: prefix.prefixLen };
-  };
+/** iproute_modify's arguments: the route to add, change or delete. */
+function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): RouteArgs {
+  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, metrics: [] };
   for (let i = 0; i < args.length; i++) {
     let a = args[i]!;
-    if (forShow && (a === 'src' || a === 'via')) {
-      let v = nextArg(ctx, args, i++);
-      if (a === 'via' && v === 'inet') v = nextArg(ctx, args, i++);
-      r[a] = prefixArg(v);
-    } else if (a === 'src') {
+    if (a === 'src') {
       const v = nextArg(ctx, args, i++);
       const addr = parseIpv4Loose(v);
       if (addr === null) fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
@@ -288,62 +279,156 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
       r.metric = Number(v);
     } else if (a === 'scope') {
       const v = nextArg(ctx, args, i++);
-      if (v !== 'host' && v !== 'link' && v !== 'global') invarg(ctx, forShow ? 'invalid "scope"\n' : 'invalid "scope" value\n', v);
+      if (v !== 'host' && v !== 'link' && v !== 'global') invarg(ctx, 'invalid "scope" value\n', v);
       r.scope = v;
     } else if (a === 'proto' || a === 'protocol') {
       const v = nextArg(ctx, args, i++);
-      if (!['kernel', 'boot', 'static', 'dhcp', 'ra', 'redirect'].includes(v) && !/^\d+$/.test(v)) invarg(ctx, forShow ? 'invalid "protocol"\n' : '"protocol" value is invalid\n', v);
-      r.proto = v;
+      if (!(v in PROTO_NUMBERS) && !(/^\d+$/.test(v) && Number(v) <= 255)) invarg(ctx, '"protocol" value is invalid\n', v);
+      // Kept as the name rtnl_rtprot_n2a shows.
+      r.proto = PROTO_NAMES[Number(v)] ?? v;
     } else if (a === 'table') {
       const v = nextArg(ctx, args, i++);
-      const id = parseTableId(v);
-      if (id !== null) r.table = id;
-      else if (forShow && v === 'all') r.table = 'all';
-      else if (forShow) invarg(ctx, 'table id value is invalid\n', v);
-      else invarg(ctx, '"table" value is invalid\n', v);
-    } else if (forShow && a === 'type') {
-      const v = nextArg(ctx, args, i++);
-      if (!LISTED_TYPES.includes(v as RouteType)) invarg(ctx, 'node type value is invalid\n', v);
-      r.type = v as RouteType;
-    } else if (forShow && (a === 'root' || a === 'match' || a === 'exact')) {
-      const sel = prefixArg(nextArg(ctx, args, i++));
-      if (a === 'root') r.root = sel;
-      else if (a === 'match') r.match = sel;
-      else r.dst = sel;
-    }
-    else if (a === 'dev' || a === 'oif') r.devName = nextArg(ctx, args, i++);
+      r.table = parseTableId(v) ?? invarg(ctx, '"table" value is invalid\n', v);
+    } else if (a === 'dev' || a === 'oif') r.devName = nextArg(ctx, args, i++);
     else if (a === 'onlink') r.onlink = true;
-    else if (!forShow && a in ROUTE_METRICS) {
+    else if (a in ROUTE_METRICS) {
       let v = nextArg(ctx, args, i++);
       const lock = v === 'lock';
       if (lock) v = nextArg(ctx, args, i++);
       const value = parseU32(v);
       if (value === null) invarg(ctx, `"${ROUTE_METRICS[a]}" value is invalid\n`, v);
       r.metrics = [...r.metrics.filter((m) => m.name !== a), { name: a, value, lock }].sort((x, y) => METRIC_ORDER.indexOf(x.name) - METRIC_ORDER.indexOf(y.name));
-    } else if (a === 'tos' || a === 'dsfield' || matches(a, 'mtu') || a === 'expires' || a === 'pref') nextArg(ctx, args, i++);
+    } else if (a === 'tos' || a === 'dsfield' || a === 'expires' || a === 'pref') nextArg(ctx, args, i++);
     else {
       if (a === 'to') a = nextArg(ctx, args, i++);
-      if (!/^\d/.test(a) && ROUTE_TYPES.includes(a as RouteType) && !forShow) {
+      if (!/^\d/.test(a) && ROUTE_TYPES.includes(a as RouteType)) {
         r.type = a as RouteType;
         a = nextArg(ctx, args, i++);
       }
-      // A listing takes even `help` for a prefix.
-      if (!forShow && matches(a, 'help')) fatal(ctx, ROUTE_USAGE);
+      if (matches(a, 'help')) fatal(ctx, ROUTE_USAGE);
       if (r.dst !== null) duparg2(ctx, 'to', a);
       const prefix = parseIpv4Prefix(a);
       if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${a}".`, 1);
       r.dst = { addr: prefix.addr, prefixLen: prefix.prefixLen };
     }
   }
-  if (r.devName !== null) {
-    const dev = ns.device(r.devName);
-    if (!dev) {
-      ctx.stderr.write(`Cannot find device "${r.devName}"\n`);
-      throw new RouteDone(1);
-    }
-    r.dev = dev;
-  }
+  if (r.devName !== null) r.dev = deviceNamed(ctx, ns, r.devName);
   return r;
+}
+
+/** The device a name stands for, or iproute2's nodev(): "Cannot find device", exit 1. */
+function deviceNamed(ctx: ProcContext, ns: NetNs, name: string): Device {
+  const dev = ns.device(name);
+  if (!dev) {
+    ctx.stderr.write(`Cannot find device "${name}"\n`);
+    throw new RouteDone(1);
+  }
+  return dev;
+}
+
+/** The selectors of `ip route show` and `flush` (iproute2's route filter). */
+interface RouteSelector {
+  /** A table id, or `all`. */
+  table: number | 'all';
+  type: RouteType | null;
+  dev: Device | null;
+  proto: number | null;
+  scope: number | null;
+  metric: number | null;
+  /** The gateways and preferred sources selected. */
+  via: Prefix | null;
+  src: Prefix | null;
+  /** `root P` (within P), `match P` (covering P), a bare prefix (exactly P). */
+  root: Prefix | null;
+  match: Prefix | null;
+  exact: Prefix | null;
+  /** `cache`, `cached`, `cloned`: the route cache, which IPv4 no longer has. */
+  cloned: boolean;
+  /** A selector no route of the lab has (a source prefix, an input device, a mark, a realm, a TOS). */
+  none: boolean;
+}
+
+/** iproute_list_flush_or_save's parser: keywords by prefix, in its order, so `t` is table and `m` metric. */
+function parseRouteSelectors(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): RouteSelector {
+  const sel: RouteSelector = { table: RT_TABLE_MAIN, type: null, dev: null, proto: null, scope: null, metric: null, via: null, src: null, root: null, match: null, exact: null, cloned: false, none: false };
+  const prefixArg = (v: string): Prefix => {
+    const prefix = parseIpv4Prefix(v);
+    if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
+    return { addr: prefix.addr, prefixLen: prefix.prefixLen };
+  };
+  let devName: string | null = null;
+  let iifName: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = () => nextArg(ctx, args, i++);
+    if (matches(a, 'table')) {
+      const v = value();
+      const id = parseTableId(v);
+      if (id !== null) sel.table = id;
+      else if (v === 'all') sel.table = 'all';
+      else if (v === 'cache') sel.cloned = true;
+      else if (v === 'help') fatal(ctx, ROUTE_USAGE);
+      else invarg(ctx, 'table id value is invalid\n', v);
+    } else if (matches(a, 'vrf')) invarg(ctx, 'Invalid VRF\n', value());
+    else if (matches(a, 'cached') || matches(a, 'cloned')) sel.cloned = true;
+    else if (a === 'tos' || matches(a, 'dsfield')) {
+      const v = value();
+      const tos = parseU32(v);
+      if (tos === null || tos > 255) invarg(ctx, 'TOS value is invalid\n', v);
+      sel.none ||= tos !== 0;
+    } else if (matches(a, 'protocol')) {
+      const v = value();
+      const proto = v === 'all' ? null : (PROTO_NUMBERS[v] ?? (/^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : invarg(ctx, 'invalid "protocol"\n', v)));
+      sel.proto = proto;
+    } else if (matches(a, 'scope')) {
+      const v = value();
+      const scope = v === 'all' ? null : (SCOPE_NUMBERS[v] ?? (/^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : invarg(ctx, 'invalid "scope"\n', v)));
+      sel.scope = scope;
+    } else if (matches(a, 'type')) {
+      const v = value();
+      if (!LISTED_TYPES.includes(v as RouteType)) invarg(ctx, 'node type value is invalid\n', v);
+      sel.type = v as RouteType;
+    } else if (a === 'dev' || a === 'oif') devName = value();
+    else if (a === 'iif') iifName = value();
+    else if (a === 'mark') {
+      const v = value();
+      const mark = parseU32(v) ?? invarg(ctx, 'invalid mark value', v);
+      sel.none ||= mark !== 0;
+    } else if (matches(a, 'metric') || matches(a, 'priority') || a === 'preference') {
+      const v = value();
+      sel.metric = parseU32(v) ?? invarg(ctx, '"metric" value is invalid\n', v);
+    } else if (a === 'via') {
+      let v = value();
+      if (['inet', 'inet6', 'link', 'mpls', 'bridge'].includes(v)) v = value();
+      sel.via = prefixArg(v);
+    } else if (a === 'src') sel.src = prefixArg(value());
+    else if (matches(a, 'realms')) {
+      const v = value();
+      sel.none ||= /[1-9]/.test(v);
+    } else if (matches(a, 'from')) {
+      // Routes here have no source prefix: only `from match` (covering) selects them.
+      let v = value();
+      const kind = matches(v, 'root') ? 'root' : matches(v, 'match') ? 'match' : 'exact';
+      if (kind !== 'exact' || matches(v, 'exact')) v = value();
+      sel.none ||= kind !== 'match' && prefixArg(v).prefixLen > 0;
+    } else {
+      let v = a;
+      if (matches(v, 'to')) v = value();
+      if (matches(v, 'root')) sel.root = prefixArg(value());
+      else if (matches(v, 'match')) sel.match = prefixArg(value());
+      else {
+        if (matches(v, 'exact')) v = value();
+        sel.exact = prefixArg(v);
+      }
+    }
+  }
+  // Devices are looked up once all is read, the input device first.
+  if (iifName !== null) {
+    deviceNamed(ctx, ns, iifName);
+    sel.none = true;
+  }
+  if (devName !== null) sel.dev = deviceNamed(ctx, ns, devName);
+  return sel;
 }
 
 class RouteDone {
@@ -351,7 +436,7 @@ class RouteDone {
 }
 
 function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode | 'delete', args: string[]): number {
-  const r = parseRouteArgs(ctx, opts, ns, args, false);
+  const r = parseRouteArgs(ctx, opts, ns, args);
   if (r.dst === null) fatal(ctx, ROUTE_USAGE);
   // Table 0 is main; local, broadcast, anycast and nat routes go to the local table unless one is named.
   const table = r.table === 0 ? RT_TABLE_MAIN : typeof r.table === 'number' ? r.table : r.type !== null && ['local', 'broadcast', 'anycast', 'nat'].includes(r.type) ? RT_TABLE_LOCAL : null;
@@ -382,7 +467,7 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
 }
 
 function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  const r = parseRouteArgs(ctx, opts, ns, args, true);
+  const r = parseRouteSelectors(ctx, opts, ns, args);
   const p = IpPrinter.for(opts);
   const tableMissing = () => {
     ctx.stderr.write('Error: ipv4: FIB table does not exist.\nDump terminated\n');
@@ -397,8 +482,13 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     via: r.via?.prefixLen === 32,
     src: r.src?.prefixLen === 32,
   };
+  if (r.cloned) {
+    // IPv4 has had no route cache since Linux 3.6; IPv6's clones are not modelled.
+    ctx.stdout.write(p.finish());
+    return 0;
+  }
   if (opts.family !== 'inet6') {
-    const tableId = r.table ?? RT_TABLE_MAIN;
+    const tableId = r.table;
     if (tableId === RT_TABLE_LOCAL ? !ns.localTableExists : tableId !== 'all' && !ns.tables.has(tableId)) return tableMissing();
     const local = tableId === RT_TABLE_LOCAL || tableId === 'all' ? localTableRoutes(ns) : [];
     // The local table's id hashes last, so a dump of every table ends with it.
@@ -421,22 +511,23 @@ function dumpOrder(ns: NetNs): Route[] {
   return ids.flatMap(({ id }) => sortedRoutes(ns, id));
 }
 
-/** filter_nlmsg: the selectors `ip route show` and `flush` share, the table being main unless named. */
-function selected(route: Route, r: RouteArgs): boolean {
+/** filter_nlmsg: whether a route passes the selectors of `ip route show` and `flush`. */
+function selected(route: Route, r: RouteSelector): boolean {
   const within = (addr: number | null, prefix: Prefix | null) => prefix === null || (addr !== null && inPrefix(addr, prefix.addr, prefix.prefixLen));
   return (
-    (r.table === 'all' || route.table === (r.table ?? RT_TABLE_MAIN)) &&
+    !r.none &&
+    (r.table === 'all' || route.table === r.table) &&
     (r.type === null || route.type === r.type) &&
     (r.dev === null || route.dev === r.dev) &&
-    (r.proto === null || route.proto === r.proto) &&
-    (r.scope === null || route.scope === r.scope) &&
+    (r.proto === null || (PROTO_NUMBERS[route.proto] ?? Number(route.proto)) === r.proto) &&
+    (r.scope === null || SCOPE_NUMBERS[route.scope] === r.scope) &&
     (r.metric === null || route.metric === r.metric) &&
     within(route.gateway, r.via) &&
     within(route.prefsrc, r.src) &&
     // root: within the prefix; match: covering it; a bare prefix (exact): both.
     (r.root === null || (route.prefixLen >= r.root.prefixLen && within(route.dst, r.root))) &&
     (r.match === null || (route.prefixLen <= r.match.prefixLen && inPrefix(r.match.addr, route.dst, route.prefixLen))) &&
-    (r.dst === null || (route.prefixLen === r.dst.prefixLen && within(route.dst, r.dst)))
+    (r.exact === null || (route.prefixLen === r.exact.prefixLen && within(route.dst, r.exact)))
   );
 }
 
@@ -602,10 +693,15 @@ function resolveRoute(ns: NetNs, dst: number, from: number | null, iif: Device |
 const ALL_HOSTS = 0xe0000001;
 
 function routeFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  const r = parseRouteArgs(ctx, opts, ns, args, true);
   if (args.length === 0) {
     ctx.stderr.write('"ip route flush" requires arguments.\n');
     return 1;
+  }
+  const r = parseRouteSelectors(ctx, opts, ns, args);
+  if (r.cloned) {
+    // iproute_flush_cache: writing to /proc/sys/net/ipv4/route/flush, which has nothing left to flush.
+    if (opts.stats && opts.family !== 'inet6') ctx.stdout.write('*** IPv4 routing cache is flushed.\n');
+    return 0;
   }
   filterRoutes(ns, (route) => !selected(route, r));
   return 0;

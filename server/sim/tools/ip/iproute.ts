@@ -281,12 +281,12 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
       const v = nextArg(ctx, args, i++);
       if (v !== 'host' && v !== 'link' && v !== 'global') invarg(ctx, 'invalid "scope" value\n', v);
       r.scope = v;
-    } else if (a === 'proto' || a === 'protocol') {
+    } else if (matches(a, 'protocol')) {
       const v = nextArg(ctx, args, i++);
       if (!(v in PROTO_NUMBERS) && !(/^\d+$/.test(v) && Number(v) <= 255)) invarg(ctx, '"protocol" value is invalid\n', v);
       // Kept as the name rtnl_rtprot_n2a shows.
       r.proto = PROTO_NAMES[Number(v)] ?? v;
-    } else if (a === 'table') {
+    } else if (matches(a, 'table')) {
       const v = nextArg(ctx, args, i++);
       r.table = parseTableId(v) ?? invarg(ctx, '"table" value is invalid\n', v);
     } else if (a === 'dev' || a === 'oif') r.devName = nextArg(ctx, args, i++);

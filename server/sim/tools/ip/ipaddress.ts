@@ -72,13 +72,13 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
       if (named !== 'host' && named !== 'link' && named !== 'global') fatal(ctx, `Error: argument "${v}" is wrong: invalid scope value.`);
       scope = named;
     } else if (a === 'peer' || a === 'remote') peer = nextArg(ctx, args, i++);
-    else if (a === 'valid_lft' || a === 'preferred_lft') {
-      const v = nextArg(ctx, args, i++);
-      const seconds = v === 'forever' ? 0xffffffff : /^\d+$/.test(v) ? Number(v) : invarg(ctx, `${a} value`, v);
-      lifetimes[a] = seconds;
-    } else if (a === 'metric' || a === 'priority' || a === 'preference') {
+    else if (matches(a, 'metric') || matches(a, 'priority') || matches(a, 'preference')) {
       const v = nextArg(ctx, args, i++);
       routeMetric = /^\d+$/.test(v) && Number(v) <= 0xffffffff ? Number(v) : invarg(ctx, '"metric" value is invalid\n', v);
+    } else if (matches(a, 'valid_lft') || matches(a, 'preferred_lft')) {
+      const which = matches(a, 'valid_lft') ? 'valid_lft' : 'preferred_lft';
+      const v = nextArg(ctx, args, i++);
+      lifetimes[which] = v === 'forever' ? 0xffffffff : /^\d+$/.test(v) ? Number(v) : invarg(ctx, `${which} value`, v);
     } else if (a === 'anycast' || a === 'proto') nextArg(ctx, args, i++);
     else if (a === 'noprefixroute') noprefixroute = true;
     else if (a === 'nodad') nodad = true;
@@ -95,7 +95,7 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
     ctx.stderr.write('Not enough information: "dev" argument is required.\n');
     return 1;
   }
-  const { valid_lft: valid = 0xffffffff, preferred_lft: preferred = valid } = lifetimes;
+  const { valid_lft: valid = 0xffffffff, preferred_lft: preferred = 0xffffffff } = lifetimes;
   if (valid === 0) {
     ctx.stderr.write('valid_lft is zero\n');
     return 1;

@@ -152,12 +152,12 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
       if (pid === null) req.netns = ctx.host.namespaces.get(v) ?? invarg(ctx, 'Invalid "netns" value\n', v);
       else if (pid === 1) req.netns = ctx.host.root;
       else throw new IpExit(netlinkError(ctx, fail('ESRCH')));
-    } else if (a === 'master') {
+    } else if (matches(a, 'master')) {
       const v = nextArg(ctx, args, i++);
       const master = ns.device(v);
       if (!master) invarg(ctx, 'Device does not exist\n', v);
       req.master = master;
-    } else if (a === 'nomaster') req.master = 'none';
+    } else if (matches(a, 'nomaster')) req.master = 'none';
     else if (a === 'group') {
       const v = nextArg(ctx, args, i++);
       req.group = parseGroup(v) ?? invarg(ctx, 'Invalid "group" value\n', v);

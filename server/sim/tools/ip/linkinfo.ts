@@ -95,7 +95,8 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
     if (name !== null) p.fp(` link-netns ${name}`);
     else p.fp(` link-netnsid ${id}`);
   }
-  if (dev.alias !== null) {
+  // The alias is `ip link`'s alone (print_linkinfo shows it when do_link).
+  if (dev.alias !== null && withMode) {
     p.nl();
     p.string('any', 'ifalias', '    alias %s', dev.alias);
   }

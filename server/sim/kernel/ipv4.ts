@@ -1,7 +1,7 @@
 // The IPv4 packet path (net/ipv4/ip_input.c, ip_forward.c, ip_output.c,
 // icmp.c): local output, receive, forward, local delivery and ICMP, with
 // the netfilter hooks where Linux has them.
-import { BROADCAST_MAC, formatIpv4, inPrefix, prefixMask, type Ipv4 } from './addr';
+import { BROADCAST_MAC, formatIpv4, inPrefix, isLoopback, isMulticast, prefixMask, type Ipv4 } from './addr';
 import { transmitFrame } from './l2';
 import type { Device } from './device';
 import { fail, ok, type Errno, type KResult } from './errno';
@@ -128,6 +128,12 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
   tracer(ns)?.note(ns, dev, 'recv', packet, 'arrived');
   const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);
   if (pre.verdict !== 'accept') return;
+  // What lo loops back was routed on the way out; anything else is routed here, martians refused.
+  const martian = dev.kind.name === 'loopback' ? null : inputMartian(dev, packet.src, packet.dst);
+  if (martian) {
+    tracer(ns)?.drop(ns, dev, `dropped: martian ${martian} (${formatIpv4(martian === 'source' ? packet.src : packet.dst)})`, packet);
+    return;
+  }
   if (broadcast || isLocalAddress(ns, packet.dst)) {
     if (!sourceValid(ns, dev, packet, null)) return;
     localInput(ns, dev, packet, broadcast);
@@ -160,6 +166,22 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean): 
   finishOutput(ns, packet, dev, res);
 }
 
+/**
+ * ip_route_input_slow's martians: a multicast, broadcast or zero source, a
+ * zero destination, and loopback addresses unless route_localnet allows them
+ * (the limited broadcast takes any source). Multicast destinations are left
+ * to the caller.
+ */
+export function inputMartian(dev: Device, src: Ipv4, dst: Ipv4): 'source' | 'destination' | null {
+  if (isMulticast(src) || src === 0xffffffff) return 'source';
+  if (dst === 0xffffffff || (src === 0 && dst === 0)) return null;
+  if (src >>> 24 === 0) return 'source';
+  if (dst >>> 24 === 0) return 'destination';
+  const localnet = (scope: string) => dev.ns.sysctl.ipv4Conf(scope, 'route_localnet') !== '0';
+  if ((isLoopback(dst) || isLoopback(src)) && !localnet('all') && !localnet(dev.name)) return isLoopback(dst) ? 'destination' : 'source';
+  return null;
+}
+
 /** The input route's source check (rp_filter); what lo loops back was routed on the way out and is not checked. */
 function sourceValid(ns: NetNs, dev: Device, packet: Ipv4Packet, oif: Device | null): boolean {
   if (dev.kind.name === 'loopback' || fibValidateSource(dev, packet.src, packet.dst, oif)) return true;
@@ -176,8 +198,7 @@ const UNROUTABLE_CODES: Partial<Record<Errno, number>> = { ENETUNREACH: ICMP_NET
  * rate-limited per source, and (as observed on Linux) not for its first packet.
  */
 function maybeRedirect(ns: NetNs, dev: Device, packet: Ipv4Packet, nexthop: Ipv4): void {
-  if (ns.sysctl.get(`net.ipv4.conf.${dev.name}.send_redirects`) !== '1') return;
-  if (!dev.ipv4.some((a) => inPrefix(packet.src, a.local, a.prefixLen))) return;
+  if (!redirectable(dev, packet.src)) return;
   // ICMP errors never earn a redirect and, as observed, leave the peer untouched.
   if (packet.icmp && packet.icmp.type !== ICMP_ECHO_REQUEST && packet.icmp.type !== ICMP_ECHO_REPLY) return;
   const peer = ns.redirectPeers.get(packet.src);
@@ -190,6 +211,11 @@ function maybeRedirect(ns: NetNs, dev: Device, packet: Ipv4Packet, nexthop: Ipv4
   peer.sent++;
   peer.lastUs = now;
   icmpSend(ns, packet, ICMP_REDIRECT, 1, nexthop);
+}
+
+/** RTCF_DOREDIRECT: forwarding back out of `dev` a packet from `src`, on that link, calls for a redirect when the device sends them. */
+export function redirectable(dev: Device, src: Ipv4): boolean {
+  return dev.ns.sysctl.get(`net.ipv4.conf.${dev.name}.send_redirects`) === '1' && dev.ipv4.some((a) => inPrefix(src, a.local, a.prefixLen));
 }
 
 const REDIRECT_LOAD_US = 20_000;

@@ -5,6 +5,7 @@ import { LOOPBACK_ADDRESS } from '../../kernel/address';
 import { fail, type Errno, type KResult } from '../../kernel/errno';
 import { addRoute, DEFAULT_RULES, deleteRoute, fibResolve, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
 import type { Device } from '../../kernel/device';
+import { inputMartian, redirectable } from '../../kernel/ipv4';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
@@ -616,7 +617,8 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     if (via !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(via), 'inet');
     p.string('any', 'dev', 'dev %s ', dev.name, 'ifname');
     if (table !== null && (table !== RT_TABLE_MAIN || opts.details)) p.string('any', 'table', 'table %s ', tableName(table));
-    if (src !== null && from === null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(src), 'inet');
+    // An input route has no preferred source; an output one shows it unless a source was given.
+    if (src !== null && from === null && !iif) p.string('any', 'prefsrc', 'src %s ', formatIpv4(src), 'inet');
     p.openArray('flags');
     // RTCF_MULTICAST shares its bit with RTM_F_OFFLOAD_FAILED, which is how iproute2 names it.
     if (type === 'multicast') p.string('any', null, '%s ', 'rt_offload_failed');
@@ -652,8 +654,8 @@ interface RouteAnswer {
 /** ip_route_output_key (or ip_route_input with `iif`): the route a packet to `dst` is given, or the errno. */
 function resolveRoute(ns: NetNs, dst: number, from: number | null, iif: Device | null, oif: Device | null, mark: number): RouteAnswer | Errno {
   if (iif) {
-    // ip_route_input: a zero source is martian before any lookup; this kernel answers EINVAL.
-    if (from === null) return 'EINVAL';
+    // ip_route_input: a multicast group not joined here, or a martian, is refused.
+    if ((isMulticast(dst) && dst !== ALL_HOSTS) || inputMartian(iif, from ?? 0, dst)) return 'EINVAL';
   } else if (from !== null && from !== 0) {
     // An output route's source must be a broadcast-free unicast address of ours.
     if (isMulticast(from) || from === 0xffffffff || from >>> 24 === 0) return 'EINVAL';
@@ -673,7 +675,8 @@ function resolveRoute(ns: NetNs, dst: number, from: number | null, iif: Device |
   }
   const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
   const broadcastRoute = localTableRoutes(ns).find((r) => r.type === 'broadcast' && r.dst === dst) ?? null;
-  if (broadcastOn) return { type: 'broadcast', route: broadcastRoute, via: null, dev: broadcastOn, table: null, src: res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, cache: ['local', 'brd'] };
+  // A broadcast coming in is delivered here, by lo.
+  if (broadcastOn) return { type: 'broadcast', route: broadcastRoute, via: null, dev: iif ? lo : broadcastOn, table: null, src: res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, cache: ['local', 'brd'] };
   if (typeof looked === 'string') return looked;
   const { type, route, dev, nexthop, prefsrc } = looked;
   if (type !== 'unicast' || !dev) return 'EINVAL';
@@ -687,7 +690,8 @@ function resolveRoute(ns: NetNs, dst: number, from: number | null, iif: Device |
   }
   // The gateway shows even when it is the destination itself.
   const via = route?.gateway != null && nexthop === route.gateway ? nexthop : null;
-  return { type, route, via, dev, table: route?.table ?? null, src: prefsrc, cache: [] };
+  const redirect = iif === dev && from !== null && redirectable(dev, from);
+  return { type, route, via, dev, table: route?.table ?? null, src: prefsrc, cache: redirect ? ['redirect'] : [] };
 }
 
 const ALL_HOSTS = 0xe0000001;

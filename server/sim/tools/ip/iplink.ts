@@ -1,6 +1,6 @@
 // `ip link`: add, delete, set and show devices (iproute2 ip/iplink.c).
-import { parseMac } from '../../kernel/addr';
-import { IFF_ALLMULTI, IFF_DYNAMIC, IFF_MULTICAST, IFF_NOARP, IFF_NOTRAILERS, IFF_PROMISC, MACVLAN_MODES, type Device, type MacvlanMode, type VxlanConfig } from '../../kernel/device';
+import { isMulticastMac, parseMac } from '../../kernel/addr';
+import { IFF_ALLMULTI, IFF_DYNAMIC, IFF_MULTICAST, IFF_NOARP, IFF_NOTRAILERS, IFF_PROMISC, MACVLAN_MODES, type Device, type LinkKind, type MacvlanMode, type VxlanConfig } from '../../kernel/device';
 import { fail, type KernelError, type KResult } from '../../kernel/errno';
 import {
   createLink, createMacvlan, createVethPair, createVxlan, deleteLink, LINK_KINDS, moveLink, releaseFromMaster, renameLink, setLinkAddress, setLinkDown,
@@ -106,6 +106,8 @@ interface LinkRequest {
   master: Device | null | 'none';
   txqlen: number | null;
   group: number | null;
+  /** `index IDX`: the ifindex a new device asks for. */
+  index: number | null;
   /** Flags turned on and off (`arp off` turns IFF_NOARP on). */
   flagsOn: number;
   flagsOff: number;
@@ -118,7 +120,7 @@ interface LinkRequest {
 }
 
 function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest {
-  const req: LinkRequest = { dev: null, name: null, link: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, group: null, refused: null, flagsOn: 0, flagsOff: 0, alias: null, type: null, typeArgs: [] };
+  const req: LinkRequest = { dev: null, name: null, link: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, group: null, index: null, refused: null, flagsOn: 0, flagsOff: 0, alias: null, type: null, typeArgs: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'up') req.up = true;
@@ -152,6 +154,11 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
       if (pid === null) req.netns = ctx.host.namespaces.get(v) ?? invarg(ctx, 'Invalid "netns" value\n', v);
       else if (pid === 1) req.netns = ctx.host.root;
       else throw new IpExit(netlinkError(ctx, fail('ESRCH')));
+    } else if (a === 'index') {
+      const v = nextArg(ctx, args, i++);
+      const index = parseInteger(v);
+      if (index === null || index < 0) invarg(ctx, 'Invalid "index" value\n', v);
+      req.index = index;
     } else if (matches(a, 'master')) {
       const v = nextArg(ctx, args, i++);
       const master = ns.device(v);
@@ -395,33 +402,50 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
     const check = policyCheck(n);
     if (!check.ok) return netlinkError(ctx, check);
   }
-  if (name !== null && targetNs.byName.has(name)) return netlinkError(ctx, fail('EEXIST'));
+  // __rtnl_newlink looks the device up by index when given one, else by name: found, it exists already.
+  if (req.index !== null ? targetNs.devices.has(req.index) : name !== null && targetNs.byName.has(name)) return netlinkError(ctx, fail('EEXIST'));
+  for (const r of [req, peerReq]) {
+    const invalid = r && newLinkInvalid(kind, r);
+    if (invalid) return netlinkError(ctx, invalid);
+  }
   const newName = name ?? freeName(targetNs, req.type);
   let created: KResult<Device>;
   if (req.type === 'veth') {
-    const pNs = peerReq?.netns ?? targetNs;
+    // The peer is made where the command runs unless told otherwise.
+    const pNs = peerReq?.netns ?? ns;
     const sameNs = pNs === targetNs;
-    // veth_newlink names and registers the peer first; unnamed, it steps over the name the device asked for.
+    // Unnamed, the peer steps over the name the device asked for.
     const pName = peerName ?? freeName(pNs, 'veth', sameNs ? name : null);
     const devName = name ?? freeName(targetNs, 'veth', sameNs ? pName : null);
-    if (sameNs && pName === devName) {
-      // The peer registers (and takes an index) before the clash shows.
-      targetNs.lastIfindex++;
-      return netlinkError(ctx, fail('EEXIST'));
-    }
-    created = createVethPair(targetNs, devName, pName, pNs);
+    created = createVethPair(targetNs, devName, pName, pNs, req.index, peerReq?.index ?? null);
   } else if (req.type === 'macvlan' || req.type === 'macvtap') {
     // Without a lower device there is nothing to stack on.
     created = link ? createMacvlan(targetNs, kind, newName, link, macvlanMode) : fail('EINVAL');
   } else if (vxlan) {
     created = createVxlan(targetNs, newName, vxlan);
   } else {
-    created = createLink(targetNs, kind, newName);
+    created = createLink(targetNs, kind, newName, req.index);
   }
   if (!created.ok) return netlinkError(ctx, created);
-  // The peer's own options (address, mtu, …) apply to the peer.
-  const peerStatus = peerReq ? applySet(ctx, created.value.peer!, { ...peerReq, name: null, netns: null }) : 0;
-  return peerStatus || applySet(ctx, created.value, { ...req, name: null, netns: null });
+  // The peer's own options (address, mtu, …) apply to the peer; an alias is for `set` alone.
+  const peerStatus = peerReq ? applySet(ctx, created.value.peer!, { ...peerReq, name: null, netns: null, alias: null }) : 0;
+  return peerStatus || applySet(ctx, created.value, { ...req, name: null, netns: null, alias: null });
+}
+
+/**
+ * What a new device's attributes are refused with before it is made: veth_validate
+ * wants an MTU within 68..65535 and a unicast address, answering without a message;
+ * rtnl_create_link holds other devices to their MTU bounds.
+ */
+function newLinkInvalid(kind: LinkKind, req: LinkRequest): KernelError | null {
+  if (kind.name === 'veth') {
+    if (req.mtu !== null && (req.mtu < kind.minMtu || req.mtu > kind.maxMtu)) return fail('EINVAL');
+    if (req.address !== null && (req.address === 0 || isMulticastMac(req.address))) return fail('EADDRNOTAVAIL');
+    return null;
+  }
+  if (req.mtu !== null && req.mtu < kind.minMtu) return fail('EINVAL', 'mtu less than device minimum');
+  if (req.mtu !== null && req.mtu > kind.maxMtu) return fail('EINVAL', 'mtu greater than device maximum');
+  return null;
 }
 
 /** do_setlink's order: namespace, address, mtu, name, master, flags. */

@@ -12,6 +12,7 @@ import {
   pneighDelete,
   pneighEntries,
   type NeighEntry,
+  type NeighFlags,
   type NudState,
 } from '../../kernel/neigh';
 import type { NetNs } from '../../kernel/netns';
@@ -64,9 +65,10 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
   let lladdr: number | 'short' | null = null;
   let state: NudState = 'PERMANENT';
   let proxy = false;
+  const flags: NeighFlags = { router: false, externLearned: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === 'lladdr') {
+    if (matches(a, 'lladdr')) {
       const v = nextArg(ctx, args, i++);
       const bad = v.split(':').find((x) => !/^[0-9a-fA-F]{1,2}$/.test(x));
       if (bad !== undefined) fatal(ctx, `"${bad}" is invalid lladdr.`, 1);
@@ -77,15 +79,18 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
       const s = NUD_NAMES[v];
       if (!s) fatal(ctx, `Error: argument "${v}" is wrong: nud state is bad`);
       state = s;
-    } else if (a === 'dev') devName = nextArg(ctx, args, i++);
-    else if (a === 'proxy') {
+    } else if (matches(a, 'proxy')) {
       proxy = true;
       dst = nextArg(ctx, args, i++);
-    } else if (a === 'router' || a === 'extern_learn') continue;
+    } else if (a === 'dev') devName = nextArg(ctx, args, i++);
+    else if (matches(a, 'router')) flags.router = true;
+    else if (matches(a, 'extern_learn')) flags.externLearned = true;
     else {
-      dst = a === 'to' ? nextArg(ctx, args, i++) : a;
+      let v = a === 'to' ? nextArg(ctx, args, i++) : a;
       // ipneigh_modify skips `help` to the word after it.
-      if (matches(dst, 'help')) dst = nextArg(ctx, args, i++);
+      if (matches(v, 'help')) v = nextArg(ctx, args, i++);
+      if (dst !== null) duparg2(ctx, 'to', v);
+      dst = v;
     }
   }
   if (dst === null || devName === null) fatal(ctx, 'Device and destination are required arguments.');
@@ -99,7 +104,7 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
   if (lladdr === 'short') return netlinkError(ctx, fail('EINVAL', 'Invalid link address'));
   let r: KResult;
   if (proxy) r = mode === 'delete' ? pneighDelete(dev, addr) : pneighAdd(dev, addr);
-  else r = mode === 'delete' ? neighDelete(dev, addr) : neighSet(dev, addr, lladdr, state, mode);
+  else r = mode === 'delete' ? neighDelete(dev, addr) : neighSet(dev, addr, lladdr, state, mode, flags);
   return r.ok ? 0 : netlinkError(ctx, r);
 }
 
@@ -152,10 +157,10 @@ function located(filter: NeighFilter, opts: IpOptions, entry: Located): boolean 
   return (!filter.dev || entry.dev === filter.dev) && (filter.to === null || inPrefix(entry.ip, filter.to.addr, filter.to.prefixLen));
 }
 
-/** Entries a timer holds (refcnt above zero) are not `unused`. */
+/** Entries a timer holds (refcnt above zero) are not `unused`; externally learned ones pass any state selector. */
 function neighSelected(filter: NeighFilter, opts: IpOptions, entry: NeighEntry, states: Set<NudState>): boolean {
   const state = currentState(entry);
-  return located(filter, opts, entry) && states.has(state) && !(filter.unused && nudInTimer(state));
+  return located(filter, opts, entry) && (states.has(state) || entry.externLearned) && !(filter.unused && nudInTimer(state));
 }
 
 function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
@@ -258,6 +263,8 @@ function printNeighbour(p: IpPrinter, opts: IpOptions, entry: NeighEntry, state:
     p.fp('lladdr ');
     p.string('any', 'lladdr', '%s ', lladdr, 'mac');
   }
+  if (entry.router) p.null('router', 'router ');
+  if (entry.externLearned) p.null('extern_learn', 'extern_learn ');
   if (opts.stats) {
     const now = entry.dev.ns.host.world.now;
     if (nudInTimer(state)) p.number('any', 'refcnt', ' ref %u', 1);

@@ -10,7 +10,7 @@ import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { IpPrinter } from './print';
-import { duparg2, fatal, invarg, isIpv6Text, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix, type ParsedPrefix } from './utils';
+import { duparg2, fatal, invarg, isIpv6Text, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix, parseIpv6Prefix, type ParsedPrefix } from './utils';
 
 const ROUTE_USAGE = `Usage: ip route { list | flush } SELECTOR
        ip route save SELECTOR
@@ -212,20 +212,24 @@ function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteSelector, filter: Rout
   if (r.none || r.via || r.src || r.root || r.match || r.exact || (r.scope !== null && r.scope !== 0)) return;
   for (const route of ipv6Routes(ns, r.table)) {
     if ((r.type !== null && route.type !== r.type) || (r.dev !== null && route.dev !== r.dev) || (r.proto !== null && r.proto !== PROTO_NUMBERS.kernel) || (r.metric !== null && route.metric !== r.metric)) continue;
-    p.openObject();
-    if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
-    p.string('any', 'dst', '%s ', route.prefixLen === 128 ? route.prefix : `${route.prefix}/${route.prefixLen}`, 'inet6');
-    if (!filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
-    if (route.table !== RT_TABLE_MAIN && !filter.table) p.string('any', 'table', 'table %s ', tableName(route.table));
-    if (!filter.proto) p.string('any', 'protocol', 'proto %s ', 'kernel');
-    if (!filter.metric) p.number('any', 'metric', 'metric %u ', route.metric);
-    p.openArray('flags');
-    if (route.type === 'unicast' && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
-    p.closeArray();
-    p.string('any', 'pref', 'pref %s', 'medium');
-    p.nl();
-    p.closeObject();
+    printIpv6Route(p, route, filter);
   }
+}
+
+function printIpv6Route(p: IpPrinter, route: Ipv6Route, filter: RouteFilter): void {
+  p.openObject();
+  if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
+  p.string('any', 'dst', '%s ', route.prefixLen === 128 ? route.prefix : `${route.prefix}/${route.prefixLen}`, 'inet6');
+  if (!filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
+  if (route.table !== RT_TABLE_MAIN && !filter.table) p.string('any', 'table', 'table %s ', tableName(route.table));
+  if (!filter.proto) p.string('any', 'protocol', 'proto %s ', 'kernel');
+  if (!filter.metric) p.number('any', 'metric', 'metric %u ', route.metric);
+  p.openArray('flags');
+  if (route.type === 'unicast' && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
+  p.closeArray();
+  p.string('any', 'pref', 'pref %s', 'medium');
+  p.nl();
+  p.closeObject();
 }
 
 function ipv6Network(address: string, len: number): string {
@@ -538,15 +542,17 @@ const IP_PROTOCOLS = ['ip', 'icmp', 'igmp', 'tcp', 'udp', 'ipv6', 'gre', 'esp', 
 function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   // The family the first address sets (get_prefix is told it for the next).
   let family = opts.family;
-  const prefixArg = (v: string) => {
+  /** An address of the family the first one set; an IPv6 one as text. */
+  const prefixArg = (v: string): ParsedPrefix | { address: string; prefixLen: number; explicitLength: boolean } => {
     if (matches(v, 'help')) fatal(ctx, ROUTE_USAGE);
-    const prefix = family === 'inet6' || isIpv6Text(v) ? null : parseIpv4Prefix(v, false);
+    const v6 = family === 'inet6' || (family === null && isIpv6Text(v));
+    const prefix = v6 ? parseIpv6Prefix(v) : isIpv6Text(v) ? null : parseIpv4Prefix(v, false);
     if (!prefix) fatal(ctx, `Error: ${family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
-    family = 'inet';
-    return prefix;
+    family = v6 ? 'inet6' : 'inet';
+    return 'address' in prefix ? { ...prefix, explicitLength: v.includes('/') } : prefix;
   };
-  let dst: number | null = null;
-  let from: ParsedPrefix | null = null;
+  let dst: number | string | null = null;
+  let from: ReturnType<typeof prefixArg> | null = null;
   let oifName: string | null = null;
   let iifName: string | null = null;
   let mark = 0;
@@ -577,8 +583,9 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       if (!IP_PROTOCOLS.includes(v.toLowerCase()) && !(/^\d+$/.test(v) && Number(v) <= 255)) invarg(ctx, 'Invalid "ipproto" value\n', v);
     } else {
       const prefix = prefixArg(a === 'to' ? nextArg(ctx, args, i++) : a);
-      if (prefix.explicitLength && prefix.prefixLen !== 32) ctx.stderr.write(`Warning: /${prefix.prefixLen} as prefix is invalid, only /32 (or none) is supported.\n`);
-      dst = prefix.addr;
+      const full = 'address' in prefix ? 128 : 32;
+      if (prefix.explicitLength && prefix.prefixLen !== full) ctx.stderr.write(`Warning: /${prefix.prefixLen} as prefix is invalid, only /${full} (or none) is supported.\n`);
+      dst = 'address' in prefix ? prefix.address : prefix.addr;
     }
   }
   if (dst === null) {
@@ -596,8 +603,11 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   };
   const iif = device(iifName);
   const oif = device(oifName);
-  if (from?.explicitLength && from.prefixLen !== 32) return netlinkError(ctx, fail('EINVAL', 'ipv4: Invalid values in header for route get request'));
-  const answer = resolveRoute(ns, dst, from?.addr ?? null, iif, oif, mark);
+  if (typeof dst === 'string') return ipv6RouteGet(ctx, opts, ns, dst, from && 'address' in from ? from.address : null, oif, fibmatch);
+  // Past the first address, every one is of its family.
+  const source = from && 'addr' in from ? from : null;
+  if (source?.explicitLength && source.prefixLen !== 32) return netlinkError(ctx, fail('EINVAL', 'ipv4: Invalid values in header for route get request'));
+  const answer = resolveRoute(ns, dst, source?.addr ?? null, iif, oif, mark);
   if (typeof answer === 'string') return netlinkError(ctx, fail(answer));
   const p = IpPrinter.for(opts);
   if (fibmatch) {
@@ -613,7 +623,7 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     p.openObject();
     if (type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', type);
     p.string('any', 'dst', '%s ', formatIpv4(dst), 'inet');
-    if (from !== null) p.string('any', 'from', 'from %s ', formatIpv4(from.addr), 'inet');
+    if (source !== null) p.string('any', 'from', 'from %s ', formatIpv4(source.addr), 'inet');
     if (via !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(via), 'inet');
     p.string('any', 'dev', 'dev %s ', dev.name, 'ifname');
     if (table !== null && (table !== RT_TABLE_MAIN || opts.details)) p.string('any', 'table', 'table %s ', tableName(table));
@@ -635,6 +645,52 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     p.nl();
     p.closeObject();
   }
+  ctx.stdout.write(p.finish());
+  return 0;
+}
+
+/**
+ * ip6_route_output as route get shows it: one of our addresses through lo
+ * (local table), a multicast group, else the longest matching prefix route
+ * (by `oif` when given); the source is an address of the device out, the
+ * one sharing the destination's prefix or scope first.
+ */
+function ipv6RouteGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, dst: string, from: string | null, oif: Device | null, fibmatch: boolean): number {
+  const bits = (address: string) => ipaddr.IPv6.parse(address).toByteArray();
+  const within = (address: string, prefix: string, len: number) => {
+    const a = bits(address);
+    const b = bits(prefix);
+    for (let bit = 0; bit < len; bit++) if ((a[bit >> 3]! ^ b[bit >> 3]!) & (0x80 >> bit % 8)) return false;
+    return true;
+  };
+  const candidates = ipv6Routes(ns, 'all').filter((r) => (r.type === 'local' ? r.prefix === dst : within(dst, r.prefix, r.prefixLen)) && (!oif || r.type === 'local' || r.dev === oif));
+  // The local table is consulted first, then main; within one, the longest prefix.
+  const route = candidates.sort((x, y) => y.table - x.table || y.prefixLen - x.prefixLen)[0];
+  if (!route) return netlinkError(ctx, fail('ENETUNREACH'));
+  const p = IpPrinter.for(opts);
+  if (fibmatch) {
+    printIpv6Route(p, route, NO_FILTER);
+    ctx.stdout.write(p.finish());
+    return 0;
+  }
+  const local = route.type === 'local';
+  const dev = local ? ns.device('lo')! : route.dev;
+  const own = route.dev.ipv6;
+  const src = local ? dst : (own.find((a) => within(dst, a.address, a.prefixLen)) ?? own.find((a) => a.scope === (dst.startsWith('fe80:') ? 'link' : 'global')) ?? own[0])?.address;
+  p.openObject();
+  if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
+  p.string('any', 'dst', '%s ', dst, 'inet6');
+  p.string('any', 'from', 'from %s ', from ?? '::', 'inet6');
+  p.string('any', 'dev', 'dev %s ', dev.name, 'ifname');
+  if (route.table !== RT_TABLE_MAIN) p.string('any', 'table', 'table %s ', tableName(route.table));
+  p.string('any', 'protocol', 'proto %s ', 'kernel');
+  if (src !== undefined) p.string('any', 'prefsrc', 'src %s ', src, 'inet6');
+  p.number('any', 'metric', 'metric %u ', route.metric);
+  p.openArray('flags');
+  p.closeArray();
+  p.string('any', 'pref', 'pref %s', 'medium');
+  p.nl();
+  p.closeObject();
   ctx.stdout.write(p.finish());
   return 0;
 }

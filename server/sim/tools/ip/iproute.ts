@@ -208,12 +208,26 @@ function ipv6Routes(ns: NetNs, table: number | 'all'): Ipv6Route[] {
 
 /** The IPv6 routes a listing selects; IPv4 prefixes (via, src, root, match, exact) select none of them. */
 function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteSelector, filter: RouteFilter): void {
-  // Their scope is global (universe).
-  if (r.none || r.via || r.src || r.root || r.match || r.exact || (r.scope !== null && r.scope !== 0)) return;
+  // Their scope is global (universe); they have no gateway or preferred source.
+  if (r.none || r.via || r.src || (r.scope !== null && r.scope !== 0)) return;
+  const v6 = (prefix: Prefix | Prefix6 | null) => (prefix && 'bytes' in prefix ? prefix : null);
+  const [root, match, exact] = [v6(r.root), v6(r.match), v6(r.exact)];
+  // An IPv4 prefix selects no IPv6 route.
+  if ((r.root && !root) || (r.match && !match) || (r.exact && !exact)) return;
   for (const route of ipv6Routes(ns, r.table)) {
     if ((r.type !== null && route.type !== r.type) || (r.dev !== null && route.dev !== r.dev) || (r.proto !== null && r.proto !== PROTO_NUMBERS.kernel) || (r.metric !== null && route.metric !== r.metric)) continue;
+    const dst = ipaddr.IPv6.parse(route.prefix).toByteArray();
+    if (root && !(route.prefixLen >= root.prefixLen && prefixHolds(root.bytes, root.prefixLen, dst))) continue;
+    if (match && !(route.prefixLen <= match.prefixLen && prefixHolds(dst, route.prefixLen, match.bytes))) continue;
+    if (exact && !(route.prefixLen === exact.prefixLen && prefixHolds(exact.bytes, exact.prefixLen, dst))) continue;
     printIpv6Route(p, route, filter);
   }
+}
+
+/** Whether `address` lies in the first `len` bits of `prefix` (both as bytes). */
+function prefixHolds(prefix: number[], len: number, address: number[]): boolean {
+  for (let bit = 0; bit < len; bit++) if ((prefix[bit >> 3]! ^ address[bit >> 3]!) & (0x80 >> bit % 8)) return false;
+  return true;
 }
 
 function printIpv6Route(p: IpPrinter, route: Ipv6Route, filter: RouteFilter): void {
@@ -246,6 +260,8 @@ function ipv6SortKey(address: string): string {
 }
 
 type Prefix = { addr: number; prefixLen: number };
+/** An IPv6 prefix a listing selects by. */
+type Prefix6 = { bytes: number[]; prefixLen: number };
 
 interface RouteArgs {
   type: RouteType | null;
@@ -341,12 +357,12 @@ interface RouteSelector {
   scope: number | null;
   metric: number | null;
   /** The gateways and preferred sources selected. */
-  via: Prefix | null;
-  src: Prefix | null;
-  /** `root P` (within P), `match P` (covering P), a bare prefix (exactly P). */
-  root: Prefix | null;
-  match: Prefix | null;
-  exact: Prefix | null;
+  via: Prefix | Prefix6 | null;
+  src: Prefix | Prefix6 | null;
+  /** `root P` (within P), `match P` (covering P), a bare prefix (exactly P); of either family. */
+  root: Prefix | Prefix6 | null;
+  match: Prefix | Prefix6 | null;
+  exact: Prefix | Prefix6 | null;
   /** `cache`, `cached`, `cloned`: the route cache, which IPv4 no longer has. */
   cloned: boolean;
   /** A selector no route of the lab has (a source prefix, an input device, a mark, a realm, a TOS). */
@@ -356,7 +372,13 @@ interface RouteSelector {
 /** iproute_list_flush_or_save's parser: keywords by prefix, in its order, so `t` is table and `m` metric. */
 function parseRouteSelectors(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): RouteSelector {
   const sel: RouteSelector = { table: RT_TABLE_MAIN, type: null, dev: null, proto: null, scope: null, metric: null, via: null, src: null, root: null, match: null, exact: null, cloned: false, none: false };
-  const prefixArg = (v: string): Prefix => {
+  const prefixArg = (v: string): Prefix | Prefix6 => {
+    if (opts.family === 'inet6' || (opts.family !== 'inet' && isIpv6Text(v))) {
+      if (['default', 'any', 'all'].includes(v)) return { bytes: new Array<number>(16).fill(0), prefixLen: 0 };
+      const prefix6 = parseIpv6Prefix(v);
+      if (!prefix6) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
+      return { bytes: ipaddr.IPv6.parse(prefix6.address).toByteArray(), prefixLen: prefix6.prefixLen };
+    }
     const prefix = parseIpv4Prefix(v);
     if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
     return { addr: prefix.addr, prefixLen: prefix.prefixLen };
@@ -518,7 +540,8 @@ function dumpOrder(ns: NetNs): Route[] {
 
 /** filter_nlmsg: whether a route passes the selectors of `ip route show` and `flush`. */
 function selected(route: Route, r: RouteSelector): boolean {
-  const within = (addr: number | null, prefix: Prefix | null) => prefix === null || (addr !== null && inPrefix(addr, prefix.addr, prefix.prefixLen));
+  // An IPv6 prefix selects no IPv4 route.
+  const within = (addr: number | null, prefix: Prefix | Prefix6 | null) => prefix === null || (addr !== null && 'addr' in prefix && inPrefix(addr, prefix.addr, prefix.prefixLen));
   return (
     !r.none &&
     (r.table === 'all' || route.table === r.table) &&
@@ -531,7 +554,7 @@ function selected(route: Route, r: RouteSelector): boolean {
     within(route.prefsrc, r.src) &&
     // root: within the prefix; match: covering it; a bare prefix (exact): both.
     (r.root === null || (route.prefixLen >= r.root.prefixLen && within(route.dst, r.root))) &&
-    (r.match === null || (route.prefixLen <= r.match.prefixLen && inPrefix(r.match.addr, route.dst, route.prefixLen))) &&
+    (r.match === null || ('addr' in r.match && route.prefixLen <= r.match.prefixLen && inPrefix(r.match.addr, route.dst, route.prefixLen))) &&
     (r.exact === null || (route.prefixLen === r.exact.prefixLen && within(route.dst, r.exact)))
   );
 }
@@ -656,13 +679,8 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
  * one sharing the destination's prefix or scope first.
  */
 function ipv6RouteGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, dst: string, from: string | null, oif: Device | null, fibmatch: boolean): number {
-  const bits = (address: string) => ipaddr.IPv6.parse(address).toByteArray();
-  const within = (address: string, prefix: string, len: number) => {
-    const a = bits(address);
-    const b = bits(prefix);
-    for (let bit = 0; bit < len; bit++) if ((a[bit >> 3]! ^ b[bit >> 3]!) & (0x80 >> bit % 8)) return false;
-    return true;
-  };
+  const bytes = (address: string) => ipaddr.IPv6.parse(address).toByteArray();
+  const within = (address: string, prefix: string, len: number) => prefixHolds(bytes(prefix), len, bytes(address));
   const candidates = ipv6Routes(ns, 'all').filter((r) => (r.type === 'local' ? r.prefix === dst : within(dst, r.prefix, r.prefixLen)) && (!oif || r.type === 'local' || r.dev === oif));
   // The local table is consulted first, then main; within one, the longest prefix.
   const route = candidates.sort((x, y) => y.table - x.table || y.prefixLen - x.prefixLen)[0];

@@ -6,7 +6,7 @@ import { NetNs } from '../../kernel/netns';
 import type { Proc, ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { IpPrinter } from './print';
-import { invarg, matches, netlinkError } from './utils';
+import { duparg, fatal, invarg, matches, netlinkError, nextArg, parseInteger } from './utils';
 
 const NETNS_USAGE = `Usage:	ip netns list
 	ip netns add NAME
@@ -101,6 +101,48 @@ function setId(ctx: ProcContext, viewer: NetNs, args: string[]): number {
   return 0;
 }
 
+/**
+ * `ip netns list-id [target-nsid T] [nsid N]`: the ids the current namespace
+ * (or the one it knows as T) gives its peers; with N, the one peer the
+ * current namespace knows by N, and with T too, T's id for it.
+ */
+function listIds(ctx: ProcContext, opts: IpOptions, viewer: NetNs, args: string[]): number {
+  const ids: { 'target-nsid'?: number; nsid?: number } = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a !== 'target-nsid' && a !== 'nsid') fatal(ctx, NETNS_USAGE.trimEnd());
+    const v = nextArg(ctx, args, i++);
+    if (ids[a] !== undefined) duparg(ctx, a, v);
+    const id = parseInteger(v) ?? invarg(ctx, `"${a}" value is invalid`, v);
+    if (id < 0) invarg(ctx, `"${a}" value should be >= 0`, v);
+    ids[a] = id;
+  }
+  const byId = (ns: NetNs, id: number) => [...ns.nsids].find(([, known]) => known === id)?.[0];
+  const target = ids['target-nsid'] === undefined ? null : byId(viewer, ids['target-nsid']);
+  const p = IpPrinter.for(opts);
+  const print = (id: number, peer: NetNs, current: number | null) => {
+    p.openObject();
+    p.number('any', 'nsid', 'nsid %u ', id);
+    if (current !== null) p.number('any', 'current-nsid', 'current-nsid %u ', current);
+    if (peer.name !== null) p.string('any', 'name', '(iproute2 netns name: %s)', peer.name);
+    p.nl();
+    p.closeObject();
+  };
+  if (ids.nsid !== undefined) {
+    const peer = byId(viewer, ids.nsid);
+    const id = peer && (target ? target.nsids.get(peer) : ids.nsid);
+    if (!peer || target === undefined || id === undefined) return netlinkError(ctx, fail('EINVAL', 'Peer netns reference is invalid'));
+    print(id, peer, target ? ids.nsid : null);
+  } else if (target === undefined) {
+    ctx.stderr.write('Error: Invalid target network namespace id.\nDump terminated\n');
+    return 1;
+  } else {
+    for (const [peer, id] of [...(target ?? viewer).nsids].sort((a, b) => a[1] - b[1])) print(id, peer, target ? (viewer.nsids.get(peer) ?? null) : null);
+  }
+  ctx.stdout.write(p.finish());
+  return 0;
+}
+
 /** Checks a namespace name argument as `ip netns add|delete` do; the exit status when it is missing or invalid. */
 function nameError(ctx: ProcContext, name: string | undefined): number | null {
   if (name === undefined) {
@@ -181,11 +223,15 @@ export function* ipNetns(ctx: ProcContext, opts: IpOptions, args: string[]): Pro
     }
     return 0;
   }
-  if (matches(cmd, 'list-id')) {
-    for (const [ns, id] of [...viewer.nsids].sort((a, b) => a[1] - b[1])) {
-      ctx.stdout.write(`nsid ${id} ${ns.name !== null ? `(iproute2 netns name: ${ns.name})` : ''}\n`);
+  if (matches(cmd, 'list-id')) return listIds(ctx, opts, viewer, rest);
+  if (matches(cmd, 'attach')) {
+    if (rest.length < 2) {
+      ctx.stderr.write('No netns name and PID specified\n');
+      return 1;
     }
-    return 0;
+    // The lab runs no processes whose namespace could be named.
+    ctx.stderr.write(`Bind /proc/${rest[1]}/ns/net -> /run/netns/${rest[0]} failed: No such file or directory\n`);
+    return 1;
   }
   ctx.stderr.write(`Command "${cmd}" is unknown, try "ip netns help".\n`);
   return 255;

@@ -391,8 +391,7 @@ function addrFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
   if (typeof parsed === 'number') return parsed;
   const { filter, sel } = parsed;
   const devs = filteredDevices(ns, filter);
-  // The loopback keeps ::1 through a flush.
-  const doomed = () => devs.flatMap((dev) => selectedAddresses(sel, dev).filter((a) => 'local' in a || a.scope !== 'host').map((a) => ({ dev, a })));
+  const doomed = () => devs.flatMap((dev) => selectedAddresses(sel, dev).map((a) => ({ dev, a })));
   let rounds = 0;
   for (let round = doomed(); round.length > 0; round = doomed()) {
     for (const { dev, a } of [...round].sort((x, y) => Number('local' in y.a && y.a.secondary) - Number('local' in x.a && x.a.secondary))) {

@@ -1,7 +1,7 @@
 // The forwarding information base: routing tables held as routes (the local
 // table derived from addresses), policy rules choosing which tables a lookup
 // consults, longest-prefix lookup and source selection.
-import { inPrefix, isLoopback, networkOf, prefixMask, type Ipv4 } from './addr';
+import { inPrefix, networkOf, prefixMask, type Ipv4 } from './addr';
 import type { Device, Ipv4Address } from './device';
 import { fail, ok, OK, type Errno, type KResult } from './errno';
 import type { NetNs } from './netns';
@@ -179,8 +179,8 @@ export function localRouteSource(ns: NetNs, addr: Ipv4): Ipv4 | null {
   for (const dev of ns.devices.values()) {
     for (const a of dev.ipv4) {
       if (a.local === addr) return primaryOf(dev, a).local;
-      // 127.0.0.1/8 on lo makes the whole prefix local.
-      if (dev.kind.name === 'loopback' && inPrefix(addr, a.local, a.prefixLen) && isLoopback(addr)) return primaryOf(dev, a).local;
+      // An address on lo makes its whole prefix local (127.0.0.1/8 all of 127/8).
+      if (dev.kind.name === 'loopback' && inPrefix(addr, a.local, a.prefixLen)) return primaryOf(dev, a).local;
     }
   }
   // A local route added by hand (`ip route add local PREFIX dev lo`) makes its whole prefix ours.

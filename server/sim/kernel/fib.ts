@@ -39,6 +39,22 @@ export interface Route {
   table: number;
   /** RTA_METRICS (`mtu`, `advmss`, …), in RTAX order. */
   metrics?: RouteMetric[];
+  /** RTA_MULTIPATH: a route over several nexthops has them here, and no gateway or device of its own. */
+  nexthops?: Nexthop[];
+}
+
+export interface Nexthop {
+  gateway: Ipv4 | null;
+  dev: Device;
+  weight: number;
+}
+
+/**
+ * The nexthop a packet takes: a multipath route's first whose device is up.
+ * (Linux picks among them by a hash of the flow keyed at random each boot.)
+ */
+export function firstHop(route: Route): { gateway: Ipv4 | null; dev: Device | null } {
+  return route.nexthops?.find((nh) => nh.dev.adminUp) ?? route.nexthops?.[0] ?? route;
 }
 
 export interface RouteMetric {
@@ -61,6 +77,8 @@ export interface RouteSpec {
   onlink?: boolean;
   table?: number;
   metrics?: RouteMetric[];
+  /** Several nexthops, each checked as a route's gateway and device would be. */
+  nexthops?: Array<{ gateway: Ipv4 | null; dev: Device | null; weight: number }>;
 }
 
 /** A routing policy rule (struct fib_rule): a selector and what to do with a packet it matches. */
@@ -224,7 +242,8 @@ export function linkdownIgnored(dev: Device): boolean {
 
 /** A route is usable while its device is up (routes through down devices are flushed) and its carrier not ignored. */
 function usable(route: Route): boolean {
-  return route.dev === null || (route.dev.adminUp && !linkdownIgnored(route.dev));
+  const dev = firstHop(route).dev;
+  return dev === null || (dev.adminUp && !linkdownIgnored(dev));
 }
 
 export interface FibResult {
@@ -245,7 +264,7 @@ function tableLookup(routes: Route[], dst: Ipv4, oif: Device | null, minScope: R
   let best: Route | null = null;
   for (const route of routes) {
     if (!usable(route) || !inPrefix(dst, route.dst, route.prefixLen)) continue;
-    if (oif && route.dev !== oif && !nexthopless(route.type)) continue;
+    if (oif && firstHop(route).dev !== oif && !nexthopless(route.type)) continue;
     if (SCOPE_RANK[route.scope] < SCOPE_RANK[minScope]) continue;
     if (!best || route.prefixLen > best.prefixLen || (route.prefixLen === best.prefixLen && route.metric < best.metric)) best = route;
   }
@@ -286,10 +305,11 @@ function ruleLookup(ns: NetNs, dst: Ipv4, oif: Device | null, flow: FlowKey): Fi
     const error = ROUTE_TYPE_ERRORS[route.type];
     if (error) return error;
     // A gateway that is one of our own addresses makes the route behave as on-link (nh scope host).
-    const nexthop = route.gateway !== null && !isLocalAddress(ns, route.gateway) ? route.gateway : dst;
+    const hop = firstHop(route);
+    const nexthop = hop.gateway !== null && !isLocalAddress(ns, hop.gateway) ? hop.gateway : dst;
     // A packet to a local route is ours: by default it comes from where it goes.
-    const prefsrc = route.prefsrc ?? (route.type === 'local' ? dst : selectSource(ns, route.dev, route.gateway ?? dst));
-    return { type: route.type, route, dev: route.dev, nexthop, prefsrc };
+    const prefsrc = route.prefsrc ?? (route.type === 'local' ? dst : selectSource(ns, hop.dev, hop.gateway ?? dst));
+    return { type: route.type, route, dev: hop.dev, nexthop, prefsrc };
   }
   return 'ENETUNREACH';
 }
@@ -351,27 +371,40 @@ function checkGateway(ns: NetNs, gateway: Ipv4, dev: Device | null, onlink: bool
 }
 
 /** What RTM_NEWROUTE's flags ask for; `test` is NLM_F_EXCL alone. */
+/** fib_check_nh: a gateway must be reachable (giving the device), a bare device must be up. */
+function checkNexthop(ns: NetNs, gateway: Ipv4 | null, dev: Device | null, onlink: boolean, scope: RouteScope | undefined, tableId: number): KResult<Device> {
+  if (gateway !== null) return checkGateway(ns, gateway, dev, onlink, scope, tableId);
+  if (!dev) return fail('ENODEV');
+  if (!dev.adminUp) return fail('ENETDOWN', 'Nexthop device is not up');
+  return ok(dev);
+}
+
 export type AddMode = 'add' | 'replace' | 'change' | 'append' | 'prepend' | 'test';
 
 export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KResult {
   const type = spec.type ?? 'unicast';
   const tableId = spec.table ?? RT_TABLE_MAIN;
-  let dev = spec.dev ?? null;
-  const gateway = spec.gateway ?? null;
+  // A single nexthop given as such is a plain route.
+  const single = spec.nexthops?.length === 1 ? spec.nexthops[0]! : null;
+  let dev = single ? single.dev : (spec.dev ?? null);
+  const gateway = single ? single.gateway : (spec.gateway ?? null);
   const dst = networkOf(spec.dst, spec.prefixLen);
   if (dst !== spec.dst) return fail('EINVAL', 'Invalid prefix for given prefix length');
+  const nexthop = (gw: Ipv4 | null, via: Device | null) => checkNexthop(ns, gw, via, spec.onlink ?? false, spec.scope, tableId);
+  let nexthops: Nexthop[] | undefined;
   if (nexthopless(type)) {
-    if (gateway !== null || dev !== null) return fail('EINVAL', 'Gateway, device and multipath can not be specified for this route type');
-  } else if (type === 'unicast') {
-    if (gateway !== null) {
-      const checked = checkGateway(ns, gateway, dev, spec.onlink ?? false, spec.scope, tableId);
+    if (gateway !== null || dev !== null || spec.nexthops) return fail('EINVAL', 'Gateway, device and multipath can not be specified for this route type');
+  } else if (type === 'unicast' && spec.nexthops && !single) {
+    nexthops = [];
+    for (const nh of spec.nexthops) {
+      const checked = nexthop(nh.gateway, nh.dev);
       if (!checked.ok) return checked;
-      dev = checked.value;
-    } else if (!dev) {
-      return fail('ENODEV');
-    } else if (!dev.adminUp) {
-      return fail('ENETDOWN', 'Nexthop device is not up');
+      nexthops.push({ gateway: nh.gateway, dev: checked.value, weight: nh.weight });
     }
+  } else if (type === 'unicast') {
+    const checked = nexthop(gateway, dev);
+    if (!checked.ok) return checked;
+    dev = checked.value;
   }
   const route: Route = {
     type,
@@ -380,12 +413,13 @@ export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KRe
     gateway,
     dev,
     proto: spec.proto ?? 'boot',
-    scope: spec.scope ?? ((type === 'unicast' && gateway === null) || type === 'broadcast' ? 'link' : type === 'local' ? 'host' : 'global'),
+    scope: spec.scope ?? ((type === 'unicast' && gateway === null && !nexthops) || type === 'broadcast' ? 'link' : type === 'local' ? 'host' : 'global'),
     prefsrc: spec.prefsrc ?? null,
     metric: spec.metric ?? 0,
     onlink: spec.onlink ?? false,
     table: tableId,
     ...(spec.metrics?.length ? { metrics: spec.metrics } : {}),
+    ...(nexthops ? { nexthops } : {}),
   };
   if (route.prefsrc !== null && !isLocalAddress(ns, route.prefsrc)) return fail('EINVAL', 'Invalid prefsrc address');
   const table = tableFor(ns, tableId);
@@ -409,7 +443,8 @@ export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KRe
 /** fa_match: the same type and fib_info (nexthop, source, protocol, scope and metrics). */
 function sameRoute(a: Route, b: Route): boolean {
   const metrics = (r: Route) => JSON.stringify(r.metrics ?? []);
-  return a.type === b.type && a.gateway === b.gateway && a.dev === b.dev && a.prefsrc === b.prefsrc && a.proto === b.proto && a.scope === b.scope && metrics(a) === metrics(b);
+  const hops = (r: Route) => (r.nexthops ?? []).map((nh) => `${nh.gateway}/${nh.dev.ifindex}/${nh.weight}`).join();
+  return a.type === b.type && a.gateway === b.gateway && a.dev === b.dev && a.prefsrc === b.prefsrc && a.proto === b.proto && a.scope === b.scope && metrics(a) === metrics(b) && hops(a) === hops(b);
 }
 
 export interface RouteSelector {
@@ -431,8 +466,8 @@ export function deleteRoute(ns: NetNs, sel: RouteSelector): KResult {
     (r) =>
       r.dst === sel.dst &&
       r.prefixLen === sel.prefixLen &&
-      (sel.gateway == null || r.gateway === sel.gateway) &&
-      (sel.dev == null || r.dev === sel.dev) &&
+      (sel.gateway == null || firstHop(r).gateway === sel.gateway) &&
+      (sel.dev == null || firstHop(r).dev === sel.dev) &&
       (sel.metric == null || r.metric === sel.metric) &&
       (sel.proto == null || r.proto === sel.proto) &&
       (sel.type == null || r.type === sel.type),
@@ -495,7 +530,8 @@ export function localTableRoutes(ns: NetNs): Route[] {
 
 /** Routes through a device that went down or away are flushed (fib_sync_down_dev). */
 export function flushDeviceRoutes(ns: NetNs, dev: Device): void {
-  filterRoutes(ns, (r) => r.dev !== dev);
+  // A multipath route goes with the last of its nexthops' devices.
+  filterRoutes(ns, (r) => r.dev !== dev && !(r.nexthops?.every((nh) => nh.dev === dev) ?? false));
 }
 
 function pruneUnreachableGateways(ns: NetNs): void {

@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { formatIpv4, inPrefix, isLoopback, isMulticast, prefixMask } from '../../kernel/addr';
 import { LOOPBACK_ADDRESS } from '../../kernel/address';
 import { fail, type Errno, type KResult } from '../../kernel/errno';
-import { addRoute, DEFAULT_RULES, deleteRoute, fibResolve, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
+import { addRoute, DEFAULT_RULES, deleteRoute, fibResolve, firstHop, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
 import type { Device } from '../../kernel/device';
 import { inputMartian, redirectable } from '../../kernel/ipv4';
 import type { NetNs } from '../../kernel/netns';
@@ -124,7 +124,7 @@ export interface RouteFilter {
 const NO_FILTER: RouteFilter = { dev: false, proto: false, scope: false, table: false, metric: false, via: false, src: false };
 
 /** print_route: -d adds the type, proto and scope that are otherwise left out as defaults. */
-export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'details' | 'numeric'>, filter: RouteFilter = NO_FILTER): void {
+export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'details' | 'numeric' | 'oneline'>, filter: RouteFilter = NO_FILTER): void {
   const proto = opts.numeric ? String(PROTO_NUMBERS[route.proto] ?? route.proto) : route.proto;
   const scope = opts.numeric ? String(SCOPE_NUMBERS[route.scope] ?? route.scope) : route.scope;
   p.openObject();
@@ -146,6 +146,24 @@ export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'de
   if (linkState && linkState.adminUp && !linkState.carrier) p.string('any', null, '%s ', 'linkdown');
   p.closeArray();
   printMetrics(p, route.metrics);
+  if (route.nexthops) {
+    // print_rta_multipath: a line per nexthop, each its own object in JSON.
+    p.openArray('nexthops');
+    for (const nh of route.nexthops) {
+      p.openObject();
+      p.fp(`${opts.oneline ? '\\' : '\n'}\tnexthop `);
+      if (nh.gateway !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(nh.gateway), 'inet');
+      p.string('any', 'dev', 'dev %s ', nh.dev.name, 'ifname');
+      p.number('any', 'weight', 'weight %u ', nh.weight);
+      // A nexthop whose device went down stays, dead; one without carrier is linkdown.
+      p.openArray('flags');
+      if (!nh.dev.adminUp || linkdownIgnored(nh.dev)) p.string('any', null, '%s ', 'dead');
+      if (!nh.dev.adminUp || !nh.dev.carrier) p.string('any', null, '%s ', 'linkdown');
+      p.closeArray();
+      p.closeObject();
+    }
+    p.closeArray();
+  }
   p.nl();
   p.closeObject();
 }
@@ -276,13 +294,20 @@ interface RouteArgs {
   table: number | null;
   onlink: boolean;
   metrics: RouteMetric[];
+  /** `nexthop via G [dev D] [weight W]`, one or more. */
+  nexthops: Array<{ gateway: number | null; dev: Device | null; weight: number }> | null;
 }
 
 /** iproute_modify's arguments: the route to add, change or delete. */
 function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): RouteArgs {
-  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, metrics: [] };
+  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, metrics: [], nexthops: null };
   for (let i = 0; i < args.length; i++) {
     let a = args[i]!;
+    if (matches(a, 'nexthop')) {
+      // The nexthops take the rest of the line.
+      r.nexthops = parseNexthops(ctx, ns, args.slice(i));
+      break;
+    }
     if (a === 'src') {
       const v = nextArg(ctx, args, i++);
       const addr = parseIpv4Loose(v);
@@ -335,6 +360,33 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
   }
   if (r.devName !== null) r.dev = deviceNamed(ctx, ns, r.devName);
   return r;
+}
+
+/** parse_nexthops: `nexthop` groups of via, dev and weight, to the end of the line. */
+function parseNexthops(ctx: ProcContext, ns: NetNs, args: string[]): NonNullable<RouteArgs['nexthops']> {
+  const hops: NonNullable<RouteArgs['nexthops']> = [];
+  let i = 0;
+  while (i < args.length) {
+    if (args[i] !== 'nexthop') fatal(ctx, `Error: "nexthop" or end of line is expected instead of "${args[i]}"`);
+    if (i + 1 >= args.length) fatal(ctx, 'Error: unexpected end of line after "nexthop"');
+    const hop = { gateway: null as number | null, dev: null as Device | null, weight: 1 };
+    for (i++; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === 'via') {
+        let v = nextArg(ctx, args, i++);
+        if (v === 'inet') v = nextArg(ctx, args, i++);
+        hop.gateway = parseIpv4Loose(v) ?? fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
+      } else if (a === 'dev') hop.dev = deviceNamed(ctx, ns, nextArg(ctx, args, i++));
+      else if (a === 'weight') {
+        const v = nextArg(ctx, args, i++);
+        const weight = parseU32(v);
+        if (weight === null || weight === 0 || weight > 256) invarg(ctx, '"weight" is invalid\n', v);
+        hop.weight = weight;
+      } else break;
+    }
+    hops.push(hop);
+  }
+  return hops;
 }
 
 /** The device a name stands for, or iproute2's nodev(): "Cannot find device", exit 1. */
@@ -486,6 +538,7 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
         onlink: r.onlink,
         table: table ?? RT_TABLE_MAIN,
         metrics: r.metrics,
+        ...(r.nexthops ? { nexthops: r.nexthops } : {}),
       },
       mode,
     );
@@ -763,7 +816,8 @@ function resolveRoute(ns: NetNs, dst: number, from: number | null, iif: Device |
     return { type: 'multicast', route, via: null, dev, table: route?.table ?? null, src: prefsrc, cache: dst === ALL_HOSTS ? ['local', 'mc'] : ['mc'] };
   }
   // The gateway shows even when it is the destination itself.
-  const via = route?.gateway != null && nexthop === route.gateway ? nexthop : null;
+  const gateway = route ? firstHop(route).gateway : null;
+  const via = gateway !== null && nexthop === gateway ? nexthop : null;
   const redirect = iif === dev && from !== null && redirectable(dev, from);
   return { type, route, via, dev, table: route?.table ?? null, src: prefsrc, cache: redirect ? ['redirect'] : [] };
 }

@@ -12,6 +12,9 @@ export interface AddressOptions {
   scope?: Ipv4Address['scope'];
   noprefixroute?: boolean;
   routeMetric?: number;
+  /** valid_lft and preferred_lft in seconds, null (or absent) for forever. */
+  validLft?: number | null;
+  preferredLft?: number | null;
 }
 
 export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts: AddressOptions = {}, replace = false): KResult {
@@ -21,6 +24,7 @@ export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts
     if (opts.broadcast !== undefined) existing.broadcast = opts.broadcast;
     if (opts.label) existing.label = opts.label;
     if (opts.scope) existing.scope = opts.scope;
+    setLifetime(dev, existing, opts);
     return OK;
   }
   const secondary = dev.ipv4.some((a) => !a.secondary && a.prefixLen === prefixLen && inPrefix(local, a.local, prefixLen));
@@ -35,12 +39,32 @@ export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts
     scope,
     noprefixroute: opts.noprefixroute ?? false,
     routeMetric: opts.routeMetric ?? 0,
+    lifetime: null,
     seq: dev.ns.addressSeq++,
   };
+  setLifetime(dev, address, opts);
   insertAddress(dev, address);
   dev.ns.localTableExists = true;
   addConnectedRoute(dev.ns, dev, address);
   return OK;
+}
+
+/** set_ifa_lifetime: a finite valid lifetime makes the address dynamic, and check_lifetime removes it when it runs out. */
+function setLifetime(dev: Device, address: Ipv4Address, opts: AddressOptions): void {
+  if (opts.validLft == null) {
+    address.lifetime = null;
+    return;
+  }
+  const sinceUs = dev.ns.host.world.now;
+  address.lifetime = { valid: opts.validLft, preferred: opts.preferredLft ?? null, sinceUs };
+  // check_lifetime runs on whole seconds, a little after the address's time is up.
+  dev.ns.host.world.schedule(Math.ceil(opts.validLft + 1) * 1_000_000, { kind: 'address-expiry', dev, address, sinceUs });
+}
+
+/** The lifetime timer: the address goes unless its lifetime was set anew since. */
+export function addressExpired(dev: Device, address: Ipv4Address, sinceUs: number): void {
+  if (address.lifetime?.sinceUs !== sinceUs || !dev.ipv4.includes(address)) return;
+  deleteIpv4Address(dev, address.local, address.prefixLen);
 }
 
 /** inet_insert_ifa: secondaries last; a primary after the primaries of narrower or equal scope. */

@@ -83,8 +83,17 @@ export interface Ipv4Address {
   noprefixroute: boolean;
   /** IFA_RT_PRIORITY: the metric of the connected route. */
   routeMetric: number;
+  /** Finite lifetimes (valid_lft, preferred_lft, in seconds) counted from `sinceUs`; null for forever (IFA_F_PERMANENT). */
+  lifetime: AddressLifetime | null;
   /** Creation order within the namespace (the kernel lists routes for equal destinations in it). */
   seq: number;
+}
+
+export interface AddressLifetime {
+  valid: number;
+  /** Null for forever (a preferred lifetime beyond the valid one is refused). */
+  preferred: number | null;
+  sinceUs: number;
 }
 
 export interface Ipv6Address {

@@ -144,7 +144,7 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
   const broadcastAddr = broadcast === 'auto' ? (prefix.prefixLen < 31 ? (prefix.addr | (~prefixMask(prefix.prefixLen) >>> 0)) >>> 0 : null) : broadcast;
   // IFA_LABEL's policy: a name, shorter than IFNAMSIZ.
   if (label !== null && label.length >= 16) return netlinkError(ctx, fail('EINVAL', 'Attribute failed policy validation'));
-  const addrOpts = { label: label ?? dev.name, peer: peerPrefix?.addr ?? null, ...(broadcastAddr !== undefined ? { broadcast: broadcastAddr } : {}), ...(scope ? { scope } : {}), noprefixroute, routeMetric };
+  const addrOpts = { label: label ?? dev.name, peer: peerPrefix?.addr ?? null, ...(broadcastAddr !== undefined ? { broadcast: broadcastAddr } : {}), ...(scope ? { scope } : {}), noprefixroute, routeMetric, validLft: finite(valid), preferredLft: finite(preferred) };
   const r = addIpv4Address(dev, prefix.addr, prefix.prefixLen, addrOpts, mode !== 'add');
   if (!r.ok) return netlinkError(ctx, r.errno === 'EEXIST' ? fail('EEXIST', 'ipv4: Address already assigned') : r);
   return 0;
@@ -166,6 +166,21 @@ const IFA_FLAGS: Record<string, number> = {
   autojoin: 0x400,
   'stable-privacy': 0x800,
 };
+
+/** INFINITY_LIFE_TIME */
+const FOREVER = 0xffffffff;
+
+function finite(seconds: number): number | null {
+  return seconds === FOREVER ? null : seconds;
+}
+
+/** inet_fill_ifaddr: what is left of the valid and preferred lifetimes, in whole seconds elapsed. */
+function remainingLifetimes(a: Ipv4Address, nowUs: number): [number, number] {
+  if (!a.lifetime) return [FOREVER, FOREVER];
+  const elapsed = Math.floor((nowUs - a.lifetime.sinceUs) / 1_000_000);
+  const left = (lft: number) => Math.max(0, lft - elapsed);
+  return [left(a.lifetime.valid), a.lifetime.preferred === null ? FOREVER : left(a.lifetime.preferred)];
+}
 
 /** rtnl_rtscope_a2n, and back */
 const SCOPE_IDS: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
@@ -234,7 +249,9 @@ function addrSelected(sel: AddrSelector, dev: Device, a: Address): boolean {
   if (sel.family !== null && sel.family !== (v4 ? 'inet' : 'inet6')) return false;
   if (sel.scope !== null && sel.scope !== SCOPE_IDS[a.scope]) return false;
   // Every address here is permanent (none comes from autoconfiguration).
-  const flags = IFA_FLAGS.permanent! | (v4 ? (a.secondary ? IFA_FLAGS.secondary! : 0) | (a.noprefixroute ? IFA_FLAGS.noprefixroute! : 0) : a.nodad ? IFA_FLAGS.nodad! : 0);
+  const flags = v4
+    ? (a.lifetime ? (remainingLifetimes(a, dev.ns.host.world.now)[1] === 0 ? IFA_FLAGS.deprecated! : 0) : IFA_FLAGS.permanent!) | (a.secondary ? IFA_FLAGS.secondary! : 0) | (a.noprefixroute ? IFA_FLAGS.noprefixroute! : 0)
+    : IFA_FLAGS.permanent! | (a.nodad ? IFA_FLAGS.nodad! : 0);
   if ((sel.flags ^ flags) & sel.flagmask) return false;
   if (sel.label !== null && !fnmatch(sel.label, v4 ? a.label : dev.name)) return false;
   if (sel.to) {
@@ -272,6 +289,8 @@ function printAddresses(p: IpPrinter, dev: Device, sel: AddrSelector): void {
       if (a.routeMetric !== 0) p.number('any', 'metric', 'metric %u ', a.routeMetric);
       p.string('any', 'scope', 'scope %s ', a.scope);
       if (a.secondary) p.bool('any', 'secondary', 'secondary ', true);
+      if (a.lifetime && remainingLifetimes(a, dev.ns.host.world.now)[1] === 0) p.bool('any', 'deprecated', 'deprecated ', true);
+      if (a.lifetime) p.bool('any', 'dynamic', 'dynamic ', true);
       if (a.noprefixroute) p.bool('any', 'noprefixroute', 'noprefixroute ', true);
       p.string('any', 'label', '%s', a.label);
     } else {
@@ -282,8 +301,9 @@ function printAddresses(p: IpPrinter, dev: Device, sel: AddrSelector): void {
       if (a.nodad) p.bool('any', 'nodad', 'nodad ', true);
     }
     p.nl();
-    p.number('any', 'valid_life_time', '       valid_lft forever', 4294967295);
-    p.number('any', 'preferred_life_time', ' preferred_lft forever', 4294967295);
+    const [valid, preferred] = 'local' in a ? remainingLifetimes(a, dev.ns.host.world.now) : [FOREVER, FOREVER];
+    p.number('any', 'valid_life_time', valid === FOREVER ? '       valid_lft forever' : '       valid_lft %usec', valid);
+    p.number('any', 'preferred_life_time', preferred === FOREVER ? ' preferred_lft forever' : ' preferred_lft %usec', preferred);
     p.nl();
     p.closeObject();
   }

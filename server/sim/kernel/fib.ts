@@ -43,6 +43,18 @@ export interface Route {
   nexthops?: Nexthop[];
 }
 
+/** An IPv6 route added by hand (the kernel's own follow from the addresses). Lookups over them are the tool's. */
+export interface Ipv6StaticRoute {
+  prefix: string;
+  prefixLen: number;
+  gateway: string | null;
+  dev: Device;
+  metric: number;
+  proto: RouteProto;
+  /** When it was added: routes to one prefix and metric keep that order. */
+  seq: number;
+}
+
 export interface Nexthop {
   gateway: Ipv4 | null;
   dev: Device;
@@ -532,6 +544,7 @@ export function localTableRoutes(ns: NetNs): Route[] {
 export function flushDeviceRoutes(ns: NetNs, dev: Device): void {
   // A multipath route goes with the last of its nexthops' devices.
   filterRoutes(ns, (r) => r.dev !== dev && !(r.nexthops?.every((nh) => nh.dev === dev) ?? false));
+  ns.ipv6Routes = ns.ipv6Routes.filter((r) => r.dev !== dev);
 }
 
 function pruneUnreachableGateways(ns: NetNs): void {

@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { formatIpv4, inPrefix, isLoopback, isMulticast, prefixMask } from '../../kernel/addr';
 import { LOOPBACK_ADDRESS } from '../../kernel/address';
 import { fail, type Errno, type KResult } from '../../kernel/errno';
-import { addRoute, DEFAULT_RULES, deleteRoute, fibResolve, firstHop, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
+import { addRoute, DEFAULT_RULES, deleteRoute, fibResolve, firstHop, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Ipv6StaticRoute, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
 import type { Device } from '../../kernel/device';
 import { inputMartian, redirectable } from '../../kernel/ipv4';
 import type { NetNs } from '../../kernel/netns';
@@ -191,9 +191,11 @@ interface Ipv6Route {
   type: 'unicast' | 'local' | 'multicast';
   prefix: string;
   prefixLen: number;
+  gateway: string | null;
   dev: Device;
   table: number;
   metric: number;
+  proto: string;
   /** The address it comes from was made at: routes to one prefix are listed in that order. */
   seq: number;
 }
@@ -208,7 +210,7 @@ function ipv6Routes(ns: NetNs, table: number | 'all'): Ipv6Route[] {
   for (const dev of ns.sortedDevices()) {
     if (!dev.adminUp) continue;
     for (const a of dev.ipv6) {
-      const route = { dev, seq: a.seq, type: 'unicast' as const };
+      const route = { dev, seq: a.seq, type: 'unicast' as const, gateway: null, proto: 'kernel' };
       if (dev.kind.name !== 'loopback') {
         if (a.scope === 'link') routes.push({ ...route, prefix: 'fe80::', prefixLen: 64, table: RT_TABLE_MAIN, metric: 256 });
         else routes.push({ ...route, prefix: ipv6Network(a.address, a.prefixLen), prefixLen: a.prefixLen, table: RT_TABLE_MAIN, metric: 256 });
@@ -217,11 +219,13 @@ function ipv6Routes(ns: NetNs, table: number | 'all'): Ipv6Route[] {
       routes.push({ ...route, type: 'local', prefix: a.address, prefixLen: 128, table: RT_TABLE_LOCAL, metric: 0 });
     }
   }
-  const key = (r: Ipv6Route) => ipv6SortKey(r.prefix) + String(r.prefixLen).padStart(3, '0');
-  // Each table is dumped whole, main before local.
+  for (const r of ns.ipv6Routes) routes.push({ ...r, type: 'unicast', table: RT_TABLE_MAIN });
+  // The tree walk leaves the root, the default route, for last.
+  const key = (r: Ipv6Route) => (r.prefixLen === 0 ? 'z' : ipv6SortKey(r.prefix) + String(r.prefixLen).padStart(3, '0'));
+  // Each table is dumped whole, main before local; one prefix by metric, then age.
   return routes
     .filter((r) => table === 'all' || r.table === table)
-    .sort((x, y) => (x.table !== y.table ? x.table - y.table : key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : x.seq - y.seq));
+    .sort((x, y) => (x.table !== y.table ? x.table - y.table : key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : x.metric - y.metric || x.seq - y.seq));
 }
 
 /** The IPv6 routes a listing selects; IPv4 prefixes (via, src, root, match, exact) select none of them. */
@@ -233,7 +237,7 @@ function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteSelector, filter: Rout
   // An IPv4 prefix selects no IPv6 route.
   if ((r.root && !root) || (r.match && !match) || (r.exact && !exact)) return;
   for (const route of ipv6Routes(ns, r.table)) {
-    if ((r.type !== null && route.type !== r.type) || (r.dev !== null && route.dev !== r.dev) || (r.proto !== null && r.proto !== PROTO_NUMBERS.kernel) || (r.metric !== null && route.metric !== r.metric)) continue;
+    if ((r.type !== null && route.type !== r.type) || (r.dev !== null && route.dev !== r.dev) || (r.proto !== null && r.proto !== (PROTO_NUMBERS[route.proto] ?? Number(route.proto))) || (r.metric !== null && route.metric !== r.metric)) continue;
     const dst = ipaddr.IPv6.parse(route.prefix).toByteArray();
     if (root && !(route.prefixLen >= root.prefixLen && prefixHolds(root.bytes, root.prefixLen, dst))) continue;
     if (match && !(route.prefixLen <= match.prefixLen && prefixHolds(dst, route.prefixLen, match.bytes))) continue;
@@ -251,10 +255,11 @@ function prefixHolds(prefix: number[], len: number, address: number[]): boolean 
 function printIpv6Route(p: IpPrinter, route: Ipv6Route, filter: RouteFilter): void {
   p.openObject();
   if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
-  p.string('any', 'dst', '%s ', route.prefixLen === 128 ? route.prefix : `${route.prefix}/${route.prefixLen}`, 'inet6');
+  p.string('any', 'dst', '%s ', route.prefixLen === 0 ? 'default' : route.prefixLen === 128 ? route.prefix : `${route.prefix}/${route.prefixLen}`, 'inet6');
+  if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', route.gateway, 'inet6');
   if (!filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
   if (route.table !== RT_TABLE_MAIN && !filter.table) p.string('any', 'table', 'table %s ', tableName(route.table));
-  if (!filter.proto) p.string('any', 'protocol', 'proto %s ', 'kernel');
+  if (!filter.proto && route.proto !== 'boot') p.string('any', 'protocol', 'proto %s ', route.proto);
   if (!filter.metric) p.number('any', 'metric', 'metric %u ', route.metric);
   p.openArray('flags');
   if (route.type === 'unicast' && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
@@ -296,11 +301,15 @@ interface RouteArgs {
   metrics: RouteMetric[];
   /** `nexthop via G [dev D] [weight W]`, one or more. */
   nexthops: Array<{ gateway: number | null; dev: Device | null; weight: number }> | null;
+  /** An IPv6 destination and gateway, for a route of that family. */
+  dst6: { address: string; prefixLen: number } | null;
+  gateway6: string | null;
 }
 
 /** iproute_modify's arguments: the route to add, change or delete. */
 function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): RouteArgs {
-  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, metrics: [], nexthops: null };
+  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, metrics: [], nexthops: null, dst6: null, gateway6: null };
+  const v6 = (text: string) => opts.family === 'inet6' || r.dst6 !== null || isIpv6Text(text);
   for (let i = 0; i < args.length; i++) {
     let a = args[i]!;
     if (matches(a, 'nexthop')) {
@@ -315,7 +324,12 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
       r.prefsrc = addr;
     } else if (a === 'via') {
       let v = nextArg(ctx, args, i++);
-      if (v === 'inet') v = nextArg(ctx, args, i++);
+      if (v === 'inet' || v === 'inet6') v = nextArg(ctx, args, i++);
+      if (v6(v)) {
+        if (!ipaddr.IPv6.isValid(v)) fatal(ctx, `Error: inet6 address is expected rather than "${v}".`, 1);
+        r.gateway6 = ipaddr.IPv6.parse(v).toString();
+        continue;
+      }
       const addr = parseIpv4Loose(v);
       if (addr === null) fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
       r.gateway = addr;
@@ -352,7 +366,13 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
         a = nextArg(ctx, args, i++);
       }
       if (matches(a, 'help')) fatal(ctx, ROUTE_USAGE);
-      if (r.dst !== null) duparg2(ctx, 'to', a);
+      if (r.dst !== null || r.dst6 !== null) duparg2(ctx, 'to', a);
+      if (v6(a)) {
+        const prefix6 = ['default', 'any', 'all'].includes(a) ? { address: '::', prefixLen: 0 } : parseIpv6Prefix(a);
+        if (!prefix6) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${a}".`, 1);
+        r.dst6 = prefix6;
+        continue;
+      }
       const prefix = parseIpv4Prefix(a);
       if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${a}".`, 1);
       r.dst = { addr: prefix.addr, prefixLen: prefix.prefixLen };
@@ -360,6 +380,42 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
   }
   if (r.devName !== null) r.dev = deviceNamed(ctx, ns, r.devName);
   return r;
+}
+
+/**
+ * An IPv6 route added, changed or deleted by hand (ip6_route_add, ip6_route_del):
+ * a link-local gateway needs a device, another must be on a connected prefix;
+ * the metric is 1024 unless given.
+ */
+function ipv6RouteModify(ctx: ProcContext, ns: NetNs, mode: AddMode | 'delete', r: RouteArgs, dst: { address: string; prefixLen: number }): number {
+  const prefix = ipv6Network(dst.address, dst.prefixLen);
+  const same = (route: Ipv6StaticRoute) => route.prefix === prefix && route.prefixLen === dst.prefixLen;
+  if (mode === 'delete') {
+    const doomed = ns.ipv6Routes
+      .filter((route) => same(route) && (r.gateway6 === null || route.gateway === r.gateway6) && (r.dev === null || route.dev === r.dev) && (r.metric === null || route.metric === r.metric))
+      .sort((x, y) => x.metric - y.metric || x.seq - y.seq)[0];
+    if (!doomed) return netlinkError(ctx, fail('ESRCH'));
+    ns.ipv6Routes = ns.ipv6Routes.filter((route) => route !== doomed);
+    return 0;
+  }
+  let dev = r.dev;
+  if (r.gateway6 !== null && r.gateway6.startsWith('fe80:')) {
+    if (!dev) return netlinkError(ctx, fail('EINVAL', 'Egress device not specified'));
+  } else if (r.gateway6 !== null) {
+    const gateway = ipaddr.IPv6.parse(r.gateway6).toByteArray();
+    const onLink = ipv6Routes(ns, RT_TABLE_MAIN).find((route) => route.gateway === null && route.prefixLen > 0 && (!dev || route.dev === dev) && prefixHolds(ipaddr.IPv6.parse(route.prefix).toByteArray(), route.prefixLen, gateway));
+    if (!onLink) return netlinkError(ctx, fail('EHOSTUNREACH'));
+    dev = onLink.dev;
+  }
+  if (!dev) return netlinkError(ctx, fail('ENODEV'));
+  const route: Ipv6StaticRoute = { prefix, prefixLen: dst.prefixLen, gateway: r.gateway6, dev, metric: r.metric ?? 1024, proto: r.proto ?? 'boot', seq: ns.addressSeq++ };
+  const existing = ns.ipv6Routes.findIndex((other) => same(other) && other.metric === route.metric);
+  if (existing < 0) {
+    if (mode === 'change' || mode === 'test') return netlinkError(ctx, fail('ENOENT'));
+    ns.ipv6Routes.push(route);
+  } else if (mode === 'replace' || mode === 'change') ns.ipv6Routes[existing] = route;
+  else return netlinkError(ctx, fail('EEXIST'));
+  return 0;
 }
 
 /** parse_nexthops: `nexthop` groups of via, dev and weight, to the end of the line. */
@@ -516,6 +572,7 @@ class RouteDone {
 
 function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode | 'delete', args: string[]): number {
   const r = parseRouteArgs(ctx, opts, ns, args);
+  if (r.dst6) return ipv6RouteModify(ctx, ns, mode, r, r.dst6);
   if (r.dst === null) fatal(ctx, ROUTE_USAGE);
   // Table 0 is main; local, broadcast, anycast and nat routes go to the local table unless one is named.
   const table = r.table === 0 ? RT_TABLE_MAIN : typeof r.table === 'number' ? r.table : r.type !== null && ['local', 'broadcast', 'anycast', 'nat'].includes(r.type) ? RT_TABLE_LOCAL : null;
@@ -746,15 +803,20 @@ function ipv6RouteGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, dst: string,
   }
   const local = route.type === 'local';
   const dev = local ? ns.device('lo')! : route.dev;
+  // Source selection: the device's address on the destination's prefix, else one of its scope, from any device for a global one.
   const own = route.dev.ipv6;
-  const src = local ? dst : (own.find((a) => within(dst, a.address, a.prefixLen)) ?? own.find((a) => a.scope === (dst.startsWith('fe80:') ? 'link' : 'global')) ?? own[0])?.address;
+  // Link-local unicast and link- or interface-local multicast have link scope.
+  const scope = /^(fe[89ab][0-9a-f]:|ff[0-9a-f][12]:)/.test(dst) ? 'link' : 'global';
+  const anywhere = scope === 'global' ? ns.sortedDevices().flatMap((d) => d.ipv6).find((a) => a.scope === 'global') : undefined;
+  const src = local ? dst : (own.find((a) => within(dst, a.address, a.prefixLen)) ?? own.find((a) => a.scope === scope) ?? anywhere ?? own[0])?.address;
   p.openObject();
   if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
   p.string('any', 'dst', '%s ', dst, 'inet6');
   p.string('any', 'from', 'from %s ', from ?? '::', 'inet6');
+  if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', route.gateway, 'inet6');
   p.string('any', 'dev', 'dev %s ', dev.name, 'ifname');
   if (route.table !== RT_TABLE_MAIN) p.string('any', 'table', 'table %s ', tableName(route.table));
-  p.string('any', 'protocol', 'proto %s ', 'kernel');
+  if (route.proto !== 'boot') p.string('any', 'protocol', 'proto %s ', route.proto);
   if (src !== undefined) p.string('any', 'prefsrc', 'src %s ', src, 'inet6');
   p.number('any', 'metric', 'metric %u ', route.metric);
   p.openArray('flags');

@@ -230,18 +230,19 @@ function ipv6Routes(ns: NetNs, table: number | 'all'): Ipv6Route[] {
 
 /** The IPv6 routes a listing selects; IPv4 prefixes (via, src, root, match, exact) select none of them. */
 function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteSelector, filter: RouteFilter): void {
-  // Their scope is global (universe); they have no gateway or preferred source.
-  if (r.none || r.via || r.src || (r.scope !== null && r.scope !== 0)) return;
+  // Their scope is global (universe); they have no preferred source.
+  if (r.none || r.src || (r.scope !== null && r.scope !== 0)) return;
   const v6 = (prefix: Prefix | Prefix6 | null) => (prefix && 'bytes' in prefix ? prefix : null);
-  const [root, match, exact] = [v6(r.root), v6(r.match), v6(r.exact)];
+  const [root, match, exact, via] = [v6(r.root), v6(r.match), v6(r.exact), v6(r.via)];
   // An IPv4 prefix selects no IPv6 route.
-  if ((r.root && !root) || (r.match && !match) || (r.exact && !exact)) return;
+  if ((r.root && !root) || (r.match && !match) || (r.exact && !exact) || (r.via && !via)) return;
   for (const route of ipv6Routes(ns, r.table)) {
     if ((r.type !== null && route.type !== r.type) || (r.dev !== null && route.dev !== r.dev) || (r.proto !== null && r.proto !== (PROTO_NUMBERS[route.proto] ?? Number(route.proto))) || (r.metric !== null && route.metric !== r.metric)) continue;
     const dst = ipaddr.IPv6.parse(route.prefix).toByteArray();
     if (root && !(route.prefixLen >= root.prefixLen && prefixHolds(root.bytes, root.prefixLen, dst))) continue;
     if (match && !(route.prefixLen <= match.prefixLen && prefixHolds(dst, route.prefixLen, match.bytes))) continue;
     if (exact && !(route.prefixLen === exact.prefixLen && prefixHolds(exact.bytes, exact.prefixLen, dst))) continue;
+    if (via && !(route.gateway !== null && prefixHolds(via.bytes, via.prefixLen, ipaddr.IPv6.parse(route.gateway).toByteArray()))) continue;
     printIpv6Route(p, route, filter);
   }
 }
@@ -256,7 +257,7 @@ function printIpv6Route(p: IpPrinter, route: Ipv6Route, filter: RouteFilter): vo
   p.openObject();
   if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
   p.string('any', 'dst', '%s ', route.prefixLen === 0 ? 'default' : route.prefixLen === 128 ? route.prefix : `${route.prefix}/${route.prefixLen}`, 'inet6');
-  if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', route.gateway, 'inet6');
+  if (route.gateway !== null && !filter.via) p.string('any', 'gateway', 'via %s ', route.gateway, 'inet6');
   if (!filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
   if (route.table !== RT_TABLE_MAIN && !filter.table) p.string('any', 'table', 'table %s ', tableName(route.table));
   if (!filter.proto && route.proto !== 'boot') p.string('any', 'protocol', 'proto %s ', route.proto);
@@ -616,8 +617,9 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     scope: r.scope !== null,
     table: r.table !== 'all',
     metric: r.metric !== null,
-    via: r.via?.prefixLen === 32,
-    src: r.src?.prefixLen === 32,
+    // A whole address, not a shorter prefix, is left out of what is listed.
+    via: r.via !== null && r.via.prefixLen === ('bytes' in r.via ? 128 : 32),
+    src: r.src !== null && r.src.prefixLen === ('bytes' in r.src ? 128 : 32),
   };
   if (r.cloned) {
     // IPv4 has had no route cache since Linux 3.6; IPv6's clones are not modelled.

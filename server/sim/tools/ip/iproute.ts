@@ -229,7 +229,7 @@ function ipv6Routes(ns: NetNs, table: number | 'all'): Ipv6Route[] {
 }
 
 /** The IPv6 routes a listing selects; IPv4 prefixes (via, src, root, match, exact) select none of them. */
-function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteSelector, filter: RouteFilter): void {
+function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteSelector, opts: Pick<IpOptions, 'details' | 'numeric'>, filter: RouteFilter): void {
   // Their scope is global (universe); they have no preferred source.
   if (r.none || r.src || (r.scope !== null && r.scope !== 0)) return;
   const v6 = (prefix: Prefix | Prefix6 | null) => (prefix && 'bytes' in prefix ? prefix : null);
@@ -243,7 +243,7 @@ function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteSelector, filter: Rout
     if (match && !(route.prefixLen <= match.prefixLen && prefixHolds(dst, route.prefixLen, match.bytes))) continue;
     if (exact && !(route.prefixLen === exact.prefixLen && prefixHolds(exact.bytes, exact.prefixLen, dst))) continue;
     if (via && !(route.gateway !== null && prefixHolds(via.bytes, via.prefixLen, ipaddr.IPv6.parse(route.gateway).toByteArray()))) continue;
-    printIpv6Route(p, route, filter);
+    printIpv6Route(p, route, opts, filter);
   }
 }
 
@@ -253,14 +253,16 @@ function prefixHolds(prefix: number[], len: number, address: number[]): boolean 
   return true;
 }
 
-function printIpv6Route(p: IpPrinter, route: Ipv6Route, filter: RouteFilter): void {
+function printIpv6Route(p: IpPrinter, route: Ipv6Route, opts: Pick<IpOptions, 'details' | 'numeric'>, filter: RouteFilter): void {
   p.openObject();
-  if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
+  if (route.type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', route.type);
   p.string('any', 'dst', '%s ', route.prefixLen === 0 ? 'default' : route.prefixLen === 128 ? route.prefix : `${route.prefix}/${route.prefixLen}`, 'inet6');
   if (route.gateway !== null && !filter.via) p.string('any', 'gateway', 'via %s ', route.gateway, 'inet6');
   if (!filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
   if (route.table !== RT_TABLE_MAIN && !filter.table) p.string('any', 'table', 'table %s ', tableName(route.table));
-  if (!filter.proto && route.proto !== 'boot') p.string('any', 'protocol', 'proto %s ', route.proto);
+  if (!filter.proto && (route.proto !== 'boot' || opts.details)) p.string('any', 'protocol', 'proto %s ', opts.numeric ? String(PROTO_NUMBERS[route.proto] ?? route.proto) : route.proto);
+  // IPv6 routes are all of universe scope, shown only with -d.
+  if (opts.details && !filter.scope) p.string('any', 'scope', 'scope %s ', opts.numeric ? '0' : 'global');
   if (!filter.metric) p.number('any', 'metric', 'metric %u ', route.metric);
   p.openArray('flags');
   if (route.type === 'unicast' && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
@@ -635,7 +637,7 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     for (const route of routes) if (selected(route, r)) printRoute(p, route, opts, filter);
   }
   // Without a family, naming one table asks for IPv4's; all tables are dumped for both families.
-  if (opts.family === 'inet6' || (opts.family === null && r.table === 'all')) printIpv6Routes(p, ns, r, filter);
+  if (opts.family === 'inet6' || (opts.family === null && r.table === 'all')) printIpv6Routes(p, ns, r, opts, filter);
   ctx.stdout.write(p.finish());
   return 0;
 }
@@ -746,9 +748,9 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   if (typeof answer === 'string') return netlinkError(ctx, fail(answer));
   const p = IpPrinter.for(opts);
   if (fibmatch) {
-    // RTM_F_FIB_MATCH: the table entry itself. Until policy rules change, the local table is merged into main.
+    // RTM_F_FIB_MATCH: the table entry itself.
     if (!answer.route) return netlinkError(ctx, fail('ENETUNREACH'));
-    printRoute(p, answer.route.table === RT_TABLE_LOCAL && ns.rules === DEFAULT_RULES ? { ...answer.route, table: RT_TABLE_MAIN } : answer.route, opts);
+    printRoute(p, answer.route.table === RT_TABLE_LOCAL ? { ...answer.route, table: localTableId(ns) } : answer.route, opts);
     ctx.stdout.write(p.finish());
     return 0;
   }
@@ -799,7 +801,7 @@ function ipv6RouteGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, dst: string,
   if (!route) return netlinkError(ctx, fail('ENETUNREACH'));
   const p = IpPrinter.for(opts);
   if (fibmatch) {
-    printIpv6Route(p, route, NO_FILTER);
+    printIpv6Route(p, route, opts, NO_FILTER);
     ctx.stdout.write(p.finish());
     return 0;
   }
@@ -828,6 +830,11 @@ function ipv6RouteGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, dst: string,
   p.closeObject();
   ctx.stdout.write(p.finish());
   return 0;
+}
+
+/** The table a lookup reports the local table's routes as: merged into main until policy rules first change (fib_unmerge). */
+function localTableId(ns: NetNs): number {
+  return ns.rules === DEFAULT_RULES ? RT_TABLE_MAIN : RT_TABLE_LOCAL;
 }
 
 interface RouteAnswer {
@@ -862,7 +869,7 @@ function resolveRoute(ns: NetNs, dst: number, from: number | null, iif: Device |
     // One of our own addresses, from the local table (whose rule may be gone) or a local route elsewhere.
     if (sourceRejected(null)) return 'EINVAL';
     const route = res.route ?? localTableRoutes(ns).filter((r) => r.type === 'local' && inPrefix(dst, r.dst, r.prefixLen)).sort((x, y) => y.prefixLen - x.prefixLen)[0] ?? null;
-    return { type: 'local', route, via: null, dev: lo, table: null, src: res.prefsrc, cache: ['local'] };
+    return { type: 'local', route, via: null, dev: lo, table: localTableId(ns), src: res.prefsrc, cache: ['local'] };
   }
   const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
   const broadcastRoute = localTableRoutes(ns).find((r) => r.type === 'broadcast' && r.dst === dst) ?? null;

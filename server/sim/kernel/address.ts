@@ -1,7 +1,7 @@
 // Interface addresses (net/ipv4/devinet.c and IPv6 addrconf for link-local):
 // adding, deleting, and the connected routes that follow them.
 import { inPrefix, ipv4, linkLocalFromMac, type Ipv4 } from './addr';
-import type { Device, Ipv4Address } from './device';
+import type { Device, Ipv4Address, Ipv6Address } from './device';
 import { fail, OK, type KResult } from './errno';
 import { addConnectedRoute, removeConnectedRoute } from './fib';
 
@@ -10,6 +10,11 @@ export interface AddressOptions {
   broadcast?: Ipv4 | null;
   label?: string;
   scope?: Ipv4Address['scope'];
+  noprefixroute?: boolean;
+  routeMetric?: number;
+  /** valid_lft and preferred_lft in seconds, null (or absent) for forever. */
+  validLft?: number | null;
+  preferredLft?: number | null;
 }
 
 export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts: AddressOptions = {}, replace = false): KResult {
@@ -19,6 +24,7 @@ export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts
     if (opts.broadcast !== undefined) existing.broadcast = opts.broadcast;
     if (opts.label) existing.label = opts.label;
     if (opts.scope) existing.scope = opts.scope;
+    setLifetime(dev, existing, opts);
     return OK;
   }
   const secondary = dev.ipv4.some((a) => !a.secondary && a.prefixLen === prefixLen && inPrefix(local, a.local, prefixLen));
@@ -31,49 +37,93 @@ export function addIpv4Address(dev: Device, local: Ipv4, prefixLen: number, opts
     label: opts.label ?? dev.name,
     secondary,
     scope,
+    noprefixroute: opts.noprefixroute ?? false,
+    routeMetric: opts.routeMetric ?? 0,
+    lifetime: null,
+    seq: dev.ns.addressSeq++,
   };
-  // inet_insert_ifa: secondaries last; a primary after the primaries of narrower or equal scope.
-  if (secondary) dev.ipv4.push(address);
-  else {
-    const at = dev.ipv4.findIndex((a) => a.secondary || SCOPE_RANK[a.scope] < SCOPE_RANK[scope]);
-    if (at < 0) dev.ipv4.push(address);
-    else dev.ipv4.splice(at, 0, address);
-  }
+  setLifetime(dev, address, opts);
+  insertAddress(dev, address);
   dev.ns.localTableExists = true;
   addConnectedRoute(dev.ns, dev, address);
   return OK;
 }
 
-/** Deletes the first address matching; `prefixLen` null matches any length. */
+/** set_ifa_lifetime: a finite valid lifetime makes the address dynamic, and check_lifetime removes it when it runs out. */
+function setLifetime(dev: Device, address: Ipv4Address, opts: AddressOptions): void {
+  if (opts.validLft == null) {
+    address.lifetime = null;
+    return;
+  }
+  const sinceUs = dev.ns.host.world.now;
+  address.lifetime = { valid: opts.validLft, preferred: opts.preferredLft ?? null, sinceUs };
+  // check_lifetime runs on whole seconds, a little after the address's time is up.
+  dev.ns.host.world.schedule(Math.ceil(opts.validLft + 1) * 1_000_000, { kind: 'address-expiry', dev, address, sinceUs });
+}
+
+/** The lifetime timer: the address goes unless its lifetime was set anew since. */
+export function addressExpired(dev: Device, address: Ipv4Address, sinceUs: number): void {
+  if (address.lifetime?.sinceUs !== sinceUs || !dev.ipv4.includes(address)) return;
+  deleteIpv4Address(dev, address.local, address.prefixLen);
+}
+
+/** inet_insert_ifa: secondaries last; a primary after the primaries of narrower or equal scope. */
+function insertAddress(dev: Device, address: Ipv4Address): void {
+  if (address.secondary) dev.ipv4.push(address);
+  else {
+    const at = dev.ipv4.findIndex((a) => a.secondary || SCOPE_RANK[a.scope] < SCOPE_RANK[address.scope]);
+    if (at < 0) dev.ipv4.push(address);
+    else dev.ipv4.splice(at, 0, address);
+  }
+}
+
+/**
+ * Deletes the first address matching; `prefixLen` null matches any length.
+ * A primary takes its secondaries with it, unless promote_secondaries makes
+ * the first of them the subnet's primary.
+ */
 export function deleteIpv4Address(dev: Device, local: Ipv4, prefixLen: number | null): KResult {
   const index = dev.ipv4.findIndex((a) => a.local === local && (prefixLen === null || a.prefixLen === prefixLen));
   if (index < 0) return fail('EADDRNOTAVAIL');
   const [removed] = dev.ipv4.splice(index, 1);
+  let promoted: Ipv4Address | null = null;
   if (!removed!.secondary) {
-    // Without promote_secondaries, the primary takes its secondaries with it.
-    const doomed = dev.ipv4.filter((a) => a.secondary && a.prefixLen === removed!.prefixLen && inPrefix(a.local, removed!.local, removed!.prefixLen));
-    dev.ipv4 = dev.ipv4.filter((a) => !doomed.includes(a));
+    const secondaries = dev.ipv4.filter((a) => a.secondary && a.prefixLen === removed!.prefixLen && inPrefix(a.local, removed!.local, removed!.prefixLen));
+    const conf = (scope: string) => dev.ns.sysctl.ipv4Conf(scope, 'promote_secondaries') !== '0';
+    promoted = secondaries.length > 0 && (conf('all') || conf(dev.name)) ? secondaries[0]! : null;
+    if (promoted) {
+      dev.ipv4.splice(dev.ipv4.indexOf(promoted), 1);
+      promoted.secondary = false;
+      insertAddress(dev, promoted);
+    } else dev.ipv4 = dev.ipv4.filter((a) => !secondaries.includes(a));
   }
   removeConnectedRoute(dev.ns, dev, removed!);
+  if (promoted) addConnectedRoute(dev.ns, dev, promoted);
   return OK;
 }
 
 const SCOPE_RANK = { host: 2, link: 1, global: 0 } as const;
 
-export function flushIpv4Addresses(dev: Device): void {
-  while (dev.ipv4.length) deleteIpv4Address(dev, dev.ipv4[0]!.local, dev.ipv4[0]!.prefixLen);
-}
-
 /** addrconf: a link-local address once a device runs, ::1 on loopback when up. */
 export function syncIpv6(dev: Device): void {
   if (!dev.adminUp) return;
   if (dev.kind.name === 'loopback') {
-    if (!dev.ipv6.some((a) => a.address === '::1')) dev.ipv6.push({ address: '::1', prefixLen: 128, scope: 'host', seq: dev.ns.ipv6Seq++ });
+    if (!dev.ipv6.some((a) => a.address === '::1')) insertIpv6(dev, { address: '::1', prefixLen: 128, scope: 'host', nodad: false, seq: dev.ns.addressSeq++ });
     return;
   }
   if (dev.running && !dev.ipv6.some((a) => a.scope === 'link')) {
-    dev.ipv6.push({ address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', seq: dev.ns.ipv6Seq++ });
+    insertIpv6(dev, { address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', nodad: false, seq: dev.ns.addressSeq++ });
   }
+}
+
+/** ipv6_addr_src_scope: global 0xe, link-local 0x2, loopback 0x1. */
+const IPV6_SCOPE_VALUE = { global: 0xe, link: 0x2, host: 0x1 } as const;
+
+/** ipv6_link_dev_addr: the list runs from the widest scope to the narrowest, the newest first within one. */
+function insertIpv6(dev: Device, address: Ipv6Address): void {
+  const at = dev.ipv6.findIndex((a) => IPV6_SCOPE_VALUE[address.scope] >= IPV6_SCOPE_VALUE[a.scope]);
+  if (at < 0) dev.ipv6.push(address);
+  else dev.ipv6.splice(at, 0, address);
 }
 
 /** addrconf_ifdown: a device going down loses its IPv6 addresses. */
@@ -81,15 +131,16 @@ export function dropIpv6(dev: Device): void {
   dev.ipv6 = [];
 }
 
-export function addIpv6Address(dev: Device, address: string, prefixLen: number): KResult {
-  if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST');
+export function addIpv6Address(dev: Device, address: string, prefixLen: number, nodad = false): KResult {
+  if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST', 'ipv6: address already assigned');
   const scope = address.startsWith('fe80:') ? 'link' : address === '::1' ? 'host' : 'global';
-  dev.ipv6.push({ address, prefixLen, scope, seq: dev.ns.ipv6Seq++ });
+  insertIpv6(dev, { address, prefixLen, scope, nodad, seq: dev.ns.addressSeq++ });
   return OK;
 }
 
-export function deleteIpv6Address(dev: Device, address: string): KResult {
-  const index = dev.ipv6.findIndex((a) => a.address === address);
+/** inet6_addr_del: the address with that prefix length. */
+export function deleteIpv6Address(dev: Device, address: string, prefixLen: number): KResult {
+  const index = dev.ipv6.findIndex((a) => a.address === address && a.prefixLen === prefixLen);
   if (index < 0) return fail('EADDRNOTAVAIL');
   dev.ipv6.splice(index, 1);
   return OK;

@@ -9,6 +9,7 @@ export const IFF_UP = 0x1;
 export const IFF_BROADCAST = 0x2;
 export const IFF_LOOPBACK = 0x8;
 export const IFF_POINTOPOINT = 0x10;
+export const IFF_NOTRAILERS = 0x20;
 export const IFF_RUNNING = 0x40;
 export const IFF_NOARP = 0x80;
 export const IFF_PROMISC = 0x100;
@@ -16,6 +17,7 @@ export const IFF_ALLMULTI = 0x200;
 export const IFF_MASTER = 0x400;
 export const IFF_SLAVE = 0x800;
 export const IFF_MULTICAST = 0x1000;
+export const IFF_DYNAMIC = 0x8000;
 export const IFF_LOWER_UP = 0x10000;
 export const IFF_DORMANT = 0x20000;
 
@@ -77,6 +79,21 @@ export interface Ipv4Address {
   label: string;
   secondary: boolean;
   scope: 'global' | 'host' | 'link';
+  /** IFA_F_NOPREFIXROUTE: no connected route for the subnet. */
+  noprefixroute: boolean;
+  /** IFA_RT_PRIORITY: the metric of the connected route. */
+  routeMetric: number;
+  /** Finite lifetimes (valid_lft, preferred_lft, in seconds) counted from `sinceUs`; null for forever (IFA_F_PERMANENT). */
+  lifetime: AddressLifetime | null;
+  /** Creation order within the namespace (the kernel lists routes for equal destinations in it). */
+  seq: number;
+}
+
+export interface AddressLifetime {
+  valid: number;
+  /** Null for forever (a preferred lifetime beyond the valid one is refused). */
+  preferred: number | null;
+  sinceUs: number;
 }
 
 export interface Ipv6Address {
@@ -84,6 +101,8 @@ export interface Ipv6Address {
   address: string;
   prefixLen: number;
   scope: 'global' | 'host' | 'link';
+  /** IFA_F_NODAD: added without duplicate address detection. */
+  nodad: boolean;
   /** Creation order within the namespace (the kernel lists prefix routes in it). */
   seq: number;
 }
@@ -187,13 +206,16 @@ export type BridgeSetting = keyof typeof BRIDGE_DEFAULTS;
 
 export interface BridgeState {
   ports: Device[];
-  /** A bridge that never had a port keeps carrier; once its last port leaves it has none. */
-  hadPorts: boolean;
+  /**
+   * br_port_state_selection has run (a port came or went, or the bridge id
+   * changed): until then an empty bridge keeps carrier, from then on it has none.
+   */
+  portStatesSelected: boolean;
   /** In the order entries were made: the kernel's list, which dumps show newest first. */
   fdb: Map<Mac, FdbEntry>;
   settings: Record<BridgeSetting, number>;
-  /** The largest TSO the bridge takes: 64 KiB at first, its first port's, then the smallest of its ports' (netif_inherit_tso_max). */
-  tsoMaxSize: number;
+  /** The largest TSO the bridge takes: its first port's, then the smallest of its ports' (netif_inherit_tso_max); null before any port, 64 KiB. */
+  tsoMaxSize: number | null;
 }
 
 export class Device {
@@ -208,6 +230,8 @@ export class Device {
   /** Has been up at least once: the kernel attached a qdisc then and keeps it. */
   everUp = false;
   txqlen: number;
+  /** The device group (`ip link set … group`), 0 being "default". */
+  group = 0;
   /** Root qdisc configured explicitly (physical NICs); otherwise noop/noqueue. */
   rootQdisc: string | null = null;
   master: Device | null = null;
@@ -298,6 +322,6 @@ const DEFAULT_TSO_KINDS = new Set<KindName>(['ether', 'tun', 'tap', 'vxlan']);
 /** tso_max_size; a macvlan inherits its lower device's. */
 export function tsoMaxSize(dev: Device): number {
   if (dev.lower) return tsoMaxSize(dev.lower);
-  if (dev.bridge) return dev.bridge.tsoMaxSize;
+  if (dev.bridge) return dev.bridge.tsoMaxSize ?? 65536;
   return DEFAULT_TSO_KINDS.has(dev.kind.name) ? 65536 : 524280;
 }

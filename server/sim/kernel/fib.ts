@@ -1,12 +1,13 @@
 // The forwarding information base: routing tables held as routes (the local
 // table derived from addresses), policy rules choosing which tables a lookup
 // consults, longest-prefix lookup and source selection.
-import { inPrefix, isLoopback, networkOf, prefixMask, type Ipv4 } from './addr';
+import { inPrefix, networkOf, prefixMask, type Ipv4 } from './addr';
 import type { Device, Ipv4Address } from './device';
 import { fail, ok, OK, type Errno, type KResult } from './errno';
 import type { NetNs } from './netns';
 
-export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'local';
+/** rtm_type: the kinds of route the kernel knows (the lab makes all but anycast, nat and xresolve). */
+export type RouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'local' | 'broadcast' | 'multicast' | 'anycast' | 'nat' | 'xresolve';
 
 export const RT_TABLE_DEFAULT = 253;
 export const RT_TABLE_MAIN = 254;
@@ -36,6 +37,43 @@ export interface Route {
   metric: number;
   onlink: boolean;
   table: number;
+  /** RTA_METRICS (`mtu`, `advmss`, …), in RTAX order. */
+  metrics?: RouteMetric[];
+  /** RTA_MULTIPATH: a route over several nexthops has them here, and no gateway or device of its own. */
+  nexthops?: Nexthop[];
+}
+
+/** An IPv6 route added by hand (the kernel's own follow from the addresses). Lookups over them are the tool's. */
+export interface Ipv6StaticRoute {
+  prefix: string;
+  prefixLen: number;
+  gateway: string | null;
+  dev: Device;
+  metric: number;
+  proto: RouteProto;
+  /** When it was added: routes to one prefix and metric keep that order. */
+  seq: number;
+}
+
+export interface Nexthop {
+  gateway: Ipv4 | null;
+  dev: Device;
+  weight: number;
+}
+
+/**
+ * The nexthop a packet takes: a multipath route's first whose device is up.
+ * (Linux picks among them by a hash of the flow keyed at random each boot.)
+ */
+export function firstHop(route: Route): { gateway: Ipv4 | null; dev: Device | null } {
+  return route.nexthops?.find((nh) => nh.dev.adminUp) ?? route.nexthops?.[0] ?? route;
+}
+
+export interface RouteMetric {
+  name: string;
+  value: number;
+  /** `lock`: the value is not to be changed by the stack (path MTU discovery, say). */
+  lock: boolean;
 }
 
 export interface RouteSpec {
@@ -50,6 +88,9 @@ export interface RouteSpec {
   metric?: number;
   onlink?: boolean;
   table?: number;
+  metrics?: RouteMetric[];
+  /** Several nexthops, each checked as a route's gateway and device would be. */
+  nexthops?: Array<{ gateway: Ipv4 | null; dev: Device | null; weight: number }>;
 }
 
 /** A routing policy rule (struct fib_rule): a selector and what to do with a packet it matches. */
@@ -153,22 +194,38 @@ export function primaryAddresses(dev: Device): Ipv4Address[] {
 /** Scopes from the widest to the narrowest. */
 const SCOPE_RANK = { global: 0, link: 1, host: 2 } as const;
 
-/** Whether `addr` is one of this namespace's own (the local table's `local` routes). */
-export function isLocalAddress(ns: NetNs, addr: Ipv4): boolean {
-  return localRouteDevice(ns, addr) !== null;
+/** The primary address a secondary belongs to (itself for a primary). */
+export function primaryOf(dev: Device, a: Ipv4Address): Ipv4Address {
+  if (!a.secondary) return a;
+  return dev.ipv4.find((x) => !x.secondary && x.prefixLen === a.prefixLen && inPrefix(a.local, x.local, x.prefixLen)) ?? a;
 }
 
-/** The device of the local table's `local` route for `addr`: the device holding the address, or null when it is not ours. */
-function localRouteDevice(ns: NetNs, addr: Ipv4): Device | null {
+/**
+ * The local table's `local` route for `addr`, when it is one of this
+ * namespace's own: the device holding the address (null for a route added by
+ * hand), and the source the route prefers, the primary address of its subnet.
+ */
+function localRoute(ns: NetNs, addr: Ipv4): { dev: Device | null; prefsrc: Ipv4 } | null {
   // Local routes stay while a device is down: its addresses remain the host's.
   for (const dev of ns.devices.values()) {
     for (const a of dev.ipv4) {
-      if (a.local === addr) return dev;
-      // 127.0.0.1/8 on lo makes the whole prefix local.
-      if (dev.kind.name === 'loopback' && inPrefix(addr, a.local, a.prefixLen) && isLoopback(addr)) return dev;
+      // An address on lo makes its whole prefix local (127.0.0.1/8 all of 127/8).
+      if (a.local === addr || (dev.kind.name === 'loopback' && inPrefix(addr, a.local, a.prefixLen))) return { dev, prefsrc: primaryOf(dev, a).local };
     }
   }
-  return null;
+  // A local route added by hand (`ip route add local PREFIX dev lo`) makes its whole prefix ours.
+  const route = tableLookup(ns.tables.get(RT_TABLE_LOCAL) ?? [], addr, null);
+  return route?.type === 'local' ? { dev: null, prefsrc: route.prefsrc ?? addr } : null;
+}
+
+/** When `addr` is one of this namespace's own, the source its local route prefers. */
+export function localRouteSource(ns: NetNs, addr: Ipv4): Ipv4 | null {
+  return localRoute(ns, addr)?.prefsrc ?? null;
+}
+
+/** Whether `addr` is one of this namespace's own. */
+export function isLocalAddress(ns: NetNs, addr: Ipv4): boolean {
+  return localRoute(ns, addr) !== null;
 }
 
 /** inet_select_addr: the address a packet leaving `dev` towards `dst` takes. */
@@ -202,7 +259,8 @@ export function linkdownIgnored(dev: Device): boolean {
 
 /** A route is usable while its device is up (routes through down devices are flushed) and its carrier not ignored. */
 function usable(route: Route): boolean {
-  return route.dev === null || (route.dev.adminUp && !linkdownIgnored(route.dev));
+  const dev = firstHop(route).dev;
+  return dev === null || (dev.adminUp && !linkdownIgnored(dev));
 }
 
 export interface FibResult {
@@ -223,7 +281,7 @@ function tableLookup(routes: Route[], dst: Ipv4, oif: Device | null, minScope: R
   let best: Route | null = null;
   for (const route of routes) {
     if (!usable(route) || !inPrefix(dst, route.dst, route.prefixLen)) continue;
-    if (oif && route.dev !== oif && !nexthopless(route.type)) continue;
+    if (oif && firstHop(route).dev !== oif && !nexthopless(route.type)) continue;
     if (SCOPE_RANK[route.scope] < SCOPE_RANK[minScope]) continue;
     if (!best || route.prefixLen > best.prefixLen || (route.prefixLen === best.prefixLen && route.metric < best.metric)) best = route;
   }
@@ -255,8 +313,8 @@ function ruleLookup(ns: NetNs, dst: Ipv4, oif: Device | null, flow: FlowKey): Fi
     if (rule.action !== 'lookup') return RULE_ACTION_ERRORS[rule.action];
     if (rule.table === RT_TABLE_LOCAL) {
       // A bound device passes by local routes on other devices, as by any route: 127.0.0.1 bound to eth0 goes to the gateway.
-      const holder = localRouteDevice(ns, dst);
-      if (holder && (!oif || oif === holder)) return { type: 'local', route: null, dev: ns.device('lo') ?? null, nexthop: dst, prefsrc: dst };
+      const local = localRoute(ns, dst);
+      if (local && (!oif || !local.dev || oif === local.dev)) return { type: 'local', route: null, dev: ns.device('lo') ?? null, nexthop: dst, prefsrc: local.prefsrc };
       continue;
     }
     const table = ns.tables.get(rule.table);
@@ -265,8 +323,11 @@ function ruleLookup(ns: NetNs, dst: Ipv4, oif: Device | null, flow: FlowKey): Fi
     const error = ROUTE_TYPE_ERRORS[route.type];
     if (error) return error;
     // A gateway that is one of our own addresses makes the route behave as on-link (nh scope host).
-    const nexthop = route.gateway !== null && !isLocalAddress(ns, route.gateway) ? route.gateway : dst;
-    return { type: route.type, route, dev: route.dev, nexthop, prefsrc: route.prefsrc ?? selectSource(ns, route.dev, route.gateway ?? dst) };
+    const hop = firstHop(route);
+    const nexthop = hop.gateway !== null && !isLocalAddress(ns, hop.gateway) ? hop.gateway : dst;
+    // A packet to a local route is ours: by default it comes from where it goes.
+    const prefsrc = route.prefsrc ?? (route.type === 'local' ? dst : selectSource(ns, hop.dev, hop.gateway ?? dst));
+    return { type: route.type, route, dev: hop.dev, nexthop, prefsrc };
   }
   return 'ENETUNREACH';
 }
@@ -327,27 +388,41 @@ function checkGateway(ns: NetNs, gateway: Ipv4, dev: Device | null, onlink: bool
   return ok(match.dev);
 }
 
-export type AddMode = 'add' | 'replace' | 'change' | 'append' | 'prepend';
+/** What RTM_NEWROUTE's flags ask for; `test` is NLM_F_EXCL alone. */
+/** fib_check_nh: a gateway must be reachable (giving the device), a bare device must be up. */
+function checkNexthop(ns: NetNs, gateway: Ipv4 | null, dev: Device | null, onlink: boolean, scope: RouteScope | undefined, tableId: number): KResult<Device> {
+  if (gateway !== null) return checkGateway(ns, gateway, dev, onlink, scope, tableId);
+  if (!dev) return fail('ENODEV');
+  if (!dev.adminUp) return fail('ENETDOWN', 'Nexthop device is not up');
+  return ok(dev);
+}
+
+export type AddMode = 'add' | 'replace' | 'change' | 'append' | 'prepend' | 'test';
 
 export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KResult {
   const type = spec.type ?? 'unicast';
   const tableId = spec.table ?? RT_TABLE_MAIN;
-  let dev = spec.dev ?? null;
-  const gateway = spec.gateway ?? null;
+  // A single nexthop given as such is a plain route.
+  const single = spec.nexthops?.length === 1 ? spec.nexthops[0]! : null;
+  let dev = single ? single.dev : (spec.dev ?? null);
+  const gateway = single ? single.gateway : (spec.gateway ?? null);
   const dst = networkOf(spec.dst, spec.prefixLen);
   if (dst !== spec.dst) return fail('EINVAL', 'Invalid prefix for given prefix length');
+  const nexthop = (gw: Ipv4 | null, via: Device | null) => checkNexthop(ns, gw, via, spec.onlink ?? false, spec.scope, tableId);
+  let nexthops: Nexthop[] | undefined;
   if (nexthopless(type)) {
-    if (gateway !== null || dev !== null) return fail('EINVAL', 'Gateway, device and multipath can not be specified for this route type');
-  } else if (type === 'unicast') {
-    if (gateway !== null) {
-      const checked = checkGateway(ns, gateway, dev, spec.onlink ?? false, spec.scope, tableId);
+    if (gateway !== null || dev !== null || spec.nexthops) return fail('EINVAL', 'Gateway, device and multipath can not be specified for this route type');
+  } else if (type === 'unicast' && spec.nexthops && !single) {
+    nexthops = [];
+    for (const nh of spec.nexthops) {
+      const checked = nexthop(nh.gateway, nh.dev);
       if (!checked.ok) return checked;
-      dev = checked.value;
-    } else if (!dev) {
-      return fail('ENODEV');
-    } else if (!dev.adminUp) {
-      return fail('ENETDOWN', 'Nexthop device is not up');
+      nexthops.push({ gateway: nh.gateway, dev: checked.value, weight: nh.weight });
     }
+  } else if (type === 'unicast') {
+    const checked = nexthop(gateway, dev);
+    if (!checked.ok) return checked;
+    dev = checked.value;
   }
   const route: Route = {
     type,
@@ -356,30 +431,38 @@ export function addRoute(ns: NetNs, spec: RouteSpec, mode: AddMode = 'add'): KRe
     gateway,
     dev,
     proto: spec.proto ?? 'boot',
-    scope: spec.scope ?? (type === 'unicast' && gateway === null ? 'link' : type === 'local' ? 'host' : 'global'),
+    scope: spec.scope ?? ((type === 'unicast' && gateway === null && !nexthops) || type === 'broadcast' ? 'link' : type === 'local' ? 'host' : 'global'),
     prefsrc: spec.prefsrc ?? null,
     metric: spec.metric ?? 0,
     onlink: spec.onlink ?? false,
     table: tableId,
+    ...(spec.metrics?.length ? { metrics: spec.metrics } : {}),
+    ...(nexthops ? { nexthops } : {}),
   };
   if (route.prefsrc !== null && !isLocalAddress(ns, route.prefsrc)) return fail('EINVAL', 'Invalid prefsrc address');
   const table = tableFor(ns, tableId);
   const existing = table.findIndex((r) => sameKey(r, route));
-  if (mode === 'add' || mode === 'prepend' || mode === 'append') {
-    // Without NLM_F_EXCL only a route with the very same nexthop is a duplicate; a new one goes before its peers unless appended.
-    const duplicate = mode === 'add' ? existing >= 0 : table.some((r) => sameKey(r, route) && r.type === route.type && r.gateway === route.gateway && r.dev === route.dev);
-    if (duplicate) return fail('EEXIST');
-    if (mode === 'prepend' && existing >= 0) table.splice(existing, 0, route);
+  if (existing < 0) {
+    // Without NLM_F_CREATE (change, test) nothing comes into being.
+    if (mode === 'change' || mode === 'test') return fail('ENOENT');
+    table.push(route);
+  } else if (mode === 'add' || mode === 'test') return fail('EEXIST');
+  else if (mode === 'replace' || mode === 'change') table[existing] = route;
+  else {
+    // prepend and append add an alias, but never a second identical route.
+    if (table.some((r) => sameKey(r, route) && sameRoute(r, route))) return fail('EEXIST');
+    if (mode === 'prepend') table.splice(existing, 0, route);
     else table.push(route);
-  } else if (mode === 'replace') {
-    if (existing >= 0) table[existing] = route;
-    else table.push(route);
-  } else {
-    if (existing < 0) return fail('ENOENT');
-    table[existing] = route;
   }
   table.sort(compareRoutes);
   return OK;
+}
+
+/** fa_match: the same type and fib_info (nexthop, source, protocol, scope and metrics). */
+function sameRoute(a: Route, b: Route): boolean {
+  const metrics = (r: Route) => JSON.stringify(r.metrics ?? []);
+  const hops = (r: Route) => (r.nexthops ?? []).map((nh) => `${nh.gateway}/${nh.dev.ifindex}/${nh.weight}`).join();
+  return a.type === b.type && a.gateway === b.gateway && a.dev === b.dev && a.prefsrc === b.prefsrc && a.proto === b.proto && a.scope === b.scope && metrics(a) === metrics(b) && hops(a) === hops(b);
 }
 
 export interface RouteSelector {
@@ -401,8 +484,8 @@ export function deleteRoute(ns: NetNs, sel: RouteSelector): KResult {
     (r) =>
       r.dst === sel.dst &&
       r.prefixLen === sel.prefixLen &&
-      (sel.gateway == null || r.gateway === sel.gateway) &&
-      (sel.dev == null || r.dev === sel.dev) &&
+      (sel.gateway == null || firstHop(r).gateway === sel.gateway) &&
+      (sel.dev == null || firstHop(r).dev === sel.dev) &&
       (sel.metric == null || r.metric === sel.metric) &&
       (sel.proto == null || r.proto === sel.proto) &&
       (sel.type == null || r.type === sel.type),
@@ -419,11 +502,11 @@ export function filterRoutes(ns: NetNs, keep: (route: Route) => boolean): void {
 
 /** Connected (prefix) route for an address, as fib_add_ifaddr installs it. */
 export function addConnectedRoute(ns: NetNs, dev: Device, a: Ipv4Address): void {
-  if (!dev.adminUp || a.secondary || dev.kind.name === 'loopback') return;
+  if (!dev.adminUp || a.secondary || a.noprefixroute || dev.kind.name === 'loopback') return;
   const dst = networkOf(a.peer ?? a.local, a.prefixLen);
   if (a.prefixLen === 32 && a.peer === null) return;
   if (ns.routes.some((r) => r.dst === dst && r.prefixLen === a.prefixLen && r.dev === dev && r.proto === 'kernel')) return;
-  ns.routes.push({ type: 'unicast', dst, prefixLen: a.prefixLen, gateway: null, dev, proto: 'kernel', scope: 'link', prefsrc: a.local, metric: 0, onlink: false, table: RT_TABLE_MAIN });
+  ns.routes.push({ type: 'unicast', dst, prefixLen: a.prefixLen, gateway: null, dev, proto: 'kernel', scope: 'link', prefsrc: a.local, metric: a.routeMetric, onlink: false, table: RT_TABLE_MAIN });
   ns.routes.sort(compareRoutes);
 }
 
@@ -434,9 +517,40 @@ export function removeConnectedRoute(ns: NetNs, dev: Device, a: Ipv4Address): vo
   pruneUnreachableGateways(ns);
 }
 
+/**
+ * The local table as fib_add_ifaddr fills it: a local route for every address,
+ * kept while its device is down (its nexthop has scope nowhere); the
+ * loopback's whole prefix; and, while the device is up, the broadcasts. Each
+ * takes the source of the address's primary. Routes to one destination are
+ * listed in the order they were made; a route the same in all is made once.
+ */
+export function localTableRoutes(ns: NetNs): Route[] {
+  const routes = new Map<string, Route>();
+  const add = (type: RouteType, dst: Ipv4, prefixLen: number, dev: Device, prefsrc: Ipv4) => {
+    const key = `${type} ${dst}/${prefixLen} ${dev.ifindex}`;
+    const scope = type === 'local' ? 'host' : 'link';
+    if (!routes.has(key)) routes.set(key, { type, dst, prefixLen, gateway: null, dev, proto: 'kernel', scope, prefsrc, metric: 0, onlink: false, table: RT_TABLE_LOCAL });
+  };
+  const addresses = [...ns.devices.values()].flatMap((dev) => dev.ipv4.map((a) => ({ dev, a }))).sort((x, y) => x.a.seq - y.a.seq);
+  for (const { dev, a } of addresses) {
+    const src = primaryOf(dev, a).local;
+    const net = networkOf(a.local, a.prefixLen);
+    if (dev.kind.name === 'loopback' && a.prefixLen < 32) add('local', net, a.prefixLen, dev, src);
+    add('local', a.local, 32, dev, src);
+    if (!dev.adminUp) continue;
+    const subnetBroadcast = (net | (~prefixMask(a.prefixLen) >>> 0)) >>> 0;
+    if (a.broadcast !== null && a.broadcast !== subnetBroadcast) add('broadcast', a.broadcast, 32, dev, src);
+    if (a.prefixLen < 31) add('broadcast', subnetBroadcast, 32, dev, src);
+  }
+  // Routes added to the table by hand join the kernel's.
+  return [...routes.values(), ...(ns.tables.get(RT_TABLE_LOCAL) ?? [])].sort((x, y) => x.dst - y.dst || x.prefixLen - y.prefixLen);
+}
+
 /** Routes through a device that went down or away are flushed (fib_sync_down_dev). */
 export function flushDeviceRoutes(ns: NetNs, dev: Device): void {
-  filterRoutes(ns, (r) => r.dev !== dev);
+  // A multipath route goes with the last of its nexthops' devices.
+  filterRoutes(ns, (r) => r.dev !== dev && !(r.nexthops?.every((nh) => nh.dev === dev) ?? false));
+  ns.ipv6Routes = ns.ipv6Routes.filter((r) => r.dev !== dev);
 }
 
 function pruneUnreachableGateways(ns: NetNs): void {

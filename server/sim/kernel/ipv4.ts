@@ -1,7 +1,7 @@
 // The IPv4 packet path (net/ipv4/ip_input.c, ip_forward.c, ip_output.c,
 // icmp.c): local output, receive, forward, local delivery and ICMP, with
 // the netfilter hooks where Linux has them.
-import { BROADCAST_MAC, formatIpv4, inPrefix, isLoopback, prefixMask, type Ipv4 } from './addr';
+import { BROADCAST_MAC, formatIpv4, inPrefix, isLoopback, isMulticast, prefixMask, type Ipv4 } from './addr';
 import { transmitFrame } from './l2';
 import type { Device } from './device';
 import { fail, ok, type Errno, type KResult } from './errno';
@@ -91,7 +91,11 @@ export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = nul
 
 /** IN_DEV_ROUTE_LOCALNET: loopback addresses may be routed by this device (or lo itself). */
 function routeLocalnet(dev: Device | null): boolean {
-  if (!dev || dev.kind.name === 'loopback') return true;
+  return !dev || dev.kind.name === 'loopback' || localnetAllowed(dev);
+}
+
+/** net.ipv4.conf.{all,DEV}.route_localnet: loopback addresses may be routed to and from the device. */
+function localnetAllowed(dev: Device): boolean {
   const sysctl = dev.ns.sysctl;
   return sysctl.ipv4Conf('all', 'route_localnet') !== '0' || sysctl.ipv4Conf(dev.name, 'route_localnet') !== '0';
 }
@@ -114,11 +118,18 @@ function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: 
   const dev = res.dev!;
   const post = netfilterHook(ns, 'POSTROUTING', packet, inDev, dev);
   if (post.verdict !== 'accept') return post.verdict === 'reject' ? 'rejected' : 'dropped';
-  if (!packet.df && packet.length > dev.mtu) packet.fragmented = true;
-  if (packet.df && packet.length > dev.mtu) {
+  if (packet.length > MAX_DATAGRAM) {
+    tracer(ns)?.drop(ns, dev, `datagram of ${packet.length} bytes exceeds the IPv4 maximum`, packet);
+    return 'dropped';
+  }
+  // ipv4_mtu: a route's mtu metric stands in for the device's.
+  const routeMtu = res.route?.metrics?.find((m) => m.name === 'mtu')?.value;
+  const mtu = routeMtu ?? dev.mtu;
+  if (!packet.df && packet.length > mtu) packet.fragmented = true;
+  if (packet.df && packet.length > mtu) {
     // Path MTU discovery: a local sender hears EMSGSIZE, a forwarded packet's source gets "fragmentation needed".
-    tracer(ns)?.drop(ns, dev, `${packet.length} bytes with Don't Fragment exceed the MTU ${dev.mtu} of ${dev.name}`, packet);
-    if (inDev === null) return { tooBig: dev.mtu };
+    tracer(ns)?.drop(ns, dev, `${packet.length} bytes with Don't Fragment exceed the MTU ${mtu} of ${routeMtu === undefined ? dev.name : `the route via ${dev.name}`}`, packet);
+    if (inDev === null) return { tooBig: mtu };
     icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED);
     return 'dropped';
   }
@@ -147,8 +158,10 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean, b
   const arrivedDst = packet.dst;
   const pre = netfilterHook(ns, 'PREROUTING', packet, dev, null);
   if (pre.verdict !== 'accept') return;
-  if (martianLoopback(dev, packet)) {
-    tracer(ns)?.drop(ns, dev, `dropped: ${formatIpv4(isLoopback(packet.dst) ? packet.dst : packet.src)} is a loopback address, martian on ${dev.name}`, packet);
+  // What lo loops back was routed on the way out; anything else is routed here, martians refused.
+  const martian = dev.kind.name === 'loopback' ? null : inputMartian(dev, packet.src, packet.dst);
+  if (martian) {
+    tracer(ns)?.drop(ns, dev, `dropped: martian ${martian} (${formatIpv4(martian === 'source' ? packet.src : packet.dst)})`, packet);
     return;
   }
   if (broadcast || isLocalAddress(ns, packet.dst)) {
@@ -188,9 +201,19 @@ export function ipReceive(dev: Device, packet: Ipv4Packet, broadcast: boolean, b
   finishOutput(ns, packet, dev, res);
 }
 
-/** ip_route_input_slow: 127.0.0.0/8 arriving on anything but lo is martian, unless route_localnet allows it. */
-function martianLoopback(dev: Device, packet: Ipv4Packet): boolean {
-  return (isLoopback(packet.dst) || isLoopback(packet.src)) && !routeLocalnet(dev);
+/**
+ * ip_route_input_slow's martians: a multicast, broadcast or zero source, a
+ * zero destination, and loopback addresses unless route_localnet allows them
+ * (the limited broadcast takes any source). Multicast destinations are left
+ * to the caller.
+ */
+export function inputMartian(dev: Device, src: Ipv4, dst: Ipv4): 'source' | 'destination' | null {
+  if (isMulticast(src) || src === 0xffffffff) return 'source';
+  if (dst === 0xffffffff || (src === 0 && dst === 0)) return null;
+  if (src >>> 24 === 0) return 'source';
+  if (dst >>> 24 === 0) return 'destination';
+  if ((isLoopback(dst) || isLoopback(src)) && !localnetAllowed(dev)) return isLoopback(dst) ? 'destination' : 'source';
+  return null;
 }
 
 /** The input route's source check (rp_filter); what lo loops back was routed on the way out and is not checked. */
@@ -209,8 +232,7 @@ const UNROUTABLE_CODES: Partial<Record<Errno, number>> = { ENETUNREACH: ICMP_NET
  * rate-limited per source, and (as observed on Linux) not for its first packet.
  */
 function maybeRedirect(ns: NetNs, dev: Device, packet: Ipv4Packet, nexthop: Ipv4): void {
-  if (ns.sysctl.get(`net.ipv4.conf.${dev.name}.send_redirects`) !== '1') return;
-  if (!dev.ipv4.some((a) => inPrefix(packet.src, a.local, a.prefixLen))) return;
+  if (!redirectable(dev, packet.src)) return;
   // ICMP errors never earn a redirect and, as observed, leave the peer untouched.
   if (packet.icmp && packet.icmp.type !== ICMP_ECHO_REQUEST && packet.icmp.type !== ICMP_ECHO_REPLY) return;
   const peer = ns.redirectPeers.get(packet.src);
@@ -223,6 +245,11 @@ function maybeRedirect(ns: NetNs, dev: Device, packet: Ipv4Packet, nexthop: Ipv4
   peer.sent++;
   peer.lastUs = now;
   icmpSend(ns, packet, ICMP_REDIRECT, 1, nexthop);
+}
+
+/** RTCF_DOREDIRECT: forwarding back out of `dev` a packet from `src`, on that link, calls for a redirect when the device sends them. */
+export function redirectable(dev: Device, src: Ipv4): boolean {
+  return dev.ns.sysctl.get(`net.ipv4.conf.${dev.name}.send_redirects`) === '1' && dev.ipv4.some((a) => inPrefix(src, a.local, a.prefixLen));
 }
 
 const REDIRECT_LOAD_US = 20_000;

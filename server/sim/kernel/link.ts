@@ -46,9 +46,10 @@ function detach(dev: Device): void {
   dev.ns.byName.delete(dev.name);
 }
 
-function newDevice(ns: NetNs, kind: LinkKind, name: string, mac: Mac): Device {
-  const dev = new Device(kind, ns, allocIfindex(ns), name, mac);
-  if (kind === bridgeKind) dev.bridge = { ports: [], fdb: new Map(), settings: { ...BRIDGE_DEFAULTS }, tsoMaxSize: 65536, hadPorts: false };
+/** A device registered in `ns`, at the index asked for or the next free one. */
+function newDevice(ns: NetNs, kind: LinkKind, name: string, mac: Mac, index: number | null = null): Device {
+  const dev = new Device(kind, ns, index ?? allocIfindex(ns), name, mac);
+  if (kind === bridgeKind) dev.bridge = { ports: [], fdb: new Map(), settings: { ...BRIDGE_DEFAULTS }, tsoMaxSize: null, portStatesSelected: false };
   attach(ns, dev);
   return dev;
 }
@@ -103,11 +104,11 @@ export function expandDeviceName(ns: NetNs, name: string): string {
   }
 }
 
-export function createLink(ns: NetNs, kind: LinkKind, requested: string): KResult<Device> {
+export function createLink(ns: NetNs, kind: LinkKind, requested: string, index: number | null = null): KResult<Device> {
   const name = expandDeviceName(ns, requested);
   if (!validDeviceName(name)) return fail('EINVAL');
-  if (nameTaken(ns, name)) return fail('EEXIST');
-  const dev = newDevice(ns, kind, name, ns.host.world.randomMac());
+  if (nameTaken(ns, name) || (index !== null && ns.devices.has(index))) return fail('EEXIST');
+  const dev = newDevice(ns, kind, name, ns.host.world.randomMac(), index);
   if (kind === bridgeKind) recalculateBridge(dev);
   return ok(dev);
 }
@@ -144,12 +145,22 @@ export function createVxlan(ns: NetNs, requested: string, config: VxlanConfig): 
   return ok(dev);
 }
 
-export function createVethPair(ns: NetNs, name: string, peerName: string, peerNs: NetNs = ns): KResult<Device> {
-  if (!validDeviceName(name) || !validDeviceName(peerName)) return fail('EINVAL');
-  if (nameTaken(peerNs, peerName) || nameTaken(ns, name) || (ns === peerNs && name === peerName)) return fail('EEXIST');
-  // veth_newlink registers the peer first, so it gets the lower index.
-  const peer = newDevice(peerNs, vethKind, peerName, ns.host.world.randomMac());
-  const dev = newDevice(ns, vethKind, name, ns.host.world.randomMac());
+/**
+ * veth_newlink: the peer is registered first (so it gets the lower index),
+ * each name's `%d` becoming the lowest free number; a clash found only then
+ * (the device's name or index) unregisters the peer, its index spent.
+ */
+export function createVethPair(ns: NetNs, requested: string, requestedPeer: string, peerNs: NetNs = ns, index: number | null = null, peerIndex: number | null = null): KResult<Device> {
+  if (!validDeviceName(requested) || !validDeviceName(requestedPeer)) return fail('EINVAL');
+  const peerName = expandDeviceName(peerNs, requestedPeer);
+  if (nameTaken(peerNs, peerName) || nameTaken(ns, requested) || (peerIndex !== null && peerNs.devices.has(peerIndex))) return fail('EEXIST');
+  const peer = newDevice(peerNs, vethKind, peerName, ns.host.world.randomMac(), peerIndex);
+  const name = expandDeviceName(ns, requested);
+  if (nameTaken(ns, name) || (index !== null && ns.devices.has(index))) {
+    detach(peer);
+    return fail('EEXIST');
+  }
+  const dev = newDevice(ns, vethKind, name, ns.host.world.randomMac(), index);
   dev.peer = peer;
   peer.peer = dev;
   notifyLink(peer);
@@ -228,8 +239,12 @@ export function setLinkMtu(dev: Device, mtu: number): KResult {
 export function setLinkAddress(dev: Device, mac: Mac): KResult {
   if (dev.kind === loopbackKind) return fail('EOPNOTSUPP');
   if (mac % 2 ** 41 >= 2 ** 40 || mac === 0) return fail('EADDRNOTAVAIL');
+  if (dev.bridge) {
+    dev.macSetByUser = true;
+    // A new bridge id selects the port states again.
+    if (mac !== dev.mac) dev.bridge.portStatesSelected = true;
+  }
   dev.mac = mac;
-  if (dev.bridge) dev.macSetByUser = true;
   if (dev.master) recalculateBridge(dev.master);
   if (dev.bridge) recalculateBridge(dev);
   return OK;

@@ -34,6 +34,15 @@ export interface NeighEntry {
   updatedUs: number;
   /** Set for entries added by a user (`ip neigh add`), shown with their state as given. */
   manual: boolean;
+  /** NTF_ROUTER and NTF_EXT_LEARNED, as the last administrative update gave them. */
+  router: boolean;
+  externLearned: boolean;
+}
+
+/** The flags an administrative update (`ip neigh add|replace|change`) sets. */
+export interface NeighFlags {
+  router: boolean;
+  externLearned: boolean;
 }
 
 /** A proxy neighbour (pneigh): an address this namespace answers ARP for on `dev`. */
@@ -58,7 +67,7 @@ function key(dev: Device, ip: Ipv4): string {
 /** neigh_alloc: a new entry in state NONE, its confirmation backdated so it does not count as recent. */
 function createEntry(dev: Device, ip: Ipv4, manual: boolean): NeighEntry {
   const t = now(dev);
-  const entry: NeighEntry = { dev, ip, mac: null, state: 'NONE', queue: [], probes: 0, timer: null, usedUs: t, confirmedUs: t - 2 * BASE_REACHABLE_US, updatedUs: t, manual };
+  const entry: NeighEntry = { dev, ip, mac: null, state: 'NONE', queue: [], probes: 0, timer: null, usedUs: t, confirmedUs: t - 2 * BASE_REACHABLE_US, updatedUs: t, manual, router: false, externLearned: false };
   dev.ns.neigh.set(key(dev, ip), entry);
   return entry;
 }
@@ -277,16 +286,17 @@ function arpFwdProxy(inDev: Device, outDev: Device): boolean {
 }
 
 /** `ip neigh add|replace|change`: neigh_add, then __neigh_update with the state and address given. */
-export function neighSet(dev: Device, ip: Ipv4, mac: Mac | null, state: NudState, mode: 'add' | 'replace' | 'change'): KResult {
+export function neighSet(dev: Device, ip: Ipv4, mac: Mac | null, state: NudState, mode: 'add' | 'replace' | 'change', flags: NeighFlags = { router: false, externLearned: false }): KResult {
   const existing = neighLookup(dev, ip);
   if (existing && mode === 'add') return fail('EEXIST');
   if (!existing && mode === 'change') return fail('ENOENT');
   // The entry exists from here on, even when the update below fails (it stays in NONE).
   const entry = existing ?? createEntry(dev, ip, true);
   entry.manual = true;
+  Object.assign(entry, flags);
   cancelTimer(entry);
   if (!nudValid(state)) {
-    // An invalid state takes no address.
+    // An invalid state takes no address, and no timer: an INCOMPLETE entry made so resolves nothing.
     setState(entry, state);
     return OK;
   }
@@ -295,10 +305,17 @@ export function neighSet(dev: Device, ip: Ipv4, mac: Mac | null, state: NudState
   entry.mac = lladdr;
   setState(entry, state);
   if (state === 'PERMANENT' || state === 'NOARP' || state === 'REACHABLE') entry.confirmedUs = now(dev);
+  startTimer(entry);
   const queue = entry.queue;
   entry.queue = [];
   for (const packet of queue) sendVia(entry, packet);
   return OK;
+}
+
+/** __neigh_update arms a valid state's timer to fire at once unless it is REACHABLE: DELAY, never confirmed, goes on to PROBE, and probing starts. */
+function startTimer(entry: NeighEntry): void {
+  if (entry.state === 'DELAY') neighDelayExpired(entry);
+  else if (entry.state === 'PROBE') neighSolicitExpired(entry);
 }
 
 export function neighDelete(dev: Device, ip: Ipv4): KResult {

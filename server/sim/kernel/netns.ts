@@ -4,7 +4,7 @@
 // own modules.
 import type { Device } from './device';
 import type { Host } from './host';
-import { DEFAULT_RULES, RT_TABLE_MAIN, type FibRule, type Route } from './fib';
+import { DEFAULT_RULES, RT_TABLE_MAIN, type FibRule, type Ipv6StaticRoute, type Route } from './fib';
 import type { NeighEntry, ProxyNeighEntry } from './neigh';
 import type { Netfilter } from './netfilter';
 import type { Conntrack } from './conntrack';
@@ -25,6 +25,8 @@ export class NetNs {
   lastIfindex = 0;
   /** Routing tables by id, the main one from the start; the local table is derived from addresses. */
   readonly tables = new Map<number, Route[]>([[RT_TABLE_MAIN, []]]);
+  /** IPv6 routes added by hand, in the main table. */
+  ipv6Routes: Ipv6StaticRoute[] = [];
   /** Routing policy rules in the order a lookup tries them; replaced as a whole on change. */
   rules: readonly FibRule[] = DEFAULT_RULES;
   readonly neigh = new Map<string, NeighEntry>();
@@ -48,8 +50,8 @@ export class NetNs {
   readonly icmpPeers = new Map<number, { tokensUs: number; lastUs: number }>();
   /** The local routing table comes into being with the first address. */
   localTableExists = false;
-  /** Counts IPv6 addresses made here, to order them as the kernel does. */
-  ipv6Seq = 0;
+  /** Counts addresses made here, to order them (and their routes) as the kernel does. */
+  addressSeq = 0;
 
   constructor(
     readonly host: Host,

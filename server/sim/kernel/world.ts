@@ -6,7 +6,8 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 import type { Mac } from './addr';
-import type { Device } from './device';
+import { addressExpired } from './address';
+import type { Device, Ipv4Address } from './device';
 import { Host } from './host';
 import { Segment } from './links/ether';
 import { neighDelayExpired, neighSolicitExpired, proxyArpReplyDue, type NeighEntry } from './neigh';
@@ -18,7 +19,8 @@ import { TraceFanout, type TraceSink } from './trace';
 export type TimerTask =
   | { kind: 'neigh-solicit' | 'neigh-delay'; entry: NeighEntry }
   | { kind: 'proxy-arp-reply'; dev: Device; arp: ArpMessage }
-  | { kind: 'time-wait' | 'syn-retransmit'; socket: TcpSocket };
+  | { kind: 'time-wait' | 'syn-retransmit'; socket: TcpSocket }
+  | { kind: 'address-expiry'; dev: Device; address: Ipv4Address; sinceUs: number };
 
 export interface Timer {
   readonly at: number;
@@ -40,6 +42,8 @@ function fire(task: TimerTask): void {
       return task.socket.drop();
     case 'syn-retransmit':
       return task.socket.synTimeout();
+    case 'address-expiry':
+      return addressExpired(task.dev, task.address, task.sinceUs);
   }
 }
 

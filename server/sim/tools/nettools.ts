@@ -1,7 +1,7 @@
 // net-tools' `arp`, `route` and `netstat`.
 import { formatIpv4, formatMac, maskLength, parseMac, prefixMask } from '../kernel/addr';
 import { neighDelete, neighEntries, neighSet } from '../kernel/neigh';
-import { addRoute, deleteRoute, sortedRoutes, type Route } from '../kernel/fib';
+import { addRoute, deleteRoute, firstHop, sortedRoutes, type Route } from '../kernel/fib';
 import { STRERROR } from '../kernel/errno';
 import { procNetArp } from './fs';
 import { program, type ProcContext } from './process';
@@ -164,10 +164,12 @@ function routeColumns(r: Route, numeric: boolean): { dst: string; gw: string; ma
   const dst = numeric ? formatIpv4(r.dst) : (NETWORK_NAMES.get(r.dst) ?? formatIpv4(r.dst));
   const mask = formatIpv4(prefixMask(r.prefixLen));
   if (r.type === 'unreachable' || r.type === 'prohibit') return { dst, gw: '-', mask, flags: '!', ref: '-', iface: '-' };
+  // /proc/net/route shows a multipath route by its first nexthop.
+  const { gateway, dev } = firstHop(r);
   let flags = 'U';
-  if (r.gateway !== null) flags += 'G';
+  if (gateway !== null) flags += 'G';
   if (r.prefixLen === 32) flags += 'H';
-  return { dst, gw: r.gateway === null ? '0.0.0.0' : formatIpv4(r.gateway), mask, flags, ref: '0', iface: r.dev?.name ?? '*' };
+  return { dst, gw: gateway === null ? '0.0.0.0' : formatIpv4(gateway), mask, flags, ref: '0', iface: dev?.name ?? '*' };
 }
 
 function routeList(ctx: ProcContext, numeric: boolean, extended: boolean): number {

@@ -6,6 +6,7 @@ import type { NetNs } from '../kernel/netns';
 import type { World } from '../kernel/world';
 import { isDirectory, normalisePath, readFile, writeFile } from './fs';
 import { runProgram, type Output, type Proc, type ProcContext, type Program, type ShellSession } from './process';
+import { globToRegex } from './regex';
 import { evaluateArithmetic, parseLine, ShellSyntaxError, type Command, type IfClause, type ListItem, type Redirect, type SimpleCommand, type Word } from './shell-parse';
 import { printfBuiltin, testBuiltin } from './test-printf';
 
@@ -90,11 +91,6 @@ function* expandWord(opts: LineOptions, word: Word): Generator<number, string[],
     }
   }
   return fields.length === 1 && fields[0] === '' && !sawText ? [] : fields.filter((f, i) => f !== '' || i === 0 || sawText);
-}
-
-/** A glob pattern (`*`, `?`, `[…]`) as a regular expression body. */
-function globToRegex(pattern: string): string {
-  return pattern.replace(/[.+^${}()|\\]|\*|\?|\[[^\]]*\]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : c.startsWith('[') ? c.replace(/^\[!/, '[^') : `\\${c}`));
 }
 
 /** `${#name}`, `${name%pat}`, `${name%%pat}`, `${name#pat}`, `${name##pat}`, `${name:-word}` and friends. */

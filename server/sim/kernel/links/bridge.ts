@@ -67,7 +67,7 @@ export const bridgeKind: LinkKind = {
   name: 'bridge',
   ...ETHERNET_LINK,
   noQueue: true,
-  hasCarrier: (dev) => (dev.bridge!.ports.length === 0 ? !dev.bridge!.hadPorts : dev.bridge!.ports.some((port) => port.running)),
+  hasCarrier: (dev) => (dev.bridge!.ports.length === 0 ? !dev.bridge!.portStatesSelected : dev.bridge!.ports.some((port) => port.running)),
   operState: (dev) => (!dev.adminUp || !dev.carrier ? 'DOWN' : dev.bridge!.ports.length === 0 ? 'UNKNOWN' : 'UP'),
   transmit: (dev, frame) => {
     // br_dev_xmit: a DNATed packet that waited for its neighbour goes on as if from the port it came in by.
@@ -225,9 +225,9 @@ export function bridgeDnat(bridge: Device, from: BridgedFrom, packet: Ipv4Packet
 /** A port joins: its address becomes a local entry, and the bridge may take it (the lowest wins). */
 export function bridgePortAdded(bridge: Device, port: Device): void {
   const state = bridge.bridge!;
-  const first = !state.hadPorts;
-  state.hadPorts = true;
-  state.tsoMaxSize = first ? tsoMaxSize(port) : Math.min(state.tsoMaxSize, tsoMaxSize(port));
+  const first = !state.portStatesSelected;
+  state.portStatesSelected = true;
+  state.tsoMaxSize = Math.min(state.tsoMaxSize ?? Infinity, tsoMaxSize(port));
   addLocal(bridge, port, port.mac);
   if (!bridge.macSetByUser && (first || port.mac < bridge.mac)) {
     const old = state.fdb.get(bridge.mac);
@@ -240,12 +240,12 @@ export function bridgePortAdded(bridge: Device, port: Device): void {
 /** Local fdb entries and the bridge address follow the ports (br_stp_recalculate_bridge_id). */
 export function recalculateBridge(bridge: Device): void {
   const state = bridge.bridge!;
-  if (state.ports.length > 0) state.hadPorts = true;
+  if (state.ports.length > 0) state.portStatesSelected = true;
   if (!bridge.macSetByUser && state.ports.length > 0) {
     let lowest: Mac = state.ports[0]!.mac;
     for (const port of state.ports) if (port.mac < lowest) lowest = port.mac;
     bridge.mac = lowest;
-  } else if (!bridge.macSetByUser && state.hadPorts) {
+  } else if (!bridge.macSetByUser && state.portStatesSelected) {
     bridge.mac = 0;
   }
   // Local entries follow the addresses of the ports and the bridge; the others keep their place in the list.

@@ -1,7 +1,7 @@
 // `ip link`: add, delete, set and show devices (iproute2 ip/iplink.c).
-import { parseMac } from '../../kernel/addr';
-import { IFF_ALLMULTI, IFF_MULTICAST, IFF_NOARP, IFF_PROMISC, MACVLAN_MODES, type Device, type MacvlanMode, type VxlanConfig } from '../../kernel/device';
-import { fail, type KResult } from '../../kernel/errno';
+import { isMulticastMac, parseMac } from '../../kernel/addr';
+import { IFF_ALLMULTI, IFF_DYNAMIC, IFF_MULTICAST, IFF_NOARP, IFF_NOTRAILERS, IFF_PROMISC, MACVLAN_MODES, type Device, type LinkKind, type MacvlanMode, type VxlanConfig } from '../../kernel/device';
+import { fail, type KernelError, type KResult } from '../../kernel/errno';
 import {
   createLink, createMacvlan, createVethPair, createVxlan, deleteLink, LINK_KINDS, moveLink, releaseFromMaster, renameLink, setLinkAddress, setLinkDown,
   setLinkMaster, setLinkMtu, setLinkUp,
@@ -13,9 +13,9 @@ import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { parseU32 } from './iproute';
-import { briefFlags, printLinkBrief, printLinkDetails, printLinkHeader, printLinkStats } from './linkinfo';
+import { briefFlags, parseGroup, printLinkBrief, printLinkDetails, printLinkHeader, printLinkStats } from './linkinfo';
 import { IpPrinter } from './print';
-import { duparg, duparg2, fatal, invarg, matches, netlinkError, nextArg, parseIpv4Loose } from './utils';
+import { duparg, duparg2, fatal, invarg, IpExit, matches, netlinkError, nextArg, parseInteger, parseIpv4Loose } from './utils';
 import { formatMac } from '../../kernel/addr';
 
 const LINK_USAGE = `Usage: ip link add [link DEV | parentdev NAME] [ name ] NAME
@@ -107,9 +107,14 @@ interface LinkRequest {
   netns: NetNs | null;
   master: Device | null | 'none';
   txqlen: number | null;
+  group: number | null;
+  /** `index IDX`: the ifindex a new device asks for. */
+  index: number | null;
   /** Flags turned on and off (`arp off` turns IFF_NOARP on). */
   flagsOn: number;
   flagsOff: number;
+  /** What the kernel answers a `carrier` or `protodown` change with: none of the lab's drivers implements them. */
+  refused: KernelError | null;
   alias: string | null;
   type: string | null;
   /** Arguments after `type TYPE`. */
@@ -117,7 +122,7 @@ interface LinkRequest {
 }
 
 function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest {
-  const req: LinkRequest = { dev: null, name: null, link: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, flagsOn: 0, flagsOff: 0, alias: null, type: null, typeArgs: [] };
+  const req: LinkRequest = { dev: null, name: null, link: null, up: null, mtu: null, address: null, netns: null, master: null, txqlen: null, group: null, index: null, refused: null, flagsOn: 0, flagsOff: 0, alias: null, type: null, typeArgs: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'up') req.up = true;
@@ -138,36 +143,50 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
       req.address = mac;
     } else if (matches(a, 'txqueuelen') || a === 'qlen' || matches(a, 'txqlen')) {
       const v = nextArg(ctx, args, i++);
-      if (!/^\d+$/.test(v)) invarg(ctx, 'Invalid "txqueuelen" value\n', v);
-      req.txqlen = Number(v);
+      req.txqlen = parseInteger(v) ?? invarg(ctx, 'Invalid "txqueuelen" value\n', v);
     } else if (a === 'mtu') {
       const v = nextArg(ctx, args, i++);
       if (req.mtu !== null) duparg(ctx, 'mtu', v);
-      if (!/^-?\d+$/.test(v)) invarg(ctx, 'Invalid "mtu" value\n', v);
-      req.mtu = Number(v);
+      req.mtu = parseInteger(v) ?? invarg(ctx, 'Invalid "mtu" value\n', v);
     } else if (a === 'netns') {
       const v = nextArg(ctx, args, i++);
       if (req.netns !== null) duparg(ctx, 'netns', v);
-      const target = ctx.host.namespaces.get(v);
-      if (!target) invarg(ctx, 'Invalid "netns" value\n', v);
-      req.netns = target;
-    } else if (a === 'master') {
+      // A name in /run/netns, else the namespace of a process: the lab's only one is init (pid 1), in the root.
+      const pid = ctx.host.namespaces.has(v) ? null : parseInteger(v);
+      if (pid === null) req.netns = ctx.host.namespaces.get(v) ?? invarg(ctx, 'Invalid "netns" value\n', v);
+      else if (pid === 1) req.netns = ctx.host.root;
+      else throw new IpExit(netlinkError(ctx, fail('ESRCH')));
+    } else if (a === 'index') {
+      const v = nextArg(ctx, args, i++);
+      const index = parseInteger(v);
+      if (index === null || index < 0) invarg(ctx, 'Invalid "index" value\n', v);
+      req.index = index;
+    } else if (matches(a, 'master')) {
       const v = nextArg(ctx, args, i++);
       const master = ns.device(v);
       if (!master) invarg(ctx, 'Device does not exist\n', v);
       req.master = master;
-    } else if (a === 'nomaster') req.master = 'none';
-    else if (a in FLAG_SWITCHES || ['trailers', 'dynamic', 'carrier', 'protodown'].includes(a)) {
+    } else if (matches(a, 'nomaster')) req.master = 'none';
+    else if (a === 'group') {
       const v = nextArg(ctx, args, i++);
-      if (v !== 'on' && v !== 'off') fatal(ctx, `Error: argument of "${a}" must be "on" or "off", not "${v}"`, 255);
+      req.group = parseGroup(v) ?? invarg(ctx, 'Invalid "group" value\n', v);
+    } else if (a in FLAG_SWITCHES || ['carrier', 'protodown'].includes(a)) {
+      const v = nextArg(ctx, args, i++);
+      if (v !== 'on' && v !== 'off') fatal(ctx, `Error: argument of "${a}" must be "on" or "off", not "${v}"`, 1);
       const sw = FLAG_SWITCHES[a];
-      if (sw) {
+      if (a === 'carrier') req.refused = fail('EOPNOTSUPP');
+      else if (a === 'protodown') req.refused = fail('EOPNOTSUPP', 'Protodown not supported by device');
+      else if (sw) {
         // `arp on` clears IFF_NOARP: the switch and the flag are opposites.
         const set = (v === 'on') !== sw.inverted;
         if (set) (req.flagsOn |= sw.flag), (req.flagsOff &= ~sw.flag);
         else (req.flagsOff |= sw.flag), (req.flagsOn &= ~sw.flag);
       }
-    } else if (matches(a, 'alias')) req.alias = nextArg(ctx, args, i++);
+    } else if (matches(a, 'alias')) {
+      const v = nextArg(ctx, args, i++);
+      if (v.length >= 256) invarg(ctx, 'alias too long\n', v);
+      req.alias = v;
+    }
     else if (a === 'link') req.link = nextArg(ctx, args, i++);
     else if (a === 'type') {
       req.type = nextArg(ctx, args, i++);
@@ -176,6 +195,7 @@ function parseLinkArgs(ctx: ProcContext, ns: NetNs, args: string[]): LinkRequest
     } else {
       let v = a;
       if (a === 'dev') v = nextArg(ctx, args, i++);
+      else if (matches(a, 'help')) usage(ctx);
       if (req.dev !== null) duparg2(ctx, 'dev', v);
       if (/[/\s]/.test(v) || v === '' || v.length >= 128) invarg(ctx, '"dev" not a valid ifname', v);
       req.dev = v;
@@ -189,6 +209,8 @@ const FLAG_SWITCHES: Record<string, { flag: number; inverted: boolean }> = {
   multicast: { flag: IFF_MULTICAST, inverted: false },
   allmulticast: { flag: IFF_ALLMULTI, inverted: false },
   promisc: { flag: IFF_PROMISC, inverted: false },
+  dynamic: { flag: IFF_DYNAMIC, inverted: false },
+  trailers: { flag: IFF_NOTRAILERS, inverted: true },
 };
 
 /** The kernel's `%d` naming for devices created without a name; `reserved` is a name about to be taken. */
@@ -358,8 +380,7 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
   let vxlan: VxlanConfig | null = null;
   let bridgeChange: BridgeChange | null = null;
   if (req.type === 'veth') {
-    if (req.typeArgs[0] === 'help') usage(ctx);
-    if (req.typeArgs.length && req.typeArgs[0] !== 'peer') fatal(ctx, "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link help'");
+    if (req.typeArgs.length && req.typeArgs[0] !== 'peer') fatal(ctx, "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link add help'", 1);
     peerReq = parseLinkArgs(ctx, ns, req.typeArgs.slice(1));
     if (peerReq.type !== null) duparg(ctx, 'type', peerReq.type);
   } else if (req.type === 'macvlan' || req.type === 'macvtap') macvlanMode = parseMacvlanArgs(ctx, req.type, req.typeArgs);
@@ -385,28 +406,29 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
     const check = policyCheck(n);
     if (!check.ok) return netlinkError(ctx, check);
   }
-  if (name !== null && targetNs.byName.has(name)) return netlinkError(ctx, fail('EEXIST'));
+  // __rtnl_newlink looks the device up by index when given one, else by name: found, it exists already.
+  if (req.index !== null ? targetNs.devices.has(req.index) : name !== null && targetNs.byName.has(name)) return netlinkError(ctx, fail('EEXIST'));
+  for (const r of [req, peerReq]) {
+    const invalid = r && newLinkInvalid(kind, r);
+    if (invalid) return netlinkError(ctx, invalid);
+  }
   const newName = name ?? freeName(targetNs, req.type);
   let created: KResult<Device>;
   if (req.type === 'veth') {
-    const pNs = peerReq?.netns ?? targetNs;
+    // The peer is made where the command runs unless told otherwise.
+    const pNs = peerReq?.netns ?? ns;
     const sameNs = pNs === targetNs;
-    // veth_newlink names and registers the peer first; unnamed, it steps over the name the device asked for.
+    // Unnamed, the peer steps over the name the device asked for.
     const pName = peerName ?? freeName(pNs, 'veth', sameNs ? name : null);
     const devName = name ?? freeName(targetNs, 'veth', sameNs ? pName : null);
-    if (sameNs && pName === devName) {
-      // The peer registers (and takes an index) before the clash shows.
-      targetNs.lastIfindex++;
-      return netlinkError(ctx, fail('EEXIST'));
-    }
-    created = createVethPair(targetNs, devName, pName, pNs);
+    created = createVethPair(targetNs, devName, pName, pNs, req.index, peerReq?.index ?? null);
   } else if (req.type === 'macvlan' || req.type === 'macvtap') {
     // Without a lower device there is nothing to stack on.
     created = link ? createMacvlan(targetNs, kind, newName, link, macvlanMode) : fail('EINVAL');
   } else if (vxlan) {
     created = createVxlan(targetNs, newName, vxlan);
   } else {
-    created = createLink(targetNs, kind, newName);
+    created = createLink(targetNs, kind, newName, req.index);
   }
   if (!created.ok) return netlinkError(ctx, created);
   if (bridgeChange) {
@@ -417,9 +439,25 @@ function linkAdd(ctx: ProcContext, ns: NetNs, args: string[]): number {
       return netlinkError(ctx, settled);
     }
   }
-  // The peer's own options (address, mtu, …) apply to the peer.
-  const peerStatus = peerReq ? applySet(ctx, created.value.peer!, { ...peerReq, name: null, netns: null }) : 0;
-  return peerStatus || applySet(ctx, created.value, { ...req, name: null, netns: null, type: null });
+  // The peer's own options (address, mtu, …) apply to the peer; an alias is for `set` alone.
+  const peerStatus = peerReq ? applySet(ctx, created.value.peer!, { ...peerReq, name: null, netns: null, alias: null }) : 0;
+  return peerStatus || applySet(ctx, created.value, { ...req, name: null, netns: null, alias: null, type: null });
+}
+
+/**
+ * What a new device's attributes are refused with before it is made: veth_validate
+ * wants an MTU within 68..65535 and a unicast address, answering without a message;
+ * rtnl_create_link holds other devices to their MTU bounds.
+ */
+function newLinkInvalid(kind: LinkKind, req: LinkRequest): KernelError | null {
+  if (kind.name === 'veth') {
+    if (req.mtu !== null && (req.mtu < kind.minMtu || req.mtu > kind.maxMtu)) return fail('EINVAL');
+    if (req.address !== null && (req.address === 0 || isMulticastMac(req.address))) return fail('EADDRNOTAVAIL');
+    return null;
+  }
+  if (req.mtu !== null && req.mtu < kind.minMtu) return fail('EINVAL', 'mtu less than device minimum');
+  if (req.mtu !== null && req.mtu > kind.maxMtu) return fail('EINVAL', 'mtu greater than device maximum');
+  return null;
 }
 
 /** do_setlink's order: namespace, address, mtu, name, master, flags. */
@@ -432,6 +470,7 @@ function applySet(ctx: ProcContext, dev: Device, req: LinkRequest): number {
   if (req.master === 'none') steps.push(() => (releaseFromMaster(dev), { ok: true }));
   else if (req.master) steps.push(() => setLinkMaster(dev, req.master as Device));
   if (req.txqlen !== null) steps.push(() => ((dev.txqlen = req.txqlen!), { ok: true }));
+  if (req.group !== null) steps.push(() => ((dev.group = req.group!), { ok: true }));
   if (req.alias !== null) steps.push(() => ((dev.alias = req.alias || null), { ok: true }));
   if (req.flagsOn || req.flagsOff) {
     steps.push(() => {
@@ -448,6 +487,7 @@ function applySet(ctx: ProcContext, dev: Device, req: LinkRequest): number {
     const change = parseBridgeArgs(ctx, req.typeArgs);
     steps.push(() => (dev.bridge ? setBridgeSettings(dev, change) : fail('EOPNOTSUPP')));
   }
+  if (req.refused) steps.push(() => req.refused!);
   for (const step of steps) {
     const r = step();
     if (!r.ok) return netlinkError(ctx, r);
@@ -457,6 +497,16 @@ function applySet(ctx: ProcContext, dev: Device, req: LinkRequest): number {
 
 function linkSet(ctx: ProcContext, ns: NetNs, args: string[]): number {
   const req = parseLinkArgs(ctx, ns, args);
+  if (req.dev === null && req.group !== null) {
+    // `group N` without a device changes every device of that group.
+    const group = req.group;
+    req.group = null;
+    for (const dev of ns.sortedDevices().filter((d) => d.group === group)) {
+      const status = applySet(ctx, dev, req);
+      if (status !== 0) return status;
+    }
+    return 0;
+  }
   if (req.dev === null) fatal(ctx, 'Not enough information: "dev" argument is required.');
   const dev = ns.device(req.dev);
   if (!dev) {
@@ -481,16 +531,20 @@ function linkDelete(ctx: ProcContext, ns: NetNs, args: string[]): number {
 
 export interface LinkFilter {
   dev: string | null;
-  label: string | null;
-  scope: string | null;
   up: boolean;
-  master: Device | null;
+  /** A master's ports, or (`nomaster`) the devices without one. */
+  master: Device | 'none' | null;
   type: string | null;
+  group: number | null;
 }
 
-/** Parses `show` selectors shared by `ip link show` and `ip addr show`. */
-export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], command: 'link' | 'address'): LinkFilter | number {
-  const filter: LinkFilter = { dev: null, label: null, scope: null, up: false, master: null, type: null };
+/**
+ * Parses the `show` selectors `ip link show` and `ip addr show` share; `selector`
+ * takes the words only `ip addr` knows (given a way to read the word's value),
+ * answering whether it used the word.
+ */
+export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], usage: string, selector?: (word: string, value: () => string) => boolean): LinkFilter | number {
+  const filter: LinkFilter = { dev: null, up: false, master: null, type: null, group: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'up') filter.up = true;
@@ -499,14 +553,16 @@ export function parseShowFilter(ctx: ProcContext, ns: NetNs, args: string[], com
       const master = ns.device(v);
       if (!master) invarg(ctx, 'Device does not exist\n', v);
       filter.master = master;
+    } else if (a === 'nomaster') filter.master = 'none';
+    else if (a === 'group') {
+      const v = nextArg(ctx, args, i++);
+      filter.group = parseGroup(v) ?? invarg(ctx, 'Invalid "group" value\n', v);
     } else if (a === 'type') filter.type = nextArg(ctx, args, i++);
-    else if (command === 'address' && a === 'label') filter.label = nextArg(ctx, args, i++);
-    else if (command === 'address' && a === 'scope') filter.scope = nextArg(ctx, args, i++);
-    else if (command === 'address' && a === 'to') nextArg(ctx, args, i++);
-    else if (command === 'address' && ['permanent', 'dynamic', 'secondary', 'primary', 'tentative', 'deprecated'].includes(a)) continue;
+    else if (selector?.(a, () => nextArg(ctx, args, i++))) continue;
     else {
       let v = a;
       if (a === 'dev') v = nextArg(ctx, args, i++);
+      else if (matches(a, 'help')) fatal(ctx, usage);
       if (filter.dev !== null) duparg2(ctx, 'dev', v);
       filter.dev = v;
     }
@@ -528,12 +584,13 @@ export function filteredDevices(ns: NetNs, filter: LinkFilter): Device[] {
     .sortedDevices()
     .filter((d) => filter.dev === null || d.name === filter.dev)
     .filter((d) => !filter.up || d.adminUp)
-    .filter((d) => !filter.master || d.master === filter.master)
+    .filter((d) => !filter.master || d.master === (filter.master === 'none' ? null : filter.master))
+    .filter((d) => filter.group === null || d.group === filter.group)
     .filter((d) => !filter.type || infoKind(d) === filter.type || (filter.type === 'bridge_slave' && d.master !== null));
 }
 
 function linkShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  const filter = parseShowFilter(ctx, ns, args, 'link');
+  const filter = parseShowFilter(ctx, ns, args, LINK_USAGE.trimEnd());
   if (typeof filter === 'number') return filter;
   const p = IpPrinter.for(opts);
   for (const dev of filteredDevices(ns, filter)) {

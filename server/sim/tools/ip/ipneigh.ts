@@ -1,5 +1,5 @@
 // `ip neigh`: show, add, replace, delete and flush neighbour entries, proxy ones included.
-import { formatIpv4, formatMac, parseMac } from '../../kernel/addr';
+import { formatIpv4, formatMac, inPrefix, parseMac } from '../../kernel/addr';
 import type { Device } from '../../kernel/device';
 import {
   currentState,
@@ -12,14 +12,27 @@ import {
   pneighDelete,
   pneighEntries,
   type NeighEntry,
+  type NeighFlags,
   type NudState,
 } from '../../kernel/neigh';
 import type { NetNs } from '../../kernel/netns';
-import type { KResult } from '../../kernel/errno';
+import { fail, type KResult } from '../../kernel/errno';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { IpPrinter } from './print';
-import { fatal, matches, netlinkError, nextArg, parseIpv4Loose } from './utils';
+import { duparg, duparg2, fatal, invarg, IpExit, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix, type ParsedPrefix } from './utils';
+
+const NEIGH_USAGE = `Usage: ip neigh { add | del | change | replace }
+                { ADDR [ lladdr LLADDR ] [ nud STATE ] proxy ADDR }
+                [ dev DEV ] [ router ] [ use ] [ managed ] [ extern_learn ]
+                [ protocol PROTO ]
+
+\tip neigh { show | flush } [ proxy ] [ to PREFIX ] [ dev DEV ] [ nud STATE ]
+\t\t\t\t  [ vrf NAME ] [ nomaster ]
+\tip neigh get { ADDR | proxy ADDR } dev DEV
+
+STATE := { delay | failed | incomplete | noarp | none |
+           permanent | probe | reachable | stale }`;
 
 const NUD_NAMES: Record<string, NudState> = {
   permanent: 'PERMANENT',
@@ -49,27 +62,36 @@ function secondsSince(sinceUs: number, nowUs: number): number {
 function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'change' | 'delete', args: string[]): number {
   let dst: string | null = null;
   let devName: string | null = null;
-  let lladdr: number | null = null;
+  let lladdr: number | 'short' | null = null;
   let state: NudState = 'PERMANENT';
   let proxy = false;
+  const flags: NeighFlags = { router: false, externLearned: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === 'lladdr') {
+    if (matches(a, 'lladdr')) {
       const v = nextArg(ctx, args, i++);
-      const mac = parseMac(v);
-      if (mac === null) fatal(ctx, `"${v.split(':').find((x) => !/^[0-9a-fA-F]{1,2}$/.test(x)) ?? v}" is invalid lladdr.`, 1);
-      lladdr = mac;
+      const bad = v.split(':').find((x) => !/^[0-9a-fA-F]{1,2}$/.test(x));
+      if (bad !== undefined) fatal(ctx, `"${bad}" is invalid lladdr.`, 1);
+      // ll_addr_a2n takes any number of bytes; the kernel wants at least the device's six.
+      lladdr = parseMac(v.split(':').slice(0, 6).join(':')) ?? 'short';
     } else if (a === 'nud') {
       const v = nextArg(ctx, args, i++);
       const s = NUD_NAMES[v];
       if (!s) fatal(ctx, `Error: argument "${v}" is wrong: nud state is bad`);
       state = s;
-    } else if (a === 'dev') devName = nextArg(ctx, args, i++);
-    else if (a === 'proxy') {
+    } else if (matches(a, 'proxy')) {
       proxy = true;
       dst = nextArg(ctx, args, i++);
-    } else if (a === 'router' || a === 'extern_learn') continue;
-    else dst = a === 'to' ? nextArg(ctx, args, i++) : a;
+    } else if (a === 'dev') devName = nextArg(ctx, args, i++);
+    else if (matches(a, 'router')) flags.router = true;
+    else if (matches(a, 'extern_learn')) flags.externLearned = true;
+    else {
+      let v = a === 'to' ? nextArg(ctx, args, i++) : a;
+      // ipneigh_modify skips `help` to the word after it.
+      if (matches(v, 'help')) v = nextArg(ctx, args, i++);
+      if (dst !== null) duparg2(ctx, 'to', v);
+      dst = v;
+    }
   }
   if (dst === null || devName === null) fatal(ctx, 'Device and destination are required arguments.');
   const addr = parseIpv4Loose(dst);
@@ -79,72 +101,143 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
     ctx.stderr.write(`Cannot find device "${devName}"\n`);
     return 1;
   }
+  if (lladdr === 'short') return netlinkError(ctx, fail('EINVAL', 'Invalid link address'));
   let r: KResult;
   if (proxy) r = mode === 'delete' ? pneighDelete(dev, addr) : pneighAdd(dev, addr);
-  else r = mode === 'delete' ? neighDelete(dev, addr) : neighSet(dev, addr, lladdr, state, mode);
+  else r = mode === 'delete' ? neighDelete(dev, addr) : neighSet(dev, addr, lladdr, state, mode, flags);
   return r.ok ? 0 : netlinkError(ctx, r);
 }
 
-function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[], flush: boolean): number {
-  let dev: Device | null = null;
-  let dst: number | null = null;
-  let nud: Set<NudState> | null = null;
-  let proxy = false;
+/** The selectors of `show` and `flush` (do_show_or_flush). */
+interface NeighFilter {
+  dev: Device | null;
+  to: ParsedPrefix | null;
+  /** The states selected; null for the default of show or flush. */
+  nud: Set<NudState> | null;
+  unused: boolean;
+  proxy: boolean;
+}
+
+function parseNeighFilter(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): NeighFilter {
+  const filter: NeighFilter = { dev: null, to: null, nud: null, unused: false, proxy: false };
+  let devName: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'dev') {
-      const name = nextArg(ctx, args, i++);
-      dev = ns.device(name) ?? null;
-      if (!dev) {
-        ctx.stderr.write(`Cannot find device "${name}"\n`);
-        return 1;
-      }
-    } else if (a === 'nud') {
       const v = nextArg(ctx, args, i++);
-      if (v === 'all') nud = ALL_STATES;
-      else {
-        const s = NUD_NAMES[v];
-        if (!s) fatal(ctx, `Error: argument "${v}" is wrong: nud state is bad`);
-        nud = new Set([...(nud ?? []), s]);
-      }
-    } else if (a === 'proxy') proxy = true;
-    else if (a === 'unused' || a === 'all') continue;
+      if (devName !== null) duparg(ctx, 'dev', v);
+      devName = v;
+    } else if (a === 'unused') filter.unused = true;
+    else if (a === 'nud') {
+      const v = nextArg(ctx, args, i++);
+      const s = v === 'all' ? ALL_STATES : NUD_NAMES[v] ? [NUD_NAMES[v]!] : invarg(ctx, 'nud state is bad', v);
+      filter.nud = new Set([...(filter.nud ?? []), ...s]);
+    } else if (a === 'proxy') filter.proxy = true;
     else {
-      const addr = parseIpv4Loose(a === 'to' ? nextArg(ctx, args, i++) : a);
-      if (addr === null) fatal(ctx, `Error: any valid prefix is expected rather than "${a}".`, 1);
-      dst = addr;
+      const v = a === 'to' ? nextArg(ctx, args, i++) : a;
+      if (matches(v, 'help')) fatal(ctx, NEIGH_USAGE);
+      const prefix = opts.family === 'inet6' ? null : parseIpv4Prefix(v);
+      if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
+      filter.to = prefix;
     }
   }
-  const selected = (entry: Located) => (!dev || entry.dev === dev) && (dst === null || entry.ip === dst);
-  if (flush) {
-    if (args.length === 0) {
-      ctx.stderr.write('Flush requires arguments.\n');
-      return 1;
+  if (devName !== null) {
+    filter.dev = ns.device(devName) ?? null;
+    if (!filter.dev) {
+      ctx.stderr.write(`Cannot find device "${devName}"\n`);
+      throw new IpExit(1);
     }
-    const states = nud ?? FLUSHED_BY_DEFAULT;
-    for (const entry of neighEntries(ns)) if (selected(entry) && states.has(currentState(entry))) neighDelete(entry.dev, entry.ip);
-    return 0;
   }
+  return filter;
+}
+
+function located(filter: NeighFilter, opts: IpOptions, entry: Located): boolean {
+  // The lab's neighbours are all IPv4.
+  if (opts.family === 'inet6') return false;
+  return (!filter.dev || entry.dev === filter.dev) && (filter.to === null || inPrefix(entry.ip, filter.to.addr, filter.to.prefixLen));
+}
+
+/** Entries a timer holds (refcnt above zero) are not `unused`; externally learned ones pass any state selector. */
+function neighSelected(filter: NeighFilter, opts: IpOptions, entry: NeighEntry, states: Set<NudState>): boolean {
+  const state = currentState(entry);
+  return located(filter, opts, entry) && (states.has(state) || entry.externLearned) && !(filter.unused && nudInTimer(state));
+}
+
+function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
+  const filter = parseNeighFilter(ctx, opts, ns, args);
   const p = IpPrinter.for(opts);
-  if (proxy) {
+  if (filter.proxy) {
     for (const entry of pneighEntries(ns)) {
-      if (!selected(entry)) continue;
+      if (!located(filter, opts, entry)) continue;
       p.openObject();
-      printDstDev(p, entry, !dev);
+      printDstDev(p, entry, !filter.dev);
       p.null('proxy', 'proxy ');
       p.nl();
       p.closeObject();
     }
   } else {
-    const states = nud ?? SHOWN_BY_DEFAULT;
     for (const entry of neighEntries(ns)) {
-      const state = currentState(entry);
-      if (!selected(entry) || !states.has(state)) continue;
+      if (!neighSelected(filter, opts, entry, filter.nud ?? SHOWN_BY_DEFAULT)) continue;
       p.openObject();
-      printNeighbour(p, opts, entry, state, !dev);
+      printNeighbour(p, opts, entry, currentState(entry), !filter.dev);
       p.closeObject();
     }
   }
+  ctx.stdout.write(p.finish());
+  return 0;
+}
+
+/** Deletes the selected entries round after round (a failed entry is flushed in the first only); -s counts the rounds. */
+function neighFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
+  if (args.length === 0) {
+    ctx.stderr.write('Flush requires arguments.\n');
+    return 1;
+  }
+  const filter = parseNeighFilter(ctx, opts, ns, args);
+  const states = new Set(filter.nud ?? FLUSHED_BY_DEFAULT);
+  let rounds = 0;
+  for (;;) {
+    const doomed = neighEntries(ns).filter((entry) => neighSelected(filter, opts, entry, states));
+    if (doomed.length === 0) break;
+    for (const entry of doomed) neighDelete(entry.dev, entry.ip);
+    rounds++;
+    if (opts.stats) ctx.stdout.write(`\n*** Round ${rounds}, deleting ${doomed.length} entries ***\n`);
+    states.delete('FAILED');
+  }
+  if (opts.stats) ctx.stdout.write(rounds === 0 ? 'Nothing to flush.\n' : `*** Flush is complete after ${rounds} round${rounds > 1 ? 's' : ''} ***\n`);
+  return 0;
+}
+
+/** `ip neigh get ADDR dev DEV`: one entry, asked of the kernel. */
+function neighGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
+  let devName: string | null = null;
+  let dst: number | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === 'dev') devName = nextArg(ctx, args, i++);
+    else {
+      const v = a === 'to' ? nextArg(ctx, args, i++) : a;
+      if (matches(v, 'help')) fatal(ctx, NEIGH_USAGE);
+      if (dst !== null) duparg2(ctx, 'to', v);
+      dst = parseIpv4Loose(v) ?? fatal(ctx, `Error: ${opts.family ?? 'any valid'} address is expected rather than "${v}".`, 1);
+    }
+  }
+  if (devName === null || dst === null) {
+    ctx.stderr.write('Device and address are required arguments.\n');
+    return 1;
+  }
+  const dev = ns.device(devName);
+  if (!dev) {
+    ctx.stderr.write(`Cannot find device "${devName}"\n`);
+    return 1;
+  }
+  const entry = neighEntries(ns).find((e) => e.dev === dev && e.ip === dst);
+  if (!entry) return netlinkError(ctx, fail('ENOENT', 'Neighbour entry not found'));
+  // ipneigh_get starts no JSON output: -j changes nothing.
+  const p = IpPrinter.for({ ...opts, json: false, pretty: false });
+  p.openObject();
+  printNeighbour(p, opts, entry, currentState(entry), true);
+  p.closeObject();
   ctx.stdout.write(p.finish());
   return 0;
 }
@@ -160,7 +253,7 @@ function printNeighbour(p: IpPrinter, opts: IpOptions, entry: NeighEntry, state:
   if (opts.brief) {
     // -br: address, device and lladdr in columns, no state.
     p.string('any', 'dst', '%-39s ', formatIpv4(entry.ip), 'inet');
-    p.string('any', 'dev', '%-16s ', entry.dev.name, 'ifname');
+    if (withDev) p.string('any', 'dev', '%-16s ', entry.dev.name, 'ifname');
     if (lladdr !== null) p.string('any', 'lladdr', '%s', lladdr, 'mac');
     p.nl();
     return;
@@ -170,6 +263,8 @@ function printNeighbour(p: IpPrinter, opts: IpOptions, entry: NeighEntry, state:
     p.fp('lladdr ');
     p.string('any', 'lladdr', '%s ', lladdr, 'mac');
   }
+  if (entry.router) p.null('router', 'router ');
+  if (entry.externLearned) p.null('extern_learn', 'extern_learn ');
   if (opts.stats) {
     const now = entry.dev.ns.host.world.now;
     if (nudInTimer(state)) p.number('any', 'refcnt', ' ref %u', 1);
@@ -190,13 +285,14 @@ export function ipNeigh(ctx: ProcContext, opts: IpOptions, args: string[]): numb
   const ns = opts.ns;
   const cmd = args[0];
   const rest = args.slice(1);
-  if (cmd === undefined) return neighShow(ctx, opts, ns, [], false);
+  if (cmd === undefined) return neighShow(ctx, opts, ns, []);
   if (matches(cmd, 'add')) return neighModify(ctx, ns, 'add', rest);
   if (matches(cmd, 'change') || cmd === 'chg') return neighModify(ctx, ns, 'change', rest);
   if (matches(cmd, 'replace')) return neighModify(ctx, ns, 'replace', rest);
   if (matches(cmd, 'delete')) return neighModify(ctx, ns, 'delete', rest);
-  if (matches(cmd, 'get')) return neighShow(ctx, opts, ns, rest, false);
-  if (matches(cmd, 'show') || matches(cmd, 'list') || matches(cmd, 'lst')) return neighShow(ctx, opts, ns, rest, false);
-  if (matches(cmd, 'flush')) return neighShow(ctx, opts, ns, rest, true);
+  if (matches(cmd, 'get')) return neighGet(ctx, opts, ns, rest);
+  if (matches(cmd, 'show') || matches(cmd, 'list') || matches(cmd, 'lst')) return neighShow(ctx, opts, ns, rest);
+  if (matches(cmd, 'flush')) return neighFlush(ctx, opts, ns, rest);
+  if (matches(cmd, 'help')) fatal(ctx, NEIGH_USAGE);
   fatal(ctx, `Command "${cmd}" is unknown, try "ip neigh help".`);
 }

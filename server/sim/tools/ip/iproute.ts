@@ -1,14 +1,16 @@
 // `ip route`: show, add, delete, replace, get and flush routes (iproute2 ip/iproute.c).
 import ipaddr from 'ipaddr.js';
-import { formatIpv4, inPrefix, prefixMask } from '../../kernel/addr';
-import { fail, type KResult } from '../../kernel/errno';
-import { addRoute, deleteRoute, fibResolve, fibValidateSource, filterRoutes, linkdownIgnored, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
+import { formatIpv4, inPrefix, isLoopback, isMulticast, prefixMask } from '../../kernel/addr';
+import { LOOPBACK_ADDRESS } from '../../kernel/address';
+import { fail, type Errno, type KResult } from '../../kernel/errno';
+import { addRoute, DEFAULT_RULES, deleteRoute, fibResolve, firstHop, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Ipv6StaticRoute, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
 import type { Device } from '../../kernel/device';
+import { inputMartian, redirectable } from '../../kernel/ipv4';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { IpPrinter } from './print';
-import { duparg2, fatal, invarg, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix } from './utils';
+import { duparg2, fatal, invarg, isIpv6Text, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix, parseIpv6Prefix, type ParsedPrefix } from './utils';
 
 const ROUTE_USAGE = `Usage: ip route { list | flush } SELECTOR
        ip route save SELECTOR
@@ -67,7 +69,10 @@ IOAM6HDR := trace prealloc type IOAM6_TRACE_TYPE ns IOAM6_NAMESPACE size IOAM6_T
 XFRMINFO := if_id IF_ID [ link_dev LINK ]
 ROUTE_GET_FLAGS := [ fibmatch ]`;
 
-const ROUTE_TYPES: RouteType[] = ['unicast', 'local', 'blackhole', 'unreachable', 'prohibit', 'throw'];
+/** The types a route can be added with. */
+const ROUTE_TYPES: RouteType[] = ['unicast', 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit', 'throw'];
+/** rtnl_rtntype_a2n: the types a listing can select. */
+const LISTED_TYPES: RouteType[] = [...ROUTE_TYPES, 'anycast', 'multicast', 'nat', 'xresolve'];
 
 const TABLE_NAMES: Record<number, string> = { [RT_TABLE_DEFAULT]: 'default', [RT_TABLE_MAIN]: 'main', [RT_TABLE_LOCAL]: 'local' };
 
@@ -94,8 +99,14 @@ function dstText(route: { dst: number; prefixLen: number }): string {
 }
 
 /** rtnetlink numbers for `-N`. */
-const PROTO_NUMBERS: Record<string, number> = { kernel: 2, boot: 3, static: 4, dhcp: 16 };
+/** /etc/iproute2/rt_protos: route protocols by name, for `-N` and for reading them. */
+const PROTO_NUMBERS: Record<string, number> = {
+  unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, gated: 8, ra: 9, mrt: 10, zebra: 11, bird: 12, dnrouted: 13, xorp: 14, ntk: 15, dhcp: 16,
+  keepalived: 18, babel: 42, openr: 99, bgp: 186, isis: 187, ospf: 188, rip: 189, eigrp: 192,
+};
+const PROTO_NAMES: Record<number, string> = Object.fromEntries(Object.entries(PROTO_NUMBERS).map(([name, id]) => [id, name]));
 const SCOPE_NUMBERS: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+const TYPE_NUMBERS: Record<RouteType, number> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10, xresolve: 11 };
 
 /** What a listing's filter already says, so print_route leaves it out. */
 export interface RouteFilter {
@@ -104,47 +115,161 @@ export interface RouteFilter {
   scope: boolean;
   /** A single table was asked for (all but `table all`). */
   table: boolean;
+  metric: boolean;
+  /** A single gateway or preferred source was asked for (a whole address, not a shorter prefix). */
+  via: boolean;
+  src: boolean;
 }
 
-const NO_FILTER: RouteFilter = { dev: false, proto: false, scope: false, table: false };
+const NO_FILTER: RouteFilter = { dev: false, proto: false, scope: false, table: false, metric: false, via: false, src: false };
 
 /** print_route: -d adds the type, proto and scope that are otherwise left out as defaults. */
-export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'details' | 'numeric'>, filter: RouteFilter = NO_FILTER): void {
+export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'details' | 'numeric' | 'oneline'>, filter: RouteFilter = NO_FILTER): void {
   const proto = opts.numeric ? String(PROTO_NUMBERS[route.proto] ?? route.proto) : route.proto;
   const scope = opts.numeric ? String(SCOPE_NUMBERS[route.scope] ?? route.scope) : route.scope;
   p.openObject();
-  if (route.type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', route.type);
+  if (route.type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', opts.numeric ? String(TYPE_NUMBERS[route.type]) : route.type);
   const dst = dstText(route);
   p.string('any', 'dst', '%s ', dst, dst === 'default' ? null : 'inet');
-  if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(route.gateway), 'inet');
+  if (route.gateway !== null && !filter.via) p.string('any', 'gateway', 'via %s ', formatIpv4(route.gateway), 'inet');
   if (route.dev && !filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
   if ((route.table !== RT_TABLE_MAIN || opts.details) && !filter.table) p.string('any', 'table', 'table %s ', tableName(route.table));
   if ((route.proto !== 'boot' || opts.details) && !filter.proto) p.string('any', 'protocol', 'proto %s ', proto);
   if ((route.scope !== 'global' || opts.details) && !filter.scope) p.string('any', 'scope', 'scope %s ', scope);
-  if (route.prefsrc !== null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(route.prefsrc), 'inet');
-  if (route.metric !== 0) p.number('any', 'metric', 'metric %u ', route.metric);
+  if (route.prefsrc !== null && !filter.src) p.string('any', 'prefsrc', 'src %s ', formatIpv4(route.prefsrc), 'inet');
+  if (route.metric !== 0 && !filter.metric) p.number('any', 'metric', 'metric %u ', route.metric);
   p.openArray('flags');
-  if (route.dev && linkdownIgnored(route.dev)) p.string('any', null, '%s ', 'dead');
+  // A host-scope route's nexthop (scope nowhere) is never marked for the state of its link.
+  const linkState = route.dev && route.scope !== 'host' ? route.dev : null;
+  if (linkState && linkdownIgnored(linkState)) p.string('any', null, '%s ', 'dead');
   if (route.onlink) p.string('any', null, '%s ', 'onlink');
-  if (route.dev && route.dev.adminUp && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
+  if (linkState && linkState.adminUp && !linkState.carrier) p.string('any', null, '%s ', 'linkdown');
   p.closeArray();
+  printMetrics(p, route.metrics);
+  if (route.nexthops) {
+    // print_rta_multipath: a line per nexthop, each its own object in JSON.
+    p.openArray('nexthops');
+    for (const nh of route.nexthops) {
+      p.openObject();
+      p.fp(`${opts.oneline ? '\\' : '\n'}\tnexthop `);
+      if (nh.gateway !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(nh.gateway), 'inet');
+      p.string('any', 'dev', 'dev %s ', nh.dev.name, 'ifname');
+      p.number('any', 'weight', 'weight %u ', nh.weight);
+      // A nexthop whose device went down stays, dead; one without carrier is linkdown.
+      p.openArray('flags');
+      if (!nh.dev.adminUp || linkdownIgnored(nh.dev)) p.string('any', null, '%s ', 'dead');
+      if (!nh.dev.adminUp || !nh.dev.carrier) p.string('any', null, '%s ', 'linkdown');
+      p.closeArray();
+      p.closeObject();
+    }
+    p.closeArray();
+  }
   p.nl();
   p.closeObject();
 }
 
-/** IPv6 routes in the main table are the kernel's prefix routes for the addresses of up devices, in prefix then creation order. */
-function printIpv6Routes(p: IpPrinter, ns: NetNs): void {
-  const rows: Array<{ prefix: string; sort: string; seq: number; text: string }> = [];
+/** The metrics `ip route add` takes as plain numbers, with the names iproute2 reports bad values under. */
+const ROUTE_METRICS: Record<string, string> = { mtu: 'mtu', window: 'window', ssthresh: 'ssthresh', cwnd: 'cwnd', advmss: 'mss', reordering: 'reordering', hoplimit: 'hoplimit', initcwnd: 'initcwnd', initrwnd: 'initrwnd' };
+/** RTAX order, which they are listed in. */
+const METRIC_ORDER = ['mtu', 'window', 'ssthresh', 'cwnd', 'advmss', 'reordering', 'hoplimit', 'initcwnd', 'initrwnd'];
+
+/** print_rta_metrics: `NAME [lock ]VALUE` each. */
+function printMetrics(p: IpPrinter, metrics: RouteMetric[] = []): void {
+  if (metrics.length === 0) return;
+  p.openArray('metrics');
+  p.openObject();
+  for (const m of metrics) {
+    p.fp(`${m.name} ${m.lock ? 'lock ' : ''}`);
+    p.number('any', m.name, '%u ', m.value);
+  }
+  p.closeObject();
+  p.closeArray();
+}
+
+/** An IPv6 route as the lab keeps them: derived from the addresses of up devices. */
+interface Ipv6Route {
+  type: 'unicast' | 'local' | 'multicast';
+  prefix: string;
+  prefixLen: number;
+  gateway: string | null;
+  dev: Device;
+  table: number;
+  metric: number;
+  proto: string;
+  /** The address it comes from was made at: routes to one prefix are listed in that order. */
+  seq: number;
+}
+
+/**
+ * addrconf's routes for `table` (main, local or all): in main a prefix route
+ * per address, in local a local route per address and the multicast route of
+ * each device with a link-local address; ordered by prefix.
+ */
+function ipv6Routes(ns: NetNs, table: number | 'all'): Ipv6Route[] {
+  const routes: Ipv6Route[] = [];
   for (const dev of ns.sortedDevices()) {
-    if (dev.kind.name === 'loopback' || !dev.adminUp) continue;
+    if (!dev.adminUp) continue;
     for (const a of dev.ipv6) {
-      const prefix = a.scope === 'link' ? 'fe80::' : ipv6Network(a.address, a.prefixLen);
-      const len = a.scope === 'link' ? 64 : a.prefixLen;
-      rows.push({ prefix: `${prefix}/${len}`, sort: ipv6SortKey(prefix) + String(len).padStart(3, '0'), seq: a.seq, text: `${p.paint('inet6', `${prefix}/${len} `)}dev ${p.paint('ifname', `${dev.name} `)}proto kernel metric 256 ${dev.carrier ? '' : 'linkdown '}pref medium` });
+      const route = { dev, seq: a.seq, type: 'unicast' as const, gateway: null, proto: 'kernel' };
+      if (dev.kind.name !== 'loopback') {
+        if (a.scope === 'link') routes.push({ ...route, prefix: 'fe80::', prefixLen: 64, table: RT_TABLE_MAIN, metric: 256 });
+        else routes.push({ ...route, prefix: ipv6Network(a.address, a.prefixLen), prefixLen: a.prefixLen, table: RT_TABLE_MAIN, metric: 256 });
+        if (a.scope === 'link') routes.push({ ...route, type: 'multicast', prefix: 'ff00::', prefixLen: 8, table: RT_TABLE_LOCAL, metric: 256 });
+      }
+      routes.push({ ...route, type: 'local', prefix: a.address, prefixLen: 128, table: RT_TABLE_LOCAL, metric: 0 });
     }
   }
-  rows.sort((x, y) => (x.sort < y.sort ? -1 : x.sort > y.sort ? 1 : x.seq - y.seq));
-  for (const row of rows) p.fp(row.text + '\n');
+  for (const r of ns.ipv6Routes) routes.push({ ...r, type: 'unicast', table: RT_TABLE_MAIN });
+  // The tree walk leaves the root, the default route, for last.
+  const key = (r: Ipv6Route) => (r.prefixLen === 0 ? 'z' : ipv6SortKey(r.prefix) + String(r.prefixLen).padStart(3, '0'));
+  // Each table is dumped whole, main before local; one prefix by metric, then age.
+  return routes
+    .filter((r) => table === 'all' || r.table === table)
+    .sort((x, y) => (x.table !== y.table ? x.table - y.table : key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : x.metric - y.metric || x.seq - y.seq));
+}
+
+/** The IPv6 routes a listing selects; IPv4 prefixes (via, src, root, match, exact) select none of them. */
+function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteSelector, opts: Pick<IpOptions, 'details' | 'numeric'>, filter: RouteFilter): void {
+  // Their scope is global (universe); they have no preferred source.
+  if (r.none || r.src || (r.scope !== null && r.scope !== 0)) return;
+  const v6 = (prefix: Prefix | Prefix6 | null) => (prefix && 'bytes' in prefix ? prefix : null);
+  const [root, match, exact, via] = [v6(r.root), v6(r.match), v6(r.exact), v6(r.via)];
+  // An IPv4 prefix selects no IPv6 route.
+  if ((r.root && !root) || (r.match && !match) || (r.exact && !exact) || (r.via && !via)) return;
+  for (const route of ipv6Routes(ns, r.table)) {
+    if ((r.type !== null && route.type !== r.type) || (r.dev !== null && route.dev !== r.dev) || (r.proto !== null && r.proto !== (PROTO_NUMBERS[route.proto] ?? Number(route.proto))) || (r.metric !== null && route.metric !== r.metric)) continue;
+    const dst = ipaddr.IPv6.parse(route.prefix).toByteArray();
+    if (root && !(route.prefixLen >= root.prefixLen && prefixHolds(root.bytes, root.prefixLen, dst))) continue;
+    if (match && !(route.prefixLen <= match.prefixLen && prefixHolds(dst, route.prefixLen, match.bytes))) continue;
+    if (exact && !(route.prefixLen === exact.prefixLen && prefixHolds(exact.bytes, exact.prefixLen, dst))) continue;
+    if (via && !(route.gateway !== null && prefixHolds(via.bytes, via.prefixLen, ipaddr.IPv6.parse(route.gateway).toByteArray()))) continue;
+    printIpv6Route(p, route, opts, filter);
+  }
+}
+
+/** Whether `address` lies in the first `len` bits of `prefix` (both as bytes). */
+function prefixHolds(prefix: number[], len: number, address: number[]): boolean {
+  for (let bit = 0; bit < len; bit++) if ((prefix[bit >> 3]! ^ address[bit >> 3]!) & (0x80 >> bit % 8)) return false;
+  return true;
+}
+
+function printIpv6Route(p: IpPrinter, route: Ipv6Route, opts: Pick<IpOptions, 'details' | 'numeric'>, filter: RouteFilter): void {
+  p.openObject();
+  if (route.type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', route.type);
+  p.string('any', 'dst', '%s ', route.prefixLen === 0 ? 'default' : route.prefixLen === 128 ? route.prefix : `${route.prefix}/${route.prefixLen}`, 'inet6');
+  if (route.gateway !== null && !filter.via) p.string('any', 'gateway', 'via %s ', route.gateway, 'inet6');
+  if (!filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
+  if (route.table !== RT_TABLE_MAIN && !filter.table) p.string('any', 'table', 'table %s ', tableName(route.table));
+  if (!filter.proto && (route.proto !== 'boot' || opts.details)) p.string('any', 'protocol', 'proto %s ', opts.numeric ? String(PROTO_NUMBERS[route.proto] ?? route.proto) : route.proto);
+  // IPv6 routes are all of universe scope, shown only with -d.
+  if (opts.details && !filter.scope) p.string('any', 'scope', 'scope %s ', opts.numeric ? '0' : 'global');
+  if (!filter.metric) p.number('any', 'metric', 'metric %u ', route.metric);
+  p.openArray('flags');
+  if (route.type === 'unicast' && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
+  p.closeArray();
+  p.string('any', 'pref', 'pref %s', 'medium');
+  p.nl();
+  p.closeObject();
 }
 
 function ipv6Network(address: string, len: number): string {
@@ -160,9 +285,13 @@ function ipv6SortKey(address: string): string {
   return ipaddr.IPv6.parse(address).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+type Prefix = { addr: number; prefixLen: number };
+/** An IPv6 prefix a listing selects by. */
+type Prefix6 = { bytes: number[]; prefixLen: number };
+
 interface RouteArgs {
   type: RouteType | null;
-  dst: { addr: number; prefixLen: number } | null;
+  dst: Prefix | null;
   gateway: number | null;
   dev: Device | null;
   devName: string | null;
@@ -170,18 +299,27 @@ interface RouteArgs {
   proto: string | null;
   scope: Route['scope'] | null;
   prefsrc: number | null;
-  /** A table id, or `all` (listings only). */
-  table: number | 'all' | null;
+  table: number | null;
   onlink: boolean;
-  /** `root P` (within P), `match P` (covering P), `exact P` selectors of `ip route show`. */
-  root: { addr: number; prefixLen: number } | null;
-  match: { addr: number; prefixLen: number } | null;
+  metrics: RouteMetric[];
+  /** `nexthop via G [dev D] [weight W]`, one or more. */
+  nexthops: Array<{ gateway: number | null; dev: Device | null; weight: number }> | null;
+  /** An IPv6 destination and gateway, for a route of that family. */
+  dst6: { address: string; prefixLen: number } | null;
+  gateway6: string | null;
 }
 
-function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[], forShow: boolean): RouteArgs {
-  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, root: null, match: null };
+/** iproute_modify's arguments: the route to add, change or delete. */
+function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): RouteArgs {
+  const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, metrics: [], nexthops: null, dst6: null, gateway6: null };
+  const v6 = (text: string) => opts.family === 'inet6' || r.dst6 !== null || isIpv6Text(text);
   for (let i = 0; i < args.length; i++) {
     let a = args[i]!;
+    if (matches(a, 'nexthop')) {
+      // The nexthops take the rest of the line.
+      r.nexthops = parseNexthops(ctx, ns, args.slice(i));
+      break;
+    }
     if (a === 'src') {
       const v = nextArg(ctx, args, i++);
       const addr = parseIpv4Loose(v);
@@ -189,7 +327,12 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
       r.prefsrc = addr;
     } else if (a === 'via') {
       let v = nextArg(ctx, args, i++);
-      if (v === 'inet') v = nextArg(ctx, args, i++);
+      if (v === 'inet' || v === 'inet6') v = nextArg(ctx, args, i++);
+      if (v6(v)) {
+        if (!ipaddr.IPv6.isValid(v)) fatal(ctx, `Error: inet6 address is expected rather than "${v}".`, 1);
+        r.gateway6 = ipaddr.IPv6.parse(v).toString();
+        continue;
+      }
       const addr = parseIpv4Loose(v);
       if (addr === null) fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
       r.gateway = addr;
@@ -201,55 +344,229 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
       const v = nextArg(ctx, args, i++);
       if (v !== 'host' && v !== 'link' && v !== 'global') invarg(ctx, 'invalid "scope" value\n', v);
       r.scope = v;
-    } else if (a === 'proto' || a === 'protocol') {
+    } else if (matches(a, 'protocol')) {
       const v = nextArg(ctx, args, i++);
-      if (!['kernel', 'boot', 'static', 'dhcp', 'ra', 'redirect'].includes(v) && !/^\d+$/.test(v)) invarg(ctx, '"protocol" value is invalid\n', v);
-      r.proto = v;
-    } else if (a === 'table') {
+      if (!(v in PROTO_NUMBERS) && !(/^\d+$/.test(v) && Number(v) <= 255)) invarg(ctx, '"protocol" value is invalid\n', v);
+      // Kept as the name rtnl_rtprot_n2a shows.
+      r.proto = PROTO_NAMES[Number(v)] ?? v;
+    } else if (matches(a, 'table')) {
       const v = nextArg(ctx, args, i++);
-      const id = parseTableId(v);
-      if (id !== null) r.table = id;
-      else if (forShow && v === 'all') r.table = 'all';
-      else if (forShow) invarg(ctx, 'table id value is invalid\n', v);
-      else invarg(ctx, '"table" value is invalid\n', v);
-    } else if (forShow && a === 'type') {
-      const v = nextArg(ctx, args, i++);
-      if (!ROUTE_TYPES.includes(v as RouteType)) invarg(ctx, 'node type value is invalid\n', v);
-      r.type = v as RouteType;
-    } else if (forShow && (a === 'root' || a === 'match' || a === 'exact')) {
-      const v = nextArg(ctx, args, i++);
-      const prefix = parseIpv4Prefix(v);
-      if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
-      const sel = { addr: prefix.addr, prefixLen: prefix.prefixLen };
-      if (a === 'root') r.root = sel;
-      else if (a === 'match') r.match = sel;
-      else r.dst = sel;
-    }
-    else if (a === 'dev' || a === 'oif') r.devName = nextArg(ctx, args, i++);
+      r.table = parseTableId(v) ?? invarg(ctx, '"table" value is invalid\n', v);
+    } else if (a === 'dev' || a === 'oif') r.devName = nextArg(ctx, args, i++);
     else if (a === 'onlink') r.onlink = true;
-    else if (a === 'tos' || a === 'dsfield' || matches(a, 'mtu') || a === 'expires' || a === 'pref') nextArg(ctx, args, i++);
+    else if (a in ROUTE_METRICS) {
+      let v = nextArg(ctx, args, i++);
+      const lock = v === 'lock';
+      if (lock) v = nextArg(ctx, args, i++);
+      const value = parseU32(v);
+      if (value === null) invarg(ctx, `"${ROUTE_METRICS[a]}" value is invalid\n`, v);
+      r.metrics = [...r.metrics.filter((m) => m.name !== a), { name: a, value, lock }].sort((x, y) => METRIC_ORDER.indexOf(x.name) - METRIC_ORDER.indexOf(y.name));
+    } else if (a === 'tos' || a === 'dsfield' || a === 'expires' || a === 'pref') nextArg(ctx, args, i++);
     else {
       if (a === 'to') a = nextArg(ctx, args, i++);
-      if (!/^\d/.test(a) && ROUTE_TYPES.includes(a as RouteType) && !forShow) {
+      if (!/^\d/.test(a) && ROUTE_TYPES.includes(a as RouteType)) {
         r.type = a as RouteType;
         a = nextArg(ctx, args, i++);
       }
       if (matches(a, 'help')) fatal(ctx, ROUTE_USAGE);
-      if (r.dst !== null) duparg2(ctx, 'to', a);
+      if (r.dst !== null || r.dst6 !== null) duparg2(ctx, 'to', a);
+      if (v6(a)) {
+        const prefix6 = ['default', 'any', 'all'].includes(a) ? { address: '::', prefixLen: 0 } : parseIpv6Prefix(a);
+        if (!prefix6) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${a}".`, 1);
+        r.dst6 = prefix6;
+        continue;
+      }
       const prefix = parseIpv4Prefix(a);
       if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${a}".`, 1);
       r.dst = { addr: prefix.addr, prefixLen: prefix.prefixLen };
     }
   }
-  if (r.devName !== null) {
-    const dev = ns.device(r.devName);
-    if (!dev) {
-      ctx.stderr.write(`Cannot find device "${r.devName}"\n`);
-      throw new RouteDone(1);
-    }
-    r.dev = dev;
-  }
+  if (r.devName !== null) r.dev = deviceNamed(ctx, ns, r.devName);
   return r;
+}
+
+/**
+ * An IPv6 route added, changed or deleted by hand (ip6_route_add, ip6_route_del):
+ * a link-local gateway needs a device, another must be on a connected prefix;
+ * the metric is 1024 unless given.
+ */
+function ipv6RouteModify(ctx: ProcContext, ns: NetNs, mode: AddMode | 'delete', r: RouteArgs, dst: { address: string; prefixLen: number }): number {
+  const prefix = ipv6Network(dst.address, dst.prefixLen);
+  const same = (route: Ipv6StaticRoute) => route.prefix === prefix && route.prefixLen === dst.prefixLen;
+  if (mode === 'delete') {
+    const doomed = ns.ipv6Routes
+      .filter((route) => same(route) && (r.gateway6 === null || route.gateway === r.gateway6) && (r.dev === null || route.dev === r.dev) && (r.metric === null || route.metric === r.metric))
+      .sort((x, y) => x.metric - y.metric || x.seq - y.seq)[0];
+    if (!doomed) return netlinkError(ctx, fail('ESRCH'));
+    ns.ipv6Routes = ns.ipv6Routes.filter((route) => route !== doomed);
+    return 0;
+  }
+  let dev = r.dev;
+  if (r.gateway6 !== null && r.gateway6.startsWith('fe80:')) {
+    if (!dev) return netlinkError(ctx, fail('EINVAL', 'Egress device not specified'));
+  } else if (r.gateway6 !== null) {
+    const gateway = ipaddr.IPv6.parse(r.gateway6).toByteArray();
+    const onLink = ipv6Routes(ns, RT_TABLE_MAIN).find((route) => route.gateway === null && route.prefixLen > 0 && (!dev || route.dev === dev) && prefixHolds(ipaddr.IPv6.parse(route.prefix).toByteArray(), route.prefixLen, gateway));
+    if (!onLink) return netlinkError(ctx, fail('EHOSTUNREACH'));
+    dev = onLink.dev;
+  }
+  if (!dev) return netlinkError(ctx, fail('ENODEV'));
+  const route: Ipv6StaticRoute = { prefix, prefixLen: dst.prefixLen, gateway: r.gateway6, dev, metric: r.metric ?? 1024, proto: r.proto ?? 'boot', seq: ns.addressSeq++ };
+  const existing = ns.ipv6Routes.findIndex((other) => same(other) && other.metric === route.metric);
+  if (existing < 0) {
+    if (mode === 'change' || mode === 'test') return netlinkError(ctx, fail('ENOENT'));
+    ns.ipv6Routes.push(route);
+  } else if (mode === 'replace' || mode === 'change') ns.ipv6Routes[existing] = route;
+  else return netlinkError(ctx, fail('EEXIST'));
+  return 0;
+}
+
+/** parse_nexthops: `nexthop` groups of via, dev and weight, to the end of the line. */
+function parseNexthops(ctx: ProcContext, ns: NetNs, args: string[]): NonNullable<RouteArgs['nexthops']> {
+  const hops: NonNullable<RouteArgs['nexthops']> = [];
+  let i = 0;
+  while (i < args.length) {
+    if (args[i] !== 'nexthop') fatal(ctx, `Error: "nexthop" or end of line is expected instead of "${args[i]}"`);
+    if (i + 1 >= args.length) fatal(ctx, 'Error: unexpected end of line after "nexthop"');
+    const hop = { gateway: null as number | null, dev: null as Device | null, weight: 1 };
+    for (i++; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === 'via') {
+        let v = nextArg(ctx, args, i++);
+        if (v === 'inet') v = nextArg(ctx, args, i++);
+        hop.gateway = parseIpv4Loose(v) ?? fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
+      } else if (a === 'dev') hop.dev = deviceNamed(ctx, ns, nextArg(ctx, args, i++));
+      else if (a === 'weight') {
+        const v = nextArg(ctx, args, i++);
+        const weight = parseU32(v);
+        if (weight === null || weight === 0 || weight > 256) invarg(ctx, '"weight" is invalid\n', v);
+        hop.weight = weight;
+      } else break;
+    }
+    hops.push(hop);
+  }
+  return hops;
+}
+
+/** The device a name stands for, or iproute2's nodev(): "Cannot find device", exit 1. */
+function deviceNamed(ctx: ProcContext, ns: NetNs, name: string): Device {
+  const dev = ns.device(name);
+  if (!dev) {
+    ctx.stderr.write(`Cannot find device "${name}"\n`);
+    throw new RouteDone(1);
+  }
+  return dev;
+}
+
+/** The selectors of `ip route show` and `flush` (iproute2's route filter). */
+interface RouteSelector {
+  /** A table id, or `all`. */
+  table: number | 'all';
+  type: RouteType | null;
+  dev: Device | null;
+  proto: number | null;
+  scope: number | null;
+  metric: number | null;
+  /** The gateways and preferred sources selected. */
+  via: Prefix | Prefix6 | null;
+  src: Prefix | Prefix6 | null;
+  /** `root P` (within P), `match P` (covering P), a bare prefix (exactly P); of either family. */
+  root: Prefix | Prefix6 | null;
+  match: Prefix | Prefix6 | null;
+  exact: Prefix | Prefix6 | null;
+  /** `cache`, `cached`, `cloned`: the route cache, which IPv4 no longer has. */
+  cloned: boolean;
+  /** A selector no route of the lab has (a source prefix, an input device, a mark, a realm, a TOS). */
+  none: boolean;
+}
+
+/** iproute_list_flush_or_save's parser: keywords by prefix, in its order, so `t` is table and `m` metric. */
+function parseRouteSelectors(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): RouteSelector {
+  const sel: RouteSelector = { table: RT_TABLE_MAIN, type: null, dev: null, proto: null, scope: null, metric: null, via: null, src: null, root: null, match: null, exact: null, cloned: false, none: false };
+  const prefixArg = (v: string): Prefix | Prefix6 => {
+    if (opts.family === 'inet6' || (opts.family !== 'inet' && isIpv6Text(v))) {
+      if (['default', 'any', 'all'].includes(v)) return { bytes: new Array<number>(16).fill(0), prefixLen: 0 };
+      const prefix6 = parseIpv6Prefix(v);
+      if (!prefix6) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
+      return { bytes: ipaddr.IPv6.parse(prefix6.address).toByteArray(), prefixLen: prefix6.prefixLen };
+    }
+    const prefix = parseIpv4Prefix(v);
+    if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
+    return { addr: prefix.addr, prefixLen: prefix.prefixLen };
+  };
+  let devName: string | null = null;
+  let iifName: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = () => nextArg(ctx, args, i++);
+    if (matches(a, 'table')) {
+      const v = value();
+      const id = parseTableId(v);
+      if (id !== null) sel.table = id;
+      else if (v === 'all') sel.table = 'all';
+      else if (v === 'cache') sel.cloned = true;
+      else if (v === 'help') fatal(ctx, ROUTE_USAGE);
+      else invarg(ctx, 'table id value is invalid\n', v);
+    } else if (matches(a, 'vrf')) invarg(ctx, 'Invalid VRF\n', value());
+    else if (matches(a, 'cached') || matches(a, 'cloned')) sel.cloned = true;
+    else if (a === 'tos' || matches(a, 'dsfield')) {
+      const v = value();
+      const tos = parseU32(v);
+      if (tos === null || tos > 255) invarg(ctx, 'TOS value is invalid\n', v);
+      sel.none ||= tos !== 0;
+    } else if (matches(a, 'protocol')) {
+      const v = value();
+      const proto = v === 'all' ? null : (PROTO_NUMBERS[v] ?? (/^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : invarg(ctx, 'invalid "protocol"\n', v)));
+      sel.proto = proto;
+    } else if (matches(a, 'scope')) {
+      const v = value();
+      const scope = v === 'all' ? null : (SCOPE_NUMBERS[v] ?? (/^\d+$/.test(v) && Number(v) <= 255 ? Number(v) : invarg(ctx, 'invalid "scope"\n', v)));
+      sel.scope = scope;
+    } else if (matches(a, 'type')) {
+      const v = value();
+      if (!LISTED_TYPES.includes(v as RouteType)) invarg(ctx, 'node type value is invalid\n', v);
+      sel.type = v as RouteType;
+    } else if (a === 'dev' || a === 'oif') devName = value();
+    else if (a === 'iif') iifName = value();
+    else if (a === 'mark') {
+      const v = value();
+      const mark = parseU32(v) ?? invarg(ctx, 'invalid mark value', v);
+      sel.none ||= mark !== 0;
+    } else if (matches(a, 'metric') || matches(a, 'priority') || a === 'preference') {
+      const v = value();
+      sel.metric = parseU32(v) ?? invarg(ctx, '"metric" value is invalid\n', v);
+    } else if (a === 'via') {
+      let v = value();
+      if (['inet', 'inet6', 'link', 'mpls', 'bridge'].includes(v)) v = value();
+      sel.via = prefixArg(v);
+    } else if (a === 'src') sel.src = prefixArg(value());
+    else if (matches(a, 'realms')) {
+      const v = value();
+      sel.none ||= /[1-9]/.test(v);
+    } else if (matches(a, 'from')) {
+      // Routes here have no source prefix: only `from match` (covering) selects them.
+      let v = value();
+      const kind = matches(v, 'root') ? 'root' : matches(v, 'match') ? 'match' : 'exact';
+      if (kind !== 'exact' || matches(v, 'exact')) v = value();
+      sel.none ||= kind !== 'match' && prefixArg(v).prefixLen > 0;
+    } else {
+      let v = a;
+      if (matches(v, 'to')) v = value();
+      if (matches(v, 'root')) sel.root = prefixArg(value());
+      else if (matches(v, 'match')) sel.match = prefixArg(value());
+      else {
+        if (matches(v, 'exact')) v = value();
+        sel.exact = prefixArg(v);
+      }
+    }
+  }
+  // Devices are looked up once all is read, the input device first.
+  if (iifName !== null) {
+    deviceNamed(ctx, ns, iifName);
+    sel.none = true;
+  }
+  if (devName !== null) sel.dev = deviceNamed(ctx, ns, devName);
+  return sel;
 }
 
 class RouteDone {
@@ -257,9 +574,11 @@ class RouteDone {
 }
 
 function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode | 'delete', args: string[]): number {
-  const r = parseRouteArgs(ctx, opts, ns, args, false);
+  const r = parseRouteArgs(ctx, opts, ns, args);
+  if (r.dst6) return ipv6RouteModify(ctx, ns, mode, r, r.dst6);
   if (r.dst === null) fatal(ctx, ROUTE_USAGE);
-  const table = typeof r.table === 'number' ? r.table : null;
+  // Table 0 is main; local, broadcast, anycast and nat routes go to the local table unless one is named.
+  const table = r.table === 0 ? RT_TABLE_MAIN : typeof r.table === 'number' ? r.table : r.type !== null && ['local', 'broadcast', 'anycast', 'nat'].includes(r.type) ? RT_TABLE_LOCAL : null;
   let result: KResult;
   if (mode === 'delete') {
     result = deleteRoute(ns, { dst: r.dst.addr, prefixLen: r.dst.prefixLen, gateway: r.gateway, dev: r.dev, metric: r.metric, proto: r.proto, type: r.type, table });
@@ -278,6 +597,8 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
         metric: r.metric ?? 0,
         onlink: r.onlink,
         table: table ?? RT_TABLE_MAIN,
+        metrics: r.metrics,
+        ...(r.nexthops ? { nexthops: r.nexthops } : {}),
       },
       mode,
     );
@@ -286,37 +607,37 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
 }
 
 function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  const r = parseRouteArgs(ctx, opts, ns, args, true);
+  const r = parseRouteSelectors(ctx, opts, ns, args);
   const p = IpPrinter.for(opts);
-  if (opts.family === 'inet6') {
-    printIpv6Routes(p, ns);
-    ctx.stdout.write(p.finish());
-    return 0;
-  }
   const tableMissing = () => {
     ctx.stderr.write('Error: ipv4: FIB table does not exist.\nDump terminated\n');
     return 2;
   };
-  if (r.table === RT_TABLE_LOCAL) {
-    if (!ns.localTableExists) return tableMissing();
-    printLocalTable(p, ns, false);
+  const filter: RouteFilter = {
+    dev: r.dev !== null,
+    proto: r.proto !== null,
+    scope: r.scope !== null,
+    table: r.table !== 'all',
+    metric: r.metric !== null,
+    // A whole address, not a shorter prefix, is left out of what is listed.
+    via: r.via !== null && r.via.prefixLen === ('bytes' in r.via ? 128 : 32),
+    src: r.src !== null && r.src.prefixLen === ('bytes' in r.src ? 128 : 32),
+  };
+  if (r.cloned) {
+    // IPv4 has had no route cache since Linux 3.6; IPv6's clones are not modelled.
     ctx.stdout.write(p.finish());
     return 0;
   }
-  const tableId = r.table ?? RT_TABLE_MAIN;
-  if (tableId !== 'all' && !ns.tables.has(tableId)) return tableMissing();
-  const routes = tableId === 'all' ? dumpOrder(ns) : sortedRoutes(ns, tableId);
-  const filter: RouteFilter = { dev: r.dev !== null, proto: r.proto !== null, scope: r.scope !== null, table: r.table !== 'all' };
-  for (const route of routes) {
-    if (!selected(route, r)) continue;
-    if (r.gateway !== null && route.gateway !== r.gateway) continue;
-    if (r.scope !== null && route.scope !== r.scope) continue;
-    if (r.root && !(route.prefixLen >= r.root.prefixLen && inPrefix(route.dst, r.root.addr, r.root.prefixLen))) continue;
-    if (r.match && !(route.prefixLen <= r.match.prefixLen && inPrefix(r.match.addr, route.dst, route.prefixLen))) continue;
-    if (r.dst && !(route.dst === r.dst.addr && route.prefixLen === r.dst.prefixLen)) continue;
-    printRoute(p, route, opts, filter);
+  if (opts.family !== 'inet6') {
+    const tableId = r.table;
+    if (tableId === RT_TABLE_LOCAL ? !ns.localTableExists : tableId !== 'all' && !ns.tables.has(tableId)) return tableMissing();
+    const local = tableId === RT_TABLE_LOCAL || tableId === 'all' ? localTableRoutes(ns) : [];
+    // The local table's id hashes last, so a dump of every table ends with it.
+    const routes = tableId === 'all' ? [...dumpOrder(ns), ...local] : tableId === RT_TABLE_LOCAL ? local : sortedRoutes(ns, tableId);
+    for (const route of routes) if (selected(route, r)) printRoute(p, route, opts, filter);
   }
-  if (r.table === 'all' && ns.localTableExists) printLocalTable(p, ns, true);
+  // Without a family, naming one table asks for IPv4's; all tables are dumped for both families.
+  if (opts.family === 'inet6' || (opts.family === null && r.table === 'all')) printIpv6Routes(p, ns, r, opts, filter);
   ctx.stdout.write(p.finish());
   return 0;
 }
@@ -326,150 +647,266 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
  * byte), a bucket's newest table first; the local table is printed apart.
  */
 function dumpOrder(ns: NetNs): Route[] {
-  const ids = [...ns.tables.keys()].map((id, created) => ({ id, created }));
+  const ids = [...ns.tables.keys()].map((id, created) => ({ id, created })).filter(({ id }) => id !== RT_TABLE_LOCAL);
   ids.sort((a, b) => (a.id & 0xff) - (b.id & 0xff) || b.created - a.created);
   return ids.flatMap(({ id }) => sortedRoutes(ns, id));
 }
 
-/** The selectors `ip route show` and `flush` share: table (main unless named), type, device and protocol. */
-function selected(route: Route, r: RouteArgs): boolean {
+/** filter_nlmsg: whether a route passes the selectors of `ip route show` and `flush`. */
+function selected(route: Route, r: RouteSelector): boolean {
+  // An IPv6 prefix selects no IPv4 route.
+  const within = (addr: number | null, prefix: Prefix | Prefix6 | null) => prefix === null || (addr !== null && 'addr' in prefix && inPrefix(addr, prefix.addr, prefix.prefixLen));
   return (
-    (r.table === 'all' || route.table === (r.table ?? RT_TABLE_MAIN)) &&
+    !r.none &&
+    (r.table === 'all' || route.table === r.table) &&
     (r.type === null || route.type === r.type) &&
     (r.dev === null || route.dev === r.dev) &&
-    (r.proto === null || route.proto === r.proto)
+    (r.proto === null || (PROTO_NUMBERS[route.proto] ?? Number(route.proto)) === r.proto) &&
+    (r.scope === null || SCOPE_NUMBERS[route.scope] === r.scope) &&
+    (r.metric === null || route.metric === r.metric) &&
+    within(route.gateway, r.via) &&
+    within(route.prefsrc, r.src) &&
+    // root: within the prefix; match: covering it; a bare prefix (exact): both.
+    (r.root === null || (route.prefixLen >= r.root.prefixLen && within(route.dst, r.root))) &&
+    (r.match === null || ('addr' in r.match && route.prefixLen <= r.match.prefixLen && inPrefix(r.match.addr, route.dst, route.prefixLen))) &&
+    (r.exact === null || (route.prefixLen === r.exact.prefixLen && within(route.dst, r.exact)))
   );
 }
 
-/** The local table as the kernel keeps it: a local entry per address (secondaries take their primary's source) and the subnet broadcasts. */
-function printLocalTable(p: IpPrinter, ns: NetNs, annotate: boolean): void {
-  const table = annotate ? 'table local ' : '';
-  const rows = new Map<string, { key: number; len: number; text: string }>();
-  const add = (key: number, len: number, text: string) => {
-    if (!rows.has(`${key}/${len}/${text.split(' ')[0]}`)) rows.set(`${key}/${len}/${text.split(' ')[0]}`, { key, len, text });
-  };
-  for (const dev of ns.sortedDevices()) {
-    if (!dev.adminUp) continue;
-    for (const a of dev.ipv4) {
-      const primary = a.secondary ? dev.ipv4.find((x) => !x.secondary && x.prefixLen === a.prefixLen && inPrefix(a.local, x.local, x.prefixLen)) ?? a : a;
-      const net = (a.local & prefixMask(a.prefixLen)) >>> 0;
-      const bcast = (net | (~prefixMask(a.prefixLen) >>> 0)) >>> 0;
-      const v4 = (addr: number, len = 32) => p.paint('inet', `${formatIpv4(addr)}${len === 32 ? '' : `/${len}`} `);
-      const tail = (scope: string) => `dev ${p.paint('ifname', `${dev.name} `)}${table}proto kernel scope ${scope} src ${v4(primary.local)}`;
-      if (dev.kind.name === 'loopback' && a.prefixLen < 32) add(net, a.prefixLen, `local ${v4(net, a.prefixLen)}${tail('host')}`);
-      add(a.local, 32, `local ${v4(a.local)}${tail('host')}`);
-      if (a.broadcast !== null && a.broadcast !== bcast) add(a.broadcast, 32, `broadcast ${v4(a.broadcast)}${tail('link')}`);
-      if (a.prefixLen < 31) add(bcast, 32, `broadcast ${v4(bcast)}${tail('link')}${dev.carrier ? '' : 'linkdown '}`);
-    }
-  }
-  for (const row of [...rows.values()].sort((x, y) => x.key - y.key || x.len - y.len)) p.fp(row.text + '\n');
-}
+/** inet_proto_a2n: the protocols /etc/protocols names, or a number. */
+const IP_PROTOCOLS = ['ip', 'icmp', 'igmp', 'tcp', 'udp', 'ipv6', 'gre', 'esp', 'ah', 'ipv6-icmp', 'icmpv6', 'sctp', 'udplite', 'raw'];
 
 function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  let target: string | null = null;
-  let oif: Device | null = null;
-  let from: number | null = null;
-  let iif: Device | null = null;
+  // The family the first address sets (get_prefix is told it for the next).
+  let family = opts.family;
+  /** An address of the family the first one set; an IPv6 one as text. */
+  const prefixArg = (v: string): ParsedPrefix | { address: string; prefixLen: number; explicitLength: boolean } => {
+    if (matches(v, 'help')) fatal(ctx, ROUTE_USAGE);
+    const v6 = family === 'inet6' || (family === null && isIpv6Text(v));
+    const prefix = v6 ? parseIpv6Prefix(v) : isIpv6Text(v) ? null : parseIpv4Prefix(v, false);
+    if (!prefix) fatal(ctx, `Error: ${family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
+    family = v6 ? 'inet6' : 'inet';
+    return 'address' in prefix ? { ...prefix, explicitLength: v.includes('/') } : prefix;
+  };
+  let dst: number | string | null = null;
+  let from: ReturnType<typeof prefixArg> | null = null;
+  let oifName: string | null = null;
+  let iifName: string | null = null;
   let mark = 0;
+  let uid = 0;
+  let fibmatch = false;
+  let connected = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === 'oif' || a === 'dev') {
-      const name = nextArg(ctx, args, i++);
-      oif = ns.device(name) ?? null;
-      if (!oif) {
-        ctx.stderr.write(`Cannot find device "${name}"\n`);
-        return 1;
-      }
-    } else if (a === 'from') {
+    if (a === 'tos' || matches(a, 'dsfield')) nextArg(ctx, args, i++);
+    else if (matches(a, 'from')) from = prefixArg(nextArg(ctx, args, i++));
+    else if (matches(a, 'iif')) iifName = nextArg(ctx, args, i++);
+    else if (matches(a, 'mark')) {
       const v = nextArg(ctx, args, i++);
-      from = parseIpv4Loose(v);
-      if (from === null) fatal(ctx, `Error: inet address is expected rather than "${v}".`, 1);
-    } else if (a === 'iif') {
-      const name = nextArg(ctx, args, i++);
-      iif = ns.device(name) ?? null;
-      if (!iif) {
-        ctx.stderr.write(`Cannot find device "${name}"\n`);
-        return 1;
-      }
-    } else if (a === 'mark') {
+      mark = parseU32(v) ?? invarg(ctx, 'invalid mark value', v);
+    } else if (matches(a, 'oif') || a === 'dev') oifName = nextArg(ctx, args, i++);
+    else if (matches(a, 'notify')) continue;
+    else if (matches(a, 'connected')) connected = true;
+    else if (matches(a, 'uid')) {
       const v = nextArg(ctx, args, i++);
-      mark = parseU32(v) ?? invarg(ctx, 'invalid mark value\n', v);
-    } else if (a === 'tos' || a === 'uid' || a === 'ipproto' || a === 'sport' || a === 'dport') nextArg(ctx, args, i++);
-    else if (a === 'fibmatch' || a === 'connected') continue;
-    else target = a === 'to' ? nextArg(ctx, args, i++) : a;
+      uid = parseU32(v) ?? invarg(ctx, 'invalid UID\n', v);
+    } else if (matches(a, 'fibmatch')) fibmatch = true;
+    else if (matches(a, 'sport') || matches(a, 'dport')) {
+      const v = nextArg(ctx, args, i++);
+      const port = parseU32(v);
+      if (port === null || port > 0xffff) invarg(ctx, `invalid ${matches(a, 'sport') ? 'sport' : 'dport'}\n`, v);
+    } else if (matches(a, 'ipproto')) {
+      const v = nextArg(ctx, args, i++);
+      if (!IP_PROTOCOLS.includes(v.toLowerCase()) && !(/^\d+$/.test(v) && Number(v) <= 255)) invarg(ctx, 'Invalid "ipproto" value\n', v);
+    } else {
+      const prefix = prefixArg(a === 'to' ? nextArg(ctx, args, i++) : a);
+      const full = 'address' in prefix ? 128 : 32;
+      if (prefix.explicitLength && prefix.prefixLen !== full) ctx.stderr.write(`Warning: /${prefix.prefixLen} as prefix is invalid, only /${full} (or none) is supported.\n`);
+      dst = 'address' in prefix ? prefix.address : prefix.addr;
+    }
   }
-  if (target === null) {
+  if (dst === null) {
     ctx.stderr.write('need at least a destination address\n');
     return 1;
   }
-  const prefix = parseIpv4Prefix(target, false);
-  if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${target}".`, 1);
-  if (prefix.explicitLength && prefix.prefixLen !== 32) ctx.stderr.write(`Warning: /${prefix.prefixLen} as prefix is invalid, only /32 (or none) is supported.\n`);
-  const dst = prefix.addr;
+  const device = (name: string | null) => {
+    if (name === null) return null;
+    const dev = ns.device(name);
+    if (!dev) {
+      ctx.stderr.write(`Cannot find device "${name}"\n`);
+      throw new RouteDone(1);
+    }
+    return dev;
+  };
+  const iif = device(iifName);
+  const oif = device(oifName);
+  if (typeof dst === 'string') return ipv6RouteGet(ctx, opts, ns, dst, from && 'address' in from ? from.address : null, oif, fibmatch);
+  // Past the first address, every one is of its family.
+  const source = from && 'addr' in from ? from : null;
+  if (source?.explicitLength && source.prefixLen !== 32) return netlinkError(ctx, fail('EINVAL', 'ipv4: Invalid values in header for route get request'));
+  const answer = resolveRoute(ns, dst, source?.addr ?? null, iif, oif, mark);
+  if (typeof answer === 'string') return netlinkError(ctx, fail(answer));
   const p = IpPrinter.for(opts);
-  p.openObject();
-  const print = (type: RouteType | 'broadcast', via: number | null, dev: string, table: number | null, src: number | null, cache: string[]) => {
+  if (fibmatch) {
+    // RTM_F_FIB_MATCH: the table entry itself.
+    if (!answer.route) return netlinkError(ctx, fail('ENETUNREACH'));
+    printRoute(p, answer.route.table === RT_TABLE_LOCAL ? { ...answer.route, table: localTableId(ns) } : answer.route, opts);
+    ctx.stdout.write(p.finish());
+    return 0;
+  }
+  // `connected` asks again from the source the first answer chose: the same route, printed twice.
+  for (let n = connected && from === null ? 2 : 1; n > 0; n--) {
+    const { type, via, dev, table, src, cache } = answer;
+    p.openObject();
     if (type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', type);
     p.string('any', 'dst', '%s ', formatIpv4(dst), 'inet');
-    if (from !== null) p.string('any', 'from', 'from %s ', formatIpv4(from), 'inet');
+    if (source !== null) p.string('any', 'from', 'from %s ', formatIpv4(source.addr), 'inet');
     if (via !== null) p.string('any', 'gateway', 'via %s ', formatIpv4(via), 'inet');
-    p.string('any', 'dev', 'dev %s ', dev, 'ifname');
+    p.string('any', 'dev', 'dev %s ', dev.name, 'ifname');
     if (table !== null && (table !== RT_TABLE_MAIN || opts.details)) p.string('any', 'table', 'table %s ', tableName(table));
-    if (src !== null && from === null) p.string('any', 'prefsrc', 'src %s ', formatIpv4(src), 'inet');
-    if (mark !== 0) p.number('any', 'mark', 'mark %u ', mark);
+    // An input route has no preferred source; an output one shows it unless a source was given.
+    if (src !== null && from === null && !iif) p.string('any', 'prefsrc', 'src %s ', formatIpv4(src), 'inet');
     p.openArray('flags');
+    // RTCF_MULTICAST shares its bit with RTM_F_OFFLOAD_FAILED, which is how iproute2 names it.
+    if (type === 'multicast') p.string('any', null, '%s ', 'rt_offload_failed');
     p.closeArray();
+    if (mark !== 0) p.number('any', 'mark', mark >= 16 ? 'mark 0x%x ' : 'mark %u ', mark);
     // A route for a packet arriving on `iif` (forwarding) has no socket owner, hence no uid.
-    if (!iif) p.number('any', 'uid', 'uid %u ', 0);
-    p.fp('\n    cache ');
+    if (!iif) p.number('any', 'uid', 'uid %u ', uid);
+    p.fp(opts.oneline ? '\\    cache ' : '\n    cache ');
     p.openArray('cache', cache.length ? `<${cache.join(',')}> ` : '');
     for (const c of cache) p.string('json', null, '', c);
     p.closeArray();
+    printMetrics(p, answer.route?.metrics);
     if (iif) p.string('any', 'iif', 'iif %s ', iif.name, 'ifname');
     p.nl();
-  };
-  // ip_route_input: a zero source is martian before any lookup, and the source must pass rp_filter; this kernel answers EINVAL for either.
-  if (iif && from === null) return netlinkError(ctx, fail('EINVAL'));
-  const sourceRejected = (out: Device | null) => iif !== null && from !== null && !fibValidateSource(iif, from, dst, out);
-  const looked = fibResolve(ns, dst, oif, { src: from, iif, mark });
-  const res = typeof looked === 'string' ? null : looked;
-  // The local table's answer (its rule may be gone): one of our own addresses.
-  if (res?.type === 'local' && res.route === null) {
-    if (sourceRejected(null)) return netlinkError(ctx, fail('EINVAL'));
-    const lo = ns.device('lo');
-    const src = dst >>> 24 === 127 && !lo?.ipv4.some((a) => a.local === dst) ? (parseIpv4Loose('127.0.0.1') as number) : dst;
-    print('local', null, 'lo', null, src, ['local']);
-  } else {
-    const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
-    if (broadcastOn) {
-      print('broadcast', null, broadcastOn.name, null, res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, ['local', 'brd']);
-    } else {
-      if (typeof looked === 'string') return netlinkError(ctx, fail(looked));
-      const { type, route, dev, nexthop, prefsrc } = looked;
-      if (type !== 'unicast' || !dev) return netlinkError(ctx, fail('EINVAL'));
-      if (iif && !ns.sysctl.forwardingOn(iif.name)) return netlinkError(ctx, fail('EHOSTUNREACH'));
-      if (sourceRejected(dev)) return netlinkError(ctx, fail('EINVAL'));
-      // The gateway shows even when it is the destination itself.
-      const via = route?.gateway != null && nexthop === route.gateway ? nexthop : null;
-      print(type, via, dev.name, route?.table ?? null, prefsrc, []);
-    }
+    p.closeObject();
   }
+  ctx.stdout.write(p.finish());
+  return 0;
+}
+
+/**
+ * ip6_route_output as route get shows it: one of our addresses through lo
+ * (local table), a multicast group, else the longest matching prefix route
+ * (by `oif` when given); the source is an address of the device out, the
+ * one sharing the destination's prefix or scope first.
+ */
+function ipv6RouteGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, dst: string, from: string | null, oif: Device | null, fibmatch: boolean): number {
+  const bytes = (address: string) => ipaddr.IPv6.parse(address).toByteArray();
+  const within = (address: string, prefix: string, len: number) => prefixHolds(bytes(prefix), len, bytes(address));
+  const candidates = ipv6Routes(ns, 'all').filter((r) => (r.type === 'local' ? r.prefix === dst : within(dst, r.prefix, r.prefixLen)) && (!oif || r.type === 'local' || r.dev === oif));
+  // The local table is consulted first, then main; within one, the longest prefix.
+  const route = candidates.sort((x, y) => y.table - x.table || y.prefixLen - x.prefixLen)[0];
+  if (!route) return netlinkError(ctx, fail('ENETUNREACH'));
+  const p = IpPrinter.for(opts);
+  if (fibmatch) {
+    printIpv6Route(p, route, opts, NO_FILTER);
+    ctx.stdout.write(p.finish());
+    return 0;
+  }
+  const local = route.type === 'local';
+  const dev = local ? ns.device('lo')! : route.dev;
+  // Source selection: the device's address on the destination's prefix, else one of its scope, from any device for a global one.
+  const own = route.dev.ipv6;
+  // Link-local unicast and link- or interface-local multicast have link scope.
+  const scope = /^(fe[89ab][0-9a-f]:|ff[0-9a-f][12]:)/.test(dst) ? 'link' : 'global';
+  const anywhere = scope === 'global' ? ns.sortedDevices().flatMap((d) => d.ipv6).find((a) => a.scope === 'global') : undefined;
+  const src = local ? dst : (own.find((a) => within(dst, a.address, a.prefixLen)) ?? own.find((a) => a.scope === scope) ?? anywhere ?? own[0])?.address;
+  p.openObject();
+  if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
+  p.string('any', 'dst', '%s ', dst, 'inet6');
+  p.string('any', 'from', 'from %s ', from ?? '::', 'inet6');
+  if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', route.gateway, 'inet6');
+  p.string('any', 'dev', 'dev %s ', dev.name, 'ifname');
+  if (route.table !== RT_TABLE_MAIN) p.string('any', 'table', 'table %s ', tableName(route.table));
+  if (route.proto !== 'boot') p.string('any', 'protocol', 'proto %s ', route.proto);
+  if (src !== undefined) p.string('any', 'prefsrc', 'src %s ', src, 'inet6');
+  p.number('any', 'metric', 'metric %u ', route.metric);
+  p.openArray('flags');
+  p.closeArray();
+  p.string('any', 'pref', 'pref %s', 'medium');
+  p.nl();
   p.closeObject();
   ctx.stdout.write(p.finish());
   return 0;
 }
 
-function formatIpv4ToNum(text: string): number {
-  return parseIpv4Loose(text)!;
+/** The table a lookup reports the local table's routes as: merged into main until policy rules first change (fib_unmerge). */
+function localTableId(ns: NetNs): number {
+  return ns.rules === DEFAULT_RULES ? RT_TABLE_MAIN : RT_TABLE_LOCAL;
 }
 
+interface RouteAnswer {
+  type: RouteType;
+  /** The table entry the answer came from (none for a device forced by oif). */
+  route: Route | null;
+  via: number | null;
+  dev: Device;
+  table: number | null;
+  src: number | null;
+  /** The RTCF flags `cache <...>` shows. */
+  cache: string[];
+}
+
+/** ip_route_output_key (or ip_route_input with `iif`): the route a packet to `dst` is given, or the errno. */
+function resolveRoute(ns: NetNs, dst: number, from: number | null, iif: Device | null, oif: Device | null, mark: number): RouteAnswer | Errno {
+  if (iif) {
+    // ip_route_input: a multicast group not joined here, or a martian, is refused.
+    if ((isMulticast(dst) && dst !== ALL_HOSTS) || inputMartian(iif, from ?? 0, dst)) return 'EINVAL';
+  } else if (from !== null && from !== 0) {
+    // An output route's source must be a broadcast-free unicast address of ours.
+    if (isMulticast(from) || from === 0xffffffff || from >>> 24 === 0) return 'EINVAL';
+    if (!isLocalAddress(ns, from)) return 'ENETUNREACH';
+  }
+  const lo = ns.device('lo')!;
+  // No destination: the packet loops back to us.
+  if (dst === 0 && !iif) return { type: 'local', route: null, via: null, dev: lo, table: null, src: from || LOOPBACK_ADDRESS, cache: ['local'] };
+  const sourceRejected = (out: Device | null) => iif !== null && from !== null && !fibValidateSource(iif, from, dst, out);
+  const looked = fibResolve(ns, dst, oif, { src: from, iif, mark });
+  const res = typeof looked === 'string' ? null : looked;
+  if (res?.type === 'local') {
+    // One of our own addresses, from the local table (whose rule may be gone) or a local route elsewhere.
+    if (sourceRejected(null)) return 'EINVAL';
+    const route = res.route ?? localTableRoutes(ns).filter((r) => r.type === 'local' && inPrefix(dst, r.dst, r.prefixLen)).sort((x, y) => y.prefixLen - x.prefixLen)[0] ?? null;
+    return { type: 'local', route, via: null, dev: lo, table: localTableId(ns), src: res.prefsrc, cache: ['local'] };
+  }
+  const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
+  const broadcastRoute = localTableRoutes(ns).find((r) => r.type === 'broadcast' && r.dst === dst) ?? null;
+  // A broadcast coming in is delivered here, by lo.
+  if (broadcastOn) return { type: 'broadcast', route: broadcastRoute, via: null, dev: iif ? lo : broadcastOn, table: null, src: res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, cache: ['local', 'brd'] };
+  if (typeof looked === 'string') return looked;
+  const { type, route, dev, nexthop, prefsrc } = looked;
+  if (type !== 'unicast' || !dev) return 'EINVAL';
+  if (iif && !ns.sysctl.forwardingOn(iif.name)) return 'EHOSTUNREACH';
+  if (sourceRejected(dev)) return 'EINVAL';
+  // __mkroute_output: a loopback source never leaves by another device.
+  if (!iif && from !== null && isLoopback(from) && dev.kind.name !== 'loopback') return 'EINVAL';
+  if (isMulticast(dst) && !iif) {
+    // __mkroute_output: a multicast route has no gateway; it is also local when the device has joined the group (all-hosts, on every up device).
+    return { type: 'multicast', route, via: null, dev, table: route?.table ?? null, src: prefsrc, cache: dst === ALL_HOSTS ? ['local', 'mc'] : ['mc'] };
+  }
+  // The gateway shows even when it is the destination itself.
+  const gateway = route ? firstHop(route).gateway : null;
+  const via = gateway !== null && nexthop === gateway ? nexthop : null;
+  const redirect = iif === dev && from !== null && redirectable(dev, from);
+  return { type, route, via, dev, table: route?.table ?? null, src: prefsrc, cache: redirect ? ['redirect'] : [] };
+}
+
+const ALL_HOSTS = 0xe0000001;
+
 function routeFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  const r = parseRouteArgs(ctx, opts, ns, args, true);
   if (args.length === 0) {
     ctx.stderr.write('"ip route flush" requires arguments.\n');
     return 1;
   }
-  filterRoutes(ns, (route) => !(selected(route, r) && (!r.dst || r.dst.prefixLen === 0 || inPrefix(route.dst, r.dst.addr, r.dst.prefixLen))));
+  const r = parseRouteSelectors(ctx, opts, ns, args);
+  if (r.cloned) {
+    // iproute_flush_cache: writing to /proc/sys/net/ipv4/route/flush, which has nothing left to flush.
+    if (opts.stats && opts.family !== 'inet6') ctx.stdout.write('*** IPv4 routing cache is flushed.\n');
+    return 0;
+  }
+  filterRoutes(ns, (route) => !selected(route, r));
   return 0;
 }
 
@@ -484,7 +921,7 @@ export function ipRoute(ctx: ProcContext, opts: IpOptions, args: string[]): numb
     if (matches(cmd, 'replace')) return routeModify(ctx, opts, ns, 'replace', rest);
     if (matches(cmd, 'prepend')) return routeModify(ctx, opts, ns, 'prepend', rest);
     if (matches(cmd, 'append')) return routeModify(ctx, opts, ns, 'append', rest);
-    if (matches(cmd, 'test')) return 0;
+    if (matches(cmd, 'test')) return routeModify(ctx, opts, ns, 'test', rest);
     if (matches(cmd, 'delete')) return routeModify(ctx, opts, ns, 'delete', rest);
     if (matches(cmd, 'list') || matches(cmd, 'show') || matches(cmd, 'lst')) return routeShow(ctx, opts, ns, rest);
     if (matches(cmd, 'get')) return routeGet(ctx, opts, ns, rest);

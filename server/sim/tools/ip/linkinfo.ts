@@ -2,8 +2,8 @@
 // brief or JSON form.
 import { formatIpv4, formatMac } from '../../kernel/addr';
 import {
-  IFF_ALLMULTI, IFF_BROADCAST, IFF_DORMANT, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MASTER, IFF_MULTICAST, IFF_NOARP,
-  IFF_POINTOPOINT, IFF_PROMISC, IFF_RUNNING, IFF_SLAVE, IFF_UP, type Device, type PortFlag, tsoMaxSize,
+  IFF_ALLMULTI, IFF_BROADCAST, IFF_DORMANT, IFF_DYNAMIC, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MASTER, IFF_MULTICAST, IFF_NOARP,
+  IFF_NOTRAILERS, IFF_POINTOPOINT, IFF_PROMISC, IFF_RUNNING, IFF_SLAVE, IFF_UP, type Device, type PortFlag, tsoMaxSize,
 } from '../../kernel/device';
 import { deviceMaxMtu, linkPeer, notifyLink, promiscuity } from '../../kernel/link';
 import { portState } from '../../kernel/links/bridge';
@@ -21,6 +21,8 @@ const FLAG_NAMES: Array<[number, string]> = [
   [IFF_PROMISC, 'PROMISC'],
   [IFF_MASTER, 'MASTER'],
   [IFF_SLAVE, 'SLAVE'],
+  [IFF_DYNAMIC, 'DYNAMIC'],
+  [IFF_NOTRAILERS, 'NOTRAILERS'],
   [IFF_UP, 'UP'],
   [IFF_LOWER_UP, 'LOWER_UP'],
   [IFF_DORMANT, 'DORMANT'],
@@ -63,9 +65,10 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
   notifyLink(dev);
   p.number('any', 'ifindex', '%d: ', dev.ifindex);
   const link = linkSuffix(dev);
+  // A peer here is named before the device, one elsewhere numbered.
   if (link && !link.sameNs) p.number('json', 'link_index', '', link.link.ifindex);
-  p.string('json', 'ifname', '', dev.name);
   if (link?.sameNs) p.string('json', 'link', '', link.text);
+  p.string('json', 'ifname', '', dev.name);
   p.fp(p.paint('ifname', `${dev.name}${link ? `@${link.text}` : ''}: `));
   p.openArray('flags', '<');
   const flags = flagList(dev);
@@ -76,7 +79,7 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
   if (dev.master) p.string('any', 'master', 'master %s ', dev.master.name);
   p.string('any', 'operstate', 'state %s ', operState(dev), operStateColor(operState(dev)));
   if (withMode) p.string('any', 'linkmode', 'mode %s ', 'DEFAULT');
-  p.string('any', 'group', 'group %s ', 'default');
+  p.string('any', 'group', 'group %s ', groupName(dev.group));
   p.number('any', 'txqlen', 'qlen %u', dev.txqlen);
   if (withLinkLayer) {
     p.nl();
@@ -93,7 +96,8 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
     if (name !== null) p.fp(` link-netns ${name}`);
     else p.fp(` link-netnsid ${id}`);
   }
-  if (dev.alias !== null) {
+  // The alias is `ip link`'s alone (print_linkinfo shows it when do_link).
+  if (dev.alias !== null && withMode) {
     p.nl();
     p.string('any', 'ifalias', '    alias %s', dev.alias);
   }
@@ -102,7 +106,7 @@ export function printLinkHeader(p: IpPrinter, dev: Device, withMode: boolean, wi
 /** A bridge id as the kernel prints it: priority, then the MAC without zero padding. */
 /** The STP bridge id: priority, then the address, in iproute2's unpadded hex; no address until the bridge has had a port or been given one. */
 function bridgeId(dev: Device): string {
-  const mac = dev.bridge!.hadPorts || dev.macSetByUser ? dev.mac : 0;
+  const mac = dev.bridge!.portStatesSelected || dev.macSetByUser ? dev.mac : 0;
   return dev.bridge!.settings.priority.toString(16).padStart(4, '0') + '.' + formatMac(mac).split(':').map((b) => parseInt(b, 16).toString(16)).join(':');
 }
 
@@ -241,8 +245,8 @@ export function printLinkBrief(p: IpPrinter, dev: Device, withLinkLayer = true):
   const name = link ? `${dev.name}@${link.text}` : dev.name;
   if (p.json) {
     if (link && !link.sameNs) p.number('json', 'link_index', '', link.link.ifindex);
-    p.string('json', 'ifname', '', dev.name);
     if (link?.sameNs) p.string('json', 'link', '', link.text);
+    p.string('json', 'ifname', '', dev.name);
     p.string('json', 'operstate', '', operState(dev));
     if (withLinkLayer) {
       if (dev.kind.linkType !== 'none') p.string('json', 'address', '', formatMac(dev.mac));
@@ -258,4 +262,16 @@ export function printLinkBrief(p: IpPrinter, dev: Device, withLinkLayer = true):
 
 export function briefFlags(dev: Device): string {
   return `<${flagList(dev).join(',')}> `;
+}
+
+/** rtnl_group_n2a: /etc/iproute2/group names 0 "default"; other groups show as numbers. */
+export function groupName(group: number): string {
+  return group === 0 ? 'default' : String(group);
+}
+
+/** rtnl_group_a2n: "default" or a number; null when neither. */
+export function parseGroup(text: string): number | null {
+  if (text === 'default') return 0;
+  const value = /^(0x[0-9a-f]+|\d+)$/i.test(text) ? Number(text) : NaN;
+  return value <= 0xffffffff ? value : null;
 }

@@ -66,7 +66,7 @@ export class IpPrinter {
   number(mode: PrintMode, key: string | null, fmt: string, value: number): void {
     if (this.json ? mode !== 'text' : mode !== 'json') {
       if (this.json) this.put(key, value);
-      else this.text += fmt.replace(/%[dus]/, String(value));
+      else this.text += fmt.replace(/%([dusx])/, (_, conv: string) => value.toString(conv === 'x' ? 16 : 10));
     }
   }
 

@@ -71,6 +71,15 @@ export function parseIpv4Loose(text: string): Ipv4 | null {
   return addr >>> 0;
 }
 
+/** get_integer with base 0: a C int in decimal, hex or octal; null otherwise. */
+export function parseInteger(text: string): number | null {
+  const m = /^([+-]?)(0x[0-9a-f]+|0[0-7]*|[1-9]\d*)$/i.exec(text);
+  if (!m) return null;
+  const magnitude = /^0x/i.test(m[2]!) ? parseInt(m[2]!, 16) : m[2]!.length > 1 && m[2]!.startsWith('0') ? parseInt(m[2]!, 8) : Number(m[2]);
+  const value = m[1] === '-' ? -magnitude : magnitude;
+  return value >= -(2 ** 31) && value < 2 ** 31 ? value : null;
+}
+
 export interface ParsedPrefix {
   addr: Ipv4;
   prefixLen: number;

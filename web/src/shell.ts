@@ -45,6 +45,8 @@ export class Shell {
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   /** The cursor is not at the start of a line: the next prompt needs a newline first. */
   private midLine = false;
+  /** Input that arrived while a command ran (typed ahead, or the lines of a paste after the first): it is taken at the next prompt, as a shell would. */
+  private typeahead: string[] = [];
 
   constructor(private readonly options: ShellOptions) {
     this.element.className = 'shell';
@@ -61,6 +63,7 @@ export class Shell {
     });
     this.term.loadAddon(this.fitAddon);
     this.term.open(this.element);
+    this.term.attachCustomKeyEventHandler((event) => this.browserKey(event));
     this.term.onData((data) => this.input(data));
     if (options.canType) this.prompt();
   }
@@ -140,12 +143,20 @@ export class Shell {
     this.historyIndex = this.history.length;
     this.term.write((this.midLine ? '\n' : '') + this.promptText());
     this.midLine = false;
+    while (this.typeahead.length > 0 && !this.running) this.input(this.typeahead.shift()!);
   }
 
   /** Rewrites the current line after an edit and puts the cursor where it belongs. */
   private redraw(): void {
     const back = this.line.length - this.cursor;
     this.term.write(`\r\x1b[K${this.promptText()}${this.line}${back > 0 ? `\x1b[${back}D` : ''}`);
+  }
+
+  /** Keys the browser handles instead of the terminal (false): Ctrl+V pastes and Ctrl+C copies a selection, as elsewhere on the page. */
+  private browserKey(event: KeyboardEvent): boolean {
+    // By key code, as the terminal reads Ctrl keys: the same under any layout or input method.
+    const ctrl = event.ctrlKey && !event.shiftKey && !event.altKey && !event.metaKey ? String.fromCharCode(event.keyCode) : '';
+    return !(ctrl === 'V' || (ctrl === 'C' && this.term.hasSelection()));
   }
 
   private input(data: string): void {
@@ -156,7 +167,10 @@ export class Shell {
       if (!this.running) this.redraw();
       return;
     }
-    if (this.running) return;
+    if (this.running) {
+      this.typeahead.push(data);
+      return;
+    }
     this.typing();
     switch (data) {
       case '\r':
@@ -175,6 +189,13 @@ export class Shell {
         return this.edit(this.line, Math.max(0, this.cursor - 1));
       case '\x1b[C':
         return this.edit(this.line, Math.min(this.line.length, this.cursor + 1));
+      // Ctrl+← and Ctrl+→, or Alt+B and Alt+F: a word back or forward.
+      case '\x1b[1;5D':
+      case '\x1bb':
+        return this.edit(this.line, this.line.slice(0, this.cursor).replace(/\S+\s*$/, '').length);
+      case '\x1b[1;5C':
+      case '\x1bf':
+        return this.edit(this.line, this.cursor + /^\s*\S*/.exec(this.line.slice(this.cursor))![0].length);
       case '\x01':
       case '\x1b[H':
       case '\x1bOH':
@@ -199,7 +220,10 @@ export class Shell {
     const [first, ...rest] = data.split(/\r\n|\r|\n/);
     const text = first!.replace(/[\x00-\x1f\x7f]/g, '');
     this.edit(this.line.slice(0, this.cursor) + text + this.line.slice(this.cursor), this.cursor + text.length);
-    if (rest.length > 0) this.enter();
+    if (rest.length === 0) return;
+    // The pasted lines after this one wait for its command to end.
+    if (rest.some((line) => line !== '')) this.typeahead.unshift(rest.join('\n'));
+    this.enter();
   }
 
   private edit(line: string, cursor: number): void {
@@ -244,12 +268,14 @@ export class Shell {
     const sent = this.options.connection.send({ type: 'exec', id, terminal: this.options.terminal, host: this.options.host, line });
     if (!sent) {
       this.term.write(`${RED}nslab: ${t('offlineRefused')}${RESET}\n`);
+      this.typeahead = [];
       return this.prompt();
     }
     this.running = { id, line, printed: 0, skip: 0 };
   }
 
   private interrupt(): void {
+    this.typeahead = [];
     this.term.write('^C');
     if (this.running) {
       this.midLine = true;

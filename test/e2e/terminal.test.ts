@@ -1,0 +1,97 @@
+// The terminal as a student uses it on a laptop: pasting a block of commands,
+// typing ahead of a slow one, copying with the keys the rest of the page uses,
+// and moving by words.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type BrowserLab, type LabPage, openLab, startBrowserLab, terminalText, typeLine } from './harness';
+
+let browserLab: BrowserLab | undefined;
+let alice: LabPage;
+
+const clipboard = (page: Page) => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
+/** The middle of a word shown in the visible terminal, in CSS pixels. */
+async function wordOnScreen(page: Page, word: string): Promise<{ x: number; y: number }> {
+  return (await page.evaluate(`(() => {
+    const walker = document.createTreeWalker(document.querySelector('.shell:not([hidden]) .xterm-rows'), NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.data.indexOf(${JSON.stringify(word)});
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + ${word.length});
+      const box = range.getBoundingClientRect();
+      return { x: box.left + box.width / 2, y: box.top + box.height / 2 };
+    }
+    return null;
+  })()`))!;
+}
+
+const focused = (page: Page) => page.evaluate('document.activeElement.matches(".shell:not([hidden]) .xterm-helper-textarea")') as Promise<boolean>;
+
+beforeAll(async () => {
+  browserLab = await startBrowserLab();
+  const lab = await browserLab.server.createLab('Alice');
+  alice = await openLab(browserLab.browser, lab.url);
+  await alice.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: browserLab.server.baseUrl });
+}, 60_000);
+
+afterAll(() => browserLab?.stop());
+
+describe('the terminal', { timeout: 30_000 }, () => {
+  test('Ctrl+V pastes a block of commands: each line runs after the one before, the last unfinished line waits on the prompt', async () => {
+    const { page } = alice;
+    await page.locator('.shell:not([hidden]) .xterm').click();
+    await page.evaluate(`navigator.clipboard.writeText('ip netns add red\\nip netns add blue\\nip netns\\nip netns del')`);
+    await page.keyboard.press('Control+V');
+    await expect
+      .poll(() => terminalText(page))
+      .toBe(['root@hostA:~# ip netns add red', 'root@hostA:~# ip netns add blue', 'root@hostA:~# ip netns', 'blue', 'red', 'root@hostA:~# ip netns del'].join('\n'));
+    await page.keyboard.press('Control+U');
+    await page.keyboard.press('Control+L');
+  });
+
+  test('what is typed while a command runs is kept for the next prompt', async () => {
+    const { page } = alice;
+    await typeLine(page, 'sleep 1');
+    await page.keyboard.type('ip netns add green');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('ip net');
+    await expect.poll(() => terminalText(page), { timeout: 5000 }).toBe(['root@hostA:~# sleep 1', 'root@hostA:~# ip netns add green', 'root@hostA:~# ip net'].join('\n'));
+    // Ctrl+C throws away what was typed ahead, as a terminal flushes its input.
+    await page.keyboard.press('Control+U');
+    await page.keyboard.press('Control+L');
+    await typeLine(page, 'sleep 1');
+    await page.keyboard.type('ip netns add never');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Control+C');
+    await typeLine(page, 'ip netns');
+    await expect.poll(() => terminalText(page)).toBe(['root@hostA:~# sleep 1', '^C', 'root@hostA:~# ip netns', 'green', 'blue', 'red', 'root@hostA:~#'].join('\n'));
+    await page.keyboard.press('Control+L');
+  });
+
+  test('Ctrl+C copies the selected text and interrupts nothing; Ctrl+← and Ctrl+→ move by words', async () => {
+    const { page } = alice;
+    await page.keyboard.type('ip link show dev');
+    await page.keyboard.press('Control+ArrowLeft');
+    await page.keyboard.press('Control+ArrowLeft');
+    await page.keyboard.type('x');
+    await page.keyboard.press('Control+ArrowRight');
+    await page.keyboard.type('y');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~# ip link xshowy dev');
+
+    await page.evaluate(`navigator.clipboard.writeText('')`);
+    // A double click selects the word under the pointer.
+    const word = await wordOnScreen(page, 'xshowy');
+    await page.mouse.dblclick(word.x, word.y);
+    await page.keyboard.press('Control+C');
+    await expect.poll(() => clipboard(page)).toBe('xshowy');
+    expect(await terminalText(page)).toBe('root@hostA:~# ip link xshowy dev');
+    expect(await focused(page)).toBe(true);
+    await page.keyboard.press('Control+E');
+    await page.keyboard.press('Control+U');
+  });
+
+  test('no page logged an error', () => {
+    expect(alice.errors).toEqual([]);
+  });
+});

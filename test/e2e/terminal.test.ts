@@ -1,6 +1,6 @@
 // The terminal as a student uses it on a laptop: pasting a block of commands,
 // typing ahead of a slow one, copying with the keys the rest of the page uses,
-// and moving by words.
+// moving by words, and getting out of it with the keyboard alone.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type BrowserLab, type LabPage, openLab, startBrowserLab, terminalText, typeLine } from './harness';
@@ -89,6 +89,34 @@ describe('the terminal', { timeout: 30_000 }, () => {
     expect(await focused(page)).toBe(true);
     await page.keyboard.press('Control+E');
     await page.keyboard.press('Control+U');
+  });
+
+  test('the keyboard leaves the terminal with Shift+Tab, or Escape then Tab; Tab alone completes', async () => {
+    const { page } = alice;
+    const input = page.locator('.shell:not([hidden]) .xterm-helper-textarea');
+    expect(await input.getAttribute('aria-label')).toBe('Terminal on hostA');
+    const keys = await input.getAttribute('aria-describedby');
+    expect(await page.locator(`#${keys}`).textContent()).toBe('Tab completes the line. Shift+Tab, or Escape then Tab, leaves the terminal.');
+
+    await page.keyboard.type('ip netns exec gr');
+    await page.keyboard.press('Tab');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~# ip netns exec green');
+    expect(await focused(page)).toBe(true);
+    await page.keyboard.press('Control+U');
+
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate('document.activeElement.matches(".tab[aria-selected=true]")')).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe(true);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Tab');
+    // Next after the terminal: the newest command in the activity feed.
+    expect(await page.evaluate('document.activeElement.matches(".activity-pane .activity-item:first-child summary")')).toBe(true);
+    expect(await terminalText(page)).toBe('root@hostA:~#');
+
+    await page.locator('.language select').selectOption('ko');
+    expect(await input.getAttribute('aria-label')).toBe('hostA 터미널');
+    await page.locator('.language select').selectOption('en');
   });
 
   test('no page logged an error', () => {

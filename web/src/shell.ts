@@ -5,7 +5,7 @@ import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import type { ServerMessage, TerminalState } from '../../shared/protocol';
 import type { LabConnection } from './connection';
-import { t } from './i18n';
+import { bindText, onLanguageChange, t } from './i18n';
 
 interface Running {
   id: string;
@@ -47,6 +47,8 @@ export class Shell {
   private midLine = false;
   /** Input that arrived while a command ran (typed ahead, or the lines of a paste after the first): it is taken at the next prompt, as a shell would. */
   private typeahead: string[] = [];
+  /** Escape was the last key: a Tab now leaves the terminal instead of completing. */
+  private escaped = false;
 
   constructor(private readonly options: ShellOptions) {
     this.element.className = 'shell';
@@ -64,8 +66,23 @@ export class Shell {
     this.term.loadAddon(this.fitAddon);
     this.term.open(this.element);
     this.term.attachCustomKeyEventHandler((event) => this.browserKey(event));
+    this.describeInput();
     this.term.onData((data) => this.input(data));
     if (options.canType) this.prompt();
+  }
+
+  /** Names the terminal's input after its host and says how the keyboard gets out of it. */
+  private describeInput(): void {
+    const input = this.term.textarea;
+    if (!input) return;
+    const keys = bindText(document.createElement('span'), 'terminalKeys');
+    keys.id = `${this.options.terminal}-keys`;
+    keys.className = 'visually-hidden';
+    this.element.append(keys);
+    input.setAttribute('aria-describedby', keys.id);
+    const name = () => input.setAttribute('aria-label', t('terminalLabel').replace('{host}', this.options.host));
+    name();
+    onLanguageChange(name);
   }
 
   get id(): string {
@@ -152,11 +169,17 @@ export class Shell {
     this.term.write(`\r\x1b[K${this.promptText()}${this.line}${back > 0 ? `\x1b[${back}D` : ''}`);
   }
 
-  /** Keys the browser handles instead of the terminal (false): Ctrl+V pastes and Ctrl+C copies a selection, as elsewhere on the page. */
+  /**
+   * Keys the browser handles instead of the terminal (false): Ctrl+V pastes
+   * and Ctrl+C copies a selection, as elsewhere on the page; Shift+Tab, or
+   * Escape then Tab, moves the focus on, so the keyboard is never trapped.
+   */
   private browserKey(event: KeyboardEvent): boolean {
     // By key code, as the terminal reads Ctrl keys: the same under any layout or input method.
     const ctrl = event.ctrlKey && !event.shiftKey && !event.altKey && !event.metaKey ? String.fromCharCode(event.keyCode) : '';
-    return !(ctrl === 'V' || (ctrl === 'C' && this.term.hasSelection()));
+    const browser = (event.key === 'Tab' && (event.shiftKey || this.escaped)) || ctrl === 'V' || (ctrl === 'C' && this.term.hasSelection());
+    if (event.type === 'keydown') this.escaped = event.key === 'Escape';
+    return !browser;
   }
 
   private input(data: string): void {

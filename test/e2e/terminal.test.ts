@@ -3,10 +3,11 @@
 // moving by words, and getting out of it with the keyboard alone.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BrowserLab, type LabPage, openLab, startBrowserLab, terminalText, typeLine } from './harness';
+import { type BrowserLab, type LabPage, newPerson, openLab, screenshot, startBrowserLab, terminalText, typeLine } from './harness';
 
 let browserLab: BrowserLab | undefined;
 let alice: LabPage;
+let lab: { id: string; token: string; url: string };
 
 const clipboard = (page: Page) => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
 /** The middle of a word shown in the visible terminal, in CSS pixels. */
@@ -30,7 +31,7 @@ const focused = (page: Page) => page.evaluate('document.activeElement.matches(".
 
 beforeAll(async () => {
   browserLab = await startBrowserLab();
-  const lab = await browserLab.server.createLab('Alice');
+  lab = await browserLab.server.createLab('Alice');
   alice = await openLab(browserLab.browser, lab.url);
   await alice.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: browserLab.server.baseUrl });
 }, 60_000);
@@ -117,6 +118,36 @@ describe('the terminal', { timeout: 30_000 }, () => {
     await page.locator('.language select').selectOption('ko');
     expect(await input.getAttribute('aria-label')).toBe('hostA 터미널');
     await page.locator('.language select').selectOption('en');
+  });
+
+  test('when the lab is deleted the terminal says so and takes no more commands; opened again, the page says why and links back', async () => {
+    const { page } = alice;
+    await page.locator('.shell:not([hidden]) .xterm').click();
+    await page.keyboard.type('ip netns add late');
+    const deleted = await fetch(`${browserLab!.server.baseUrl}/api/labs/${lab.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${lab.token}` } });
+    expect(deleted.status).toBe(204);
+    await page.locator('.status[data-state="closed"]').waitFor();
+    expect(await page.locator('.status').textContent()).toBe('This lab was deleted by its owner.');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~# ip netns add late\nnslab: This lab was deleted by its owner.');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('ip netns');
+    await page.keyboard.press('Enter');
+    expect(await terminalText(page)).toBe('root@hostA:~# ip netns add late\nnslab: This lab was deleted by its owner.');
+
+    const again = await newPerson(browserLab!.browser);
+    await again.page.goto(lab.url);
+    const closed = again.page.locator('main.lab.closed .lab-closed[role="alert"]');
+    await closed.waitFor();
+    expect(await closed.locator('.lab-closed-text').textContent()).toBe(`The server refused the connection: no lab "${lab.id}"`);
+    expect(await closed.locator('a').textContent()).toBe('Start or join another lab');
+    expect(await closed.locator('a').getAttribute('href')).toBe('/');
+    expect(await again.page.locator('.terminal-pane, .topology-pane, .participants-pane').count()).toBe(0);
+    await again.page.locator('.language select').selectOption('ko');
+    expect(await closed.locator('.lab-closed-text').textContent()).toBe(`서버가 연결을 거부했습니다: no lab "${lab.id}"`);
+    expect(await closed.locator('a').textContent()).toBe('다른 실습을 시작하거나 참여하기');
+    await screenshot(again.page, 'lab-deleted');
+    // What the browser logs by itself: the refused upgrade, and the request that asked why.
+    expect(again.errors).toEqual([expect.stringMatching(/^WebSocket connection to .* failed: .*Unexpected response code: 404$/), expect.stringMatching(/status of 404/)]);
   });
 
   test('no page logged an error', () => {

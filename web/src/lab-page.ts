@@ -108,14 +108,28 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
   const renderStatus = (s: ConnectionStatus) => {
     status.className = `status ${s.kind}`;
     status.dataset.state = s.kind;
-    if (s.kind === 'closed') {
-      const why = { deleted: t('closedDeleted'), replaced: t('closedReplaced'), moved: t('closedMoved'), refused: `${t('refused')}: ${s.message}` };
-      status.textContent = why[s.reason];
-    } else status.textContent = t(s.kind === 'connected' ? 'connected' : s.kind === 'connecting' ? 'connecting' : 'offline');
+    status.textContent = s.kind === 'closed' ? closedText(s) : t(s.kind === 'connected' ? 'connected' : s.kind === 'connecting' ? 'connecting' : 'offline');
   };
   connection.onStatus(renderStatus);
+  // A lab closed for good: the page says so where people look, and takes no more commands.
+  const closedNote = el('p', 'lab-closed-text');
+  connection.onStatus((s) => {
+    if (s.kind !== 'closed') return;
+    for (const shell of shells.values()) shell.close(closedText(s));
+    if (welcomed) return;
+    // Nothing of the lab was ever shown: in place of empty panes, why, and the way back.
+    closedNote.textContent = closedText(s);
+    const back = bindText(el('a', 'lab-closed-link'), 'backToStart');
+    back.href = '/';
+    const card = el('div', 'card lab-closed');
+    card.setAttribute('role', 'alert');
+    card.append(closedNote, back);
+    main.classList.add('closed');
+    main.replaceChildren(card);
+  });
   onLanguageChange(() => {
     renderStatus(connection.status);
+    if (connection.status.kind === 'closed') closedNote.textContent = closedText(connection.status);
     participants.render();
     activity.render();
     topology?.render();
@@ -229,6 +243,12 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
     }
     if (message.type === 'error' && activeHost) shells.get(activeHost)?.notice(`nslab: ${message.message}`);
   });
+}
+
+/** Why the connection ended for good. */
+function closedText(status: Extract<ConnectionStatus, { kind: 'closed' }>): string {
+  const why = { deleted: t('closedDeleted'), replaced: t('closedReplaced'), moved: t('closedMoved'), refused: `${t('refused')}: ${status.message}` };
+  return why[status.reason];
 }
 
 /** A tab choosing what the diagram pane shows: the lab live, or its timeline. */

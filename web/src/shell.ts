@@ -47,6 +47,8 @@ export class Shell {
   private midLine = false;
   /** Input that arrived while a command ran (typed ahead, or the lines of a paste after the first): it is taken at the next prompt, as a shell would. */
   private typeahead: string[] = [];
+  /** The lab is closed for good: nothing more is typed or sent. */
+  private closed = false;
   /** Escape was the last key: a Tab now leaves the terminal instead of completing. */
   private escaped = false;
 
@@ -139,6 +141,17 @@ export class Shell {
     this.term.focus();
   }
 
+  /** Ends the session for good (the lab was deleted, or opened elsewhere): says why and takes no more input. */
+  close(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.typeahead = [];
+    this.term.options.disableStdin = true;
+    this.term.options.cursorBlink = false;
+    this.term.options.cursorInactiveStyle = 'none';
+    this.term.write(`\r\n${RED}nslab: ${why}${RESET}\n`);
+  }
+
   /** A line of text that is not part of the session (notices), in grey. */
   notice(text: string): void {
     this.term.write(`\x1b[90m${text}${RESET}\n`);
@@ -183,7 +196,7 @@ export class Shell {
   }
 
   private input(data: string): void {
-    if (!this.options.canType) return;
+    if (!this.options.canType || this.closed) return;
     if (data === '\x03') return this.interrupt();
     if (data === '\x0c') {
       this.term.write('\x1b[H\x1b[2J');

@@ -2,7 +2,7 @@
 // types, Bob (editor) watches his diagram and feed, Carol is a viewer.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BrowserLab, diagram, diagramElement, type LabPage, type LabServer, nodeOnPage, openLab, screenshot, startBrowserLab, terminalText, typeLine, waitForDiagram } from './harness';
+import { type BrowserLab, contrast, diagram, diagramElement, type LabPage, type LabServer, nodeOnPage, openLab, screenshot, startBrowserLab, terminalText, typeLine, waitForDiagram } from './harness';
 
 let browserLab: BrowserLab | undefined;
 let server: LabServer;
@@ -74,6 +74,8 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     expect(await diagramElement(bob.page, 'dev:hostA#2')).toMatchObject({ data: { label: 'eth0\n192.168.1.2/24', parent: 'host:hostA' } });
     expect(await diagramElement(bob.page, 'port:dev:hostA#2')).toMatchObject({ data: { source: 'dev:hostA#2', target: 'seg:lan' } });
     await expect.poll(() => terminalText(alice.page)).toBe('root@hostA:~#');
+    // Small status text is readable: 4.5:1 at least.
+    expect(await contrast(alice.page, '.status.connected')).toBeGreaterThanOrEqual(4.5);
   });
 
   test('a namespace and a veth cable typed by Alice appear in Bob’s diagram', async () => {
@@ -116,6 +118,7 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     expect(await entry.locator('.activity-who').textContent()).toBe('Alice');
     expect(await entry.locator('.activity-where').textContent()).toBe('hostA');
     expect(await entry.locator('.activity-status').textContent()).toBe('✓');
+    expect(await contrast(bob.page, '.activity-status.ok')).toBeGreaterThanOrEqual(4.5);
     await entry.locator('summary').click();
     const output = await entry.locator('.activity-output').textContent();
     expect(output).toMatch(/^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 56\(84\) bytes of data\.\n64 bytes from 10\.0\.0\.1: icmp_seq=1 ttl=64 time=[\d.]+ ms\n/);
@@ -126,8 +129,10 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
   test('Ctrl-C interrupts a running ping; Ctrl-L clears; ↑ recalls history; the prompt follows the namespace; Tab completes', async () => {
     await typeLine(alice.page, 'ping 10.0.0.2');
     await expect.poll(() => terminalText(alice.page), { timeout: 5000 }).toMatch(/\nroot@hostA:~# ping 10\.0\.0\.2\nPING .*\n.*icmp_seq=1 .*\n.*icmp_seq=2 /);
+    expect(await contrast(bob.page, '.activity-status.running')).toBeGreaterThanOrEqual(4.5);
     await alice.page.keyboard.press('Control+C');
     await activity(alice.page, 'ping 10.0.0.2').locator('.activity-status.interrupted').waitFor();
+    expect(await contrast(bob.page, '.activity-status.interrupted')).toBeGreaterThanOrEqual(4.5);
     await activity(bob.page, 'ping 10.0.0.2').locator('.activity-status.interrupted').waitFor();
     await expect.poll(() => terminalText(alice.page)).toMatch(/icmp_seq=2 .*\n(.*icmp_seq=\d+ .*\n)*\^C\n--- 10\.0\.0\.2 ping statistics ---\n(\d+) packets transmitted, \2 received, 0% packet loss, time \d+ms\nrtt .*\nroot@hostA:~#$/);
 
@@ -298,6 +303,7 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     await server.restart(async () => {
       await alice.page.locator('.status[data-state="offline"]').waitFor();
       expect(await alice.page.locator('.status').textContent()).toBe('Offline — reconnecting…');
+      expect(await contrast(alice.page, '.status.offline')).toBeGreaterThanOrEqual(4.5);
       await typeLine(alice.page, 'ip netns add offline');
       await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~# ip netns add offline\nnslab: not connected: the command was not sent\nroot@hostA:~#$/);
       await screenshot(alice.page, 'alice-offline');

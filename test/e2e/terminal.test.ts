@@ -3,7 +3,7 @@
 // moving by words, and getting out of it with the keyboard alone.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BrowserLab, type LabPage, newPerson, openLab, screenshot, startBrowserLab, terminalText, typeLine } from './harness';
+import { type BrowserLab, contrast, type LabPage, newPerson, openLab, screenshot, startBrowserLab, terminalText, typeLine } from './harness';
 
 let browserLab: BrowserLab | undefined;
 let alice: LabPage;
@@ -128,6 +128,7 @@ describe('the terminal', { timeout: 30_000 }, () => {
     expect(deleted.status).toBe(204);
     await page.locator('.status[data-state="closed"]').waitFor();
     expect(await page.locator('.status').textContent()).toBe('This lab was deleted by its owner.');
+    expect(await contrast(page, '.status.closed')).toBeGreaterThanOrEqual(4.5);
     await expect.poll(() => terminalText(page)).toBe('root@hostA:~# ip netns add late\nnslab: This lab was deleted by its owner.');
     await page.keyboard.press('Enter');
     await page.keyboard.type('ip netns');

@@ -295,6 +295,54 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     await context.close();
   });
 
+  test('the start page says when the server cannot be reached or fails, and its form works again after', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.route('**/api/templates', (route) => route.abort('connectionrefused'));
+    await page.goto(server.baseUrl);
+    const error = page.locator('.create .error');
+    await expect.poll(() => error.textContent()).toBe('The server cannot be reached. Check your connection and try again.');
+    expect(await page.locator('.start-class .error').textContent()).toBe('The server cannot be reached. Check your connection and try again.');
+    await page.unroute('**/api/templates');
+    await page.reload();
+    await expect.poll(() => page.locator('select.template option').allTextContents()).toContain('Classroom');
+    expect(await error.textContent()).toBe('');
+
+    const create = page.locator('.create button.primary');
+    await page.locator('input.name').fill('Finn');
+    await page.route('**/api/labs', (route) => route.abort('connectionrefused'));
+    await create.click();
+    await expect.poll(() => error.textContent()).toBe('The server cannot be reached. Check your connection and try again.');
+    expect([await create.textContent(), await create.isEnabled()]).toEqual(['Create lab', true]);
+    await page.unroute('**/api/labs');
+    await page.route('**/api/labs', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>Bad gateway</body></html>' }));
+    await create.click();
+    await expect.poll(() => error.textContent()).toBe('502 Bad Gateway');
+    expect([await create.textContent(), await create.isEnabled()]).toEqual(['Create lab', true]);
+    await page.locator('.language select').selectOption('ko');
+    await page.unroute('**/api/labs');
+    await page.route('**/api/labs', (route) => route.abort('connectionrefused'));
+    await create.click();
+    await expect.poll(() => error.textContent()).toBe('서버에 연결할 수 없습니다. 연결을 확인하고 다시 시도하세요.');
+    await page.locator('.language select').selectOption('en');
+    await page.unroute('**/api/labs');
+    await create.click();
+    await page.locator('.status[data-state="connected"]').waitFor();
+    expect(await page.locator('.role').textContent()).toBe('Finn · owner');
+    // Templates for both forms, then the lab.
+    expect(errors).toEqual([
+      'Failed to load resource: net::ERR_CONNECTION_REFUSED',
+      'Failed to load resource: net::ERR_CONNECTION_REFUSED',
+      'Failed to load resource: net::ERR_CONNECTION_REFUSED',
+      'Failed to load resource: the server responded with a status of 502 (Bad Gateway)',
+      'Failed to load resource: net::ERR_CONNECTION_REFUSED',
+    ]);
+    await context.close();
+  });
+
   test('no page logged an error', () => {
     expect([...alice.errors, ...bob.errors, ...carol.errors]).toEqual([]);
   });

@@ -243,6 +243,18 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     await alice.page.locator('.invite-button[data-role="viewer"]').click();
     const url = alice.page.locator('.invite-url');
     await expect.poll(() => url.inputValue()).toMatch(new RegExp(`^${escape(server.baseUrl)}/labs/[\\w-]+#token=[\\w.-]+$`));
+    // On the clipboard, and the page says so for a moment.
+    await alice.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
+    const viewerLink = await url.inputValue();
+    await alice.page.locator('.invite-button[data-role="editor"]').click();
+    await expect.poll(() => url.inputValue()).not.toBe(viewerLink);
+    expect(await url.inputValue()).toMatch(new RegExp(`^${escape(server.baseUrl)}/labs/[\\w-]+#token=[\\w.-]+$`));
+    const copied = alice.page.locator('.invite-copied[role="status"]');
+    await copied.waitFor();
+    expect(await copied.textContent()).toBe('Copied');
+    expect(await alice.page.evaluate('navigator.clipboard.readText()')).toBe(await url.inputValue());
+    expect(await url.getAttribute('aria-label')).toBe('Editor link');
+    await copied.waitFor({ state: 'hidden', timeout: 5000 });
     expect(await bob.page.locator('.invite-button').count()).toBe(0);
   });
 

@@ -5,6 +5,7 @@
 import type * as Y from 'yjs';
 import { ROLE_RUNS_COMMANDS, type ActivityEntry, type ServerMessage } from '../../shared/protocol';
 import { ActivityFeed } from './activity';
+import { apiCall } from './api';
 import { completions, hostNames } from './completion';
 import type { ClassAccess } from './class-api';
 import { classLab } from './class-lab';
@@ -278,23 +279,37 @@ function inviteControls(lab: string, token: string): HTMLElement[] {
   const output = el('input', 'invite-url');
   output.readOnly = true;
   output.hidden = true;
+  // Says that the link is on the clipboard, for a moment.
+  const copied = bindText(el('span', 'invite-copied'), 'copied');
+  copied.setAttribute('role', 'status');
+  copied.hidden = true;
+  let copiedTimer: ReturnType<typeof setTimeout> | undefined;
   const buttons = (['editor', 'viewer'] as const).map((inviteRole) => {
-    const button = bindText(el('button', 'invite-button'), inviteRole === 'editor' ? 'inviteEditor' : 'inviteViewer');
+    const key = inviteRole === 'editor' ? 'inviteEditor' : 'inviteViewer';
+    const button = bindText(el('button', 'invite-button'), key);
     button.type = 'button';
     button.dataset.role = inviteRole;
     button.addEventListener('click', async () => {
-      const response = await fetch(`/api/labs/${encodeURIComponent(lab)}/invites`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ role: inviteRole }),
-      });
-      const body = (await response.json()) as { url?: string; error?: string };
+      copied.hidden = true;
       output.hidden = false;
-      output.value = body.url ?? body.error ?? String(response.status);
+      output.setAttribute('aria-label', t(key));
+      let url: string;
+      try {
+        ({ url } = await apiCall<{ url: string }>(`/api/labs/${encodeURIComponent(lab)}/invites`, token, { body: { role: inviteRole } }));
+      } catch (error) {
+        output.value = (error as Error).message;
+        return;
+      }
+      output.value = url;
       output.select();
-      if (body.url && navigator.clipboard) await navigator.clipboard.writeText(body.url).catch(() => undefined);
+      // Without a clipboard (a page served over plain HTTP) the link stays selected in the box, to copy by hand.
+      const onClipboard = await navigator.clipboard?.writeText(url).then(() => true, () => false);
+      if (!onClipboard) return;
+      copied.hidden = false;
+      clearTimeout(copiedTimer);
+      copiedTimer = setTimeout(() => (copied.hidden = true), 2500);
     });
     return button;
   });
-  return [bindText(el('span', 'invite-label'), 'invite'), ...buttons, output];
+  return [bindText(el('span', 'invite-label'), 'invite'), ...buttons, output, copied];
 }

@@ -216,6 +216,11 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     expect(await diagramElement(alice.page, 'ns:hostA/blue')).toBeNull();
     expect(await activity(carol.page, 'ip netns add blue').count()).toBe(0);
     expect(await terminalText(carol.page)).not.toContain('blue');
+    // No cursor where nobody types; Tab moves on (to the newest command in the feed), as there is nothing to complete.
+    expect(await alice.page.locator('.shell:not([hidden]) .xterm-cursor').count()).toBe(1);
+    expect(await carol.page.locator('.shell:not([hidden]) .xterm-cursor').count()).toBe(0);
+    await carol.page.keyboard.press('Tab');
+    expect(await carol.page.evaluate('document.activeElement.matches(".activity-pane .activity-item:first-child summary")')).toBe(true);
     await screenshot(carol.page, 'carol-viewer');
   });
 

@@ -29,6 +29,7 @@ export interface ShellOptions {
 
 const RED = '\x1b[31m';
 const RESET = '\x1b[0m';
+const HIDE_CURSOR = '\x1b[?25l';
 
 export class Shell {
   readonly element = document.createElement('div');
@@ -70,14 +71,16 @@ export class Shell {
     this.term.attachCustomKeyEventHandler((event) => this.browserKey(event));
     this.describeInput();
     this.term.onData((data) => this.input(data));
+    // Nobody types here: no cursor pretends otherwise.
     if (options.canType) this.prompt();
+    else this.term.write(HIDE_CURSOR);
   }
 
   /** Names the terminal's input after its host and says how the keyboard gets out of it. */
   private describeInput(): void {
     const input = this.term.textarea;
     if (!input) return;
-    const keys = bindText(document.createElement('span'), 'terminalKeys');
+    const keys = bindText(document.createElement('span'), this.options.canType ? 'terminalKeys' : 'viewerNotice');
     keys.id = `${this.options.terminal}-keys`;
     keys.className = 'visually-hidden';
     this.element.append(keys);
@@ -149,7 +152,7 @@ export class Shell {
     this.term.options.disableStdin = true;
     this.term.options.cursorBlink = false;
     this.term.options.cursorInactiveStyle = 'none';
-    this.term.write(`\r\n${RED}nslab: ${why}${RESET}\n`);
+    this.term.write(`\r\n${RED}nslab: ${why}${RESET}\n${HIDE_CURSOR}`);
   }
 
   /** A line of text that is not part of the session (notices), in grey. */
@@ -185,12 +188,14 @@ export class Shell {
   /**
    * Keys the browser handles instead of the terminal (false): Ctrl+V pastes
    * and Ctrl+C copies a selection, as elsewhere on the page; Shift+Tab, or
-   * Escape then Tab, moves the focus on, so the keyboard is never trapped.
+   * Escape then Tab, moves the focus on, so the keyboard is never trapped
+   * (and any Tab where nothing is typed).
    */
   private browserKey(event: KeyboardEvent): boolean {
     // By key code, as the terminal reads Ctrl keys: the same under any layout or input method.
     const ctrl = event.ctrlKey && !event.shiftKey && !event.altKey && !event.metaKey ? String.fromCharCode(event.keyCode) : '';
-    const browser = (event.key === 'Tab' && (event.shiftKey || this.escaped)) || ctrl === 'V' || (ctrl === 'C' && this.term.hasSelection());
+    const completes = this.options.canType && !this.closed && !event.shiftKey && !this.escaped;
+    const browser = (event.key === 'Tab' && !completes) || ctrl === 'V' || (ctrl === 'C' && this.term.hasSelection());
     if (event.type === 'keydown') this.escaped = event.key === 'Escape';
     return !browser;
   }

@@ -92,6 +92,49 @@ describe('the terminal', { timeout: 30_000 }, () => {
     await page.keyboard.press('Control+U');
   });
 
+  test('a line longer than the terminal is wide stays whole on its rows while it is edited, recalled and run', async () => {
+    const { page } = alice;
+    await page.setViewportSize({ width: 900, height: 700 });
+    await page.locator('.shell:not([hidden]) .xterm').click();
+    await page.keyboard.press('Control+L');
+    // As many cells as the first row holds of a line without spaces.
+    await page.keyboard.type('x'.repeat(200));
+    const cols = (await terminalText(page)).split('\n')[0]!.length;
+    await page.keyboard.press('Control+U');
+    const line = 'echo a line typed in a narrow window, longer than the terminal is wide, wraps';
+    expect(cols).toBeLessThan(`root@hostA:~# ${line}`.length);
+    await page.keyboard.type(line);
+    /** The rows a text takes in a terminal this wide. */
+    const rows = (...texts: string[]) => texts.flatMap((text) => text.match(new RegExp(`.{1,${cols}}`, 'g'))!.map((row) => row.trimEnd())).join('\n');
+    await expect.poll(() => terminalText(page)).toBe(rows(`root@hostA:~# ${line}`));
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Home');
+    await page.keyboard.type('X');
+    await expect.poll(() => terminalText(page)).toBe(rows(`root@hostA:~# X${line}`));
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => terminalText(page)).toBe(rows(`root@hostA:~# ${line}`, line.slice(5), 'root@hostA:~#'));
+    // A line that ends on the row's last cell: the next edit starts from the right row.
+    const full = 'y'.repeat(cols - 'root@hostA:~# '.length);
+    await page.keyboard.type(full);
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('z');
+    await expect.poll(() => terminalText(page)).toBe(rows(`root@hostA:~# ${line}`, line.slice(5), `root@hostA:~# ${full.slice(1)}z`));
+    await page.keyboard.press('Control+U');
+
+    await page.keyboard.press('Control+L');
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(() => terminalText(page)).toBe(rows(`root@hostA:~# ${line}`));
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~#');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Control+W');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Control+K');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~#');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   test('the keyboard leaves the terminal with Shift+Tab, or Escape then Tab; Tab alone completes', async () => {
     const { page } = alice;
     const input = page.locator('.shell:not([hidden]) .xterm-helper-textarea');

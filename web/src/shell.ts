@@ -46,6 +46,8 @@ export class Shell {
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   /** The cursor is not at the start of a line: the next prompt needs a newline first. */
   private midLine = false;
+  /** Where the terminal's cursor is while a line is edited, in cells from the start of the prompt: a long line wraps onto more rows. */
+  private shown = 0;
   /** Input that arrived while a command ran (typed ahead, or the lines of a paste after the first): it is taken at the next prompt, as a shell would. */
   private typeahead: string[] = [];
   /** The lab is closed for good: nothing more is typed or sent. */
@@ -176,13 +178,37 @@ export class Shell {
     this.historyIndex = this.history.length;
     this.term.write((this.midLine ? '\n' : '') + this.promptText());
     this.midLine = false;
+    this.shown = this.promptWidth();
     while (this.typeahead.length > 0 && !this.running) this.input(this.typeahead.shift()!);
   }
 
-  /** Rewrites the current line after an edit and puts the cursor where it belongs. */
+  private promptWidth(): number {
+    return this.promptText().replace(/\x1b\[[\d;]*m/g, '').length;
+  }
+
+  /** The escape codes that move the cursor to `cell` of the prompt and line (from where it is), over wrapped rows. */
+  private cursorTo(cell: number): string {
+    const cols = this.term.cols;
+    const rows = Math.floor(cell / cols) - Math.floor(this.shown / cols);
+    this.shown = cell;
+    return `\r${rows < 0 ? `\x1b[${-rows}A` : rows > 0 ? `\x1b[${rows}B` : ''}${cell % cols > 0 ? `\x1b[${cell % cols}C` : ''}`;
+  }
+
+  /** After text that ends on a row's last cell, the terminal waits to wrap: going to the next row now keeps `shown` true. */
+  private wrapped(): string {
+    return this.shown > 0 && this.shown % this.term.cols === 0 ? '\r\n' : '';
+  }
+
+  /** Rewrites the prompt and the line, from the prompt's first row, and puts the cursor where it belongs. */
   private redraw(): void {
-    const back = this.line.length - this.cursor;
-    this.term.write(`\r\x1b[K${this.promptText()}${this.line}${back > 0 ? `\x1b[${back}D` : ''}`);
+    const start = this.cursorTo(0);
+    this.shown = this.promptWidth() + this.line.length;
+    this.term.write(`${start}\x1b[J${this.promptText()}${this.line}${this.wrapped()}${this.cursorTo(this.promptWidth() + this.cursor)}`);
+  }
+
+  /** Moves the cursor past the end of the line, as before anything is written below it. */
+  private toLineEnd(): string {
+    return this.cursorTo(this.promptWidth() + this.line.length);
   }
 
   /**
@@ -205,6 +231,7 @@ export class Shell {
     if (data === '\x03') return this.interrupt();
     if (data === '\x0c') {
       this.term.write('\x1b[H\x1b[2J');
+      this.shown = 0;
       if (!this.running) this.redraw();
       return;
     }
@@ -272,8 +299,9 @@ export class Shell {
     const added = line.slice(this.line.length);
     this.line = line;
     this.cursor = cursor;
-    if (appended) this.term.write(added);
-    else this.redraw();
+    if (!appended) return this.redraw();
+    this.shown += added.length;
+    this.term.write(added + this.wrapped());
   }
 
   private browse(step: number): void {
@@ -296,13 +324,14 @@ export class Shell {
     for (const match of matches) while (!match.startsWith(common)) common = common.slice(0, -1);
     const suffix = common.slice(word.length) + (matches.length === 1 ? ' ' : '');
     if (suffix) return this.edit(before + suffix + this.line.slice(this.cursor), this.cursor + suffix.length);
-    this.term.write(`\n${matches.join('  ')}\n`);
+    this.term.write(`${this.toLineEnd()}\n${matches.join('  ')}\n`);
+    this.shown = 0;
     this.redraw();
   }
 
   private enter(): void {
     const line = this.line.trim();
-    this.term.write('\n');
+    this.term.write(`${this.toLineEnd()}\n`);
     if (!line) return this.prompt();
     if (this.history[this.history.length - 1] !== line) this.history.push(line);
     const id = this.options.nextId();
@@ -317,7 +346,7 @@ export class Shell {
 
   private interrupt(): void {
     this.typeahead = [];
-    this.term.write('^C');
+    this.term.write(`${this.running ? '' : this.toLineEnd()}^C`);
     if (this.running) {
       this.midLine = true;
       this.options.connection.send({ type: 'interrupt', id: this.running.id });

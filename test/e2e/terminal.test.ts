@@ -135,6 +135,26 @@ describe('the terminal', { timeout: 30_000 }, () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  test('Ctrl+D leaves a namespace’s shell on an empty line, and otherwise deletes under the cursor', async () => {
+    const { page } = alice;
+    await page.keyboard.press('Control+L');
+    await typeLine(page, 'ip netns exec green bash');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~# ip netns exec green bash\n(green) root@hostA:~#');
+    await page.keyboard.type('ip link');
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Control+D');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~# ip netns exec green bash\n(green) root@hostA:~# p link');
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+D');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~# ip netns exec green bash\n(green) root@hostA:~# exit\nroot@hostA:~#');
+    // On the host's own shell there is nothing to leave.
+    await page.keyboard.press('Control+D');
+    await page.keyboard.type('ip netns');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~# ip netns exec green bash\n(green) root@hostA:~# exit\nroot@hostA:~# ip netns');
+    await page.keyboard.press('Control+U');
+    await page.keyboard.press('Control+L');
+  });
+
   test('the keyboard leaves the terminal with Shift+Tab, or Escape then Tab; Tab alone completes', async () => {
     const { page } = alice;
     const input = page.locator('.shell:not([hidden]) .xterm-helper-textarea');

@@ -247,6 +247,12 @@ export class Shell {
       case '\b':
         if (this.cursor > 0) this.edit(this.line.slice(0, this.cursor - 1) + this.line.slice(this.cursor), this.cursor - 1);
         return;
+      // Ctrl+D on an empty line leaves a namespace's shell, as bash does at end of input; otherwise it deletes like Delete.
+      case '\x04':
+        if (this.line !== '') return this.edit(this.line.slice(0, this.cursor) + this.line.slice(this.cursor + 1), this.cursor);
+        if (this.ns === null) return;
+        this.edit('exit', 4);
+        return this.enter();
       case '\x1b[3~':
         return this.edit(this.line.slice(0, this.cursor) + this.line.slice(this.cursor + 1), this.cursor);
       case '\x1b[A':

@@ -74,6 +74,23 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     expect(await diagramElement(bob.page, 'dev:hostA#2')).toMatchObject({ data: { label: 'eth0\n192.168.1.2/24', parent: 'host:hostA' } });
     expect(await diagramElement(bob.page, 'port:dev:hostA#2')).toMatchObject({ data: { source: 'dev:hostA#2', target: 'seg:lan' } });
     await expect.poll(() => terminalText(alice.page)).toBe('root@hostA:~#');
+    // Each tab names the panel it shows, and the panel names its tab; the diagram is named as a picture.
+    const tabs = await alice.page.evaluate(`[...document.querySelectorAll('[role=tab]')].map((tab) => {
+      const panel = document.getElementById(tab.getAttribute('aria-controls'));
+      return [tab.textContent, tab.getAttribute('aria-selected'), panel?.getAttribute('role') ?? null, panel?.getAttribute('aria-labelledby') === tab.id];
+    })`);
+    expect(tabs).toEqual([
+      ['Live', 'true', 'tabpanel', false],
+      ['Timeline', 'false', 'tabpanel', false],
+      ['hostA', 'true', 'tabpanel', true],
+      ['hostB', 'false', null, false],
+      ['gateway', 'false', null, false],
+      ['internet', 'false', null, false],
+    ]);
+    expect([await alice.page.locator('#topology').getAttribute('role'), await alice.page.locator('#topology').getAttribute('aria-label')]).toEqual([
+      'img',
+      'Topology diagram: hosts, namespaces, devices and the cables between them',
+    ]);
     // Small status text is readable: 4.5:1 at least.
     expect(await contrast(alice.page, '.status.connected')).toBeGreaterThanOrEqual(4.5);
   });
@@ -227,6 +244,7 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
   test('the UI switches to Korean', async () => {
     await carol.page.locator('.language select').selectOption('ko');
     expect(await carol.page.locator('.topology-pane h2').textContent()).toBe('토폴로지');
+    expect(await carol.page.locator('#topology').getAttribute('aria-label')).toBe('토폴로지 다이어그램: 호스트, 네임스페이스, 장치와 그 사이의 케이블');
     expect(await carol.page.locator('.viewer-notice').textContent()).toBe('보기 전용 참여자입니다: 모든 변화를 실시간으로 보지만 입력할 수 없습니다.');
     await screenshot(carol.page, 'carol-korean');
     await carol.page.locator('.language select').selectOption('en');

@@ -27,6 +27,7 @@ const en = {
   activity: 'Activity',
   noActivity: 'No commands yet.',
   topology: 'Topology',
+  topologyDiagram: 'Topology diagram: hosts, namespaces, devices and the cables between them',
   viewerNotice: 'You are a viewer: you see everything live but cannot type.',
   you: 'you',
   typing: 'typing…',
@@ -165,6 +166,7 @@ const ko: Record<TextKey, string> = {
   activity: '활동',
   noActivity: '아직 실행한 명령이 없습니다.',
   topology: '토폴로지',
+  topologyDiagram: '토폴로지 다이어그램: 호스트, 네임스페이스, 장치와 그 사이의 케이블',
   viewerNotice: '보기 전용 참여자입니다: 모든 변화를 실시간으로 보지만 입력할 수 없습니다.',
   you: '나',
   typing: '입력 중…',
@@ -311,6 +313,13 @@ export function onLanguageChange(listener: () => void): () => void {
 export function bindText<T extends HTMLElement>(node: T, key: TextKey): T {
   node.textContent = t(key);
   onLanguageChange(() => (node.textContent = t(key)));
+  return node;
+}
+
+/** Shows `key`'s text in an attribute of `node` (a label, a title), now and whenever the language changes. */
+export function bindAttribute<T extends HTMLElement>(node: T, attribute: string, key: TextKey): T {
+  node.setAttribute(attribute, t(key));
+  onLanguageChange(() => node.setAttribute(attribute, t(key)));
   return node;
 }
 

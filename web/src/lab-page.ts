@@ -11,7 +11,7 @@ import type { ClassAccess } from './class-api';
 import { classLab } from './class-lab';
 import { LabConnection, type ConnectionStatus, type Welcome } from './connection';
 import { el } from './dom';
-import { bindText, languageSelect, onLanguageChange, t } from './i18n';
+import { bindAttribute, bindText, languageSelect, onLanguageChange, t } from './i18n';
 import { Participants } from './participants';
 import { Shell } from './shell';
 import { TimelineView } from './timeline';
@@ -58,15 +58,22 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
 
   const diagram = el('div', 'topology');
   diagram.id = 'topology';
+  // A picture to assistive technology; what it shows is also in the terminals and the activity feed.
+  diagram.setAttribute('role', 'img');
+  bindAttribute(diagram, 'aria-label', 'topologyDiagram');
   const diagramPane = el('section', 'topology-pane');
   const fitDiagram = bindText(el('button', 'fit-diagram'), 'fitDiagram');
   fitDiagram.type = 'button';
   fitDiagram.addEventListener('click', () => topology?.fit());
   const liveView = el('div', 'live-view');
+  liveView.id = 'live-view';
+  liveView.setAttribute('role', 'tabpanel');
   liveView.append(diagram, fitDiagram);
   // The lab's history in place of the live diagram; the live diagram keeps up meanwhile.
   const timeline = new TimelineView(lab, token, connection.notes);
   timeline.element.hidden = true;
+  timeline.element.id = 'timeline-view';
+  timeline.element.setAttribute('role', 'tabpanel');
   timeline.element.addEventListener('keydown', (event) => event.key === 'Escape' && showTimeline(false));
   const viewTabs = el('div', 'view-tabs');
   viewTabs.setAttribute('role', 'tablist');
@@ -167,6 +174,9 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
       const saved = welcome.terminals.find((s) => s.terminal === terminalId(host));
       if (saved) shell.restore(saved);
       if (!canType) shell.notice(t('viewerNotice'));
+      shell.element.id = `${terminalId(host)}-panel`;
+      shell.element.setAttribute('role', 'tabpanel');
+      shell.element.setAttribute('aria-labelledby', `${terminalId(host)}-tab`);
       shells.set(host, shell);
       terminals.append(shell.element);
     }
@@ -198,7 +208,9 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
       const tab = el('button', 'tab', host);
       tab.type = 'button';
       tab.dataset.host = host;
+      tab.id = `${terminalId(host)}-tab`;
       tab.setAttribute('role', 'tab');
+      tab.setAttribute('aria-controls', `${terminalId(host)}-panel`);
       tab.addEventListener('click', () => openTab(host));
       tabs.append(tab);
     }
@@ -257,6 +269,7 @@ function viewTab(key: 'live' | 'timeline', select: () => void): HTMLButtonElemen
   const tab = bindText(el('button', `view-tab view-${key}`), key);
   tab.type = 'button';
   tab.setAttribute('role', 'tab');
+  tab.setAttribute('aria-controls', `${key}-view`);
   tab.setAttribute('aria-selected', String(key === 'live'));
   tab.addEventListener('click', select);
   return tab;

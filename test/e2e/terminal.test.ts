@@ -155,6 +155,31 @@ describe('the terminal', { timeout: 30_000 }, () => {
     await page.keyboard.press('Control+L');
   });
 
+  test('clear and history are answered by the terminal itself, as by a shell', async () => {
+    const { page } = alice;
+    await typeLine(page, 'ip netns');
+    await typeLine(page, 'clear');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~#');
+    await typeLine(page, 'history');
+    const entered = [
+      'ip netns add red',
+      'ip netns add blue',
+      'ip netns',
+      'sleep 1',
+      'ip netns add green',
+      'sleep 1',
+      'ip netns',
+      'echo a line typed in a narrow window, longer than the terminal is wide, wraps',
+      'ip netns exec green bash',
+      'exit',
+      'ip netns',
+      'clear',
+      'history',
+    ];
+    await expect.poll(() => terminalText(page)).toBe(['root@hostA:~# history', ...entered.map((line, i) => `${String(i + 1).padStart(5)}  ${line}`), 'root@hostA:~#'].join('\n'));
+    await page.keyboard.press('Control+L');
+  });
+
   test('the keyboard leaves the terminal with Shift+Tab, or Escape then Tab; Tab alone completes', async () => {
     const { page } = alice;
     const input = page.locator('.shell:not([hidden]) .xterm-helper-textarea');

@@ -340,6 +340,7 @@ export class Shell {
     this.term.write(`${this.toLineEnd()}\n`);
     if (!line) return this.prompt();
     if (this.history[this.history.length - 1] !== line) this.history.push(line);
+    if (this.terminalCommand(line)) return this.prompt();
     const id = this.options.nextId();
     const sent = this.options.connection.send({ type: 'exec', id, terminal: this.options.terminal, host: this.options.host, line });
     if (!sent) {
@@ -348,6 +349,22 @@ export class Shell {
       return this.prompt();
     }
     this.running = { id, line, printed: 0, skip: 0 };
+  }
+
+  /**
+   * Runs what the terminal and its shell answer by themselves, not the lab's
+   * machines: `clear` and `history`, which habit types. False for anything else.
+   */
+  private terminalCommand(line: string): boolean {
+    if (line === 'clear') {
+      this.term.write('\x1b[H\x1b[2J');
+      return true;
+    }
+    if (line === 'history') {
+      this.term.write(this.history.map((entry, i) => `${String(i + 1).padStart(5)}  ${entry}\n`).join(''));
+      return true;
+    }
+    return false;
   }
 
   private interrupt(): void {

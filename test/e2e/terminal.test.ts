@@ -88,6 +88,10 @@ describe('the terminal', { timeout: 30_000 }, () => {
     await expect.poll(() => clipboard(page)).toBe('xshowy');
     expect(await terminalText(page)).toBe('root@hostA:~# ip link xshowy dev');
     expect(await focused(page)).toBe(true);
+    // The selection is gone once copied: Ctrl+C again interrupts.
+    await page.keyboard.press('Control+C');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~# ip link xshowy dev^C\nroot@hostA:~#');
+    expect(await clipboard(page)).toBe('xshowy');
     await page.keyboard.press('Control+E');
     await page.keyboard.press('Control+U');
   });

@@ -221,8 +221,11 @@ export class Shell {
     // By key code, as the terminal reads Ctrl keys: the same under any layout or input method.
     const ctrl = event.ctrlKey && !event.shiftKey && !event.altKey && !event.metaKey ? String.fromCharCode(event.keyCode) : '';
     const completes = this.options.canType && !this.closed && !event.shiftKey && !this.escaped;
-    const browser = (event.key === 'Tab' && !completes) || ctrl === 'V' || (ctrl === 'C' && this.term.hasSelection());
+    const copies = ctrl === 'C' && this.term.hasSelection();
+    const browser = (event.key === 'Tab' && !completes) || ctrl === 'V' || copies;
     if (event.type === 'keydown') this.escaped = event.key === 'Escape';
+    // Once copied, the selection goes: the next Ctrl+C interrupts, as a ping left running needs.
+    if (copies && event.type === 'keydown') setTimeout(() => this.term.clearSelection());
     return !browser;
   }
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BrowserLab, CY, diagram, type LabPage, type LabServer, openLab, screenshot, startBrowserLab } from './harness';
+import { type BrowserLab, contrast, CY, diagram, type LabPage, type LabServer, openLab, screenshot, startBrowserLab } from './harness';
 
 let browserLab: BrowserLab | undefined;
 let server: LabServer;
@@ -149,6 +149,8 @@ describe('the diagram of the seed lesson', { timeout: 30_000 }, () => {
     await alice.page.locator('.tab[aria-selected="true"]').focus();
     await alice.page.keyboard.press('ArrowRight');
     expect([await selected(), await alice.page.evaluate('document.activeElement.dataset.host')]).toEqual(['hostB', 'hostB']);
+    // The focus ring stands out on the dark tab bar as clearly as text would.
+    expect(await contrast(alice.page, '.tab:focus-visible', 'outline')).toBeGreaterThanOrEqual(4.5);
     await alice.page.keyboard.press('ArrowLeft');
     await alice.page.keyboard.press('ArrowLeft');
     expect(await selected()).toBe('internet');

@@ -202,3 +202,23 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
+
+/**
+ * The WCAG contrast ratio of the first element matching `selector`: its text colour, or its
+ * outline colour, against the first opaque background behind it (behind its parent for an
+ * outline drawn outside it).
+ */
+export async function contrast(page: Page, selector: string, of: 'color' | 'outline' = 'color'): Promise<number> {
+  return (await page.evaluate(`(() => {
+    const rgb = (css) => css.match(/[\\d.]+/g).map(Number);
+    const luminance = ([r, g, b]) => [r, g, b].map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const node = document.querySelector(${JSON.stringify(selector)});
+    const ink = rgb(getComputedStyle(node)[${JSON.stringify(of === 'outline' ? 'outlineColor' : 'color')}]);
+    const outside = ${of === 'outline'} && parseFloat(getComputedStyle(node).outlineOffset) >= 0;
+    let behind = outside ? node.parentElement : node;
+    while (behind && (rgb(getComputedStyle(behind).backgroundColor)[3] ?? 1) === 0) behind = behind.parentElement;
+    const paper = behind ? rgb(getComputedStyle(behind).backgroundColor) : [255, 255, 255];
+    const [light, dark] = [luminance(ink), luminance(paper)].sort((a, b) => b - a);
+    return Math.round(((light + 0.05) / (dark + 0.05)) * 100) / 100;
+  })()`)) as number;
+}

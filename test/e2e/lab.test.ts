@@ -2,7 +2,7 @@
 // types, Bob (editor) watches his diagram and feed, Carol is a viewer.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type BrowserLab, diagram, diagramElement, type LabPage, type LabServer, nodeOnPage, openLab, screenshot, startBrowserLab, terminalText, typeLine, waitForDiagram } from './harness';
+import { type BrowserLab, contrast, diagram, diagramElement, type LabPage, type LabServer, nodeOnPage, openLab, screenshot, startBrowserLab, terminalText, typeLine, waitForDiagram } from './harness';
 
 let browserLab: BrowserLab | undefined;
 let server: LabServer;
@@ -74,6 +74,25 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     expect(await diagramElement(bob.page, 'dev:hostA#2')).toMatchObject({ data: { label: 'eth0\n192.168.1.2/24', parent: 'host:hostA' } });
     expect(await diagramElement(bob.page, 'port:dev:hostA#2')).toMatchObject({ data: { source: 'dev:hostA#2', target: 'seg:lan' } });
     await expect.poll(() => terminalText(alice.page)).toBe('root@hostA:~#');
+    // Each tab names the panel it shows, and the panel names its tab; the diagram is named as a picture.
+    const tabs = await alice.page.evaluate(`[...document.querySelectorAll('[role=tab]')].map((tab) => {
+      const panel = document.getElementById(tab.getAttribute('aria-controls'));
+      return [tab.textContent, tab.getAttribute('aria-selected'), panel?.getAttribute('role') ?? null, panel?.getAttribute('aria-labelledby') === tab.id];
+    })`);
+    expect(tabs).toEqual([
+      ['Live', 'true', 'tabpanel', false],
+      ['Timeline', 'false', 'tabpanel', false],
+      ['hostA', 'true', 'tabpanel', true],
+      ['hostB', 'false', null, false],
+      ['gateway', 'false', null, false],
+      ['internet', 'false', null, false],
+    ]);
+    expect([await alice.page.locator('#topology').getAttribute('role'), await alice.page.locator('#topology').getAttribute('aria-label')]).toEqual([
+      'img',
+      'Topology diagram: hosts, namespaces, devices and the cables between them',
+    ]);
+    // Small status text is readable: 4.5:1 at least.
+    expect(await contrast(alice.page, '.status.connected')).toBeGreaterThanOrEqual(4.5);
   });
 
   test('a namespace and a veth cable typed by Alice appear in Bob’s diagram', async () => {
@@ -116,6 +135,7 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     expect(await entry.locator('.activity-who').textContent()).toBe('Alice');
     expect(await entry.locator('.activity-where').textContent()).toBe('hostA');
     expect(await entry.locator('.activity-status').textContent()).toBe('✓');
+    expect(await contrast(bob.page, '.activity-status.ok')).toBeGreaterThanOrEqual(4.5);
     await entry.locator('summary').click();
     const output = await entry.locator('.activity-output').textContent();
     expect(output).toMatch(/^PING 10\.0\.0\.1 \(10\.0\.0\.1\) 56\(84\) bytes of data\.\n64 bytes from 10\.0\.0\.1: icmp_seq=1 ttl=64 time=[\d.]+ ms\n/);
@@ -126,8 +146,10 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
   test('Ctrl-C interrupts a running ping; Ctrl-L clears; ↑ recalls history; the prompt follows the namespace; Tab completes', async () => {
     await typeLine(alice.page, 'ping 10.0.0.2');
     await expect.poll(() => terminalText(alice.page), { timeout: 5000 }).toMatch(/\nroot@hostA:~# ping 10\.0\.0\.2\nPING .*\n.*icmp_seq=1 .*\n.*icmp_seq=2 /);
+    expect(await contrast(bob.page, '.activity-status.running')).toBeGreaterThanOrEqual(4.5);
     await alice.page.keyboard.press('Control+C');
     await activity(alice.page, 'ping 10.0.0.2').locator('.activity-status.interrupted').waitFor();
+    expect(await contrast(bob.page, '.activity-status.interrupted')).toBeGreaterThanOrEqual(4.5);
     await activity(bob.page, 'ping 10.0.0.2').locator('.activity-status.interrupted').waitFor();
     await expect.poll(() => terminalText(alice.page)).toMatch(/icmp_seq=2 .*\n(.*icmp_seq=\d+ .*\n)*\^C\n--- 10\.0\.0\.2 ping statistics ---\n(\d+) packets transmitted, \2 received, 0% packet loss, time \d+ms\nrtt .*\nroot@hostA:~#$/);
 
@@ -211,12 +233,18 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     expect(await diagramElement(alice.page, 'ns:hostA/blue')).toBeNull();
     expect(await activity(carol.page, 'ip netns add blue').count()).toBe(0);
     expect(await terminalText(carol.page)).not.toContain('blue');
+    // No cursor where nobody types; Tab moves on (to the newest command in the feed), as there is nothing to complete.
+    expect(await alice.page.locator('.shell:not([hidden]) .xterm-cursor').count()).toBe(1);
+    expect(await carol.page.locator('.shell:not([hidden]) .xterm-cursor').count()).toBe(0);
+    await carol.page.keyboard.press('Tab');
+    expect(await carol.page.evaluate('document.activeElement.matches(".activity-pane .activity-item:first-child summary")')).toBe(true);
     await screenshot(carol.page, 'carol-viewer');
   });
 
   test('the UI switches to Korean', async () => {
     await carol.page.locator('.language select').selectOption('ko');
     expect(await carol.page.locator('.topology-pane h2').textContent()).toBe('토폴로지');
+    expect(await carol.page.locator('#topology').getAttribute('aria-label')).toBe('토폴로지 다이어그램: 호스트, 네임스페이스, 장치와 그 사이의 케이블');
     expect(await carol.page.locator('.viewer-notice').textContent()).toBe('보기 전용 참여자입니다: 모든 변화를 실시간으로 보지만 입력할 수 없습니다.');
     await screenshot(carol.page, 'carol-korean');
     await carol.page.locator('.language select').selectOption('en');
@@ -238,6 +266,18 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     await alice.page.locator('.invite-button[data-role="viewer"]').click();
     const url = alice.page.locator('.invite-url');
     await expect.poll(() => url.inputValue()).toMatch(new RegExp(`^${escape(server.baseUrl)}/labs/[\\w-]+#token=[\\w.-]+$`));
+    // On the clipboard, and the page says so for a moment.
+    await alice.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
+    const viewerLink = await url.inputValue();
+    await alice.page.locator('.invite-button[data-role="editor"]').click();
+    await expect.poll(() => url.inputValue()).not.toBe(viewerLink);
+    expect(await url.inputValue()).toMatch(new RegExp(`^${escape(server.baseUrl)}/labs/[\\w-]+#token=[\\w.-]+$`));
+    const copied = alice.page.locator('.invite-copied[role="status"]');
+    await copied.waitFor();
+    expect(await copied.textContent()).toBe('Copied');
+    expect(await alice.page.evaluate('navigator.clipboard.readText()')).toBe(await url.inputValue());
+    expect(await url.getAttribute('aria-label')).toBe('Editor link');
+    await copied.waitFor({ state: 'hidden', timeout: 5000 });
     expect(await bob.page.locator('.invite-button').count()).toBe(0);
   });
 
@@ -290,6 +330,54 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     await context.close();
   });
 
+  test('the start page says when the server cannot be reached or fails, and its form works again after', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.route('**/api/templates', (route) => route.abort('connectionrefused'));
+    await page.goto(server.baseUrl);
+    const error = page.locator('.create .error');
+    await expect.poll(() => error.textContent()).toBe('The server cannot be reached. Check your connection and try again.');
+    expect(await page.locator('.start-class .error').textContent()).toBe('The server cannot be reached. Check your connection and try again.');
+    await page.unroute('**/api/templates');
+    await page.reload();
+    await expect.poll(() => page.locator('select.template option').allTextContents()).toContain('Classroom');
+    expect(await error.textContent()).toBe('');
+
+    const create = page.locator('.create button.primary');
+    await page.locator('input.name').fill('Finn');
+    await page.route('**/api/labs', (route) => route.abort('connectionrefused'));
+    await create.click();
+    await expect.poll(() => error.textContent()).toBe('The server cannot be reached. Check your connection and try again.');
+    expect([await create.textContent(), await create.isEnabled()]).toEqual(['Create lab', true]);
+    await page.unroute('**/api/labs');
+    await page.route('**/api/labs', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>Bad gateway</body></html>' }));
+    await create.click();
+    await expect.poll(() => error.textContent()).toBe('502 Bad Gateway');
+    expect([await create.textContent(), await create.isEnabled()]).toEqual(['Create lab', true]);
+    await page.locator('.language select').selectOption('ko');
+    await page.unroute('**/api/labs');
+    await page.route('**/api/labs', (route) => route.abort('connectionrefused'));
+    await create.click();
+    await expect.poll(() => error.textContent()).toBe('서버에 연결할 수 없습니다. 연결을 확인하고 다시 시도하세요.');
+    await page.locator('.language select').selectOption('en');
+    await page.unroute('**/api/labs');
+    await create.click();
+    await page.locator('.status[data-state="connected"]').waitFor();
+    expect(await page.locator('.role').textContent()).toBe('Finn · owner');
+    // Templates for both forms, then the lab.
+    expect(errors).toEqual([
+      'Failed to load resource: net::ERR_CONNECTION_REFUSED',
+      'Failed to load resource: net::ERR_CONNECTION_REFUSED',
+      'Failed to load resource: net::ERR_CONNECTION_REFUSED',
+      'Failed to load resource: the server responded with a status of 502 (Bad Gateway)',
+      'Failed to load resource: net::ERR_CONNECTION_REFUSED',
+    ]);
+    await context.close();
+  });
+
   test('no page logged an error', () => {
     expect([...alice.errors, ...bob.errors, ...carol.errors]).toEqual([]);
   });
@@ -298,6 +386,7 @@ describe('a shared lab in the browser', { timeout: 30_000 }, () => {
     await server.restart(async () => {
       await alice.page.locator('.status[data-state="offline"]').waitFor();
       expect(await alice.page.locator('.status').textContent()).toBe('Offline — reconnecting…');
+      expect(await contrast(alice.page, '.status.offline')).toBeGreaterThanOrEqual(4.5);
       await typeLine(alice.page, 'ip netns add offline');
       await expect.poll(() => terminalText(alice.page)).toMatch(/\nroot@hostA:~# ip netns add offline\nnslab: not connected: the command was not sent\nroot@hostA:~#$/);
       await screenshot(alice.page, 'alice-offline');

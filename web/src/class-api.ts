@@ -37,20 +37,8 @@ export interface ClassAccess {
   token: string;
 }
 
-/** Calls a class route (or a lab's history route); throws an Error with the API's message when it answers with an error. */
-export async function classCall<T>(path: string, token: string | null, init: { method?: string; body?: object; signal?: AbortSignal } = {}): Promise<T> {
-  const response = await fetch(path, {
-    method: init.method ?? (init.body ? 'POST' : 'GET'),
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) },
-    body: init.body ? JSON.stringify(init.body) : undefined,
-    signal: init.signal,
-  });
-  if (!response.ok) {
-    const body = (await response.json().catch(() => ({}))) as { error?: string };
-    throw new Error(body.error ?? `${response.status} ${response.statusText}`);
-  }
-  return (response.status === 204 ? undefined : await response.json()) as T;
-}
+/** Class routes (and a lab's history routes) are called like any other. */
+export { apiCall as classCall } from './api';
 
 export const classPath = (access: ClassAccess, rest = '') => `/api/classes/${encodeURIComponent(access.class)}${rest}`;
 

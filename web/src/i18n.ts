@@ -14,6 +14,7 @@ const en = {
   joinLink: 'Lab link',
   join: 'Join',
   badLink: 'That is not a lab link (it should contain /labs/…#token=…).',
+  serverUnreachable: 'The server cannot be reached. Check your connection and try again.',
   language: 'Language',
   connecting: 'Connecting…',
   connected: 'Connected',
@@ -21,10 +22,12 @@ const en = {
   closedDeleted: 'This lab was deleted by its owner.',
   closedReplaced: 'You opened this lab in another tab; this one stopped.',
   refused: 'The server refused the connection',
+  backToStart: 'Start or join another lab',
   participants: 'Participants',
   activity: 'Activity',
   noActivity: 'No commands yet.',
   topology: 'Topology',
+  topologyDiagram: 'Topology diagram: hosts, namespaces, devices and the cables between them',
   viewerNotice: 'You are a viewer: you see everything live but cannot type.',
   you: 'you',
   typing: 'typing…',
@@ -36,6 +39,8 @@ const en = {
   roleEditor: 'editor',
   roleViewer: 'viewer',
   offlineRefused: 'not connected: the command was not sent',
+  terminalLabel: 'Terminal on {host}',
+  terminalKeys: 'Tab completes the line. Shift+Tab, or Escape then Tab, leaves the terminal.',
   running: 'running',
   interrupted: 'interrupted',
   exit: 'exit',
@@ -148,6 +153,7 @@ const ko: Record<TextKey, string> = {
   joinLink: '실습 링크',
   join: '참여',
   badLink: '실습 링크가 아닙니다 (/labs/…#token=… 형식이어야 합니다).',
+  serverUnreachable: '서버에 연결할 수 없습니다. 연결을 확인하고 다시 시도하세요.',
   language: '언어',
   connecting: '연결 중…',
   connected: '연결됨',
@@ -155,10 +161,12 @@ const ko: Record<TextKey, string> = {
   closedDeleted: '소유자가 이 실습을 삭제했습니다.',
   closedReplaced: '다른 탭에서 이 실습을 열어 이 탭은 멈췄습니다.',
   refused: '서버가 연결을 거부했습니다',
+  backToStart: '다른 실습을 시작하거나 참여하기',
   participants: '참여자',
   activity: '활동',
   noActivity: '아직 실행한 명령이 없습니다.',
   topology: '토폴로지',
+  topologyDiagram: '토폴로지 다이어그램: 호스트, 네임스페이스, 장치와 그 사이의 케이블',
   viewerNotice: '보기 전용 참여자입니다: 모든 변화를 실시간으로 보지만 입력할 수 없습니다.',
   you: '나',
   typing: '입력 중…',
@@ -170,6 +178,8 @@ const ko: Record<TextKey, string> = {
   roleEditor: '편집자',
   roleViewer: '보기 전용',
   offlineRefused: '연결되지 않음: 명령을 보내지 않았습니다',
+  terminalLabel: '{host} 터미널',
+  terminalKeys: 'Tab 키는 줄을 자동 완성합니다. Shift+Tab, 또는 Esc 다음 Tab 키로 터미널에서 나갑니다.',
   running: '실행 중',
   interrupted: '중단됨',
   exit: '종료 코드',
@@ -303,6 +313,13 @@ export function onLanguageChange(listener: () => void): () => void {
 export function bindText<T extends HTMLElement>(node: T, key: TextKey): T {
   node.textContent = t(key);
   onLanguageChange(() => (node.textContent = t(key)));
+  return node;
+}
+
+/** Shows `key`'s text in an attribute of `node` (a label, a title), now and whenever the language changes. */
+export function bindAttribute<T extends HTMLElement>(node: T, attribute: string, key: TextKey): T {
+  node.setAttribute(attribute, t(key));
+  onLanguageChange(() => node.setAttribute(attribute, t(key)));
   return node;
 }
 

@@ -5,12 +5,13 @@
 import type * as Y from 'yjs';
 import { ROLE_RUNS_COMMANDS, type ActivityEntry, type ServerMessage } from '../../shared/protocol';
 import { ActivityFeed } from './activity';
+import { apiCall } from './api';
 import { completions, hostNames } from './completion';
 import type { ClassAccess } from './class-api';
 import { classLab } from './class-lab';
 import { LabConnection, type ConnectionStatus, type Welcome } from './connection';
 import { el } from './dom';
-import { bindText, languageSelect, onLanguageChange, t } from './i18n';
+import { bindAttribute, bindText, languageSelect, onLanguageChange, t } from './i18n';
 import { Participants } from './participants';
 import { Shell } from './shell';
 import { TimelineView } from './timeline';
@@ -57,15 +58,22 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
 
   const diagram = el('div', 'topology');
   diagram.id = 'topology';
+  // A picture to assistive technology; what it shows is also in the terminals and the activity feed.
+  diagram.setAttribute('role', 'img');
+  bindAttribute(diagram, 'aria-label', 'topologyDiagram');
   const diagramPane = el('section', 'topology-pane');
   const fitDiagram = bindText(el('button', 'fit-diagram'), 'fitDiagram');
   fitDiagram.type = 'button';
   fitDiagram.addEventListener('click', () => topology?.fit());
   const liveView = el('div', 'live-view');
+  liveView.id = 'live-view';
+  liveView.setAttribute('role', 'tabpanel');
   liveView.append(diagram, fitDiagram);
   // The lab's history in place of the live diagram; the live diagram keeps up meanwhile.
   const timeline = new TimelineView(lab, token, connection.notes);
   timeline.element.hidden = true;
+  timeline.element.id = 'timeline-view';
+  timeline.element.setAttribute('role', 'tabpanel');
   timeline.element.addEventListener('keydown', (event) => event.key === 'Escape' && showTimeline(false));
   const viewTabs = el('div', 'view-tabs');
   viewTabs.setAttribute('role', 'tablist');
@@ -108,14 +116,28 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
   const renderStatus = (s: ConnectionStatus) => {
     status.className = `status ${s.kind}`;
     status.dataset.state = s.kind;
-    if (s.kind === 'closed') {
-      const why = { deleted: t('closedDeleted'), replaced: t('closedReplaced'), moved: t('closedMoved'), refused: `${t('refused')}: ${s.message}` };
-      status.textContent = why[s.reason];
-    } else status.textContent = t(s.kind === 'connected' ? 'connected' : s.kind === 'connecting' ? 'connecting' : 'offline');
+    status.textContent = s.kind === 'closed' ? closedText(s) : t(s.kind === 'connected' ? 'connected' : s.kind === 'connecting' ? 'connecting' : 'offline');
   };
   connection.onStatus(renderStatus);
+  // A lab closed for good: the page says so where people look, and takes no more commands.
+  const closedNote = el('p', 'lab-closed-text');
+  connection.onStatus((s) => {
+    if (s.kind !== 'closed') return;
+    for (const shell of shells.values()) shell.close(closedText(s));
+    if (welcomed) return;
+    // Nothing of the lab was ever shown: in place of empty panes, why, and the way back.
+    closedNote.textContent = closedText(s);
+    const back = bindText(el('a', 'lab-closed-link'), 'backToStart');
+    back.href = '/';
+    const card = el('div', 'card lab-closed');
+    card.setAttribute('role', 'alert');
+    card.append(closedNote, back);
+    main.classList.add('closed');
+    main.replaceChildren(card);
+  });
   onLanguageChange(() => {
     renderStatus(connection.status);
+    if (connection.status.kind === 'closed') closedNote.textContent = closedText(connection.status);
     participants.render();
     activity.render();
     topology?.render();
@@ -152,6 +174,9 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
       const saved = welcome.terminals.find((s) => s.terminal === terminalId(host));
       if (saved) shell.restore(saved);
       if (!canType) shell.notice(t('viewerNotice'));
+      shell.element.id = `${terminalId(host)}-panel`;
+      shell.element.setAttribute('role', 'tabpanel');
+      shell.element.setAttribute('aria-labelledby', `${terminalId(host)}-tab`);
       shells.set(host, shell);
       terminals.append(shell.element);
     }
@@ -183,7 +208,9 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
       const tab = el('button', 'tab', host);
       tab.type = 'button';
       tab.dataset.host = host;
+      tab.id = `${terminalId(host)}-tab`;
       tab.setAttribute('role', 'tab');
+      tab.setAttribute('aria-controls', `${terminalId(host)}-panel`);
       tab.addEventListener('click', () => openTab(host));
       tabs.append(tab);
     }
@@ -231,11 +258,18 @@ export function labPage(root: HTMLElement, lab: string, token: string, student: 
   });
 }
 
+/** Why the connection ended for good. */
+function closedText(status: Extract<ConnectionStatus, { kind: 'closed' }>): string {
+  const why = { deleted: t('closedDeleted'), replaced: t('closedReplaced'), moved: t('closedMoved'), refused: `${t('refused')}: ${status.message}` };
+  return why[status.reason];
+}
+
 /** A tab choosing what the diagram pane shows: the lab live, or its timeline. */
 function viewTab(key: 'live' | 'timeline', select: () => void): HTMLButtonElement {
   const tab = bindText(el('button', `view-tab view-${key}`), key);
   tab.type = 'button';
   tab.setAttribute('role', 'tab');
+  tab.setAttribute('aria-controls', `${key}-view`);
   tab.setAttribute('aria-selected', String(key === 'live'));
   tab.addEventListener('click', select);
   return tab;
@@ -258,23 +292,37 @@ function inviteControls(lab: string, token: string): HTMLElement[] {
   const output = el('input', 'invite-url');
   output.readOnly = true;
   output.hidden = true;
+  // Says that the link is on the clipboard, for a moment.
+  const copied = bindText(el('span', 'invite-copied'), 'copied');
+  copied.setAttribute('role', 'status');
+  copied.hidden = true;
+  let copiedTimer: ReturnType<typeof setTimeout> | undefined;
   const buttons = (['editor', 'viewer'] as const).map((inviteRole) => {
-    const button = bindText(el('button', 'invite-button'), inviteRole === 'editor' ? 'inviteEditor' : 'inviteViewer');
+    const key = inviteRole === 'editor' ? 'inviteEditor' : 'inviteViewer';
+    const button = bindText(el('button', 'invite-button'), key);
     button.type = 'button';
     button.dataset.role = inviteRole;
     button.addEventListener('click', async () => {
-      const response = await fetch(`/api/labs/${encodeURIComponent(lab)}/invites`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ role: inviteRole }),
-      });
-      const body = (await response.json()) as { url?: string; error?: string };
+      copied.hidden = true;
       output.hidden = false;
-      output.value = body.url ?? body.error ?? String(response.status);
+      output.setAttribute('aria-label', t(key));
+      let url: string;
+      try {
+        ({ url } = await apiCall<{ url: string }>(`/api/labs/${encodeURIComponent(lab)}/invites`, token, { body: { role: inviteRole } }));
+      } catch (error) {
+        output.value = (error as Error).message;
+        return;
+      }
+      output.value = url;
       output.select();
-      if (body.url && navigator.clipboard) await navigator.clipboard.writeText(body.url).catch(() => undefined);
+      // Without a clipboard (a page served over plain HTTP) the link stays selected in the box, to copy by hand.
+      const onClipboard = await navigator.clipboard?.writeText(url).then(() => true, () => false);
+      if (!onClipboard) return;
+      copied.hidden = false;
+      clearTimeout(copiedTimer);
+      copiedTimer = setTimeout(() => (copied.hidden = true), 2500);
     });
     return button;
   });
-  return [bindText(el('span', 'invite-label'), 'invite'), ...buttons, output];
+  return [bindText(el('span', 'invite-label'), 'invite'), ...buttons, output, copied];
 }

@@ -1,5 +1,6 @@
 // The start page: create a lab from a template or a world file, or join one
 // from a link someone shared.
+import { apiCall } from './api';
 import { el } from './dom';
 import { classForms } from './class-forms';
 import { label, NAME_KEY, translated } from './fields';
@@ -63,13 +64,13 @@ export function startPage(root: HTMLElement, problem?: TextKey): void {
   let templates: Template[] = [];
   const describe = () => (description.textContent = templates.find((tpl) => tpl.id === template.value)?.description ?? '');
   template.addEventListener('change', describe);
-  void fetch('/api/templates')
-    .then((response) => response.json() as Promise<Template[]>)
+  apiCall<Template[]>('/api/templates', null)
     .then((list) => {
       templates = list;
       template.replaceChildren(...list.map((tpl) => new Option(tpl.title, tpl.id)));
       describe();
-    });
+    })
+    .catch((error: Error) => (createError.textContent = error.message));
 
   createForm.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -85,20 +86,16 @@ export function startPage(root: HTMLElement, problem?: TextKey): void {
     }
     create.disabled = true;
     create.textContent = t('creating');
-    const response = await fetch('/api/labs', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...source, name: name.value.trim() || undefined }),
-    });
-    const body = (await response.json()) as { url?: string; error?: string };
-    create.disabled = false;
-    create.textContent = t('create');
-    if (!body.url) {
-      createError.textContent = body.error ?? String(response.status);
-      return;
+    try {
+      const body = await apiCall<{ url: string }>('/api/labs', null, { body: { ...source, name: name.value.trim() || undefined } });
+      const target = parseLabLink(body.url);
+      if (target) location.assign(`/labs/${encodeURIComponent(target.lab)}#token=${encodeURIComponent(target.token)}`);
+    } catch (error) {
+      createError.textContent = (error as Error).message;
+    } finally {
+      create.disabled = false;
+      create.textContent = t('create');
     }
-    const target = parseLabLink(body.url);
-    if (target) location.assign(`/labs/${encodeURIComponent(target.lab)}#token=${encodeURIComponent(target.token)}`);
   });
 
   joinForm.addEventListener('submit', (event) => {

@@ -122,6 +122,8 @@ export class Device {
   adminUp = false;
   /** Has been up at least once: the kernel attached a qdisc then and keeps it. */
   everUp = false;
+  /** Whether it was running (up with carrier) when last told of a link change. */
+  wasRunning = false;
   txqlen: number;
   /** Root qdisc configured explicitly (physical NICs); otherwise noop/noqueue. */
   rootQdisc: string | null = null;

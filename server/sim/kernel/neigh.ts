@@ -338,6 +338,15 @@ export function neighFlushDevice(dev: Device): void {
   if (pneigh) for (const [k, entry] of [...pneigh]) if (entry.dev === dev) pneigh.delete(k);
 }
 
+/** neigh_carrier_down: all but the permanent entries of a device that lost its carrier go. */
+export function neighCarrierDown(dev: Device): void {
+  for (const [k, entry] of [...dev.ns.neigh]) {
+    if (entry.dev !== dev || entry.state === 'PERMANENT') continue;
+    cancelTimer(entry);
+    dev.ns.neigh.delete(k);
+  }
+}
+
 export function neighEntries(ns: NetNs): NeighEntry[] {
   return [...ns.neigh.values()];
 }

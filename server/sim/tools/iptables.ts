@@ -285,6 +285,8 @@ function parse(argv: string[]): Parsed {
         const module = need('-m');
         if (!['tcp', 'udp', 'icmp', 'conntrack', 'state', 'multiport', 'comment', 'addrtype'].includes(module)) fail(`${PREFIX}Couldn't load match \`${module}':No such file or directory\n\n${TRY}`, 2);
         p.modules.push(module);
+        // -m tcp/udp is a match of its own, with or without port options.
+        if ((module === 'tcp' || module === 'udp') && !p.rule.matches.some((m) => m.module === module)) p.rule.matches.push({ module, sport: null, dport: null });
         break;
       }
       case '--dport': case '--sport': {
@@ -467,7 +469,7 @@ function extrasText(rule: Rule, numeric: boolean): string {
       case 'tcp':
       case 'udp': {
         const ranges = [m.sport && rangeText('spt', m.sport, numeric), m.dport && rangeText('dpt', m.dport, numeric)].filter(Boolean);
-        parts.push(`${m.module} ${ranges.join(' ')}`);
+        parts.push([m.module, ...ranges].join(' '));
         break;
       }
       case 'icmp':
@@ -551,6 +553,11 @@ function chainHeader(chain: Chain, refs: number, o: ListOptions): string {
   return `${title}\n${num}${columns}\n`;
 }
 
+/** xtables_save_string: quoted (with ", \\ and ' escaped) unless all letters, digits, - and _. */
+function saveString(value: string): string {
+  return /^[-_0-9A-Za-z]+$/.test(value) ? value : `"${value.replace(/["\\']/g, (c) => `\\${c}`)}"`;
+}
+
 /** A rule in iptables' own syntax, as -S and iptables-save print it. */
 export function ruleSpec(rule: Rule): string {
   return ruleSpecOf(rule, false);
@@ -588,7 +595,7 @@ function ruleSpecOf(rule: Rule, counters: boolean): string {
         parts.push(`-m multiport ${neg(m)}--${m.which} ${m.ports.join(',')}`);
         break;
       case 'comment':
-        parts.push(`-m comment --comment ${/\s/.test(m.comment) ? `"${m.comment}"` : m.comment}`);
+        parts.push(`-m comment --comment ${saveString(m.comment)}`);
         break;
       case 'addrtype': {
         const side = (name: string, t: AddrTypeMatch | null) => (t ? [`${neg(t)}--${name} ${t.types.join(',')}`] : []);

@@ -35,52 +35,93 @@ function findDevice(ctx: ProcContext, name: string): Device | null {
   return dev ?? null;
 }
 
+const LINK_SET_USAGE = `Usage: bridge link set dev DEV [ cost COST ] [ priority PRIO ] [ state STATE ]
+                               [ guard {on | off} ]
+                               [ hairpin {on | off} ]
+                               [ fastleave {on | off} ]
+                               [ root_block {on | off} ]
+                               [ learning {on | off} ]
+                               [ learning_sync {on | off} ]
+                               [ flood {on | off} ]
+                               [ mcast_router MULTICAST_ROUTER ]
+                               [ mcast_flood {on | off} ]
+                               [ bcast_flood {on | off} ]
+                               [ mcast_to_unicast {on | off} ]
+                               [ neigh_suppress {on | off} ]
+                               [ vlan_tunnel {on | off} ]
+                               [ isolated {on | off} ]
+                               [ locked {on | off} ]
+                               [ hwmode {vepa | veb} ]
+                               [ backup_port DEVICE ] [ nobackup_port ]
+                               [ self ] [ master ]
+       bridge link show [dev DEV]
+`;
+
+/** C's atoi: leading digits after an optional sign, else 0. */
+function atoi(text: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * `bridge link set` (brlink_modify): the port settings modelled here. The
+ * cost goes to the kernel as a u32 unless 0, the priority as an s16 unless negative.
+ */
+function linkSet(ctx: ProcContext, args: string[]): number {
+  let devName: string | null = null;
+  const settings: PortSettings = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a !== 'dev' && a !== 'hairpin' && a !== 'cost' && a !== 'priority') {
+      ctx.stderr.write(LINK_SET_USAGE);
+      return 255;
+    }
+    const value = args[++i];
+    if (value === undefined) {
+      ctx.stderr.write('Command line is not complete. Try option "help"\n');
+      return 255;
+    }
+    if (a === 'dev') devName = value;
+    else if (a === 'hairpin') {
+      if (value !== 'on' && value !== 'off') {
+        ctx.stderr.write(`Error: argument of "hairpin" must be one of "off", "on", not "${value}"\n`);
+        return 234;
+      }
+      settings.hairpin = value === 'on';
+    } else if (a === 'cost') {
+      const cost = atoi(value) >>> 0;
+      if (cost !== 0) settings.cost = cost;
+      else delete settings.cost;
+    } else {
+      const priority = (atoi(value) << 16) >> 16;
+      if (priority >= 0) settings.priority = priority;
+      else delete settings.priority;
+    }
+  }
+  if (devName === null) {
+    ctx.stderr.write('Device is a required argument.\n');
+    return 255;
+  }
+  const dev = ctx.ns.device(devName);
+  if (!dev) {
+    ctx.stderr.write(`Cannot find bridge device "${devName}"\n`);
+    return 255;
+  }
+  const r = setBridgePort(dev, settings);
+  if (!r.ok) {
+    ctx.stderr.write(`RTNETLINK answers: ${STRERROR[r.errno]}\n`);
+    return 255;
+  }
+  return 0;
+}
+
 interface Options {
   details: boolean;
 }
 
 function link(ctx: ProcContext, args: string[], options: Options): number {
   const cmd = args[0];
-  if (cmd === 'set') {
-    let dev: Device | null = null;
-    const settings: PortSettings = {};
-    for (let i = 1; i < args.length; i++) {
-      const a = args[i]!;
-      const value = args[i + 1];
-      if (a !== 'dev' && a !== 'hairpin' && a !== 'cost' && a !== 'priority') continue;
-      if (value === undefined) {
-        ctx.stderr.write('Command line is not complete. Try option "help"\n');
-        return 255;
-      }
-      i++;
-      if (a === 'dev') {
-        dev = findDevice(ctx, value);
-        if (!dev) return 255;
-      } else if (a === 'hairpin') {
-        if (value !== 'on' && value !== 'off') {
-          ctx.stderr.write(`Error: argument of "hairpin" must be one of "off", "on", not "${value}"\n`);
-          return 234;
-        }
-        settings.hairpin = value === 'on';
-      } else {
-        if (!/^\d+$/.test(value)) {
-          ctx.stderr.write(`Invalid "${a}" value\n`);
-          return 255;
-        }
-        settings[a] = Number(value);
-      }
-    }
-    if (!dev) {
-      ctx.stderr.write('Device is a required argument.\n');
-      return 255;
-    }
-    const r = setBridgePort(dev, settings);
-    if (!r.ok) {
-      ctx.stderr.write(`RTNETLINK answers: ${STRERROR[r.errno]}\n`);
-      return 255;
-    }
-    return 0;
-  }
+  if (cmd === 'set') return linkSet(ctx, args.slice(1));
   let only: Device | null = null;
   const rest = cmd === undefined || matches(cmd, 'show') || matches(cmd, 'list') ? args.slice(1) : args;
   for (let i = 0; i < rest.length; i++) {

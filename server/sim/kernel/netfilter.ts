@@ -52,7 +52,17 @@ export type RuleMatch =
   | { module: 'conntrack' | 'state'; states: CtState[]; invert: boolean }
   | { module: 'multiport'; ports: number[]; which: 'sports' | 'dports' | 'ports'; invert: boolean }
   | { module: 'comment'; comment: string }
-  | { module: 'addrtype'; src: AddrTypeMatch | null; dst: AddrTypeMatch | null; limitIn: boolean; limitOut: boolean };
+  | { module: 'addrtype'; src: AddrTypeMatch | null; dst: AddrTypeMatch | null; limitIn: boolean; limitOut: boolean }
+  | StatisticMatch;
+
+/**
+ * xt_statistic. nth: `every` and `count` as the kernel keeps them (every - 1,
+ * and a counter that starts at every - 1 - packet, matching as it wraps to 0).
+ * random: the probability scaled to 2^31.
+ */
+export type StatisticMatch =
+  | { module: 'statistic'; mode: 'nth'; every: number; packet: number; count: number; invert: boolean }
+  | { module: 'statistic'; mode: 'random'; probability: number; invert: boolean };
 
 /** Route types as the addrtype match names them, in the order of their RTN_ numbers. */
 export const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'] as const;
@@ -223,6 +233,11 @@ function extensionMatches(ns: NetNs, m: RuleMatch, p: Ipv4Packet, inDev: Device 
     case 'addrtype': {
       const dev = m.limitIn ? inDev : m.limitOut ? outDev : null;
       return addrTypeMatches(m.src, ns, p.src, dev) && addrTypeMatches(m.dst, ns, p.dst, dev);
+    }
+    case 'statistic': {
+      if (m.mode === 'random') return (ns.host.world.randomInt(0, 0x7fffffff) < m.probability) !== m.invert;
+      m.count = m.count === m.every ? 0 : m.count + 1;
+      return (m.count === 0) !== m.invert;
     }
   }
 }

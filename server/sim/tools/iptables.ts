@@ -3,7 +3,7 @@
 import { formatIpv4, maskLength, prefixMask } from '../kernel/addr';
 import type { CtState } from '../kernel/conntrack';
 import {
-  ADDR_TYPES, conntrackOf, netfilterOf, TABLE_CHAINS, userChainReferences, type AddrMatch, type AddrType, type AddrTypeMatch, type Chain, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
+  ADDR_TYPES, conntrackOf, netfilterOf, TABLE_CHAINS, userChainReferences, type AddrMatch, type AddrType, type AddrTypeMatch, type Chain, type StatisticMatch, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
   type Table, type TableName,
 } from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
@@ -152,6 +152,8 @@ interface Parsed {
   /** Match modules loaded with -m, which must then get their options. */
   modules: string[];
   targetArgs: Record<string, string>;
+  /** -m statistic's options as given, checked once the line is read. */
+  statistic: { mode?: string; modeInverted?: boolean; probability?: number; every?: number; packet?: number; invert: boolean } | null;
 }
 
 const LONG: Record<string, string> = {
@@ -176,7 +178,7 @@ function parseRuleNumber(text: string): number {
 function parse(argv: string[]): Parsed {
   const p: Parsed = {
     table: 'filter', command: null, chain: null, ruleNumber: null, policy: null, newName: null, jump: null, gotoChain: false,
-    numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, modules: [], targetArgs: {},
+    numeric: false, verbose: false, exact: false, lineNumbers: false, zeroAfterList: false, modules: [], targetArgs: {}, statistic: null,
     rule: { protocol: null, src: null, dst: null, inIface: null, outIface: null, matches: [], target: null, packets: 0, bytes: 0 },
   };
   let negate = false;
@@ -283,7 +285,7 @@ function parse(argv: string[]): Parsed {
         break;
       case '-m': {
         const module = need('-m');
-        if (!['tcp', 'udp', 'icmp', 'conntrack', 'state', 'multiport', 'comment', 'addrtype'].includes(module)) fail(`${PREFIX}Couldn't load match \`${module}':No such file or directory\n\n${TRY}`, 2);
+        if (!['tcp', 'udp', 'icmp', 'conntrack', 'state', 'multiport', 'comment', 'addrtype', 'statistic'].includes(module)) fail(`${PREFIX}Couldn't load match \`${module}':No such file or directory\n\n${TRY}`, 2);
         p.modules.push(module);
         // -m tcp/udp is a match of its own, with or without port options.
         if ((module === 'tcp' || module === 'udp') && !p.rule.matches.some((m) => m.module === module)) p.rule.matches.push({ module, sport: null, dport: null });
@@ -323,6 +325,28 @@ function parse(argv: string[]): Parsed {
       case '--comment':
         p.rule.matches.push({ module: 'comment', comment: need(a) });
         break;
+      case '--mode': case '--probability': case '--every': case '--packet': {
+        if (!p.modules.includes('statistic')) usageError(`unknown option "${a}"`);
+        const st = (p.statistic ??= { invert: false });
+        const value = need(a);
+        if (a === '--mode') {
+          if (negate) fail(`${PREFIX}statistic: option "--mode" cannot be inverted.\n\n${TRY}`, 2);
+          if (value !== 'random' && value !== 'nth') usageError(`Bad mode "${value}"`);
+          st.mode = value;
+        } else if (a === '--probability') {
+          const probability = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(value) ? Number(value) : NaN;
+          if (!(probability >= 0 && probability <= 1)) fail(`${PREFIX}statistic: bad value for option "--probability", or out of range (0-1).\n\n${TRY}`, 2);
+          st.probability = probability;
+        } else {
+          const n = /^\d+$/.test(value) ? Number(value) : NaN;
+          const least = a === '--every' ? 1 : 0;
+          if (!(n >= least && n <= 0xffffffff)) fail(`${PREFIX}statistic: bad value for option "${a}", or out of range (${least}-4294967295).\n\n${TRY}`, 2);
+          if (a === '--every') st.every = n;
+          else st.packet = n;
+        }
+        if (negate && a !== '--mode') st.invert = true;
+        break;
+      }
       case '--src-type': case '--dst-type': case '--limit-iface-in': case '--limit-iface-out': {
         if (!p.modules.includes('addrtype')) usageError(`unknown option "${a}"`);
         let m = p.rule.matches.find((x): x is Extract<RuleMatch, { module: 'addrtype' }> => x.module === 'addrtype');
@@ -364,6 +388,7 @@ function parse(argv: string[]): Parsed {
   }
   for (const module of p.modules) {
     if (module === 'conntrack' && !p.rule.matches.some((m) => m.module === 'conntrack')) usageError('conntrack: At least one option is required');
+    if (module === 'statistic') p.rule.matches.push(statisticMatch(p.statistic));
     if (module === 'addrtype' && !p.rule.matches.some((m) => m.module === 'addrtype' && (m.src || m.dst))) usageError('addrtype: you must specify --src-type or --dst-type');
     if (module === 'state' && !p.rule.matches.some((m) => m.module === 'state')) fail(`${PREFIX}state: option "--state" must be specified\n\n${TRY}`, 2);
   }
@@ -373,6 +398,29 @@ function parse(argv: string[]): Parsed {
     if (!(targetOptions[option] ?? []).includes(p.jump ?? '')) usageError(`unknown option "${option}"`);
   }
   return p;
+}
+
+/** libxt_statistic's final check: the match as the kernel gets it. */
+function statisticMatch(st: Parsed['statistic']): StatisticMatch {
+  if (!st?.mode) fail(`${PREFIX}statistic: option "--mode" must be specified\n\n${TRY}`, 2);
+  const invert = st.invert;
+  if (st.mode === 'random') {
+    if (st.probability === undefined) usageError('--probability must be specified when using random mode');
+    return { module: 'statistic', mode: 'random', probability: Math.round(st.probability * 0x80000000), invert };
+  }
+  if (st.every === undefined && st.packet === undefined) usageError('--every and --packet must be specified when using nth mode');
+  const every = (st.every ?? 1) - 1;
+  const packet = st.packet ?? 0;
+  if (packet > every) usageError('the --packet p must be 0 <= p <= n-1');
+  return { module: 'statistic', mode: 'nth', every, packet, count: every - packet, invert };
+}
+
+/** What -L (prefix '') and -S (prefix '--') print for a statistic match. */
+function statisticText(m: StatisticMatch, prefix: string): string {
+  const inverted = m.invert ? ' !' : '';
+  if (m.mode === 'random') return `${prefix}mode random${inverted} ${prefix}probability ${(m.probability / 0x80000000).toFixed(11)}`;
+  const packet = m.packet !== 0 || prefix ? ` ${prefix}packet ${m.packet}` : '';
+  return `${prefix}mode nth${inverted} ${prefix}every ${m.every + 1}${packet}`;
 }
 
 /** Checks a new user chain's name as iptables does. */
@@ -488,6 +536,9 @@ function extrasText(rule: Rule, numeric: boolean): string {
       case 'comment':
         parts.push(`/* ${m.comment} */`);
         break;
+      case 'statistic':
+        parts.push(`statistic ${statisticText(m, '')}`);
+        break;
       case 'addrtype': {
         const side = (name: string, t: AddrTypeMatch | null) => (t ? [`${name} ${t.invert ? '!' : ''}${t.types.join(',')}`] : []);
         const limits = [...(m.limitIn ? ['limit-in'] : []), ...(m.limitOut ? ['limit-out'] : [])];
@@ -596,6 +647,9 @@ function ruleSpecOf(rule: Rule, counters: boolean): string {
         break;
       case 'comment':
         parts.push(`-m comment --comment ${saveString(m.comment)}`);
+        break;
+      case 'statistic':
+        parts.push(`-m statistic ${statisticText(m, '--')}`);
         break;
       case 'addrtype': {
         const side = (name: string, t: AddrTypeMatch | null) => (t ? [`${neg(t)}--${name} ${t.types.join(',')}`] : []);

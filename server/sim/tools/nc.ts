@@ -272,4 +272,5 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   }
 }
 
-export const nc: Program = { run, streamsStdin: true, recordsPath: true };
+// nc writes what it receives with write(2), unbuffered.
+export const nc: Program = { run, streamsStdin: true, recordsPath: true, flushesStdout: true };

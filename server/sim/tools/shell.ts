@@ -198,7 +198,9 @@ function* runList(opts: LineOptions, items: ListItem[]): Proc {
       const run = skip === null || (skip === '&&' ? status === 0 : status !== 0);
       if (run) {
         if (item.then === '&') {
-          const job = runPipeline(opts, item.pipeline.commands, item.pipeline.negate);
+          // The job is a forked subshell: it expands its words with the variables of this moment, and keeps its own.
+          const subshell: ShellSession = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack] };
+          const job = runPipeline({ ...opts, session: subshell }, item.pipeline.commands, item.pipeline.negate);
           background.push({ proc: job, wakeAt: opts.world.now, done: false, detached: opts.detach !== undefined && writesNowhere(item.pipeline.commands) });
           status = 0;
         } else if (isWait(item)) {
@@ -336,11 +338,17 @@ interface CommandResult {
   piped: string;
 }
 
-/** A process's standard output and error, buffered as a C program's are on a pipe. */
+/**
+ * A process's standard output and error, buffered as a C program's are on a
+ * pipe or a file; what it writes unbuffered (stderr, and stdout of programs
+ * that flush) reaches a file at once. Files were opened by the redirection.
+ */
 class ProcessStreams {
   piped = '';
   private heldStdout = '';
-  private files = new Map<string, { text: string; append: boolean }>();
+  private files = new Map<string, string>();
+  /** The first write that failed (a bad value for a /proc/sys file). */
+  private writeError: string | null = null;
 
   constructor(
     private readonly opts: LineOptions,
@@ -348,7 +356,7 @@ class ProcessStreams {
     private readonly flushesStdout: boolean,
   ) {}
 
-  private deliver(sink: Sink, text: string): void {
+  private deliver(sink: Sink, text: string, buffered: boolean): void {
     switch (sink.kind) {
       case 'stdout':
         this.opts.terminal.write(text);
@@ -361,11 +369,12 @@ class ProcessStreams {
         return;
       case 'null':
         return;
-      case 'file': {
-        const file = this.files.get(sink.path) ?? { text: '', append: sink.append };
-        file.text += text;
-        this.files.set(sink.path, file);
-      }
+      case 'file':
+        if (buffered) this.files.set(sink.path, (this.files.get(sink.path) ?? '') + text);
+        else {
+          this.files.set(sink.path, (this.files.get(sink.path) ?? '') + text);
+          this.writeFiles();
+        }
     }
   }
 
@@ -376,23 +385,31 @@ class ProcessStreams {
   readonly stdout: Output = {
     write: (text) => {
       if (this.stdoutHeld) this.heldStdout += text;
-      else this.deliver(this.sinks[1], text);
+      else this.deliver(this.sinks[1], text, !this.flushesStdout);
     },
     flush: () => {
-      if (this.heldStdout) this.deliver(this.sinks[1], this.heldStdout);
+      if (this.heldStdout) this.deliver(this.sinks[1], this.heldStdout, false);
       this.heldStdout = '';
+      this.writeFiles();
     },
   };
 
-  readonly stderr: Output = { write: (text) => this.deliver(this.sinks[2], text) };
+  readonly stderr: Output = { write: (text) => this.deliver(this.sinks[2], text, false) };
+
+  /** What stdout holds for files goes to them. */
+  private writeFiles(): void {
+    const ctx = makeContext(this.opts, '', { write: () => {} }, { write: () => {} });
+    for (const [path, text] of this.files) {
+      const res = writeFile(ctx, path, text, true);
+      if (!res.ok) this.writeError ??= res.error;
+    }
+    this.files.clear();
+  }
 
   /** At exit: held stdout is written out, files are written. Returns a write error, if any. */
-  close(ctx: ProcContext): string | null {
+  close(): string | null {
     this.stdout.flush!();
-    for (const [path, file] of this.files) {
-      const res = writeFile(ctx, path, file.text, file.append);
-      if (!res.ok) return res.error;
-    }
+    if (this.writeError !== null) return this.writeError;
     return null;
   }
 }
@@ -423,7 +440,7 @@ function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: S
       if (path.startsWith('/proc/') || path.startsWith('/sys/')) {
         const probe = readFile(ctx, path);
         if (!probe.ok) return `bash: line 1: ${path}: ${probe.error}\n`;
-      }
+      } else writeFile(ctx, path, '', r.append);
       sinks[r.fd] = { kind: 'file', path, append: r.append };
     }
   }
@@ -512,8 +529,7 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
       }
     }
   }
-  const ctx = makeContext(opts, stdin.text, streams.stdout, streams.stderr);
-  const writeError = streams.close(ctx);
+  const writeError = streams.close();
   if (writeError) errorsOf(opts).write(`bash: line 1: ${writeError}\n`);
   return { status, piped: streams.piped };
 }
@@ -552,7 +568,7 @@ function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: StdinBuffe
     streams.stderr.write(opts.shell === 'sh' ? `sh: ${opts.lineNo ?? 1}: ${name}: not found\n` : `bash: line ${opts.lineNo ?? 1}: ${name}: command not found\n`);
     status = 127;
   } else status = yield* runProgram(program, ctx, argv);
-  const writeError = streams.close(ctx);
+  const writeError = streams.close();
   if (writeError) {
     errorsOf(opts).write(`bash: line 1: ${name ?? ''}: ${writeError}\n`);
     status = 1;

@@ -167,6 +167,7 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   let quiet = false;
   let link = false;
   let timestamps = true;
+  let promiscuous = true;
   const expression: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
@@ -178,6 +179,7 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
         else if (f === 't') timestamps = false;
         else if (f === 'q') quiet = true;
         else if (f === 'e') link = true;
+        else if (f === 'p') promiscuous = false;
       }
     } else if (a.startsWith('-i')) ifname = a.slice(2);
     else if (a.startsWith('-c')) count = Number(a.slice(2));
@@ -206,10 +208,13 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
     ctx.stdout.write(stamp + decode(frame, { numeric, quiet, link }) + '\n');
   };
   dev.taps.push(tap);
+  // Unless -p, the capture puts the device in promiscuous mode while it runs.
+  if (promiscuous) dev.promisc++;
   try {
     while (captured < count && !ctx.interrupted()) yield ctx.world.now + POLL_US;
   } finally {
     dev.taps.splice(dev.taps.indexOf(tap), 1);
+    if (promiscuous) dev.promisc = Math.max(0, dev.promisc - 1);
   }
   ctx.stderr.write(`${captured < count ? '\n' : ''}${captured} packets captured\n${captured} packets received by filter\n0 packets dropped by kernel\n`);
   return 0;

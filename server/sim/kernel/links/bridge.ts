@@ -1,8 +1,8 @@
 // A Linux bridge: a learning switch whose ports are other devices, and a
 // device of its own through which the host takes part in the LAN.
 import { BROADCAST_MAC, isMulticastMac, type Mac } from '../addr';
-import { ETHERNET_LINK, type Device, type LinkKind } from '../device';
-import type { BridgedFrom, Frame, Ipv4Packet } from '../packet';
+import { ETHERNET_LINK, IFF_PROMISC, type Device, type LinkKind } from '../device';
+import { frameBytes, type BridgedFrom, type Frame, type Ipv4Packet } from '../packet';
 import type { Ipv4 } from '../addr';
 import { currentState, neighLookup, neighOutput } from '../neigh';
 import { deliverToStack, transmitFrame } from '../l2';
@@ -82,19 +82,30 @@ export function bridgeInput(bridge: Device, port: Device, frame: Frame): void {
   if (!isMulticastMac(frame.src) && !(known && known.local)) {
     state.fdb.set(frame.src, { port, local: false, updatedUs: bridge.ns.host.world.now });
   }
+  // br_pass_frame_up hands the bridge device its copy after the other ports were given theirs; as those
+  // reach their stacks only later (netif_rx), the bridge's captures see it first.
   if (frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst)) {
+    receivedByBridge(bridge, frame);
     flood(bridge, port, frame);
-    bridge.countRx(0);
-    deliverToStack(bridge, frame);
+    deliverToStack(bridge, frame, { port, srcMac: frame.src });
     return;
   }
   const entry = state.fdb.get(frame.dst);
   if (entry?.local) {
+    receivedByBridge(bridge, frame);
     deliverToStack(bridge, frame, { port, srcMac: frame.src });
     return;
   }
   if (frame.ip && bridgeCallsIptables(bridge) && netfilterHook(bridge.ns, 'PREROUTING', frame.ip, bridge, null).verdict !== 'accept') return;
+  // A promiscuous bridge (tcpdump on it) gets a copy of what it forwards, which its stack drops as not its own.
+  if (bridge.promisc > 0 || bridge.userFlagsOn & IFF_PROMISC) receivedByBridge(bridge, frame);
   forward(bridge, port, frame);
+}
+
+/** The bridge device receives a frame: its counters (after the Ethernet header) and captures see it. */
+function receivedByBridge(bridge: Device, frame: Frame): void {
+  bridge.countRx(frameBytes(frame) - 14);
+  for (const tap of bridge.taps) tap(frame, 'in');
 }
 
 /** br_netfilter, loaded on the kernel the scenarios were recorded on: with net.bridge.bridge-nf-call-iptables on, IPv4 frames passing a bridge meet iptables. */

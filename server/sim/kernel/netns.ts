@@ -46,6 +46,11 @@ export class NetNs {
   readonly redirectPeers = new Map<number, { sent: number; lastUs: number }>();
   /** The local routing table comes into being with the first address. */
   localTableExists = false;
+  /**
+   * fib_has_custom_rules: once a rule was added or deleted, the local table is
+   * looked up apart from main (fib_unmerge), and route lookups name it.
+   */
+  customRules = false;
   /** Counts IPv6 addresses made here, to order them as the kernel does. */
   ipv6Seq = 0;
 

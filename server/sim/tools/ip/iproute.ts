@@ -438,11 +438,11 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     if (sourceRejected(null)) return netlinkError(ctx, fail('EINVAL'));
     const lo = ns.device('lo');
     const src = dst >>> 24 === 127 && !lo?.ipv4.some((a) => a.local === dst) ? (parseIpv4Loose('127.0.0.1') as number) : dst;
-    print('local', null, 'lo', null, src, ['local']);
+    print('local', null, 'lo', ns.customRules ? RT_TABLE_LOCAL : null, src, ['local']);
   } else {
     const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
     if (broadcastOn) {
-      print('broadcast', null, broadcastOn.name, null, res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, ['local', 'brd']);
+      print('broadcast', null, broadcastOn.name, ns.customRules ? RT_TABLE_LOCAL : null, res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, ['local', 'brd']);
     } else {
       if (typeof looked === 'string') return netlinkError(ctx, fail(looked));
       const { type, route, dev, nexthop, prefsrc } = looked;

@@ -378,8 +378,9 @@ class ProcessStreams {
     }
   }
 
+  /** A C program's stdout on a pipe is fully buffered: it comes out at exit, after what went to stderr meanwhile. */
   private get stdoutHeld(): boolean {
-    return !this.flushesStdout && (this.sinks[1].kind === 'stdout' || this.sinks[1].kind === 'stderr');
+    return !this.flushesStdout && (this.sinks[1].kind === 'stdout' || this.sinks[1].kind === 'stderr' || this.sinks[1].kind === 'pipe');
   }
 
   readonly stdout: Output = {

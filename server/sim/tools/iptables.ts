@@ -461,6 +461,8 @@ function resolveTarget(ns: NetNs, p: Parsed): RuleTarget | null {
     if (portText !== undefined) {
       const [pf, pt] = portText.split('-');
       for (const port of [pf, pt]) if (port !== undefined && (!/^\d+$/.test(port) || Number(port) > 65535 || Number(port) === 0)) usageError(`Port \`${port}' not valid`);
+      // Ports are only translated for a protocol that has them, which the rule's -p must name.
+      if (!['tcp', 'udp'].includes(p.rule.protocol?.name ?? '')) usageError('Need TCP, UDP, SCTP or DCCP with port specification');
       portFrom = Number(pf);
       portTo = pt === undefined ? portFrom : Number(pt);
     }

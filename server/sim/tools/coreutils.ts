@@ -97,11 +97,13 @@ const grep = program((ctx, argv) => {
   let extended = false;
   let onlyMatching = false;
   let numbered = false;
+  // Each -e adds patterns (one per line); a line matches if any does.
+  const given: string[] = [];
   let pattern: string | undefined;
   const files: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '-e') pattern = argv[++i];
+    if (a === '-e') given.push(argv[++i] ?? '');
     else if (/^-[vicqFwEon]+$/.test(a)) {
       for (const f of a.slice(1)) {
         if (f === 'v') invert = true;
@@ -117,15 +119,19 @@ const grep = program((ctx, argv) => {
     } else if (a.startsWith('-') && a.length > 1) {
       ctx.stderr.write(`grep: invalid option -- '${a[1]}'\nUsage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n`);
       return 2;
-    } else if (pattern === undefined) pattern = a;
+    } else if (given.length === 0 && pattern === undefined) pattern = a;
     else files.push(a);
   }
-  if (pattern === undefined) {
+  if (pattern !== undefined) given.push(pattern);
+  if (given.length === 0) {
     ctx.stderr.write("Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n");
     return 2;
   }
-  let source = fixed ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : posixClasses(pattern);
-  if (!fixed && !extended) source = basicToExtended(source);
+  const one = (text: string) => {
+    const converted = fixed ? text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : posixClasses(text);
+    return !fixed && !extended ? basicToExtended(converted) : converted;
+  };
+  let source = given.flatMap((p) => p.split('\n')).map((p) => `(?:${one(p)})`).join('|');
   if (wholeWord) source = `\\b(?:${source})\\b`;
   let re: RegExp;
   try {
@@ -363,13 +369,22 @@ const mktemp = program((ctx, argv) => {
 
 const mkdir = program((ctx, argv) => {
   let status = 0;
+  const parents = argv.includes('-p');
   for (const arg of argv.slice(1).filter((a) => !a.startsWith('-'))) {
     const path = normalisePath(arg, ctx.session.cwd);
+    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
     if (isDirectory(ctx, path) || ctx.host.files.has(path)) {
-      if (!argv.includes('-p')) {
+      if (!parents) {
         ctx.stderr.write(`mkdir: cannot create directory ‘${arg}’: File exists\n`);
         status = 1;
       }
+    } else if (parents) {
+      // -p makes the missing parents too.
+      for (let at = path.indexOf('/', 1); at > 0; at = path.indexOf('/', at + 1)) if (!isDirectory(ctx, path.slice(0, at))) ctx.host.directories.add(path.slice(0, at));
+      ctx.host.directories.add(path);
+    } else if (!isDirectory(ctx, parent)) {
+      ctx.stderr.write(`mkdir: cannot create directory ‘${arg}’: No such file or directory\n`);
+      status = 1;
     } else ctx.host.directories.add(path);
   }
   return status;

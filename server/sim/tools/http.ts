@@ -80,6 +80,12 @@ function serve(ctx: ProcContext, root: string, method: string, target: string): 
   const path = decodeURIComponent(target.split('?')[0]!);
   const date = rfc1123(ctx.world.now);
   const abs = normalisePath('.' + path, root);
+  const serveFile = (file: string, name: string): Response => ({
+    status: 200,
+    reason: 'OK',
+    headers: [['Server', PYTHON_SERVER], ['Date', date], ['Content-type', contentType(name)], ['Content-Length', String(byteLength(file))], ['Last-Modified', date]],
+    body: method === 'HEAD' ? '' : file,
+  });
   const children = (dir: string) => {
     const prefix = dir === '/' ? '/' : dir + '/';
     const names = new Set<string>();
@@ -88,13 +94,19 @@ function serve(ctx: ProcContext, root: string, method: string, target: string): 
     return [...names].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
   };
   if (isDirectory(ctx, abs) || abs === root) {
+    // send_head: a directory is named with its slash, and its index page stands for it.
+    const urlPath = target.split('?')[0]!;
+    if (!urlPath.endsWith('/')) {
+      const query = target.includes('?') ? target.slice(target.indexOf('?')) : '';
+      return { status: 301, reason: 'Moved Permanently', headers: [['Server', PYTHON_SERVER], ['Date', date], ['Location', `${urlPath}/${query}`], ['Content-Length', '0']], body: '' };
+    }
+    const index = ['index.html', 'index.htm'].map((name) => `${abs === '/' ? '' : abs}/${name}`).find((name) => ctx.host.files.has(name));
+    if (index !== undefined) return serveFile(ctx.host.files.get(index)!, index);
     const body = listing(children(abs), path);
     return { status: 200, reason: 'OK', headers: [['Server', PYTHON_SERVER], ['Date', date], ['Content-type', 'text/html; charset=utf-8'], ['Content-Length', String(byteLength(body))]], body: method === 'HEAD' ? '' : body };
   }
   const file = ctx.host.files.get(abs);
-  if (file !== undefined) {
-    return { status: 200, reason: 'OK', headers: [['Server', PYTHON_SERVER], ['Date', date], ['Content-type', contentType(abs)], ['Content-Length', String(byteLength(file))], ['Last-Modified', date]], body: method === 'HEAD' ? '' : file };
-  }
+  if (file !== undefined) return serveFile(file, abs);
   return { status: 404, reason: 'File not found', headers: [['Server', PYTHON_SERVER], ['Date', date], ['Connection', 'close'], ['Content-Type', 'text/html;charset=utf-8'], ['Content-Length', String(NOT_FOUND_BODY.length)]], body: method === 'HEAD' ? '' : NOT_FOUND_BODY };
 }
 

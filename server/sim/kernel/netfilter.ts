@@ -345,7 +345,10 @@ function ctIn(ns: NetNs, packet: Ipv4Packet): void {
   }
   const found = ct.lookup(tuple);
   if (found) {
+    const firstReply = found.dir === 'reply' && !found.entry.seenReply;
     ct.refresh(found.entry, found.dir, packet.ports?.tcpFlags);
+    // tcp_packet: a flow whose only answer is a reset never was one; its entry goes at once (the packet keeps it for NAT).
+    if (firstReply && packet.ports?.tcpFlags?.startsWith('R') && !found.entry.assured) ct.remove(found.entry);
     const state: CtState = found.dir === 'reply' || found.entry.seenReply ? 'ESTABLISHED' : 'NEW';
     packet.ct = { entry: found.entry, dir: found.dir, state, related: false, confirmed: true };
     return;
@@ -457,7 +460,7 @@ export function netfilterHook(ns: NetNs, hook: Hook, packet: Ipv4Packet, inDev: 
     const verdict = runBuiltin({ ns, table, hook, packet, inDev, outDev, depth: 0 });
     if (verdict.kind === 'DROP') return DROP;
     if (verdict.kind === 'REJECT') {
-      if (verdict.with === 'tcp-reset' && packet.protocol === 'tcp') sendReset(ns, packet);
+      if (verdict.with === 'tcp-reset' && packet.protocol === 'tcp') sendReset(ns, packet, true);
       else icmpSend(ns, packet, ICMP_DEST_UNREACH, rejectCode(verdict.with));
       return REJECTED;
     }

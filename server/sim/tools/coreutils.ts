@@ -420,6 +420,10 @@ const timeout: Program = {
       ctx.stderr.write(argv.length < 2 ? "timeout: missing operand\nTry 'timeout --help' for more information.\n" : `timeout: invalid time interval ‘${argv[1]}’\nTry 'timeout --help' for more information.\n`);
       return 125;
     }
+    if (!ctx.canExec(argv[2]!)) {
+      ctx.stderr.write(`timeout: failed to run command ‘${argv[2]}’: No such file or directory\n`);
+      return 127;
+    }
     const deadline = ctx.world.now + Math.round(seconds * 1e6);
     const status = yield* ctx.exec(ctx.ns, argv.slice(2), deadline);
     return ctx.world.now >= deadline ? 124 : status;

@@ -55,6 +55,8 @@ export interface ProcContext {
   interrupted(): boolean;
   /** Runs a program in a given namespace (`ip netns exec`), optionally interrupted at a simulated time (`timeout`). */
   exec(ns: NetNs, argv: string[], interruptAtUs?: number): Generator<number, number, void>;
+  /** Whether `exec` finds a program by this name (so a caller can word its own failure). */
+  canExec(name: string): boolean;
 }
 
 export type Proc = Generator<number, number, void>;

@@ -595,7 +595,13 @@ function makeContext(opts: LineOptions, input: StdinBuffer | string, stdout: Out
       const inner = interruptAtUs === undefined ? opts : { ...opts, interrupted: () => opts.interrupted() || opts.world.now >= interruptAtUs };
       return yield* execIn(inner, ns, argv, stdin, stdout, stderr);
     },
+    canExec: (name) => shellName(name) !== null || execProgram(opts, name) !== undefined,
   };
+}
+
+/** What exec(2) finds for a name: a program, or a builtin that also exists as one. */
+function execProgram(opts: LineOptions, name: string): Program | undefined {
+  return resolveProgram(opts, name) ?? (BUILTIN_PROGRAMS.has(name) ? opts.programs.get(name) : undefined);
 }
 
 /** `proc` runs as a process living in `ns`; a namespace whose name was deleted meanwhile goes when the last one ends. */
@@ -616,7 +622,7 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffe
   const session = opts.session;
   const name = argv[0]!;
   if (shellName(name)) return yield* inNamespace(ns, runChildShell(opts, ns, argv, stdin, stdout, stderr));
-  const program = resolveProgram(opts, name) ?? (BUILTIN_PROGRAMS.has(name) ? opts.programs.get(name) : undefined);
+  const program = execProgram(opts, name);
   if (!program) {
     stderr.write(`exec of "${name}" failed: No such file or directory\n`);
     return 1;

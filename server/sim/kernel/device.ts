@@ -38,8 +38,8 @@ export interface LinkKind {
   readonly noQueue: boolean;
   hasCarrier(dev: Device): boolean;
   operState(dev: Device): OperState;
-  /** A frame leaves the device onto its medium. */
-  transmit(dev: Device, frame: Frame): void;
+  /** A frame leaves the device onto its medium; `false` when the driver drops it (NET_XMIT_DROP). */
+  transmit(dev: Device, frame: Frame): boolean | void;
 }
 
 /** What every Ethernet-like kind starts from: broadcast and multicast, 1500 bytes, link/ether, a 1000-packet queue. */

@@ -2,6 +2,7 @@
 // sysctls, netfilter tables and sockets. Everything a namespace owns is
 // reached from here; the subsystems that act on it are functions in their
 // own modules.
+import type { Ipv4 } from './addr';
 import type { Device } from './device';
 import type { Host } from './host';
 import { DEFAULT_RULES, RT_TABLE_MAIN, type FibRule, type Route } from './fib';
@@ -42,6 +43,8 @@ export class NetNs {
   alive = true;
   /** Processes running in it (`ip netns exec`): they keep it alive after `ip netns delete` takes its name. */
   readonly pids = new Set<number>();
+  /** Path MTUs learned from "fragmentation needed" (route exceptions), by destination. */
+  readonly pmtuExceptions = new Map<Ipv4, { mtu: number; expiresUs: number }>();
   /** ICMP redirects sent per source (inet_peer): how many, and when last. */
   readonly redirectPeers = new Map<number, { sent: number; lastUs: number }>();
   /** The local routing table comes into being with the first address. */

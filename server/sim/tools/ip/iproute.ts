@@ -2,7 +2,8 @@
 import ipaddr from 'ipaddr.js';
 import { formatIpv4, inPrefix, prefixMask } from '../../kernel/addr';
 import { fail, type KResult } from '../../kernel/errno';
-import { addRoute, deleteRoute, fibResolve, fibValidateSource, filterRoutes, linkdownIgnored, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
+import { pmtuException } from '../../kernel/ipv4';
+import { addRoute, deleteRoute, fibLookup, fibResolve, fibValidateSource, filterRoutes, linkdownIgnored, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
 import type { Device } from '../../kernel/device';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
@@ -286,8 +287,13 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
 }
 
 function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  const r = parseRouteArgs(ctx, opts, ns, args, true);
   const p = IpPrinter.for(opts);
+  if (args.length > 0 && matches(args[0]!, 'cache') && opts.family !== 'inet6') {
+    printRouteExceptions(ctx, p, ns);
+    ctx.stdout.write(p.finish());
+    return 0;
+  }
+  const r = parseRouteArgs(ctx, opts, ns, args, true);
   if (opts.family === 'inet6') {
     printIpv6Routes(p, ns);
     ctx.stdout.write(p.finish());
@@ -319,6 +325,24 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
   if (r.table === 'all' && ns.localTableExists) printLocalTable(p, ns, true);
   ctx.stdout.write(p.finish());
   return 0;
+}
+
+/** `ip route show cache`: the route exceptions (learned path MTUs), each with the route it hangs on. */
+function printRouteExceptions(ctx: ProcContext, p: IpPrinter, ns: NetNs): void {
+  for (const dst of [...ns.pmtuExceptions.keys()].sort((a, b) => a - b)) {
+    const exception = pmtuException(ns, dst);
+    const route = exception && fibLookup(ns, dst);
+    if (!exception || !route?.dev) continue;
+    p.openObject();
+    p.string('any', 'dst', '%s ', formatIpv4(dst), 'inet');
+    if (route.route?.gateway != null) p.string('any', 'gateway', 'via %s ', formatIpv4(route.route.gateway), 'inet');
+    p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
+    p.fp('\n    cache ');
+    p.number('any', 'expires', 'expires %usec ', Math.floor((exception.expiresUs - ctx.world.now) / 1e6));
+    p.number('any', 'mtu', 'mtu %u ', exception.mtu);
+    p.nl();
+    p.closeObject();
+  }
 }
 
 /**
@@ -408,7 +432,7 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   const dst = prefix.addr;
   const p = IpPrinter.for(opts);
   p.openObject();
-  const print = (type: RouteType | 'broadcast', via: number | null, dev: string, table: number | null, src: number | null, cache: string[]) => {
+  const print = (type: RouteType | 'broadcast', via: number | null, dev: string, table: number | null, src: number | null, cache: string[], exception?: { mtu: number; expiresUs: number }) => {
     if (type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', type);
     p.string('any', 'dst', '%s ', formatIpv4(dst), 'inet');
     if (from !== null) p.string('any', 'from', 'from %s ', formatIpv4(from), 'inet');
@@ -425,6 +449,11 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     p.openArray('cache', cache.length ? `<${cache.join(',')}> ` : '');
     for (const c of cache) p.string('json', null, '', c);
     p.closeArray();
+    // A learned path MTU: the route exception's remaining life, in whole seconds, and its MTU.
+    if (exception) {
+      p.number('any', 'expires', 'expires %usec ', Math.floor((exception.expiresUs - ctx.world.now) / 1e6));
+      p.number('any', 'mtu', 'mtu %u ', exception.mtu);
+    }
     if (iif) p.string('any', 'iif', 'iif %s ', iif.name, 'ifname');
     p.nl();
   };
@@ -451,7 +480,7 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       if (sourceRejected(dev)) return netlinkError(ctx, fail('EINVAL'));
       // The gateway shows even when it is the destination itself.
       const via = route?.gateway != null && nexthop === route.gateway ? nexthop : null;
-      print(type, via, dev.name, route?.table ?? null, prefsrc, []);
+      print(type, via, dev.name, route?.table ?? null, prefsrc, [], pmtuException(ns, dst));
     }
   }
   p.closeObject();
@@ -464,6 +493,11 @@ function formatIpv4ToNum(text: string): number {
 }
 
 function routeFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
+  // `flush cache` empties the routing cache, learned path MTUs included (rt_cache_flush).
+  if (args.length > 0 && matches(args[0]!, 'cache')) {
+    ns.pmtuExceptions.clear();
+    return 0;
+  }
   const r = parseRouteArgs(ctx, opts, ns, args, true);
   if (args.length === 0) {
     ctx.stderr.write('"ip route flush" requires arguments.\n');

@@ -81,9 +81,27 @@ const echo = program((ctx, argv) => {
   return 0;
 }, true);
 
+/** cat's -v rendering of a control character: ^X, and ^? for DEL. */
+function caret(c: string): string {
+  const code = c.charCodeAt(0);
+  return code === 127 ? '^?' : `^${String.fromCharCode(code + 64)}`;
+}
+
+/** `cat [-AETvn] FILE…`: -A is -vET, showing tabs as ^I, line ends as $ and other control characters as ^X. */
 const cat = program((ctx, argv) => {
+  const flags = new Set(argv.slice(1).filter((a) => /^-[AETvn]+$/.test(a)).flatMap((a) => [...a.slice(1)]));
+  if (flags.has('A')) ['v', 'E', 'T'].forEach((f) => flags.add(f));
   const { text, status } = inputOf(ctx, argv.slice(1).filter((a) => !a.startsWith('-') || a === '-'), 'cat');
-  ctx.stdout.write(text);
+  let out = text;
+  if (flags.has('v')) out = out.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, caret);
+  if (flags.has('T')) out = out.replace(/\t/g, '^I');
+  if (flags.has('E')) out = out.replace(/\n/g, '$\n');
+  if (flags.has('n')) {
+    const lines = out.split('\n');
+    const last = lines.pop();
+    out = lines.map((l, i) => `${String(i + 1).padStart(6)}\t${l}\n`).join('') + (last ? `${String(lines.length + 1).padStart(6)}\t${last}` : '');
+  }
+  ctx.stdout.write(out);
   return status;
 });
 

@@ -132,7 +132,10 @@ function variable(session: ShellSession, expression: string): string {
 
 function plainVariable(session: ShellSession, name: string): string {
   if (name === '?') return String(session.lastStatus);
-  if (name === '#') return '0';
+  const positional = session.positional ?? [];
+  if (name === '#') return String(positional.length);
+  if (name === '@' || name === '*') return positional.join(' ');
+  if (/^[1-9]$/.test(name)) return positional[Number(name) - 1] ?? '';
   const value = session.vars.get(name);
   if (value !== undefined) return value;
   if (name === 'HOSTNAME') return session.host.hostname;
@@ -140,6 +143,7 @@ function plainVariable(session: ShellSession, name: string): string {
   if (name === 'USER') return 'root';
   if (name === 'PWD') return '/root';
   if (name === 'SHELL') return '/bin/bash';
+  if (name === 'IFS') return ' \t\n';
   return '';
 }
 
@@ -491,7 +495,9 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
   const streams = new ProcessStreams(opts, sinks, true);
   const inner: LineOptions = { ...opts, terminal: streams.stdout, errors: streams.stderr, input: stdin };
   let status = 0;
-  if (command.kind === 'subshell') {
+  if (command.kind === 'function') {
+    (opts.session.functions ??= new Map()).set(command.name, command.body);
+  } else if (command.kind === 'subshell') {
     const session = opts.session;
     inner.session = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack] };
     try {
@@ -547,9 +553,35 @@ function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: StdinBuffe
   const session = opts.session;
   const argv: string[] = [];
   for (const word of command.argv) argv.push(...(yield* expandWord(opts, word)));
+  // NAME=VALUE before a command holds for that command only (what `IFS=: read` relies on).
+  const saved = new Map<string, string | undefined>();
   for (const { name, value } of command.assignments) {
     const text = (yield* expandWord(opts, value)).join(' ');
-    if (argv.length === 0) session.vars.set(name, text);
+    if (argv.length > 0 && !saved.has(name)) saved.set(name, session.vars.get(name));
+    session.vars.set(name, text);
+  }
+  try {
+    return yield* runNamed(opts, argv, stdin, sinks);
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) session.vars.delete(name);
+      else session.vars.set(name, value);
+    }
+  }
+}
+
+/** Runs the command a simple command names: a function, a builtin, a child shell or a program. */
+function* runNamed(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
+  const session = opts.session;
+  const fn = argv[0] === undefined ? undefined : session.functions?.get(argv[0]);
+  if (fn) {
+    const outer = session.positional;
+    session.positional = argv.slice(1);
+    try {
+      return yield* runCompound(opts, fn, stdin, sinks);
+    } finally {
+      session.positional = outer;
+    }
   }
   // `exec CMD`: CMD replaces the shell, which ends with it.
   const replacesShell = argv[0] === 'exec' && argv.length > 1;
@@ -705,15 +737,22 @@ function readBuiltin(ctx: ProcContext, argv: string[], stdin: StdinBuffer): numb
     ctx.session.vars.set('REPLY', line);
     return atEof ? 1 : 0;
   }
-  let rest = line.replace(/^[ \t]+/, '');
+  // Fields end at IFS characters: a run of its whitespace, or one of its others with whitespace around.
+  const ifs = ctx.session.vars.get('IFS') ?? ' \t\n';
+  const escape = (chars: string) => chars.replace(/[\\\]^-]/g, '\\$&');
+  const white = escape([...ifs].filter((c) => ' \t\n'.includes(c)).join(''));
+  const other = escape([...ifs].filter((c) => !' \t\n'.includes(c)).join(''));
+  const ws = white ? `[${white}]*` : '';
+  const separator = new RegExp(`^(${other ? `[^${other}${white}]` : white ? `[^${white}]` : '[^]'}*)(${other ? `${ws}[${other}]${ws}|` : ''}${white ? `[${white}]+` : '$^'})`);
+  let rest = white ? line.replace(new RegExp(`^[${white}]+`), '') : line;
   names.forEach((name, i) => {
     if (i === names.length - 1) {
-      ctx.session.vars.set(name, rest.replace(/[ \t]+$/, ''));
+      ctx.session.vars.set(name, white ? rest.replace(new RegExp(`[${white}]+$`), '') : rest);
       return;
     }
-    const m = /^(\S*)[ \t]*/.exec(rest)!;
-    ctx.session.vars.set(name, m[1]!);
-    rest = rest.slice(m[0].length);
+    const m = separator.exec(rest);
+    ctx.session.vars.set(name, m ? m[1]! : rest);
+    rest = m ? rest.slice(m[0].length) : '';
   });
   return atEof ? 1 : 0;
 }

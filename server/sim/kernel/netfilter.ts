@@ -49,7 +49,7 @@ export interface PortMatch {
 export type RuleMatch =
   | { module: 'tcp' | 'udp'; sport: PortMatch | null; dport: PortMatch | null }
   | { module: 'icmp'; type: number | null; code: number | null; typeName: string; invert: boolean }
-  | { module: 'conntrack' | 'state'; states: CtState[]; invert: boolean }
+  | { module: 'conntrack' | 'state'; states: CtMatchState[]; invert: boolean }
   | { module: 'multiport'; ports: number[]; which: 'sports' | 'dports' | 'ports'; invert: boolean }
   | { module: 'comment'; comment: string }
   | { module: 'addrtype'; src: AddrTypeMatch | null; dst: AddrTypeMatch | null; limitIn: boolean; limitOut: boolean }
@@ -72,6 +72,9 @@ export interface AddrTypeMatch {
   types: AddrType[];
   invert: boolean;
 }
+
+/** What --ctstate tests: the packet's state, or (SNAT, DNAT) whether its flow is translated so. */
+export type CtMatchState = CtState | 'SNAT' | 'DNAT';
 
 export interface NatRange {
   addr: Ipv4 | null;
@@ -222,7 +225,9 @@ function extensionMatches(ns: NetNs, m: RuleMatch, p: Ipv4Packet, inDev: Device 
     case 'conntrack':
     case 'state': {
       const state = p.ct?.state ?? 'UNTRACKED';
-      return m.states.includes(state) !== m.invert;
+      const entry = p.ct?.entry;
+      const hit = m.states.some((s) => (s === 'SNAT' ? entry?.srcNat === true : s === 'DNAT' ? entry?.dstNat === true : s === state));
+      return hit !== m.invert;
     }
     case 'multiport': {
       const ports = m.which === 'sports' ? [p.ports?.sport] : m.which === 'dports' ? [p.ports?.dport] : [p.ports?.sport, p.ports?.dport];

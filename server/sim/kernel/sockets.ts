@@ -220,10 +220,11 @@ export function tcpInput(ns: NetNs, packet: Ipv4Packet): void {
   }
   if (flags.startsWith('F')) {
     if (conn.state === 'ESTABLISHED') {
-      // The peer is done sending; acknowledge, and let the application close its side.
+      // The peer is done sending. The ACK is delayed: an application that closes its side at once
+      // sends it with its own FIN; otherwise it goes alone.
       conn.state = 'CLOSE-WAIT';
-      conn.segment('.');
       conn.events.onClose?.();
+      if (conn.state === 'CLOSE-WAIT') conn.segment('.');
     } else if (conn.state === 'FIN-WAIT-1' || conn.state === 'FIN-WAIT-2') {
       conn.segment('.');
       conn.enterTimeWait();

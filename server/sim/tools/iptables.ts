@@ -1,9 +1,8 @@
 // `iptables` and `iptables-save` as iptables 1.8.9 (nf_tables) print them:
 // the rule commands, listing with counters, and the tool's own errors.
 import { formatIpv4, maskLength, prefixMask } from '../kernel/addr';
-import type { CtState } from '../kernel/conntrack';
 import {
-  ADDR_TYPES, conntrackOf, netfilterOf, TABLE_CHAINS, userChainReferences, type AddrMatch, type AddrType, type AddrTypeMatch, type Chain, type StatisticMatch, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
+  ADDR_TYPES, conntrackOf, netfilterOf, TABLE_CHAINS, userChainReferences, type AddrMatch, type AddrType, type AddrTypeMatch, type Chain, type CtMatchState, type StatisticMatch, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
   type Table, type TableName,
 } from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
@@ -39,7 +38,7 @@ function noChain(): never {
 
 
 /** The order conntrack and state matches print their states in, whatever order they were given. */
-const CT_STATE_ORDER: CtState[] = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED'];
+const CT_STATE_ORDER: CtMatchState[] = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED', 'SNAT', 'DNAT'];
 
 const ICMP_TYPES: Record<string, [number, number | null]> = {
   any: [255, null],
@@ -319,8 +318,10 @@ function parse(argv: string[]): Parsed {
       }
       case '--ctstate': case '--state': {
         const given = need(a).split(',');
-        const bad = given.find((s) => !CT_STATE_ORDER.includes(s as CtState));
-        if (bad !== undefined) usageError(`Bad ctstate "${bad}"`);
+        // SNAT and DNAT are states of the conntrack match only.
+        const known = a === '--state' ? CT_STATE_ORDER.filter((s) => s !== 'SNAT' && s !== 'DNAT') : CT_STATE_ORDER;
+        const bad = given.find((s) => !known.includes(s as CtMatchState));
+        if (bad !== undefined) usageError(`Bad ${a.slice(2)} "${bad}"`);
         p.rule.matches.push({ module: a === '--state' ? 'state' : 'conntrack', states: CT_STATE_ORDER.filter((s) => given.includes(s)), invert: negate });
         break;
       }
@@ -536,10 +537,10 @@ function extrasText(rule: Rule, numeric: boolean): string {
         else parts.push(`icmp ${m.invert ? '!' : ''}${m.type === null ? 'any' : icmpTypeName(m.type, m.code)}`);
         break;
       case 'conntrack':
-        parts.push(`ctstate ${m.invert ? '! ' : ''}${m.states.join(',')}`);
+        parts.push(`${m.invert ? '! ' : ''}ctstate ${m.states.join(',')}`);
         break;
       case 'state':
-        parts.push(`state ${m.invert ? '! ' : ''}${m.states.join(',')}`);
+        parts.push(`${m.invert ? '! ' : ''}state ${m.states.join(',')}`);
         break;
       case 'multiport':
         parts.push(`multiport ${m.which} ${m.invert ? '! ' : ''}${m.ports.map((port) => portText(port, numeric)).join(',')}`);

@@ -22,7 +22,7 @@ interface Step {
 const CUTS_PER_SCENARIO = 5;
 
 /** Scenarios whose background jobs run from their first steps to their end, so that no snapshot of them is complete. */
-const JOBS_TO_THE_END = new Set(['netfilter/services-nc', 'netfilter/services-ss']);
+const JOBS_TO_THE_END = new Set(['netfilter/services-nc', 'netfilter/services-ss', 'lessons/kube-chains', 'lessons/pod-internet', 'lessons/stale-conntrack', 'lessons/svc-udp-lb', 'lessons/docker-publish', 'lessons/curl-redirects', 'lessons/ctstate-dnat']);
 
 const scenarios = readdirSync(root, { withFileTypes: true })
   .filter((d) => d.isDirectory())

@@ -40,8 +40,8 @@ export interface LinkKind {
   readonly noQueue: boolean;
   hasCarrier(dev: Device): boolean;
   operState(dev: Device): OperState;
-  /** A frame leaves the device onto its medium. */
-  transmit(dev: Device, frame: Frame): void;
+  /** A frame leaves the device onto its medium; `false` when the driver drops it (NET_XMIT_DROP). */
+  transmit(dev: Device, frame: Frame): boolean | void;
 }
 
 /** What every Ethernet-like kind starts from: broadcast and multicast, 1500 bytes, link/ether, a 1000-packet queue. */
@@ -229,6 +229,8 @@ export class Device {
   adminUp = false;
   /** Has been up at least once: the kernel attached a qdisc then and keeps it. */
   everUp = false;
+  /** Whether it was running (up with carrier) when last told of a link change. */
+  wasRunning = false;
   txqlen: number;
   /** The device group (`ip link set … group`), 0 being "default". */
   group = 0;

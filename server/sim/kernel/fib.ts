@@ -135,6 +135,7 @@ export function addRule(ns: NetNs, spec: Omit<FibRule, 'pref'> & { pref: number 
   let at = 0;
   while (at < ns.rules.length && ns.rules[at]!.pref <= rule.pref) at++;
   ns.rules = [...ns.rules.slice(0, at), rule, ...ns.rules.slice(at)];
+  ns.customRules = true;
 }
 
 /** fib_nl_delrule: the first rule matching every attribute the selector gives (`not` is not compared). */
@@ -154,6 +155,7 @@ export function deleteRule(ns: NetNs, sel: Partial<FibRule>): KResult {
   );
   if (index < 0) return fail('ENOENT');
   ns.rules = ns.rules.filter((_, i) => i !== index);
+  ns.customRules = true;
   return OK;
 }
 

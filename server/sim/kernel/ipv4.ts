@@ -24,6 +24,7 @@ import {
   ICMP_REDIRECT,
   ICMP_TIME_EXCEEDED,
   type BridgedFrom,
+  type IcmpMessage,
   type Ipv4Packet,
 } from './packet';
 
@@ -52,8 +53,8 @@ export function routeOutput(ns: NetNs, dst: Ipv4, oif: Device | null = null): KR
   return typeof res === 'string' ? fail(res) : ok({ ...res, src });
 }
 
-/** What became of a packet handed to ip_local_out; `rejected` is what sendmsg reports as EPERM, `too-big` as EMSGSIZE. */
-export type OutputResult = 'sent' | 'dropped' | 'rejected' | { tooBig: number };
+/** What became of a packet handed to ip_local_out; `rejected` is what sendmsg reports as EPERM, `nobufs` as ENOBUFS, `too-big` as EMSGSIZE. */
+export type OutputResult = 'sent' | 'dropped' | 'rejected' | 'nobufs' | { tooBig: number };
 
 /** ip_local_out: a packet this namespace originates, routed by its source too unless `flow` says otherwise. */
 export function ipOutput(ns: NetNs, packet: Ipv4Packet, oif: Device | null = null, flow: FlowKey = { src: packet.src }): OutputResult {
@@ -107,6 +108,40 @@ function routeText(res: FibResult, dst: Ipv4): string {
   return `route: ${formatIpv4(dst)} matches ${prefix === '0.0.0.0/0' ? 'default' : prefix}${via} dev ${res.dev?.name}`;
 }
 
+/** ip_rt_mtu_expires: how long a learned path MTU holds. */
+const PMTU_EXPIRES_US = 600_000_000;
+/** ip_rt_min_pmtu: a smaller MTU from an ICMP error is raised to this. */
+const MIN_PMTU = 552;
+
+/** The route exception a "fragmentation needed" left for `dst`, while it lasts. */
+export function pmtuException(ns: NetNs, dst: Ipv4): { mtu: number; expiresUs: number } | undefined {
+  const exception = ns.pmtuExceptions.get(dst);
+  if (exception && exception.expiresUs <= ns.host.world.now) {
+    ns.pmtuExceptions.delete(dst);
+    return undefined;
+  }
+  return exception;
+}
+
+/** dst_mtu: the device's MTU, or less where a path MTU was learned. */
+function pathMtu(ns: NetNs, dst: Ipv4, dev: Device): number {
+  return Math.min(dev.mtu, pmtuException(ns, dst)?.mtu ?? Infinity);
+}
+
+/** __ip_rt_update_pmtu: a "fragmentation needed" lowers the path MTU to `dst` for a while. */
+function learnPmtu(ns: NetNs, dst: Ipv4, reported: number): void {
+  const dev = fibLookup(ns, dst)?.dev;
+  if (!dev) return;
+  const old = pathMtu(ns, dst, dev);
+  if (old < reported) return;
+  const mtu = reported < MIN_PMTU ? Math.min(old, MIN_PMTU) : reported;
+  const now = ns.host.world.now;
+  // The same MTU again renews the exception only in the second half of its life.
+  const current = pmtuException(ns, dst);
+  if (current?.mtu === mtu && now < current.expiresUs - PMTU_EXPIRES_US / 2) return;
+  ns.pmtuExceptions.set(dst, { mtu, expiresUs: now + PMTU_EXPIRES_US });
+}
+
 /** Whether `dst` is the limited broadcast or the subnet broadcast of one of `dev`'s addresses. */
 function isBroadcastOn(dev: Device, dst: Ipv4): boolean {
   if (dst === 0xffffffff) return true;
@@ -122,15 +157,15 @@ function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: 
     tracer(ns)?.drop(ns, dev, `datagram of ${packet.length} bytes exceeds the IPv4 maximum`, packet);
     return 'dropped';
   }
-  // ipv4_mtu: a route's mtu metric stands in for the device's.
+  // ipv4_mtu: a route's mtu metric stands in for the device's and for what path MTU discovery learned.
   const routeMtu = res.route?.metrics?.find((m) => m.name === 'mtu')?.value;
-  const mtu = routeMtu ?? dev.mtu;
+  const mtu = routeMtu ?? pathMtu(ns, packet.dst, dev);
   if (!packet.df && packet.length > mtu) packet.fragmented = true;
   if (packet.df && packet.length > mtu) {
     // Path MTU discovery: a local sender hears EMSGSIZE, a forwarded packet's source gets "fragmentation needed".
-    tracer(ns)?.drop(ns, dev, `${packet.length} bytes with Don't Fragment exceed the MTU ${mtu} of ${routeMtu === undefined ? dev.name : `the route via ${dev.name}`}`, packet);
+    tracer(ns)?.drop(ns, dev, `${packet.length} bytes with Don't Fragment exceed the ${routeMtu === undefined ? 'path MTU' : "route's MTU"} ${mtu} via ${dev.name}`, packet);
     if (inDev === null) return { tooBig: mtu };
-    icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED);
+    icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, { mtu });
     return 'dropped';
   }
   packet.elapsedUs += HOP_US.wire + ns.host.world.jitterUs(6);
@@ -138,8 +173,8 @@ function finishOutput(ns: NetNs, packet: Ipv4Packet, inDev: Device | null, res: 
     transmitFrame(dev, { src: dev.mac, dst: BROADCAST_MAC, ip: packet });
     return 'sent';
   }
-  neighOutput(dev, res.nexthop, packet);
-  return 'sent';
+  // A device that drops what it is handed (NET_XMIT_DROP) makes sendmsg fail with ENOBUFS.
+  return neighOutput(dev, res.nexthop, packet) ? 'sent' : 'nobufs';
 }
 
 const MAX_DATAGRAM = 65535;
@@ -244,7 +279,7 @@ function maybeRedirect(ns: NetNs, dev: Device, packet: Ipv4Packet, nexthop: Ipv4
   if (peer.sent >= 9 || now - peer.lastUs < REDIRECT_LOAD_US * 2 ** peer.sent) return;
   peer.sent++;
   peer.lastUs = now;
-  icmpSend(ns, packet, ICMP_REDIRECT, 1, nexthop);
+  icmpSend(ns, packet, ICMP_REDIRECT, 1, { gateway: nexthop });
 }
 
 /** RTCF_DOREDIRECT: forwarding back out of `dev` a packet from `src`, on that link, calls for a redirect when the device sends them. */
@@ -291,6 +326,7 @@ function icmpReceive(ns: NetNs, dev: Device, packet: Ipv4Packet, broadcast: bool
   }
   // An error goes to the socket that sent the packet it quotes.
   const quoted = icmp.quoted;
+  if (quoted && icmp.type === ICMP_DEST_UNREACH && icmp.code === ICMP_FRAG_NEEDED && icmp.mtu !== undefined) learnPmtu(ns, quoted.dst, icmp.mtu);
   if (quoted?.icmp) ns.icmpSockets.get(quoted.icmp.id)?.onPacket(packet, dev);
   else if (quoted?.protocol === 'udp' && quoted.ports) udpIcmpError(ns, packet);
   else if (quoted?.protocol === 'tcp' && quoted.ports) tcpIcmpError(ns, packet);
@@ -331,8 +367,8 @@ function icmpRateAllows(ns: NetNs, dst: Ipv4, type: number, code: number, route:
   return allowed;
 }
 
-/** icmp_send: reports a problem with `offending` to its source. */
-export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: number, gateway?: Ipv4): void {
+/** icmp_send: reports a problem with `offending` to its source (with a redirect's gateway, or the MTU a packet needs). */
+export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: number, extra: Pick<IcmpMessage, 'gateway' | 'mtu'> = {}): void {
   // Never answer an ICMP error with another.
   if (offending.icmp && offending.icmp.type !== ICMP_ECHO_REQUEST && offending.icmp.type !== ICMP_ECHO_REPLY) return;
   const addressedToUs = isLocalAddress(ns, offending.dst);
@@ -350,7 +386,7 @@ export function icmpSend(ns: NetNs, offending: Ipv4Packet, type: number, code: n
     protocol: 'icmp',
     // As much of the offending datagram as fits in 576 bytes.
     length: IP_AND_ICMP_HEADERS + Math.min(offending.length, ICMP_ERROR_MAX - IP_AND_ICMP_HEADERS),
-    icmp: { type, code, id: 0, seq: 0, quoted: clonePacket(offending), ...(gateway !== undefined ? { gateway } : {}) },
+    icmp: { type, code, id: 0, seq: 0, quoted: clonePacket(offending), ...extra },
     elapsedUs: offending.elapsedUs,
     answersFlow: offending.ct,
   };

@@ -14,35 +14,44 @@ function countedBytes(dev: Device, frame: Frame): number {
   return dev.kind.name === 'loopback' ? frameBytes(frame) - 14 : frameBytes(frame);
 }
 
-/** Hands a frame to the device's driver. */
-export function transmitFrame(dev: Device, frame: Frame): void {
+/**
+ * Hands a frame to the device; false when the sender learns it was dropped:
+ * only a device without a queue (veth, bridge) answers for its driver, a
+ * queueing one takes the frame into its qdisc whatever becomes of it.
+ */
+export function transmitFrame(dev: Device, frame: Frame): boolean {
   if (!dev.running) {
     dev.stats.txDropped++;
     dev.ns.host.world.tracer?.drop(dev.ns, dev, `${dev.name} is ${dev.adminUp ? 'up but has no carrier' : 'down'}`);
-    return;
+    return !dev.kind.noQueue;
   }
   dev.countTx(countedBytes(dev, frame));
   for (const tap of dev.taps) tap(frame, 'out');
   dev.ns.host.world.tracer?.note(dev.ns, dev, 'xmit', frame, 'sent');
-  dev.kind.transmit(dev, frame);
+  return dev.kind.transmit(dev, frame) !== false || !dev.kind.noQueue;
 }
 
-/** A frame arrives on a device from its medium; one larger than its MTU is dropped (is_skb_forwardable). */
-export function receiveFrame(dev: Device, frame: Frame): void {
-  if (!dev.adminUp || !dev.ns.alive) return;
-  if (frame.ip && !frame.ip.fragmented && frame.ip.length > dev.mtu && dev.kind.name !== 'loopback') {
+/**
+ * A frame arrives on a device from its medium. A veth's peer refuses one
+ * larger than its MTU (is_skb_forwardable); a NIC takes what its buffers hold.
+ * False when refused.
+ */
+export function receiveFrame(dev: Device, frame: Frame): boolean {
+  if (!dev.adminUp || !dev.ns.alive) return false;
+  if (frame.ip && !frame.ip.fragmented && frame.ip.length > dev.mtu && dev.kind.name === 'veth') {
     dev.stats.rxDropped++;
     dev.ns.host.world.tracer?.drop(dev.ns, dev, `dropped: ${frame.ip.length} bytes exceed the MTU ${dev.mtu} of ${dev.name}`, frame);
-    return;
+    return false;
   }
   dev.countRx(countedBytes(dev, frame));
   for (const tap of dev.taps) tap(frame, 'in');
   if (dev.master?.bridge) {
     bridgeInput(dev.master, dev, frame);
-    return;
+    return true;
   }
-  if (dev.macvlans.length > 0 && macvlanInput(dev, frame)) return;
+  if (dev.macvlans.length > 0 && macvlanInput(dev, frame)) return true;
   deliverToStack(dev, frame);
+  return true;
 }
 
 /** The frame is for this device's own protocol stack (ARP, IPv4); a bridge says which port it came in by. */

@@ -6,7 +6,7 @@ import { addIpv4Address, dropIpv6, LOOPBACK_ADDRESS, syncIpv6 } from './address'
 import { BRIDGE_DEFAULTS, Device, newBridgePort, type LinkKind, type MacvlanMode, type VxlanConfig } from './device';
 import { fail, ok, OK, type KResult } from './errno';
 import { addConnectedRoute, flushDeviceRoutes } from './fib';
-import { neighFlushDevice } from './neigh';
+import { neighCarrierDown, neighFlushDevice } from './neigh';
 import type { NetNs } from './netns';
 import { bridgeKind, bridgePortAdded, recalculateBridge, resetPortStates } from './links/bridge';
 import { etherKind, type Segment } from './links/ether';
@@ -180,6 +180,9 @@ function carrierChanged(changed: Device[]): void {
   for (const dev of affected) {
     syncIpv6(dev);
     notifyLink(dev);
+    // arp_netdev_event: losing carrier while up forgets the neighbours learned on the device.
+    if (dev.wasRunning && dev.adminUp && !dev.carrier) neighCarrierDown(dev);
+    dev.wasRunning = dev.running;
   }
 }
 

@@ -158,16 +158,17 @@ export function neighDelayExpired(entry: NeighEntry): void {
   armSolicitTimer(entry);
 }
 
-function sendVia(entry: NeighEntry, packet: Ipv4Packet): void {
-  transmitFrame(entry.dev, { src: entry.dev.mac, dst: entry.mac!, ip: packet });
+function sendVia(entry: NeighEntry, packet: Ipv4Packet): boolean {
+  return transmitFrame(entry.dev, { src: entry.dev.mac, dst: entry.mac!, ip: packet });
 }
 
-/** neigh_output: sends an IPv4 packet to `nexthop` on `dev`, resolving it first. */
-export function neighOutput(dev: Device, nexthop: Ipv4, packet: Ipv4Packet): void {
-  if (dev.kind.name === 'loopback' || dev.flags & IFF_NOARP) {
-    transmitFrame(dev, { src: dev.mac, dst: dev.mac, ip: packet });
-    return;
-  }
+/**
+ * neigh_output: sends an IPv4 packet to `nexthop` on `dev`, resolving it
+ * first. False when the device dropped what was sent at once (a packet
+ * queued for resolution counts as sent).
+ */
+export function neighOutput(dev: Device, nexthop: Ipv4, packet: Ipv4Packet): boolean {
+  if (dev.kind.name === 'loopback' || dev.flags & IFF_NOARP) return transmitFrame(dev, { src: dev.mac, dst: dev.mac, ip: packet });
   const ns = dev.ns;
   const entry = neighLookup(dev, nexthop) ?? createEntry(dev, nexthop, false);
   switch (currentState(entry)) {
@@ -176,20 +177,18 @@ export function neighOutput(dev: Device, nexthop: Ipv4, packet: Ipv4Packet): voi
     case 'REACHABLE':
     case 'DELAY':
     case 'PROBE':
-      sendVia(entry, packet);
-      return;
+      return sendVia(entry, packet);
     case 'STALE':
       entry.usedUs = ns.host.world.now;
       setState(entry, 'DELAY');
       cancelTimer(entry);
       entry.timer = ns.host.world.schedule(DELAY_FIRST_PROBE_US, { kind: 'neigh-delay', entry });
-      sendVia(entry, packet);
-      return;
+      return sendVia(entry, packet);
     case 'INCOMPLETE':
       entry.usedUs = ns.host.world.now;
       if (entry.queue.length >= UNRES_QLEN) entry.queue.shift();
       entry.queue.push(packet);
-      return;
+      return true;
     case 'NONE':
     case 'FAILED':
       entry.usedUs = ns.host.world.now;
@@ -199,7 +198,7 @@ export function neighOutput(dev: Device, nexthop: Ipv4, packet: Ipv4Packet): voi
       ns.host.world.tracer?.note(ns, dev, 'arp', packet, `waits for ARP: who has ${nexthopText(nexthop)}?`);
       armSolicitTimer(entry);
       sendArpRequest(entry, null);
-      return;
+      return true;
   }
 }
 
@@ -353,6 +352,15 @@ export function neighFlushDevice(dev: Device): void {
   }
   const pneigh = dev.ns.pneigh;
   if (pneigh) for (const [k, entry] of [...pneigh]) if (entry.dev === dev) pneigh.delete(k);
+}
+
+/** neigh_carrier_down: all but the permanent entries of a device that lost its carrier go. */
+export function neighCarrierDown(dev: Device): void {
+  for (const [k, entry] of [...dev.ns.neigh]) {
+    if (entry.dev !== dev || entry.state === 'PERMANENT') continue;
+    cancelTimer(entry);
+    dev.ns.neigh.delete(k);
+  }
 }
 
 export function neighEntries(ns: NetNs): NeighEntry[] {

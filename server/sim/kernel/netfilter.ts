@@ -55,7 +55,7 @@ export const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST',
 export type RuleMatch =
   | { module: 'tcp' | 'udp'; sport: PortMatch | null; dport: PortMatch | null; flags?: { mask: number; comp: number; invert: boolean } }
   | { module: 'icmp'; type: number | null; code: number | null; typeName: string; invert: boolean }
-  | { module: 'conntrack' | 'state'; states: CtState[]; invert: boolean }
+  | { module: 'conntrack' | 'state'; states: CtMatchState[]; invert: boolean }
   /** Single ports have from === to; up to 15 ports, a range counting twice. */
   | { module: 'multiport'; ports: { from: number; to: number }[]; which: 'sports' | 'dports' | 'ports'; invert: boolean }
   | { module: 'comment'; comment: string }
@@ -75,6 +75,9 @@ export interface AddrRange {
 }
 
 export type NatFlag = 'random' | 'random-fully' | 'persistent';
+
+/** What --ctstate tests: the packet's state, or (SNAT, DNAT) whether its flow is translated so. */
+export type CtMatchState = CtState | 'SNAT' | 'DNAT';
 
 export interface NatRange {
   addr: Ipv4 | null;
@@ -247,7 +250,9 @@ function extensionMatches(m: RuleMatch, p: Ipv4Packet, ns: NetNs, inDev: Device 
     case 'state': {
       // Without an entry a packet is INVALID, unless the raw table said not to track it.
       const state = p.untracked ? 'UNTRACKED' : (p.ct?.state ?? 'INVALID');
-      return m.states.includes(state) !== m.invert;
+      const entry = p.ct?.entry;
+      const hit = m.states.some((s) => (s === 'SNAT' ? entry?.srcNat === true : s === 'DNAT' ? entry?.dstNat === true : s === state));
+      return hit !== m.invert;
     }
     case 'multiport': {
       const ports = m.which === 'sports' ? [p.ports?.sport] : m.which === 'dports' ? [p.ports?.dport] : [p.ports?.sport, p.ports?.dport];
@@ -278,6 +283,11 @@ function extensionMatches(m: RuleMatch, p: Ipv4Packet, ns: NetNs, inDev: Device 
       if (m.credit < cost) return false;
       m.credit -= cost;
       return true;
+    }
+    case 'statistic': {
+      if (m.mode === 'random') return (ns.host.world.randomInt(0, 0x7fffffff) < m.probability) !== m.invert;
+      m.count = m.count === m.every ? 0 : m.count + 1;
+      return (m.count === 0) !== m.invert;
     }
   }
 }
@@ -392,7 +402,10 @@ function ctIn(ns: NetNs, packet: Ipv4Packet): void {
   }
   const found = ct.lookup(tuple);
   if (found) {
+    const firstReply = found.dir === 'reply' && !found.entry.seenReply;
     ct.refresh(found.entry, found.dir, packet.ports?.tcpFlags);
+    // tcp_packet: a flow whose only answer is a reset never was one; its entry goes at once (the packet keeps it for NAT).
+    if (firstReply && packet.ports?.tcpFlags?.startsWith('R') && !found.entry.assured) ct.remove(found.entry);
     const state: CtState = found.dir === 'reply' || found.entry.seenReply ? 'ESTABLISHED' : 'NEW';
     packet.ct = { entry: found.entry, dir: found.dir, state, related: false, confirmed: true };
     return;
@@ -517,7 +530,7 @@ export function netfilterHook(ns: NetNs, hook: Hook, packet: Ipv4Packet, inDev: 
     const verdict = runBuiltin({ ns, table, hook, packet, inDev, outDev, depth: 0 });
     if (verdict.kind === 'DROP') return DROP;
     if (verdict.kind === 'REJECT') {
-      if (verdict.with === 'tcp-reset' && packet.protocol === 'tcp') sendReset(ns, packet);
+      if (verdict.with === 'tcp-reset' && packet.protocol === 'tcp') sendReset(ns, packet, true);
       else icmpSend(ns, packet, ICMP_DEST_UNREACH, rejectCode(verdict.with));
       return REJECTED;
     }

@@ -2,6 +2,7 @@
 // sysctls, netfilter tables and sockets. Everything a namespace owns is
 // reached from here; the subsystems that act on it are functions in their
 // own modules.
+import type { Ipv4 } from './addr';
 import type { Device } from './device';
 import type { Host } from './host';
 import { DEFAULT_RULES, RT_TABLE_MAIN, type FibRule, type Ipv6StaticRoute, type Route } from './fib';
@@ -44,6 +45,8 @@ export class NetNs {
   alive = true;
   /** Processes running in it (`ip netns exec`): they keep it alive after `ip netns delete` takes its name. */
   readonly pids = new Set<number>();
+  /** Path MTUs learned from "fragmentation needed" (route exceptions), by destination. */
+  readonly pmtuExceptions = new Map<Ipv4, { mtu: number; expiresUs: number }>();
   /** ICMP redirects sent per source (inet_peer): how many, and when last. */
   readonly redirectPeers = new Map<number, { sent: number; lastUs: number }>();
   /** ICMP error rate-limit buckets per destination (inet_peer): tokens in µs of credit, and when last topped up. */
@@ -52,6 +55,11 @@ export class NetNs {
   localTableExists = false;
   /** Counts addresses made here, to order them (and their routes) as the kernel does. */
   addressSeq = 0;
+  /**
+   * fib_has_custom_rules: once a rule was added or deleted, the local table is
+   * looked up apart from main (fib_unmerge), and route lookups name it.
+   */
+  customRules = false;
 
   constructor(
     readonly host: Host,

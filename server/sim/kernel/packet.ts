@@ -39,6 +39,8 @@ export interface IcmpMessage {
   quoted?: Ipv4Packet;
   /** Redirect: the better next hop. */
   gateway?: Ipv4;
+  /** Fragmentation needed: the next hop's MTU. */
+  mtu?: number;
 }
 
 export interface L4Ports {

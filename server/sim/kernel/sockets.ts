@@ -283,8 +283,12 @@ export function tcpInput(ns: NetNs, packet: Ipv4Packet): void {
   }
 }
 
-/** What a closed port answers: RST, ACK set when the offending segment had none. */
-export function sendReset(ns: NetNs, offending: Ipv4Packet): void {
+/**
+ * What a closed port answers: RST, ACK set when the offending segment had
+ * none. REJECT's reset (nf_send_reset) is attached to the offending packet's
+ * flow; the stack's own goes through conntrack like any packet.
+ */
+export function sendReset(ns: NetNs, offending: Ipv4Packet, attached = false): void {
   const ports = offending.ports!;
   const reply: Ipv4Packet = {
     src: offending.dst,
@@ -294,7 +298,7 @@ export function sendReset(ns: NetNs, offending: Ipv4Packet): void {
     length: RST_BYTES,
     ports: { sport: ports.dport, dport: ports.sport, tcpFlags: 'R.' },
     elapsedUs: offending.elapsedUs,
-    answersFlow: offending.ct,
+    answersFlow: attached ? offending.ct : undefined,
   };
   ipOutput(ns, reply);
 }

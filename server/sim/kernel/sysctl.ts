@@ -158,11 +158,15 @@ export class SysctlTable {
       value = value.split(/\s+/).join('\t');
     }
     if (key === 'net.ipv4.ip_forward' || key === 'net.ipv4.conf.all.forwarding') {
-      // devinet_sysctl_forward: the global switch rewrites every device's.
+      // devinet_sysctl_forward: changing the global switch rewrites every device's; writing the value it has changes nothing.
+      if (this.get('net.ipv4.ip_forward') === value) return OK;
       this.values.set('net.ipv4.ip_forward', value);
       this.values.delete('net.ipv4.conf.all.forwarding');
       this.values.set('net.ipv4.conf.default.forwarding', value);
       for (const name of this.ns.byName.keys()) this.values.set(`net.ipv4.conf.${name}.forwarding`, value);
+      // inet_forward_change: a router takes no redirects.
+      this.values.set('net.ipv4.conf.all.accept_redirects', value === '0' ? '1' : '0');
+      (this.writtenIpv4Conf ??= new Set()).add('accept_redirects');
       return OK;
     }
     this.values.set(key, value);

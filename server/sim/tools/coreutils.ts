@@ -82,9 +82,27 @@ const echo = program((ctx, argv) => {
   return 0;
 }, true);
 
+/** cat's -v rendering of a control character: ^X, and ^? for DEL. */
+function caret(c: string): string {
+  const code = c.charCodeAt(0);
+  return code === 127 ? '^?' : `^${String.fromCharCode(code + 64)}`;
+}
+
+/** `cat [-AETvn] FILE…`: -A is -vET, showing tabs as ^I, line ends as $ and other control characters as ^X. */
 const cat = program((ctx, argv) => {
+  const flags = new Set(argv.slice(1).filter((a) => /^-[AETvn]+$/.test(a)).flatMap((a) => [...a.slice(1)]));
+  if (flags.has('A')) ['v', 'E', 'T'].forEach((f) => flags.add(f));
   const { text, status } = inputOf(ctx, argv.slice(1).filter((a) => !a.startsWith('-') || a === '-'), 'cat');
-  ctx.stdout.write(text);
+  let out = text;
+  if (flags.has('v')) out = out.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, caret);
+  if (flags.has('T')) out = out.replace(/\t/g, '^I');
+  if (flags.has('E')) out = out.replace(/\n/g, '$\n');
+  if (flags.has('n')) {
+    const lines = out.split('\n');
+    const last = lines.pop();
+    out = lines.map((l, i) => `${String(i + 1).padStart(6)}\t${l}\n`).join('') + (last ? `${String(lines.length + 1).padStart(6)}\t${last}` : '');
+  }
+  ctx.stdout.write(out);
   return status;
 });
 
@@ -98,11 +116,13 @@ const grep = program((ctx, argv) => {
   let extended = false;
   let onlyMatching = false;
   let numbered = false;
+  // Each -e adds patterns (one per line); a line matches if any does.
+  const given: string[] = [];
   let pattern: string | undefined;
   const files: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '-e') pattern = argv[++i];
+    if (a === '-e') given.push(argv[++i] ?? '');
     else if (/^-[vicqFwEon]+$/.test(a)) {
       for (const f of a.slice(1)) {
         if (f === 'v') invert = true;
@@ -118,15 +138,19 @@ const grep = program((ctx, argv) => {
     } else if (a.startsWith('-') && a.length > 1) {
       ctx.stderr.write(`grep: invalid option -- '${a[1]}'\nUsage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n`);
       return 2;
-    } else if (pattern === undefined) pattern = a;
+    } else if (given.length === 0 && pattern === undefined) pattern = a;
     else files.push(a);
   }
-  if (pattern === undefined) {
+  if (pattern !== undefined) given.push(pattern);
+  if (given.length === 0) {
     ctx.stderr.write("Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.\n");
     return 2;
   }
-  let source = fixed ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : posixClasses(pattern);
-  if (!fixed && !extended) source = basicToExtended(source);
+  const one = (text: string) => {
+    const converted = fixed ? text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : posixClasses(text);
+    return !fixed && !extended ? basicToExtended(converted) : converted;
+  };
+  let source = given.flatMap((p) => p.split('\n')).map((p) => `(?:${one(p)})`).join('|');
   if (wholeWord) source = `\\b(?:${source})\\b`;
   let re: RegExp;
   try {
@@ -364,13 +388,22 @@ const mktemp = program((ctx, argv) => {
 
 const mkdir = program((ctx, argv) => {
   let status = 0;
+  const parents = argv.includes('-p');
   for (const arg of argv.slice(1).filter((a) => !a.startsWith('-'))) {
     const path = normalisePath(arg, ctx.session.cwd);
+    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
     if (isDirectory(ctx, path) || ctx.host.files.has(path)) {
-      if (!argv.includes('-p')) {
+      if (!parents) {
         ctx.stderr.write(`mkdir: cannot create directory ‘${arg}’: File exists\n`);
         status = 1;
       }
+    } else if (parents) {
+      // -p makes the missing parents too.
+      for (let at = path.indexOf('/', 1); at > 0; at = path.indexOf('/', at + 1)) if (!isDirectory(ctx, path.slice(0, at))) ctx.host.directories.add(path.slice(0, at));
+      ctx.host.directories.add(path);
+    } else if (!isDirectory(ctx, parent)) {
+      ctx.stderr.write(`mkdir: cannot create directory ‘${arg}’: No such file or directory\n`);
+      status = 1;
     } else ctx.host.directories.add(path);
   }
   return status;
@@ -414,6 +447,10 @@ const timeout: Program = {
     if (argv.length < 3 || !Number.isFinite(seconds)) {
       ctx.stderr.write(argv.length < 2 ? "timeout: missing operand\nTry 'timeout --help' for more information.\n" : `timeout: invalid time interval ‘${argv[1]}’\nTry 'timeout --help' for more information.\n`);
       return 125;
+    }
+    if (!ctx.canExec(argv[2]!)) {
+      ctx.stderr.write(`timeout: failed to run command ‘${argv[2]}’: No such file or directory\n`);
+      return 127;
     }
     const deadline = ctx.world.now + Math.round(seconds * 1e6);
     const status = yield* ctx.exec(ctx.ns, argv.slice(2), deadline);

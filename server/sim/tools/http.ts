@@ -80,6 +80,12 @@ function serve(ctx: ProcContext, root: string, method: string, target: string): 
   const path = decodeURIComponent(target.split('?')[0]!);
   const date = rfc1123(ctx.world.now);
   const abs = normalisePath('.' + path, root);
+  const serveFile = (file: string, name: string): Response => ({
+    status: 200,
+    reason: 'OK',
+    headers: [['Server', PYTHON_SERVER], ['Date', date], ['Content-type', contentType(name)], ['Content-Length', String(byteLength(file))], ['Last-Modified', date]],
+    body: method === 'HEAD' ? '' : file,
+  });
   const children = (dir: string) => {
     const prefix = dir === '/' ? '/' : dir + '/';
     const names = new Set<string>();
@@ -88,13 +94,19 @@ function serve(ctx: ProcContext, root: string, method: string, target: string): 
     return [...names].sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
   };
   if (isDirectory(ctx, abs) || abs === root) {
+    // send_head: a directory is named with its slash, and its index page stands for it.
+    const urlPath = target.split('?')[0]!;
+    if (!urlPath.endsWith('/')) {
+      const query = target.includes('?') ? target.slice(target.indexOf('?')) : '';
+      return { status: 301, reason: 'Moved Permanently', headers: [['Server', PYTHON_SERVER], ['Date', date], ['Location', `${urlPath}/${query}`], ['Content-Length', '0']], body: '' };
+    }
+    const index = ['index.html', 'index.htm'].map((name) => `${abs === '/' ? '' : abs}/${name}`).find((name) => ctx.host.files.has(name));
+    if (index !== undefined) return serveFile(ctx.host.files.get(index)!, index);
     const body = listing(children(abs), path);
     return { status: 200, reason: 'OK', headers: [['Server', PYTHON_SERVER], ['Date', date], ['Content-type', 'text/html; charset=utf-8'], ['Content-Length', String(byteLength(body))]], body: method === 'HEAD' ? '' : body };
   }
   const file = ctx.host.files.get(abs);
-  if (file !== undefined) {
-    return { status: 200, reason: 'OK', headers: [['Server', PYTHON_SERVER], ['Date', date], ['Content-type', contentType(abs)], ['Content-Length', String(byteLength(file))], ['Last-Modified', date]], body: method === 'HEAD' ? '' : file };
-  }
+  if (file !== undefined) return serveFile(file, abs);
   return { status: 404, reason: 'File not found', headers: [['Server', PYTHON_SERVER], ['Date', date], ['Connection', 'close'], ['Content-Type', 'text/html;charset=utf-8'], ['Content-Length', String(NOT_FOUND_BODY.length)]], body: method === 'HEAD' ? '' : NOT_FOUND_BODY };
 }
 
@@ -156,7 +168,14 @@ interface CurlOptions {
   maxTimeUs: number | null;
   connectTimeoutUs: number | null;
   url: string | null;
+  /** -L: follow redirects. */
+  location: boolean;
 }
+
+/** What one HTTP exchange came to: the response, or curl's error. */
+type Exchange = { head: string; body: string; code: number } | { error: number; message: string };
+
+const MAX_REDIRECTS = 50;
 
 /** Options whose value is the next word. */
 const SHORT_WITH_VALUE = 'mowXHdAuexT';
@@ -166,7 +185,7 @@ const LONG_WITH_VALUE = new Set(['--max-time', '--connect-timeout', '--output', 
 
 /** curl 7.88.1: one request, the body to stdout, errors with curl's exit codes. */
 function* curl(ctx: ProcContext, argv: string[]): Proc {
-  const o: CurlOptions = { silent: false, showErrors: false, head: false, include: false, fail: false, output: null, writeOut: null, maxTimeUs: null, connectTimeoutUs: null, url: null };
+  const o: CurlOptions = { silent: false, showErrors: false, head: false, include: false, fail: false, output: null, writeOut: null, maxTimeUs: null, connectTimeoutUs: null, url: null, location: false };
   const usage = (problem: string | null): number => {
     ctx.stderr.write(`${problem ? `curl: ${problem}\n` : ''}curl: try 'curl --help' or 'curl --manual' for more information\n`);
     return 2;
@@ -182,6 +201,7 @@ function* curl(ctx: ProcContext, argv: string[]): Proc {
     else if (a === '--head') o.head = true;
     else if (a === '--fail') o.fail = true;
     else if (a === '--include') o.include = true;
+    else if (a === '--location') o.location = true;
     else if (a.startsWith('--')) return usage(`option ${a}: is unknown`);
     else if (/^-[a-zA-Z]+$/.test(a)) {
       for (let j = 1; j < a.length; j++) {
@@ -199,7 +219,8 @@ function* curl(ctx: ProcContext, argv: string[]): Proc {
         else if (f === 'I') o.head = true;
         else if (f === 'i') o.include = true;
         else if (f === 'f') o.fail = true;
-        else if (!'vLk'.includes(f)) {
+        else if (f === 'L') o.location = true;
+        else if (!'vk'.includes(f)) {
           ctx.stderr.write(`curl: option -${f}: is unknown\ncurl: try 'curl --help' or 'curl --manual' for more information\n`);
           return 2;
         }
@@ -216,42 +237,62 @@ function* curl(ctx: ProcContext, argv: string[]): Proc {
   const m = /^(?:http:\/\/)?([^/:]+)(?::(\d+))?(\/.*)?$/.exec(o.url);
   const port = m?.[2] === undefined ? 80 : Number(m[2]);
   if (!m || port > 65535) return complain(3, 'URL using bad/illegal format or missing URL');
-  const [, host, portText, path = '/'] = m;
+  const [, host, portText] = m;
+  let path = m[3] ?? '/';
   const dst = parseIpv4Loose(host!);
   if (dst === null || host!.split('.').length !== 4) return complain(6, `Could not resolve host: ${host}`);
   const started = ctx.world.now;
-  const deadline = started + Math.min(o.maxTimeUs ?? Infinity, o.connectTimeoutUs ?? 300_000_000);
   const elapsedMs = () => Math.round((ctx.world.now - started) / 1000);
-  let state: 'connecting' | 'connected' | 'failed' | 'closed' = 'connecting';
-  let response = '';
-  const connect = tcpConnect(ctx.ns, dst, port, 'curl', {
-    onEstablished: () => (state = 'connected'),
-    onError: () => (state = 'failed'),
-    onData: (text) => (response += text),
-    onClose: () => (state = 'closed'),
-  });
-  if (!connect.ok) return complain(7, `Failed to connect to ${host} port ${port} after ${elapsedMs()} ms: Couldn't connect to server`);
-  const conn: TcpSocket = connect.value;
-  while (state === 'connecting' && ctx.world.now < deadline && !ctx.interrupted()) yield Math.min(deadline, ctx.world.now + POLL_US);
-  if (state === 'connecting') {
-    conn.drop();
-    return complain(28, `Failed to connect to ${host} port ${port} after ${elapsedMs()} ms: Timeout was reached`);
-  }
-  if (state === 'failed') return complain(7, `Failed to connect to ${host} port ${port} after ${elapsedMs()} ms: Couldn't connect to server`);
-  conn.send(`${o.head ? 'HEAD' : 'GET'} ${path} HTTP/1.1\r\nHost: ${host}${portText ? `:${port}` : ''}\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n`);
-  const bodyDeadline = started + (o.maxTimeUs ?? Infinity);
-  while (state === 'connected' && ctx.world.now < bodyDeadline && !ctx.interrupted()) yield Math.min(bodyDeadline, ctx.world.now + POLL_US);
-  if (state === 'connected') {
+
+  /** One request on a new connection: the response, or the error curl reports. */
+  function* exchange(): Generator<number, Exchange, void> {
+    const deadline = started + Math.min(o.maxTimeUs ?? Infinity, o.connectTimeoutUs ?? 300_000_000);
+    let state: 'connecting' | 'connected' | 'failed' | 'closed' = 'connecting';
+    let response = '';
+    const connect = tcpConnect(ctx.ns, dst!, port, 'curl', {
+      onEstablished: () => (state = 'connected'),
+      onError: () => (state = 'failed'),
+      onData: (text) => (response += text),
+      onClose: () => (state = 'closed'),
+    });
+    if (!connect.ok) return { error: 7, message: `Failed to connect to ${host} port ${port} after ${elapsedMs()} ms: Couldn't connect to server` };
+    const conn: TcpSocket = connect.value;
+    while (state === 'connecting' && ctx.world.now < deadline && !ctx.interrupted()) yield Math.min(deadline, ctx.world.now + POLL_US);
+    if (state === 'connecting') {
+      conn.drop();
+      return { error: 28, message: `Failed to connect to ${host} port ${port} after ${elapsedMs()} ms: Timeout was reached` };
+    }
+    if (state === 'failed') return { error: 7, message: `Failed to connect to ${host} port ${port} after ${elapsedMs()} ms: Couldn't connect to server` };
+    conn.send(`${o.head ? 'HEAD' : 'GET'} ${path} HTTP/1.1\r\nHost: ${host}${portText ? `:${port}` : ''}\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n`);
+    const bodyDeadline = started + (o.maxTimeUs ?? Infinity);
+    while (state === 'connected' && ctx.world.now < bodyDeadline && !ctx.interrupted()) yield Math.min(bodyDeadline, ctx.world.now + POLL_US);
+    if (state === 'connected') {
+      conn.close();
+      return { error: 28, message: `Operation timed out after ${elapsedMs()} milliseconds with ${response.length} bytes received` };
+    }
     conn.close();
-    return complain(28, `Operation timed out after ${elapsedMs()} milliseconds with ${response.length} bytes received`);
+    const split = response.indexOf('\r\n\r\n');
+    const head = split < 0 ? response : response.slice(0, split + 4);
+    return { head, body: split < 0 ? '' : response.slice(split + 4), code: Number(/^HTTP\/\d\.\d (\d+)/.exec(head)?.[1] ?? 0) };
   }
-  conn.close();
-  const split = response.indexOf('\r\n\r\n');
-  const head = split < 0 ? response : response.slice(0, split + 4);
-  const body = split < 0 ? '' : response.slice(split + 4);
-  const code = Number(/^HTTP\/\d\.\d (\d+)/.exec(head)?.[1] ?? 0);
+
+  // -L: a 3xx with a Location is asked again there (a path on the same server); -i shows every response's head.
+  let heads = '';
+  let redirected = false;
+  let result: Exchange;
+  for (let redirects = 0; ; redirects++) {
+    result = yield* exchange();
+    if ('error' in result) return complain(result.error, result.message);
+    const location = /^Location: (.*)\r$/im.exec(result.head)?.[1];
+    if (!o.location || result.code < 300 || result.code > 399 || location === undefined) break;
+    if (redirects === MAX_REDIRECTS) return complain(47, `Maximum (${MAX_REDIRECTS}) redirects followed`);
+    heads += result.head;
+    redirected = true;
+    path = location.startsWith('/') ? location : path.replace(/[^/]*$/, '') + location;
+  }
+  const { head, body, code } = result;
   if (o.fail && code >= 400) return complain(22, `The requested URL returned error: ${code}`);
-  const shown = o.head ? head : (o.include ? head : '') + body;
+  const shown = o.head ? heads + head : (o.include ? heads + head : '') + body;
   if (o.output && o.output !== '/dev/null') ctx.host.files.set(normalisePath(o.output, ctx.session.cwd), shown);
   else if (!o.output) ctx.stdout.write(shown);
   if (o.writeOut !== null) {
@@ -261,7 +302,7 @@ function* curl(ctx: ProcContext, argv: string[]): Proc {
       remote_ip: formatIpv4(dst),
       remote_port: String(port),
       size_download: String(byteLength(body)),
-      url_effective: o.url.startsWith('http') ? o.url : `http://${o.url}`,
+      url_effective: redirected ? `http://${host}${portText ? `:${port}` : ''}${path}` : o.url.startsWith('http') ? o.url : `http://${o.url}`,
       time_total: ((ctx.world.now - started) / 1e6).toFixed(6),
     };
     ctx.stdout.write(o.writeOut.replace(/%\{(\w+)\}/g, (_, k: string) => vars[k] ?? '').replace(/\\n/g, '\n').replace(/\\t/g, '\t'));

@@ -255,6 +255,7 @@ function errorText(packet: Ipv4Packet): string {
   const icmp = packet.icmp!;
   if (icmp.type === ICMP_TIME_EXCEEDED) return 'Time to live exceeded';
   if (icmp.type === ICMP_DEST_UNREACH) {
+    if (icmp.code === 4) return `Frag needed and DF set (mtu = ${icmp.mtu ?? 0})`;
     return (
       ['Destination Net Unreachable', 'Destination Host Unreachable', 'Destination Protocol Unreachable', 'Destination Port Unreachable', 'Frag needed', 'Source Route Failed', 'Destination Net Unknown', 'Destination Host Unknown', 'Source Host Isolated', 'Destination Net Prohibited', 'Destination Host Prohibited', 'Destination Net Unreachable for Type of Service', 'Destination Host Unreachable for Type of Service', 'Packet filtered'][icmp.code] ?? `Dest Unreachable, Bad Code: ${icmp.code}`
     );
@@ -427,6 +428,7 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
         // A raw socket refuses a message over 64 KiB outright (EMSGSIZE), which ping counts as sent without a word.
         const sent = opts.size + 8 > MAX_RAW_MESSAGE ? 'dropped' : ipOutput(ns, packet, oif);
         if (sent === 'rejected') ctx.stderr.write('ping: sendmsg: Operation not permitted\n');
+        else if (sent === 'nobufs') ctx.stderr.write('ping: sendmsg: No buffer space available\n');
         else if (typeof sent === 'object') {
           errors++;
           acknowledge(transmitted);

@@ -6,6 +6,7 @@ import type { NetNs } from '../kernel/netns';
 import type { PacketPath } from '../../../shared/protocol';
 import { PathRecorder, type TraceEvent } from '../kernel/trace';
 import type { World } from '../kernel/world';
+import type { FunctionDefinition } from './shell-parse';
 
 export interface Output {
   write(text: string): void;
@@ -26,6 +27,10 @@ export interface ShellSession {
   lastStatus: number;
   /** Shell variables set with NAME=VALUE or by `for`. */
   vars: Map<string, string>;
+  /** Shell functions defined with `NAME() { …; }`. */
+  functions?: Map<string, FunctionDefinition['body']>;
+  /** The positional parameters ($1…, $#, $@) of the function running. */
+  positional?: string[];
   /** Working directory (`cd`). */
   cwd: string;
   /** The packet walk of the last `explain`. */
@@ -55,6 +60,8 @@ export interface ProcContext {
   interrupted(): boolean;
   /** Runs a program in a given namespace (`ip netns exec`), optionally interrupted at a simulated time (`timeout`). */
   exec(ns: NetNs, argv: string[], interruptAtUs?: number): Generator<number, number, void>;
+  /** Whether `exec` finds a program by this name (so a caller can word its own failure). */
+  canExec(name: string): boolean;
 }
 
 export type Proc = Generator<number, number, void>;

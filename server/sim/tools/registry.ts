@@ -10,6 +10,7 @@ import { iptables, iptablesRestore, iptablesSave } from './iptables';
 import { arp, netstat, route } from './nettools';
 import { curlProgram, httpServer } from './http';
 import { nc } from './nc';
+import { nsenter } from './nsenter';
 import { ping } from './ping';
 import { sed } from './sed';
 import { ss } from './ss';
@@ -44,6 +45,7 @@ const INSTALLED: Array<[string, string, Program]> = [
   ['iptables-restore', SBIN, iptablesRestore],
   ['bridge', SBIN, bridge],
   ['conntrack', SBIN, conntrack],
+  ['nsenter', BIN, nsenter],
   ['explain', '/usr/local/bin', explain],
 ];
 

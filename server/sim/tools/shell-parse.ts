@@ -58,7 +58,15 @@ export interface Group {
   redirects: Redirect[];
 }
 
-export type Command = SimpleCommand | Subshell | ForLoop | IfClause | WhileLoop | Group;
+/** `NAME() { …; }` or `function NAME { …; }`: defines NAME as a shell function. */
+export interface FunctionDefinition {
+  kind: 'function';
+  name: string;
+  body: Subshell | ForLoop | IfClause | WhileLoop | Group;
+  redirects: Redirect[];
+}
+
+export type Command = SimpleCommand | Subshell | ForLoop | IfClause | WhileLoop | Group | FunctionDefinition;
 
 export interface Pipeline {
   negate: boolean;
@@ -82,7 +90,7 @@ type Token = { op: string } | { word: Word; raw: string };
 const OPERATORS = ['&&', '||', ';;', '>>', '&>', '2>&1', '1>&2', '>&2', '2>>', '2>', '1>>', '1>', '>', '<', '|', '&', ';', '(', ')'];
 const OPERATOR_START = new Set(OPERATORS.map((o) => o[0]!));
 const WORD_BREAK = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
-const VARIABLE = /^\$(\?|#|\{#?[A-Za-z_?][A-Za-z_0-9]*(?:(?:%%|%|##|#|:-|:=|:\+|-|\+)[^}]*)?\}|[A-Za-z_][A-Za-z_0-9]*|[0-9])/;
+const VARIABLE = /^\$(\?|#|@|\*|\{#?[A-Za-z_?][A-Za-z_0-9]*(?:(?:%%|%|##|#|:-|:=|:\+|-|\+)[^}]*)?\}|[A-Za-z_][A-Za-z_0-9]*|[0-9])/;
 
 /** The text inside `$(`…`)` or `$((`…`))`, honouring nesting and quotes. */
 function balanced(line: string, open: number): number {
@@ -211,7 +219,11 @@ class Parser {
   }
 
   private isOp(op: string): boolean {
-    const tok = this.peek();
+    return this.isOpAt(this.i, op);
+  }
+
+  private isOpAt(at: number, op: string): boolean {
+    const tok = this.tokens[at];
     return tok !== undefined && 'op' in tok && tok.op === op;
   }
 
@@ -260,6 +272,7 @@ class Parser {
       if (body.length === 0) throw unexpected({ op: ')' });
       return { kind: 'subshell', body, redirects: this.redirects() };
     }
+    if (this.isWord('function') || this.functionName()) return this.functionDefinition();
     if (this.isWord('for')) return this.forLoop();
     if (this.isWord('if')) return this.ifClause();
     if (this.isWord('while') || this.isWord('until')) return this.whileLoop();
@@ -290,6 +303,27 @@ class Parser {
     }
     if (command.argv.length === 0 && command.redirects.length === 0 && command.assignments.length === 0) throw unexpected(this.peek());
     return command;
+  }
+
+  /** Whether the next tokens are `NAME ( )`. */
+  private functionName(): boolean {
+    const tok = this.peek();
+    return tok !== undefined && 'word' in tok && /^[A-Za-z_][A-Za-z_0-9-]*$/.test(tok.raw) && this.isOpAt(this.i + 1, '(') && this.isOpAt(this.i + 2, ')');
+  }
+
+  private functionDefinition(): FunctionDefinition {
+    if (this.isWord('function')) this.i++;
+    const nameTok = this.peek();
+    if (!nameTok || !('word' in nameTok)) throw unexpected(nameTok);
+    this.i++;
+    if (this.isOp('(')) {
+      this.i++;
+      if (!this.isOp(')')) throw unexpected(this.peek());
+      this.i++;
+    }
+    const body = this.command();
+    if (body.kind === 'simple' || body.kind === 'function') throw unexpected(this.peek());
+    return { kind: 'function', name: nameTok.raw, body, redirects: this.redirects() };
   }
 
   private forLoop(): ForLoop {

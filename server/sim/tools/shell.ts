@@ -128,7 +128,10 @@ function variable(session: ShellSession, expression: string): string {
 
 function plainVariable(session: ShellSession, name: string): string {
   if (name === '?') return String(session.lastStatus);
-  if (name === '#') return '0';
+  const positional = session.positional ?? [];
+  if (name === '#') return String(positional.length);
+  if (name === '@' || name === '*') return positional.join(' ');
+  if (/^[1-9]$/.test(name)) return positional[Number(name) - 1] ?? '';
   const value = session.vars.get(name);
   if (value !== undefined) return value;
   if (name === 'HOSTNAME') return session.host.hostname;
@@ -136,6 +139,7 @@ function plainVariable(session: ShellSession, name: string): string {
   if (name === 'USER') return 'root';
   if (name === 'PWD') return '/root';
   if (name === 'SHELL') return '/bin/bash';
+  if (name === 'IFS') return ' \t\n';
   return '';
 }
 
@@ -194,7 +198,9 @@ function* runList(opts: LineOptions, items: ListItem[]): Proc {
       const run = skip === null || (skip === '&&' ? status === 0 : status !== 0);
       if (run) {
         if (item.then === '&') {
-          const job = runPipeline(opts, item.pipeline.commands, item.pipeline.negate);
+          // The job is a forked subshell: it expands its words with the variables of this moment, and keeps its own.
+          const subshell: ShellSession = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack] };
+          const job = runPipeline({ ...opts, session: subshell }, item.pipeline.commands, item.pipeline.negate);
           background.push({ proc: job, wakeAt: opts.world.now, done: false, detached: opts.detach !== undefined && writesNowhere(item.pipeline.commands) });
           status = 0;
         } else if (isWait(item)) {
@@ -368,8 +374,9 @@ class ProcessStreams {
     }
   }
 
+  /** A C program's stdout on a pipe is fully buffered: it comes out at exit, after what went to stderr meanwhile. */
   private get stdoutHeld(): boolean {
-    return !this.flushesStdout && (this.sinks[1].kind === 'stdout' || this.sinks[1].kind === 'stderr');
+    return !this.flushesStdout && (this.sinks[1].kind === 'stdout' || this.sinks[1].kind === 'stderr' || this.sinks[1].kind === 'pipe');
   }
 
   readonly stdout: Output = {
@@ -486,7 +493,9 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
   const streams = new ProcessStreams(opts, sinks, true);
   const inner: LineOptions = { ...opts, terminal: streams.stdout, errors: streams.stderr, input: stdin };
   let status = 0;
-  if (command.kind === 'subshell') {
+  if (command.kind === 'function') {
+    (opts.session.functions ??= new Map()).set(command.name, command.body);
+  } else if (command.kind === 'subshell') {
     const session = opts.session;
     inner.session = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack] };
     try {
@@ -543,9 +552,35 @@ function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: StdinBuffe
   const session = opts.session;
   const argv: string[] = [];
   for (const word of command.argv) argv.push(...(yield* expandWord(opts, word)));
+  // NAME=VALUE before a command holds for that command only (what `IFS=: read` relies on).
+  const saved = new Map<string, string | undefined>();
   for (const { name, value } of command.assignments) {
     const text = (yield* expandWord(opts, value)).join(' ');
-    if (argv.length === 0) session.vars.set(name, text);
+    if (argv.length > 0 && !saved.has(name)) saved.set(name, session.vars.get(name));
+    session.vars.set(name, text);
+  }
+  try {
+    return yield* runNamed(opts, argv, stdin, sinks);
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) session.vars.delete(name);
+      else session.vars.set(name, value);
+    }
+  }
+}
+
+/** Runs the command a simple command names: a function, a builtin, a child shell or a program. */
+function* runNamed(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
+  const session = opts.session;
+  const fn = argv[0] === undefined ? undefined : session.functions?.get(argv[0]);
+  if (fn) {
+    const outer = session.positional;
+    session.positional = argv.slice(1);
+    try {
+      return yield* runCompound(opts, fn, stdin, sinks);
+    } finally {
+      session.positional = outer;
+    }
   }
   // `exec CMD`: CMD replaces the shell, which ends with it.
   const replacesShell = argv[0] === 'exec' && argv.length > 1;
@@ -591,7 +626,13 @@ function makeContext(opts: LineOptions, input: StdinBuffer | string, stdout: Out
       const inner = interruptAtUs === undefined ? opts : { ...opts, interrupted: () => opts.interrupted() || opts.world.now >= interruptAtUs };
       return yield* execIn(inner, ns, argv, stdin, stdout, stderr);
     },
+    canExec: (name) => shellName(name) !== null || execProgram(opts, name) !== undefined,
   };
+}
+
+/** What exec(2) finds for a name: a program, or a builtin that also exists as one. */
+function execProgram(opts: LineOptions, name: string): Program | undefined {
+  return resolveProgram(opts, name) ?? (BUILTIN_PROGRAMS.has(name) ? opts.programs.get(name) : undefined);
 }
 
 /** `proc` runs as a process living in `ns`; a namespace whose name was deleted meanwhile goes when the last one ends. */
@@ -612,7 +653,7 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffe
   const session = opts.session;
   const name = argv[0]!;
   if (shellName(name)) return yield* inNamespace(ns, runChildShell(opts, ns, argv, stdin, stdout, stderr));
-  const program = resolveProgram(opts, name) ?? (BUILTIN_PROGRAMS.has(name) ? opts.programs.get(name) : undefined);
+  const program = execProgram(opts, name);
   if (!program) {
     stderr.write(`exec of "${name}" failed: No such file or directory\n`);
     return 1;
@@ -695,15 +736,22 @@ function readBuiltin(ctx: ProcContext, argv: string[], stdin: StdinBuffer): numb
     ctx.session.vars.set('REPLY', line);
     return atEof ? 1 : 0;
   }
-  let rest = line.replace(/^[ \t]+/, '');
+  // Fields end at IFS characters: a run of its whitespace, or one of its others with whitespace around.
+  const ifs = ctx.session.vars.get('IFS') ?? ' \t\n';
+  const escape = (chars: string) => chars.replace(/[\\\]^-]/g, '\\$&');
+  const white = escape([...ifs].filter((c) => ' \t\n'.includes(c)).join(''));
+  const other = escape([...ifs].filter((c) => !' \t\n'.includes(c)).join(''));
+  const ws = white ? `[${white}]*` : '';
+  const separator = new RegExp(`^(${other ? `[^${other}${white}]` : white ? `[^${white}]` : '[^]'}*)(${other ? `${ws}[${other}]${ws}|` : ''}${white ? `[${white}]+` : '$^'})`);
+  let rest = white ? line.replace(new RegExp(`^[${white}]+`), '') : line;
   names.forEach((name, i) => {
     if (i === names.length - 1) {
-      ctx.session.vars.set(name, rest.replace(/[ \t]+$/, ''));
+      ctx.session.vars.set(name, white ? rest.replace(new RegExp(`[${white}]+$`), '') : rest);
       return;
     }
-    const m = /^(\S*)[ \t]*/.exec(rest)!;
-    ctx.session.vars.set(name, m[1]!);
-    rest = rest.slice(m[0].length);
+    const m = separator.exec(rest);
+    ctx.session.vars.set(name, m ? m[1]! : rest);
+    rest = m ? rest.slice(m[0].length) : '';
   });
   return atEof ? 1 : 0;
 }

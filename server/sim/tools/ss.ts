@@ -66,6 +66,7 @@ function run(ctx: ProcContext, argv: string[]): number {
   let all = false;
   let numeric = false;
   let processes = false;
+  let showHeader = true;
   let ns = ctx.ns;
   const filters: Array<(r: SocketRow) => boolean> = [];
   let stateFilter: string[] | null = null;
@@ -88,7 +89,8 @@ function run(ctx: ProcContext, argv: string[]): number {
         else if (f === 'a') all = true;
         else if (f === 'n') numeric = true;
         else if (f === 'p') processes = true;
-        else if (!'4eoimH'.includes(f)) {
+        else if (f === 'H') showHeader = false;
+        else if (!'4eoim'.includes(f)) {
           ctx.stderr.write(`ss: invalid option -- '${f}'\n`);
           return 255;
         }
@@ -123,7 +125,8 @@ function run(ctx: ProcContext, argv: string[]): number {
     if (processes && r.program && !pid.has(r.program)) pid.set(r.program, ++ctx.host.lastPid);
     return [withNetid ? r.netid : null, withState ? r.state : null, String(r.recvQ), String(r.sendQ), r.localAddr, port(r.localPort, r.netid), r.peerAddr, port(r.peerPort, r.netid), processes && r.program ? `users:(("${r.program}",pid=${pid.get(r.program)},fd=3))` : ''];
   });
-  const widths = header.map((h, i) => Math.max(h?.length ?? 0, ...table.map((row) => row[i]?.length ?? 0)));
+  // Without -H the header is the first row, and its cells count in the widths; the queues print as %-6d.
+  const widths = header.map((h, i) => Math.max(showHeader ? (h?.length ?? 0) : 0, i === 2 || i === 3 ? 6 : 0, ...table.map((row) => row[i]?.length ?? 0)));
   // Left-aligned columns, addresses right-aligned against their ":port", Process straight after the peer port.
   const line = (cells: Array<string | null>) => {
     let text = '';
@@ -137,7 +140,7 @@ function run(ctx: ProcContext, argv: string[]): number {
     });
     return text.trimEnd() + '\n';
   };
-  ctx.stdout.write(line(header));
+  if (showHeader) ctx.stdout.write(line(header));
   for (const row of table) ctx.stdout.write(line(row));
   return 0;
 }

@@ -262,6 +262,7 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   let link = false;
   let timestamps = true;
   let list = false;
+  let promiscuous = true;
   const expression: string[] = [];
   const usage = (problem: string) => {
     ctx.stderr.write(`tcpdump: ${problem}\n${VERSION}${USAGE}`);
@@ -285,6 +286,7 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
         else if (f === 'q') quiet = true;
         else if (f === 'e') link = true;
         else if (f === 'D') list = true;
+        else if (f === 'p') promiscuous = false;
         continue;
       }
       if (!WITH_ARG.has(f)) return usage(`invalid option -- '${f}'`);
@@ -344,12 +346,17 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
       ctx.stdout.write(stamp + cooked + decode(frame, { numeric, quiet, link }) + '\n');
     };
     d.taps.push(tap);
+    // Unless -p, the capture puts the device in promiscuous mode while it runs (the any device cannot be).
+    if (promiscuous && !any) d.promisc++;
     return { d, tap };
   });
   try {
     while (captured < count && !ctx.interrupted()) yield ctx.world.now + POLL_US;
   } finally {
-    for (const { d, tap } of taps) d.taps.splice(d.taps.indexOf(tap), 1);
+    for (const { d, tap } of taps) {
+      d.taps.splice(d.taps.indexOf(tap), 1);
+      if (promiscuous && !any) d.promisc = Math.max(0, d.promisc - 1);
+    }
   }
   const plural = (n: number) => `${n} packet${n === 1 ? '' : 's'}`;
   ctx.stderr.write(`${captured < count ? '\n' : ''}${plural(captured)} captured\n${plural(received)} received by filter\n0 packets dropped by kernel\n`);

@@ -2,12 +2,12 @@
 // device of its own through which the host takes part in the LAN.
 import { BROADCAST_MAC, isMulticastMac, type Mac } from '../addr';
 import type { Ipv4 } from '../addr';
-import { ETHERNET_LINK, PORT_STATES, tsoMaxSize, type BridgeSetting, type Device, type FdbEntry, type LinkKind, type PortFlag, type PortState } from '../device';
+import { ETHERNET_LINK, IFF_PROMISC, PORT_STATES, tsoMaxSize, type BridgeSetting, type Device, type FdbEntry, type LinkKind, type PortFlag, type PortState } from '../device';
 import { fail, OK, type Errno, type KResult } from '../errno';
 import { deliverToStack, transmitFrame } from '../l2';
 import { currentState, neighLookup, neighOutput } from '../neigh';
 import { netfilterHook } from '../netfilter';
-import type { BridgedFrom, Frame, Ipv4Packet } from '../packet';
+import { frameBytes, type BridgedFrom, type Frame, type Ipv4Packet } from '../packet';
 
 /** Centiseconds (the unit of bridge times) in microseconds. */
 const CS_US = 10_000;
@@ -168,20 +168,31 @@ export function bridgeInput(bridge: Device, port: Device, frame: Frame): void {
     bridge.ns.host.world.tracer?.drop(bridge.ns, port, `${port.name} is learning on ${bridge.name}: it learns addresses but passes nothing on${stpWaitNote(state)}`, frame);
     return;
   }
+  // br_pass_frame_up hands the bridge device its copy after the other ports were given theirs; as those
+  // reach their stacks only later (netif_rx), the bridge's captures see it first.
   if (frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst)) {
+    receivedByBridge(bridge, frame);
     flood(bridge, port, frame);
-    bridge.countRx(0);
-    deliverToStack(bridge, frame);
+    deliverToStack(bridge, frame, { port, srcMac: frame.src });
     return;
   }
   const entry = fdbEntry(bridge, frame.dst);
   if (entry?.kind === 'local') {
     entry.usedUs = bridge.ns.host.world.now;
+    receivedByBridge(bridge, frame);
     deliverToStack(bridge, frame, { port, srcMac: frame.src });
     return;
   }
   if (frame.ip && bridgeCallsIptables(bridge) && netfilterHook(bridge.ns, 'PREROUTING', frame.ip, bridge, null).verdict !== 'accept') return;
+  // A promiscuous bridge (tcpdump on it) gets a copy of what it forwards, which its stack drops as not its own.
+  if (bridge.promisc > 0 || bridge.userFlagsOn & IFF_PROMISC) receivedByBridge(bridge, frame);
   forward(bridge, port, frame);
+}
+
+/** The bridge device receives a frame: its counters (after the Ethernet header) and captures see it. */
+function receivedByBridge(bridge: Device, frame: Frame): void {
+  bridge.countRx(frameBytes(frame) - 14);
+  for (const tap of bridge.taps) tap(frame, 'in');
 }
 
 /**

@@ -9,7 +9,6 @@ export const vethKind: LinkKind = {
   noQueue: true,
   hasCarrier: (dev) => dev.peer !== null && dev.peer.adminUp,
   operState: (dev) => (!dev.adminUp ? 'DOWN' : dev.carrier ? 'UP' : dev.noCarrierState),
-  transmit: (dev, frame) => {
-    if (dev.peer) receiveFrame(dev.peer, frame);
-  },
+  // veth_xmit: what the peer refuses (down, or over its MTU) is a drop the sender hears of.
+  transmit: (dev, frame) => dev.peer !== null && receiveFrame(dev.peer, frame),
 };

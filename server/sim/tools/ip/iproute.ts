@@ -3,7 +3,8 @@ import ipaddr from 'ipaddr.js';
 import { formatIpv4, inPrefix, isLoopback, isMulticast, prefixMask } from '../../kernel/addr';
 import { LOOPBACK_ADDRESS } from '../../kernel/address';
 import { fail, type Errno, type KResult } from '../../kernel/errno';
-import { addRoute, DEFAULT_RULES, deleteRoute, fibResolve, firstHop, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Ipv6StaticRoute, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
+import { pmtuException } from '../../kernel/ipv4';
+import { addRoute, DEFAULT_RULES, deleteRoute, fibLookup, fibResolve, firstHop, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Ipv6StaticRoute, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
 import type { Device } from '../../kernel/device';
 import { inputMartian, redirectable } from '../../kernel/ipv4';
 import type { NetNs } from '../../kernel/netns';
@@ -607,8 +608,13 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
 }
 
 function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
-  const r = parseRouteSelectors(ctx, opts, ns, args);
   const p = IpPrinter.for(opts);
+  if (args.length > 0 && matches(args[0]!, 'cache') && opts.family !== 'inet6') {
+    printRouteExceptions(ctx, p, ns);
+    ctx.stdout.write(p.finish());
+    return 0;
+  }
+  const r = parseRouteSelectors(ctx, opts, ns, args);
   const tableMissing = () => {
     ctx.stderr.write('Error: ipv4: FIB table does not exist.\nDump terminated\n');
     return 2;
@@ -640,6 +646,24 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
   if (opts.family === 'inet6' || (opts.family === null && r.table === 'all')) printIpv6Routes(p, ns, r, opts, filter);
   ctx.stdout.write(p.finish());
   return 0;
+}
+
+/** `ip route show cache`: the route exceptions (learned path MTUs), each with the route it hangs on. */
+function printRouteExceptions(ctx: ProcContext, p: IpPrinter, ns: NetNs): void {
+  for (const dst of [...ns.pmtuExceptions.keys()].sort((a, b) => a - b)) {
+    const exception = pmtuException(ns, dst);
+    const route = exception && fibLookup(ns, dst);
+    if (!exception || !route?.dev) continue;
+    p.openObject();
+    p.string('any', 'dst', '%s ', formatIpv4(dst), 'inet');
+    if (route.route?.gateway != null) p.string('any', 'gateway', 'via %s ', formatIpv4(route.route.gateway), 'inet');
+    p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
+    p.fp('\n    cache ');
+    p.number('any', 'expires', 'expires %usec ', Math.floor((exception.expiresUs - ctx.world.now) / 1e6));
+    p.number('any', 'mtu', 'mtu %u ', exception.mtu);
+    p.nl();
+    p.closeObject();
+  }
 }
 
 /**
@@ -778,6 +802,12 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
     for (const c of cache) p.string('json', null, '', c);
     p.closeArray();
     printMetrics(p, answer.route?.metrics);
+    // A learned path MTU: the route exception's remaining life, in whole seconds, and its MTU.
+    const exception = type === 'unicast' ? pmtuException(ns, dst) : undefined;
+    if (exception) {
+      p.number('any', 'expires', 'expires %usec ', Math.floor((exception.expiresUs - ctx.world.now) / 1e6));
+      p.number('any', 'mtu', 'mtu %u ', exception.mtu);
+    }
     if (iif) p.string('any', 'iif', 'iif %s ', iif.name, 'ifname');
     p.nl();
     p.closeObject();
@@ -834,7 +864,7 @@ function ipv6RouteGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, dst: string,
 
 /** The table a lookup reports the local table's routes as: merged into main until policy rules first change (fib_unmerge). */
 function localTableId(ns: NetNs): number {
-  return ns.rules === DEFAULT_RULES ? RT_TABLE_MAIN : RT_TABLE_LOCAL;
+  return ns.customRules ? RT_TABLE_LOCAL : RT_TABLE_MAIN;
 }
 
 interface RouteAnswer {
@@ -874,7 +904,7 @@ function resolveRoute(ns: NetNs, dst: number, from: number | null, iif: Device |
   const broadcastOn = dst === 0xffffffff ? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.ipv4.length > 0) : res?.dev?.ipv4.find((a) => a.prefixLen < 31 && inPrefix(dst, a.local, a.prefixLen) && ((dst | prefixMask(a.prefixLen)) >>> 0) === 0xffffffff) ? res!.dev! : undefined;
   const broadcastRoute = localTableRoutes(ns).find((r) => r.type === 'broadcast' && r.dst === dst) ?? null;
   // A broadcast coming in is delivered here, by lo.
-  if (broadcastOn) return { type: 'broadcast', route: broadcastRoute, via: null, dev: iif ? lo : broadcastOn, table: null, src: res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, cache: ['local', 'brd'] };
+  if (broadcastOn) return { type: 'broadcast', route: broadcastRoute, via: null, dev: iif ? lo : broadcastOn, table: localTableId(ns), src: res?.prefsrc ?? broadcastOn.ipv4[0]?.local ?? null, cache: ['local', 'brd'] };
   if (typeof looked === 'string') return looked;
   const { type, route, dev, nexthop, prefsrc } = looked;
   if (type !== 'unicast' || !dev) return 'EINVAL';
@@ -902,7 +932,8 @@ function routeFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]
   }
   const r = parseRouteSelectors(ctx, opts, ns, args);
   if (r.cloned) {
-    // iproute_flush_cache: writing to /proc/sys/net/ipv4/route/flush, which has nothing left to flush.
+    // iproute_flush_cache: writing to /proc/sys/net/ipv4/route/flush empties the routing cache, learned path MTUs included (rt_cache_flush).
+    if (opts.family !== 'inet6') ns.pmtuExceptions.clear();
     if (opts.stats && opts.family !== 'inet6') ctx.stdout.write('*** IPv4 routing cache is flushed.\n');
     return 0;
   }

@@ -55,7 +55,8 @@ export const ADDR_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST',
 export type RuleMatch =
   | { module: 'tcp' | 'udp'; sport: PortMatch | null; dport: PortMatch | null; flags?: { mask: number; comp: number; invert: boolean } }
   | { module: 'icmp'; type: number | null; code: number | null; typeName: string; invert: boolean }
-  | { module: 'conntrack' | 'state'; states: CtState[]; invert: boolean }
+  /** conntrack also knows SNAT and DNAT: flows whose source or destination NAT rewrote. */
+  | { module: 'conntrack' | 'state'; states: MatchState[]; invert: boolean }
   /** Single ports have from === to; up to 15 ports, a range counting twice. */
   | { module: 'multiport'; ports: { from: number; to: number }[]; which: 'sports' | 'dports' | 'ports'; invert: boolean }
   | { module: 'comment'; comment: string }
@@ -75,6 +76,8 @@ export interface AddrRange {
 }
 
 export type NatFlag = 'random' | 'random-fully' | 'persistent';
+
+export type MatchState = CtState | 'SNAT' | 'DNAT';
 
 export interface NatRange {
   addr: Ipv4 | null;
@@ -236,7 +239,9 @@ function extensionMatches(m: RuleMatch, p: Ipv4Packet, ns: NetNs): boolean {
     case 'state': {
       // Without an entry a packet is INVALID, unless the raw table said not to track it.
       const state = p.untracked ? 'UNTRACKED' : (p.ct?.state ?? 'INVALID');
-      return m.states.includes(state) !== m.invert;
+      const entry = p.ct?.entry;
+      const hit = m.states.includes(state) || (entry?.srcNat === true && m.states.includes('SNAT')) || (entry?.dstNat === true && m.states.includes('DNAT'));
+      return hit !== m.invert;
     }
     case 'multiport': {
       const ports = m.which === 'sports' ? [p.ports?.sport] : m.which === 'dports' ? [p.ports?.dport] : [p.ports?.sport, p.ports?.dport];

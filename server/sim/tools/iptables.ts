@@ -1,10 +1,9 @@
 // `iptables` and `iptables-save` as iptables 1.8.9 (nf_tables) print them:
 // the rule commands, listing with counters, and the tool's own errors.
 import { formatIpv4, maskLength, prefixMask } from '../kernel/addr';
-import type { CtState } from '../kernel/conntrack';
 import {
   ADDR_TYPES, conntrackOf, netfilterOf, TABLE_CHAINS, TCP_FLAG_BITS, userChainReferences, type AddrMatch, type Chain, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
-  type AddrRange, type Table, type TableName,
+  type AddrRange, type MatchState, type Table, type TableName,
 } from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
 import { readFile } from './fs';
@@ -41,8 +40,8 @@ function noChain(): never {
 
 // ------------------------------------------------------------------ names
 
-/** The order conntrack and state matches print their states in, whatever order they were given. */
-const CT_STATE_ORDER: CtState[] = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED'];
+/** The order conntrack and state matches print their states in, whatever order they were given; only conntrack knows SNAT and DNAT. */
+const CT_STATE_ORDER: MatchState[] = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED', 'SNAT', 'DNAT'];
 
 const ICMP_TYPES: Record<string, [number, number | null]> = {
   any: [255, null],
@@ -143,13 +142,13 @@ function icmpTypeName(type: number, code: number | null): string | undefined {
 }
 
 /** A comma list of states in any case; an error quotes the list from the bad one on. */
-function parseStates(text: string, module: 'state' | 'conntrack'): CtState[] {
+function parseStates(text: string, module: 'state' | 'conntrack'): MatchState[] {
   const words = text.split(',');
   return words.map((word, i) => {
     const rest = words.slice(i).join(',');
     if (module === 'state' && word === '' && i === words.length - 1 && i > 0) usageError('"--state" requires a list of states with no spaces, e.g. ESTABLISHED,RELATED');
-    const state = word.toUpperCase() as CtState;
-    if (!CT_STATE_ORDER.includes(state)) usageError(`Bad ${module === 'state' ? 'state' : 'ctstate'} "${rest}"`);
+    const state = word.toUpperCase() as MatchState;
+    if (!CT_STATE_ORDER.includes(state) || (module === 'state' && (state === 'SNAT' || state === 'DNAT'))) usageError(`Bad ${module === 'state' ? 'state' : 'ctstate'} "${rest}"`);
     return state;
   });
 }

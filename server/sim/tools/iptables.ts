@@ -650,12 +650,17 @@ function parse(argv: string[], restoring = false): Parsed {
         p.targetArgs[a] = need(a);
         break;
       case '-c': {
-        // --set-counters PKTS BYTES: the rule starts with these counts.
-        const packets = need('-c');
-        const bytes = args[++i];
-        if (bytes === undefined || !/^\d+$/.test(packets) || !/^\d+$/.test(bytes)) usageError('-c packet counter not numeric');
-        p.rule.packets = Number(packets);
-        p.rule.bytes = Number(bytes!);
+        // --set-counters PKTS BYTES (or PKTS,BYTES): the rule starts with these counts.
+        const given = need('-c');
+        const comma = given.indexOf(',', 1);
+        const next = args[i + 1];
+        const packets = comma > 0 ? given.slice(0, comma) : given;
+        const bytes = comma > 0 ? given.slice(comma + 1) : next !== undefined && !next.startsWith('-') && !next.startsWith('!') ? args[++i] : undefined;
+        if (bytes === undefined) usageError('-c requires packet and byte counter');
+        if (!/^\d+/.test(packets)) usageError('-c packet counter not numeric');
+        if (!/^\d+/.test(bytes!)) usageError('-c byte counter not numeric');
+        p.rule.packets = parseInt(packets, 10);
+        p.rule.bytes = parseInt(bytes!, 10);
         break;
       }
       case '-w': {

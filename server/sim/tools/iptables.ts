@@ -716,7 +716,9 @@ function expandAddresses(p: Parsed): Rule[] {
   const list = (given: Parsed['sources']) => (given ? given.text.split(',').map((text) => parseAddr(text, given.invert)) : [null]);
   const sources = list(p.sources);
   const destinations = list(p.destinations);
-  if (p.command === 'R' && (sources.length > 1 || destinations.length > 1)) usageError('Replacement rule does not specify a unique address');
+  const several = sources.length > 1 || destinations.length > 1;
+  if (several && (p.sources?.invert || p.destinations?.invert)) usageError('! not allowed with multiple source or destination IP addresses');
+  if (p.command === 'R' && several) usageError('Replacement rule does not specify a unique address');
   return sources.flatMap((src) => destinations.map((dst) => ({ ...p.rule, src, dst, matches: p.rule.matches.map((m) => ({ ...m })) })));
 }
 

@@ -114,6 +114,7 @@ const PROGRAM_HOOKS: Partial<Record<ClassName, Record<string, ProgramHook>>> = {
   World: { tracer: { empty: () => null, held: (tracer: unknown) => (tracer ? 'a packet tracer (explain, or a command recording its path)' : null) } },
   NetNs: { icmpSockets: { empty: () => new Map(), held: (sockets: Map<number, unknown>) => (sockets.size ? `${sockets.size} ICMP socket(s) of ping or traceroute` : null) } },
   Device: { taps: { empty: () => [], held: (taps: unknown[]) => (taps.length ? `${taps.length} packet capture(s) (tcpdump)` : null) } },
+  Conntrack: { watchers: { empty: () => [], held: (watchers: unknown[]) => (watchers.length ? `${watchers.length} conntrack event listener(s) (conntrack -E)` : null) } },
   TcpSocket: {
     events: {
       empty: () => ({}),

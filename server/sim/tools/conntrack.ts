@@ -1,11 +1,12 @@
 // `conntrack` (conntrack-tools 1.4.7): list, count, delete and flush the
 // namespace's connection tracking table.
 import { formatIpv4, inPrefix, type Ipv4 } from '../kernel/addr';
-import type { ConnEntry, Tuple } from '../kernel/conntrack';
+import type { ConnEntry, CtEvent, Tuple } from '../kernel/conntrack';
+import { conntrackOf } from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
 import { IP_PROTO_NUMBER } from '../kernel/packet';
 import { parseIpv4Loose } from './ip/utils';
-import { program, type ProcContext } from './process';
+import type { Proc, Program, ProcContext } from './process';
 import { protocolNumber } from './services';
 
 const PREFIX = 'conntrack v1.4.7 (conntrack-tools): ';
@@ -43,6 +44,11 @@ function tupleText(t: Tuple): string {
 
 /** One line of `conntrack -L`, as the kernel's table shows it. */
 export function entryLine(entry: ConnEntry, nowUs: number, extended: boolean): string {
+  return flowText(entry, nowUs, extended) + 'mark=0 use=1';
+}
+
+/** A flow as both listings and events print it: protocol, timeout, state, tuples and flags. */
+function flowText(entry: ConnEntry, nowUs: number, extended: boolean): string {
   const { orig, reply } = entry;
   const proto = orig.proto;
   const seconds = Math.max(0, Math.floor((entry.expiresUs - nowUs) / 1e6));
@@ -58,7 +64,7 @@ export function entryLine(entry: ConnEntry, nowUs: number, extended: boolean): s
     line += `${tupleText(reply)} `;
     if (entry.assured) line += '[ASSURED] ';
   }
-  return line + 'mark=0 use=1';
+  return line;
 }
 
 function addrMatches(f: AddrFilter | null, addr: Ipv4): boolean {
@@ -83,15 +89,49 @@ function entriesOf(ns: NetNs): ConnEntry[] {
   return ns.conntrack?.entries() ?? [];
 }
 
-function run(ctx: ProcContext, argv: string[]): number {
+type Command = 'L' | 'D' | 'F' | 'C' | 'E';
+
+interface Parsed {
+  command: Command | null;
+  filter: Filter;
+  extended: boolean;
+}
+
+function* run(ctx: ProcContext, argv: string[]): Proc {
+  let p: Parsed;
   try {
-    return execute(ctx, argv);
+    p = parse(argv);
   } catch (e) {
     if (!(e instanceof ConntrackError)) throw e;
     ctx.stderr.write(e.message + '\n');
     return 2;
   }
+  if (p.command === 'E') return yield* watch(ctx, p.filter);
+  return execute(ctx, p);
 }
+
+/** conntrack -E: the table's events as they happen, until interrupted. */
+function* watch(ctx: ProcContext, filter: Filter): Proc {
+  const ct = conntrackOf(ctx.ns);
+  let shown = 0;
+  const watcher = (event: CtEvent, entry: ConnEntry) => {
+    if (!matches(entry, filter)) return;
+    shown++;
+    ctx.stdout.write(`${`[${event}]`.padStart(9)} ${flowText(entry, ctx.world.now, false).trimEnd()}\n`);
+    // conntrack fflush()es each event.
+    ctx.stdout.flush?.();
+  };
+  ct.watchers.push(watcher);
+  try {
+    while (!ctx.interrupted()) yield ctx.world.now + POLL_US;
+  } finally {
+    ct.watchers.splice(ct.watchers.indexOf(watcher), 1);
+  }
+  ctx.stderr.write(`${PREFIX}${shown} flow events have been shown.\n`);
+  return 0;
+}
+
+const POLL_US = 10_000;
 
 /** The long names conntrack gives options in its errors. */
 const OPTION_NAMES: Record<string, string> = {
@@ -101,8 +141,8 @@ const OPTION_NAMES: Record<string, string> = {
   '-j': '--any-nat', '--any-nat': '--any-nat',
 };
 
-function execute(ctx: ProcContext, argv: string[]): number {
-  let command: 'L' | 'D' | 'F' | 'C' | null = null;
+function parse(argv: string[]): Parsed {
+  let command: Command | null = null;
   let extended = false;
   const filter: Filter = { proto: null, origSrc: null, origDst: null, replySrc: null, replyDst: null, ports: [], states: null, nat: false, ipv6: false };
   const usageError = (message: string): never => {
@@ -134,6 +174,7 @@ function execute(ctx: ProcContext, argv: string[]): number {
       case '-D': case '--delete': setCommand('D'); break;
       case '-F': case '--flush': setCommand('F'); break;
       case '-C': case '--count': setCommand('C'); break;
+      case '-E': case '--event': setCommand('E'); break;
       case '-p': case '--proto': case '--protonum': {
         const proto = value();
         // getprotobyname, or a number up to 255.
@@ -167,14 +208,18 @@ function execute(ctx: ProcContext, argv: string[]): number {
         usageError(`unknown option \`${a}'`);
     }
   }
+  if ((command === 'C' || command === 'F') && filters.length > 0) usageError(`Illegal option \`${filters[0]}' with this command`);
+  return { command, filter, extended };
+}
+
+function execute(ctx: ProcContext, { command, filter, extended }: Parsed): number {
   if (command === null) {
     ctx.stdout.write(USAGE);
     return 0;
   }
-  if ((command === 'C' || command === 'F') && filters.length > 0) usageError(`Illegal option \`${filters[0]}' with this command`);
   const ns = ctx.ns;
   const now = ctx.world.now;
-  switch (command as 'L' | 'D' | 'F' | 'C') {
+  switch (command) {
     case 'C':
       ctx.stdout.write(`${entriesOf(ns).length}\n`);
       return 0;
@@ -200,4 +245,4 @@ function execute(ctx: ProcContext, argv: string[]): number {
   }
 }
 
-export const conntrack = program(run);
+export const conntrack: Program = { run };

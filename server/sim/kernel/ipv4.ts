@@ -183,15 +183,15 @@ function maybeRedirect(ns: NetNs, dev: Device, packet: Ipv4Packet, nexthop: Ipv4
   if (!dev.ipv4.some((a) => inPrefix(packet.src, a.local, a.prefixLen))) return;
   // ICMP errors never earn a redirect and, as observed, leave the peer untouched.
   if (packet.icmp && packet.icmp.type !== ICMP_ECHO_REQUEST && packet.icmp.type !== ICMP_ECHO_REPLY) return;
-  const peer = ns.redirectPeers.get(packet.src);
+  const peer = inetPeer(ns, packet.src);
   const now = ns.host.world.now;
-  if (!peer || now - peer.lastUs > REDIRECT_SILENCE_US) {
-    ns.redirectPeers.set(packet.src, { sent: 0, lastUs: now });
+  if (now - peer.rateLastUs > REDIRECT_SILENCE_US) {
+    Object.assign(peer, { redirects: 0, rateTokensUs: 0, rateLastUs: now });
     return;
   }
-  if (peer.sent >= 9 || now - peer.lastUs < REDIRECT_LOAD_US * 2 ** peer.sent) return;
-  peer.sent++;
-  peer.lastUs = now;
+  if (peer.redirects >= 9 || now - peer.rateLastUs < REDIRECT_LOAD_US * 2 ** peer.redirects) return;
+  peer.redirects++;
+  peer.rateLastUs = now;
   icmpSend(ns, packet, ICMP_REDIRECT, 1, nexthop);
 }
 
@@ -249,14 +249,19 @@ const ICMP_BURST = 6;
 function icmpErrorAllowed(ns: NetNs, dst: Ipv4, type: number, code: number, toLocal: boolean): boolean {
   if (!((ICMP_RATEMASK >> type) & 1) || (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) || toLocal) return true;
   const now = ns.host.world.now;
-  // A new peer starts as if idle for a minute: a full burst.
-  const peer = ns.icmpErrorPeers.get(dst) ?? { tokensUs: 0, lastUs: now - 60_000_000 };
-  peer.tokensUs = Math.min(ICMP_BURST * ICMP_RATELIMIT_US, peer.tokensUs + (now - peer.lastUs));
-  peer.lastUs = now;
-  const allowed = peer.tokensUs >= ICMP_RATELIMIT_US;
-  if (allowed) peer.tokensUs -= ICMP_RATELIMIT_US;
-  ns.icmpErrorPeers.set(dst, peer);
+  const peer = inetPeer(ns, dst);
+  peer.rateTokensUs = Math.min(ICMP_BURST * ICMP_RATELIMIT_US, peer.rateTokensUs + (now - peer.rateLastUs));
+  peer.rateLastUs = now;
+  const allowed = peer.rateTokensUs >= ICMP_RATELIMIT_US;
+  if (allowed) peer.rateTokensUs -= ICMP_RATELIMIT_US;
   return allowed;
+}
+
+/** inet_getpeer: a new peer starts as if idle for a minute, so its first errors get a full burst. */
+function inetPeer(ns: NetNs, addr: Ipv4): { rateLastUs: number; rateTokensUs: number; redirects: number } {
+  let peer = ns.inetPeers.get(addr);
+  if (!peer) ns.inetPeers.set(addr, (peer = { rateLastUs: ns.host.world.now - 60_000_000, rateTokensUs: 0, redirects: 0 }));
+  return peer;
 }
 
 /** An ICMP error's IP and ICMP headers, and the most it may take up (RFC 1812). */

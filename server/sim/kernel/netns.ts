@@ -40,10 +40,11 @@ export class NetNs {
   /** TCP and UDP sockets, made on first use. */
   sockets: SocketTable | null = null;
   alive = true;
-  /** ICMP redirects sent per source (inet_peer): how many, and when last. */
-  readonly redirectPeers = new Map<number, { sent: number; lastUs: number }>();
-  /** inet_peer rate tokens for ICMP errors, per destination (icmp_ratelimit). */
-  readonly icmpErrorPeers = new Map<number, { tokensUs: number; lastUs: number }>();
+  /**
+   * inet_peer, per remote address: the redirects sent to it and the ICMP error
+   * rate tokens share one `rateLastUs`, so a redirect holds back an error sent right after it.
+   */
+  readonly inetPeers = new Map<number, { rateLastUs: number; rateTokensUs: number; redirects: number }>();
   /** The local routing table comes into being with the first address. */
   localTableExists = false;
   /** Counts IPv6 addresses made here, to order them as the kernel does. */

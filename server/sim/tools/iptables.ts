@@ -857,10 +857,14 @@ function savedTargetName(t: RuleTarget): string {
   return t.kind === 'CT' ? t.spelled : targetName(t);
 }
 
-/** Without -n, iptables names 0.0.0.0/0 `anywhere` (and would resolve hosts, which have no names here). */
+/** /etc/networks as Debian 12 ships it: the names getnetbyaddr gives network numbers. */
+const NETWORKS = new Map([[0x7f000000, 'loopback'], [0xa9fe0000, 'link-local']]);
+
+/** Without -n, iptables names 0.0.0.0/0 `anywhere` and networks by /etc/networks (it would resolve hosts too, which have no names here). */
 function addrText(m: AddrMatch | null, numeric: boolean): string {
   if (!m || m.prefixLen === 0) return numeric ? '0.0.0.0/0' : 'anywhere';
-  return `${formatIpv4(m.addr)}${m.prefixLen === 32 ? '' : `/${m.prefixLen}`}`;
+  const name = numeric ? undefined : NETWORKS.get(m.addr);
+  return `${name ?? formatIpv4(m.addr)}${m.prefixLen === 32 ? '' : `/${m.prefixLen}`}`;
 }
 
 /** The prot column: numbers under -n (iptables-nft), names otherwise. */

@@ -115,6 +115,7 @@ const PROGRAM_HOOKS: Partial<Record<ClassName, Record<string, ProgramHook>>> = {
   NetNs: { icmpSockets: { empty: () => new Map(), held: (sockets: Map<number, unknown>) => (sockets.size ? `${sockets.size} ICMP socket(s) of ping or traceroute` : null) } },
   SocketTable: { rawTcp: { empty: () => [], held: (raw: unknown[]) => (raw.length ? `${raw.length} raw TCP socket(s) of traceroute -T` : null) } },
   Device: { taps: { empty: () => [], held: (taps: unknown[]) => (taps.length ? `${taps.length} packet capture(s) (tcpdump)` : null) } },
+  Conntrack: { watchers: { empty: () => [], held: (watchers: unknown[]) => (watchers.length ? `${watchers.length} conntrack event listener(s) (conntrack -E)` : null) } },
   TcpSocket: {
     events: {
       empty: () => ({}),

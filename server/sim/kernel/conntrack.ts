@@ -16,6 +16,8 @@ export interface Tuple {
 
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
 export type CtDir = 'original' | 'reply';
+/** What ctnetlink tells event listeners (conntrack -E). */
+export type CtEvent = 'NEW' | 'UPDATE' | 'DESTROY';
 
 export interface ConnEntry {
   id: number;
@@ -106,6 +108,8 @@ export function setPacketDestination(p: Ipv4Packet, addr: Ipv4, port: number): v
 export class Conntrack {
   private readonly byTuple = new Map<string, { entry: ConnEntry; dir: CtDir }>();
   private nextId = 1;
+  /** Programs listening to events (conntrack -E). */
+  watchers: Array<(event: CtEvent, entry: ConnEntry) => void> = [];
 
   /** Holds the clock itself rather than a closure over it, so the table is plain data. */
   constructor(private readonly clock: { readonly now: number }) {}
@@ -144,9 +148,21 @@ export class Conntrack {
   confirm(entry: ConnEntry): void {
     this.byTuple.set(tupleKey(entry.orig), { entry, dir: 'original' });
     this.byTuple.set(tupleKey(entry.reply), { entry, dir: 'reply' });
+    this.emit('NEW', entry);
   }
 
+  private emit(event: CtEvent, entry: ConnEntry): void {
+    for (const watcher of this.watchers) watcher(event, entry);
+  }
+
+  /** A packet of the flow: timeouts and state move on, and a change of state, reply or assurance is an event. */
   refresh(entry: ConnEntry, dir: CtDir, tcpFlags?: string): void {
+    const before = `${entry.seenReply} ${entry.assured} ${entry.tcpState}`;
+    this.update(entry, dir, tcpFlags);
+    if (this.byTuple.get(tupleKey(entry.orig))?.entry === entry && `${entry.seenReply} ${entry.assured} ${entry.tcpState}` !== before) this.emit('UPDATE', entry);
+  }
+
+  private update(entry: ConnEntry, dir: CtDir, tcpFlags?: string): void {
     if (entry.orig.proto === 'tcp' && !entry.seenReply) {
       // nf_conntrack_tcp: a reset before any reply means there never was a connection; the entry goes at once.
       if (tcpFlags?.startsWith('R')) {
@@ -169,8 +185,10 @@ export class Conntrack {
   }
 
   remove(entry: ConnEntry): void {
+    if (this.byTuple.get(tupleKey(entry.orig))?.entry !== entry) return;
     this.byTuple.delete(tupleKey(entry.orig));
     this.byTuple.delete(tupleKey(entry.reply));
+    this.emit('DESTROY', entry);
   }
 
   entries(): ConnEntry[] {
@@ -180,8 +198,9 @@ export class Conntrack {
   }
 
   flush(): number {
-    const count = this.entries().length;
+    const all = this.entries();
+    for (const entry of all) this.remove(entry);
     this.byTuple.clear();
-    return count;
+    return all.length;
   }
 }

@@ -270,15 +270,15 @@ function maybeRedirect(ns: NetNs, dev: Device, packet: Ipv4Packet, nexthop: Ipv4
   if (!redirectable(dev, packet.src)) return;
   // ICMP errors never earn a redirect and, as observed, leave the peer untouched.
   if (packet.icmp && packet.icmp.type !== ICMP_ECHO_REQUEST && packet.icmp.type !== ICMP_ECHO_REPLY) return;
-  const peer = ns.redirectPeers.get(packet.src);
+  const peer = inetPeer(ns, packet.src);
   const now = ns.host.world.now;
-  if (!peer || now - peer.lastUs > REDIRECT_SILENCE_US) {
-    ns.redirectPeers.set(packet.src, { sent: 0, lastUs: now });
+  if (now - peer.rateLastUs > REDIRECT_SILENCE_US) {
+    Object.assign(peer, { redirects: 0, rateTokensUs: 0, rateLastUs: now });
     return;
   }
-  if (peer.sent >= 9 || now - peer.lastUs < REDIRECT_LOAD_US * 2 ** peer.sent) return;
-  peer.sent++;
-  peer.lastUs = now;
+  if (peer.redirects >= 9 || now - peer.rateLastUs < REDIRECT_LOAD_US * 2 ** peer.redirects) return;
+  peer.redirects++;
+  peer.rateLastUs = now;
   icmpSend(ns, packet, ICMP_REDIRECT, 1, { gateway: nexthop });
 }
 
@@ -343,7 +343,7 @@ const ICMP_ERROR_MAX = 576;
 
 /** XRLIM_BURST_FACTOR: a quiet peer may be sent this many errors at once. */
 const ICMP_BURST = 6;
-/** A new inet_peer's last refill is a minute back, so it starts with a full burst. */
+/** How long ago a new inet_peer was last refilled. */
 const NEW_PEER_AGE_US = 60_000_000;
 
 /**
@@ -358,13 +358,19 @@ function icmpRateAllows(ns: NetNs, dst: Ipv4, type: number, code: number, route:
   if (!((1 << type) & Number(ns.sysctl.get('net.ipv4.icmp_ratemask')))) return true;
   const intervalUs = Number(ns.sysctl.get('net.ipv4.icmp_ratelimit')) * 1000;
   const now = ns.host.world.now;
-  const peer = ns.icmpPeers.get(dst) ?? { tokensUs: 0, lastUs: now - NEW_PEER_AGE_US };
-  peer.tokensUs = Math.min(peer.tokensUs + now - peer.lastUs, ICMP_BURST * intervalUs);
-  peer.lastUs = now;
-  const allowed = peer.tokensUs >= intervalUs;
-  if (allowed) peer.tokensUs -= intervalUs;
-  ns.icmpPeers.set(dst, peer);
+  const peer = inetPeer(ns, dst);
+  peer.rateTokensUs = Math.min(peer.rateTokensUs + now - peer.rateLastUs, ICMP_BURST * intervalUs);
+  peer.rateLastUs = now;
+  const allowed = peer.rateTokensUs >= intervalUs;
+  if (allowed) peer.rateTokensUs -= intervalUs;
   return allowed;
+}
+
+/** inet_getpeer: a new peer's last refill is a minute back, so its first errors get a full burst. */
+function inetPeer(ns: NetNs, addr: Ipv4): { rateLastUs: number; rateTokensUs: number; redirects: number } {
+  let peer = ns.inetPeers.get(addr);
+  if (!peer) ns.inetPeers.set(addr, (peer = { rateLastUs: ns.host.world.now - NEW_PEER_AGE_US, rateTokensUs: 0, redirects: 0 }));
+  return peer;
 }
 
 /** icmp_send: reports a problem with `offending` to its source (with a redirect's gateway, or the MTU a packet needs). */

@@ -47,10 +47,11 @@ export class NetNs {
   readonly pids = new Set<number>();
   /** Path MTUs learned from "fragmentation needed" (route exceptions), by destination. */
   readonly pmtuExceptions = new Map<Ipv4, { mtu: number; expiresUs: number }>();
-  /** ICMP redirects sent per source (inet_peer): how many, and when last. */
-  readonly redirectPeers = new Map<number, { sent: number; lastUs: number }>();
-  /** ICMP error rate-limit buckets per destination (inet_peer): tokens in µs of credit, and when last topped up. */
-  readonly icmpPeers = new Map<number, { tokensUs: number; lastUs: number }>();
+  /**
+   * inet_peer, per remote address: the redirects sent to it and the ICMP error
+   * rate tokens share one `rateLastUs`, so a redirect holds back an error sent right after it.
+   */
+  readonly inetPeers = new Map<number, { rateLastUs: number; rateTokensUs: number; redirects: number }>();
   /** The local routing table comes into being with the first address. */
   localTableExists = false;
   /** Counts addresses made here, to order them (and their routes) as the kernel does. */

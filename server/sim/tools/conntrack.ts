@@ -1,11 +1,12 @@
 // `conntrack` (conntrack-tools 1.4.7): list, count, delete and flush the
 // namespace's connection tracking table.
 import { formatIpv4, inPrefix, type Ipv4 } from '../kernel/addr';
-import type { ConnEntry, Tuple } from '../kernel/conntrack';
+import type { ConnEntry, CtEvent, Tuple } from '../kernel/conntrack';
+import { conntrackOf } from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
 import { IP_PROTO_NUMBER } from '../kernel/packet';
 import { parseIpv4Loose } from './ip/utils';
-import { program, type ProcContext } from './process';
+import type { Proc, Program, ProcContext } from './process';
 import { protocolNumber } from './services';
 
 const PREFIX = 'conntrack v1.4.7 (conntrack-tools): ';
@@ -13,6 +14,11 @@ const TRY = "Try `conntrack -h' or 'conntrack --help' for more information.";
 
 class ConntrackError {
   constructor(readonly message: string) {}
+}
+
+interface NatFilter {
+  addr: Ipv4 | null;
+  port: number | null;
 }
 
 /** An address filter: an IPv4 prefix, or an IPv6 one that no IPv4 flow matches. */
@@ -29,7 +35,10 @@ interface Filter {
   ports: { tuple: 'orig' | 'reply'; end: 'sport' | 'dport'; port: number }[];
   /** TCP states (--state). */
   states: string[] | null;
-  nat: boolean;
+  /** --src-nat, --dst-nat: any translation of that side, or one to this address (and port); --any-nat: either side. */
+  srcNat: NatFilter | null;
+  dstNat: NatFilter | null;
+  anyNat: boolean;
   /** -f ipv6: no flow here is IPv6. */
   ipv6: boolean;
 }
@@ -43,6 +52,11 @@ function tupleText(t: Tuple): string {
 
 /** One line of `conntrack -L`, as the kernel's table shows it. */
 export function entryLine(entry: ConnEntry, nowUs: number, extended: boolean): string {
+  return flowText(entry, nowUs, extended) + 'mark=0 use=1';
+}
+
+/** A flow as both listings and events print it: protocol, timeout, state, tuples and flags. */
+function flowText(entry: ConnEntry, nowUs: number, extended: boolean): string {
   const { orig, reply } = entry;
   const proto = orig.proto;
   const seconds = Math.max(0, Math.floor((entry.expiresUs - nowUs) / 1e6));
@@ -58,8 +72,30 @@ export function entryLine(entry: ConnEntry, nowUs: number, extended: boolean): s
     line += `${tupleText(reply)} `;
     if (entry.assured) line += '[ASSURED] ';
   }
-  return line + 'mark=0 use=1';
+  return line;
 }
+
+/**
+ * libnetfilter_conntrack's IS_SNAT/IS_SPAT and IS_DNAT/IS_DPAT: the tuples
+ * disagree. For ICMP the "ports" compared are the echo identifier against the
+ * other tuple's type and code, so echo flows nearly always count as NATed.
+ */
+function translated(entry: ConnEntry, side: 'src' | 'dst'): { addr: boolean; port: boolean } {
+  const { orig, reply } = entry;
+  if (side === 'src') return { addr: orig.src !== reply.dst, port: orig.proto === 'icmp' ? orig.sport !== 0 : orig.sport !== reply.dport };
+  const echoRequestTypeCode = 0x0800; // type 8, code 0 read as the identifier's network-order bytes
+  return { addr: orig.dst !== reply.src, port: orig.proto === 'icmp' ? reply.sport !== echoRequestTypeCode : orig.dport !== reply.sport };
+}
+
+/** conntrack's filter_nat for one side: the address (and port) it was translated to, as the reply tuple shows. */
+function natMatches(entry: ConnEntry, side: 'src' | 'dst', nat: NatFilter): boolean {
+  const done = translated(entry, side);
+  const to = side === 'src' ? { addr: entry.reply.dst, port: entry.reply.dport } : { addr: entry.reply.src, port: entry.reply.sport };
+  if (nat.addr === null && nat.port === null) return done.addr || done.port;
+  return (nat.addr === null || (done.addr && to.addr === nat.addr)) && (nat.port === null || (done.port && to.port === nat.port));
+}
+
+const ANY_NAT: NatFilter = { addr: null, port: null };
 
 function addrMatches(f: AddrFilter | null, addr: Ipv4): boolean {
   return f === null || (f !== 'ipv6' && inPrefix(addr, f.addr, f.prefixLen));
@@ -74,7 +110,9 @@ function matches(entry: ConnEntry, f: Filter): boolean {
     addrMatches(f.replyDst, entry.reply.dst) &&
     f.ports.every(({ tuple, end, port }) => entry[tuple][end] === port) &&
     (f.states === null || f.states.includes(entry.tcpState ?? '')) &&
-    (!f.nat || entry.srcNat || entry.dstNat) &&
+    (f.srcNat === null || natMatches(entry, 'src', f.srcNat)) &&
+    (f.dstNat === null || natMatches(entry, 'dst', f.dstNat)) &&
+    (!f.anyNat || natMatches(entry, 'src', ANY_NAT) || natMatches(entry, 'dst', ANY_NAT)) &&
     !f.ipv6
   );
 }
@@ -83,15 +121,49 @@ function entriesOf(ns: NetNs): ConnEntry[] {
   return ns.conntrack?.entries() ?? [];
 }
 
-function run(ctx: ProcContext, argv: string[]): number {
+type Command = 'L' | 'D' | 'F' | 'C' | 'E';
+
+interface Parsed {
+  command: Command | null;
+  filter: Filter;
+  extended: boolean;
+}
+
+function* run(ctx: ProcContext, argv: string[]): Proc {
+  let p: Parsed;
   try {
-    return execute(ctx, argv);
+    p = parse(argv);
   } catch (e) {
     if (!(e instanceof ConntrackError)) throw e;
     ctx.stderr.write(e.message + '\n');
     return 2;
   }
+  if (p.command === 'E') return yield* watch(ctx, p.filter);
+  return execute(ctx, p);
 }
+
+/** conntrack -E: the table's events as they happen, until interrupted. */
+function* watch(ctx: ProcContext, filter: Filter): Proc {
+  const ct = conntrackOf(ctx.ns);
+  let shown = 0;
+  const watcher = (event: CtEvent, entry: ConnEntry) => {
+    if (!matches(entry, filter)) return;
+    shown++;
+    ctx.stdout.write(`${`[${event}]`.padStart(9)} ${flowText(entry, ctx.world.now, false).trimEnd()}\n`);
+    // conntrack fflush()es each event.
+    ctx.stdout.flush?.();
+  };
+  ct.watchers.push(watcher);
+  try {
+    while (!ctx.interrupted()) yield ctx.world.now + POLL_US;
+  } finally {
+    ct.watchers.splice(ct.watchers.indexOf(watcher), 1);
+  }
+  ctx.stderr.write(`${PREFIX}${shown} flow events have been shown.\n`);
+  return 0;
+}
+
+const POLL_US = 10_000;
 
 /** The long names conntrack gives options in its errors. */
 const OPTION_NAMES: Record<string, string> = {
@@ -101,10 +173,10 @@ const OPTION_NAMES: Record<string, string> = {
   '-j': '--any-nat', '--any-nat': '--any-nat',
 };
 
-function execute(ctx: ProcContext, argv: string[]): number {
-  let command: 'L' | 'D' | 'F' | 'C' | null = null;
+function parse(argv: string[]): Parsed {
+  let command: Command | null = null;
   let extended = false;
-  const filter: Filter = { proto: null, origSrc: null, origDst: null, replySrc: null, replyDst: null, ports: [], states: null, nat: false, ipv6: false };
+  const filter: Filter = { proto: null, origSrc: null, origDst: null, replySrc: null, replyDst: null, ports: [], states: null, srcNat: null, dstNat: null, anyNat: false, ipv6: false };
   const usageError = (message: string): never => {
     throw new ConntrackError(`${PREFIX}${message}\n${TRY}`);
   };
@@ -124,6 +196,19 @@ function execute(ctx: ProcContext, argv: string[]): number {
       if (addr === null) usageError(`Invalid IP address \`${text}'`);
       return { addr: addr!, prefixLen: len === undefined ? 32 : Number(len) };
     };
+    // --src-nat and --dst-nat take an optional IP[:PORT]: the next word unless it is an option.
+    const natTarget = (): NatFilter => {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('-')) return ANY_NAT;
+      i++;
+      const colon = next.indexOf(':');
+      const addrText = colon < 0 ? next : next.slice(0, colon);
+      const addr = parseIpv4Loose(addrText);
+      if (addr === null) usageError(`Invalid IP address \`${addrText}'`);
+      // atoi, then the u16 a port is.
+      const port = colon < 0 ? null : (Number(/^\s*([+-]?\d+)/.exec(next.slice(colon + 1))?.[1] ?? 0) & 0xffff);
+      return { addr, port };
+    };
     if (OPTION_NAMES[a]) filters.push(OPTION_NAMES[a]!);
     const setCommand = (c: typeof command) => {
       if (command !== null) usageError('Invalid commands combination');
@@ -134,6 +219,7 @@ function execute(ctx: ProcContext, argv: string[]): number {
       case '-D': case '--delete': setCommand('D'); break;
       case '-F': case '--flush': setCommand('F'); break;
       case '-C': case '--count': setCommand('C'); break;
+      case '-E': case '--event': setCommand('E'); break;
       case '-p': case '--proto': case '--protonum': {
         const proto = value();
         // getprotobyname, or a number up to 255.
@@ -146,7 +232,9 @@ function execute(ctx: ProcContext, argv: string[]): number {
       case '-d': case '--dst': case '--orig-dst': filter.origDst = address(); break;
       case '-r': case '--reply-src': filter.replySrc = address(); break;
       case '-q': case '--reply-dst': filter.replyDst = address(); break;
-      case '-n': case '-g': case '-j': case '--src-nat': case '--dst-nat': case '--any-nat': filter.nat = true; break;
+      case '-n': case '--src-nat': filter.srcNat = natTarget(); break;
+      case '-g': case '--dst-nat': filter.dstNat = natTarget(); break;
+      case '-j': case '--any-nat': filter.anyNat = true; break;
       case '-f': case '--family': filter.ipv6 = value() === 'ipv6'; break;
       case '--sport': case '--orig-port-src': case '--dport': case '--orig-port-dst': case '--reply-port-src': case '--reply-port-dst': {
         // Options of the protocol extension, known only after -p tcp or udp.
@@ -167,14 +255,18 @@ function execute(ctx: ProcContext, argv: string[]): number {
         usageError(`unknown option \`${a}'`);
     }
   }
+  if ((command === 'C' || command === 'F') && filters.length > 0) usageError(`Illegal option \`${filters[0]}' with this command`);
+  return { command, filter, extended };
+}
+
+function execute(ctx: ProcContext, { command, filter, extended }: Parsed): number {
   if (command === null) {
     ctx.stdout.write(USAGE);
     return 0;
   }
-  if ((command === 'C' || command === 'F') && filters.length > 0) usageError(`Illegal option \`${filters[0]}' with this command`);
   const ns = ctx.ns;
   const now = ctx.world.now;
-  switch (command as 'L' | 'D' | 'F' | 'C') {
+  switch (command) {
     case 'C':
       ctx.stdout.write(`${entriesOf(ns).length}\n`);
       return 0;
@@ -200,4 +292,4 @@ function execute(ctx: ProcContext, argv: string[]): number {
   }
 }
 
-export const conntrack = program(run);
+export const conntrack: Program = { run };

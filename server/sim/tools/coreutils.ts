@@ -120,9 +120,15 @@ const grep = program((ctx, argv) => {
   const given: string[] = [];
   let pattern: string | undefined;
   const files: string[] = [];
+  // After `--` every word is a pattern or file, as `grep -- -A` needs.
+  let optionsEnded = false;
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '-e') given.push(argv[++i] ?? '');
+    if (optionsEnded) {
+      if (given.length === 0 && pattern === undefined) pattern = a;
+      else files.push(a);
+    } else if (a === '--') optionsEnded = true;
+    else if (a === '-e') given.push(argv[++i] ?? '');
     else if (/^-[vicqFwEon]+$/.test(a)) {
       for (const f of a.slice(1)) {
         if (f === 'v') invert = true;

@@ -1,10 +1,9 @@
 // `iptables` and `iptables-save` as iptables 1.8.9 (nf_tables) print them:
 // the rule commands, listing with counters, and the tool's own errors.
 import { formatIpv4, maskLength, prefixMask } from '../kernel/addr';
-import type { CtState } from '../kernel/conntrack';
 import {
   ADDR_TYPES, conntrackOf, netfilterOf, TABLE_CHAINS, TCP_FLAG_BITS, userChainReferences, type AddrMatch, type Chain, type NatRange, type PortMatch, type Rule, type RuleMatch, type RuleTarget,
-  type AddrRange, type Table, type TableName,
+  type AddrRange, type CtMatchState, type Table, type TableName,
 } from '../kernel/netfilter';
 import type { NetNs } from '../kernel/netns';
 import { readFile } from './fs';
@@ -41,8 +40,8 @@ function noChain(): never {
 
 // ------------------------------------------------------------------ names
 
-/** The order conntrack and state matches print their states in, whatever order they were given. */
-const CT_STATE_ORDER: CtState[] = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED'];
+/** The order conntrack and state matches print their states in, whatever order they were given; only conntrack knows SNAT and DNAT. */
+const CT_STATE_ORDER: CtMatchState[] = ['INVALID', 'NEW', 'RELATED', 'ESTABLISHED', 'UNTRACKED', 'SNAT', 'DNAT'];
 
 const ICMP_TYPES: Record<string, [number, number | null]> = {
   any: [255, null],
@@ -143,13 +142,13 @@ function icmpTypeName(type: number, code: number | null): string | undefined {
 }
 
 /** A comma list of states in any case; an error quotes the list from the bad one on. */
-function parseStates(text: string, module: 'state' | 'conntrack'): CtState[] {
+function parseStates(text: string, module: 'state' | 'conntrack'): CtMatchState[] {
   const words = text.split(',');
   return words.map((word, i) => {
     const rest = words.slice(i).join(',');
     if (module === 'state' && word === '' && i === words.length - 1 && i > 0) usageError('"--state" requires a list of states with no spaces, e.g. ESTABLISHED,RELATED');
-    const state = word.toUpperCase() as CtState;
-    if (!CT_STATE_ORDER.includes(state)) usageError(`Bad ${module === 'state' ? 'state' : 'ctstate'} "${rest}"`);
+    const state = word.toUpperCase() as CtMatchState;
+    if (!CT_STATE_ORDER.includes(state) || (module === 'state' && (state === 'SNAT' || state === 'DNAT'))) usageError(`Bad ${module === 'state' ? 'state' : 'ctstate'} "${rest}"`);
     return state;
   });
 }
@@ -283,7 +282,7 @@ interface Parsed {
   /** A line of iptables-restore: jumps are checked at its COMMIT. */
   restoring: boolean;
   /** -m statistic's options until they are checked together. */
-  statistic: { mode: string; probability?: number; every?: number; packet?: number; invert: boolean } | null;
+  statistic: { mode?: string; probability?: number; every?: number; packet?: number; invert: boolean } | null;
 }
 
 /** The main long options and the short option each stands for. */
@@ -551,7 +550,7 @@ function parse(argv: string[], restoring = false): Parsed {
         break;
       }
       case '--mode': case '--probability': case '--every': case '--packet': {
-        const draft = (p.statistic ??= { mode: 'random', invert: false });
+        const draft = (p.statistic ??= { invert: false });
         const value = need(a);
         if (a === '--mode') {
           if (negate) fail(`${PREFIX}statistic: option "--mode" cannot be inverted.\n\n${TRY}`, 2);
@@ -654,12 +653,17 @@ function parse(argv: string[], restoring = false): Parsed {
         p.targetArgs[a] = need(a);
         break;
       case '-c': {
-        // --set-counters PKTS BYTES: the rule starts with these counts.
-        const packets = need('-c');
-        const bytes = args[++i];
-        if (bytes === undefined || !/^\d+$/.test(packets) || !/^\d+$/.test(bytes)) usageError('-c packet counter not numeric');
-        p.rule.packets = Number(packets);
-        p.rule.bytes = Number(bytes!);
+        // --set-counters PKTS BYTES (or PKTS,BYTES): the rule starts with these counts.
+        const given = need('-c');
+        const comma = given.indexOf(',', 1);
+        const next = args[i + 1];
+        const packets = comma > 0 ? given.slice(0, comma) : given;
+        const bytes = comma > 0 ? given.slice(comma + 1) : next !== undefined && !next.startsWith('-') && !next.startsWith('!') ? args[++i] : undefined;
+        if (bytes === undefined) usageError('-c requires packet and byte counter');
+        if (!/^\d+/.test(packets)) usageError('-c packet counter not numeric');
+        if (!/^\d+/.test(bytes!)) usageError('-c byte counter not numeric');
+        p.rule.packets = parseInt(packets, 10);
+        p.rule.bytes = parseInt(bytes!, 10);
         break;
       }
       case '-w': {
@@ -697,6 +701,8 @@ function parse(argv: string[], restoring = false): Parsed {
 
 /** -m statistic's options checked together, as the match they make. */
 function statisticMatch(d: NonNullable<Parsed['statistic']>): RuleMatch {
+  // --mode is mandatory: xtables checks that before the match looks at the rest.
+  if (d.mode === undefined) fail(`${PREFIX}statistic: option "--mode" must be specified\n\n${TRY}`, 2);
   if (d.mode === 'random') {
     if (d.probability === undefined) usageError('--probability must be specified when using random mode');
     return { module: 'statistic', mode: 'random', probability: d.probability!, invert: d.invert };
@@ -715,7 +721,9 @@ function expandAddresses(p: Parsed): Rule[] {
   const list = (given: Parsed['sources']) => (given ? given.text.split(',').map((text) => parseAddr(text, given.invert)) : [null]);
   const sources = list(p.sources);
   const destinations = list(p.destinations);
-  if (p.command === 'R' && (sources.length > 1 || destinations.length > 1)) usageError('Replacement rule does not specify a unique address');
+  const several = sources.length > 1 || destinations.length > 1;
+  if (several && (p.sources?.invert || p.destinations?.invert)) usageError('! not allowed with multiple source or destination IP addresses');
+  if (p.command === 'R' && several) usageError('Replacement rule does not specify a unique address');
   return sources.flatMap((src) => destinations.map((dst) => ({ ...p.rule, src, dst, matches: p.rule.matches.map((m) => ({ ...m })) })));
 }
 
@@ -854,10 +862,14 @@ function savedTargetName(t: RuleTarget): string {
   return t.kind === 'CT' ? t.spelled : targetName(t);
 }
 
-/** Without -n, iptables names 0.0.0.0/0 `anywhere` (and would resolve hosts, which have no names here). */
+/** /etc/networks as Debian 12 ships it: the names getnetbyaddr gives network numbers. */
+const NETWORKS = new Map([[0x7f000000, 'loopback'], [0xa9fe0000, 'link-local']]);
+
+/** Without -n, iptables names 0.0.0.0/0 `anywhere` and networks by /etc/networks (it would resolve hosts too, which have no names here). */
 function addrText(m: AddrMatch | null, numeric: boolean): string {
   if (!m || m.prefixLen === 0) return numeric ? '0.0.0.0/0' : 'anywhere';
-  return `${formatIpv4(m.addr)}${m.prefixLen === 32 ? '' : `/${m.prefixLen}`}`;
+  const name = numeric ? undefined : NETWORKS.get(m.addr);
+  return `${name ?? formatIpv4(m.addr)}${m.prefixLen === 32 ? '' : `/${m.prefixLen}`}`;
 }
 
 /** The prot column: numbers under -n (iptables-nft), names otherwise. */

@@ -201,11 +201,11 @@ function* tcpServer(ctx: ProcContext, bindAddr: Ipv4, port: number, o: NcOptions
 }
 
 function* udpServer(ctx: ProcContext, bindAddr: Ipv4, port: number, o: NcOptions): Proc {
-  // Like a TCP accept, the first datagram's sender becomes the only peer: nc connect()s the socket to it.
+  // Like a TCP accept, the first datagram's sender becomes the only peer: nc connect()s the socket to it, unless -k keeps it open to all.
   const bound = udpBind(ctx.ns, bindAddr, port, 'nc', {
     onDatagram: (text, from, to) => {
       if (!bound.ok) return;
-      if (!bound.value.peer) udpConnect(bound.value, to.addr, from);
+      if (!o.keep && !bound.value.peer) udpConnect(bound.value, to.addr, from);
       ctx.stdout.write(text);
     },
   });

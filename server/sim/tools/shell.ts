@@ -661,12 +661,16 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffe
   const inner: ShellSession = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack, ns] };
   // The program replaces the process: its stdout is its own buffer, flushed when it exits.
   let held = '';
-  const childOut: Output = program.flushesStdout ? { write: (t) => (stdout.write(t), stdout.flush?.()) } : { write: (t) => (held += t) };
+  const flushHeld = () => {
+    if (held) stdout.write(held);
+    held = '';
+    stdout.flush?.();
+  };
+  const childOut: Output = program.flushesStdout ? { write: (t) => (stdout.write(t), stdout.flush?.()) } : { write: (t) => (held += t), flush: flushHeld };
   const status = yield* inNamespace(ns, runProgram(program, makeContext({ ...opts, session: inner }, stdin, childOut, stderr), argv));
   if (inner.lastTrace) session.lastTrace = inner.lastTrace;
   if (inner.lastPath) session.lastPath = inner.lastPath;
-  if (held) stdout.write(held);
-  stdout.flush?.();
+  flushHeld();
   return status;
 }
 

@@ -167,7 +167,9 @@ describe('the diagram of the seed lesson', { timeout: 30_000 }, () => {
     await alice.page.locator('.activity-item summary', { hasText: 'ip netns exec blue ping -c 1 -W 1 192.168.1.3' }).first().click();
     await alice.page.locator('.language select').selectOption('ko');
     expect(await alice.page.locator('.fit-diagram').textContent()).toBe('전체 보기');
-    expect(await alice.page.locator('.path-note').textContent()).toMatch(/^패킷 경로 — ip netns exec blue ping -c 1 -W 1 192\.168\.1\.3: .* ✗ 버려진 곳: hostA\/red veth-red: /);
+    expect(await alice.page.locator('.path-note').textContent()).toBe(
+      '패킷 경로 — ip netns exec blue ping -c 1 -W 1 192.168.1.3: hostA/blue veth-blue → hostA v-net-0 ✗ 버려진 곳: hostA v-net-0: not addressed to hostA, and it does not forward (net.ipv4.ip_forward is 0)',
+    );
     await screenshot(alice.page, 'diagram-korean');
     await alice.page.locator('.language select').selectOption('en');
   });

@@ -1,9 +1,11 @@
-// Interface addresses (net/ipv4/devinet.c and IPv6 addrconf for link-local):
-// adding, deleting, and the connected routes that follow them.
+// Interface addresses (net/ipv4/devinet.c and IPv6 addrconf): adding,
+// deleting, and the connected routes that follow them; an IPv6 address is
+// tentative until duplicate address detection passes on a running link.
 import { inPrefix, ipv4, linkLocalFromMac, type Ipv4 } from './addr';
-import type { Device, Ipv4Address } from './device';
+import type { Device, Ipv4Address, Ipv6Address } from './device';
 import { fail, OK, type KResult } from './errno';
 import { addConnectedRoute, removeConnectedRoute } from './fib';
+import { dadRestart, dadStop } from './ipv6';
 
 export interface AddressOptions {
   peer?: Ipv4 | null;
@@ -64,33 +66,49 @@ export function flushIpv4Addresses(dev: Device): void {
   while (dev.ipv4.length) deleteIpv4Address(dev, dev.ipv4[0]!.local, dev.ipv4[0]!.prefixLen);
 }
 
-/** addrconf: a link-local address once a device runs, ::1 on loopback when up. */
+/**
+ * addrconf: a link-local address once a device runs, ::1 on loopback when up
+ * (loopback does no duplicate address detection). A link that starts running
+ * checks all its addresses again; one that stops leaves them tentative.
+ */
 export function syncIpv6(dev: Device): void {
   if (!dev.adminUp) return;
   if (dev.kind.name === 'loopback') {
-    if (!dev.ipv6.some((a) => a.address === '::1')) dev.ipv6.push({ address: '::1', prefixLen: 128, scope: 'host', seq: dev.ns.ipv6Seq++ });
+    if (!dev.ipv6.some((a) => a.address === '::1')) dev.ipv6.push({ address: '::1', prefixLen: 128, scope: 'host', seq: dev.ns.ipv6Seq++, tentative: false, dadTimer: null });
     return;
   }
   if (dev.running && !dev.ipv6.some((a) => a.scope === 'link')) {
-    dev.ipv6.push({ address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', seq: dev.ns.ipv6Seq++ });
+    insertIpv6Address(dev, { address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', seq: dev.ns.ipv6Seq++, tentative: true, dadTimer: null });
   }
+  dadRestart(dev);
 }
 
 /** addrconf_ifdown: a device going down loses its IPv6 addresses. */
 export function dropIpv6(dev: Device): void {
+  for (const a of dev.ipv6) dadStop(a);
   dev.ipv6 = [];
 }
 
 export function addIpv6Address(dev: Device, address: string, prefixLen: number): KResult {
   if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST');
   const scope = address.startsWith('fe80:') ? 'link' : address === '::1' ? 'host' : 'global';
-  dev.ipv6.push({ address, prefixLen, scope, seq: dev.ns.ipv6Seq++ });
+  insertIpv6Address(dev, { address, prefixLen, scope, seq: dev.ns.ipv6Seq++, tentative: dev.kind.name !== 'loopback', dadTimer: null });
+  dadRestart(dev);
   return OK;
 }
+
+/** ipv6_link_dev_addr: the list is kept by scope, global first, then host, then link; a new address goes before those of its scope. */
+function insertIpv6Address(dev: Device, address: Ipv6Address): void {
+  const at = dev.ipv6.findIndex((a) => IPV6_SCOPE_ORDER[a.scope] >= IPV6_SCOPE_ORDER[address.scope]);
+  dev.ipv6.splice(at < 0 ? dev.ipv6.length : at, 0, address);
+}
+
+const IPV6_SCOPE_ORDER = { global: 0, host: 1, link: 2 } as const;
 
 export function deleteIpv6Address(dev: Device, address: string): KResult {
   const index = dev.ipv6.findIndex((a) => a.address === address);
   if (index < 0) return fail('EADDRNOTAVAIL');
+  dadStop(dev.ipv6[index]!);
   dev.ipv6.splice(index, 1);
   return OK;
 }

@@ -4,6 +4,7 @@ import type { Ipv4, Mac } from './addr';
 import type { NetNs } from './netns';
 import type { Frame } from './packet';
 import type { Segment } from './links/ether';
+import type { Timer } from './world';
 
 export const IFF_UP = 0x1;
 export const IFF_BROADCAST = 0x2;
@@ -86,6 +87,10 @@ export interface Ipv6Address {
   scope: 'global' | 'host' | 'link';
   /** Creation order within the namespace (the kernel lists prefix routes in it). */
   seq: number;
+  /** Duplicate address detection has not finished: the address is not yet usable (IFA_F_TENTATIVE). */
+  tentative: boolean;
+  /** The pending end of duplicate address detection, while the link runs. */
+  dadTimer: Timer | null;
 }
 
 export interface DeviceStats {

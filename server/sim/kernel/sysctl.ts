@@ -163,6 +163,11 @@ export class SysctlTable {
       for (const name of this.ns.byName.keys()) this.values.set(`net.ipv4.conf.${name}.forwarding`, value);
       return OK;
     }
+    if (key === 'net.ipv6.conf.all.forwarding') {
+      // addrconf_fixup_forwarding: all's switch rewrites default's and every device's.
+      this.values.set('net.ipv6.conf.default.forwarding', value);
+      for (const name of this.ns.byName.keys()) this.values.set(`net.ipv6.conf.${name}.forwarding`, value);
+    }
     this.values.set(key, value);
     if (key.startsWith(IPV4_CONF_PREFIX)) (this.writtenIpv4Conf ??= new Set()).add(key.slice(key.lastIndexOf('.') + 1));
     return OK;

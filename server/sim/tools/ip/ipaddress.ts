@@ -149,6 +149,7 @@ function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family'], 
       p.string('any', 'local', '%s', a.address, 'inet6');
       p.number('any', 'prefixlen', '/%d ', a.prefixLen);
       p.string('any', 'scope', 'scope %s ', a.scope);
+      if (a.tentative) p.bool('any', 'tentative', 'tentative ', true);
       p.nl();
       p.number('any', 'valid_life_time', '       valid_lft forever', 4294967295);
       p.number('any', 'preferred_life_time', ' preferred_lft forever', 4294967295);
@@ -220,10 +221,10 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       if (!opts.json) p.fp(briefAddresses(p, dev, opts.family) + '\n');
       else printBriefAddresses(p, dev, opts.family);
     } else if (opts.family === 'inet6' && filter.dev === null && !opts.json) {
-      // With -6 the kernel answers without the IPv4-side attributes (qdisc, group).
+      // With -6 the kernel answers without the IPv4-side attributes (qdisc, group, link-netns).
       const text = new IpPrinter(false, false, p.color);
       printLinkHeader(text, dev, false, false);
-      p.fp(text.finish().replace(/qdisc \S+ /, '').replace(/group \S+ /, '') + '\n');
+      p.fp(text.finish().replace(/qdisc \S+ /, '').replace(/group \S+ /, '').replace(/ link-netns(id)? \S+/, '') + '\n');
       printAddresses(p, dev, opts.family);
     } else {
       printLinkHeader(p, dev, false, opts.family === null);

@@ -1,5 +1,5 @@
 // `ip neigh`: show, add, replace, delete and flush neighbour entries, proxy ones included.
-import { formatIpv4, formatMac, parseMac } from '../../kernel/addr';
+import { formatIpv4, formatMac, parseIpv6, parseMac, type Ipv4, type Ipv6 } from '../../kernel/addr';
 import type { Device } from '../../kernel/device';
 import {
   currentState,
@@ -72,7 +72,7 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
     else dst = a === 'to' ? nextArg(ctx, args, i++) : a;
   }
   if (dst === null || devName === null) fatal(ctx, 'Device and destination are required arguments.');
-  const addr = parseIpv4Loose(dst);
+  const addr = parseIpv4Loose(dst) ?? parseIpv6(dst);
   if (addr === null) fatal(ctx, `Error: any valid address is expected rather than "${dst}".`, 1);
   const dev = ns.device(devName);
   if (!dev) {
@@ -87,7 +87,7 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
 
 function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[], flush: boolean): number {
   let dev: Device | null = null;
-  let dst: number | null = null;
+  let dst: Ipv4 | Ipv6 | null = null;
   let nud: Set<NudState> | null = null;
   let proxy = false;
   for (let i = 0; i < args.length; i++) {
@@ -110,12 +110,15 @@ function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[],
     } else if (a === 'proxy') proxy = true;
     else if (a === 'unused' || a === 'all') continue;
     else {
-      const addr = parseIpv4Loose(a === 'to' ? nextArg(ctx, args, i++) : a);
+      const text = a === 'to' ? nextArg(ctx, args, i++) : a;
+      const addr = parseIpv4Loose(text) ?? parseIpv6(text);
       if (addr === null) fatal(ctx, `Error: any valid prefix is expected rather than "${a}".`, 1);
       dst = addr;
     }
   }
-  const selected = (entry: Located) => (!dev || entry.dev === dev) && (dst === null || entry.ip === dst);
+  // -4 and -6 keep to their family's table.
+  const family = (entry: Located) => opts.family === null || opts.family === (typeof entry.ip === 'string' ? 'inet6' : 'inet');
+  const selected = (entry: Located) => family(entry) && (!dev || entry.dev === dev) && (dst === null || entry.ip === dst);
   if (flush) {
     if (args.length === 0) {
       ctx.stderr.write('Flush requires arguments.\n');
@@ -149,8 +152,12 @@ function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[],
   return 0;
 }
 
+function addressText(ip: Ipv4 | Ipv6): string {
+  return typeof ip === 'string' ? ip : formatIpv4(ip);
+}
+
 function printDstDev(p: IpPrinter, entry: Located, withDev: boolean): void {
-  p.string('any', 'dst', '%s ', formatIpv4(entry.ip), 'inet');
+  p.string('any', 'dst', '%s ', addressText(entry.ip), typeof entry.ip === 'string' ? 'inet6' : 'inet');
   if (withDev) p.string('any', 'dev', 'dev %s ', entry.dev.name, 'ifname');
 }
 
@@ -159,7 +166,7 @@ function printNeighbour(p: IpPrinter, opts: IpOptions, entry: NeighEntry, state:
   const lladdr = entry.mac !== null && nudValid(state) ? formatMac(entry.mac) : null;
   if (opts.brief) {
     // -br: address, device and lladdr in columns, no state.
-    p.string('any', 'dst', '%-39s ', formatIpv4(entry.ip), 'inet');
+    p.string('any', 'dst', '%-39s ', addressText(entry.ip), typeof entry.ip === 'string' ? 'inet6' : 'inet');
     p.string('any', 'dev', '%-16s ', entry.dev.name, 'ifname');
     if (lladdr !== null) p.string('any', 'lladdr', '%s', lladdr, 'mac');
     p.nl();

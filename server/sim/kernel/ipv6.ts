@@ -12,6 +12,7 @@ import type { NetNs } from './netns';
 import {
   clonePacket6,
   ICMPV6_ADDR_UNREACH,
+  ICMPV6_ADM_PROHIBITED,
   ICMPV6_DEST_UNREACH,
   ICMPV6_ECHO_REPLY,
   ICMPV6_ECHO_REQUEST,
@@ -334,8 +335,21 @@ export function ipv6Receive(dev: Device, arrived: Ipv6Packet): void {
   ip6Forward(ns, dev, packet);
 }
 
-/** ip6_forward: only with net.ipv6.conf.all.forwarding; the hop limit runs out here, or the packet goes on. */
+/**
+ * ip6_route_input, then ip6_forward: a destination without a route earns
+ * the sender "no route" whether or not this host forwards (the discard
+ * route answers it); the rest goes on only with
+ * net.ipv6.conf.all.forwarding, while the hop limit lasts.
+ */
 function ip6Forward(ns: NetNs, dev: Device, packet: Ipv6Packet): void {
+  const res = fib6Lookup(ns, packet.dst);
+  if (typeof res === 'string') {
+    tracer(ns)?.drop(ns, dev, `dropped: ${ns.label} has no route to ${packet.dst}`);
+    // A blackhole (EINVAL) drops silently.
+    if (res !== 'EINVAL') icmp6Send(ns, packet, ICMPV6_DEST_UNREACH, res === 'EACCES' ? ICMPV6_ADM_PROHIBITED : ICMPV6_NOROUTE, dev);
+    return;
+  }
+  if (res.type === 'local') return;
   if (ns.sysctl.get('net.ipv6.conf.all.forwarding') === '0') {
     tracer(ns)?.drop(ns, dev, `dropped: not addressed to ${ns.label}, and it does not forward (net.ipv6.conf.all.forwarding is 0)`);
     return;
@@ -343,16 +357,12 @@ function ip6Forward(ns: NetNs, dev: Device, packet: Ipv6Packet): void {
   // Link-local addresses never leave their link.
   if (isIpv6LinkLocal(packet.dst) || isIpv6LinkLocal(packet.src)) return;
   if (packet.hopLimit <= 1) {
+    tracer(ns)?.drop(ns, dev, `hop limit exceeded in transit: time exceeded sent to ${packet.src}`);
     icmp6Send(ns, packet, ICMPV6_TIME_EXCEED, 0, dev);
     return;
   }
-  const res = fib6Lookup(ns, packet.dst);
-  if (typeof res === 'string') {
-    if (res !== 'EINVAL') icmp6Send(ns, packet, ICMPV6_DEST_UNREACH, res === 'EACCES' ? 1 : ICMPV6_NOROUTE, dev);
-    return;
-  }
-  if (res.type === 'local') return;
   packet.hopLimit--;
+  tracer(ns)?.note(ns, dev, 'forward', undefined, `forwarded from ${dev.name} to ${res.dev.name}, hop limit now ${packet.hopLimit}`);
   finishOutput(ns, packet, res.dev, res.nexthop);
 }
 

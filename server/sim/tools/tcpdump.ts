@@ -1,8 +1,25 @@
 // `tcpdump`: the frames crossing one device, decoded as tcpdump prints them,
-// with a small pcap-filter language (icmp, arp, tcp, udp, host, port, and/or/not).
-import { formatIpv4, formatMac, inPrefix, type Ipv4 } from '../kernel/addr';
+// with a small pcap-filter language (icmp, icmp6, arp, tcp, udp, ip, ip6,
+// host, port, and/or/not).
+import { formatIpv4, formatMac, inPrefix, parseIpv6, type Ipv4, type Ipv6 } from '../kernel/addr';
 import type { Device } from '../kernel/device';
-import { ARP_REQUEST, ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, frameBytes, type Frame, type Ipv4Packet } from '../kernel/packet';
+import {
+  ARP_REQUEST,
+  ICMP_DEST_UNREACH,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMP_TIME_EXCEEDED,
+  ICMPV6_DEST_UNREACH,
+  ICMPV6_ECHO_REPLY,
+  ICMPV6_ECHO_REQUEST,
+  ICMPV6_TIME_EXCEED,
+  NDISC_NEIGHBOUR_ADVERTISEMENT,
+  NDISC_NEIGHBOUR_SOLICITATION,
+  frameBytes,
+  type Frame,
+  type Ipv4Packet,
+  type Ipv6Packet,
+} from '../kernel/packet';
 import { parseIpv4Loose } from './ip/utils';
 import type { Proc, ProcContext, Program } from './process';
 import { serviceName } from './services';
@@ -39,15 +56,21 @@ function parseFilter(words: string[]): Filter {
       if (n === undefined) throw new FilterError(`illegal port number ${text}`);
       return n;
     };
-    const address = (): Ipv4 => {
+    const address = (): Ipv4 | Ipv6 => {
       const text = next() ?? '';
-      const a = parseIpv4Loose(text);
+      const a = parseIpv4Loose(text) ?? parseIpv6(text);
       if (a === null) throw new FilterError(`can't resolve host ${text}`);
       return a;
     };
     switch (w) {
       case 'icmp':
         return (f) => f.ip?.protocol === 'icmp';
+      case 'icmp6':
+        return (f) => f.ip6 !== undefined;
+      case 'ip6':
+        // `ip6 host X` qualifies the host primitive that follows.
+        if (peek() === 'host') return primary();
+        return (f) => f.ip6 !== undefined;
       case 'tcp':
       case 'udp':
         if (peek() === 'port') {
@@ -66,7 +89,7 @@ function parseFilter(words: string[]): Filter {
       }
       case 'host': {
         const a = address();
-        return (f) => f.ip?.src === a || f.ip?.dst === a || f.arp?.senderIp === a || f.arp?.targetIp === a;
+        return (f) => f.ip?.src === a || f.ip?.dst === a || f.ip6?.src === a || f.ip6?.dst === a || f.arp?.senderIp === a || f.arp?.targetIp === a;
       }
       case 'net': {
         const [addr, len] = (next() ?? '').split('/');
@@ -84,7 +107,7 @@ function parseFilter(words: string[]): Filter {
         }
         if (kind !== 'host') i--;
         const a = address();
-        return (f) => (w === 'src' ? (f.ip?.src ?? f.arp?.senderIp) : (f.ip?.dst ?? f.arp?.targetIp)) === a;
+        return (f) => (w === 'src' ? (f.ip?.src ?? f.ip6?.src ?? f.arp?.senderIp) : (f.ip?.dst ?? f.ip6?.dst ?? f.arp?.targetIp)) === a;
       }
       default: {
         const a = parseIpv4Loose(w);
@@ -141,9 +164,37 @@ function icmpText(p: Ipv4Packet): string {
   return `ICMP type-#${icmp.type}, length ${length}`;
 }
 
+/** print-icmp6.c: the message's type, what it is about, its length. */
+function icmp6Text(p: Ipv6Packet): string {
+  const icmp = p.icmp6;
+  const about = (() => {
+    switch (icmp.type) {
+      case ICMPV6_ECHO_REQUEST:
+      case ICMPV6_ECHO_REPLY:
+        return `echo ${icmp.type === ICMPV6_ECHO_REQUEST ? 'request' : 'reply'}, id ${icmp.id}, seq ${icmp.seq}`;
+      case NDISC_NEIGHBOUR_SOLICITATION:
+        return `neighbor solicitation, who has ${icmp.target}`;
+      case NDISC_NEIGHBOUR_ADVERTISEMENT:
+        return `neighbor advertisement, tgt is ${icmp.target}`;
+      case ICMPV6_DEST_UNREACH: {
+        const code = ['unreachable route', 'unreachable prohibited', 'beyond scope', 'unreachable address', 'unreachable port'][icmp.code] ?? `unknown unreach code (${icmp.code})`;
+        return `destination unreachable, ${code}${icmp.code <= 3 && icmp.code !== 2 ? ` ${icmp.quoted?.dst}` : ''}`;
+      }
+      case ICMPV6_TIME_EXCEED:
+        return icmp.code === 0 ? `time exceeded in-transit for ${icmp.quoted?.dst}` : 'time exceeded in-transit';
+      default:
+        return `unknown icmp6 type (${icmp.type})`;
+    }
+  })();
+  return `ICMP6, ${about}, length ${p.payloadLength}`;
+}
+
+const ETHERTYPES = { arp: 'ARP (0x0806)', ip: 'IPv4 (0x0800)', ip6: 'IPv6 (0x86dd)' };
+
 /** One captured frame as a line of tcpdump's output. */
 export function decode(frame: Frame, o: { numeric: boolean; quiet: boolean; link: boolean }): string {
-  const link = o.link ? `${formatMac(frame.src)} > ${formatMac(frame.dst)}, ethertype ${frame.arp ? 'ARP (0x0806)' : 'IPv4 (0x0800)'}, length ${frameBytes(frame)}: ` : '';
+  const link = o.link ? `${formatMac(frame.src)} > ${formatMac(frame.dst)}, ethertype ${ETHERTYPES[frame.arp ? 'arp' : frame.ip6 ? 'ip6' : 'ip']}, length ${frameBytes(frame)}: ` : '';
+  if (frame.ip6) return `${link}IP6 ${frame.ip6.src} > ${frame.ip6.dst}: ${icmp6Text(frame.ip6)}`;
   if (frame.arp) {
     const a = frame.arp;
     return a.op === ARP_REQUEST

@@ -5,7 +5,7 @@ import { inPrefix, ipv4, linkLocalFromMac, type Ipv4 } from './addr';
 import type { Device, Ipv4Address, Ipv6Address } from './device';
 import { fail, OK, type KResult } from './errno';
 import { addConnectedRoute, removeConnectedRoute } from './fib';
-import { dadRestart, dadStop } from './ipv6';
+import { dadRun, dadStop } from './ipv6';
 
 export interface AddressOptions {
   peer?: Ipv4 | null;
@@ -67,9 +67,10 @@ export function flushIpv4Addresses(dev: Device): void {
 }
 
 /**
- * addrconf: a link-local address once a device runs, ::1 on loopback when up
- * (loopback does no duplicate address detection). A link that starts running
- * checks all its addresses again; one that stops leaves them tentative.
+ * addrconf: ::1 on loopback when up (loopback does no duplicate address
+ * detection); the first time a device runs after coming up it is ready, gets
+ * its link-local address and checks its tentative ones. Losing carrier
+ * later changes none of that.
  */
 export function syncIpv6(dev: Device): void {
   if (!dev.adminUp) return;
@@ -77,23 +78,26 @@ export function syncIpv6(dev: Device): void {
     if (!dev.ipv6.some((a) => a.address === '::1')) dev.ipv6.push({ address: '::1', prefixLen: 128, scope: 'host', seq: dev.ns.ipv6Seq++, tentative: false, dadTimer: null });
     return;
   }
-  if (dev.running && !dev.ipv6.some((a) => a.scope === 'link')) {
+  if (!dev.running || dev.ipv6Ready) return;
+  dev.ipv6Ready = true;
+  if (!dev.ipv6.some((a) => a.scope === 'link')) {
     insertIpv6Address(dev, { address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', seq: dev.ns.ipv6Seq++, tentative: true, dadTimer: null });
   }
-  dadRestart(dev);
+  dadRun(dev);
 }
 
-/** addrconf_ifdown: a device going down loses its IPv6 addresses. */
+/** addrconf_ifdown: a device going down loses its IPv6 addresses, and is configured afresh when it next runs. */
 export function dropIpv6(dev: Device): void {
   for (const a of dev.ipv6) dadStop(a);
   dev.ipv6 = [];
+  dev.ipv6Ready = false;
 }
 
 export function addIpv6Address(dev: Device, address: string, prefixLen: number): KResult {
-  if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST');
+  if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST', 'ipv6: address already assigned');
   const scope = address.startsWith('fe80:') ? 'link' : address === '::1' ? 'host' : 'global';
   insertIpv6Address(dev, { address, prefixLen, scope, seq: dev.ns.ipv6Seq++, tentative: dev.kind.name !== 'loopback', dadTimer: null });
-  dadRestart(dev);
+  dadRun(dev);
   return OK;
 }
 

@@ -216,6 +216,8 @@ export class Device {
   master: Device | null = null;
   ipv4: Ipv4Address[] = [];
   ipv6: Ipv6Address[] = [];
+  /** IF_READY: the link has run since it was brought up, so addrconf configured it and checks new addresses at once. */
+  ipv6Ready = false;
   /** Link-layer multicast addresses added by hand (`ip maddr add`). */
   staticMulticast: Mac[] = [];
   stats: DeviceStats = { rxPackets: 0, rxBytes: 0, rxDropped: 0, txPackets: 0, txBytes: 0, txDropped: 0 };

@@ -33,19 +33,14 @@ const DAD_RETRANS_US = 1_000_000;
 const DAD_MAX_DELAY_US = 1_000_000;
 
 /**
- * On a running link, tentative addresses start their detection (nobody
- * else claims them here, so each passes); a link that stops running leaves
- * its addresses to be checked again when it runs (addrconf_dad_run).
+ * addrconf_dad_run: on a ready link, tentative addresses start their
+ * detection (nobody else claims them here, so each passes); on a link not
+ * yet ready they wait for it.
  */
-export function dadRestart(dev: Device): void {
+export function dadRun(dev: Device): void {
+  if (!dev.ipv6Ready) return;
   for (const a of dev.ipv6) {
-    if (dev.kind.name === 'loopback') continue;
-    if (!dev.running) {
-      dadStop(a);
-      a.tentative = true;
-    } else if (a.tentative && !a.dadTimer) {
-      a.dadTimer = dev.ns.host.world.schedule(dev.ns.host.world.jitterUs(DAD_MAX_DELAY_US) + DAD_RETRANS_US, { kind: 'dad', dev, address: a });
-    }
+    if (a.tentative && !a.dadTimer) a.dadTimer = dev.ns.host.world.schedule(dev.ns.host.world.jitterUs(DAD_MAX_DELAY_US) + DAD_RETRANS_US, { kind: 'dad', dev, address: a });
   }
 }
 
@@ -215,12 +210,18 @@ function compareScores(a: number[], b: number[]): number {
   return 0;
 }
 
-/** ip6_route_connect: the route and source of a new local flow; EADDRNOTAVAIL when no usable source exists yet. */
+/**
+ * ip6_dst_lookup_tail: the route and source of a new local flow. The source
+ * is chosen first, even when the lookup failed: without any usable address
+ * (all still tentative, say) the flow fails with EADDRNOTAVAIL before the
+ * route's own error.
+ */
 export function routeOutput6(ns: NetNs, dst: Ipv6, oif: Device | null = null): KResult<Fib6Result & { src: Ipv6 }> {
   const res = fib6Lookup(ns, dst, oif);
-  if (typeof res === 'string') return fail(res);
-  const src = res.type === 'local' ? dst : selectSource6(ns, res.dev, dst);
+  const local = typeof res !== 'string' && res.type === 'local';
+  const src = local ? dst : selectSource6(ns, typeof res === 'string' ? oif : res.dev, dst);
   if (src === null) return fail('EADDRNOTAVAIL');
+  if (typeof res === 'string') return fail(res);
   return ok({ ...res, src });
 }
 

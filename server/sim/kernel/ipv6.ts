@@ -248,7 +248,7 @@ export function addRoute6(ns: NetNs, spec: Route6Spec, replace = false): KResult
       if (!onLink) return fail('EHOSTUNREACH');
       dev = onLink.dev;
     }
-  } else if (!dev) return fail('ENODEV', 'Nexthop device required');
+  } else if (!dev) return fail('ENODEV');
   if (dev && !dev.adminUp && spec.type === 'unicast') return fail('ENETDOWN', 'Nexthop device is not up');
   const route: Route6 = { type: spec.type, dst, prefixLen: spec.prefixLen, gateway: spec.gateway, dev, proto: spec.proto, metric: spec.metric ?? IP6_RT_PRIO_USER };
   const same = ns.routes6.findIndex((r) => r.dst === dst && r.prefixLen === route.prefixLen && r.metric === route.metric);
@@ -262,6 +262,7 @@ export function addRoute6(ns: NetNs, spec: Route6Spec, replace = false): KResult
 }
 
 export interface Route6Selector {
+  type: Route6Type | null;
   dst: Ipv6;
   prefixLen: number;
   gateway: Ipv6 | null;
@@ -269,11 +270,15 @@ export interface Route6Selector {
   metric: number | null;
 }
 
-/** ip6_route_del: the first route of the prefix matching what else is given. */
+/**
+ * ip6_route_del: the first route of the prefix matching what else is given.
+ * With none, the tree's root (the default prefix) offers its null entry,
+ * which cannot be deleted; another prefix is not found at all.
+ */
 export function deleteRoute6(ns: NetNs, sel: Route6Selector): KResult {
   const dst = ipv6Network(sel.dst, sel.prefixLen);
-  const index = ns.routes6.findIndex((r) => r.dst === dst && r.prefixLen === sel.prefixLen && (sel.gateway === null || r.gateway === sel.gateway) && (sel.dev === null || r.dev === sel.dev) && (sel.metric === null || r.metric === sel.metric));
-  if (index < 0) return fail('ENOENT');
+  const index = ns.routes6.findIndex((r) => r.dst === dst && r.prefixLen === sel.prefixLen && (sel.type === null || r.type === sel.type) && (sel.gateway === null || r.gateway === sel.gateway) && (sel.dev === null || r.dev === sel.dev) && (sel.metric === null || r.metric === sel.metric));
+  if (index < 0) return fail(sel.prefixLen === 0 ? 'ENOENT' : 'ESRCH');
   ns.routes6.splice(index, 1);
   return OK;
 }

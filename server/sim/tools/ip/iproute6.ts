@@ -13,7 +13,10 @@ import { fatal, invarg, matches, netlinkError, nextArg, parseIpv6Prefix } from '
 const TYPES: Route6Type[] = ['unicast', 'blackhole', 'unreachable', 'prohibit'];
 
 interface Route6Args {
-  type: Route6Type;
+  /** The type named (the listing's `type` selector, or a route's own); null when none was. */
+  type: Route6Type | null;
+  /** `get … from ADDRESS`. */
+  from: Ipv6 | null;
   dst: { address: Ipv6; prefixLen: number } | null;
   gateway: Ipv6 | null;
   dev: Device | null;
@@ -30,7 +33,7 @@ class Done {
 }
 
 function parseArgs(ctx: ProcContext, ns: NetNs, args: string[], forShow: boolean): Route6Args {
-  const r: Route6Args = { type: 'unicast', dst: null, gateway: null, dev: null, metric: null, proto: null, table: null };
+  const r: Route6Args = { type: null, from: null, dst: null, gateway: null, dev: null, metric: null, proto: null, table: null };
   for (let i = 0; i < args.length; i++) {
     let a = args[i]!;
     if (a === 'via') {
@@ -39,6 +42,11 @@ function parseArgs(ctx: ProcContext, ns: NetNs, args: string[], forShow: boolean
       const gw = parseIpv6Prefix(v);
       if (!gw || v.includes('/')) fatal(ctx, `Error: inet6 address is expected rather than "${v}".`, 1);
       r.gateway = gw.address;
+    } else if (a === 'from') {
+      const v = nextArg(ctx, args, i++);
+      const from = parseIpv6Prefix(v);
+      if (!from) fatal(ctx, `Error: inet6 prefix is expected rather than "${v}".`, 1);
+      r.from = from.address;
     } else if (a === 'dev' || a === 'oif') {
       const name = nextArg(ctx, args, i++);
       r.dev = ns.device(name) ?? null;
@@ -126,8 +134,8 @@ function modify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'delete',
   if (r.dst === null) fatal(ctx, 'Usage: ip route { add | del | change | append | replace } ROUTE');
   const res =
     mode === 'delete'
-      ? deleteRoute6(ns, { dst: r.dst.address, prefixLen: r.dst.prefixLen, gateway: r.gateway, dev: r.dev, metric: r.metric })
-      : addRoute6(ns, { type: r.type, dst: r.dst.address, prefixLen: r.dst.prefixLen, gateway: r.gateway, dev: r.dev, proto: r.proto ?? 'boot', metric: r.metric }, mode === 'replace');
+      ? deleteRoute6(ns, { type: r.type, dst: r.dst.address, prefixLen: r.dst.prefixLen, gateway: r.gateway, dev: r.dev, metric: r.metric })
+      : addRoute6(ns, { type: r.type ?? 'unicast', dst: r.dst.address, prefixLen: r.dst.prefixLen, gateway: r.gateway, dev: r.dev, proto: r.proto ?? 'boot', metric: r.metric }, mode === 'replace');
   return res.ok ? 0 : netlinkError(ctx, res);
 }
 
@@ -145,13 +153,13 @@ function get(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): numb
   p.openObject();
   if (res.type === 'local') p.string('any', 'type', '%s ', 'local');
   p.string('any', 'dst', '%s ', dst, 'inet6');
-  p.string('any', 'from', 'from %s ', IPV6_ANY, 'inet6');
+  p.string('any', 'from', 'from %s ', r.from ?? IPV6_ANY, 'inet6');
   if (res.route?.gateway) p.string('any', 'gateway', 'via %s ', res.route.gateway, 'inet6');
   p.string('any', 'dev', 'dev %s ', res.dev.name, 'ifname');
   if (res.type === 'local') p.string('any', 'table', 'table %s ', 'local');
   const proto = res.type === 'local' ? 'kernel' : (res.route?.proto ?? 'boot');
   if (proto !== 'boot') p.string('any', 'protocol', 'proto %s ', proto);
-  const src = res.type === 'local' ? dst : selectSource6(ns, res.dev, dst);
+  const src = res.type === 'local' ? dst : (r.from ?? selectSource6(ns, res.dev, dst));
   if (src !== null) p.string('any', 'prefsrc', 'src %s ', src, 'inet6');
   p.number('any', 'metric', 'metric %u ', res.route?.metric ?? 0);
   p.openArray('flags');

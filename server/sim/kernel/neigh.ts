@@ -322,14 +322,15 @@ function arpFwdProxy(inDev: Device, outDev: Device): boolean {
   return inMedium !== '-1' && outMedium !== inMedium && outMedium !== '-1';
 }
 
-/** `ip neigh add|replace|change`: neigh_add, then __neigh_update with the state and address given. */
-export function neighSet(dev: Device, ip: Ipv4 | Ipv6, mac: Mac | null, state: NudState, mode: 'add' | 'replace' | 'change'): KResult {
+/** `ip neigh add|replace|change`: neigh_add, then __neigh_update with the state and address given (an IPv6 one also says whether it is a router). */
+export function neighSet(dev: Device, ip: Ipv4 | Ipv6, mac: Mac | null, state: NudState, mode: 'add' | 'replace' | 'change', router = false): KResult {
   const existing = neighLookup(dev, ip);
   if (existing && mode === 'add') return fail('EEXIST');
   if (!existing && mode === 'change') return fail('ENOENT');
   // The entry exists from here on, even when the update below fails (it stays in NONE).
   const entry = existing ?? createEntry(dev, ip, true);
   entry.manual = true;
+  if (typeof ip === 'string') entry.router = router;
   cancelTimer(entry);
   if (!nudValid(state)) {
     // An invalid state takes no address.

@@ -46,7 +46,9 @@ function secondsSince(sinceUs: number, nowUs: number): number {
   return Math.floor((nowUs - sinceUs) / 1_000_000);
 }
 
-function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'change' | 'delete', args: string[]): number {
+function neighModify(ctx: ProcContext, opts: IpOptions, mode: 'add' | 'replace' | 'change' | 'delete', args: string[]): number {
+  const ns = opts.ns;
+  let router = false;
   let dst: string | null = null;
   let devName: string | null = null;
   let lladdr: number | null = null;
@@ -68,12 +70,14 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
     else if (a === 'proxy') {
       proxy = true;
       dst = nextArg(ctx, args, i++);
-    } else if (a === 'router' || a === 'extern_learn') continue;
+    } else if (a === 'router') router = true;
+    else if (a === 'extern_learn') continue;
     else dst = a === 'to' ? nextArg(ctx, args, i++) : a;
   }
   if (dst === null || devName === null) fatal(ctx, 'Device and destination are required arguments.');
-  const addr = parseIpv4Loose(dst) ?? parseIpv6(dst);
-  if (addr === null) fatal(ctx, `Error: any valid address is expected rather than "${dst}".`, 1);
+  // get_addr: -4 and -6 take only their family's addresses.
+  const addr = (opts.family !== 'inet6' ? parseIpv4Loose(dst) : null) ?? (opts.family !== 'inet' ? parseIpv6(dst) : null);
+  if (addr === null) fatal(ctx, `Error: ${opts.family ?? 'any valid'} address is expected rather than "${dst}".`, 1);
   const dev = ns.device(devName);
   if (!dev) {
     ctx.stderr.write(`Cannot find device "${devName}"\n`);
@@ -81,7 +85,7 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
   }
   let r: KResult;
   if (proxy) r = mode === 'delete' ? pneighDelete(dev, addr) : pneighAdd(dev, addr);
-  else r = mode === 'delete' ? neighDelete(dev, addr) : neighSet(dev, addr, lladdr, state, mode);
+  else r = mode === 'delete' ? neighDelete(dev, addr) : neighSet(dev, addr, lladdr, state, mode, router);
   return r.ok ? 0 : netlinkError(ctx, r);
 }
 
@@ -177,6 +181,7 @@ function printNeighbour(p: IpPrinter, opts: IpOptions, entry: NeighEntry, state:
     p.fp('lladdr ');
     p.string('any', 'lladdr', '%s ', lladdr, 'mac');
   }
+  if (entry.router) p.null('router', 'router ');
   if (opts.stats) {
     const now = entry.dev.ns.host.world.now;
     if (nudInTimer(state)) p.number('any', 'refcnt', ' ref %u', 1);
@@ -198,10 +203,10 @@ export function ipNeigh(ctx: ProcContext, opts: IpOptions, args: string[]): numb
   const cmd = args[0];
   const rest = args.slice(1);
   if (cmd === undefined) return neighShow(ctx, opts, ns, [], false);
-  if (matches(cmd, 'add')) return neighModify(ctx, ns, 'add', rest);
-  if (matches(cmd, 'change') || cmd === 'chg') return neighModify(ctx, ns, 'change', rest);
-  if (matches(cmd, 'replace')) return neighModify(ctx, ns, 'replace', rest);
-  if (matches(cmd, 'delete')) return neighModify(ctx, ns, 'delete', rest);
+  if (matches(cmd, 'add')) return neighModify(ctx, opts, 'add', rest);
+  if (matches(cmd, 'change') || cmd === 'chg') return neighModify(ctx, opts, 'change', rest);
+  if (matches(cmd, 'replace')) return neighModify(ctx, opts, 'replace', rest);
+  if (matches(cmd, 'delete')) return neighModify(ctx, opts, 'delete', rest);
   if (matches(cmd, 'get')) return neighShow(ctx, opts, ns, rest, false);
   if (matches(cmd, 'show') || matches(cmd, 'list') || matches(cmd, 'lst')) return neighShow(ctx, opts, ns, rest, false);
   if (matches(cmd, 'flush')) return neighShow(ctx, opts, ns, rest, true);

@@ -5,7 +5,7 @@ import { inPrefix, ipv4, linkLocalFromMac, type Ipv4 } from './addr';
 import type { Device, Ipv4Address, Ipv6Address } from './device';
 import { fail, OK, type KResult } from './errno';
 import { addConnectedRoute, removeConnectedRoute } from './fib';
-import { dadRun, dadStop } from './ipv6';
+import { addPrefixRoute6, dadRun, dadStop, removePrefixRoute6 } from './ipv6';
 
 export interface AddressOptions {
   peer?: Ipv4 | null;
@@ -83,6 +83,8 @@ export function syncIpv6(dev: Device): void {
   if (!dev.ipv6.some((a) => a.scope === 'link')) {
     insertIpv6Address(dev, { address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', seq: dev.ns.ipv6Seq++, tentative: true, dadTimer: null });
   }
+  // Addresses given while the device was down put their prefixes on the link now, in the order they came.
+  for (const a of [...dev.ipv6].sort((x, y) => x.seq - y.seq)) addPrefixRoute6(dev, a);
   dadRun(dev);
 }
 
@@ -96,7 +98,9 @@ export function dropIpv6(dev: Device): void {
 export function addIpv6Address(dev: Device, address: string, prefixLen: number): KResult {
   if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST', 'ipv6: address already assigned');
   const scope = address.startsWith('fe80:') ? 'link' : address === '::1' ? 'host' : 'global';
-  insertIpv6Address(dev, { address, prefixLen, scope, seq: dev.ns.ipv6Seq++, tentative: dev.kind.name !== 'loopback', dadTimer: null });
+  const added: Ipv6Address = { address, prefixLen, scope, seq: dev.ns.ipv6Seq++, tentative: dev.kind.name !== 'loopback', dadTimer: null };
+  insertIpv6Address(dev, added);
+  if (dev.ipv6Ready) addPrefixRoute6(dev, added);
   dadRun(dev);
   return OK;
 }
@@ -112,8 +116,9 @@ const IPV6_SCOPE_ORDER = { global: 0, host: 1, link: 2 } as const;
 export function deleteIpv6Address(dev: Device, address: string): KResult {
   const index = dev.ipv6.findIndex((a) => a.address === address);
   if (index < 0) return fail('EADDRNOTAVAIL');
-  dadStop(dev.ipv6[index]!);
-  dev.ipv6.splice(index, 1);
+  const [removed] = dev.ipv6.splice(index, 1);
+  dadStop(removed!);
+  removePrefixRoute6(dev, removed!);
   return OK;
 }
 

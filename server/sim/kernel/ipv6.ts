@@ -81,28 +81,28 @@ const IP6_RT_PRIO_ADDRCONF = 256;
 /** What a lookup ending on a route of this type fails with (ip6_rt_type_to_error). */
 const ROUTE6_ERRORS: Partial<Record<Route6Type, Errno>> = { blackhole: 'EINVAL', unreachable: 'EHOSTUNREACH', prohibit: 'EACCES' };
 
-/**
- * The routes of the main table: the prefix routes addrconf keeps for the
- * addresses of up devices (fe80::/64 for a link-local one) in the order the
- * addresses came, then those added by hand.
- */
-function mainRoutes(ns: NetNs): Route6[] {
-  const prefixes: Array<Route6 & { seq: number }> = [];
-  for (const dev of ns.devices.values()) {
-    if (dev.kind.name === 'loopback' || !dev.adminUp) continue;
-    for (const a of dev.ipv6) {
-      const len = a.scope === 'link' ? 64 : a.prefixLen;
-      if (len === 128) continue;
-      prefixes.push({ type: 'unicast', dst: ipv6Network(a.address, len), prefixLen: len, gateway: null, dev, proto: 'kernel', metric: IP6_RT_PRIO_ADDRCONF, seq: a.seq });
-    }
-  }
-  prefixes.sort((a, b) => a.seq - b.seq);
-  const seen = new Set<string>();
-  const unique = prefixes.filter((r) => {
-    const key = `${r.dst}/${r.prefixLen}|${r.dev!.ifindex}`;
-    return !seen.has(key) && seen.add(key);
-  });
-  return [...unique, ...ns.routes6];
+/** The prefix an address puts on its link: fe80::/64 for a link-local one, none for a /128. */
+function prefixOf(a: Ipv6Address): { dst: Ipv6; prefixLen: number } | null {
+  const prefixLen = a.scope === 'link' ? 64 : a.prefixLen;
+  return prefixLen === 128 ? null : { dst: ipv6Network(a.address, prefixLen), prefixLen };
+}
+
+function isPrefixRoute(route: Route6, dev: Device, prefix: { dst: Ipv6; prefixLen: number }): boolean {
+  return route.proto === 'kernel' && route.dev === dev && route.dst === prefix.dst && route.prefixLen === prefix.prefixLen;
+}
+
+/** addrconf_prefix_route: an address on an up device puts its prefix on the link, once. */
+export function addPrefixRoute6(dev: Device, a: Ipv6Address): void {
+  const prefix = prefixOf(a);
+  if (!prefix || !dev.adminUp || dev.kind.name === 'loopback' || dev.ns.routes6.some((r) => isPrefixRoute(r, dev, prefix))) return;
+  dev.ns.routes6.push({ type: 'unicast', ...prefix, gateway: null, dev, proto: 'kernel', metric: IP6_RT_PRIO_ADDRCONF });
+}
+
+/** The prefix route goes with the last address of its prefix on the device. */
+export function removePrefixRoute6(dev: Device, a: Ipv6Address): void {
+  const prefix = prefixOf(a);
+  if (!prefix || dev.ipv6.some((other) => other !== a && prefixOf(other)?.dst === prefix.dst && prefixOf(other)?.prefixLen === prefix.prefixLen)) return;
+  dev.ns.routes6 = dev.ns.routes6.filter((r) => !isPrefixRoute(r, dev, prefix));
 }
 
 /**
@@ -119,7 +119,7 @@ function compareDump(a: Route6, b: Route6): number {
 
 /** The main table as `ip -6 route` lists it. */
 export function dumpRoutes6(ns: NetNs): Route6[] {
-  const routes = mainRoutes(ns);
+  const routes = ns.routes6;
   return routes.map((r, i) => ({ r, i })).sort((x, y) => compareDump(x.r, y.r) || x.i - y.i).map(({ r }) => r);
 }
 
@@ -130,7 +130,7 @@ function usable(route: Route6): boolean {
 
 function tableLookup(ns: NetNs, dst: Ipv6, oif: Device | null, onlyOnLink = false): Route6 | null {
   let best: Route6 | null = null;
-  for (const route of mainRoutes(ns)) {
+  for (const route of ns.routes6) {
     if (!usable(route) || !ipv6InPrefix(dst, route.dst, route.prefixLen)) continue;
     if (oif && route.dev !== oif && ROUTE6_ERRORS[route.type] === undefined) continue;
     if (onlyOnLink && (route.gateway !== null || route.type !== 'unicast')) continue;
@@ -283,7 +283,7 @@ export function deleteRoute6(ns: NetNs, sel: Route6Selector): KResult {
   return OK;
 }
 
-/** Removes the routes added by hand that `doomed` picks. */
+/** Removes the routes that `doomed` picks. */
 export function flushRoutes6(ns: NetNs, doomed: (route: Route6) => boolean): void {
   ns.routes6 = ns.routes6.filter((r) => !doomed(r));
 }

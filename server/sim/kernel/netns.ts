@@ -49,7 +49,7 @@ export class NetNs {
   readonly redirectPeers = new Map<number, { sent: number; lastUs: number }>();
   /** The local routing table comes into being with the first address. */
   localTableExists = false;
-  /** IPv6 routes added by hand to the main table, in the order added (addrconf's prefix routes follow the addresses). */
+  /** The IPv6 main table in the order routes were added: addrconf's prefix routes and those added by hand. */
   routes6: Route6[] = [];
   /** Counts IPv6 addresses made here, to order them as the kernel does. */
   ipv6Seq = 0;

@@ -7,6 +7,7 @@ import { addRoute6, deleteRoute6, dumpRoutes6, fib6Lookup, flushRoutes6, selectS
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
+import type { RouteFilter } from './iproute';
 import { IpPrinter } from './print';
 import { fatal, invarg, matches, netlinkError, nextArg, parseIpv6Prefix } from './utils';
 
@@ -81,15 +82,15 @@ function dstText(route: { dst: Ipv6; prefixLen: number }): string {
   return route.prefixLen === 128 ? route.dst : `${route.dst}/${route.prefixLen}`;
 }
 
-/** print_route for inet6: the type unless unicast, the device, the protocol unless boot, the metric and the preference. */
-function printRoute6(p: IpPrinter, route: ListedRoute, withDev: boolean): void {
+/** print_route for inet6: the type unless unicast, the device, the protocol unless boot, the metric and the preference; what the listing selected on is left out. */
+function printRoute6(p: IpPrinter, route: ListedRoute, filter: Pick<RouteFilter, 'dev' | 'proto'>): void {
   p.openObject();
   if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
   const dst = dstText(route);
   p.string('any', 'dst', '%s ', dst, dst === 'default' ? null : 'inet6');
   if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', route.gateway, 'inet6');
-  if (route.dev && withDev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
-  if (route.proto !== 'boot') p.string('any', 'protocol', 'proto %s ', route.proto);
+  if (route.dev && !filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
+  if (route.proto !== 'boot' && !filter.proto) p.string('any', 'protocol', 'proto %s ', route.proto);
   p.number('any', 'metric', 'metric %u ', route.metric);
   p.openArray('flags');
   if (route.dev && route.dev.adminUp && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
@@ -123,7 +124,7 @@ function show(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): num
     if (r.dev && route.dev !== r.dev) continue;
     if (r.dst && !(route.dst === r.dst.address && route.prefixLen === r.dst.prefixLen)) continue;
     if (r.proto && route.proto !== r.proto) continue;
-    printRoute6(p, route, r.dev === null);
+    printRoute6(p, route, { dev: r.dev !== null, proto: r.proto !== null });
   }
   ctx.stdout.write(p.finish());
   return 0;

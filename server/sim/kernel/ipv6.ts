@@ -4,7 +4,7 @@
 // errors, and neighbour discovery's messages (ndisc.c); the neighbour table
 // itself is the one ARP uses (neigh.ts).
 import { compareIpv6, IPV6_ANY, ipv6InPrefix, ipv6MulticastMac, ipv6Network, isIpv6LinkLocal, isIpv6Multicast, solicitedNode, type Ipv6, type Mac } from './addr';
-import type { Device, Ipv6Address } from './device';
+import { IFF_MULTICAST, type Device, type Ipv6Address } from './device';
 import { fail, ok, OK, type Errno, type KResult } from './errno';
 import { transmitFrame } from './l2';
 import { neighLookup, neighOutput, neighSolicitSource, neighLearn, neighConfirm, type NeighEntry } from './neigh';
@@ -149,7 +149,7 @@ export function isLocalAddress6(ns: NetNs, addr: Ipv6, dev: Device | null = null
 }
 
 export interface Fib6Result {
-  type: 'unicast' | 'local';
+  type: 'unicast' | 'local' | 'multicast';
   route: Route6 | null;
   dev: Device;
   /** The gateway, or the destination itself on the link. */
@@ -163,8 +163,9 @@ export function fib6Lookup(ns: NetNs, dst: Ipv6, oif: Device | null = null): Fib
     return lo ? { type: 'local', route: null, dev: lo, nexthop: dst } : 'ENETUNREACH';
   }
   if (isIpv6Multicast(dst)) {
-    // Multicast leaves by the interface asked for (ff00::/8 is in every up device's local table).
-    return oif ? { type: 'unicast', route: null, dev: oif, nexthop: dst } : 'ENETUNREACH';
+    // The local table has ff00::/8 on every up multicast device: the one asked for, else the first.
+    const dev = oif ?? ns.sortedDevices().find((d) => d.adminUp && d.kind.name !== 'loopback' && d.flags & IFF_MULTICAST);
+    return dev ? { type: 'multicast', route: null, dev, nexthop: dst } : 'ENETUNREACH';
   }
   const route = tableLookup(ns, dst, oif);
   if (!route) return 'ENETUNREACH';

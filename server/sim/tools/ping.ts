@@ -353,7 +353,7 @@ function connect6(ctx: ProcContext, opts: PingOptions, target: string, id: numbe
     return 2;
   }
   // A device given for a link-local target leaves the source to the kernel, unseen by ping.
-  const unprobed = opts.iface !== null && bindSrc === null && scopeDev === null && isIpv6LinkLocal(dst);
+  const unprobed = opts.iface !== null && bindSrc === null && scopeDev === null && (isIpv6LinkLocal(dst) || dst.startsWith('ff02:'));
   if (unprobed) ctx.stderr.write(`ping: Warning: source address might be selected on device other than: ${opts.iface}\n`);
   const src = bindSrc ?? route.value.src;
   const from = opts.iface !== null ? ` from ${unprobed ? IPV6_ANY : src} ${bindSrc === null ? opts.iface : ''}:` : '';

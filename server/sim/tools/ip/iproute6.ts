@@ -152,17 +152,19 @@ function get(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): numb
   if (typeof res === 'string') return netlinkError(ctx, fail(res));
   const p = IpPrinter.for(opts);
   p.openObject();
-  if (res.type === 'local') p.string('any', 'type', '%s ', 'local');
+  // The local table answers for our own addresses and for multicast.
+  const localTable = res.type !== 'unicast';
+  if (localTable) p.string('any', 'type', '%s ', res.type);
   p.string('any', 'dst', '%s ', dst, 'inet6');
   p.string('any', 'from', 'from %s ', r.from ?? IPV6_ANY, 'inet6');
   if (res.route?.gateway) p.string('any', 'gateway', 'via %s ', res.route.gateway, 'inet6');
   p.string('any', 'dev', 'dev %s ', res.dev.name, 'ifname');
-  if (res.type === 'local') p.string('any', 'table', 'table %s ', 'local');
-  const proto = res.type === 'local' ? 'kernel' : (res.route?.proto ?? 'boot');
+  if (localTable) p.string('any', 'table', 'table %s ', 'local');
+  const proto = localTable ? 'kernel' : (res.route?.proto ?? 'boot');
   if (proto !== 'boot') p.string('any', 'protocol', 'proto %s ', proto);
   const src = res.type === 'local' ? dst : (r.from ?? selectSource6(ns, res.dev, dst));
   if (src !== null) p.string('any', 'prefsrc', 'src %s ', src, 'inet6');
-  p.number('any', 'metric', 'metric %u ', res.route?.metric ?? 0);
+  p.number('any', 'metric', 'metric %u ', res.route?.metric ?? (res.type === 'multicast' ? 256 : 0));
   p.openArray('flags');
   p.closeArray();
   p.string('any', 'pref', 'pref %s', 'medium');

@@ -303,7 +303,7 @@ export function ip6Output(ns: NetNs, packet: Ipv6Packet, oif: Device | null = nu
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   const res = fib6Lookup(ns, packet.dst, oif);
   if (typeof res === 'string') {
-    tracer(ns)?.drop(ns, null, `dropped: ${ns.label} has no route to ${packet.dst}`);
+    tracer(ns)?.drop(ns, null, `dropped: ${ns.label} has no route to ${packet.dst}`, packet);
     return false;
   }
   if (res.type === 'local') {
@@ -330,6 +330,7 @@ export function ipv6Receive(dev: Device, arrived: Ipv6Packet): void {
   const ns = dev.ns;
   const packet = clonePacket6(arrived);
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
+  tracer(ns)?.note(ns, dev, 'recv', packet, 'arrived');
   if (isIpv6Multicast(packet.dst)) {
     // Groups a device listens to: all nodes, and the solicited-node group of each of its addresses.
     if (packet.dst === 'ff02::1' || dev.ipv6.some((a) => solicitedNode(a.address).group === packet.dst)) icmp6Receive(ns, dev, packet);
@@ -351,30 +352,32 @@ export function ipv6Receive(dev: Device, arrived: Ipv6Packet): void {
 function ip6Forward(ns: NetNs, dev: Device, packet: Ipv6Packet): void {
   const res = fib6Lookup(ns, packet.dst);
   if (typeof res === 'string') {
-    tracer(ns)?.drop(ns, dev, `dropped: ${ns.label} has no route to ${packet.dst}`);
+    tracer(ns)?.drop(ns, dev, `dropped: ${ns.label} has no route to ${packet.dst}`, packet);
     // A blackhole (EINVAL) drops silently.
     if (res !== 'EINVAL') icmp6Send(ns, packet, ICMPV6_DEST_UNREACH, res === 'EACCES' ? ICMPV6_ADM_PROHIBITED : ICMPV6_NOROUTE, dev);
     return;
   }
   if (res.type === 'local') return;
   if (ns.sysctl.get('net.ipv6.conf.all.forwarding') === '0') {
-    tracer(ns)?.drop(ns, dev, `dropped: not addressed to ${ns.label}, and it does not forward (net.ipv6.conf.all.forwarding is 0)`);
+    tracer(ns)?.drop(ns, dev, `dropped: not addressed to ${ns.label}, and it does not forward (net.ipv6.conf.all.forwarding is 0)`, packet);
     return;
   }
   // Link-local addresses never leave their link.
   if (isIpv6LinkLocal(packet.dst) || isIpv6LinkLocal(packet.src)) return;
   if (packet.hopLimit <= 1) {
-    tracer(ns)?.drop(ns, dev, `hop limit exceeded in transit: time exceeded sent to ${packet.src}`);
+    tracer(ns)?.drop(ns, dev, `hop limit exceeded in transit: time exceeded sent to ${packet.src}`, packet);
     icmp6Send(ns, packet, ICMPV6_TIME_EXCEED, 0, dev);
     return;
   }
   packet.hopLimit--;
-  tracer(ns)?.note(ns, dev, 'forward', undefined, `forwarded from ${dev.name} to ${res.dev.name}, hop limit now ${packet.hopLimit}`);
+  tracer(ns)?.note(ns, dev, 'forward', packet, `forwarded from ${dev.name} to ${res.dev.name}, hop limit now ${packet.hopLimit}`);
   finishOutput(ns, packet, res.dev, res.nexthop);
 }
 
 function icmp6Receive(ns: NetNs, dev: Device, packet: Ipv6Packet): void {
   const icmp = packet.icmp6;
+  // Neighbour discovery is the link's business, not a delivery.
+  if (icmp.type !== NDISC_NEIGHBOUR_SOLICITATION && icmp.type !== NDISC_NEIGHBOUR_ADVERTISEMENT) tracer(ns)?.note(ns, dev, 'deliver', packet, `delivered: ${packet.dst} is an address of ${ns.label}`);
   switch (icmp.type) {
     case ICMPV6_ECHO_REQUEST: {
       const src = isIpv6Multicast(packet.dst) ? selectSource6(ns, dev, packet.src) : packet.dst;
@@ -407,7 +410,7 @@ function icmp6Send(ns: NetNs, offending: Ipv6Packet, type: number, code: number,
   const src = selectSource6(ns, typeof back === 'string' ? inDev : back.dev, offending.src);
   if (src === null) return;
   const error: Ipv6Packet = { src, dst: offending.src, hopLimit: DEFAULT_HOP_LIMIT, payloadLength: Math.min(1232, 8 + 40 + offending.payloadLength), icmp6: { type, code, id: 0, seq: 0, quoted: clonePacket6(offending) }, elapsedUs: offending.elapsedUs };
-  tracer(ns)?.note(ns, inDev, 'icmp', undefined, `sends ICMPv6 ${type === ICMPV6_TIME_EXCEED ? 'time exceeded' : 'destination unreachable'} to ${offending.src}`);
+  tracer(ns)?.note(ns, inDev, 'icmp', error, `sends ICMPv6 ${type === ICMPV6_TIME_EXCEED ? 'time exceeded' : 'destination unreachable'} to ${offending.src}`);
   ip6Output(ns, error);
 }
 

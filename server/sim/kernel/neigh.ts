@@ -219,7 +219,7 @@ export function neighOutput(dev: Device, nexthop: Ipv4 | Ipv6, packet: Ipv4Packe
       setState(entry, 'INCOMPLETE');
       entry.probes = UCAST_SOLICIT + 1;
       entry.queue.push(packet);
-      ns.host.world.tracer?.note(ns, dev, 'arp', 'icmp6' in packet ? undefined : packet, `waits for ${typeof nexthop === 'string' ? 'neighbour discovery' : 'ARP'}: who has ${nexthopText(nexthop)}?`);
+      ns.host.world.tracer?.note(ns, dev, 'arp', packet, `waits for ${typeof nexthop === 'string' ? 'neighbour discovery' : 'ARP'}: who has ${nexthopText(nexthop)}?`);
       armSolicitTimer(entry);
       solicit(entry, null);
       return;

@@ -95,10 +95,11 @@ export function dropIpv6(dev: Device): void {
   dev.ipv6Ready = false;
 }
 
-export function addIpv6Address(dev: Device, address: string, prefixLen: number): KResult {
+/** ipv6_add_addr; with `nodad` the address skips detection. */
+export function addIpv6Address(dev: Device, address: string, prefixLen: number, nodad = false): KResult {
   if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST', 'ipv6: address already assigned');
   const scope = address.startsWith('fe80:') ? 'link' : address === '::1' ? 'host' : 'global';
-  const added: Ipv6Address = { address, prefixLen, scope, seq: dev.ns.ipv6Seq++, tentative: dev.kind.name !== 'loopback', dadTimer: null };
+  const added: Ipv6Address = { address, prefixLen, scope, seq: dev.ns.ipv6Seq++, tentative: dev.kind.name !== 'loopback' && !nodad, dadTimer: null, ...(nodad ? { nodad } : {}) };
   insertIpv6Address(dev, added);
   if (dev.ipv6Ready) addPrefixRoute6(dev, added);
   dadRun(dev);

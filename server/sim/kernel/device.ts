@@ -89,6 +89,8 @@ export interface Ipv6Address {
   seq: number;
   /** Duplicate address detection has not finished: the address is not yet usable (IFA_F_TENTATIVE). */
   tentative: boolean;
+  /** IFA_F_NODAD: added with `nodad`, usable at once. */
+  nodad?: boolean;
   /** The pending end of duplicate address detection, while the link runs. */
   dadTimer: Timer | null;
 }

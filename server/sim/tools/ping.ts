@@ -113,7 +113,11 @@ function parse(argv: string[]): { opts: PingOptions; target: string } {
       if (FLAGS.has(flag)) {
         if (flag === 'q') opts.quiet = true;
         if (flag === 'b') opts.broadcast = true;
-        if (flag === '4' || flag === '6') opts.family = flag === '4' ? 4 : 6;
+        if (flag === '4' || flag === '6') {
+          const family = flag === '4' ? 4 : 6;
+          if (opts.family !== null && opts.family !== family) throw new UsageError('ping: only one -4 or -6 option may be specified', 2);
+          opts.family = family;
+        }
         if (flag === 'h') throw new UsageError(USAGE.slice(1), 2);
         if (flag === 'V') throw new UsageError('ping from iputils 20221126\nlibcap: yes, IDN: yes, NLS: no, error.h: yes, getrandom(): yes, __fpending(): yes', 0);
         continue;
@@ -326,7 +330,8 @@ function connect6(ctx: ProcContext, opts: PingOptions, target: string, id: numbe
   const scopeDev = parsed?.scope != null ? ns.device(parsed.scope) : null;
   if (!parsed || scopeDev === undefined) {
     if (target === 'localhost' || parseInetAton(target) !== null) return familyNotSupported(ctx, target);
-    ctx.stderr.write(`ping: ${target}: Name or service not known\n`);
+    // A name (not a broken literal) is asked of DNS, which the lab does not have.
+    ctx.stderr.write(`ping: ${target}: ${target.includes(':') ? 'Name or service not known' : 'Temporary failure in name resolution'}\n`);
     return 2;
   }
   let oif = scopeDev;

@@ -52,6 +52,7 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
   let peer: string | null = null;
   let broadcast: number | 'auto' | null | undefined;
   let scope: Ipv4Address['scope'] | undefined;
+  let nodad = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'dev') devName = nextArg(ctx, args, i++);
@@ -65,7 +66,8 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
       scope = v;
     } else if (a === 'peer' || a === 'remote') peer = nextArg(ctx, args, i++);
     else if (a === 'valid_lft' || a === 'preferred_lft' || a === 'metric' || a === 'anycast' || a === 'proto') nextArg(ctx, args, i++);
-    else if (['home', 'nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(a)) continue;
+    else if (a === 'nodad') nodad = true;
+    else if (['home', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(a)) continue;
     else {
       let v = a;
       if (a === 'local') v = nextArg(ctx, args, i++);
@@ -95,7 +97,7 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
       const r = deleteIpv6Address(dev, prefix6.address);
       return r.ok ? 0 : netlinkError(ctx, fail('EADDRNOTAVAIL', 'ipv6: address not found'));
     }
-    const r = addIpv6Address(dev, prefix6.address, prefix6.prefixLen);
+    const r = addIpv6Address(dev, prefix6.address, prefix6.prefixLen, nodad);
     return r.ok || mode !== 'add' ? 0 : netlinkError(ctx, r);
   }
   if (!prefix) return 1;
@@ -149,6 +151,7 @@ function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family'], 
       p.string('any', 'local', '%s', a.address, 'inet6');
       p.number('any', 'prefixlen', '/%d ', a.prefixLen);
       p.string('any', 'scope', 'scope %s ', a.scope);
+      if (a.nodad) p.bool('any', 'nodad', 'nodad ', true);
       if (a.tentative) p.bool('any', 'tentative', 'tentative ', true);
       p.nl();
       p.number('any', 'valid_life_time', '       valid_lft forever', 4294967295);

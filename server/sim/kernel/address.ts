@@ -5,7 +5,7 @@ import { inPrefix, ipv4, linkLocalFromMac, type Ipv4 } from './addr';
 import type { Device, Ipv4Address, Ipv6Address } from './device';
 import { fail, OK, type KResult } from './errno';
 import { addConnectedRoute, removeConnectedRoute } from './fib';
-import { addPrefixRoute6, dadRun, dadStop, removePrefixRoute6 } from './ipv6';
+import { addPrefixRoute6, dadRun, dadStop, flushRoutes6, removePrefixRoute6 } from './ipv6';
 
 export interface AddressOptions {
   peer?: Ipv4 | null;
@@ -73,7 +73,7 @@ export function flushIpv4Addresses(dev: Device): void {
  * later changes none of that.
  */
 export function syncIpv6(dev: Device): void {
-  if (!dev.adminUp) return;
+  if (!dev.adminUp || ipv6Disabled(dev)) return;
   if (dev.kind.name === 'loopback') {
     if (!dev.ipv6.some((a) => a.address === '::1')) dev.ipv6.push({ address: '::1', prefixLen: 128, scope: 'host', seq: dev.ns.ipv6Seq++, tentative: false, dadTimer: null });
     return;
@@ -88,6 +88,21 @@ export function syncIpv6(dev: Device): void {
   dadRun(dev);
 }
 
+/** net.ipv6.conf.DEV.disable_ipv6 */
+export function ipv6Disabled(dev: Device): boolean {
+  return dev.ns.sysctl.get(`net.ipv6.conf.${dev.name}.disable_ipv6`) === '1';
+}
+
+/** addrconf_disable_ipv6: turned off, IPv6 leaves the device as it does when it goes down; turned on, it is configured afresh. */
+export function ipv6DisableChanged(dev: Device): void {
+  if (!ipv6Disabled(dev)) {
+    syncIpv6(dev);
+    return;
+  }
+  dropIpv6(dev);
+  flushRoutes6(dev.ns, (route) => route.dev === dev);
+}
+
 /** addrconf_ifdown: a device going down loses its IPv6 addresses, and is configured afresh when it next runs. */
 export function dropIpv6(dev: Device): void {
   for (const a of dev.ipv6) dadStop(a);
@@ -97,6 +112,7 @@ export function dropIpv6(dev: Device): void {
 
 /** ipv6_add_addr; with `nodad` the address skips detection. */
 export function addIpv6Address(dev: Device, address: string, prefixLen: number, nodad = false): KResult {
+  if (ipv6Disabled(dev)) return fail('EACCES', 'ipv6: IPv6 is disabled on this device');
   if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST', 'ipv6: address already assigned');
   const scope = address.startsWith('fe80:') ? 'link' : address === '::1' ? 'host' : 'global';
   const added: Ipv6Address = { address, prefixLen, scope, seq: dev.ns.ipv6Seq++, tentative: dev.kind.name !== 'loopback' && !nodad, dadTimer: null, ...(nodad ? { nodad } : {}) };

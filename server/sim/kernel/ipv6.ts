@@ -6,6 +6,7 @@
 import { compareIpv6, IPV6_ANY, ipv6InPrefix, ipv6MulticastMac, ipv6Network, isIpv6LinkLocal, isIpv6Multicast, solicitedNode, type Ipv6, type Mac } from './addr';
 import { IFF_MULTICAST, type Device, type Ipv6Address } from './device';
 import { fail, ok, OK, type Errno, type KResult } from './errno';
+import { ipv6Disabled } from './address';
 import { transmitFrame } from './l2';
 import { neighLookup, neighOutput, neighSolicitSource, neighLearn, neighConfirm, type NeighEntry } from './neigh';
 import type { NetNs } from './netns';
@@ -328,6 +329,7 @@ function finishOutput(ns: NetNs, packet: Ipv6Packet, dev: Device, nexthop: Ipv6)
 /** ipv6_rcv: a packet arrives on `dev`. */
 export function ipv6Receive(dev: Device, arrived: Ipv6Packet): void {
   const ns = dev.ns;
+  if (ipv6Disabled(dev)) return;
   const packet = clonePacket6(arrived);
   packet.elapsedUs += HOP_US.stack + ns.host.world.jitterUs(4);
   tracer(ns)?.note(ns, dev, 'recv', packet, 'arrived');

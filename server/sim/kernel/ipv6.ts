@@ -76,7 +76,7 @@ export interface Route6 {
 }
 
 /** IP6_RT_PRIO_USER and IP6_RT_PRIO_ADDRCONF: the metrics of routes added by hand and of prefix routes. */
-export const IP6_RT_PRIO_USER = 1024;
+const IP6_RT_PRIO_USER = 1024;
 const IP6_RT_PRIO_ADDRCONF = 256;
 
 /** What a lookup ending on a route of this type fails with (ip6_rt_type_to_error). */
@@ -118,10 +118,9 @@ function compareDump(a: Route6, b: Route6): number {
   return a.metric - b.metric;
 }
 
-/** The main table as `ip -6 route` lists it. */
+/** The main table as `ip -6 route` lists it (the sort is stable: equal routes stay in the order added). */
 export function dumpRoutes6(ns: NetNs): Route6[] {
-  const routes = ns.routes6;
-  return routes.map((r, i) => ({ r, i })).sort((x, y) => compareDump(x.r, y.r) || x.i - y.i).map(({ r }) => r);
+  return [...ns.routes6].sort(compareDump);
 }
 
 /** Routes through a device that is down are not used (fib6_ifdown marks them dead); those that only refuse need none. */
@@ -237,7 +236,7 @@ export interface Route6Spec {
   metric: number | null;
 }
 
-/** ip6_route_add: a gateway must be on a link we have (a link-local one needs its device); the same prefix, device, gateway and metric only once. */
+/** ip6_route_add: a gateway must be on a link we have (a link-local one needs its device); a prefix takes one route per metric. */
 export function addRoute6(ns: NetNs, spec: Route6Spec, replace = false): KResult {
   const dst = ipv6Network(spec.dst, spec.prefixLen);
   let dev = spec.dev;

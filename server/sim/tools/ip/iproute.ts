@@ -7,7 +7,7 @@ import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { IpPrinter } from './print';
-import { ipRoute6, isRoute6Command } from './iproute6';
+import { ipRoute6, isRoute6Command, printAllRoutes6 } from './iproute6';
 import { duparg2, fatal, invarg, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix } from './utils';
 
 const ROUTE_USAGE = `Usage: ip route { list | flush } SELECTOR
@@ -284,6 +284,7 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     printRoute(p, route, opts, filter);
   }
   if (r.table === 'all' && ns.localTableExists) printLocalTable(p, ns, true);
+  if (r.table === 'all' && opts.family === null) printAllRoutes6(p, ns, r.dev);
   ctx.stdout.write(p.finish());
   return 0;
 }

@@ -26,8 +26,8 @@ interface Route6Args {
   table: string | null;
 }
 
-/** A route as listed: the local table's have types of their own. */
-type ListedRoute = Omit<Route6, 'type'> & { type: Route6Type | 'local' | 'multicast' };
+/** A route as listed: the local table's have types of their own, and say their table when several are listed. */
+type ListedRoute = Omit<Route6, 'type'> & { type: Route6Type | 'local' | 'multicast'; localTable?: boolean };
 
 class Done {
   constructor(readonly code: number) {}
@@ -83,13 +83,14 @@ function dstText(route: { dst: Ipv6; prefixLen: number }): string {
 }
 
 /** print_route for inet6: the type unless unicast, the device, the protocol unless boot, the metric and the preference; what the listing selected on is left out. */
-function printRoute6(p: IpPrinter, route: ListedRoute, filter: Pick<RouteFilter, 'dev' | 'proto'>): void {
+function printRoute6(p: IpPrinter, route: ListedRoute, filter: Pick<RouteFilter, 'dev' | 'proto' | 'table'>): void {
   p.openObject();
   if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
   const dst = dstText(route);
   p.string('any', 'dst', '%s ', dst, dst === 'default' ? null : 'inet6');
   if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', route.gateway, 'inet6');
   if (route.dev && !filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
+  if (route.localTable && !filter.table) p.string('any', 'table', 'table %s ', 'local');
   if (route.proto !== 'boot' && !filter.proto) p.string('any', 'protocol', 'proto %s ', route.proto);
   p.number('any', 'metric', 'metric %u ', route.metric);
   p.openArray('flags');
@@ -109,25 +110,39 @@ function localRoutes(ns: NetNs): ListedRoute[] {
   const multicast: ListedRoute[] = [];
   for (const dev of ns.sortedDevices()) {
     if (!dev.adminUp) continue;
-    for (const a of dev.ipv6) if (!a.tentative) locals.push({ type: 'local', dst: a.address, prefixLen: 128, gateway: null, dev, proto: 'kernel', metric: 0 });
-    if (dev.flags & IFF_MULTICAST) multicast.push({ type: 'multicast', dst: 'ff00::', prefixLen: 8, gateway: null, dev, proto: 'kernel', metric: 256 });
+    for (const a of dev.ipv6) if (!a.tentative) locals.push({ type: 'local', dst: a.address, prefixLen: 128, gateway: null, dev, proto: 'kernel', metric: 0, localTable: true });
+    if (dev.flags & IFF_MULTICAST) multicast.push({ type: 'multicast', dst: 'ff00::', prefixLen: 8, gateway: null, dev, proto: 'kernel', metric: 256, localTable: true });
   }
   locals.sort((a, b) => compareIpv6(a.dst, b.dst));
   return [...locals, ...multicast];
 }
 
+/** The routes of a table (main unless named; `all`: main, then local). */
+function tableRoutes(ns: NetNs, table: string | null): ListedRoute[] {
+  if (table === 'local') return localRoutes(ns);
+  return table === 'all' ? [...dumpRoutes6(ns), ...localRoutes(ns)] : dumpRoutes6(ns);
+}
+
 function show(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   const r = parseArgs(ctx, ns, args, true);
   const p = IpPrinter.for(opts);
-  const routes: ListedRoute[] = r.table === 'local' ? localRoutes(ns) : dumpRoutes6(ns);
-  for (const route of routes) {
+  printRoutes6(p, ns, r);
+  ctx.stdout.write(p.finish());
+  return 0;
+}
+
+function printRoutes6(p: IpPrinter, ns: NetNs, r: Pick<Route6Args, 'table' | 'dev' | 'dst' | 'proto'>): void {
+  for (const route of tableRoutes(ns, r.table)) {
     if (r.dev && route.dev !== r.dev) continue;
     if (r.dst && !(route.dst === r.dst.address && route.prefixLen === r.dst.prefixLen)) continue;
     if (r.proto && route.proto !== r.proto) continue;
-    printRoute6(p, route, { dev: r.dev !== null, proto: r.proto !== null });
+    printRoute6(p, route, { dev: r.dev !== null, proto: r.proto !== null, table: r.table !== 'all' });
   }
-  ctx.stdout.write(p.finish());
-  return 0;
+}
+
+/** `ip route show table all` without a family: the IPv6 tables follow the IPv4 ones. */
+export function printAllRoutes6(p: IpPrinter, ns: NetNs, dev: Device | null): void {
+  printRoutes6(p, ns, { table: 'all', dev, dst: null, proto: null });
 }
 
 function modify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'delete', args: string[]): number {

@@ -248,16 +248,19 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   return 0;
 }
 
-function addrFlush(ctx: ProcContext, ns: NetNs, args: string[]): number {
+function addrFlush(ctx: ProcContext, opts: IpOptions, args: string[]): number {
+  const ns = opts.ns;
   if (args.length === 0) {
     ctx.stderr.write('Flush requires arguments.\n');
     return 1;
   }
   let devName: string | null = null;
+  let scope: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'dev') devName = nextArg(ctx, args, i++);
-    else if (a === 'scope' || a === 'label' || a === 'to') i++;
+    else if (a === 'scope') scope = nextArg(ctx, args, i++);
+    else if (a === 'label' || a === 'to') i++;
     else devName = a;
   }
   const devs = devName === null ? ns.sortedDevices() : [ns.device(devName)];
@@ -266,8 +269,10 @@ function addrFlush(ctx: ProcContext, ns: NetNs, args: string[]): number {
     return 1;
   }
   for (const dev of devs) {
-    flushIpv4Addresses(dev!);
-    dev!.ipv6 = dev!.ipv6.filter((a) => a.scope === 'host');
+    if (opts.family !== 'inet6') flushIpv4Addresses(dev!);
+    if (opts.family === 'inet') continue;
+    // Each address deleted as by hand, its prefix route with it.
+    for (const a of dev!.ipv6.filter((x) => x.scope !== 'host' && (scope === null || x.scope === scope))) deleteIpv6Address(dev!, a.address);
   }
   return 0;
 }
@@ -282,7 +287,7 @@ export function ipAddress(ctx: ProcContext, opts: IpOptions, args: string[]): nu
   if (matches(cmd, 'replace')) return addrModify(ctx, opts, ns, 'replace', rest);
   if (matches(cmd, 'delete')) return addrModify(ctx, opts, ns, 'delete', rest);
   if (matches(cmd, 'list') || matches(cmd, 'show') || matches(cmd, 'lst')) return addrShow(ctx, opts, ns, rest);
-  if (matches(cmd, 'flush')) return addrFlush(ctx, ns, rest);
+  if (matches(cmd, 'flush')) return addrFlush(ctx, opts, rest);
   if (matches(cmd, 'help')) fatal(ctx, ADDR_USAGE);
   fatal(ctx, `Command "${cmd}" is unknown, try "ip address help".`);
 }

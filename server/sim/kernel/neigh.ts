@@ -114,7 +114,7 @@ function cancelTimer(entry: NeighEntry): void {
   entry.timer = null;
 }
 
-/** The source of the packet waiting longest to be sent, which a solicitation may take as its own. */
+/** The source of the packet queued last, which a solicitation may take as its own. */
 export function neighSolicitSource(entry: NeighEntry): Ipv4 | Ipv6 | null {
   return entry.queue[entry.queue.length - 1]?.src ?? null;
 }

@@ -434,9 +434,10 @@ export function removeConnectedRoute(ns: NetNs, dev: Device, a: Ipv4Address): vo
   pruneUnreachableGateways(ns);
 }
 
-/** Routes through a device that went down or away are flushed (fib_sync_down_dev). */
+/** Routes through a device that went down or away are flushed (fib_sync_down_dev), IPv6 ones too (rt6_sync_down_dev). */
 export function flushDeviceRoutes(ns: NetNs, dev: Device): void {
   filterRoutes(ns, (r) => r.dev !== dev);
+  ns.routes6 = ns.routes6.filter((r) => r.dev !== dev);
 }
 
 function pruneUnreachableGateways(ns: NetNs): void {

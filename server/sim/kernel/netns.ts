@@ -8,7 +8,8 @@ import { DEFAULT_RULES, RT_TABLE_MAIN, type FibRule, type Route } from './fib';
 import type { NeighEntry, ProxyNeighEntry } from './neigh';
 import type { Netfilter } from './netfilter';
 import type { Conntrack } from './conntrack';
-import type { Ipv4Packet } from './packet';
+import type { Ipv4Packet, Ipv6Packet } from './packet';
+import type { Route6 } from './ipv6';
 import type { SocketTable } from './sockets';
 import { SysctlTable } from './sysctl';
 
@@ -16,6 +17,8 @@ import { SysctlTable } from './sysctl';
 export interface IcmpSocket {
   id: number;
   onPacket(packet: Ipv4Packet, device: Device): void;
+  /** An ICMPv6 socket (ping -6) takes echo replies and errors here. */
+  onPacket6?(packet: Ipv6Packet, device: Device): void;
 }
 
 export class NetNs {
@@ -48,6 +51,8 @@ export class NetNs {
   readonly icmpPeers = new Map<number, { tokensUs: number; lastUs: number }>();
   /** The local routing table comes into being with the first address. */
   localTableExists = false;
+  /** The IPv6 main table in the order routes were added: addrconf's prefix routes and those added by hand. */
+  routes6: Route6[] = [];
   /** Counts IPv6 addresses made here, to order them as the kernel does. */
   ipv6Seq = 0;
 

@@ -6,7 +6,8 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 import type { Mac } from './addr';
-import type { Device } from './device';
+import type { Device, Ipv6Address } from './device';
+import { dadCompleted } from './ipv6';
 import { Host } from './host';
 import { Segment } from './links/ether';
 import { neighDelayExpired, neighSolicitExpired, proxyArpReplyDue, type NeighEntry } from './neigh';
@@ -18,6 +19,7 @@ import { TraceFanout, type TraceSink } from './trace';
 export type TimerTask =
   | { kind: 'neigh-solicit' | 'neigh-delay'; entry: NeighEntry }
   | { kind: 'proxy-arp-reply'; dev: Device; arp: ArpMessage }
+  | { kind: 'dad'; dev: Device; address: Ipv6Address }
   | { kind: 'time-wait' | 'syn-retransmit'; socket: TcpSocket };
 
 export interface Timer {
@@ -36,6 +38,8 @@ function fire(task: TimerTask): void {
       return neighDelayExpired(task.entry);
     case 'proxy-arp-reply':
       return proxyArpReplyDue(task.dev, task.arp);
+    case 'dad':
+      return dadCompleted(task.dev, task.address);
     case 'time-wait':
       return task.socket.drop();
     case 'syn-retransmit':

@@ -52,6 +52,7 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
   let peer: string | null = null;
   let broadcast: number | 'auto' | null | undefined;
   let scope: Ipv4Address['scope'] | undefined;
+  let nodad = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'dev') devName = nextArg(ctx, args, i++);
@@ -65,7 +66,8 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
       scope = v;
     } else if (a === 'peer' || a === 'remote') peer = nextArg(ctx, args, i++);
     else if (a === 'valid_lft' || a === 'preferred_lft' || a === 'metric' || a === 'anycast' || a === 'proto') nextArg(ctx, args, i++);
-    else if (['home', 'nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(a)) continue;
+    else if (a === 'nodad') nodad = true;
+    else if (['home', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(a)) continue;
     else {
       let v = a;
       if (a === 'local') v = nextArg(ctx, args, i++);
@@ -95,7 +97,7 @@ function addrModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: Mode, ar
       const r = deleteIpv6Address(dev, prefix6.address);
       return r.ok ? 0 : netlinkError(ctx, fail('EADDRNOTAVAIL', 'ipv6: address not found'));
     }
-    const r = addIpv6Address(dev, prefix6.address, prefix6.prefixLen);
+    const r = addIpv6Address(dev, prefix6.address, prefix6.prefixLen, nodad);
     return r.ok || mode !== 'add' ? 0 : netlinkError(ctx, r);
   }
   if (!prefix) return 1;
@@ -149,6 +151,8 @@ function printAddresses(p: IpPrinter, dev: Device, family: IpOptions['family'], 
       p.string('any', 'local', '%s', a.address, 'inet6');
       p.number('any', 'prefixlen', '/%d ', a.prefixLen);
       p.string('any', 'scope', 'scope %s ', a.scope);
+      if (a.nodad) p.bool('any', 'nodad', 'nodad ', true);
+      if (a.tentative) p.bool('any', 'tentative', 'tentative ', true);
       p.nl();
       p.number('any', 'valid_life_time', '       valid_lft forever', 4294967295);
       p.number('any', 'preferred_life_time', ' preferred_lft forever', 4294967295);
@@ -220,10 +224,10 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       if (!opts.json) p.fp(briefAddresses(p, dev, opts.family) + '\n');
       else printBriefAddresses(p, dev, opts.family);
     } else if (opts.family === 'inet6' && filter.dev === null && !opts.json) {
-      // With -6 the kernel answers without the IPv4-side attributes (qdisc, group).
+      // With -6 the kernel answers without the IPv4-side attributes (qdisc, group, link-netns).
       const text = new IpPrinter(false, false, p.color);
       printLinkHeader(text, dev, false, false);
-      p.fp(text.finish().replace(/qdisc \S+ /, '').replace(/group \S+ /, '') + '\n');
+      p.fp(text.finish().replace(/qdisc \S+ /, '').replace(/group \S+ /, '').replace(/ link-netns(id)? \S+/, '') + '\n');
       printAddresses(p, dev, opts.family);
     } else {
       printLinkHeader(p, dev, false, opts.family === null);
@@ -244,16 +248,19 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   return 0;
 }
 
-function addrFlush(ctx: ProcContext, ns: NetNs, args: string[]): number {
+function addrFlush(ctx: ProcContext, opts: IpOptions, args: string[]): number {
+  const ns = opts.ns;
   if (args.length === 0) {
     ctx.stderr.write('Flush requires arguments.\n');
     return 1;
   }
   let devName: string | null = null;
+  let scope: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'dev') devName = nextArg(ctx, args, i++);
-    else if (a === 'scope' || a === 'label' || a === 'to') i++;
+    else if (a === 'scope') scope = nextArg(ctx, args, i++);
+    else if (a === 'label' || a === 'to') i++;
     else devName = a;
   }
   const devs = devName === null ? ns.sortedDevices() : [ns.device(devName)];
@@ -262,8 +269,10 @@ function addrFlush(ctx: ProcContext, ns: NetNs, args: string[]): number {
     return 1;
   }
   for (const dev of devs) {
-    flushIpv4Addresses(dev!);
-    dev!.ipv6 = dev!.ipv6.filter((a) => a.scope === 'host');
+    if (opts.family !== 'inet6') flushIpv4Addresses(dev!);
+    if (opts.family === 'inet') continue;
+    // Each address deleted as by hand, its prefix route with it.
+    for (const a of dev!.ipv6.filter((x) => x.scope !== 'host' && (scope === null || x.scope === scope))) deleteIpv6Address(dev!, a.address);
   }
   return 0;
 }
@@ -278,7 +287,7 @@ export function ipAddress(ctx: ProcContext, opts: IpOptions, args: string[]): nu
   if (matches(cmd, 'replace')) return addrModify(ctx, opts, ns, 'replace', rest);
   if (matches(cmd, 'delete')) return addrModify(ctx, opts, ns, 'delete', rest);
   if (matches(cmd, 'list') || matches(cmd, 'show') || matches(cmd, 'lst')) return addrShow(ctx, opts, ns, rest);
-  if (matches(cmd, 'flush')) return addrFlush(ctx, ns, rest);
+  if (matches(cmd, 'flush')) return addrFlush(ctx, opts, rest);
   if (matches(cmd, 'help')) fatal(ctx, ADDR_USAGE);
   fatal(ctx, `Command "${cmd}" is unknown, try "ip address help".`);
 }

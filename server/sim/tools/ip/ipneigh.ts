@@ -1,5 +1,5 @@
 // `ip neigh`: show, add, replace, delete and flush neighbour entries, proxy ones included.
-import { formatIpv4, formatMac, parseMac } from '../../kernel/addr';
+import { formatIpv4, formatMac, parseIpv6, parseMac, type Ipv4, type Ipv6 } from '../../kernel/addr';
 import type { Device } from '../../kernel/device';
 import {
   currentState,
@@ -46,7 +46,9 @@ function secondsSince(sinceUs: number, nowUs: number): number {
   return Math.floor((nowUs - sinceUs) / 1_000_000);
 }
 
-function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'change' | 'delete', args: string[]): number {
+function neighModify(ctx: ProcContext, opts: IpOptions, mode: 'add' | 'replace' | 'change' | 'delete', args: string[]): number {
+  const ns = opts.ns;
+  let router = false;
   let dst: string | null = null;
   let devName: string | null = null;
   let lladdr: number | null = null;
@@ -68,12 +70,14 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
     else if (a === 'proxy') {
       proxy = true;
       dst = nextArg(ctx, args, i++);
-    } else if (a === 'router' || a === 'extern_learn') continue;
+    } else if (a === 'router') router = true;
+    else if (a === 'extern_learn') continue;
     else dst = a === 'to' ? nextArg(ctx, args, i++) : a;
   }
   if (dst === null || devName === null) fatal(ctx, 'Device and destination are required arguments.');
-  const addr = parseIpv4Loose(dst);
-  if (addr === null) fatal(ctx, `Error: any valid address is expected rather than "${dst}".`, 1);
+  // get_addr: -4 and -6 take only their family's addresses.
+  const addr = (opts.family !== 'inet6' ? parseIpv4Loose(dst) : null) ?? (opts.family !== 'inet' ? parseIpv6(dst) : null);
+  if (addr === null) fatal(ctx, `Error: ${opts.family ?? 'any valid'} address is expected rather than "${dst}".`, 1);
   const dev = ns.device(devName);
   if (!dev) {
     ctx.stderr.write(`Cannot find device "${devName}"\n`);
@@ -81,13 +85,13 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
   }
   let r: KResult;
   if (proxy) r = mode === 'delete' ? pneighDelete(dev, addr) : pneighAdd(dev, addr);
-  else r = mode === 'delete' ? neighDelete(dev, addr) : neighSet(dev, addr, lladdr, state, mode);
+  else r = mode === 'delete' ? neighDelete(dev, addr) : neighSet(dev, addr, lladdr, state, mode, router);
   return r.ok ? 0 : netlinkError(ctx, r);
 }
 
 function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[], flush: boolean): number {
   let dev: Device | null = null;
-  let dst: number | null = null;
+  let dst: Ipv4 | Ipv6 | null = null;
   let nud: Set<NudState> | null = null;
   let proxy = false;
   for (let i = 0; i < args.length; i++) {
@@ -110,12 +114,15 @@ function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[],
     } else if (a === 'proxy') proxy = true;
     else if (a === 'unused' || a === 'all') continue;
     else {
-      const addr = parseIpv4Loose(a === 'to' ? nextArg(ctx, args, i++) : a);
+      const text = a === 'to' ? nextArg(ctx, args, i++) : a;
+      const addr = parseIpv4Loose(text) ?? parseIpv6(text);
       if (addr === null) fatal(ctx, `Error: any valid prefix is expected rather than "${a}".`, 1);
       dst = addr;
     }
   }
-  const selected = (entry: Located) => (!dev || entry.dev === dev) && (dst === null || entry.ip === dst);
+  // -4 and -6 keep to their family's table.
+  const family = (entry: Located) => opts.family === null || opts.family === (typeof entry.ip === 'string' ? 'inet6' : 'inet');
+  const selected = (entry: Located) => family(entry) && (!dev || entry.dev === dev) && (dst === null || entry.ip === dst);
   if (flush) {
     if (args.length === 0) {
       ctx.stderr.write('Flush requires arguments.\n');
@@ -149,8 +156,12 @@ function neighShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[],
   return 0;
 }
 
+function addressText(ip: Ipv4 | Ipv6): string {
+  return typeof ip === 'string' ? ip : formatIpv4(ip);
+}
+
 function printDstDev(p: IpPrinter, entry: Located, withDev: boolean): void {
-  p.string('any', 'dst', '%s ', formatIpv4(entry.ip), 'inet');
+  p.string('any', 'dst', '%s ', addressText(entry.ip), typeof entry.ip === 'string' ? 'inet6' : 'inet');
   if (withDev) p.string('any', 'dev', 'dev %s ', entry.dev.name, 'ifname');
 }
 
@@ -159,7 +170,7 @@ function printNeighbour(p: IpPrinter, opts: IpOptions, entry: NeighEntry, state:
   const lladdr = entry.mac !== null && nudValid(state) ? formatMac(entry.mac) : null;
   if (opts.brief) {
     // -br: address, device and lladdr in columns, no state.
-    p.string('any', 'dst', '%-39s ', formatIpv4(entry.ip), 'inet');
+    p.string('any', 'dst', '%-39s ', addressText(entry.ip), typeof entry.ip === 'string' ? 'inet6' : 'inet');
     p.string('any', 'dev', '%-16s ', entry.dev.name, 'ifname');
     if (lladdr !== null) p.string('any', 'lladdr', '%s', lladdr, 'mac');
     p.nl();
@@ -170,6 +181,7 @@ function printNeighbour(p: IpPrinter, opts: IpOptions, entry: NeighEntry, state:
     p.fp('lladdr ');
     p.string('any', 'lladdr', '%s ', lladdr, 'mac');
   }
+  if (entry.router) p.null('router', 'router ');
   if (opts.stats) {
     const now = entry.dev.ns.host.world.now;
     if (nudInTimer(state)) p.number('any', 'refcnt', ' ref %u', 1);
@@ -191,10 +203,10 @@ export function ipNeigh(ctx: ProcContext, opts: IpOptions, args: string[]): numb
   const cmd = args[0];
   const rest = args.slice(1);
   if (cmd === undefined) return neighShow(ctx, opts, ns, [], false);
-  if (matches(cmd, 'add')) return neighModify(ctx, ns, 'add', rest);
-  if (matches(cmd, 'change') || cmd === 'chg') return neighModify(ctx, ns, 'change', rest);
-  if (matches(cmd, 'replace')) return neighModify(ctx, ns, 'replace', rest);
-  if (matches(cmd, 'delete')) return neighModify(ctx, ns, 'delete', rest);
+  if (matches(cmd, 'add')) return neighModify(ctx, opts, 'add', rest);
+  if (matches(cmd, 'change') || cmd === 'chg') return neighModify(ctx, opts, 'change', rest);
+  if (matches(cmd, 'replace')) return neighModify(ctx, opts, 'replace', rest);
+  if (matches(cmd, 'delete')) return neighModify(ctx, opts, 'delete', rest);
   if (matches(cmd, 'get')) return neighShow(ctx, opts, ns, rest, false);
   if (matches(cmd, 'show') || matches(cmd, 'list') || matches(cmd, 'lst')) return neighShow(ctx, opts, ns, rest, false);
   if (matches(cmd, 'flush')) return neighShow(ctx, opts, ns, rest, true);

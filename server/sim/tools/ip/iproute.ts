@@ -1,5 +1,4 @@
 // `ip route`: show, add, delete, replace, get and flush routes (iproute2 ip/iproute.c).
-import ipaddr from 'ipaddr.js';
 import { formatIpv4, inPrefix, prefixMask } from '../../kernel/addr';
 import { fail, type KResult } from '../../kernel/errno';
 import { addRoute, deleteRoute, fibResolve, fibValidateSource, filterRoutes, linkdownIgnored, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteType } from '../../kernel/fib';
@@ -8,6 +7,7 @@ import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { IpPrinter } from './print';
+import { ipRoute6, isRoute6Command, printAllRoutes6 } from './iproute6';
 import { duparg2, fatal, invarg, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix } from './utils';
 
 const ROUTE_USAGE = `Usage: ip route { list | flush } SELECTOR
@@ -130,34 +130,6 @@ export function printRoute(p: IpPrinter, route: Route, opts: Pick<IpOptions, 'de
   p.closeArray();
   p.nl();
   p.closeObject();
-}
-
-/** IPv6 routes in the main table are the kernel's prefix routes for the addresses of up devices, in prefix then creation order. */
-function printIpv6Routes(p: IpPrinter, ns: NetNs): void {
-  const rows: Array<{ prefix: string; sort: string; seq: number; text: string }> = [];
-  for (const dev of ns.sortedDevices()) {
-    if (dev.kind.name === 'loopback' || !dev.adminUp) continue;
-    for (const a of dev.ipv6) {
-      const prefix = a.scope === 'link' ? 'fe80::' : ipv6Network(a.address, a.prefixLen);
-      const len = a.scope === 'link' ? 64 : a.prefixLen;
-      rows.push({ prefix: `${prefix}/${len}`, sort: ipv6SortKey(prefix) + String(len).padStart(3, '0'), seq: a.seq, text: `${p.paint('inet6', `${prefix}/${len} `)}dev ${p.paint('ifname', `${dev.name} `)}proto kernel metric 256 ${dev.carrier ? '' : 'linkdown '}pref medium` });
-    }
-  }
-  rows.sort((x, y) => (x.sort < y.sort ? -1 : x.sort > y.sort ? 1 : x.seq - y.seq));
-  for (const row of rows) p.fp(row.text + '\n');
-}
-
-function ipv6Network(address: string, len: number): string {
-  const bytes = ipaddr.IPv6.parse(address).toByteArray();
-  for (let i = 0; i < 16; i++) {
-    const keep = Math.max(0, Math.min(8, len - i * 8));
-    bytes[i] = bytes[i]! & ((0xff << (8 - keep)) & 0xff);
-  }
-  return ipaddr.fromByteArray(bytes).toString();
-}
-
-function ipv6SortKey(address: string): string {
-  return ipaddr.IPv6.parse(address).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 interface RouteArgs {
@@ -288,11 +260,6 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
 function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   const r = parseRouteArgs(ctx, opts, ns, args, true);
   const p = IpPrinter.for(opts);
-  if (opts.family === 'inet6') {
-    printIpv6Routes(p, ns);
-    ctx.stdout.write(p.finish());
-    return 0;
-  }
   const tableMissing = () => {
     ctx.stderr.write('Error: ipv4: FIB table does not exist.\nDump terminated\n');
     return 2;
@@ -317,6 +284,7 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     printRoute(p, route, opts, filter);
   }
   if (r.table === 'all' && ns.localTableExists) printLocalTable(p, ns, true);
+  if (r.table === 'all' && opts.family === null) printAllRoutes6(p, ns, r.dev);
   ctx.stdout.write(p.finish());
   return 0;
 }
@@ -477,6 +445,10 @@ export function ipRoute(ctx: ProcContext, opts: IpOptions, args: string[]): numb
   const ns = opts.ns;
   const cmd = args[0];
   const rest = args.slice(1);
+  if (isRoute6Command(opts, rest)) {
+    const code = ipRoute6(ctx, opts, cmd, rest);
+    if (code >= 0) return code;
+  }
   try {
     if (cmd === undefined) return routeShow(ctx, opts, ns, []);
     if (matches(cmd, 'add')) return routeModify(ctx, opts, ns, 'add', rest);

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseIpv4Strict } from './kernel/addr';
 import { addIpv4Address } from './kernel/address';
+import { dadSettle } from './kernel/ipv6';
 import { createEther, createLoopback, setLinkUp } from './kernel/link';
 import { World } from './kernel/world';
 import { Lab } from './lab';
@@ -91,5 +92,7 @@ export function buildLab(spec: WorldSpec, seed = 1): Lab {
       if (r.exitCode !== 0) throw new WorldFileError(`world file: hosts.${name}.setup[${i}]: ${r.output.trim() || `exit ${r.exitCode}`}`);
     });
   }
+  // The machines have been up a while: their addresses are past duplicate address detection.
+  for (const host of world.hosts.values()) for (const ns of host.allNamespaces()) dadSettle(ns);
   return lab;
 }

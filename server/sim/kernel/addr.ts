@@ -85,3 +85,50 @@ export function solicitedNode(address: string): { group: string; mac: Mac } {
   const [a, b, c] = bytes.slice(13) as [number, number, number];
   return { group: `ff02::1:ff${a.toString(16).padStart(2, '0')}:${((b << 8) | c).toString(16)}`, mac: 0x3333ff000000 + ((a << 16) | (b << 8) | c) };
 }
+
+/** An IPv6 address in RFC 5952 text, as the tools print it (the kernel's 16 bytes, kept in the form that is compared and shown). */
+export type Ipv6 = string;
+
+export const IPV6_ANY: Ipv6 = '::';
+export const IPV6_LOOPBACK: Ipv6 = '::1';
+
+/** inet_pton(AF_INET6), in RFC 5952 form; null when not an IPv6 address. */
+export function parseIpv6(text: string): Ipv6 | null {
+  return ipaddr.IPv6.isValid(text) && !text.includes('%') ? ipaddr.IPv6.parse(text).toString() : null;
+}
+
+function ipv6Bytes(addr: Ipv6): number[] {
+  return ipaddr.IPv6.parse(addr).toByteArray();
+}
+
+/** The first `len` bits of an address, the rest zero. */
+export function ipv6Network(addr: Ipv6, len: number): Ipv6 {
+  const bytes = ipv6Bytes(addr).map((b, i) => b & (0xff << (8 - Math.max(0, Math.min(8, len - i * 8)))) & 0xff);
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+export function ipv6InPrefix(addr: Ipv6, prefix: Ipv6, len: number): boolean {
+  return ipv6Network(addr, len) === ipv6Network(prefix, len);
+}
+
+/** Orders addresses as their bytes do. */
+export function compareIpv6(a: Ipv6, b: Ipv6): number {
+  const x = ipv6Bytes(a);
+  const y = ipv6Bytes(b);
+  for (let i = 0; i < 16; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return 0;
+}
+
+export function isIpv6LinkLocal(addr: Ipv6): boolean {
+  return ipv6InPrefix(addr, 'fe80::', 10);
+}
+
+export function isIpv6Multicast(addr: Ipv6): boolean {
+  return addr.startsWith('ff');
+}
+
+/** The Ethernet address an IPv6 multicast group maps to (33:33 and its last four bytes). */
+export function ipv6MulticastMac(group: Ipv6): Mac {
+  const b = ipv6Bytes(group);
+  return 0x333300000000 + ((b[12]! << 24) >>> 0) + (b[13]! << 16) + (b[14]! << 8) + b[15]!;
+}

@@ -1,9 +1,11 @@
-// Interface addresses (net/ipv4/devinet.c and IPv6 addrconf for link-local):
-// adding, deleting, and the connected routes that follow them.
+// Interface addresses (net/ipv4/devinet.c and IPv6 addrconf): adding,
+// deleting, and the connected routes that follow them; an IPv6 address is
+// tentative until duplicate address detection passes on a running link.
 import { inPrefix, ipv4, linkLocalFromMac, type Ipv4 } from './addr';
 import type { Device, Ipv4Address, Ipv6Address } from './device';
 import { fail, OK, type KResult } from './errno';
 import { addConnectedRoute, removeConnectedRoute } from './fib';
+import { addPrefixRoute6, dadRun, dadStop, flushRoutes6, removePrefixRoute6 } from './ipv6';
 
 export interface AddressOptions {
   peer?: Ipv4 | null;
@@ -104,45 +106,78 @@ export function deleteIpv4Address(dev: Device, local: Ipv4, prefixLen: number | 
 
 const SCOPE_RANK = { host: 2, link: 1, global: 0 } as const;
 
-/** addrconf: a link-local address once a device runs, ::1 on loopback when up. */
+/**
+ * addrconf: ::1 on loopback when up (loopback does no duplicate address
+ * detection); the first time a device runs after coming up it is ready, gets
+ * its link-local address and checks its tentative ones. Losing carrier
+ * later changes none of that.
+ */
 export function syncIpv6(dev: Device): void {
-  if (!dev.adminUp) return;
+  if (!dev.adminUp || ipv6Disabled(dev)) return;
   if (dev.kind.name === 'loopback') {
-    if (!dev.ipv6.some((a) => a.address === '::1')) insertIpv6(dev, { address: '::1', prefixLen: 128, scope: 'host', nodad: false, seq: dev.ns.addressSeq++ });
+    if (!dev.ipv6.some((a) => a.address === '::1')) insertIpv6Address(dev, { address: '::1', prefixLen: 128, scope: 'host', seq: dev.ns.addressSeq++, tentative: false, nodad: false, dadTimer: null });
     return;
   }
-  if (dev.running && !dev.ipv6.some((a) => a.scope === 'link')) {
-    insertIpv6(dev, { address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', nodad: false, seq: dev.ns.addressSeq++ });
+  if (!dev.running || dev.ipv6Ready) return;
+  dev.ipv6Ready = true;
+  if (!dev.ipv6.some((a) => a.scope === 'link')) {
+    insertIpv6Address(dev, { address: linkLocalFromMac(dev.mac), prefixLen: 64, scope: 'link', seq: dev.ns.addressSeq++, tentative: true, nodad: false, dadTimer: null });
   }
+  // Addresses given while the device was down put their prefixes on the link now, in the order they came.
+  for (const a of [...dev.ipv6].sort((x, y) => x.seq - y.seq)) addPrefixRoute6(dev, a);
+  dadRun(dev);
+}
+
+/** net.ipv6.conf.DEV.disable_ipv6 */
+export function ipv6Disabled(dev: Device): boolean {
+  return dev.ns.sysctl.get(`net.ipv6.conf.${dev.name}.disable_ipv6`) === '1';
+}
+
+/** addrconf_disable_ipv6: turned off, IPv6 leaves the device as it does when it goes down; turned on, it is configured afresh. */
+export function ipv6DisableChanged(dev: Device): void {
+  if (!ipv6Disabled(dev)) {
+    syncIpv6(dev);
+    return;
+  }
+  dropIpv6(dev);
+  flushRoutes6(dev.ns, (route) => route.dev === dev);
+}
+
+/** addrconf_ifdown: a device going down loses its IPv6 addresses, and is configured afresh when it next runs. */
+export function dropIpv6(dev: Device): void {
+  for (const a of dev.ipv6) dadStop(a);
+  dev.ipv6 = [];
+  dev.ipv6Ready = false;
+}
+
+/** ipv6_add_addr; with `nodad` the address skips detection. */
+export function addIpv6Address(dev: Device, address: string, prefixLen: number, nodad = false): KResult {
+  if (ipv6Disabled(dev)) return fail('EACCES', 'ipv6: IPv6 is disabled on this device');
+  if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST', 'ipv6: address already assigned');
+  const scope = address.startsWith('fe80:') ? 'link' : address === '::1' ? 'host' : 'global';
+  const added: Ipv6Address = { address, prefixLen, scope, seq: dev.ns.addressSeq++, tentative: dev.kind.name !== 'loopback' && !nodad, nodad, dadTimer: null };
+  insertIpv6Address(dev, added);
+  if (dev.ipv6Ready) addPrefixRoute6(dev, added);
+  dadRun(dev);
+  return OK;
 }
 
 /** ipv6_addr_src_scope: global 0xe, link-local 0x2, loopback 0x1. */
 const IPV6_SCOPE_VALUE = { global: 0xe, link: 0x2, host: 0x1 } as const;
 
 /** ipv6_link_dev_addr: the list runs from the widest scope to the narrowest, the newest first within one. */
-function insertIpv6(dev: Device, address: Ipv6Address): void {
+function insertIpv6Address(dev: Device, address: Ipv6Address): void {
   const at = dev.ipv6.findIndex((a) => IPV6_SCOPE_VALUE[address.scope] >= IPV6_SCOPE_VALUE[a.scope]);
-  if (at < 0) dev.ipv6.push(address);
-  else dev.ipv6.splice(at, 0, address);
-}
-
-/** addrconf_ifdown: a device going down loses its IPv6 addresses. */
-export function dropIpv6(dev: Device): void {
-  dev.ipv6 = [];
-}
-
-export function addIpv6Address(dev: Device, address: string, prefixLen: number, nodad = false): KResult {
-  if (dev.ipv6.some((a) => a.address === address)) return fail('EEXIST', 'ipv6: address already assigned');
-  const scope = address.startsWith('fe80:') ? 'link' : address === '::1' ? 'host' : 'global';
-  insertIpv6(dev, { address, prefixLen, scope, nodad, seq: dev.ns.addressSeq++ });
-  return OK;
+  dev.ipv6.splice(at < 0 ? dev.ipv6.length : at, 0, address);
 }
 
 /** inet6_addr_del: the address with that prefix length. */
 export function deleteIpv6Address(dev: Device, address: string, prefixLen: number): KResult {
   const index = dev.ipv6.findIndex((a) => a.address === address && a.prefixLen === prefixLen);
   if (index < 0) return fail('EADDRNOTAVAIL');
-  dev.ipv6.splice(index, 1);
+  const [removed] = dev.ipv6.splice(index, 1);
+  dadStop(removed!);
+  removePrefixRoute6(dev, removed!);
   return OK;
 }
 

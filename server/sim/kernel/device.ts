@@ -4,6 +4,7 @@ import type { Ipv4, Mac } from './addr';
 import type { NetNs } from './netns';
 import type { Frame } from './packet';
 import type { Segment } from './links/ether';
+import type { Timer } from './world';
 
 export const IFF_UP = 0x1;
 export const IFF_BROADCAST = 0x2;
@@ -101,10 +102,14 @@ export interface Ipv6Address {
   address: string;
   prefixLen: number;
   scope: 'global' | 'host' | 'link';
-  /** IFA_F_NODAD: added without duplicate address detection. */
+  /** IFA_F_NODAD: added with `nodad`, without duplicate address detection, usable at once. */
   nodad: boolean;
   /** Creation order within the namespace (the kernel lists prefix routes in it). */
   seq: number;
+  /** Duplicate address detection has not finished: the address is not yet usable (IFA_F_TENTATIVE). */
+  tentative: boolean;
+  /** The pending end of duplicate address detection, while the link runs. */
+  dadTimer: Timer | null;
 }
 
 export interface DeviceStats {
@@ -239,6 +244,8 @@ export class Device {
   master: Device | null = null;
   ipv4: Ipv4Address[] = [];
   ipv6: Ipv6Address[] = [];
+  /** IF_READY: the link has run since it was brought up, so addrconf configured it and checks new addresses at once. */
+  ipv6Ready = false;
   /** Link-layer multicast addresses added by hand (`ip maddr add`). */
   staticMulticast: Mac[] = [];
   stats: DeviceStats = { rxPackets: 0, rxBytes: 0, rxDropped: 0, txPackets: 0, txBytes: 0, txDropped: 0 };

@@ -43,18 +43,6 @@ export interface Route {
   nexthops?: Nexthop[];
 }
 
-/** An IPv6 route added by hand (the kernel's own follow from the addresses). Lookups over them are the tool's. */
-export interface Ipv6StaticRoute {
-  prefix: string;
-  prefixLen: number;
-  gateway: string | null;
-  dev: Device;
-  metric: number;
-  proto: RouteProto;
-  /** When it was added: routes to one prefix and metric keep that order. */
-  seq: number;
-}
-
 export interface Nexthop {
   gateway: Ipv4 | null;
   dev: Device;
@@ -548,11 +536,11 @@ export function localTableRoutes(ns: NetNs): Route[] {
   return [...routes.values(), ...(ns.tables.get(RT_TABLE_LOCAL) ?? [])].sort((x, y) => x.dst - y.dst || x.prefixLen - y.prefixLen);
 }
 
-/** Routes through a device that went down or away are flushed (fib_sync_down_dev). */
+/** Routes through a device that went down or away are flushed (fib_sync_down_dev), IPv6 ones too (rt6_sync_down_dev). */
 export function flushDeviceRoutes(ns: NetNs, dev: Device): void {
   // A multipath route goes with the last of its nexthops' devices.
   filterRoutes(ns, (r) => r.dev !== dev && !(r.nexthops?.every((nh) => nh.dev === dev) ?? false));
-  ns.ipv6Routes = ns.ipv6Routes.filter((r) => r.dev !== dev);
+  ns.routes6 = ns.routes6.filter((r) => r.dev !== dev);
 }
 
 function pruneUnreachableGateways(ns: NetNs): void {

@@ -6,6 +6,7 @@ import type { Device } from './device';
 import { frameBytes, type BridgedFrom, type Frame } from './packet';
 import { arpReceive } from './neigh';
 import { ipReceive } from './ipv4';
+import { ipv6Receive } from './ipv6';
 import { bridgeInput } from './links/bridge';
 import { macvlanInput } from './links/macvlan';
 
@@ -54,11 +55,12 @@ export function receiveFrame(dev: Device, frame: Frame): boolean {
   return true;
 }
 
-/** The frame is for this device's own protocol stack (ARP, IPv4); a bridge says which port it came in by. */
+/** The frame is for this device's own protocol stack (ARP, IPv4, IPv6); a bridge says which port it came in by. */
 export function deliverToStack(dev: Device, frame: Frame, bridgedFrom?: BridgedFrom): void {
   // eth_type_trans ran on the bridge port: a frame to the port's own address is for the host too.
   const toUs = frame.dst === dev.mac || frame.dst === bridgedFrom?.port.mac || frame.dst === BROADCAST_MAC || isMulticastMac(frame.dst) || dev.kind.name === 'loopback';
   if (!toUs) return; // PACKET_OTHERHOST: not ours
   if (frame.arp) arpReceive(dev, frame.arp);
   else if (frame.ip) ipReceive(dev, frame.ip, frame.dst === BROADCAST_MAC, bridgedFrom);
+  else if (frame.ip6) ipv6Receive(dev, frame.ip6);
 }

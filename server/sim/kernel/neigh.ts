@@ -1,14 +1,16 @@
 // The neighbour table and ARP (net/core/neighbour.c, net/ipv4/arp.c):
 // resolution with retries on the simulated clock, queued packets, and the
-// host-unreachable errors when resolution fails.
-import { BROADCAST_MAC, type Ipv4, type Mac } from './addr';
+// host-unreachable errors when resolution fails. IPv6 neighbours live in the
+// same table, resolved by neighbour discovery's messages (ipv6.ts).
+import { BROADCAST_MAC, formatIpv4, type Ipv4, type Ipv6, type Mac } from './addr';
 import { IFF_NOARP, type Device } from './device';
 import { fail, OK, type KResult } from './errno';
 import { fibLookup, fibValidateSource, isLocalAddress, selectSource } from './fib';
 import { icmpSend } from './ipv4';
+import { ndiscFailed, ndiscSolicit } from './ipv6';
 import { transmitFrame } from './l2';
 import type { NetNs } from './netns';
-import { ARP_REPLY, ARP_REQUEST, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, type ArpMessage, type Ipv4Packet } from './packet';
+import { ARP_REPLY, ARP_REQUEST, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, type ArpMessage, type Frame, type Ipv4Packet, type Ipv6Packet } from './packet';
 import type { Timer } from './world';
 
 /** NONE is a fresh entry's state before anything resolved it (NUD_NONE, shown without a state). */
@@ -21,10 +23,12 @@ export function nudValid(state: NudState): boolean {
 
 export interface NeighEntry {
   dev: Device;
-  ip: Ipv4;
+  /** An IPv4 address, or an IPv6 one (text). */
+  ip: Ipv4 | Ipv6;
   mac: Mac | null;
   state: NudState;
-  queue: Ipv4Packet[];
+  /** Packets waiting for resolution, of the entry's family. */
+  queue: Array<Ipv4Packet | Ipv6Packet>;
   /** Solicitations counted as the kernel does: resolving starts past the unicast ones (`ip -s` shows it). */
   probes: number;
   timer: Timer | null;
@@ -34,7 +38,7 @@ export interface NeighEntry {
   updatedUs: number;
   /** Set for entries added by a user (`ip neigh add`), shown with their state as given. */
   manual: boolean;
-  /** NTF_ROUTER and NTF_EXT_LEARNED, as the last administrative update gave them. */
+  /** NTF_ROUTER and NTF_EXT_LEARNED, as the last administrative update gave them (an IPv6 neighbour's advertisement also says whether it is a router). */
   router: boolean;
   externLearned: boolean;
 }
@@ -48,7 +52,7 @@ export interface NeighFlags {
 /** A proxy neighbour (pneigh): an address this namespace answers ARP for on `dev`. */
 export interface ProxyNeighEntry {
   dev: Device;
-  ip: Ipv4;
+  ip: Ipv4 | Ipv6;
 }
 
 const RETRANS_US = 1_000_000;
@@ -60,12 +64,12 @@ const DELAY_FIRST_PROBE_US = 5_000_000;
 const BASE_REACHABLE_US = 30_000_000;
 const UNRES_QLEN = 101;
 
-function key(dev: Device, ip: Ipv4): string {
+function key(dev: Device, ip: Ipv4 | Ipv6): string {
   return `${dev.ifindex}|${ip}`;
 }
 
 /** neigh_alloc: a new entry in state NONE, its confirmation backdated so it does not count as recent. */
-function createEntry(dev: Device, ip: Ipv4, manual: boolean): NeighEntry {
+function createEntry(dev: Device, ip: Ipv4 | Ipv6, manual: boolean): NeighEntry {
   const t = now(dev);
   const entry: NeighEntry = { dev, ip, mac: null, state: 'NONE', queue: [], probes: 0, timer: null, usedUs: t, confirmedUs: t - 2 * BASE_REACHABLE_US, updatedUs: t, manual, router: false, externLearned: false };
   dev.ns.neigh.set(key(dev, ip), entry);
@@ -77,7 +81,7 @@ function setState(entry: NeighEntry, state: NudState): void {
   entry.updatedUs = now(entry.dev);
 }
 
-export function neighLookup(dev: Device, ip: Ipv4): NeighEntry | undefined {
+export function neighLookup(dev: Device, ip: Ipv4 | Ipv6): NeighEntry | undefined {
   return dev.ns.neigh.get(key(dev, ip));
 }
 
@@ -93,7 +97,7 @@ export function nudInTimer(state: NudState): boolean {
 /** REACHABLE ages into STALE without traffic; computed when looked at. */
 export function currentState(entry: NeighEntry): NudState {
   if (entry.state === 'REACHABLE' && !entry.manual) {
-    const reachableUs = BASE_REACHABLE_US / 2 + (entry.ip % 1000) * BASE_REACHABLE_US / 1000;
+    const reachableUs = BASE_REACHABLE_US / 2 + (reachableDraw(entry.ip) * BASE_REACHABLE_US) / 1000;
     const expiresUs = entry.confirmedUs + reachableUs;
     if (now(entry.dev) > expiresUs) {
       // The kernel's timer would have made it STALE back then.
@@ -104,16 +108,34 @@ export function currentState(entry: NeighEntry): NudState {
   return entry.state;
 }
 
+/** The entry's stand-in for the random part of its reachable time, in thousandths. */
+function reachableDraw(ip: Ipv4 | Ipv6): number {
+  if (typeof ip === 'number') return ip % 1000;
+  let hash = 0;
+  for (const c of ip) hash = (hash * 31 + c.charCodeAt(0)) % 1000;
+  return hash;
+}
+
 function cancelTimer(entry: NeighEntry): void {
   if (entry.timer) entry.timer.cancelled = true;
   entry.timer = null;
 }
 
-function sendArpRequest(entry: NeighEntry, unicastTo: Mac | null): void {
+/** The source of the packet queued last, which a solicitation may take as its own. */
+export function neighSolicitSource(entry: NeighEntry): Ipv4 | Ipv6 | null {
+  return entry.queue[entry.queue.length - 1]?.src ?? null;
+}
+
+/** neigh->ops->solicit: an ARP request, or an IPv6 neighbour solicitation. */
+function solicit(entry: NeighEntry, unicastTo: Mac | null): void {
+  if (typeof entry.ip === 'string') {
+    ndiscSolicit(entry, unicastTo);
+    return;
+  }
   const dev = entry.dev;
-  const queued = entry.queue[entry.queue.length - 1];
+  const queued = neighSolicitSource(entry) as Ipv4 | null;
   // arp_solicit: the queued packet's own source when it is ours, else the device's best.
-  const src = queued && isLocalAddress(dev.ns, queued.src) ? queued.src : selectSource(dev.ns, dev, entry.ip, 'link') ?? 0;
+  const src = queued !== null && isLocalAddress(dev.ns, queued) ? queued : selectSource(dev.ns, dev, entry.ip, 'link') ?? 0;
   const arp: ArpMessage = { op: ARP_REQUEST, senderMac: dev.mac, senderIp: src, targetMac: 0, targetIp: entry.ip };
   transmitFrame(dev, { src: dev.mac, dst: unicastTo ?? BROADCAST_MAC, arp });
 }
@@ -125,8 +147,11 @@ function failEntry(entry: NeighEntry): void {
   const queue = entry.queue;
   entry.queue = [];
   const ns = entry.dev.ns;
-  ns.host.world.tracer?.drop(ns, entry.dev, `dropped: nobody answered ARP for ${nexthopText(entry.ip)} on ${entry.dev.name} (host unreachable)`);
-  for (const packet of queue) icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH);
+  ns.host.world.tracer?.drop(ns, entry.dev, `dropped: nobody answered ${typeof entry.ip === 'string' ? 'neighbour solicitations' : 'ARP'} for ${nexthopText(entry.ip)} on ${entry.dev.name} (host unreachable)`);
+  for (const packet of queue) {
+    if ('icmp6' in packet) ndiscFailed(entry.dev, packet);
+    else icmpSend(ns, packet, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH);
+  }
 }
 
 function armSolicitTimer(entry: NeighEntry): void {
@@ -144,7 +169,7 @@ export function neighSolicitExpired(entry: NeighEntry): void {
     return;
   }
   entry.probes++;
-  sendArpRequest(entry, entry.state === 'PROBE' ? entry.mac : null);
+  solicit(entry, entry.state === 'PROBE' ? entry.mac : null);
   armSolicitTimer(entry);
 }
 
@@ -154,21 +179,26 @@ export function neighDelayExpired(entry: NeighEntry): void {
   if (entry.state !== 'DELAY') return;
   setState(entry, 'PROBE');
   entry.probes = 1;
-  sendArpRequest(entry, entry.mac);
+  solicit(entry, entry.mac);
   armSolicitTimer(entry);
 }
 
-function sendVia(entry: NeighEntry, packet: Ipv4Packet): boolean {
-  return transmitFrame(entry.dev, { src: entry.dev.mac, dst: entry.mac!, ip: packet });
+/** The frame carrying a packet of either family. */
+function frameOf(src: Mac, dst: Mac, packet: Ipv4Packet | Ipv6Packet): Frame {
+  return 'icmp6' in packet ? { src, dst, ip6: packet } : { src, dst, ip: packet };
+}
+
+function sendVia(entry: NeighEntry, packet: Ipv4Packet | Ipv6Packet): boolean {
+  return transmitFrame(entry.dev, frameOf(entry.dev.mac, entry.mac!, packet));
 }
 
 /**
- * neigh_output: sends an IPv4 packet to `nexthop` on `dev`, resolving it
- * first. False when the device dropped what was sent at once (a packet
- * queued for resolution counts as sent).
+ * neigh_output: sends a packet to `nexthop` (of the packet's family) on
+ * `dev`, resolving it first. False when the device dropped what was sent at
+ * once (a packet queued for resolution counts as sent).
  */
-export function neighOutput(dev: Device, nexthop: Ipv4, packet: Ipv4Packet): boolean {
-  if (dev.kind.name === 'loopback' || dev.flags & IFF_NOARP) return transmitFrame(dev, { src: dev.mac, dst: dev.mac, ip: packet });
+export function neighOutput(dev: Device, nexthop: Ipv4 | Ipv6, packet: Ipv4Packet | Ipv6Packet): boolean {
+  if (dev.kind.name === 'loopback' || dev.flags & IFF_NOARP) return transmitFrame(dev, frameOf(dev.mac, dev.mac, packet));
   const ns = dev.ns;
   const entry = neighLookup(dev, nexthop) ?? createEntry(dev, nexthop, false);
   switch (currentState(entry)) {
@@ -195,15 +225,15 @@ export function neighOutput(dev: Device, nexthop: Ipv4, packet: Ipv4Packet): boo
       setState(entry, 'INCOMPLETE');
       entry.probes = UCAST_SOLICIT + 1;
       entry.queue.push(packet);
-      ns.host.world.tracer?.note(ns, dev, 'arp', packet, `waits for ARP: who has ${nexthopText(nexthop)}?`);
+      ns.host.world.tracer?.note(ns, dev, 'arp', packet, `waits for ${typeof nexthop === 'string' ? 'neighbour discovery' : 'ARP'}: who has ${nexthopText(nexthop)}?`);
       armSolicitTimer(entry);
-      sendArpRequest(entry, null);
+      solicit(entry, null);
       return true;
   }
 }
 
-function nexthopText(ip: Ipv4): string {
-  return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+function nexthopText(ip: Ipv4 | Ipv6): string {
+  return typeof ip === 'string' ? ip : formatIpv4(ip);
 }
 
 /** neigh_update: learns or confirms a neighbour's address and releases its queue. */
@@ -246,7 +276,21 @@ const PROXY_DELAY_US = 800_000;
 
 /** neigh_event_ns: whoever asks for us becomes a (STALE) neighbour. */
 function learnRequester(dev: Device, arp: ArpMessage): void {
-  update(neighLookup(dev, arp.senderIp) ?? createEntry(dev, arp.senderIp, false), arp.senderMac, 'STALE');
+  neighLearn(dev, arp.senderIp, arp.senderMac);
+}
+
+/** A neighbour that asked for us: known (STALE) by the address it gave, or at least entered. */
+export function neighLearn(dev: Device, ip: Ipv4 | Ipv6, mac: Mac | null): void {
+  const entry = neighLookup(dev, ip) ?? createEntry(dev, ip, false);
+  if (mac !== null) update(entry, mac, 'STALE');
+}
+
+/** A neighbour confirmed what it is (an IPv6 advertisement): its address, the one cached when it gave none; a different one only when it overrides. */
+export function neighConfirm(entry: NeighEntry, mac: Mac | null, state: NudState, override: boolean): void {
+  const lladdr = mac ?? entry.mac;
+  if (lladdr === null) return;
+  if (!override && entry.mac !== null && lladdr !== entry.mac && nudValid(entry.state)) return;
+  update(entry, lladdr, state);
 }
 
 /** pneigh's delayed answer, unless the namespace went away meanwhile. */
@@ -285,7 +329,7 @@ function arpFwdProxy(inDev: Device, outDev: Device): boolean {
 }
 
 /** `ip neigh add|replace|change`: neigh_add, then __neigh_update with the state and address given. */
-export function neighSet(dev: Device, ip: Ipv4, mac: Mac | null, state: NudState, mode: 'add' | 'replace' | 'change', flags: NeighFlags = { router: false, externLearned: false }): KResult {
+export function neighSet(dev: Device, ip: Ipv4 | Ipv6, mac: Mac | null, state: NudState, mode: 'add' | 'replace' | 'change', flags: NeighFlags = { router: false, externLearned: false }): KResult {
   const existing = neighLookup(dev, ip);
   if (existing && mode === 'add') return fail('EEXIST');
   if (!existing && mode === 'change') return fail('ENOENT');
@@ -317,7 +361,7 @@ function startTimer(entry: NeighEntry): void {
   else if (entry.state === 'PROBE') neighSolicitExpired(entry);
 }
 
-export function neighDelete(dev: Device, ip: Ipv4): KResult {
+export function neighDelete(dev: Device, ip: Ipv4 | Ipv6): KResult {
   const entry = neighLookup(dev, ip);
   if (!entry) return fail('ENOENT');
   cancelTimer(entry);
@@ -325,17 +369,17 @@ export function neighDelete(dev: Device, ip: Ipv4): KResult {
   return OK;
 }
 
-export function pneighLookup(dev: Device, ip: Ipv4): ProxyNeighEntry | undefined {
+export function pneighLookup(dev: Device, ip: Ipv4 | Ipv6): ProxyNeighEntry | undefined {
   return dev.ns.pneigh?.get(key(dev, ip));
 }
 
 /** `ip neigh add|replace proxy`: pneigh_create; adding an existing one is no error. */
-export function pneighAdd(dev: Device, ip: Ipv4): KResult {
+export function pneighAdd(dev: Device, ip: Ipv4 | Ipv6): KResult {
   if (!pneighLookup(dev, ip)) (dev.ns.pneigh ??= new Map()).set(key(dev, ip), { dev, ip });
   return OK;
 }
 
-export function pneighDelete(dev: Device, ip: Ipv4): KResult {
+export function pneighDelete(dev: Device, ip: Ipv4 | Ipv6): KResult {
   return dev.ns.pneigh?.delete(key(dev, ip)) ? OK : fail('ENOENT');
 }
 

@@ -5,11 +5,12 @@
 import type { Ipv4 } from './addr';
 import type { Device } from './device';
 import type { Host } from './host';
-import { DEFAULT_RULES, RT_TABLE_MAIN, type FibRule, type Ipv6StaticRoute, type Route } from './fib';
+import { DEFAULT_RULES, RT_TABLE_MAIN, type FibRule, type Route } from './fib';
 import type { NeighEntry, ProxyNeighEntry } from './neigh';
 import type { Netfilter } from './netfilter';
 import type { Conntrack } from './conntrack';
-import type { Ipv4Packet } from './packet';
+import type { Ipv4Packet, Ipv6Packet } from './packet';
+import type { Route6 } from './ipv6';
 import type { SocketTable } from './sockets';
 import { SysctlTable } from './sysctl';
 
@@ -17,6 +18,8 @@ import { SysctlTable } from './sysctl';
 export interface IcmpSocket {
   id: number;
   onPacket(packet: Ipv4Packet, device: Device): void;
+  /** An ICMPv6 socket (ping -6) takes echo replies and errors here. */
+  onPacket6?(packet: Ipv6Packet, device: Device): void;
 }
 
 export class NetNs {
@@ -26,8 +29,6 @@ export class NetNs {
   lastIfindex = 0;
   /** Routing tables by id, the main one from the start; the local table is derived from addresses. */
   readonly tables = new Map<number, Route[]>([[RT_TABLE_MAIN, []]]);
-  /** IPv6 routes added by hand, in the main table. */
-  ipv6Routes: Ipv6StaticRoute[] = [];
   /** Routing policy rules in the order a lookup tries them; replaced as a whole on change. */
   rules: readonly FibRule[] = DEFAULT_RULES;
   readonly neigh = new Map<string, NeighEntry>();
@@ -54,6 +55,8 @@ export class NetNs {
   readonly inetPeers = new Map<number, { rateLastUs: number; rateTokensUs: number; redirects: number }>();
   /** The local routing table comes into being with the first address. */
   localTableExists = false;
+  /** The IPv6 main table in the order routes were added: addrconf's prefix routes and those added by hand. */
+  routes6: Route6[] = [];
   /** Counts addresses made here, to order them (and their routes) as the kernel does. */
   addressSeq = 0;
   /**

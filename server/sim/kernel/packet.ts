@@ -1,5 +1,5 @@
-// What travels: Ethernet frames carrying ARP or IPv4 (ICMP, TCP, UDP).
-import type { Ipv4, Mac } from './addr';
+// What travels: Ethernet frames carrying ARP, IPv4 (ICMP, TCP, UDP) or IPv6 (ICMPv6).
+import type { Ipv4, Ipv6, Mac } from './addr';
 import type { CtInfo } from './conntrack';
 import type { Device } from './device';
 
@@ -94,15 +94,56 @@ export interface BridgedFrom {
   srcMac: Mac;
 }
 
+export const ICMPV6_DEST_UNREACH = 1;
+export const ICMPV6_TIME_EXCEED = 3;
+export const ICMPV6_ECHO_REQUEST = 128;
+export const ICMPV6_ECHO_REPLY = 129;
+export const NDISC_NEIGHBOUR_SOLICITATION = 135;
+export const NDISC_NEIGHBOUR_ADVERTISEMENT = 136;
+
+export const ICMPV6_NOROUTE = 0;
+export const ICMPV6_ADM_PROHIBITED = 1;
+export const ICMPV6_ADDR_UNREACH = 3;
+export const ICMPV6_PORT_UNREACH = 4;
+
+export interface Icmp6Message {
+  type: number;
+  code: number;
+  /** Echo identifier and sequence. */
+  id: number;
+  seq: number;
+  /** Errors quote the packet that caused them. */
+  quoted?: Ipv6Packet;
+  /** Neighbour discovery: the address asked or told about, and the link-layer address option (source for a solicitation, target for an advertisement). */
+  target?: Ipv6;
+  lladdr?: Mac | null;
+  /** Advertisement flags: from a router, in answer to a solicitation, overriding a cached address. */
+  router?: boolean;
+  solicited?: boolean;
+  override?: boolean;
+}
+
+export interface Ipv6Packet {
+  src: Ipv6;
+  dst: Ipv6;
+  hopLimit: number;
+  /** Bytes after the 40-byte header (the ICMPv6 message). */
+  payloadLength: number;
+  icmp6: Icmp6Message;
+  /** Simulated microseconds spent in flight so far (for RTTs). */
+  elapsedUs: number;
+}
+
 export interface Frame {
   src: Mac;
   dst: Mac;
   arp?: ArpMessage;
   ip?: Ipv4Packet;
+  ip6?: Ipv6Packet;
 }
 
 export function frameBytes(frame: Frame): number {
-  return 14 + (frame.arp ? 28 : frame.ip ? frame.ip.length : 0);
+  return 14 + (frame.arp ? 28 : frame.ip ? frame.ip.length : frame.ip6 ? 40 + frame.ip6.payloadLength : 0);
 }
 
 export function clonePacket(p: Ipv4Packet): Ipv4Packet {
@@ -111,4 +152,10 @@ export function clonePacket(p: Ipv4Packet): Ipv4Packet {
   if (p.ports) copy.ports = { ...p.ports };
   if (p.icmp?.quoted) copy.icmp!.quoted = clonePacket(p.icmp.quoted);
   return copy;
+}
+
+export function clonePacket6(p: Ipv6Packet): Ipv6Packet {
+  const icmp6 = { ...p.icmp6 };
+  if (p.icmp6.quoted) icmp6.quoted = clonePacket6(p.icmp6.quoted);
+  return { ...p, icmp6 };
 }

@@ -2,6 +2,7 @@
 // touches, with the kernel's defaults, ranges and side effects.
 import { fail, OK, type KResult } from './errno';
 import type { NetNs } from './netns';
+import { ipv6DisableChanged } from './address';
 
 interface Knob {
   default: string;
@@ -169,7 +170,16 @@ export class SysctlTable {
       (this.writtenIpv4Conf ??= new Set()).add('accept_redirects');
       return OK;
     }
+    const ipv6Switch = /^net\.ipv6\.conf\.([^.]+)\.(forwarding|disable_ipv6)$/.exec(key);
+    if (ipv6Switch?.[1] === 'all') {
+      // addrconf_fixup_forwarding, addrconf_disable_ipv6: all's switch rewrites default's and every device's.
+      this.values.set(`net.ipv6.conf.default.${ipv6Switch[2]}`, value);
+      for (const name of this.ns.byName.keys()) this.values.set(`net.ipv6.conf.${name}.${ipv6Switch[2]}`, value);
+    }
     this.values.set(key, value);
+    if (ipv6Switch?.[2] === 'disable_ipv6' && ipv6Switch[1] !== 'default') {
+      for (const dev of this.ns.devices.values()) if (ipv6Switch[1] === 'all' || dev.name === ipv6Switch[1]) ipv6DisableChanged(dev);
+    }
     if (key.startsWith(IPV4_CONF_PREFIX)) (this.writtenIpv4Conf ??= new Set()).add(key.slice(key.lastIndexOf('.') + 1));
     return OK;
   }

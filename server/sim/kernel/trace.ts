@@ -6,7 +6,7 @@ import { PATH_HOPS_KEPT, type PacketPath, type PathDrop, type PathHop } from '..
 import { formatIpv4, formatMac } from './addr';
 import type { Device } from './device';
 import type { NetNs } from './netns';
-import { ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, type Frame, type Ipv4Packet } from './packet';
+import { ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, ICMPV6_DEST_UNREACH, ICMPV6_TIME_EXCEED, type Frame, type Ipv4Packet, type Ipv6Packet } from './packet';
 
 export type TraceStep = 'xmit' | 'recv' | 'route' | 'arp' | 'bridge' | 'netfilter' | 'nat' | 'forward' | 'deliver' | 'drop' | 'icmp';
 
@@ -18,7 +18,7 @@ export interface TraceEvent {
   step: TraceStep;
   /** A one-line account: "FORWARD: net.ipv4.ip_forward is 0". */
   text: string;
-  /** src > dst of the IPv4 packet concerned, when there is one. */
+  /** src > dst of the IP packet concerned, when there is one. */
   flow: string | null;
 }
 
@@ -35,8 +35,12 @@ export function dropReason(text: string): string {
   return text.replace(/^dropped: /, '');
 }
 
-function flowOf(frame: Frame | Ipv4Packet | undefined): string | null {
-  if (!frame) return null;
+const ICMP6_NAMES: Record<number, string> = { 1: 'destination unreachable', 3: 'time exceeded', 128: 'echo request', 129: 'echo reply', 135: 'neighbor solicitation', 136: 'neighbor advertisement' };
+
+function flowOf(frame: Traced | undefined): string | null {
+  const ip6 = ip6Of(frame);
+  if (ip6) return `${ip6.src} > ${ip6.dst} ICMPv6 ${ICMP6_NAMES[ip6.icmp6.type] ?? `type ${ip6.icmp6.type}`}`;
+  if (!frame || 'hopLimit' in frame) return null;
   if ('ttl' in frame) return describePacket(frame);
   if (frame.ip) return describePacket(frame.ip);
   if (frame.arp) return frame.arp.op === 1 ? `ARP who-has ${formatIpv4(frame.arp.targetIp)} tell ${formatIpv4(frame.arp.senderIp)}` : `ARP ${formatIpv4(frame.arp.senderIp)} is-at ${formatMac(frame.arp.senderMac)}`;
@@ -45,8 +49,8 @@ function flowOf(frame: Frame | Ipv4Packet | undefined): string | null {
 
 /** What the kernel tells about a packet's walk, to whoever is tracing it. */
 export interface TraceSink {
-  note(ns: NetNs, dev: Device | null, step: TraceStep, packet?: Frame | Ipv4Packet, text?: string): void;
-  drop(ns: NetNs, dev: Device | null, why: string, packet?: Frame | Ipv4Packet): void;
+  note(ns: NetNs, dev: Device | null, step: TraceStep, packet?: Traced, text?: string): void;
+  drop(ns: NetNs, dev: Device | null, why: string, packet?: Traced): void;
 }
 
 /** Every event, in words (`explain`). */
@@ -54,22 +58,31 @@ export class Tracer implements TraceSink {
   readonly events: TraceEvent[] = [];
   constructor(private readonly clock: () => number) {}
 
-  private push(ns: NetNs, dev: Device | null, step: TraceStep, text: string, packet?: Frame | Ipv4Packet): void {
+  private push(ns: NetNs, dev: Device | null, step: TraceStep, text: string, packet?: Traced): void {
     if (this.events.length >= 10_000) return; // a walk is bounded by TTL; the record too
     this.events.push({ atUs: this.clock(), where: ns.label, device: dev?.name ?? null, step, text, flow: flowOf(packet) });
   }
 
-  note(ns: NetNs, dev: Device | null, step: TraceStep, packet?: Frame | Ipv4Packet, text: string = step): void {
+  note(ns: NetNs, dev: Device | null, step: TraceStep, packet?: Traced, text: string = step): void {
     this.push(ns, dev, step, text, packet);
   }
 
-  drop(ns: NetNs, dev: Device | null, why: string, packet?: Frame | Ipv4Packet): void {
+  drop(ns: NetNs, dev: Device | null, why: string, packet?: Traced): void {
     this.push(ns, dev, 'drop', why, packet);
   }
 }
 
-function ipOf(packet: Frame | Ipv4Packet | undefined): Ipv4Packet | undefined {
-  return packet && ('ttl' in packet ? packet : packet.ip);
+/** What a trace event may be about: a frame, or an IP packet of either family. */
+export type Traced = Frame | Ipv4Packet | Ipv6Packet;
+
+function ipOf(packet: Traced | undefined): Ipv4Packet | undefined {
+  if (!packet || 'hopLimit' in packet) return undefined;
+  return 'ttl' in packet ? packet : packet.ip;
+}
+
+function ip6Of(packet: Traced | undefined): Ipv6Packet | undefined {
+  if (!packet || 'ttl' in packet) return undefined;
+  return 'hopLimit' in packet ? packet : packet.ip6;
 }
 
 /**
@@ -85,12 +98,14 @@ export class PathRecorder implements TraceSink {
   private readonly hops = new Map<Device | NetNs, PathHop>();
   private lastDrop: PathDrop | null = null;
 
-  note(ns: NetNs, dev: Device | null, step: TraceStep, packet?: Frame | Ipv4Packet): void {
+  note(ns: NetNs, dev: Device | null, step: TraceStep, packet?: Traced): void {
     if (step === 'deliver') {
       const type = ipOf(packet)?.icmp?.type;
-      if (type !== ICMP_DEST_UNREACH && type !== ICMP_TIME_EXCEEDED) this.lastDrop = null;
+      const type6 = ip6Of(packet)?.icmp6.type;
+      const error = type === ICMP_DEST_UNREACH || type === ICMP_TIME_EXCEEDED || type6 === ICMPV6_DEST_UNREACH || type6 === ICMPV6_TIME_EXCEED;
+      if (!error) this.lastDrop = null;
     }
-    if (!packet || ipOf(packet)) this.cross(ns, dev, step);
+    if (!packet || ipOf(packet) || ip6Of(packet)) this.cross(ns, dev, step);
   }
 
   drop(ns: NetNs, dev: Device | null, why: string): void {
@@ -125,11 +140,11 @@ export class TraceFanout {
     return this.sinks.length === 0;
   }
 
-  note(ns: NetNs, dev: Device | null, step: TraceStep, packet?: Frame | Ipv4Packet, text: string = step): void {
+  note(ns: NetNs, dev: Device | null, step: TraceStep, packet?: Traced, text: string = step): void {
     for (const sink of this.sinks) sink.note(ns, dev, step, packet, text);
   }
 
-  drop(ns: NetNs, dev: Device | null, why: string, packet?: Frame | Ipv4Packet): void {
+  drop(ns: NetNs, dev: Device | null, why: string, packet?: Traced): void {
     for (const sink of this.sinks) sink.drop(ns, dev, why, packet);
   }
 }

@@ -7,7 +7,8 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 import type { Mac } from './addr';
 import { addressExpired } from './address';
-import type { Device, Ipv4Address } from './device';
+import type { Device, Ipv4Address, Ipv6Address } from './device';
+import { dadCompleted } from './ipv6';
 import { Host } from './host';
 import { Segment } from './links/ether';
 import { neighDelayExpired, neighSolicitExpired, proxyArpReplyDue, type NeighEntry } from './neigh';
@@ -19,6 +20,7 @@ import { TraceFanout, type TraceSink } from './trace';
 export type TimerTask =
   | { kind: 'neigh-solicit' | 'neigh-delay'; entry: NeighEntry }
   | { kind: 'proxy-arp-reply'; dev: Device; arp: ArpMessage }
+  | { kind: 'dad'; dev: Device; address: Ipv6Address }
   | { kind: 'time-wait' | 'syn-retransmit'; socket: TcpSocket }
   | { kind: 'address-expiry'; dev: Device; address: Ipv4Address; sinceUs: number };
 
@@ -38,6 +40,8 @@ function fire(task: TimerTask): void {
       return neighDelayExpired(task.entry);
     case 'proxy-arp-reply':
       return proxyArpReplyDue(task.dev, task.arp);
+    case 'dad':
+      return dadCompleted(task.dev, task.address);
     case 'time-wait':
       return task.socket.drop();
     case 'syn-retransmit':

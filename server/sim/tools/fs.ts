@@ -71,11 +71,13 @@ interface ArpRow {
 export function procNetArp(ns: NetNs): ArpRow[] {
   const rows: ArpRow[] = [];
   for (const e of neighEntries(ns)) {
+    // /proc/net/arp is the ARP table only: IPv6 neighbours live in the same cache but belong to ndisc.
+    if (typeof e.ip === 'string') continue;
     const state = currentState(e);
     if (state === 'NOARP' || state === 'NONE') continue;
     rows.push({ ip: e.ip, dev: e.dev, mac: nudValid(state) ? e.mac : null, permanent: state === 'PERMANENT', published: false });
   }
-  for (const e of pneighEntries(ns)) rows.push({ ip: e.ip, dev: e.dev, mac: null, permanent: true, published: true });
+  for (const e of pneighEntries(ns)) if (typeof e.ip === 'number') rows.push({ ip: e.ip, dev: e.dev, mac: null, permanent: true, published: true });
   return rows;
 }
 

@@ -1,10 +1,11 @@
 // `ping` (iputils): ICMP echo on the simulated clock, one probe per
 // interval, replies and errors as they arrive, statistics at the end.
-import { formatIpv4, inPrefix, ipv4, parseIpv4Strict, prefixMask, type Ipv4 } from '../kernel/addr';
+import { formatIpv4, inPrefix, ipv4, IPV6_ANY, IPV6_LOOPBACK, isIpv6LinkLocal, parseIpv4Strict, parseIpv6, prefixMask, type Ipv4, type Ipv6 } from '../kernel/addr';
 import type { Device } from '../kernel/device';
 import { isLocalAddress } from '../kernel/fib';
-import { ipOutput, routeOutput } from '../kernel/ipv4';
-import { ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_REDIRECT, ICMP_TIME_EXCEEDED, type Ipv4Packet } from '../kernel/packet';
+import { ipOutput, routeOutput, type OutputResult } from '../kernel/ipv4';
+import { DEFAULT_HOP_LIMIT, ip6Output, isLocalAddress6, routeOutput6 } from '../kernel/ipv6';
+import { ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_REDIRECT, ICMP_TIME_EXCEEDED, ICMPV6_DEST_UNREACH, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ICMPV6_TIME_EXCEED, type Ipv4Packet } from '../kernel/packet';
 import { STRERROR } from '../kernel/errno';
 import type { Proc, ProcContext, Program } from './process';
 
@@ -69,6 +70,8 @@ const MAX_SECONDS = 2147483647 / 1000;
 const MAX_RAW_MESSAGE = 65535;
 /** An unanswered request holds back an unlimited flood for this long. */
 const FLOOD_WAIT_US = 10_000;
+/** How iputils names the address families it prints with -v. */
+const FAMILY_NAMES = { 4: 'AF_INET', 6: 'AF_INET6' } as const;
 
 interface PingOptions {
   count: number;
@@ -93,8 +96,8 @@ interface PingOptions {
   /** -a: ring the terminal bell on each reply. */
   audible: boolean;
   verbose: boolean;
-  /** -4 / -6: the address family the name must resolve in. */
-  family: 'inet' | 'inet6' | null;
+  /** -4 or -6; otherwise the target's own family. */
+  family: 4 | 6 | null;
 }
 
 /** What ping says while it reads its options, before it stops or goes on. */
@@ -160,6 +163,8 @@ function parse(argv: string[], notices: Notice[]): { opts: PingOptions; target: 
   };
   let intervalGiven = false;
   const positional: string[] = [];
+  // ping6 is ping called by another name: IPv6 unless told otherwise.
+  if (argv[0]!.endsWith('ping6')) opts.family = 6;
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('-') || a === '-') {
@@ -176,8 +181,11 @@ function parse(argv: string[], notices: Notice[]): { opts: PingOptions; target: 
         if (flag === 'O') opts.outstanding = true;
         if (flag === 'a') opts.audible = true;
         if (flag === 'v') opts.verbose = true;
-        if (flag === '4') opts.family = 'inet';
-        if (flag === '6') opts.family = 'inet6';
+        if (flag === '4' || flag === '6') {
+          const family = flag === '4' ? 4 : 6;
+          if (opts.family !== null && opts.family !== family) throw new UsageError('ping: only one -4 or -6 option may be specified', 2);
+          opts.family = family;
+        }
         if (flag === 'h') throw new UsageError(USAGE.slice(1), 2);
         if (flag === 'V') throw new UsageError('ping from iputils 20221126\nlibcap: yes, IDN: yes, NLS: no, error.h: yes, getrandom(): yes, __fpending(): yes', 0);
         continue;
@@ -263,33 +271,38 @@ function errorText(packet: Ipv4Packet): string {
   return `Bad ICMP type: ${icmp.type}`;
 }
 
-function* run(ctx: ProcContext, argv: string[]): Proc {
-  let parsed;
-  const notices: Notice[] = [];
-  const say = () => notices.splice(0).forEach((n) => ctx[n.stream].write(n.line + '\n'));
-  try {
-    parsed = parse(argv, notices);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    say();
-    (e.code === 0 ? ctx.stdout : ctx.stderr).write(e.message + '\n');
-    return e.code;
-  }
-  say();
-  const { opts, target } = parsed;
+/** What a ping session sends through: the family's socket, connected to its target. */
+interface Connection {
+  /** The first line printed. */
+  header: string;
+  /** Sends echo request `seq`; what became of it. */
+  send(seq: number): OutputResult;
+}
+
+/** What the session hears on its socket, in either family. */
+interface Receiver {
+  reply(seq: number, bytes: number, source: string, ttl: number, elapsedUs: number): void;
+  error(seq: number, line: string): void;
+  /** Advice that counts as nothing (a redirect). */
+  note(line: string): void;
+}
+
+/** With -v iputils names each address getaddrinfo found, before it tries it. */
+function found(ctx: ProcContext, opts: PingOptions, target: string, family: 4 | 6): void {
+  if (opts.verbose) ctx.stdout.write(`ai->ai_family: ${FAMILY_NAMES[family]}, ai->ai_canonname: '${target}'\n`);
+}
+
+/** The IPv4 socket: resolution (inet_aton, /etc/hosts), -I as a device or a source address, connect(). */
+function connect4(ctx: ProcContext, opts: PingOptions, target: string, id: number, receiver: Receiver): Connection | number {
   const ns = ctx.ns;
   const resolved = resolveHost(target);
-  if (resolved !== null && opts.family === 'inet6') {
-    // The lab's names and literals are IPv4 only.
-    ctx.stderr.write(`ping: ${target}: Address family for hostname not supported\n`);
-    return 2;
-  }
   if (resolved === null) {
     // Only a well-formed host name is worth asking DNS about (and the lab's DNS never answers).
     const hostname = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(target);
     ctx.stderr.write(`ping: ${target}: ${hostname ? 'Temporary failure in name resolution' : 'Name or service not known'}\n`);
     return 2;
   }
+  found(ctx, opts, target, 4);
   // Connecting to 0.0.0.0 means this host.
   const dst = resolved === 0 ? LOCALHOST : resolved;
   const named = hostName(dst) !== null && parseInetAton(target) === null;
@@ -334,14 +347,157 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
   const src = bindSrc ?? route.value.src;
   // iputils checks the source connect() chose against the addresses of the -I device.
   if (oif && !oif.ipv4.some((a) => a.local === src)) ctx.stderr.write(`ping: Warning: source address might be selected on device other than: ${oif.name}\n`);
-  if (opts.verbose) {
-    const sock6 = opts.family === 'inet' ? '-1 (socktype: 0)' : '4 (socktype: SOCK_RAW)';
-    ctx.stderr.write(`ping: sock4.fd: 3 (socktype: SOCK_RAW), sock6.fd: ${sock6}, hints.ai_family: ${opts.family === 'inet' ? 'AF_INET' : 'AF_UNSPEC'}\n\n`);
-    ctx.stderr.write(`ai->ai_family: AF_INET, ai->ai_canonname: '${target}'\n`);
-  }
-  const out = (line: string) => ctx.stdout.write(line + '\n');
   const from = opts.iface !== null ? ` from ${formatIpv4(src)} ${oif ? oif.name : ''}:` : '';
-  out(`PING ${target} (${formatIpv4(dst)})${from} ${opts.size}(${opts.size + 28}) bytes of data.`);
+  ns.icmpSockets.set(id, {
+    id,
+    onPacket(packet) {
+      const icmp = packet.icmp!;
+      if (icmp.type === ICMP_ECHO_REPLY) {
+        if (icmp.id !== id) return;
+        const source = named && hostName(packet.src) ? `${hostName(packet.src)} (${formatIpv4(packet.src)})` : formatIpv4(packet.src);
+        receiver.reply(icmp.seq, packet.length - 20, source, packet.ttl, packet.elapsedUs);
+        return;
+      }
+      const quoted = icmp.quoted;
+      if (!quoted?.icmp || quoted.icmp.id !== id || quoted.icmp.type !== ICMP_ECHO_REQUEST) return;
+      // A redirect is advice, not an error: printed with a colon after the address.
+      if (icmp.type === ICMP_REDIRECT) receiver.note(`From ${formatIpv4(packet.src)}: icmp_seq=${quoted.icmp.seq} Redirect Host(New nexthop: ${formatIpv4(icmp.gateway ?? 0)})`);
+      else receiver.error(quoted.icmp.seq, `From ${formatIpv4(packet.src)} icmp_seq=${quoted.icmp.seq} ${errorText(packet)}`);
+    },
+  });
+  return {
+    header: `PING ${target} (${formatIpv4(dst)})${from} ${opts.size}(${opts.size + 28}) bytes of data.`,
+    // A raw socket refuses a message over 64 KiB outright (EMSGSIZE), which ping counts as sent without a word.
+    send: (seq) =>
+      opts.size + 8 > MAX_RAW_MESSAGE
+        ? 'dropped'
+        : ipOutput(
+            ns,
+            {
+              src,
+              dst,
+              ttl: opts.ttl ?? Number(ns.sysctl.get('net.ipv4.ip_default_ttl')),
+              protocol: 'icmp',
+              length: opts.size + 28,
+              icmp: { type: ICMP_ECHO_REQUEST, code: 0, id, seq },
+              elapsedUs: 0,
+              df: opts.dontFragment,
+            },
+            oif,
+          ),
+  };
+}
+
+/** An IPv6 literal with an optional `%interface` scope, as getaddrinfo takes it. */
+function parseIpv6Target(text: string): { addr: Ipv6; scope: string | null } | null {
+  const [addrText, scope, ...rest] = text.split('%');
+  const addr = parseIpv6(addrText!);
+  return addr === null || rest.length > 0 || scope === '' ? null : { addr, scope: scope ?? null };
+}
+
+/** getaddrinfo found the target only in `family`, not the one asked for with -4 or -6. */
+function familyNotSupported(ctx: ProcContext, opts: PingOptions, target: string, family: 4 | 6): number {
+  found(ctx, opts, target, family);
+  ctx.stderr.write(`ping: ${target}: Address family for hostname not supported\n`);
+  return 2;
+}
+
+/** icmp6 errors as iputils words them. */
+function errorText6(type: number, code: number): string {
+  if (type === ICMPV6_DEST_UNREACH) return `Destination unreachable: ${['No route', 'Administratively prohibited', 'Beyond scope of source address', 'Address unreachable', 'Port unreachable'][code] ?? `Unknown code ${code}`}`;
+  if (type === ICMPV6_TIME_EXCEED) return `Time exceeded: ${['Hop limit', 'Defragmentation failure'][code] ?? `code ${code}`}`;
+  return `Bad ICMP type: ${type}`;
+}
+
+/**
+ * The ICMPv6 socket: a literal (its `%interface` scope naming a device),
+ * -I as a device or a source address, connect(). A link-local address is
+ * printed with the device it belongs to.
+ */
+function connect6(ctx: ProcContext, opts: PingOptions, target: string, id: number, receiver: Receiver): Connection | number {
+  const ns = ctx.ns;
+  const parsed = parseIpv6Target(target);
+  const scopeDev = parsed?.scope != null ? ns.device(parsed.scope) : null;
+  if (!parsed || scopeDev === undefined) {
+    if (target === 'localhost' || parseInetAton(target) !== null) return familyNotSupported(ctx, opts, target, 4);
+    // A name (not a broken literal) is asked of DNS, which the lab does not have.
+    ctx.stderr.write(`ping: ${target}: ${target.includes(':') ? 'Name or service not known' : 'Temporary failure in name resolution'}\n`);
+    return 2;
+  }
+  found(ctx, opts, target, 6);
+  let oif = scopeDev;
+  let bindSrc: Ipv6 | null = null;
+  if (opts.iface !== null) {
+    bindSrc = parseIpv6(opts.iface);
+    if (bindSrc !== null && !isLocalAddress6(ns, bindSrc)) {
+      ctx.stderr.write('ping: bind icmp socket: Cannot assign requested address\n');
+      return 2;
+    }
+    if (bindSrc === null) {
+      oif = ns.device(opts.iface) ?? null;
+      if (!oif) {
+        ctx.stderr.write(`ping: unknown iface: ${opts.iface}\n`);
+        return 2;
+      }
+    }
+  }
+  // Connecting to :: means this host.
+  const dst = parsed.addr === IPV6_ANY ? IPV6_LOOPBACK : parsed.addr;
+  const route = routeOutput6(ns, dst, oif);
+  if (!route.ok) {
+    ctx.stderr.write(`ping: connect: ${STRERROR[route.errno]}\n`);
+    return 2;
+  }
+  // A device given for a link-local target leaves the source to the kernel, unseen by ping.
+  const unprobed = opts.iface !== null && bindSrc === null && scopeDev === null && (isIpv6LinkLocal(dst) || dst.startsWith('ff02:'));
+  if (unprobed) ctx.stderr.write(`ping: Warning: source address might be selected on device other than: ${opts.iface}\n`);
+  const src = bindSrc ?? route.value.src;
+  const from = opts.iface !== null ? ` from ${unprobed ? IPV6_ANY : src} ${bindSrc === null ? opts.iface : ''}:` : '';
+  const dstText = scopeDev ? `${parsed.addr}%${scopeDev.name}` : parsed.addr;
+  const scoped = (addr: Ipv6, dev: Device) => (isIpv6LinkLocal(addr) ? `${addr}%${(oif ?? dev).name}` : addr);
+  const socket = ns.icmpSockets.get(id) ?? { id, onPacket: () => {} };
+  socket.onPacket6 = (packet, dev) => {
+    const icmp = packet.icmp6;
+    if (icmp.type === ICMPV6_ECHO_REPLY) {
+      if (icmp.id === id) receiver.reply(icmp.seq, packet.payloadLength, scoped(packet.src, dev), packet.hopLimit, packet.elapsedUs);
+      return;
+    }
+    const quoted = icmp.quoted?.icmp6;
+    if (quoted?.id === id) receiver.error(quoted.seq, `From ${scoped(packet.src, dev)} icmp_seq=${quoted.seq} ${errorText6(icmp.type, icmp.code)}`);
+  };
+  ns.icmpSockets.set(id, socket);
+  return {
+    header: `PING ${target}(${dstText})${from} ${opts.size} data bytes`,
+    send: (seq) =>
+      ip6Output(ns, { src, dst, hopLimit: opts.ttl ?? DEFAULT_HOP_LIMIT, payloadLength: opts.size + 8, icmp6: { type: ICMPV6_ECHO_REQUEST, code: 0, id, seq }, elapsedUs: 0 }, oif)
+        ? 'sent'
+        : 'dropped',
+  };
+}
+
+function* run(ctx: ProcContext, argv: string[]): Proc {
+  let parsed;
+  const notices: Notice[] = [];
+  const say = () => notices.splice(0).forEach((n) => ctx[n.stream].write(n.line + '\n'));
+  try {
+    parsed = parse(argv, notices);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    say();
+    (e.code === 0 ? ctx.stdout : ctx.stderr).write(e.message + '\n');
+    return e.code;
+  }
+  say();
+  const { opts, target } = parsed;
+  const ns = ctx.ns;
+  const out = (line: string) => ctx.stdout.write(line + '\n');
+  if (opts.verbose) {
+    // A raw socket for each family that may be used, opened before the target is resolved.
+    const fd4 = opts.family === 6 ? null : 3;
+    const fd6 = opts.family === 4 ? null : fd4 === null ? 3 : 4;
+    const sock = (fd: number | null) => (fd === null ? '-1 (socktype: 0)' : `${fd} (socktype: SOCK_RAW)`);
+    ctx.stderr.write(`ping: sock4.fd: ${sock(fd4)}, sock6.fd: ${sock(fd6)}, hints.ai_family: ${opts.family === null ? 'AF_UNSPEC' : FAMILY_NAMES[opts.family]}\n\n`);
+  }
   // Without room for a timestamp in the payload, replies cannot be timed.
   const timing = opts.size >= 16;
   let pipesize = 1;
@@ -351,58 +507,54 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
 
   const world = ctx.world;
   const id = opts.ident ?? world.randomInt(1, 0xffff);
-  const start = world.now;
   let transmitted = 0;
   let received = 0;
   let errors = 0;
   const rtts: number[] = [];
   const seen = new Set<number>();
-  let lastSendAt = start;
-  let exitAt = Infinity;
   /** The smoothed round-trip time, times 8, as iputils keeps it for -A and the ipg/ewma summary. */
   let ewma8 = 0;
 
   const done = () => (opts.count > 0 && received + errors >= opts.count) || (opts.deadlineUs > 0 && errors > 0 && opts.count === 0);
-  ns.icmpSockets.set(id, {
-    id,
-    onPacket(packet) {
-      // iputils leaves its receive loop once -c is satisfied: what arrives at that instant (a broadcast's other replies) goes unread.
+  // iputils leaves its receive loop once -c is satisfied: what arrives at that instant (a broadcast's other replies) goes unread.
+  const receiver: Receiver = {
+    reply(seq, bytes, source, ttl, elapsedUs) {
       if (done()) return;
-      const icmp = packet.icmp!;
-      if (icmp.type === ICMP_ECHO_REPLY) {
-        if (icmp.id !== id) return;
-        const dup = seen.has(icmp.seq);
-        if (!dup) {
-          seen.add(icmp.seq);
-          received++;
-          rtts.push(packet.elapsedUs);
-          ewma8 = ewma8 ? ewma8 + packet.elapsedUs - Math.floor(ewma8 / 8) : packet.elapsedUs * 8;
-          if (opts.adaptive) opts.intervalUs = Math.round(ewma8 / 8 / 1000) * 1000;
-        }
-        acknowledge(icmp.seq);
-        if (opts.quiet) return;
-        if (opts.flood) {
-          ctx.stdout.write('\b \b');
-          return;
-        }
-        const source = named && hostName(packet.src) ? `${hostName(packet.src)} (${formatIpv4(packet.src)})` : formatIpv4(packet.src);
-        const time = timing ? ` time=${formatMs(packet.elapsedUs)} ms` : '';
-        const ident = opts.verbose ? ` ident=${id}` : '';
-        out(`${packet.length - 20} bytes from ${source}: icmp_seq=${icmp.seq}${ident} ttl=${packet.ttl}${time}${dup ? ' (DUP!)' : ''}${opts.audible ? '\x07' : ''}`);
+      const dup = seen.has(seq);
+      if (!dup) {
+        seen.add(seq);
+        received++;
+        rtts.push(elapsedUs);
+        ewma8 = ewma8 ? ewma8 + elapsedUs - Math.floor(ewma8 / 8) : elapsedUs * 8;
+        if (opts.adaptive) opts.intervalUs = Math.round(ewma8 / 8 / 1000) * 1000;
+      }
+      acknowledge(seq);
+      if (opts.quiet) return;
+      if (opts.flood) {
+        ctx.stdout.write('\b \b');
         return;
       }
-      const quoted = icmp.quoted;
-      if (!quoted?.icmp || quoted.icmp.id !== id || quoted.icmp.type !== ICMP_ECHO_REQUEST) return;
-      if (icmp.type === ICMP_REDIRECT) {
-        // Advice, not an error: printed with a colon after the address.
-        if (!opts.quiet) out(`From ${formatIpv4(packet.src)}: icmp_seq=${quoted.icmp.seq} Redirect Host(New nexthop: ${formatIpv4(icmp.gateway ?? 0)})`);
-        return;
-      }
-      errors++;
-      acknowledge(quoted.icmp.seq);
-      if (!opts.quiet) out(`From ${formatIpv4(packet.src)} icmp_seq=${quoted.icmp.seq} ${errorText(packet)}`);
+      const ident = opts.verbose ? ` ident=${id}` : '';
+      const time = timing ? ` time=${formatMs(elapsedUs)} ms` : '';
+      out(`${bytes} bytes from ${source}: icmp_seq=${seq}${ident} ttl=${ttl}${time}${dup ? ' (DUP!)' : ''}${opts.audible ? '\x07' : ''}`);
     },
-  });
+    error(seq, line) {
+      if (done()) return;
+      errors++;
+      acknowledge(seq);
+      if (!opts.quiet) out(line);
+    },
+    note(line) {
+      if (!done() && !opts.quiet) out(line);
+    },
+  };
+  const ipv6 = opts.family === 6 || (opts.family === null && parseIpv6Target(target) !== null);
+  const connection = opts.family === 4 && parseIpv6Target(target) !== null ? familyNotSupported(ctx, opts, target, 6) : ipv6 ? connect6(ctx, opts, target, id, receiver) : connect4(ctx, opts, target, id, receiver);
+  if (typeof connection === 'number') return connection;
+  out(connection.header);
+  const start = world.now;
+  let lastSendAt = start;
+  let exitAt = Infinity;
 
   let nextSend = start;
   try {
@@ -415,18 +567,7 @@ function* run(ctx: ProcContext, argv: string[]): Proc {
         if (opts.flood && !opts.quiet) ctx.stdout.write('.');
         transmitted++;
         lastSendAt = world.now;
-        const packet: Ipv4Packet = {
-          src,
-          dst,
-          ttl: opts.ttl ?? Number(ns.sysctl.get('net.ipv4.ip_default_ttl')),
-          protocol: 'icmp',
-          length: opts.size + 28,
-          icmp: { type: ICMP_ECHO_REQUEST, code: 0, id, seq: transmitted },
-          elapsedUs: 0,
-          df: opts.dontFragment,
-        };
-        // A raw socket refuses a message over 64 KiB outright (EMSGSIZE), which ping counts as sent without a word.
-        const sent = opts.size + 8 > MAX_RAW_MESSAGE ? 'dropped' : ipOutput(ns, packet, oif);
+        const sent = connection.send(transmitted);
         if (sent === 'rejected') ctx.stderr.write('ping: sendmsg: Operation not permitted\n');
         else if (sent === 'nobufs') ctx.stderr.write('ping: sendmsg: No buffer space available\n');
         else if (typeof sent === 'object') {

@@ -28,6 +28,7 @@ const INSTALLED: Array<[string, string, Program]> = [
   ['sed', BIN, sed],
   ['ip', SBIN, ip],
   ['ping', BIN, ping],
+  ['ping6', BIN, ping],
   ['traceroute', BIN, traceroute],
   ['nc', BIN, nc],
   ['netcat', BIN, nc],

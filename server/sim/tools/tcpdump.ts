@@ -1,8 +1,25 @@
 // `tcpdump`: the frames crossing one device, decoded as tcpdump prints them,
-// with a small pcap-filter language (icmp, arp, tcp, udp, host, port, and/or/not).
-import { BROADCAST_MAC, formatIpv4, formatMac, inPrefix, isMulticastMac, prefixMask, type Ipv4 } from '../kernel/addr';
+// with a small pcap-filter language (icmp, icmp6, arp, tcp, udp, ip, ip6,
+// host, port, and/or/not).
+import { BROADCAST_MAC, formatIpv4, formatMac, inPrefix, isMulticastMac, parseIpv6, prefixMask, type Ipv4, type Ipv6 } from '../kernel/addr';
 import type { Device } from '../kernel/device';
-import { ARP_REQUEST, ICMP_DEST_UNREACH, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, frameBytes, type Frame, type Ipv4Packet } from '../kernel/packet';
+import {
+  ARP_REQUEST,
+  ICMP_DEST_UNREACH,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMP_TIME_EXCEEDED,
+  ICMPV6_DEST_UNREACH,
+  ICMPV6_ECHO_REPLY,
+  ICMPV6_ECHO_REQUEST,
+  ICMPV6_TIME_EXCEED,
+  NDISC_NEIGHBOUR_ADVERTISEMENT,
+  NDISC_NEIGHBOUR_SOLICITATION,
+  frameBytes,
+  type Frame,
+  type Ipv4Packet,
+  type Ipv6Packet,
+} from '../kernel/packet';
 import { parseIpv4Loose } from './ip/utils';
 import type { Proc, ProcContext, Program } from './process';
 import { serviceName } from './services';
@@ -41,10 +58,10 @@ function parseFilter(words: string[]): Filter {
       if (n > 65535) throw new FilterError(`illegal port number ${n} > 65535`);
       return n;
     };
-    const address = (): Ipv4 => {
+    const address = (): Ipv4 | Ipv6 => {
       const text = next();
       if (text === undefined || KEYWORDS.has(text)) throw new FilterError(SYNTAX_ERROR);
-      const a = parseIpv4Loose(text);
+      const a = parseIpv4Loose(text) ?? parseIpv6(text);
       if (a === null) throw new FilterError(`can't resolve host ${text}`);
       return a;
     };
@@ -62,6 +79,12 @@ function parseFilter(words: string[]): Filter {
     switch (w) {
       case 'icmp':
         return (f) => f.ip?.protocol === 'icmp';
+      case 'icmp6':
+        return (f) => f.ip6 !== undefined;
+      case 'ip6':
+        // `ip6 host X` qualifies the host primitive that follows.
+        if (peek() === 'host') return primary();
+        return (f) => f.ip6 !== undefined;
       case 'tcp':
       case 'udp':
         if (peek() === 'port') {
@@ -72,10 +95,6 @@ function parseFilter(words: string[]): Filter {
         return (f) => f.ip?.protocol === w;
       case 'arp':
         return (f) => f.arp !== undefined;
-      // The lab carries no IPv6 frames.
-      case 'ip6':
-      case 'icmp6':
-        return () => false;
       case 'ip':
         return (f) => f.ip !== undefined;
       case 'port': {
@@ -84,7 +103,7 @@ function parseFilter(words: string[]): Filter {
       }
       case 'host': {
         const a = address();
-        return (f) => f.ip?.src === a || f.ip?.dst === a || f.arp?.senderIp === a || f.arp?.targetIp === a;
+        return (f) => f.ip?.src === a || f.ip?.dst === a || f.ip6?.src === a || f.ip6?.dst === a || f.arp?.senderIp === a || f.arp?.targetIp === a;
       }
       case 'net': {
         const inNet = net();
@@ -103,7 +122,7 @@ function parseFilter(words: string[]): Filter {
         }
         if (kind !== 'host') i--;
         const a = address();
-        return (f) => (w === 'src' ? (f.ip?.src ?? f.arp?.senderIp) : (f.ip?.dst ?? f.arp?.targetIp)) === a;
+        return (f) => (w === 'src' ? (f.ip?.src ?? f.ip6?.src ?? f.arp?.senderIp) : (f.ip?.dst ?? f.ip6?.dst ?? f.arp?.targetIp)) === a;
       }
       default: {
         const field = /^icmp\[(icmptype|icmpcode|[01])\]$/.exec(w);
@@ -162,7 +181,7 @@ function icmpComparison(field: 'type' | 'code', op: string | undefined, operand:
 
 /** What the grammar itself rejects; semantic errors (ports, masks) are worded on their own. */
 const SYNTAX_ERROR = "can't parse filter expression: syntax error";
-const KEYWORDS = new Set(['and', 'or', 'not', '&&', '||', '!', '(', ')', 'host', 'net', 'port', 'src', 'dst', 'icmp', 'tcp', 'udp', 'arp', 'ip']);
+const KEYWORDS = new Set(['and', 'or', 'not', '&&', '||', '!', '(', ')', 'host', 'net', 'port', 'src', 'dst', 'icmp', 'icmp6', 'tcp', 'udp', 'arp', 'ip', 'ip6']);
 
 function endpoint(addr: Ipv4, port: number, numeric: boolean, protocol: 'tcp' | 'udp'): string {
   return `${formatIpv4(addr)}.${numeric ? port : (serviceName(port, protocol) ?? port)}`;
@@ -194,10 +213,40 @@ function packetType(dev: Device, frame: Frame, direction: 'in' | 'out'): string 
   return frame.dst === dev.mac ? 'In' : 'P';
 }
 
+/** print-icmp6.c: the message's type, what it is about, its length. */
+function icmp6Text(p: Ipv6Packet): string {
+  const icmp = p.icmp6;
+  const about = (() => {
+    switch (icmp.type) {
+      case ICMPV6_ECHO_REQUEST:
+      case ICMPV6_ECHO_REPLY:
+        return `echo ${icmp.type === ICMPV6_ECHO_REQUEST ? 'request' : 'reply'}, id ${icmp.id}, seq ${icmp.seq}`;
+      case NDISC_NEIGHBOUR_SOLICITATION:
+        return `neighbor solicitation, who has ${icmp.target}`;
+      case NDISC_NEIGHBOUR_ADVERTISEMENT:
+        return `neighbor advertisement, tgt is ${icmp.target}`;
+      case ICMPV6_DEST_UNREACH: {
+        const code = ['unreachable route', 'unreachable prohibited', 'beyond scope', 'unreachable address', 'unreachable port'][icmp.code] ?? `unknown unreach code (${icmp.code})`;
+        return `destination unreachable, ${code}${icmp.code <= 3 && icmp.code !== 2 ? ` ${icmp.quoted?.dst}` : ''}`;
+      }
+      case ICMPV6_TIME_EXCEED:
+        return icmp.code === 0 ? `time exceeded in-transit for ${icmp.quoted?.dst}` : 'time exceeded in-transit';
+      default:
+        return `unknown icmp6 type (${icmp.type})`;
+    }
+  })();
+  return `ICMP6, ${about}, length ${p.payloadLength}`;
+}
+
+const ETHERTYPES = { arp: 'ARP (0x0806)', ip: 'IPv4 (0x0800)', ip6: 'IPv6 (0x86dd)' };
+
 /** One captured frame as a line of tcpdump's output. */
 export function decode(frame: Frame, o: { numeric: boolean; quiet: boolean; link: boolean }): string {
   // With -e the link header names the ethertype, in place of the protocol's own name.
-  const head = o.link ? `${formatMac(frame.src)} > ${formatMac(frame.dst)}, ethertype ${frame.arp ? 'ARP (0x0806)' : 'IPv4 (0x0800)'}, length ${frameBytes(frame)}: ` : frame.arp ? 'ARP, ' : 'IP ';
+  const head = o.link
+    ? `${formatMac(frame.src)} > ${formatMac(frame.dst)}, ethertype ${ETHERTYPES[frame.arp ? 'arp' : frame.ip6 ? 'ip6' : 'ip']}, length ${frameBytes(frame)}: `
+    : frame.arp ? 'ARP, ' : frame.ip6 ? 'IP6 ' : 'IP ';
+  if (frame.ip6) return `${head}${frame.ip6.src} > ${frame.ip6.dst}: ${icmp6Text(frame.ip6)}`;
   if (frame.arp) {
     const a = frame.arp;
     return a.op === ARP_REQUEST

@@ -251,7 +251,7 @@ function addrSelected(sel: AddrSelector, dev: Device, a: Address): boolean {
   // Every address here is permanent (none comes from autoconfiguration).
   const flags = v4
     ? (a.lifetime ? (remainingLifetimes(a, dev.ns.host.world.now)[1] === 0 ? IFA_FLAGS.deprecated! : 0) : IFA_FLAGS.permanent!) | (a.secondary ? IFA_FLAGS.secondary! : 0) | (a.noprefixroute ? IFA_FLAGS.noprefixroute! : 0)
-    : IFA_FLAGS.permanent! | (a.nodad ? IFA_FLAGS.nodad! : 0);
+    : IFA_FLAGS.permanent! | (a.nodad ? IFA_FLAGS.nodad! : 0) | (a.tentative ? IFA_FLAGS.tentative! : 0);
   if ((sel.flags ^ flags) & sel.flagmask) return false;
   if (sel.label !== null && !fnmatch(sel.label, v4 ? a.label : dev.name)) return false;
   if (sel.to) {
@@ -299,6 +299,7 @@ function printAddresses(p: IpPrinter, dev: Device, sel: AddrSelector): void {
       p.number('any', 'prefixlen', '/%d ', a.prefixLen);
       p.string('any', 'scope', 'scope %s ', a.scope);
       if (a.nodad) p.bool('any', 'nodad', 'nodad ', true);
+      if (a.tentative) p.bool('any', 'tentative', 'tentative ', true);
     }
     p.nl();
     const [valid, preferred] = 'local' in a ? remainingLifetimes(a, dev.ns.host.world.now) : [FOREVER, FOREVER];
@@ -373,10 +374,10 @@ function addrShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       if (!opts.json) p.fp(briefAddresses(p, dev, sel) + '\n');
       else printBriefAddresses(p, dev, sel);
     } else if (opts.family === 'inet6' && filter.dev === null && !opts.json) {
-      // With -6 the kernel answers without the IPv4-side attributes (qdisc, group).
+      // With -6 the kernel answers without the IPv4-side attributes (qdisc, group, link-netns).
       const text = new IpPrinter(false, false, p.color);
       printLinkHeader(text, dev, false, false);
-      p.fp(text.finish().replace(/qdisc \S+ /, '').replace(/group \S+ /, '') + '\n');
+      p.fp(text.finish().replace(/qdisc \S+ /, '').replace(/group \S+ /, '').replace(/ link-netns(id)? \S+/, '') + '\n');
       printAddresses(p, dev, sel);
     } else {
       printLinkHeader(p, dev, false, sel.family === null);

@@ -1,5 +1,5 @@
 // `ip neigh`: show, add, replace, delete and flush neighbour entries, proxy ones included.
-import { formatIpv4, formatMac, inPrefix, parseMac } from '../../kernel/addr';
+import { formatIpv4, formatMac, inPrefix, ipv6InPrefix, parseIpv6, parseMac, type Ipv4, type Ipv6 } from '../../kernel/addr';
 import type { Device } from '../../kernel/device';
 import {
   currentState,
@@ -20,7 +20,7 @@ import { fail, type KResult } from '../../kernel/errno';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
 import { IpPrinter } from './print';
-import { duparg, duparg2, fatal, invarg, IpExit, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix, type ParsedPrefix } from './utils';
+import { duparg, duparg2, fatal, invarg, IpExit, isIpv6Text, matches, netlinkError, nextArg, parseIpv4Loose, parseIpv4Prefix, parseIpv6Prefix } from './utils';
 
 const NEIGH_USAGE = `Usage: ip neigh { add | del | change | replace }
                 { ADDR [ lladdr LLADDR ] [ nud STATE ] proxy ADDR }
@@ -59,7 +59,13 @@ function secondsSince(sinceUs: number, nowUs: number): number {
   return Math.floor((nowUs - sinceUs) / 1_000_000);
 }
 
-function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'change' | 'delete', args: string[]): number {
+/** get_addr: an address of the family -4 or -6 asks for, else of either. */
+function parseNeighAddress(opts: IpOptions, text: string): Ipv4 | Ipv6 | null {
+  return (opts.family !== 'inet6' ? parseIpv4Loose(text) : null) ?? (opts.family !== 'inet' ? parseIpv6(text) : null);
+}
+
+function neighModify(ctx: ProcContext, opts: IpOptions, mode: 'add' | 'replace' | 'change' | 'delete', args: string[]): number {
+  const ns = opts.ns;
   let dst: string | null = null;
   let devName: string | null = null;
   let lladdr: number | 'short' | null = null;
@@ -94,8 +100,8 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
     }
   }
   if (dst === null || devName === null) fatal(ctx, 'Device and destination are required arguments.');
-  const addr = parseIpv4Loose(dst);
-  if (addr === null) fatal(ctx, `Error: any valid address is expected rather than "${dst}".`, 1);
+  const addr = parseNeighAddress(opts, dst);
+  if (addr === null) fatal(ctx, `Error: ${opts.family ?? 'any valid'} address is expected rather than "${dst}".`, 1);
   const dev = ns.device(devName);
   if (!dev) {
     ctx.stderr.write(`Cannot find device "${devName}"\n`);
@@ -111,11 +117,23 @@ function neighModify(ctx: ProcContext, ns: NetNs, mode: 'add' | 'replace' | 'cha
 /** The selectors of `show` and `flush` (do_show_or_flush). */
 interface NeighFilter {
   dev: Device | null;
-  to: ParsedPrefix | null;
+  to: NeighPrefix | null;
   /** The states selected; null for the default of show or flush. */
   nud: Set<NudState> | null;
   unused: boolean;
   proxy: boolean;
+}
+
+/** A `to` prefix, of either family. */
+type NeighPrefix = { family: 'inet'; addr: Ipv4; prefixLen: number } | { family: 'inet6'; addr: Ipv6; prefixLen: number };
+
+function parseNeighPrefix(opts: IpOptions, text: string): NeighPrefix | null {
+  if (isIpv6Text(text)) {
+    const prefix = opts.family === 'inet' ? null : parseIpv6Prefix(text);
+    return prefix && { family: 'inet6', addr: prefix.address, prefixLen: prefix.prefixLen };
+  }
+  const prefix = opts.family === 'inet6' ? null : parseIpv4Prefix(text);
+  return prefix && { family: 'inet', addr: prefix.addr, prefixLen: prefix.prefixLen };
 }
 
 function parseNeighFilter(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): NeighFilter {
@@ -136,7 +154,7 @@ function parseNeighFilter(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: st
     else {
       const v = a === 'to' ? nextArg(ctx, args, i++) : a;
       if (matches(v, 'help')) fatal(ctx, NEIGH_USAGE);
-      const prefix = opts.family === 'inet6' ? null : parseIpv4Prefix(v);
+      const prefix = parseNeighPrefix(opts, v);
       if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
       filter.to = prefix;
     }
@@ -151,10 +169,16 @@ function parseNeighFilter(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: st
   return filter;
 }
 
+/** -4 and -6 keep to their family's entries, as a `to` prefix does to its own. */
 function located(filter: NeighFilter, opts: IpOptions, entry: Located): boolean {
-  // The lab's neighbours are all IPv4.
-  if (opts.family === 'inet6') return false;
-  return (!filter.dev || entry.dev === filter.dev) && (filter.to === null || inPrefix(entry.ip, filter.to.addr, filter.to.prefixLen));
+  const family = typeof entry.ip === 'string' ? 'inet6' : 'inet';
+  if (opts.family !== null && opts.family !== family) return false;
+  return (!filter.dev || entry.dev === filter.dev) && (filter.to === null || inNeighPrefix(entry.ip, filter.to));
+}
+
+function inNeighPrefix(ip: Ipv4 | Ipv6, to: NeighPrefix): boolean {
+  if (to.family === 'inet6') return typeof ip === 'string' && ipv6InPrefix(ip, to.addr, to.prefixLen);
+  return typeof ip === 'number' && inPrefix(ip, to.addr, to.prefixLen);
 }
 
 /** Entries a timer holds (refcnt above zero) are not `unused`; externally learned ones pass any state selector. */
@@ -211,7 +235,7 @@ function neighFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]
 /** `ip neigh get ADDR dev DEV`: one entry, asked of the kernel. */
 function neighGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   let devName: string | null = null;
-  let dst: number | null = null;
+  let dst: Ipv4 | Ipv6 | null = null;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === 'dev') devName = nextArg(ctx, args, i++);
@@ -219,7 +243,7 @@ function neighGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
       const v = a === 'to' ? nextArg(ctx, args, i++) : a;
       if (matches(v, 'help')) fatal(ctx, NEIGH_USAGE);
       if (dst !== null) duparg2(ctx, 'to', v);
-      dst = parseIpv4Loose(v) ?? fatal(ctx, `Error: ${opts.family ?? 'any valid'} address is expected rather than "${v}".`, 1);
+      dst = parseNeighAddress(opts, v) ?? fatal(ctx, `Error: ${opts.family ?? 'any valid'} address is expected rather than "${v}".`, 1);
     }
   }
   if (devName === null || dst === null) {
@@ -242,8 +266,12 @@ function neighGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
   return 0;
 }
 
+function addressText(ip: Ipv4 | Ipv6): string {
+  return typeof ip === 'string' ? ip : formatIpv4(ip);
+}
+
 function printDstDev(p: IpPrinter, entry: Located, withDev: boolean): void {
-  p.string('any', 'dst', '%s ', formatIpv4(entry.ip), 'inet');
+  p.string('any', 'dst', '%s ', addressText(entry.ip), typeof entry.ip === 'string' ? 'inet6' : 'inet');
   if (withDev) p.string('any', 'dev', 'dev %s ', entry.dev.name, 'ifname');
 }
 
@@ -252,7 +280,7 @@ function printNeighbour(p: IpPrinter, opts: IpOptions, entry: NeighEntry, state:
   const lladdr = entry.mac !== null && nudValid(state) ? formatMac(entry.mac) : null;
   if (opts.brief) {
     // -br: address, device and lladdr in columns, no state.
-    p.string('any', 'dst', '%-39s ', formatIpv4(entry.ip), 'inet');
+    p.string('any', 'dst', '%-39s ', addressText(entry.ip), typeof entry.ip === 'string' ? 'inet6' : 'inet');
     if (withDev) p.string('any', 'dev', '%-16s ', entry.dev.name, 'ifname');
     if (lladdr !== null) p.string('any', 'lladdr', '%s', lladdr, 'mac');
     p.nl();
@@ -286,10 +314,10 @@ export function ipNeigh(ctx: ProcContext, opts: IpOptions, args: string[]): numb
   const cmd = args[0];
   const rest = args.slice(1);
   if (cmd === undefined) return neighShow(ctx, opts, ns, []);
-  if (matches(cmd, 'add')) return neighModify(ctx, ns, 'add', rest);
-  if (matches(cmd, 'change') || cmd === 'chg') return neighModify(ctx, ns, 'change', rest);
-  if (matches(cmd, 'replace')) return neighModify(ctx, ns, 'replace', rest);
-  if (matches(cmd, 'delete')) return neighModify(ctx, ns, 'delete', rest);
+  if (matches(cmd, 'add')) return neighModify(ctx, opts, 'add', rest);
+  if (matches(cmd, 'change') || cmd === 'chg') return neighModify(ctx, opts, 'change', rest);
+  if (matches(cmd, 'replace')) return neighModify(ctx, opts, 'replace', rest);
+  if (matches(cmd, 'delete')) return neighModify(ctx, opts, 'delete', rest);
   if (matches(cmd, 'get')) return neighGet(ctx, opts, ns, rest);
   if (matches(cmd, 'show') || matches(cmd, 'list') || matches(cmd, 'lst')) return neighShow(ctx, opts, ns, rest);
   if (matches(cmd, 'flush')) return neighFlush(ctx, opts, ns, rest);

@@ -1,12 +1,12 @@
 // `ip route`: show, add, delete, replace, get and flush routes (iproute2 ip/iproute.c).
-import ipaddr from 'ipaddr.js';
-import { formatIpv4, inPrefix, isLoopback, isMulticast, prefixMask } from '../../kernel/addr';
+import { compareIpv6, formatIpv4, inPrefix, ipv6InPrefix, IPV6_ANY, isLoopback, isMulticast, parseIpv6, prefixMask, type Ipv6 } from '../../kernel/addr';
 import { LOOPBACK_ADDRESS } from '../../kernel/address';
 import { fail, type Errno, type KResult } from '../../kernel/errno';
 import { pmtuException } from '../../kernel/ipv4';
-import { addRoute, DEFAULT_RULES, deleteRoute, fibLookup, fibResolve, firstHop, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Ipv6StaticRoute, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
-import type { Device } from '../../kernel/device';
+import { addRoute, DEFAULT_RULES, deleteRoute, fibLookup, fibResolve, firstHop, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
+import { IFF_MULTICAST, type Device } from '../../kernel/device';
 import { inputMartian, redirectable } from '../../kernel/ipv4';
+import { addRoute6, deleteRoute6, dumpRoutes6, fib6Lookup, flushRoutes6, selectSource6, type Route6, type Route6Type } from '../../kernel/ipv6';
 import type { NetNs } from '../../kernel/netns';
 import type { ProcContext } from '../process';
 import type { IpOptions } from './ip';
@@ -187,108 +187,68 @@ function printMetrics(p: IpPrinter, metrics: RouteMetric[] = []): void {
   p.closeArray();
 }
 
-/** An IPv6 route as the lab keeps them: derived from the addresses of up devices. */
-interface Ipv6Route {
-  type: 'unicast' | 'local' | 'multicast';
-  prefix: string;
-  prefixLen: number;
-  gateway: string | null;
-  dev: Device;
-  table: number;
-  metric: number;
-  proto: string;
-  /** The address it comes from was made at: routes to one prefix are listed in that order. */
-  seq: number;
-}
+/** An IPv6 route as listed: the kernel's, with the table it is in (the local table's have types of their own). */
+type Ipv6Route = Omit<Route6, 'type'> & { type: Route6Type | 'local' | 'multicast'; table: number };
 
 /**
- * addrconf's routes for `table` (main, local or all): in main a prefix route
- * per address, in local a local route per address and the multicast route of
- * each device with a link-local address; ordered by prefix.
+ * The local table as addrconf fills it: a local route for each usable
+ * address (a tentative one has none yet), then ff00::/8 on every multicast
+ * device addrconf configured.
  */
-function ipv6Routes(ns: NetNs, table: number | 'all'): Ipv6Route[] {
-  const routes: Ipv6Route[] = [];
+function localRoutes6(ns: NetNs): Ipv6Route[] {
+  const locals: Ipv6Route[] = [];
+  const multicast: Ipv6Route[] = [];
   for (const dev of ns.sortedDevices()) {
     if (!dev.adminUp) continue;
-    for (const a of dev.ipv6) {
-      const route = { dev, seq: a.seq, type: 'unicast' as const, gateway: null, proto: 'kernel' };
-      if (dev.kind.name !== 'loopback') {
-        if (a.scope === 'link') routes.push({ ...route, prefix: 'fe80::', prefixLen: 64, table: RT_TABLE_MAIN, metric: 256 });
-        else routes.push({ ...route, prefix: ipv6Network(a.address, a.prefixLen), prefixLen: a.prefixLen, table: RT_TABLE_MAIN, metric: 256 });
-        if (a.scope === 'link') routes.push({ ...route, type: 'multicast', prefix: 'ff00::', prefixLen: 8, table: RT_TABLE_LOCAL, metric: 256 });
-      }
-      routes.push({ ...route, type: 'local', prefix: a.address, prefixLen: 128, table: RT_TABLE_LOCAL, metric: 0 });
-    }
+    for (const a of dev.ipv6) if (!a.tentative) locals.push({ type: 'local', dst: a.address, prefixLen: 128, gateway: null, dev, proto: 'kernel', metric: 0, table: RT_TABLE_LOCAL });
+    if (dev.ipv6Ready && dev.flags & IFF_MULTICAST) multicast.push({ type: 'multicast', dst: 'ff00::', prefixLen: 8, gateway: null, dev, proto: 'kernel', metric: 256, table: RT_TABLE_LOCAL });
   }
-  for (const r of ns.ipv6Routes) routes.push({ ...r, type: 'unicast', table: RT_TABLE_MAIN });
-  // The tree walk leaves the root, the default route, for last.
-  const key = (r: Ipv6Route) => (r.prefixLen === 0 ? 'z' : ipv6SortKey(r.prefix) + String(r.prefixLen).padStart(3, '0'));
-  // Each table is dumped whole, main before local; one prefix by metric, then age.
-  return routes
-    .filter((r) => table === 'all' || r.table === table)
-    .sort((x, y) => (x.table !== y.table ? x.table - y.table : key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : x.metric - y.metric || x.seq - y.seq));
+  locals.sort((x, y) => compareIpv6(x.dst, y.dst));
+  return [...locals, ...multicast];
 }
 
-/** The IPv6 routes a listing selects; IPv4 prefixes (via, src, root, match, exact) select none of them. */
-function printIpv6Routes(p: IpPrinter, ns: NetNs, r: RouteSelector, opts: Pick<IpOptions, 'details' | 'numeric'>, filter: RouteFilter): void {
+/** The IPv6 routes of `table` (main, local or all), each table dumped whole, main before local. */
+function ipv6Routes(ns: NetNs, table: number | 'all'): Ipv6Route[] {
+  const main = table === RT_TABLE_MAIN || table === 'all' ? dumpRoutes6(ns).map((r) => ({ ...r, table: RT_TABLE_MAIN })) : [];
+  return [...main, ...(table === RT_TABLE_LOCAL || table === 'all' ? localRoutes6(ns) : [])];
+}
+
+/** Whether an IPv6 route passes the selectors; IPv4 prefixes (via, src, root, match, exact) select none. */
+function ipv6Selected(route: Ipv6Route, r: RouteSelector): boolean {
   // Their scope is global (universe); they have no preferred source.
-  if (r.none || r.src || (r.scope !== null && r.scope !== 0)) return;
-  const v6 = (prefix: Prefix | Prefix6 | null) => (prefix && 'bytes' in prefix ? prefix : null);
+  if (r.none || r.src || (r.scope !== null && r.scope !== 0)) return false;
+  const v6 = (prefix: Prefix | Prefix6 | null) => (prefix && 'address' in prefix ? prefix : null);
   const [root, match, exact, via] = [v6(r.root), v6(r.match), v6(r.exact), v6(r.via)];
-  // An IPv4 prefix selects no IPv6 route.
-  if ((r.root && !root) || (r.match && !match) || (r.exact && !exact) || (r.via && !via)) return;
-  for (const route of ipv6Routes(ns, r.table)) {
-    if ((r.type !== null && route.type !== r.type) || (r.dev !== null && route.dev !== r.dev) || (r.proto !== null && r.proto !== (PROTO_NUMBERS[route.proto] ?? Number(route.proto))) || (r.metric !== null && route.metric !== r.metric)) continue;
-    const dst = ipaddr.IPv6.parse(route.prefix).toByteArray();
-    if (root && !(route.prefixLen >= root.prefixLen && prefixHolds(root.bytes, root.prefixLen, dst))) continue;
-    if (match && !(route.prefixLen <= match.prefixLen && prefixHolds(dst, route.prefixLen, match.bytes))) continue;
-    if (exact && !(route.prefixLen === exact.prefixLen && prefixHolds(exact.bytes, exact.prefixLen, dst))) continue;
-    if (via && !(route.gateway !== null && prefixHolds(via.bytes, via.prefixLen, ipaddr.IPv6.parse(route.gateway).toByteArray()))) continue;
-    printIpv6Route(p, route, opts, filter);
-  }
-}
-
-/** Whether `address` lies in the first `len` bits of `prefix` (both as bytes). */
-function prefixHolds(prefix: number[], len: number, address: number[]): boolean {
-  for (let bit = 0; bit < len; bit++) if ((prefix[bit >> 3]! ^ address[bit >> 3]!) & (0x80 >> bit % 8)) return false;
-  return true;
+  if ((r.root && !root) || (r.match && !match) || (r.exact && !exact) || (r.via && !via)) return false;
+  if ((r.type !== null && route.type !== r.type) || (r.dev !== null && route.dev !== r.dev) || (r.proto !== null && r.proto !== (PROTO_NUMBERS[route.proto] ?? Number(route.proto))) || (r.metric !== null && route.metric !== r.metric)) return false;
+  if (root && !(route.prefixLen >= root.prefixLen && ipv6InPrefix(route.dst, root.address, root.prefixLen))) return false;
+  if (match && !(route.prefixLen <= match.prefixLen && ipv6InPrefix(match.address, route.dst, route.prefixLen))) return false;
+  if (exact && !(route.prefixLen === exact.prefixLen && ipv6InPrefix(route.dst, exact.address, exact.prefixLen))) return false;
+  return !via || (route.gateway !== null && ipv6InPrefix(route.gateway, via.address, via.prefixLen));
 }
 
 function printIpv6Route(p: IpPrinter, route: Ipv6Route, opts: Pick<IpOptions, 'details' | 'numeric'>, filter: RouteFilter): void {
   p.openObject();
   if (route.type !== 'unicast' || opts.details) p.string('any', 'type', '%s ', route.type);
-  p.string('any', 'dst', '%s ', route.prefixLen === 0 ? 'default' : route.prefixLen === 128 ? route.prefix : `${route.prefix}/${route.prefixLen}`, 'inet6');
+  p.string('any', 'dst', '%s ', route.prefixLen === 0 ? 'default' : route.prefixLen === 128 ? route.dst : `${route.dst}/${route.prefixLen}`, 'inet6');
   if (route.gateway !== null && !filter.via) p.string('any', 'gateway', 'via %s ', route.gateway, 'inet6');
-  if (!filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
+  if (route.dev && !filter.dev) p.string('any', 'dev', 'dev %s ', route.dev.name, 'ifname');
   if (route.table !== RT_TABLE_MAIN && !filter.table) p.string('any', 'table', 'table %s ', tableName(route.table));
   if (!filter.proto && (route.proto !== 'boot' || opts.details)) p.string('any', 'protocol', 'proto %s ', opts.numeric ? String(PROTO_NUMBERS[route.proto] ?? route.proto) : route.proto);
   // IPv6 routes are all of universe scope, shown only with -d.
   if (opts.details && !filter.scope) p.string('any', 'scope', 'scope %s ', opts.numeric ? '0' : 'global');
   if (!filter.metric) p.number('any', 'metric', 'metric %u ', route.metric);
   p.openArray('flags');
-  if (route.type === 'unicast' && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
+  if (route.dev?.adminUp && !route.dev.carrier) p.string('any', null, '%s ', 'linkdown');
   p.closeArray();
   p.string('any', 'pref', 'pref %s', 'medium');
   p.nl();
   p.closeObject();
 }
 
-function ipv6Network(address: string, len: number): string {
-  const bytes = ipaddr.IPv6.parse(address).toByteArray();
-  for (let i = 0; i < 16; i++) {
-    const keep = Math.max(0, Math.min(8, len - i * 8));
-    bytes[i] = bytes[i]! & ((0xff << (8 - keep)) & 0xff);
-  }
-  return ipaddr.fromByteArray(bytes).toString();
-}
-
-function ipv6SortKey(address: string): string {
-  return ipaddr.IPv6.parse(address).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 type Prefix = { addr: number; prefixLen: number };
 /** An IPv6 prefix a listing selects by. */
-type Prefix6 = { bytes: number[]; prefixLen: number };
+type Prefix6 = { address: Ipv6; prefixLen: number };
 
 interface RouteArgs {
   type: RouteType | null;
@@ -310,10 +270,14 @@ interface RouteArgs {
   gateway6: string | null;
 }
 
+/** The words for the zero-length prefix of either family. */
+const ANY_PREFIX = ['default', 'any', 'all'];
+
 /** iproute_modify's arguments: the route to add, change or delete. */
 function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): RouteArgs {
   const r: RouteArgs = { type: null, dst: null, gateway: null, dev: null, devName: null, metric: null, proto: null, scope: null, prefsrc: null, table: null, onlink: false, metrics: [], nexthops: null, dst6: null, gateway6: null };
   const v6 = (text: string) => opts.family === 'inet6' || r.dst6 !== null || isIpv6Text(text);
+  let anyFamilyDefault = false;
   for (let i = 0; i < args.length; i++) {
     let a = args[i]!;
     if (matches(a, 'nexthop')) {
@@ -330,8 +294,7 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
       let v = nextArg(ctx, args, i++);
       if (v === 'inet' || v === 'inet6') v = nextArg(ctx, args, i++);
       if (v6(v)) {
-        if (!ipaddr.IPv6.isValid(v)) fatal(ctx, `Error: inet6 address is expected rather than "${v}".`, 1);
-        r.gateway6 = ipaddr.IPv6.parse(v).toString();
+        r.gateway6 = parseIpv6(v) ?? fatal(ctx, `Error: inet6 address is expected rather than "${v}".`, 1);
         continue;
       }
       const addr = parseIpv4Loose(v);
@@ -372,7 +335,7 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
       if (matches(a, 'help')) fatal(ctx, ROUTE_USAGE);
       if (r.dst !== null || r.dst6 !== null) duparg2(ctx, 'to', a);
       if (v6(a)) {
-        const prefix6 = ['default', 'any', 'all'].includes(a) ? { address: '::', prefixLen: 0 } : parseIpv6Prefix(a);
+        const prefix6 = ANY_PREFIX.includes(a) ? { address: IPV6_ANY, prefixLen: 0 } : parseIpv6Prefix(a);
         if (!prefix6) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${a}".`, 1);
         r.dst6 = prefix6;
         continue;
@@ -380,47 +343,31 @@ function parseRouteArgs(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: stri
       const prefix = parseIpv4Prefix(a);
       if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${a}".`, 1);
       r.dst = { addr: prefix.addr, prefixLen: prefix.prefixLen };
+      anyFamilyDefault = ANY_PREFIX.includes(a);
     }
+  }
+  // `default` names no family: an IPv6 gateway makes the route IPv6.
+  if (anyFamilyDefault && r.gateway6 !== null) {
+    r.dst = null;
+    r.dst6 = { address: IPV6_ANY, prefixLen: 0 };
   }
   if (r.devName !== null) r.dev = deviceNamed(ctx, ns, r.devName);
   return r;
 }
 
-/**
- * An IPv6 route added, changed or deleted by hand (ip6_route_add, ip6_route_del):
- * a link-local gateway needs a device, another must be on a connected prefix;
- * the metric is 1024 unless given.
- */
-function ipv6RouteModify(ctx: ProcContext, ns: NetNs, mode: AddMode | 'delete', r: RouteArgs, dst: { address: string; prefixLen: number }): number {
-  const prefix = ipv6Network(dst.address, dst.prefixLen);
-  const same = (route: Ipv6StaticRoute) => route.prefix === prefix && route.prefixLen === dst.prefixLen;
-  if (mode === 'delete') {
-    const doomed = ns.ipv6Routes
-      .filter((route) => same(route) && (r.gateway6 === null || route.gateway === r.gateway6) && (r.dev === null || route.dev === r.dev) && (r.metric === null || route.metric === r.metric))
-      .sort((x, y) => x.metric - y.metric || x.seq - y.seq)[0];
-    if (!doomed) return netlinkError(ctx, fail('ESRCH'));
-    ns.ipv6Routes = ns.ipv6Routes.filter((route) => route !== doomed);
-    return 0;
-  }
-  let dev = r.dev;
-  if (r.gateway6 !== null && r.gateway6.startsWith('fe80:')) {
-    if (!dev) return netlinkError(ctx, fail('EINVAL', 'Egress device not specified'));
-  } else if (r.gateway6 !== null) {
-    const gateway = ipaddr.IPv6.parse(r.gateway6).toByteArray();
-    const onLink = ipv6Routes(ns, RT_TABLE_MAIN).find((route) => route.gateway === null && route.prefixLen > 0 && (!dev || route.dev === dev) && prefixHolds(ipaddr.IPv6.parse(route.prefix).toByteArray(), route.prefixLen, gateway));
-    if (!onLink) return netlinkError(ctx, fail('EHOSTUNREACH'));
-    dev = onLink.dev;
-  }
-  if (!dev) return netlinkError(ctx, fail('ENODEV'));
-  const route: Ipv6StaticRoute = { prefix, prefixLen: dst.prefixLen, gateway: r.gateway6, dev, metric: r.metric ?? 1024, proto: r.proto ?? 'boot', seq: ns.addressSeq++ };
-  const existing = ns.ipv6Routes.findIndex((other) => same(other) && other.metric === route.metric);
-  if (existing < 0) {
-    if (mode === 'change' || mode === 'test') return netlinkError(ctx, fail('ENOENT'));
-    ns.ipv6Routes.push(route);
-  } else if (mode === 'replace' || mode === 'change') ns.ipv6Routes[existing] = route;
-  else return netlinkError(ctx, fail('EEXIST'));
-  return 0;
+/** An IPv6 route added, changed or deleted by hand (ip6_route_add, ip6_route_del). */
+function ipv6RouteModify(ctx: ProcContext, ns: NetNs, mode: AddMode | 'delete', r: RouteArgs, dst: { address: Ipv6; prefixLen: number }): number {
+  const type = r.type ?? 'unicast';
+  if (!ROUTE6_TYPES.includes(type as Route6Type)) return netlinkError(ctx, fail('EINVAL'));
+  const result =
+    mode === 'delete'
+      ? deleteRoute6(ns, { type: r.type as Route6Type | null, dst: dst.address, prefixLen: dst.prefixLen, gateway: r.gateway6, dev: r.dev, metric: r.metric })
+      : addRoute6(ns, { type: type as Route6Type, dst: dst.address, prefixLen: dst.prefixLen, gateway: r.gateway6, dev: r.dev, proto: r.proto ?? 'boot', metric: r.metric }, mode);
+  return result.ok ? 0 : netlinkError(ctx, result);
 }
+
+/** The route types the lab's IPv6 table holds. */
+const ROUTE6_TYPES: Route6Type[] = ['unicast', 'blackhole', 'unreachable', 'prohibit'];
 
 /** parse_nexthops: `nexthop` groups of via, dev and weight, to the end of the line. */
 function parseNexthops(ctx: ProcContext, ns: NetNs, args: string[]): NonNullable<RouteArgs['nexthops']> {
@@ -486,10 +433,9 @@ function parseRouteSelectors(ctx: ProcContext, opts: IpOptions, ns: NetNs, args:
   const sel: RouteSelector = { table: RT_TABLE_MAIN, type: null, dev: null, proto: null, scope: null, metric: null, via: null, src: null, root: null, match: null, exact: null, cloned: false, none: false };
   const prefixArg = (v: string): Prefix | Prefix6 => {
     if (opts.family === 'inet6' || (opts.family !== 'inet' && isIpv6Text(v))) {
-      if (['default', 'any', 'all'].includes(v)) return { bytes: new Array<number>(16).fill(0), prefixLen: 0 };
-      const prefix6 = parseIpv6Prefix(v);
+      const prefix6 = ANY_PREFIX.includes(v) ? { address: IPV6_ANY, prefixLen: 0 } : parseIpv6Prefix(v);
       if (!prefix6) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
-      return { bytes: ipaddr.IPv6.parse(prefix6.address).toByteArray(), prefixLen: prefix6.prefixLen };
+      return prefix6;
     }
     const prefix = parseIpv4Prefix(v);
     if (!prefix) fatal(ctx, `Error: ${opts.family ?? 'any valid'} prefix is expected rather than "${v}".`, 1);
@@ -607,6 +553,11 @@ function routeModify(ctx: ProcContext, opts: IpOptions, ns: NetNs, mode: AddMode
   return result.ok ? 0 : netlinkError(ctx, result);
 }
 
+/** Without a family, naming one table asks for IPv4's; all tables are dumped for both families. */
+function withIpv6(opts: IpOptions, r: RouteSelector): boolean {
+  return opts.family === 'inet6' || (opts.family === null && r.table === 'all');
+}
+
 function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]): number {
   const p = IpPrinter.for(opts);
   if (args.length > 0 && matches(args[0]!, 'cache') && opts.family !== 'inet6') {
@@ -626,8 +577,8 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     table: r.table !== 'all',
     metric: r.metric !== null,
     // A whole address, not a shorter prefix, is left out of what is listed.
-    via: r.via !== null && r.via.prefixLen === ('bytes' in r.via ? 128 : 32),
-    src: r.src !== null && r.src.prefixLen === ('bytes' in r.src ? 128 : 32),
+    via: r.via !== null && r.via.prefixLen === ('address' in r.via ? 128 : 32),
+    src: r.src !== null && r.src.prefixLen === ('address' in r.src ? 128 : 32),
   };
   if (r.cloned) {
     // IPv4 has had no route cache since Linux 3.6; IPv6's clones are not modelled.
@@ -642,8 +593,7 @@ function routeShow(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[])
     const routes = tableId === 'all' ? [...dumpOrder(ns), ...local] : tableId === RT_TABLE_LOCAL ? local : sortedRoutes(ns, tableId);
     for (const route of routes) if (selected(route, r)) printRoute(p, route, opts, filter);
   }
-  // Without a family, naming one table asks for IPv4's; all tables are dumped for both families.
-  if (opts.family === 'inet6' || (opts.family === null && r.table === 'all')) printIpv6Routes(p, ns, r, opts, filter);
+  if (withIpv6(opts, r)) for (const route of ipv6Routes(ns, r.table)) if (ipv6Selected(route, r)) printIpv6Route(p, route, opts, filter);
   ctx.stdout.write(p.finish());
   return 0;
 }
@@ -817,42 +767,34 @@ function routeGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]):
 }
 
 /**
- * ip6_route_output as route get shows it: one of our addresses through lo
- * (local table), a multicast group, else the longest matching prefix route
- * (by `oif` when given); the source is an address of the device out, the
- * one sharing the destination's prefix or scope first.
+ * `ip -6 route get`: the route a packet from this host takes (ip6_route_output),
+ * with the source it would choose; our own addresses and multicast groups
+ * are the local table's.
  */
-function ipv6RouteGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, dst: string, from: string | null, oif: Device | null, fibmatch: boolean): number {
-  const bytes = (address: string) => ipaddr.IPv6.parse(address).toByteArray();
-  const within = (address: string, prefix: string, len: number) => prefixHolds(bytes(prefix), len, bytes(address));
-  const candidates = ipv6Routes(ns, 'all').filter((r) => (r.type === 'local' ? r.prefix === dst : within(dst, r.prefix, r.prefixLen)) && (!oif || r.type === 'local' || r.dev === oif));
-  // The local table is consulted first, then main; within one, the longest prefix.
-  const route = candidates.sort((x, y) => y.table - x.table || y.prefixLen - x.prefixLen)[0];
-  if (!route) return netlinkError(ctx, fail('ENETUNREACH'));
+function ipv6RouteGet(ctx: ProcContext, opts: IpOptions, ns: NetNs, dst: Ipv6, from: Ipv6 | null, oif: Device | null, fibmatch: boolean): number {
+  const res = fib6Lookup(ns, dst, oif);
+  if (typeof res === 'string') return netlinkError(ctx, fail(res));
+  const route: Ipv6Route | undefined = res.route ? { ...res.route, table: RT_TABLE_MAIN } : localRoutes6(ns).find((r) => r.type === res.type && (r.type === 'multicast' ? r.dev === res.dev : r.dst === dst));
   const p = IpPrinter.for(opts);
   if (fibmatch) {
+    if (!route) return netlinkError(ctx, fail('ENETUNREACH'));
     printIpv6Route(p, route, opts, NO_FILTER);
     ctx.stdout.write(p.finish());
     return 0;
   }
-  const local = route.type === 'local';
-  const dev = local ? ns.device('lo')! : route.dev;
-  // Source selection: the device's address on the destination's prefix, else one of its scope, from any device for a global one.
-  const own = route.dev.ipv6;
-  // Link-local unicast and link- or interface-local multicast have link scope.
-  const scope = /^(fe[89ab][0-9a-f]:|ff[0-9a-f][12]:)/.test(dst) ? 'link' : 'global';
-  const anywhere = scope === 'global' ? ns.sortedDevices().flatMap((d) => d.ipv6).find((a) => a.scope === 'global') : undefined;
-  const src = local ? dst : (own.find((a) => within(dst, a.address, a.prefixLen)) ?? own.find((a) => a.scope === scope) ?? anywhere ?? own[0])?.address;
+  const local = res.type !== 'unicast';
   p.openObject();
-  if (route.type !== 'unicast') p.string('any', 'type', '%s ', route.type);
+  if (local) p.string('any', 'type', '%s ', res.type);
   p.string('any', 'dst', '%s ', dst, 'inet6');
-  p.string('any', 'from', 'from %s ', from ?? '::', 'inet6');
-  if (route.gateway !== null) p.string('any', 'gateway', 'via %s ', route.gateway, 'inet6');
-  p.string('any', 'dev', 'dev %s ', dev.name, 'ifname');
-  if (route.table !== RT_TABLE_MAIN) p.string('any', 'table', 'table %s ', tableName(route.table));
-  if (route.proto !== 'boot') p.string('any', 'protocol', 'proto %s ', route.proto);
-  if (src !== undefined) p.string('any', 'prefsrc', 'src %s ', src, 'inet6');
-  p.number('any', 'metric', 'metric %u ', route.metric);
+  p.string('any', 'from', 'from %s ', from ?? IPV6_ANY, 'inet6');
+  if (res.route?.gateway) p.string('any', 'gateway', 'via %s ', res.route.gateway, 'inet6');
+  p.string('any', 'dev', 'dev %s ', res.dev.name, 'ifname');
+  if (local) p.string('any', 'table', 'table %s ', tableName(RT_TABLE_LOCAL));
+  const proto = local ? 'kernel' : (res.route?.proto ?? 'boot');
+  if (proto !== 'boot') p.string('any', 'protocol', 'proto %s ', proto);
+  const src = res.type === 'local' ? dst : (from ?? selectSource6(ns, res.dev, dst));
+  if (src !== null) p.string('any', 'prefsrc', 'src %s ', src, 'inet6');
+  p.number('any', 'metric', 'metric %u ', route?.metric ?? 0);
   p.openArray('flags');
   p.closeArray();
   p.string('any', 'pref', 'pref %s', 'medium');
@@ -937,7 +879,11 @@ function routeFlush(ctx: ProcContext, opts: IpOptions, ns: NetNs, args: string[]
     if (opts.stats && opts.family !== 'inet6') ctx.stdout.write('*** IPv4 routing cache is flushed.\n');
     return 0;
   }
-  filterRoutes(ns, (route) => !selected(route, r));
+  if (opts.family !== 'inet6') filterRoutes(ns, (route) => !selected(route, r));
+  if (withIpv6(opts, r)) {
+    // Only the main table's routes can go; the local table's follow the addresses.
+    if (r.table === RT_TABLE_MAIN || r.table === 'all') flushRoutes6(ns, (route) => ipv6Selected({ ...route, table: RT_TABLE_MAIN }, r));
+  }
   return 0;
 }
 

@@ -49,6 +49,11 @@ describe('the terminal', { timeout: 30_000 }, () => {
       .toBe(['root@hostA:~# ip netns add red', 'root@hostA:~# ip netns add blue', 'root@hostA:~# ip netns', 'blue', 'red', 'root@hostA:~# ip netns del'].join('\n'));
     await page.keyboard.press('Control+U');
     await page.keyboard.press('Control+L');
+    // Tabs in pasted text separate words.
+    await page.evaluate(`navigator.clipboard.writeText('ip\\tnetns\\tlist\\n')`);
+    await page.keyboard.press('Control+V');
+    await expect.poll(() => terminalText(page)).toBe(['root@hostA:~# ip netns list', 'blue', 'red', 'root@hostA:~#'].join('\n'));
+    await page.keyboard.press('Control+L');
   });
 
   test('what is typed while a command runs is kept for the next prompt', async () => {
@@ -161,6 +166,8 @@ describe('the terminal', { timeout: 30_000 }, () => {
 
   test('clear and history are answered by the terminal itself, as by a shell', async () => {
     const { page } = alice;
+    // Tall enough for the whole history.
+    await page.setViewportSize({ width: 1280, height: 1000 });
     await typeLine(page, 'ip netns');
     await typeLine(page, 'clear');
     await expect.poll(() => terminalText(page)).toBe('root@hostA:~#');
@@ -169,6 +176,7 @@ describe('the terminal', { timeout: 30_000 }, () => {
       'ip netns add red',
       'ip netns add blue',
       'ip netns',
+      'ip netns list',
       'sleep 1',
       'ip netns add green',
       'sleep 1',
@@ -182,6 +190,7 @@ describe('the terminal', { timeout: 30_000 }, () => {
     ];
     await expect.poll(() => terminalText(page)).toBe(['root@hostA:~# history', ...entered.map((line, i) => `${String(i + 1).padStart(5)}  ${line}`), 'root@hostA:~#'].join('\n'));
     await page.keyboard.press('Control+L');
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   test('the keyboard leaves the terminal with Shift+Tab, or Escape then Tab; Tab alone completes', async () => {

@@ -295,7 +295,8 @@ export class Shell {
     if (data.startsWith('\x1b')) return;
     // Typed or pasted text: printable characters go in; a newline runs the line.
     const [first, ...rest] = data.split(/\r\n|\r|\n/);
-    const text = first!.replace(/[\x00-\x1f\x7f]/g, '');
+    // A tab inside pasted text separates words, as a space does.
+    const text = first!.replace(/\t/g, ' ').replace(/[\x00-\x1f\x7f]/g, '');
     this.edit(this.line.slice(0, this.cursor) + text + this.line.slice(this.cursor), this.cursor + text.length);
     if (rest.length === 0) return;
     // The pasted lines after this one wait for its command to end.

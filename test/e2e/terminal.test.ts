@@ -27,6 +27,17 @@ async function wordOnScreen(page: Page, word: string): Promise<{ x: number; y: n
   })()`))!;
 }
 
+/** The text of the cursor's row before the cursor, in the visible terminal. */
+async function beforeCursor(page: Page): Promise<string> {
+  return (await page.evaluate(`(() => {
+    const cursor = document.querySelector('.shell:not([hidden]) .xterm-rows .xterm-cursor');
+    const range = document.createRange();
+    range.setStart(cursor.parentElement, 0);
+    range.setEndBefore(cursor);
+    return range.toString().replace(/\\u00a0/g, ' ');
+  })()`)) as string;
+}
+
 const focused = (page: Page) => page.evaluate('document.activeElement.matches(".shell:not([hidden]) .xterm-helper-textarea")') as Promise<boolean>;
 
 beforeAll(async () => {
@@ -142,6 +153,22 @@ describe('the terminal', { timeout: 30_000 }, () => {
     await page.keyboard.press('Control+K');
     await expect.poll(() => terminalText(page)).toBe('root@hostA:~#');
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  test('Hangul takes two cells: edits in a line with it leave the cursor on the right character', async () => {
+    const { page } = alice;
+    await page.keyboard.type('echo 가나다 ok');
+    for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowLeft');
+    await page.keyboard.type('X');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~# echo X가나다 ok');
+    await expect.poll(() => beforeCursor(page)).toBe('root@hostA:~# echo X');
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => beforeCursor(page)).toBe('root@hostA:~# echo X가나다');
+    await page.keyboard.press('Control+E');
+    await page.keyboard.press('Control+U');
   });
 
   test('Ctrl+D leaves a namespace’s shell on an empty line, and otherwise deletes under the cursor', async () => {

@@ -264,6 +264,20 @@ describe('a class in the browser', { timeout: 30_000 }, () => {
     ]);
   });
 
+  test('in a laptop’s narrow window the dashboard keeps every row’s lab buttons in view, the instructions below the students', async () => {
+    await kim.page.setViewportSize({ width: 900, height: 700 });
+    const box = async (selector: string) => (await kim.page.locator(selector).first().boundingBox())!;
+    const students = await box('.students');
+    for (const button of await kim.page.locator('.class-table .lab-actions button').all()) {
+      const at = (await button.boundingBox())!;
+      expect(at.x + at.width).toBeLessThanOrEqual(students.x + students.width);
+    }
+    expect(await kim.page.evaluate('document.querySelector(".students").scrollWidth <= document.querySelector(".students").clientWidth')).toBe(true);
+    expect((await box('.instructions-pane')).y).toBeGreaterThan(students.y + students.height);
+    await screenshot(kim.page, 'class-dashboard-narrow');
+    await kim.page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   test('Kim gives out a new join code, then revokes it', async () => {
     await kim.page.locator('.rotate-code').click();
     await expect.poll(() => kim.page.locator('.join-code-value').textContent()).not.toBe(joinCode);

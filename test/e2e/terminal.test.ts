@@ -27,6 +27,17 @@ async function wordOnScreen(page: Page, word: string): Promise<{ x: number; y: n
   })()`))!;
 }
 
+/** The text of the cursor's row before the cursor, in the visible terminal. */
+async function beforeCursor(page: Page): Promise<string> {
+  return (await page.evaluate(`(() => {
+    const cursor = document.querySelector('.shell:not([hidden]) .xterm-rows .xterm-cursor');
+    const range = document.createRange();
+    range.setStart(cursor.parentElement, 0);
+    range.setEndBefore(cursor);
+    return range.toString().replace(/\\u00a0/g, ' ');
+  })()`)) as string;
+}
+
 const focused = (page: Page) => page.evaluate('document.activeElement.matches(".shell:not([hidden]) .xterm-helper-textarea")') as Promise<boolean>;
 
 beforeAll(async () => {
@@ -48,6 +59,11 @@ describe('the terminal', { timeout: 30_000 }, () => {
       .poll(() => terminalText(page))
       .toBe(['root@hostA:~# ip netns add red', 'root@hostA:~# ip netns add blue', 'root@hostA:~# ip netns', 'blue', 'red', 'root@hostA:~# ip netns del'].join('\n'));
     await page.keyboard.press('Control+U');
+    await page.keyboard.press('Control+L');
+    // Tabs in pasted text separate words.
+    await page.evaluate(`navigator.clipboard.writeText('ip\\tnetns\\tlist\\n')`);
+    await page.keyboard.press('Control+V');
+    await expect.poll(() => terminalText(page)).toBe(['root@hostA:~# ip netns list', 'blue', 'red', 'root@hostA:~#'].join('\n'));
     await page.keyboard.press('Control+L');
   });
 
@@ -139,6 +155,22 @@ describe('the terminal', { timeout: 30_000 }, () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  test('Hangul takes two cells: edits in a line with it leave the cursor on the right character', async () => {
+    const { page } = alice;
+    await page.keyboard.type('echo 가나다 ok');
+    for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowLeft');
+    await page.keyboard.type('X');
+    await expect.poll(() => terminalText(page)).toBe('root@hostA:~# echo X가나다 ok');
+    await expect.poll(() => beforeCursor(page)).toBe('root@hostA:~# echo X');
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => beforeCursor(page)).toBe('root@hostA:~# echo X가나다');
+    await page.keyboard.press('Control+E');
+    await page.keyboard.press('Control+U');
+  });
+
   test('Ctrl+D leaves a namespace’s shell on an empty line, and otherwise deletes under the cursor', async () => {
     const { page } = alice;
     await page.keyboard.press('Control+L');
@@ -161,6 +193,8 @@ describe('the terminal', { timeout: 30_000 }, () => {
 
   test('clear and history are answered by the terminal itself, as by a shell', async () => {
     const { page } = alice;
+    // Tall enough for the whole history.
+    await page.setViewportSize({ width: 1280, height: 1000 });
     await typeLine(page, 'ip netns');
     await typeLine(page, 'clear');
     await expect.poll(() => terminalText(page)).toBe('root@hostA:~#');
@@ -169,6 +203,7 @@ describe('the terminal', { timeout: 30_000 }, () => {
       'ip netns add red',
       'ip netns add blue',
       'ip netns',
+      'ip netns list',
       'sleep 1',
       'ip netns add green',
       'sleep 1',
@@ -182,6 +217,7 @@ describe('the terminal', { timeout: 30_000 }, () => {
     ];
     await expect.poll(() => terminalText(page)).toBe(['root@hostA:~# history', ...entered.map((line, i) => `${String(i + 1).padStart(5)}  ${line}`), 'root@hostA:~#'].join('\n'));
     await page.keyboard.press('Control+L');
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   test('the keyboard leaves the terminal with Shift+Tab, or Escape then Tab; Tab alone completes', async () => {

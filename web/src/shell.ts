@@ -31,6 +31,14 @@ const RED = '\x1b[31m';
 const RESET = '\x1b[0m';
 const HIDE_CURSOR = '\x1b[?25l';
 
+/** Hangul, CJK and fullwidth forms take two cells of the terminal. */
+const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/g;
+
+/** How many cells of the terminal a text takes. */
+function cells(text: string): number {
+  return text.length + (text.match(WIDE)?.length ?? 0);
+}
+
 export class Shell {
   readonly element = document.createElement('div');
   private readonly term: Terminal;
@@ -183,7 +191,7 @@ export class Shell {
   }
 
   private promptWidth(): number {
-    return this.promptText().replace(/\x1b\[[\d;]*m/g, '').length;
+    return cells(this.promptText().replace(/\x1b\[[\d;]*m/g, ''));
   }
 
   /** The escape codes that move the cursor to `cell` of the prompt and line (from where it is), over wrapped rows. */
@@ -202,13 +210,13 @@ export class Shell {
   /** Rewrites the prompt and the line, from the prompt's first row, and puts the cursor where it belongs. */
   private redraw(): void {
     const start = this.cursorTo(0);
-    this.shown = this.promptWidth() + this.line.length;
-    this.term.write(`${start}\x1b[J${this.promptText()}${this.line}${this.wrapped()}${this.cursorTo(this.promptWidth() + this.cursor)}`);
+    this.shown = this.promptWidth() + cells(this.line);
+    this.term.write(`${start}\x1b[J${this.promptText()}${this.line}${this.wrapped()}${this.cursorTo(this.promptWidth() + cells(this.line.slice(0, this.cursor)))}`);
   }
 
   /** Moves the cursor past the end of the line, as before anything is written below it. */
   private toLineEnd(): string {
-    return this.cursorTo(this.promptWidth() + this.line.length);
+    return this.cursorTo(this.promptWidth() + cells(this.line));
   }
 
   /**
@@ -295,7 +303,8 @@ export class Shell {
     if (data.startsWith('\x1b')) return;
     // Typed or pasted text: printable characters go in; a newline runs the line.
     const [first, ...rest] = data.split(/\r\n|\r|\n/);
-    const text = first!.replace(/[\x00-\x1f\x7f]/g, '');
+    // A tab inside pasted text separates words, as a space does.
+    const text = first!.replace(/\t/g, ' ').replace(/[\x00-\x1f\x7f]/g, '');
     this.edit(this.line.slice(0, this.cursor) + text + this.line.slice(this.cursor), this.cursor + text.length);
     if (rest.length === 0) return;
     // The pasted lines after this one wait for its command to end.
@@ -309,7 +318,7 @@ export class Shell {
     this.line = line;
     this.cursor = cursor;
     if (!appended) return this.redraw();
-    this.shown += added.length;
+    this.shown += cells(added);
     this.term.write(added + this.wrapped());
   }
 

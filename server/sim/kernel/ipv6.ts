@@ -227,15 +227,8 @@ export function routeOutput6(ns: NetNs, dst: Ipv6, oif: Device | null = null): K
   return ok({ ...res, src });
 }
 
-export interface Route6Spec {
-  type: Route6Type;
-  dst: Ipv6;
-  prefixLen: number;
-  gateway: Ipv6 | null;
-  dev: Device | null;
-  proto: string;
-  metric: number | null;
-}
+/** A route as `ip -6 route add` asks for it: without a metric, the kernel's default. */
+export type Route6Spec = Omit<Route6, 'metric'> & { metric: number | null };
 
 /**
  * ip6_route_add: a gateway must be on a link we have (a link-local one needs

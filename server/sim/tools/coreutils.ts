@@ -63,6 +63,8 @@ function countOption(argv: string[], tool: string, ctx: ProcContext): { count: n
   return { count, files, fromStart };
 }
 
+const ECHO_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', e: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+
 const echo = program((ctx, argv) => {
   let args = argv.slice(1);
   let newline = true;
@@ -76,7 +78,14 @@ const echo = program((ctx, argv) => {
     args = args.slice(1);
   }
   let text = args.join(' ');
-  if (escapes) text = text.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\\\/g, '\\');
+  if (escapes) {
+    // `\c` ends the output there, newline included.
+    const cut = /\\c/.exec(text);
+    if (cut) (text = text.slice(0, cut.index)), (newline = false);
+    text = text.replace(/\\(0[0-7]{0,3}|x[0-9a-fA-F]{1,2}|[abefnrtv\\])/g, (_, e: string) =>
+      e.startsWith('0') ? String.fromCharCode(parseInt(e, 8) || 0) : e.startsWith('x') ? String.fromCharCode(parseInt(e.slice(1), 16)) : ECHO_ESCAPES[e]!,
+    );
+  }
   ctx.stdout.write(text + (newline ? '\n' : ''));
   return 0;
 }, true);

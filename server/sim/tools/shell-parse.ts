@@ -1,21 +1,34 @@
 // Parsing a command line the way bash does for what people type in labs:
-// words and quotes, `;` `&&` `||` `&` `|`, redirections, `( … )`,
-// `for … in …; do …; done`, `while`/`until`, `if … then … elif … else … fi`,
-// `{ …; }`, variables and `${name%pattern}`-style expansions, `$?`, `$((…))` and `$(…)`.
+// words and quotes (with `$'…'`), `;` `&&` `||` `&` `|`, redirections and
+// here-strings, `( … )`, `{ …; }`, `for … in …` and `for ((…))`,
+// `while`/`until`, `if … fi`, `case … esac`, `[[ … ]]`, `(( … ))`, functions,
+// array assignments, and expansions: `${…}` in all its forms, `$?`, `$@`,
+// `$((…))` and `$(…)`.
 
 export type Redirect =
   | { fd: 1 | 2; kind: 'file'; path: Word; append: boolean }
   | { fd: 0; kind: 'file'; path: Word; append: false }
+  | { fd: 0; kind: 'string'; text: Word }
   | { fd: 1 | 2; kind: 'dup'; to: 1 | 2 };
 
 /** A word keeps its parts so that expansions happen when the command runs. */
 export type WordPart = { text: string; quoted: boolean } | { variable: string; quoted: boolean } | { arithmetic: string } | { substitution: string; quoted: boolean };
 export type Word = WordPart[];
 
+/** `NAME=VALUE`, `NAME+=VALUE`, `NAME[SUB]=VALUE` or `NAME=(WORDS…)`. */
+export interface Assignment {
+  name: string;
+  /** The subscript of `NAME[SUB]=`, unexpanded. */
+  index?: string;
+  append: boolean;
+  value: Word;
+  array?: Word[];
+}
+
 export interface SimpleCommand {
   kind: 'simple';
   /** Leading NAME=VALUE words. */
-  assignments: Array<{ name: string; value: Word }>;
+  assignments: Assignment[];
   argv: Word[];
   redirects: Redirect[];
 }
@@ -29,7 +42,8 @@ export interface Subshell {
 export interface ForLoop {
   kind: 'for';
   variable: string;
-  words: Word[];
+  /** null for `for NAME; do`: the positional parameters. */
+  words: Word[] | null;
   body: ListItem[];
   redirects: Redirect[];
 }
@@ -58,7 +72,54 @@ export interface Group {
   redirects: Redirect[];
 }
 
-export type Command = SimpleCommand | Subshell | ForLoop | IfClause | WhileLoop | Group;
+/** `for ((INIT; TEST; STEP))`: empty parts are left out. */
+export interface ArithFor {
+  kind: 'arith-for';
+  init: string;
+  test: string;
+  step: string;
+  body: ListItem[];
+  redirects: Redirect[];
+}
+
+export interface CaseClause {
+  kind: 'case';
+  word: Word;
+  items: Array<{ patterns: Word[]; body: ListItem[] }>;
+  redirects: Redirect[];
+}
+
+/** `(( EXPR ))`: true when EXPR is not 0. */
+export interface ArithCommand {
+  kind: 'arith';
+  expression: string;
+  redirects: Redirect[];
+}
+
+export type CondExpr =
+  | { op: '&&' | '||'; left: CondExpr; right: CondExpr }
+  | { op: '!'; expr: CondExpr }
+  | { op: 'unary'; test: string; arg: Word }
+  | { op: 'binary'; test: string; left: Word; right: Word }
+  | { op: 'word'; word: Word };
+
+/** `[[ EXPR ]]` */
+export interface CondCommand {
+  kind: 'cond';
+  expr: CondExpr;
+  redirects: Redirect[];
+}
+
+/** `NAME() COMPOUND` or `function NAME COMPOUND`. */
+export interface FunctionDef {
+  kind: 'function';
+  name: string;
+  body: Compound;
+  redirects: Redirect[];
+}
+
+export type Compound = Subshell | ForLoop | ArithFor | IfClause | WhileLoop | Group | CaseClause | ArithCommand | CondCommand;
+export type Command = SimpleCommand | Compound | FunctionDef;
 
 export interface Pipeline {
   negate: boolean;
@@ -77,12 +138,15 @@ export class ShellSyntaxError extends Error {
   }
 }
 
-type Token = { op: string } | { word: Word; raw: string };
+/** A word (`array` for `NAME=(…)`), an operator, or the text of `((…))`. */
+type Token = { op: string } | { word: Word; raw: string; array?: Word[] } | { arith: string };
 
-const OPERATORS = ['&&', '||', ';;', '>>', '&>', '2>&1', '1>&2', '>&2', '2>>', '2>', '1>>', '1>', '>', '<', '|', '&', ';', '(', ')'];
+const OPERATORS = ['&&', '||', ';;', '>>', '&>', '2>&1', '1>&2', '>&2', '2>>', '2>', '1>>', '1>', '>', '<<<', '<', '|', '&', ';', '(', ')'];
 const OPERATOR_START = new Set(OPERATORS.map((o) => o[0]!));
 const WORD_BREAK = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
-const VARIABLE = /^\$(\?|#|\{#?[A-Za-z_?][A-Za-z_0-9]*(?:(?:%%|%|##|#|:-|:=|:\+|-|\+)[^}]*)?\}|[A-Za-z_][A-Za-z_0-9]*|[0-9])/;
+/** `$NAME`, `$1`, and the special parameters `$?` `$#` `$@` `$*`. */
+const VARIABLE = /^\$([?#@*0-9]|[A-Za-z_][A-Za-z_0-9]*)/;
+const ANSI_C_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '?': '?' };
 
 /** The text inside `$(`…`)` or `$((`…`))`, honouring nesting and quotes. */
 function balanced(line: string, open: number): number {
@@ -101,24 +165,67 @@ function balanced(line: string, open: number): number {
   throw new ShellSyntaxError("unexpected EOF while looking for matching `)'");
 }
 
+/** The index of the `}` closing the `${` at line[open], honouring nested `${…}` and quotes. */
+function closingBrace(line: string, open: number): number {
+  let depth = 0;
+  let quote: string | null = null;
+  for (let j = open; j < line.length; j++) {
+    const c = line[j]!;
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"') j++;
+      continue;
+    }
+    if (c === '\\') j++;
+    else if (c === "'" || c === '"') quote = c;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return j;
+  }
+  throw new ShellSyntaxError("unexpected EOF while looking for matching `}'");
+}
+
 /** Reads a `$…` expansion at line[i]; returns the part and the index after it, or null. */
 function dollar(line: string, i: number, quoted: boolean): [WordPart, number] | null {
   if (line.startsWith('$((', i)) {
     const end = balanced(line, i + 1);
-    return [{ arithmetic: line.slice(i + 3, end - 1) }, end + 1];
+    if (line[end - 1] === ')') return [{ arithmetic: line.slice(i + 3, end - 1) }, end + 1];
   }
   if (line.startsWith('$(', i)) {
     const end = balanced(line, i + 1);
     return [{ substitution: line.slice(i + 2, end), quoted }, end + 1];
   }
+  if (line.startsWith('${', i)) {
+    const end = closingBrace(line, i + 1);
+    return [{ variable: line.slice(i + 2, end), quoted }, end + 1];
+  }
   const m = VARIABLE.exec(line.slice(i));
   if (!m) return null;
-  return [{ variable: m[1]!.startsWith('{') ? m[1]!.slice(1, -1) : m[1]!, quoted }, i + m[0].length];
+  return [{ variable: m[1]!, quoted }, i + m[0].length];
+}
+
+/** The text of `$'…'` starting at line[i]: backslash escapes decoded; and the index after it. */
+function ansiC(line: string, i: number): [string, number] {
+  let text = '';
+  let j = i + 2;
+  for (; j < line.length && line[j] !== "'"; j++) {
+    if (line[j] !== '\\' || j + 1 >= line.length) {
+      text += line[j];
+      continue;
+    }
+    const m = /^(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/s.exec(line.slice(j + 1))!;
+    const e = m[1]!;
+    text += e.startsWith('x') ? String.fromCharCode(parseInt(e.slice(1), 16)) : /^[0-7]/.test(e) ? String.fromCharCode(parseInt(e, 8)) : (ANSI_C_ESCAPES[e] ?? `\\${e}`);
+    j += e.length;
+  }
+  if (j >= line.length) throw new ShellSyntaxError("unexpected EOF while looking for matching `''");
+  return [text, j + 1];
 }
 
 function tokenize(line: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
+  // Inside `[[ … ]]`, the word after `=~` is a regular expression: its parentheses and bars are its own.
+  let inCondition = false;
   while (i < line.length) {
     const c = line[i]!;
     if (c === ' ' || c === '\t' || c === '\n') {
@@ -126,7 +233,17 @@ function tokenize(line: string): Token[] {
       continue;
     }
     if (c === '#') break;
-    const op = OPERATOR_START.has(c) && OPERATORS.find((o) => line.startsWith(o, i) && (!/^[12]/.test(o) || i === 0 || /[\s;&|(]/.test(line[i - 1]!)));
+    const previous = tokens[tokens.length - 1];
+    const regexWord = inCondition && previous !== undefined && 'raw' in previous && previous.raw === '=~';
+    if (line.startsWith('((', i) && !regexWord) {
+      const inner = balanced(line, i + 1);
+      if (line[inner + 1] === ')') {
+        tokens.push({ arith: line.slice(i + 2, inner) });
+        i = inner + 2;
+        continue;
+      }
+    }
+    const op = !regexWord && OPERATOR_START.has(c) && OPERATORS.find((o) => line.startsWith(o, i) && (!/^[12]/.test(o) || i === 0 || /[\s;&|(]/.test(line[i - 1]!)));
     if (op) {
       tokens.push({ op });
       i += op.length;
@@ -134,12 +251,15 @@ function tokenize(line: string): Token[] {
     }
     const word: Word = [];
     let raw = '';
+    let depth = 0;
     const push = (text: string, quoted: boolean) => {
       const last = word[word.length - 1];
       if (last && 'text' in last && last.quoted === quoted) last.text += text;
       else word.push({ text, quoted });
     };
-    while (i < line.length && !WORD_BREAK.has(line[i]!)) {
+    const arrayStart = (ch: string) => ch === '(' && !regexWord && /^[A-Za-z_][A-Za-z_0-9]*\+?=$/.test(raw);
+    const ends = (ch: string) => (regexWord ? depth === 0 && (ch === ' ' || ch === '\t' || ch === '\n') : WORD_BREAK.has(ch) && !arrayStart(ch));
+    while (i < line.length && !ends(line[i]!)) {
       const ch = line[i]!;
       const start = i;
       if (ch === "'") {
@@ -175,27 +295,50 @@ function tokenize(line: string): Token[] {
       } else if (ch === '\\' && i + 1 < line.length) {
         push(line[i + 1]!, true);
         i += 2;
+      } else if (ch === '$' && line[i + 1] === "'") {
+        const [text, next] = ansiC(line, i);
+        push(text, true);
+        i = next;
       } else if (ch === '$' && dollar(line, i, false)) {
         const [part, next] = dollar(line, i, false)!;
         word.push(part);
         i = next;
+      } else if (arrayStart(ch)) {
+        // NAME=(…): the words of an array.
+        const end = balanced(line, i);
+        const array = tokenize(line.slice(i + 1, end)).flatMap((t) => ('word' in t ? [t.word] : []));
+        tokens.push({ word, raw: line.slice(start - raw.length, end + 1), array });
+        i = end + 1;
+        raw = '';
+        break;
       } else {
+        if (ch === '(') depth++;
+        if (ch === ')') depth--;
         push(ch, false);
         i++;
       }
       raw += line.slice(start, i);
     }
+    if (raw === '') continue;
     tokens.push({ word, raw });
+    if (raw === '[[') inCondition = true;
+    if (raw === ']]') inCondition = false;
   }
   return tokens;
 }
 
-const RESERVED_CLOSERS = ['then', 'elif', 'else', 'fi', 'do', 'done', '}'];
+const RESERVED_CLOSERS = ['then', 'elif', 'else', 'fi', 'do', 'done', '}', 'esac'];
+/** What may follow `NAME()`: a compound command. */
+const COMPOUND_STARTS = ['{', '(', 'if', 'for', 'while', 'until', 'case', '[['];
+const COND_UNARY = /^-[a-zA-Z]$/;
+const COND_BINARY = new Set(['=', '==', '!=', '=~', '-eq', '-ne', '-lt', '-le', '-gt', '-ge', '-nt', '-ot', '-ef']);
 
 function unexpected(tok: Token | undefined): ShellSyntaxError {
-  const text = !tok ? 'newline' : 'op' in tok ? tok.op : tok.raw;
+  const text = !tok ? 'newline' : 'op' in tok ? tok.op : 'arith' in tok ? `((${tok.arith}))` : tok.raw;
   return new ShellSyntaxError(`syntax error near unexpected token \`${text}'`);
 }
+
+const endOfFile = () => new ShellSyntaxError('syntax error: unexpected end of file');
 
 class Parser {
   private i = 0;
@@ -232,7 +375,10 @@ class Parser {
       if (!('op' in sep) || !['&&', '||', ';', '&'].includes(sep.op)) throw unexpected(sep);
       this.i++;
       items.push({ pipeline, then: sep.op as ListItem['then'] });
-      if ((sep.op === '&&' || sep.op === '||') && (this.done() || closers.some((c) => this.isWord(c) || this.isOp(c)))) throw unexpected(this.peek());
+      if (sep.op === '&&' || sep.op === '||') {
+        if (this.done()) throw endOfFile();
+        if (closers.some((c) => this.isWord(c) || this.isOp(c))) throw unexpected(this.peek());
+      }
     }
     return items;
   }
@@ -247,15 +393,28 @@ class Parser {
       pipeline.commands.push(this.command());
       if (!this.isOp('|')) return pipeline;
       this.i++;
-      if (this.done()) throw unexpected(undefined);
+      if (this.done()) throw endOfFile();
     }
   }
 
+  /** The body of a compound that must end with `closer`. */
+  private closedList(closers: string[], closer: string): ListItem[] {
+    const body = this.list(closers);
+    if (body.length === 0) throw this.done() ? endOfFile() : unexpected(this.peek());
+    if (!this.isWord(closer)) throw this.done() ? endOfFile() : unexpected(this.peek());
+    return body;
+  }
+
   private command(): Command {
+    const tok = this.peek();
+    if (tok && 'arith' in tok) {
+      this.i++;
+      return { kind: 'arith', expression: tok.arith, redirects: this.redirects() };
+    }
     if (this.isOp('(')) {
       this.i++;
       const body = this.list([')']);
-      if (!this.isOp(')')) throw new ShellSyntaxError("syntax error: unexpected end of file");
+      if (!this.isOp(')')) throw endOfFile();
       this.i++;
       if (body.length === 0) throw unexpected({ op: ')' });
       return { kind: 'subshell', body, redirects: this.redirects() };
@@ -263,24 +422,31 @@ class Parser {
     if (this.isWord('for')) return this.forLoop();
     if (this.isWord('if')) return this.ifClause();
     if (this.isWord('while') || this.isWord('until')) return this.whileLoop();
+    if (this.isWord('case')) return this.caseClause();
+    if (this.isWord('[[')) return this.condCommand();
+    if (this.isWord('function')) return this.functionDef();
     if (this.isWord('{')) {
       this.i++;
-      const body = this.list(['}']);
-      if (body.length === 0) throw unexpected(this.peek());
-      if (!this.isWord('}')) throw new ShellSyntaxError('syntax error: unexpected end of file');
+      const body = this.closedList(['}'], '}');
       this.i++;
       return { kind: 'group', body, redirects: this.redirects() };
     }
+    const next = this.tokens[this.i + 1];
+    const after = this.tokens[this.i + 2];
+    if (tok && 'word' in tok && next && 'op' in next && next.op === '(' && after && 'op' in after && after.op === ')') return this.functionDef();
     // A reserved word no open compound expects cannot start a command.
     if (RESERVED_CLOSERS.some((w) => this.isWord(w))) throw unexpected(this.peek());
     const command: SimpleCommand = { kind: 'simple', assignments: [], argv: [], redirects: [] };
     for (;;) {
       const tok = this.peek();
-      if (!tok) break;
+      if (!tok || 'arith' in tok) break;
       if ('word' in tok) {
-        const m = /^([A-Za-z_][A-Za-z_0-9]*)=/.exec(tok.raw);
-        if (m && command.argv.length === 0) command.assignments.push({ name: m[1]!, value: stripPrefix(tok.word, m[0].length) });
-        else command.argv.push(tok.word);
+        const m = /^([A-Za-z_][A-Za-z_0-9]*)(?:\[([^\]]*)\])?(\+?)=/.exec(tok.raw);
+        if (m && command.argv.length === 0) {
+          const assignment: Assignment = { name: m[1]!, append: m[3] === '+', value: stripPrefix(tok.word, m[0].length), ...(m[2] !== undefined && { index: m[2] }) };
+          if (tok.array) assignment.array = tok.array;
+          command.assignments.push(assignment);
+        } else command.argv.push(tok.array ? [{ text: tok.raw, quoted: true }] : tok.word);
         this.i++;
         continue;
       }
@@ -292,24 +458,54 @@ class Parser {
     return command;
   }
 
-  private forLoop(): ForLoop {
+  private functionDef(): FunctionDef {
+    const keyword = this.isWord('function');
+    if (keyword) this.i++;
+    const nameTok = this.peek();
+    if (!nameTok || !('word' in nameTok)) throw unexpected(nameTok);
+    this.i++;
+    if (this.isOp('(')) {
+      this.i++;
+      if (!this.isOp(')')) throw unexpected(this.peek());
+      this.i++;
+    }
+    const start = this.peek();
+    if (!start) throw endOfFile();
+    if (!('arith' in start) && !COMPOUND_STARTS.some((w) => this.isWord(w) || this.isOp(w))) throw unexpected(start);
+    const body = this.command() as Compound;
+    return { kind: 'function', name: nameTok.raw, body, redirects: [] };
+  }
+
+  private forLoop(): ForLoop | ArithFor {
     this.i++;
     const nameTok = this.peek();
+    if (nameTok && 'arith' in nameTok) {
+      this.i++;
+      const parts = nameTok.arith.split(';');
+      if (parts.length !== 3) throw new ShellSyntaxError(`syntax error: arithmetic expression required`);
+      if (this.isOp(';')) this.i++;
+      if (!this.isWord('do')) throw unexpected(this.peek());
+      this.i++;
+      const body = this.closedList(['done'], 'done');
+      this.i++;
+      const [init, test, step] = parts.map((p) => p.trim()) as [string, string, string];
+      return { kind: 'arith-for', init, test, step, body, redirects: this.redirects() };
+    }
     if (!nameTok || !('word' in nameTok) || !/^[A-Za-z_][A-Za-z_0-9]*$/.test(nameTok.raw)) throw unexpected(nameTok);
     this.i++;
-    const words: Word[] = [];
+    let words: Word[] | null = null;
     if (this.isWord('in')) {
       this.i++;
+      words = [];
       while (this.peek() && 'word' in this.peek()! && !this.isWord('do')) {
         words.push((this.peek() as { word: Word }).word);
         this.i++;
       }
     }
     if (this.isOp(';')) this.i++;
-    if (!this.isWord('do')) throw unexpected(this.peek());
+    if (!this.isWord('do')) throw this.done() ? endOfFile() : unexpected(this.peek());
     this.i++;
-    const body = this.list(['done']);
-    if (!this.isWord('done')) throw new ShellSyntaxError('syntax error: unexpected end of file');
+    const body = this.closedList(['done'], 'done');
     this.i++;
     return { kind: 'for', variable: nameTok.raw, words, body, redirects: this.redirects() };
   }
@@ -318,11 +514,9 @@ class Parser {
     const until = this.isWord('until');
     this.i++;
     const condition = this.list(['do']);
-    if (condition.length === 0 || !this.isWord('do')) throw unexpected(this.peek());
+    if (condition.length === 0 || !this.isWord('do')) throw this.done() ? endOfFile() : unexpected(this.peek());
     this.i++;
-    const body = this.list(['done']);
-    if (body.length === 0) throw unexpected(this.peek());
-    if (!this.isWord('done')) throw new ShellSyntaxError('syntax error: unexpected end of file');
+    const body = this.closedList(['done'], 'done');
     this.i++;
     return { kind: 'while', until, condition, body, redirects: this.redirects() };
   }
@@ -333,20 +527,114 @@ class Parser {
     do {
       this.i++;
       const condition = this.list(['then']);
-      if (condition.length === 0 || !this.isWord('then')) throw unexpected(this.peek());
+      if (condition.length === 0 || !this.isWord('then')) throw this.done() ? endOfFile() : unexpected(this.peek());
       this.i++;
       const body = this.list(['elif', 'else', 'fi']);
-      if (body.length === 0) throw unexpected(this.peek());
+      if (body.length === 0) throw this.done() ? endOfFile() : unexpected(this.peek());
       branches.push({ condition, body });
     } while (this.isWord('elif'));
     if (this.isWord('else')) {
       this.i++;
-      otherwise = this.list(['fi']);
-      if (otherwise.length === 0) throw unexpected(this.peek());
+      otherwise = this.closedList(['fi'], 'fi');
     }
-    if (!this.isWord('fi')) throw new ShellSyntaxError('syntax error: unexpected end of file');
+    if (!this.isWord('fi')) throw endOfFile();
     this.i++;
     return { kind: 'if', branches, otherwise, redirects: this.redirects() };
+  }
+
+  private caseClause(): CaseClause {
+    this.i++;
+    const subject = this.peek();
+    if (!subject) throw endOfFile();
+    if (!('word' in subject)) throw unexpected(subject);
+    this.i++;
+    if (!this.isWord('in')) throw this.done() ? endOfFile() : unexpected(this.peek());
+    this.i++;
+    const items: CaseClause['items'] = [];
+    while (!this.isWord('esac')) {
+      if (this.done()) throw endOfFile();
+      if (this.isOp('(')) this.i++;
+      const patterns: Word[] = [];
+      for (;;) {
+        const pattern = this.peek();
+        if (!pattern || !('word' in pattern)) throw this.done() ? endOfFile() : unexpected(pattern);
+        patterns.push(pattern.word);
+        this.i++;
+        if (!this.isOp('|')) break;
+        this.i++;
+      }
+      if (!this.isOp(')')) throw unexpected(this.peek());
+      this.i++;
+      const body = this.list([';;', 'esac']);
+      items.push({ patterns, body });
+      if (this.isOp(';;')) this.i++;
+      else if (!this.isWord('esac')) throw this.done() ? endOfFile() : unexpected(this.peek());
+    }
+    this.i++;
+    return { kind: 'case', word: subject.word, items, redirects: this.redirects() };
+  }
+
+  private condCommand(): CondCommand {
+    this.i++;
+    const expr = this.condOr();
+    if (!this.isWord(']]')) {
+      const tok = this.peek();
+      throw new ShellSyntaxError(tok ? `syntax error in conditional expression: unexpected token \`${'op' in tok ? tok.op : 'raw' in tok ? tok.raw : ''}'` : 'unexpected EOF while looking for `]]\'');
+    }
+    this.i++;
+    return { kind: 'cond', expr, redirects: this.redirects() };
+  }
+
+  private condOr(): CondExpr {
+    let left = this.condAnd();
+    while (this.isOp('||')) {
+      this.i++;
+      left = { op: '||', left, right: this.condAnd() };
+    }
+    return left;
+  }
+
+  private condAnd(): CondExpr {
+    let left = this.condNot();
+    while (this.isOp('&&')) {
+      this.i++;
+      left = { op: '&&', left, right: this.condNot() };
+    }
+    return left;
+  }
+
+  private condNot(): CondExpr {
+    if (this.isWord('!')) {
+      this.i++;
+      return { op: '!', expr: this.condNot() };
+    }
+    if (this.isOp('(')) {
+      this.i++;
+      const expr = this.condOr();
+      if (!this.isOp(')')) throw new ShellSyntaxError("syntax error in conditional expression: expected `)'");
+      this.i++;
+      return expr;
+    }
+    const first = this.condWord();
+    const tok = this.peek();
+    if (COND_UNARY.test(first.raw) && tok && 'word' in tok && tok.raw !== ']]' && !COND_BINARY.has(tok.raw)) {
+      this.i++;
+      return { op: 'unary', test: first.raw, arg: tok.word };
+    }
+    const op = tok && 'op' in tok && (tok.op === '<' || tok.op === '>') ? tok.op : tok && 'word' in tok && COND_BINARY.has(tok.raw) ? tok.raw : null;
+    if (op === null) return { op: 'word', word: first.word };
+    this.i++;
+    const right = this.peek();
+    if (!right || !('word' in right) || right.raw === ']]') throw new ShellSyntaxError(`unexpected argument \`${right && 'raw' in right ? right.raw : ''}' to conditional binary operator`);
+    this.i++;
+    return { op: 'binary', test: op, left: first.word, right: right.word };
+  }
+
+  private condWord(): { word: Word; raw: string } {
+    const tok = this.peek();
+    if (!tok || !('word' in tok) || tok.raw === ']]') throw new ShellSyntaxError(tok ? `syntax error in conditional expression: unexpected token \`${'op' in tok ? tok.op : 'raw' in tok ? tok.raw : ''}'` : "unexpected EOF while looking for `]]'");
+    this.i++;
+    return tok;
   }
 
   private redirects(): Redirect[] {
@@ -367,11 +655,12 @@ class Parser {
       this.i++;
       return { fd: 1, kind: 'dup', to: 2 };
     }
-    if (!['>', '>>', '1>', '1>>', '2>', '2>>', '&>', '<'].includes(op)) return null;
+    if (!['>', '>>', '1>', '1>>', '2>', '2>>', '&>', '<', '<<<'].includes(op)) return null;
     const target = this.tokens[this.i + 1];
     if (!target || !('word' in target)) throw unexpected(target);
     this.i += 2;
     if (op === '<') return { fd: 0, kind: 'file', path: target.word, append: false };
+    if (op === '<<<') return { fd: 0, kind: 'string', text: target.word };
     if (op === '&>') {
       // `&>F` is `>F 2>&1`: the caller sees the file redirect; stderr follows it.
       this.tokens.splice(this.i, 0, { op: '2>&1' });
@@ -381,7 +670,8 @@ class Parser {
   }
 }
 
-function stripPrefix(word: Word, chars: number): Word {
+/** A word without its first `chars` characters of text (`NAME=` of an assignment, `[KEY]=` of an array element). */
+export function stripPrefix(word: Word, chars: number): Word {
   const out: Word = [];
   let skip = chars;
   for (const part of word) {
@@ -397,6 +687,40 @@ function stripPrefix(word: Word, chars: number): Word {
   return out;
 }
 
+/**
+ * Text expanded as between double quotes (the inside of `$((…))` and
+ * `((…))`, the word of `${name:-word}`): its `$…` expansions, unsplit.
+ */
+export function expansionWord(text: string): Word {
+  const word: Word = [];
+  let literal = '';
+  for (let j = 0; j < text.length; ) {
+    if (text[j] === '\\' && j + 1 < text.length && '"\\$`'.includes(text[j + 1]!)) {
+      literal += text[j + 1];
+      j += 2;
+      continue;
+    }
+    const exp = text[j] === '$' ? dollar(text, j, true) : null;
+    if (!exp) {
+      literal += text[j++];
+      continue;
+    }
+    if (literal) word.push({ text: literal, quoted: true });
+    literal = '';
+    word.push(exp[0]);
+    j = exp[1];
+  }
+  if (literal || word.length === 0) word.push({ text: literal, quoted: true });
+  return word;
+}
+
+/** The words of an array literal `NAME=(…)` given to `declare` or `local`, or null for another word. */
+export function arrayLiteral(text: string): { name: string; append: boolean; words: Word[] } | null {
+  const m = /^([A-Za-z_][A-Za-z_0-9]*)(\+?)=\((.*)\)$/s.exec(text);
+  if (!m) return null;
+  return { name: m[1]!, append: m[2] === '+', words: tokenize(m[3]!).flatMap((t) => ('word' in t ? [t.word] : [])) };
+}
+
 export function parseLine(line: string): ListItem[] {
   const parser = new Parser(tokenize(line));
   const items = parser.list([]);
@@ -404,37 +728,215 @@ export function parseLine(line: string): ListItem[] {
   return items;
 }
 
-/** Integer arithmetic of `$((…))`: + - * / % and parentheses over numbers and variables. */
-export function evaluateArithmetic(expr: string, lookup: (name: string) => string): number {
-  const tokens = expr.match(/\d+|[A-Za-z_][A-Za-z_0-9]*|[-+*/%()]/g) ?? [];
+/** A failed arithmetic expansion, worded as bash does: `EXPR: WHAT (error token is "TOKEN")`. */
+export class ArithmeticError extends Error {}
+
+/** Where arithmetic reads and assigns shell variables. */
+export interface ArithmeticVariables {
+  get(name: string): string;
+  set(name: string, value: string): void;
+}
+
+const ARITH_OPERATORS = ['<<=', '>>=', '**', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+=', '-=', '*=', '/=', '%=', '&=', '^=', '|=', ...'+-*/%<>=!~&^|?:,()'];
+const ASSIGNMENTS = new Set(['=', '+=', '-=', '*=', '/=', '%=', '<<=', '>>=', '&=', '^=', '|=']);
+const BINARY_LEVELS = [['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<', '>', '<=', '>='], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
+
+/** A 64-bit two's-complement integer, as bash computes. */
+const wrap = (n: bigint) => BigInt.asIntN(64, n);
+
+/** bash's integer arithmetic (`$((…))`, `((…))`, `let`): C operators on 64-bit integers, assignments included. */
+export function evaluateArithmetic(expression: string, vars: ArithmeticVariables, depth = 0): number {
+  return Number(evaluate(expression, vars, depth));
+}
+
+function evaluate(expression: string, vars: ArithmeticVariables, depth: number): bigint {
+  const shown = expression.replace(/^\s+/, '');
+  const tokens: Array<{ text: string; at: number }> = [];
+  for (let i = 0; i < expression.length; ) {
+    if (/\s/.test(expression[i]!)) {
+      i++;
+      continue;
+    }
+    const m = /^(?:[0-9][0-9A-Za-z_#@]*|[A-Za-z_][A-Za-z_0-9]*)/.exec(expression.slice(i));
+    const text = m ? m[0] : ARITH_OPERATORS.find((o) => expression.startsWith(o, i));
+    if (!text) throw new ArithmeticError(`${shown}: syntax error: invalid arithmetic operator (error token is "${expression.slice(i)}")`);
+    tokens.push({ text, at: i });
+    i += text.length;
+  }
   let pos = 0;
-  const primary = (): number => {
-    const tok = tokens[pos++];
+  // Inside the side not taken of `&&`, `||` and `?:`: parsed, not evaluated.
+  let skipping = 0;
+  const skip = <T>(run: () => T): T => {
+    skipping++;
+    try {
+      return run();
+    } finally {
+      skipping--;
+    }
+  };
+  const assign = (name: string, value: bigint) => {
+    if (skipping === 0) vars.set(name, String(value));
+  };
+  const fail = (what: string, from = pos): never => {
+    const tok = tokens[Math.min(from, tokens.length - 1)];
+    throw new ArithmeticError(`${shown}: ${what} (error token is "${tok ? expression.slice(tok.at) : ''}")`);
+  };
+  const peek = () => tokens[pos]?.text;
+  const isName = (t: string | undefined) => t !== undefined && /^[A-Za-z_]/.test(t);
+  const read = (name: string): bigint => {
+    const value = vars.get(name).trim();
+    if (value === '') return 0n;
+    if (depth > 64) fail('expression recursion level exceeded');
+    return evaluate(value, vars, depth + 1);
+  };
+  const number = (text: string): bigint => {
+    const m = /^(?:0[xX]([0-9a-fA-F]*)|(0[0-7]*)|([1-9][0-9]*)|([0-9]+)#([0-9A-Za-z@_]+))$/.exec(text);
+    if (!m) throw new ArithmeticError(`${text}: value too great for base (error token is "${text}")`);
+    if (m[1] !== undefined) return m[1] === '' ? 0n : BigInt(`0x${m[1]}`);
+    if (m[2] !== undefined) return BigInt(`0o${m[2]}`);
+    if (m[3] !== undefined) return BigInt(m[3]);
+    const base = Number(m[4]);
+    let value = 0n;
+    for (const c of m[5]!) {
+      const digit = parseInt(c, 36);
+      if (base < 2 || base > 64 || digit >= base) throw new ArithmeticError(`${text}: value too great for base (error token is "${text}")`);
+      value = value * BigInt(base) + BigInt(digit);
+    }
+    return value;
+  };
+  const binary = (op: string, l: bigint, r: bigint, divisorAt: number): bigint => {
+    switch (op) {
+      case '+':
+        return wrap(l + r);
+      case '-':
+        return wrap(l - r);
+      case '*':
+        return wrap(l * r);
+      case '/':
+      case '%':
+        if (r === 0n) return skipping ? 0n : fail('division by 0', divisorAt);
+        return op === '/' ? wrap(l / r) : l % r;
+      case '<<':
+        return wrap(l << (r & 63n));
+      case '>>':
+        return l >> (r & 63n);
+      case '&':
+        return l & r;
+      case '|':
+        return l | r;
+      case '^':
+        return l ^ r;
+      case '==':
+        return l === r ? 1n : 0n;
+      case '!=':
+        return l !== r ? 1n : 0n;
+      case '<':
+        return l < r ? 1n : 0n;
+      case '>':
+        return l > r ? 1n : 0n;
+      case '<=':
+        return l <= r ? 1n : 0n;
+      default:
+        return l >= r ? 1n : 0n;
+    }
+  };
+  const operand = (): bigint => {
+    const tok = peek();
+    if (tok === undefined) return fail('syntax error: operand expected', pos - 1);
     if (tok === '(') {
-      const v = sum();
       pos++;
-      return v;
+      const value = comma();
+      if (peek() !== ')') fail("missing `)'");
+      pos++;
+      return value;
     }
-    if (tok === '-') return -primary();
-    if (tok === '+') return primary();
-    if (tok === undefined) throw new ShellSyntaxError(`${expr}: syntax error: operand expected (error token is "${expr}")`);
-    if (/^\d+$/.test(tok)) return Number(tok);
-    return Number(lookup(tok)) || 0;
-  };
-  const product = (): number => {
-    let v = primary();
-    while (tokens[pos] === '*' || tokens[pos] === '/' || tokens[pos] === '%') {
-      const op = tokens[pos++];
-      const r = primary();
-      if ((op === '/' || op === '%') && r === 0) throw new ShellSyntaxError(`${expr}: division by 0 (error token is "${r}")`);
-      v = op === '*' ? v * r : op === '/' ? Math.trunc(v / r) : v % r;
+    if (tok === '++' || tok === '--') {
+      pos++;
+      const name = peek();
+      if (!isName(name)) return fail('syntax error: operand expected');
+      pos++;
+      const value = wrap(read(name!) + (tok === '++' ? 1n : -1n));
+      assign(name!, value);
+      return value;
     }
-    return v;
+    if (['-', '+', '!', '~'].includes(tok)) {
+      pos++;
+      const value = operand();
+      return tok === '-' ? wrap(-value) : tok === '+' ? value : tok === '!' ? (value === 0n ? 1n : 0n) : ~value;
+    }
+    if (/^[0-9]/.test(tok)) {
+      pos++;
+      return number(tok);
+    }
+    if (!isName(tok)) return fail('syntax error: operand expected');
+    pos++;
+    const after = peek();
+    if (after === '++' || after === '--') {
+      pos++;
+      const value = read(tok);
+      assign(tok, wrap(value + (after === '++' ? 1n : -1n)));
+      return value;
+    }
+    return read(tok);
   };
-  const sum = (): number => {
-    let v = product();
-    while (tokens[pos] === '+' || tokens[pos] === '-') v = tokens[pos++] === '+' ? v + product() : v - product();
-    return v;
+  const power = (): bigint => {
+    const base = operand();
+    if (peek() !== '**') return base;
+    pos++;
+    const exponentAt = pos;
+    const exponent = power();
+    if (exponent < 0n) fail('exponent less than 0', exponentAt);
+    return wrap(base ** exponent);
   };
-  return sum();
+  const level = (n: number): bigint => {
+    if (n === BINARY_LEVELS.length) return power();
+    let value = level(n + 1);
+    for (let op = peek(); op !== undefined && BINARY_LEVELS[n]!.includes(op); op = peek()) {
+      pos++;
+      if ((op === '&&' && value === 0n) || (op === '||' && value !== 0n)) {
+        skip(() => level(n + 1));
+        value = op === '&&' ? 0n : 1n;
+        continue;
+      }
+      const rightAt = pos;
+      const right = level(n + 1);
+      value = op === '&&' || op === '||' ? (right !== 0n ? 1n : 0n) : binary(op, value, right, rightAt);
+    }
+    return value;
+  };
+  const ternary = (): bigint => {
+    const test = level(0);
+    if (peek() !== '?') return test;
+    pos++;
+    const yes = test !== 0n ? assignment() : skip(assignment);
+    if (peek() !== ':') fail("`:' expected for conditional expression");
+    pos++;
+    const no = test === 0n ? assignment() : skip(assignment);
+    return test !== 0n ? yes : no;
+  };
+  const assignment = (): bigint => {
+    const name = peek();
+    const op = tokens[pos + 1]?.text;
+    if (isName(name) && op !== undefined && ASSIGNMENTS.has(op)) {
+      pos += 2;
+      const rightAt = pos;
+      const right = assignment();
+      const value = op === '=' ? right : binary(op.slice(0, -1), read(name!), right, rightAt);
+      assign(name!, value);
+      return value;
+    }
+    return ternary();
+  };
+  const comma = (): bigint => {
+    let value = assignment();
+    while (peek() === ',') {
+      pos++;
+      value = assignment();
+    }
+    return value;
+  };
+  if (tokens.length === 0) return 0n;
+  const value = comma();
+  if (pos < tokens.length) fail('syntax error in expression');
+  return value;
 }

@@ -1,13 +1,32 @@
 // A small non-interactive bash: runs one command line on a host, with
-// pipes, lists, subshells, for loops, redirections, expansions and
-// background jobs, in simulated time.
+// pipes, lists, subshells, loops, case, functions, arrays, redirections,
+// expansions, `set -euxo pipefail` and background jobs, in simulated time.
 import { destroyNamespace } from '../kernel/link';
 import type { NetNs } from '../kernel/netns';
 import type { World } from '../kernel/world';
 import { isDirectory, normalisePath, readFile, writeFile } from './fs';
-import { runProgram, type Output, type Proc, type ProcContext, type Program, type ShellSession } from './process';
-import { evaluateArithmetic, parseLine, ShellSyntaxError, type Command, type IfClause, type ListItem, type Redirect, type SimpleCommand, type Word } from './shell-parse';
-import { printfBuiltin, testBuiltin } from './test-printf';
+import { runProgram, type Output, type Proc, type ProcContext, type Program, type ShellArray, type ShellSession } from './process';
+import {
+  ArithmeticError,
+  arrayLiteral,
+  evaluateArithmetic,
+  expansionWord,
+  parseLine,
+  ShellSyntaxError,
+  stripPrefix,
+  type Assignment,
+  type CaseClause,
+  type Command,
+  type CondExpr,
+  type FunctionDef,
+  type IfClause,
+  type ListItem,
+  type Redirect,
+  type SimpleCommand,
+  type Word,
+  type WordPart,
+} from './shell-parse';
+import { binaryTest, printfBuiltin, testBuiltin, unaryTest } from './test-printf';
 
 export interface LineOptions {
   world: World;
@@ -34,6 +53,12 @@ export interface LineOptions {
    * (`server > /dev/null 2>&1 &`), so it outlives the line, as on Linux.
    */
   detach?: (job: Proc, wakeAt: number) => void;
+  /** How many loops enclose the command (`break` and `continue` need one). */
+  loopDepth?: number;
+  /** In an `if`/`while` condition, before `&&`/`||` or after `!`: `set -e` does not apply. */
+  errexitIgnored?: boolean;
+  /** How deep in `$(…)` the command runs: `set -x` marks each level with a `+`. */
+  substitutionDepth?: number;
 }
 
 /** A process's standard input: what it has not consumed yet, and whether its writer is still running. */
@@ -55,9 +80,31 @@ function errorsOf(opts: LineOptions): Output {
   return opts.errors ?? opts.terminal;
 }
 
+/** An expansion that fails (`${x!}`, `$((1/0))`, `set -u`): bash reports it and the shell exits with `status`. */
+class ExpansionError extends Error {
+  constructor(
+    message: string,
+    readonly status = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** The value of one part of a word: a list for `$@` and `${a[@]}`, whose elements stay separate words when quoted. */
+function* expandPart(opts: LineOptions, part: WordPart): Generator<number, string | string[], void> {
+  if ('text' in part) return part.text;
+  if ('variable' in part) return yield* parameter(opts, part.variable);
+  if ('arithmetic' in part) return String(yield* arithmetic(opts, part.arithmetic));
+  let captured = '';
+  const inner = subshellSession(opts.session);
+  const depth = (opts.substitutionDepth ?? 0) + 1;
+  yield* runLine({ ...opts, session: inner, terminal: { write: (t) => (captured += t) }, errors: errorsOf(opts), substitutionDepth: depth, loopDepth: 0 }, part.substitution);
+  opts.session.lastStatus = inner.lastStatus;
+  return captured.replace(/\n+$/, '');
+}
+
 /** Expands a word: variables, `$?`, `$((…))` and `$(…)`; unquoted expansions split on blanks. */
 function* expandWord(opts: LineOptions, word: Word): Generator<number, string[], void> {
-  const session = opts.session;
   const fields: string[] = [''];
   let sawText = false;
   const append = (text: string, split: boolean) => {
@@ -72,78 +119,369 @@ function* expandWord(opts: LineOptions, word: Word): Generator<number, string[],
     });
   };
   for (const part of word) {
-    if ('text' in part) {
-      append(part.text, false);
-      sawText = true;
-    } else if ('variable' in part) {
-      append(variable(session, part.variable), !part.quoted);
-      if (part.quoted) sawText = true;
-    } else if ('arithmetic' in part) {
-      append(String(evaluateArithmetic(part.arithmetic, (name) => variable(session, name))), false);
-      sawText = true;
-    } else {
-      let captured = '';
-      const inner: ShellSession = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack] };
-      yield* runLine({ ...opts, session: inner, terminal: { write: (t) => (captured += t) }, errors: errorsOf(opts) }, part.substitution);
-      append(captured.replace(/\n+$/, ''), !part.quoted);
-      if (part.quoted) sawText = true;
+    const value = yield* expandPart(opts, part);
+    const quoted = 'quoted' in part && part.quoted;
+    if (typeof value === 'string') {
+      append(value, 'text' in part ? false : !quoted);
+      if ('text' in part || quoted || 'arithmetic' in part) sawText = true;
+      continue;
     }
+    // "$@": each element its own word, the first and last joined to the text around them.
+    value.forEach((element, i) => {
+      if (i > 0) {
+        if (quoted) fields.push('');
+        else append(' ', true);
+      }
+      append(element, !quoted);
+      if (quoted) sawText = true;
+    });
   }
   return fields.length === 1 && fields[0] === '' && !sawText ? [] : fields.filter((f, i) => f !== '' || i === 0 || sawText);
 }
 
-/** A glob pattern (`*`, `?`, `[…]`) as a regular expression body. */
-function globToRegex(pattern: string): string {
-  return pattern.replace(/[.+^${}()|\\]|\*|\?|\[[^\]]*\]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : c.startsWith('[') ? c.replace(/^\[!/, '[^') : `\\${c}`));
+/** Expands a word to one string, unsplit: assignments, `case` subjects, `[[ ]]` operands, here-strings. */
+function* expandString(opts: LineOptions, word: Word): Generator<number, string, void> {
+  let text = '';
+  for (const part of word) {
+    const value = yield* expandPart(opts, part);
+    text += typeof value === 'string' ? value : value.join(' ');
+  }
+  return text;
 }
 
-/** `${#name}`, `${name%pat}`, `${name%%pat}`, `${name#pat}`, `${name##pat}`, `${name:-word}` and friends. */
-function variable(session: ShellSession, expression: string): string {
-  if (expression.startsWith('#') && expression.length > 1) return String(plainVariable(session, expression.slice(1)).length);
-  const m = /^([A-Za-z_?][A-Za-z_0-9]*)(%%|%|##|#|:-|:=|:\+|-|\+)(.*)$/s.exec(expression);
-  if (!m) return plainVariable(session, expression);
-  const [, name, op, arg] = m as unknown as [string, string, string, string];
-  const value = plainVariable(session, name);
-  const set = session.vars.has(name) || value !== '';
-  switch (op) {
-    case '%':
-    case '%%': {
-      const match = new RegExp(`${op === '%' ? '(.*)' : '(.*?)'}(${globToRegex(arg)})$`, 's').exec(value);
-      return match ? match[1]! : value;
+/** A word as a pattern (`case`, `[[ == ]]`, `${x%…}`): what was quoted matches itself. */
+function* expandPattern(opts: LineOptions, word: Word): Generator<number, string, void> {
+  let source = '';
+  for (const part of word) {
+    const value = yield* expandPart(opts, part);
+    const text = typeof value === 'string' ? value : value.join(' ');
+    source += 'quoted' in part && part.quoted ? escapeRegex(text) : globToRegex(text);
+  }
+  return source;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** A glob pattern (`*`, `?`, `[…]`, `\x`) as a regular expression body. */
+function globToRegex(pattern: string): string {
+  return pattern.replace(/\\(.)|[.+^${}()|/]|\*|\?|\[!?\]?[^\]]*\]/gs, (c, escaped: string | undefined) =>
+    escaped !== undefined ? escapeRegex(escaped) : c === '*' ? '.*' : c === '?' ? '.' : c.startsWith('[') && c.length > 1 ? c.replace(/^\[!/, '[^') : `\\${c}`,
+  );
+}
+
+/** Brace expansion, before any other: `veth-{red,blue}`, `{1..5}`, `{01..10..3}`, `{a..e}`; braces must be unquoted. */
+function braceExpand(word: Word): Word[] {
+  for (const [index, part] of word.entries()) {
+    if (!('text' in part) || part.quoted) continue;
+    const brace = findBrace(part.text);
+    if (!brace) continue;
+    const before: Word = [...word.slice(0, index), { text: part.text.slice(0, brace.start), quoted: false }];
+    const after: Word = [{ text: part.text.slice(brace.end), quoted: false }, ...word.slice(index + 1)];
+    return brace.alternatives.flatMap((alternative) => braceExpand([...before, { text: alternative, quoted: false }, ...after]));
+  }
+  return [word];
+}
+
+/** The first brace expression in unquoted text: where it is and the strings it stands for. */
+function findBrace(text: string): { start: number; end: number; alternatives: string[] } | null {
+  for (let start = text.indexOf('{'); start >= 0; start = text.indexOf('{', start + 1)) {
+    if (start > 0 && text[start - 1] === '$') continue;
+    let depth = 0;
+    const commas: number[] = [];
+    let end = -1;
+    for (let j = start; j < text.length && end < 0; j++) {
+      if (text[j] === '{') depth++;
+      else if (text[j] === '}' && --depth === 0) end = j;
+      else if (text[j] === ',' && depth === 1) commas.push(j);
     }
-    case '#':
-    case '##': {
-      const match = new RegExp(`^(${globToRegex(arg).replace(/\.\*/g, op === '#' ? '.*?' : '.*')})`, 's').exec(value);
-      return match ? value.slice(match[1]!.length) : value;
+    if (end < 0) return null;
+    const inner = text.slice(start + 1, end);
+    if (commas.length > 0) {
+      const bounds = [start, ...commas, end];
+      return { start, end: end + 1, alternatives: bounds.slice(1).map((b, i) => text.slice(bounds[i]! + 1, b)) };
     }
-    case ':-':
-      return value !== '' ? value : arg;
-    case '-':
-      return set ? value : arg;
-    case ':=':
-      if (value === '') session.vars.set(name, arg);
-      return value !== '' ? value : arg;
-    case ':+':
-      return value !== '' ? arg : '';
-    default:
-      return set ? arg : '';
+    const sequence = braceSequence(inner);
+    if (sequence) return { start, end: end + 1, alternatives: sequence };
+  }
+  return null;
+}
+
+function braceSequence(inner: string): string[] | null {
+  const numeric = /^([-+]?\d+)\.\.([-+]?\d+)(?:\.\.([-+]?\d+))?$/.exec(inner);
+  const letters = /^([A-Za-z])\.\.([A-Za-z])(?:\.\.([-+]?\d+))?$/.exec(inner);
+  const m = numeric ?? letters;
+  if (!m) return null;
+  const from = numeric ? Number(m[1]) : m[1]!.charCodeAt(0);
+  const to = numeric ? Number(m[2]) : m[2]!.charCodeAt(0);
+  const step = Math.abs(Number(m[3] ?? 1)) || 1;
+  const width = numeric && /^[-+]?0\d/.test(m[1]!) || (numeric && /^[-+]?0\d/.test(m[2]!)) ? Math.max(m[1]!.length, m[2]!.length) : 0;
+  const out: string[] = [];
+  for (let v = from; from <= to ? v <= to : v >= to; v += from <= to ? step : -step) {
+    out.push(numeric ? (v < 0 ? '-' + String(-v).padStart(width - 1, '0') : String(v).padStart(width, '0')) : String.fromCharCode(v));
+  }
+  return out;
+}
+
+/** Words as a command's arguments: brace expansion, then the other expansions and splitting. */
+function* expandWords(opts: LineOptions, words: Word[]): Generator<number, string[], void> {
+  const out: string[] = [];
+  for (const word of words) for (const expanded of braceExpand(word)) out.push(...(yield* expandWord(opts, expanded)));
+  return out;
+}
+
+/** `$((…))`: the expression's own expansions first; an error ends the shell as in bash. */
+function* arithmetic(opts: LineOptions, expression: string): Generator<number, number, void> {
+  const text = yield* expandString(opts, expansionWord(expression));
+  try {
+    return evaluateArithmetic(text, arithmeticVariables(opts.session));
+  } catch (e) {
+    if (!(e instanceof ArithmeticError)) throw e;
+    throw new ExpansionError(e.message);
   }
 }
 
-function plainVariable(session: ShellSession, name: string): string {
+function arithmeticVariables(session: ShellSession) {
+  return { get: (name: string) => scalar(session, name), set: (name: string, value: string) => setVariable(session, name, value) };
+}
+
+/** `((…))`, `let` and `for ((…))`: like `$((…))`, but an error is only reported, as `NAME: EXPR: …`. */
+function* arithmeticCommand(opts: LineOptions, name: string, expression: string): Generator<number, number | null, void> {
+  const text = yield* expandString(opts, expansionWord(expression));
+  try {
+    return evaluateArithmetic(text, arithmeticVariables(opts.session));
+  } catch (e) {
+    if (!(e instanceof ArithmeticError)) throw e;
+    errorsOf(opts).write(`bash: line ${opts.lineNo ?? 1}: ${name}: ${e.message}\n`);
+    return null;
+  }
+}
+
+const PARAMETER = /^(!?)(#?)([A-Za-z_][A-Za-z_0-9]*|[0-9]+|[?#@*])(?:\[([^\]]*)\])?(.*)$/s;
+
+/**
+ * `${…}` and `$NAME`: `${#s}`, `${s:1:3}`, `${s%pat}` and `${s#pat}`,
+ * `${s/a/b}`, `${s^^}`, `${s:-word}` and friends, arrays (`${a[1]}`,
+ * `${a[@]}`, `${#a[@]}`, `${!a[@]}`), `$@`, `$#`, `$1`.
+ */
+function* parameter(opts: LineOptions, expression: string): Generator<number, string | string[], void> {
+  const session = opts.session;
+  const bad = () => new ExpansionError(`\${${expression}}: bad substitution`);
+  const m = PARAMETER.exec(expression);
+  if (!m || (m[1] && m[2])) throw bad();
+  const [, indirect, length, name, subscript, operation] = m as unknown as [string, string, string, string, string | undefined, string];
+  const all = subscript === '@' || subscript === '*' || ((name === '@' || name === '*') && subscript === undefined);
+  if (indirect) {
+    if (subscript !== '@' && subscript !== '*') throw bad();
+    return [...(session.arrays?.get(name)?.items.keys() ?? (session.vars.has(name) ? ['0'] : []))];
+  }
+  const list = (): string[] => (name === '@' || name === '*' ? (session.positional ?? []).slice(1) : arrayValues(session, name));
+  if (length) {
+    if (operation) throw bad();
+    return String(all ? list().length : [...(yield* element(opts, name, subscript))].length);
+  }
+  const isSet = all ? list().length > 0 : subscript !== undefined ? arrayElement(session, name, yield* subscriptKey(opts, name, subscript)) !== undefined : isVariableSet(session, name);
+  const op = /^(:?[-=+?]|%%?|##?|\/[/#%]?|\^\^?|,,?|:)?(.*)$/s.exec(operation)!;
+  const [, operator, argument] = op as unknown as [string, string | undefined, string];
+  if (operator === undefined && argument !== '') throw bad();
+  if (!operator && session.options?.has('nounset') && !isSet && name !== '@' && name !== '*') throw new ExpansionError(`${name}: unbound variable`, 127);
+  const values = all ? list() : [yield* element(opts, name, subscript)];
+  const result = (mapped: string[]): string | string[] => (all && subscript !== '*' && name !== '*' ? mapped : mapped.join(' '));
+  const word = () => expandString(opts, expansionWord(argument));
+  switch (operator) {
+    case undefined:
+      return result(values);
+    case ':-':
+    case '-':
+      return (operator === ':-' ? values.join(' ') !== '' : isSet) ? result(values) : yield* word();
+    case ':=':
+    case '=': {
+      if (operator === ':=' ? values.join(' ') !== '' : isSet) return result(values);
+      const value = yield* word();
+      setVariable(session, name, value);
+      return value;
+    }
+    case ':+':
+    case '+':
+      return (operator === ':+' ? values.join(' ') !== '' : isSet) ? yield* word() : '';
+    case ':?':
+    case '?':
+      if (operator === ':?' ? values.join(' ') !== '' : isSet) return result(values);
+      throw new ExpansionError(`${name}: ${(yield* word()) || 'parameter null or not set'}`);
+    case '%':
+    case '%%':
+    case '#':
+    case '##': {
+      const pattern = yield* expandPattern(opts, patternWord(argument));
+      const longest = operator.length === 2;
+      const regex = operator[0] === '%' ? new RegExp(`${longest ? '' : '^(.*)'}(${pattern})$`, 's') : new RegExp(`^(${pattern})`, 's');
+      return result(
+        values.map((value) => {
+          if (operator[0] === '#') {
+            const anchored = longest ? regex : new RegExp(`^(${pattern.replace(/\.\*/g, '.*?')})`, 's');
+            const match = anchored.exec(value);
+            return match ? value.slice(match[1]!.length) : value;
+          }
+          // The shortest suffix: the longest prefix before it; the longest suffix: try every start.
+          if (!longest) {
+            const match = regex.exec(value);
+            return match ? match[1]! : value;
+          }
+          for (let start = 0; start <= value.length; start++) if (new RegExp(`^(?:${pattern})$`, 's').test(value.slice(start))) return value.slice(0, start);
+          return value;
+        }),
+      );
+    }
+    case '/':
+    case '//':
+    case '/#':
+    case '/%': {
+      const slash = /^((?:\\.|[^/\\])*)(?:\/(.*))?$/s.exec(argument)!;
+      const pattern = yield* expandPattern(opts, patternWord(slash[1]!));
+      const replacement = yield* expandString(opts, expansionWord(slash[2] ?? ''));
+      const anchored = operator === '/#' ? `^(?:${pattern})` : operator === '/%' ? `(?:${pattern})$` : pattern;
+      if (pattern === '') return result(values);
+      const regex = new RegExp(anchored, operator === '//' ? 'gs' : 's');
+      return result(values.map((value) => value.replace(regex, () => replacement)));
+    }
+    case '^':
+    case '^^':
+    case ',':
+    case ',,': {
+      const change = (text: string) => (operator[0] === '^' ? text.toUpperCase() : text.toLowerCase());
+      return result(values.map((value) => (operator.length === 2 ? change(value) : change(value.slice(0, 1)) + value.slice(1))));
+    }
+    default: {
+      // `${s:OFFSET}` and `${s:OFFSET:LENGTH}`: arithmetic, negative counting from the end.
+      const [offsetText, lengthText] = splitOffset(argument);
+      const offset = yield* arithmetic(opts, offsetText);
+      const count = lengthText === undefined ? null : yield* arithmetic(opts, lengthText);
+      const slice = <T>(items: T[] | string, from: number): T[] | string => {
+        const start = from < 0 ? Math.max(0, items.length + from) : from;
+        if (count === null) return items.slice(start);
+        const end = count < 0 ? items.length + count : start + count;
+        if (end < start) throw new ExpansionError(`${lengthText}: substring expression < 0`);
+        return items.slice(start, end);
+      };
+      if (all) return result(slice(list(), name === '@' || name === '*' ? offset - 1 : offset) as string[]);
+      return slice(values[0]!, offset) as string;
+    }
+  }
+}
+
+/** `OFFSET:LENGTH` at its top-level colon (`?:` of a conditional expression aside). */
+function splitOffset(argument: string): [string, string | undefined] {
+  let depth = 0;
+  for (let i = 0; i < argument.length; i++) {
+    const c = argument[i];
+    if (c === '(' || c === '?') depth++;
+    else if (c === ')' || (c === ':' && depth > 0)) depth--;
+    else if (c === ':' && depth === 0) return [argument.slice(0, i), argument.slice(i + 1)];
+  }
+  return [argument, undefined];
+}
+
+/** A pattern in `${…}`: quotes in it make their text literal. */
+function patternWord(text: string): Word {
+  const word: Word = [];
+  for (const m of text.matchAll(/'([^']*)'|"((?:\\.|[^"\\])*)"|((?:\\.|[^'"])+)/gs)) {
+    if (m[1] !== undefined) word.push({ text: m[1], quoted: true });
+    else if (m[2] !== undefined) word.push(...expansionWord(m[2]));
+    else word.push(...expansionWord(m[3]!.replace(/\\/g, '\\\\')).map((part) => ('text' in part ? { ...part, quoted: false } : part)));
+  }
+  return word;
+}
+
+/** The subscript of `a[SUB]`: an associative array's key as text, an indexed array's as arithmetic. */
+function* subscriptKey(opts: LineOptions, name: string, subscript: string): Generator<number, string, void> {
+  const array = opts.session.arrays?.get(name);
+  if (array?.associative) return yield* expandString(opts, expansionWord(subscript));
+  const index = yield* arithmetic(opts, subscript);
+  if (index >= 0 || !array) return String(index);
+  const indices = [...array.items.keys()].map(Number);
+  return String((indices.length ? Math.max(...indices) + 1 : 0) + index);
+}
+
+function* element(opts: LineOptions, name: string, subscript: string | undefined): Generator<number, string, void> {
+  if (subscript === undefined) return scalar(opts.session, name);
+  return arrayElement(opts.session, name, yield* subscriptKey(opts, name, subscript)) ?? '';
+}
+
+function arrayElement(session: ShellSession, name: string, key: string): string | undefined {
+  const array = session.arrays?.get(name);
+  if (array) return array.items.get(key);
+  return key === '0' ? session.vars.get(name) : undefined;
+}
+
+/** An array's values in subscript order; a scalar is an array of one. */
+function arrayValues(session: ShellSession, name: string): string[] {
+  const array = session.arrays?.get(name);
+  if (!array) return session.vars.has(name) ? [session.vars.get(name)!] : [];
+  return [...array.items.values()];
+}
+
+function isVariableSet(session: ShellSession, name: string): boolean {
+  if (name === '?' || name === '#' || name === '0') return true;
+  if (/^[0-9]+$/.test(name)) return Number(name) < (session.positional?.length ?? 1);
+  return session.vars.has(name) || session.arrays?.get(name)?.items.has('0') === true || ENVIRONMENT[name] !== undefined || name === 'HOSTNAME';
+}
+
+/** What a fresh login shell on the lab's machines has in its environment. */
+const ENVIRONMENT: Record<string, string> = { HOME: '/root', USER: 'root', SHELL: '/bin/bash', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+
+/** A variable's value as `$NAME` gives it: an array's element 0, a positional parameter, a special one. */
+function scalar(session: ShellSession, name: string): string {
   if (name === '?') return String(session.lastStatus);
-  if (name === '#') return '0';
-  const value = session.vars.get(name);
+  if (name === '#') return String(Math.max(0, (session.positional?.length ?? 1) - 1));
+  if (/^[0-9]+$/.test(name)) return session.positional?.[Number(name)] ?? (name === '0' ? 'bash' : '');
+  const value = session.vars.get(name) ?? session.arrays?.get(name)?.items.get('0');
   if (value !== undefined) return value;
   if (name === 'HOSTNAME') return session.host.hostname;
-  if (name === 'HOME') return '/root';
-  if (name === 'USER') return 'root';
-  if (name === 'PWD') return '/root';
-  if (name === 'SHELL') return '/bin/bash';
-  return '';
+  if (name === 'PWD') return session.cwd;
+  return ENVIRONMENT[name] ?? '';
+}
+
+/** `NAME=VALUE`: an array's element 0 when NAME is an array. */
+function setVariable(session: ShellSession, name: string, value: string): void {
+  const array = session.arrays?.get(name);
+  if (array) array.items.set('0', value);
+  else session.vars.set(name, value);
+}
+
+function copyArrays(arrays: ShellSession['arrays']): ShellSession['arrays'] {
+  return arrays && new Map([...arrays].map(([name, array]): [string, ShellArray] => [name, { associative: array.associative, items: new Map(array.items) }]));
+}
+
+/** The shell state a subshell (`( … )`, `$(…)`, a pipeline's compound) starts with: a copy, so its changes stay in it. */
+function subshellSession(session: ShellSession, nsStack = [...session.nsStack]): ShellSession {
+  return {
+    ...session,
+    vars: new Map(session.vars),
+    nsStack,
+    arrays: copyArrays(session.arrays),
+    exported: session.exported && new Set(session.exported),
+    functions: session.functions && new Map(session.functions),
+    options: session.options && new Set(session.options),
+    locals: session.locals?.map((frame) => new Map(frame)),
+    exitTrap: undefined,
+  };
 }
 
 class ExitShell {
+  constructor(readonly status: number) {}
+}
+
+/** `break N` / `continue N`: unwinds `levels` enclosing loops. */
+class LoopControl {
+  constructor(
+    readonly kind: 'break' | 'continue',
+    public levels: number,
+  ) {}
+}
+
+/** `return N` from a function. */
+class FunctionReturn {
   constructor(readonly status: number) {}
 }
 
@@ -172,6 +510,13 @@ function* runScript(opts: LineOptions, lines: string[]): Proc {
     status = e.status;
     opts.session.lastStatus = status;
   }
+  // A shell that ends runs its `trap … EXIT`; an interactive terminal's shell does not end here.
+  const trap = opts.session.exitTrap;
+  if (trap !== undefined && !opts.interactive) {
+    opts.session.exitTrap = undefined;
+    yield* runScript(opts, [trap]);
+    opts.session.lastStatus = status;
+  }
   return status;
 }
 
@@ -181,7 +526,9 @@ function parseReporting(opts: LineOptions, line: string): ListItem[] | null {
     return parseLine(line);
   } catch (e) {
     if (!(e instanceof ShellSyntaxError)) throw e;
-    errorsOf(opts).write(`bash: -c: line 1: ${e.bashMessage}\n`);
+    // Running out of input is noticed on the line after the last.
+    const at = e.bashMessage.endsWith('unexpected end of file') ? line.split('\n').length + 1 : 1;
+    errorsOf(opts).write(`bash: -c: line ${at}: ${e.bashMessage}\n`);
     if (e.bashMessage.startsWith('syntax error near')) errorsOf(opts).write(`bash: -c: line 1: \`${line}'\n`);
     return null;
   }
@@ -206,7 +553,10 @@ function* runList(opts: LineOptions, items: ListItem[]): Proc {
           yield* withBackground(opts, null, background);
           status = 0;
         } else {
-          status = yield* withBackground(opts, runPipeline(opts, item.pipeline.commands, item.pipeline.negate), background);
+          // Before `&&`/`||` and after `!`, a failure is a condition's: `set -e` lets it pass.
+          const tested = opts.errexitIgnored || item.then === '&&' || item.then === '||' || item.pipeline.negate;
+          status = yield* withBackground(opts, runPipeline(tested ? { ...opts, errexitIgnored: true } : opts, item.pipeline.commands, item.pipeline.negate), background);
+          if (status !== 0 && !tested && session.options?.has('errexit')) throw new ExitShell(status);
         }
         session.lastStatus = status;
       }
@@ -281,6 +631,7 @@ function* withBackground(opts: LineOptions, fg: Proc | null, background: Job[]):
 function* runPipeline(opts: LineOptions, commands: Command[], negate: boolean): Proc {
   let stdin: StdinBuffer = opts.input ?? { text: '' };
   let status = 0;
+  let failed = 0;
   for (let i = 0; i < commands.length; i++) {
     const sinkFor = (n: number): Sink => (n === commands.length - 1 ? { kind: 'stdout' } : { kind: 'pipe' });
     const reader = commands[i + 1];
@@ -294,12 +645,16 @@ function* runPipeline(opts: LineOptions, commands: Command[], negate: boolean): 
       i++;
       stdin = { text: result.piped };
       status = result.status;
+      if (status !== 0) failed = status;
       continue;
     }
     const result = yield* runCommand(opts, commands[i]!, stdin, sinkFor(i));
     stdin = { text: result.piped };
     status = result.status;
+    if (status !== 0) failed = status;
   }
+  // `set -o pipefail`: the last command that failed decides.
+  if (opts.session.options?.has('pipefail')) status = failed;
   return negate ? (status === 0 ? 1 : 0) : status;
 }
 
@@ -411,6 +766,10 @@ function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: S
       sinks[r.fd] = sinks[r.to];
       continue;
     }
+    if (r.kind === 'string') {
+      stdin.current = { text: (yield* expandString(opts, r.text)) + '\n' };
+      continue;
+    }
     const path = (yield* expandWord(opts, r.path)).join(' ');
     const ctx = makeContext(opts, '', { write: () => {} }, { write: () => {} });
     if (r.fd === 0) {
@@ -431,15 +790,25 @@ function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: S
 }
 
 function* runCommand(opts: LineOptions, command: Command, input: StdinBuffer, stdoutSink: Sink): Generator<number, CommandResult, void> {
-  const sinks: { 1: Sink; 2: Sink } = { 1: stdoutSink, 2: { kind: 'stderr' } };
-  const stdin = { current: input };
-  const redirectError = yield* applyRedirects(opts, command.redirects, sinks, stdin);
-  if (redirectError) {
-    errorsOf(opts).write(redirectError);
-    return { status: 1, piped: '' };
+  try {
+    const sinks: { 1: Sink; 2: Sink } = { 1: stdoutSink, 2: { kind: 'stderr' } };
+    const stdin = { current: input };
+    const redirectError = yield* applyRedirects(opts, command.redirects, sinks, stdin);
+    if (redirectError) {
+      errorsOf(opts).write(redirectError);
+      return { status: 1, piped: '' };
+    }
+    if (command.kind === 'function') {
+      opts.session.functions = new Map(opts.session.functions).set(command.name, command);
+      return { status: 0, piped: '' };
+    }
+    if (command.kind !== 'simple') return yield* runCompound(opts, command, stdin.current, sinks);
+    return yield* runSimple(opts, command, stdin.current, sinks);
+  } catch (e) {
+    if (!(e instanceof ExpansionError)) throw e;
+    errorsOf(opts).write(`bash: line ${opts.lineNo ?? 1}: ${e.message}\n`);
+    throw new ExitShell(e.status);
   }
-  if (command.kind !== 'simple') return yield* runCompound(opts, command, stdin.current, sinks);
-  return yield* runSimple(opts, command, stdin.current, sinks);
 }
 
 /**
@@ -468,97 +837,368 @@ class TimelessIterations {
   }
 }
 
-/** `( … )`, `for … done` and `if … fi`: their own lists, with output sent where the redirections say. */
-function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand>, stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
+/**
+ * Runs a loop: `next` runs the loop's test (and anything before each pass)
+ * and says whether to go on; the body may `break` or `continue`. Returns the
+ * body's last status.
+ */
+function* runLoop(opts: LineOptions, body: ListItem[], errors: Output, next: () => Generator<number, boolean, void>, step?: () => Generator<number, void, void>): Generator<number, number, void> {
+  const inner: LineOptions = { ...opts, loopDepth: (opts.loopDepth ?? 0) + 1 };
+  const timeless = new TimelessIterations(opts.world);
+  let status = 0;
+  while (yield* next()) {
+    try {
+      status = yield* runList(inner, body);
+    } catch (e) {
+      if (!(e instanceof LoopControl)) throw e;
+      status = 0;
+      // An outer loop's turn: this one ends, and the outer one sees what is left.
+      if (e.levels > 1) {
+        e.levels--;
+        throw e;
+      }
+      if (e.kind === 'break') break;
+    }
+    if (step) yield* step();
+    if (opts.interrupted()) break;
+    if (!timeless.mayContinue(errors, 'loop')) return 1;
+  }
+  return status;
+}
+
+/** Compound commands: their own lists, with output sent where the redirections say. */
+function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand | FunctionDef>, stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
   const streams = new ProcessStreams(opts, sinks, true);
   const inner: LineOptions = { ...opts, terminal: streams.stdout, errors: streams.stderr, input: stdin };
+  const condition: LineOptions = { ...inner, errexitIgnored: true };
+  const session = opts.session;
   let status = 0;
-  if (command.kind === 'subshell') {
-    const session = opts.session;
-    inner.session = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack] };
-    try {
-      status = yield* runList(inner, command.body);
-    } catch (e) {
-      if (!(e instanceof ExitShell)) throw e;
-      status = e.status;
-    }
-  } else if (command.kind === 'group') {
-    status = yield* runList(inner, command.body);
-  } else if (command.kind === 'while') {
-    const timeless = new TimelessIterations(opts.world);
-    for (;;) {
-      if (((yield* runList(inner, command.condition)) === 0) === command.until) break;
-      status = yield* runList(inner, command.body);
-      if (opts.interrupted()) break;
-      if (!timeless.mayContinue(streams.stderr, 'loop')) {
-        status = 1;
+  try {
+    switch (command.kind) {
+      case 'subshell':
+        inner.session = subshellSession(session);
+        try {
+          status = yield* runList(inner, command.body);
+        } catch (e) {
+          if (!(e instanceof ExitShell)) throw e;
+          status = e.status;
+        }
+        break;
+      case 'group':
+        status = yield* runList(inner, command.body);
+        break;
+      case 'while':
+        status = yield* runLoop(inner, command.body, streams.stderr, function* () {
+          return ((yield* runList(condition, command.condition)) === 0) !== command.until;
+        });
+        break;
+      case 'if': {
+        const branch = yield* chooseBranch(inner, command);
+        status = branch ? yield* runList(inner, branch) : 0;
         break;
       }
-    }
-  } else if (command.kind === 'if') {
-    const branch = yield* chooseBranch(inner, command);
-    status = branch ? yield* runList(inner, branch) : 0;
-  } else {
-    const values: string[] = [];
-    for (const word of command.words) values.push(...(yield* expandWord(opts, word)));
-    const timeless = new TimelessIterations(opts.world);
-    for (const value of values) {
-      opts.session.vars.set(command.variable, value);
-      status = yield* runList(inner, command.body);
-      if (opts.interrupted()) break;
-      if (!timeless.mayContinue(streams.stderr, 'loop')) {
-        status = 1;
+      case 'for': {
+        const values = command.words === null ? (session.positional ?? []).slice(1) : yield* expandWords(opts, command.words);
+        let i = 0;
+        status = yield* runLoop(inner, command.body, streams.stderr, function* () {
+          if (i >= values.length) return false;
+          const value = values[i++]!;
+          trace(opts, () => `for ${command.variable} in ${command.words === null ? '"$@"' : values.map(xtraceQuote).join(' ')}`);
+          setVariable(session, command.variable, value);
+          return true;
+        });
         break;
       }
+      case 'arith-for': {
+        const evaluate = (part: string) => arithmeticCommand(inner, '((', part);
+        if (command.init) yield* evaluate(command.init);
+        status = yield* runLoop(
+          inner,
+          command.body,
+          streams.stderr,
+          function* () {
+            return !command.test || ((yield* evaluate(command.test)) ?? 0) !== 0;
+          },
+          function* () {
+            if (command.step) yield* evaluate(command.step);
+          },
+        );
+        break;
+      }
+      case 'case':
+        status = yield* runCase(inner, command);
+        break;
+      case 'arith': {
+        trace(opts, () => `(( ${command.expression} ))`);
+        const value = yield* arithmeticCommand(inner, '((', command.expression);
+        status = value === null || value === 0 ? 1 : 0;
+        break;
+      }
+      case 'cond':
+        status = yield* evaluateCondition(inner, command.expr);
+        break;
     }
+  } finally {
+    const ctx = makeContext(opts, stdin.text, streams.stdout, streams.stderr);
+    const writeError = streams.close(ctx);
+    if (writeError) errorsOf(opts).write(`bash: line 1: ${writeError}\n`);
   }
-  const ctx = makeContext(opts, stdin.text, streams.stdout, streams.stderr);
-  const writeError = streams.close(ctx);
-  if (writeError) errorsOf(opts).write(`bash: line 1: ${writeError}\n`);
   return { status, piped: streams.piped };
 }
 
 /** The list an `if` runs: the body of the first branch whose condition succeeds, else `else`'s. */
 function* chooseBranch(opts: LineOptions, command: IfClause): Generator<number, ListItem[] | null, void> {
   for (const { condition, body } of command.branches) {
-    if ((yield* runList(opts, condition)) === 0) return body;
+    if ((yield* runList({ ...opts, errexitIgnored: true }, condition)) === 0) return body;
   }
   return command.otherwise;
 }
 
+/** `case WORD in PATTERN|PATTERN) LIST;; … esac`: the first item with a pattern matching WORD. */
+function* runCase(opts: LineOptions, command: CaseClause): Generator<number, number, void> {
+  const subject = yield* expandString(opts, command.word);
+  trace(opts, () => `case ${xtraceQuote(subject)} in`);
+  for (const { patterns, body } of command.items) {
+    for (const pattern of patterns) {
+      if (new RegExp(`^(?:${yield* expandPattern(opts, pattern)})$`, 's').test(subject)) return yield* runList(opts, body);
+    }
+  }
+  return 0;
+}
+
+/** `[[ EXPR ]]`: 0 when true, 1 when false, 2 for a bad regular expression. */
+function* evaluateCondition(opts: LineOptions, expr: CondExpr): Generator<number, number, void> {
+  switch (expr.op) {
+    case '&&':
+    case '||': {
+      const left = yield* evaluateCondition(opts, expr.left);
+      if ((left === 0) === (expr.op === '||')) return left;
+      return yield* evaluateCondition(opts, expr.right);
+    }
+    case '!': {
+      const value = yield* evaluateCondition(opts, expr.expr);
+      return value === 2 ? 2 : 1 - value;
+    }
+    case 'word':
+      return (yield* expandString(opts, expr.word)) !== '' ? 0 : 1;
+    case 'unary': {
+      const ctx = makeContext(opts, '', errorsOf(opts), errorsOf(opts));
+      return unaryTest(ctx, expr.test, yield* expandString(opts, expr.arg)) ? 0 : 1;
+    }
+    case 'binary': {
+      const left = yield* expandString(opts, expr.left);
+      if (expr.test === '==' || expr.test === '=' || expr.test === '!=') {
+        const matches = new RegExp(`^(?:${yield* expandPattern(opts, expr.right)})$`, 's').test(left);
+        return matches === (expr.test !== '!=') ? 0 : 1;
+      }
+      if (expr.test === '=~') return yield* regexMatch(opts, left, expr.right);
+      if (expr.test.startsWith('-') && ['-eq', '-ne', '-lt', '-le', '-gt', '-ge'].includes(expr.test)) {
+        // `[[ ]]` evaluates its integer operands as arithmetic.
+        const l = yield* arithmetic(opts, yield* expandString(opts, expr.left));
+        const r = yield* arithmetic(opts, yield* expandString(opts, expr.right));
+        return binaryTest(String(l), expr.test, String(r)) ? 0 : 1;
+      }
+      return binaryTest(left, expr.test, yield* expandString(opts, expr.right)) ? 0 : 1;
+    }
+  }
+}
+
+/** `[[ S =~ RE ]]`: quoted parts of RE match themselves; BASH_REMATCH gets the match and its groups. */
+function* regexMatch(opts: LineOptions, subject: string, word: Word): Generator<number, number, void> {
+  let source = '';
+  for (const part of word) {
+    const value = yield* expandPart(opts, part);
+    const text = typeof value === 'string' ? value : value.join(' ');
+    source += 'quoted' in part && part.quoted ? escapeRegex(text) : text;
+  }
+  let regex: RegExp;
+  try {
+    regex = new RegExp(source);
+  } catch {
+    return 2;
+  }
+  const match = regex.exec(subject);
+  const arrays = (opts.session.arrays ??= new Map());
+  arrays.set('BASH_REMATCH', { associative: false, items: new Map((match ?? []).map((group, i): [string, string] => [String(i), group ?? ''])) });
+  return match ? 0 : 1;
+}
+
+/** `set -x`: the command as bash shows it, one `+` per level of `$(…)`, on the shell's standard error. */
+function trace(opts: LineOptions, text: () => string): void {
+  if (!opts.session.options?.has('xtrace')) return;
+  errorsOf(opts).write(`${'+'.repeat((opts.substitutionDepth ?? 0) + 1)} ${text()}\n`);
+}
+
+/** A word as `set -x` shows it: single-quoted when it holds what the shell would read specially. */
+function xtraceQuote(word: string): string {
+  if (word !== '' && !/[\s'"\\|&;()<>!{}*[?\]^$`]/.test(word) && !/^[~#]/.test(word)) return word;
+  return `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/** Assigns `NAME=VALUE`, `NAME+=VALUE`, `NAME[SUB]=VALUE` and `NAME=(…)`; returns the text `set -x` shows. */
+function* assign(opts: LineOptions, assignment: Assignment): Generator<number, string, void> {
+  const session = opts.session;
+  const { name, index, append } = assignment;
+  if (assignment.array) {
+    const words = assignment.array;
+    const existing = session.arrays?.get(name);
+    const array: ShellArray = append && existing ? existing : { associative: existing?.associative ?? false, items: new Map() };
+    if (append && !existing && session.vars.has(name)) array.items.set('0', session.vars.get(name)!);
+    session.vars.delete(name);
+    (session.arrays ??= new Map()).set(name, array);
+    const shown: string[] = [];
+    let next = array.associative ? 0 : Math.max(-1, ...[...array.items.keys()].map(Number)) + 1;
+    for (const word of words) {
+      const keyed = word[0] && 'text' in word[0] && !word[0].quoted ? /^\[([^\]]*)\]=/.exec(word[0].text) : null;
+      if (keyed) {
+        const key = array.associative ? keyed[1]! : String(yield* arithmetic(opts, keyed[1]!));
+        array.items.set(key, yield* expandString(opts, stripPrefix(word, keyed[0].length)));
+        if (!array.associative) next = Number(key) + 1;
+        continue;
+      }
+      for (const value of yield* expandWords(opts, [word])) {
+        array.items.set(String(next++), value);
+        shown.push(value);
+      }
+    }
+    if (!array.associative) array.items = new Map([...array.items].sort(([a], [b]) => Number(a) - Number(b)));
+    return `${name}${append ? '+' : ''}=(${shown.map(xtraceQuote).join(' ')})`;
+  }
+  const value = yield* expandString(opts, assignment.value);
+  if (index !== undefined) {
+    const existing = session.arrays?.get(name);
+    const array: ShellArray = existing ?? { associative: false, items: new Map(session.vars.has(name) ? [['0', session.vars.get(name)!]] : []) };
+    session.vars.delete(name);
+    (session.arrays ??= new Map()).set(name, array);
+    const key = yield* subscriptKey(opts, name, index);
+    array.items.set(key, append ? (array.items.get(key) ?? '') + value : value);
+    if (!array.associative) array.items = new Map([...array.items].sort(([a], [b]) => Number(a) - Number(b)));
+    return `${name}[${key}]=${xtraceQuote(value)}`;
+  }
+  setVariable(session, name, append ? scalar(session, name) + value : value);
+  return `${name}${append ? '+' : ''}=${xtraceQuote(value)}`;
+}
+
 function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
   const session = opts.session;
-  const argv: string[] = [];
-  for (const word of command.argv) argv.push(...(yield* expandWord(opts, word)));
-  for (const { name, value } of command.assignments) {
-    const text = (yield* expandWord(opts, value)).join(' ');
-    if (argv.length === 0) session.vars.set(name, text);
+  const argv = yield* expandWords(opts, command.argv);
+  if (argv.length === 0) {
+    for (const assignment of command.assignments) {
+      const shown = yield* assign(opts, assignment);
+      trace(opts, () => shown);
+    }
+    // `x=$(cmd)` ends with cmd's status.
+    const status = command.argv.length === 0 && command.assignments.some((a) => a.value.some((p) => 'substitution' in p)) ? session.lastStatus : 0;
+    return { status, piped: '' };
   }
+  // NAME=VALUE before a command: set, exported, for that command only.
+  const hidden = new Map<string, string | undefined>();
+  const wasExported = new Set(session.exported ?? []);
+  for (const assignment of command.assignments) {
+    hidden.set(assignment.name, hidden.has(assignment.name) ? hidden.get(assignment.name) : session.vars.get(assignment.name));
+    yield* assign(opts, assignment);
+    (session.exported ??= new Set()).add(assignment.name);
+  }
+  trace(opts, () => [...command.assignments.map((a) => `${a.name}=${xtraceQuote(session.vars.get(a.name) ?? '')}`), ...argv.map(xtraceQuote)].join(' '));
+  try {
+    return yield* runArgv(opts, argv, stdin, sinks);
+  } finally {
+    for (const [name, value] of hidden) {
+      if (value === undefined) session.vars.delete(name);
+      else session.vars.set(name, value);
+    }
+    if (hidden.size > 0) session.exported = wasExported;
+  }
+}
+
+/** Runs expanded words as a command: a function, a builtin, a child shell or a program. */
+function* runArgv(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
+  const session = opts.session;
   // `exec CMD`: CMD replaces the shell, which ends with it.
   const replacesShell = argv[0] === 'exec' && argv.length > 1;
   if (replacesShell) argv.shift();
-  const name = argv[0];
-  const builtin = name === undefined ? undefined : BUILTINS[name];
-  const program = name === undefined || builtin ? undefined : resolveProgram(opts, name);
+  const name = argv[0]!;
+  const fn = session.functions?.get(name);
+  if (fn) return yield* callFunction(opts, fn, argv, stdin, sinks);
+  const builtin = Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
+  const program = builtin ? undefined : resolveProgram(opts, name);
   // A child shell writes as its commands do, as they run.
-  const childShell = name !== undefined && !builtin && shellName(name) !== null;
+  const childShell = !builtin && shellName(name) !== null;
   const streams = new ProcessStreams(opts, sinks, builtin !== undefined || childShell || (program?.flushesStdout ?? false));
   const ctx = makeContext(opts, stdin, streams.stdout, streams.stderr);
   let status: number;
-  if (name === undefined) status = 0;
-  else if (builtin) status = builtin(ctx, argv, stdin);
-  else if (childShell) status = yield* runChildShell(opts, currentNs(session), argv, stdin, streams.stdout, streams.stderr);
-  else if (!program) {
-    streams.stderr.write(opts.shell === 'sh' ? `sh: ${opts.lineNo ?? 1}: ${name}: not found\n` : `bash: line ${opts.lineNo ?? 1}: ${name}: command not found\n`);
-    status = 127;
-  } else status = yield* runProgram(program, ctx, argv);
-  const writeError = streams.close(ctx);
-  if (writeError) {
-    errorsOf(opts).write(`bash: line 1: ${name ?? ''}: ${writeError}\n`);
-    status = 1;
+  try {
+    if (builtin) status = builtin(ctx, argv, stdin, opts);
+    else if (childShell) status = yield* runChildShell(opts, currentNs(session), argv, stdin, streams.stdout, streams.stderr);
+    else if (name === 'env') status = yield* runEnv(opts, argv, stdin, streams.stdout, streams.stderr);
+    else if (!program) {
+      const missing = name.includes('/') ? 'No such file or directory' : 'command not found';
+      streams.stderr.write(opts.shell === 'sh' ? `sh: ${opts.lineNo ?? 1}: ${name}: not found\n` : `bash: line ${opts.lineNo ?? 1}: ${name}: ${missing}\n`);
+      status = 127;
+    } else status = yield* runProgram(program, ctx, argv);
+  } finally {
+    const writeError = streams.close(ctx);
+    if (writeError) {
+      errorsOf(opts).write(`bash: line 1: ${name}: ${writeError}\n`);
+      status = 1;
+    }
   }
   if (replacesShell) throw new ExitShell(status);
   return { status, piped: streams.piped };
+}
+
+/** Calls a function: its arguments become `$1`…, its `local` variables are restored when it returns. */
+function* callFunction(opts: LineOptions, fn: FunctionDef, argv: string[], stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
+  const session = opts.session;
+  const streams = new ProcessStreams(opts, sinks, true);
+  const inner: LineOptions = { ...opts, terminal: streams.stdout, errors: streams.stderr, input: stdin, loopDepth: 0 };
+  const positional = session.positional;
+  const frame = new Map<string, string | undefined>();
+  session.positional = [positional?.[0] ?? 'bash', ...argv.slice(1)];
+  (session.locals ??= []).push(frame);
+  let status: number;
+  try {
+    status = (yield* runCommand(inner, fn.body, stdin, { kind: 'stdout' })).status;
+  } catch (e) {
+    if (!(e instanceof FunctionReturn)) throw e;
+    status = e.status;
+  } finally {
+    session.positional = positional;
+    session.locals.pop();
+    for (const [name, value] of frame) {
+      if (value === undefined) session.vars.delete(name);
+      else session.vars.set(name, value);
+    }
+    streams.close(makeContext(opts, stdin, streams.stdout, streams.stderr));
+  }
+  return { status, piped: streams.piped };
+}
+
+/** `env [NAME=VALUE…] [COMMAND…]`: the command with those variables in its environment. */
+function* runEnv(opts: LineOptions, argv: string[], stdin: StdinBuffer, stdout: Output, stderr: Output): Proc {
+  const session = subshellSession(opts.session);
+  let i = 1;
+  for (; i < argv.length && /^[A-Za-z_][A-Za-z_0-9]*=/.test(argv[i]!); i++) {
+    const [name, ...value] = argv[i]!.split('=');
+    session.vars.set(name!, value.join('='));
+    (session.exported ??= new Set()).add(name!);
+  }
+  const command = argv.slice(i);
+  if (command.length === 0) {
+    stdout.write(environment(session).join('\n') + '\n');
+    return 0;
+  }
+  if (!shellName(command[0]!) && !resolveProgram(opts, command[0]!) && !BUILTIN_PROGRAMS.has(command[0]!)) {
+    stderr.write(`env: ‘${command[0]}’: No such file or directory\n`);
+    return 127;
+  }
+  return yield* execIn({ ...opts, session }, currentNs(session), command, stdin, stdout, stderr);
+}
+
+/** What a child process finds in its environment: the exported variables. */
+function environment(session: ShellSession): string[] {
+  const names = new Set([...Object.keys(ENVIRONMENT), ...(session.exported ?? [])]);
+  return [...names].filter((name) => isVariableSet(session, name)).map((name) => `${name}=${scalar(session, name)}`);
 }
 
 function makeContext(opts: LineOptions, input: StdinBuffer | string, stdout: Output, stderr: Output): ProcContext {
@@ -604,7 +1244,7 @@ function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffe
     stderr.write(`exec of "${name}" failed: No such file or directory\n`);
     return 1;
   }
-  const inner: ShellSession = { ...session, vars: new Map(session.vars), nsStack: [...session.nsStack, ns] };
+  const inner = subshellSession(session, [...session.nsStack, ns]);
   // The program replaces the process: its stdout is its own buffer, flushed when it exits.
   let held = '';
   const childOut: Output = program.flushesStdout ? { write: (t) => (stdout.write(t), stdout.flush?.()) } : { write: (t) => (held += t) };
@@ -624,24 +1264,39 @@ function shellName(program: string): ShellName | null {
 }
 
 /**
- * `bash`/`sh` in namespace `ns`: `-c SCRIPT` runs SCRIPT, a piped standard
- * input is read as a script line by line, and otherwise an interactive
- * terminal enters a nested shell until `exit` (without a terminal it reads
- * end of input and ends). The child has its own variables; its `exit` ends it.
+ * `bash`/`sh` in namespace `ns`: `-c SCRIPT [NAME ARGS…]` runs SCRIPT, a
+ * piped standard input is read as a script line by line, and otherwise an
+ * interactive terminal enters a nested shell until `exit` (without a
+ * terminal it reads end of input and ends). The child starts with the
+ * exported variables only; its `exit` ends it.
  */
 function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffer, stdout: Output, stderr: Output): Proc {
   const shell = shellName(argv[0]!)!;
   const session = opts.session;
   const nsStack = ns === currentNs(session) ? [...session.nsStack] : [...session.nsStack, ns];
+  const exported = new Set(session.exported ?? []);
+  const c = argv.indexOf('-c');
   const child: LineOptions = {
     ...opts,
-    session: { ...session, vars: new Map(session.vars), nsStack, shellDepth: nsStack.length },
+    session: {
+      host: session.host,
+      cwd: session.cwd,
+      lastStatus: 0,
+      nsStack,
+      shellDepth: nsStack.length,
+      vars: new Map([...session.vars].filter(([name]) => exported.has(name))),
+      exported,
+      positional: c >= 0 ? [argv[c + 2] ?? shell, ...argv.slice(c + 3)] : [shell],
+      ...(session.recordPaths && { recordPaths: true }),
+    },
     terminal: stdout,
     errors: stderr,
     input: stdin,
     shell,
+    loopDepth: 0,
+    substitutionDepth: 0,
+    errexitIgnored: false,
   };
-  const c = argv.indexOf('-c');
   let status = 0;
   if (c >= 0) {
     const script = argv[c + 1];
@@ -649,11 +1304,11 @@ function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: Std
       stderr.write(shell === 'sh' ? 'sh: 0: -c requires an argument\n' : 'bash: -c: option requires an argument\n');
       return 2;
     }
-    status = yield* runLine(child, script);
+    status = yield* runLine({ ...child, interactive: false }, script);
   } else if (stdin.text !== '') {
     const lines = stdin.text.replace(/\n$/, '').split('\n');
     stdin.text = '';
-    status = yield* runScript(child, lines);
+    status = yield* runScript({ ...child, interactive: false }, lines);
   } else if (opts.interactive) {
     // A nested interactive shell: its own variables, in `ns`, until `exit`.
     session.outerVars = [...(session.outerVars ?? []), session.vars];
@@ -669,30 +1324,173 @@ function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: Std
 /** Builtins with an external twin (`ip netns exec red echo hi` runs /bin/echo). */
 const BUILTIN_PROGRAMS = new Set(['echo', 'true', 'false']);
 
-type Builtin = (ctx: ProcContext, argv: string[], stdin: StdinBuffer) => number;
+type Builtin = (ctx: ProcContext, argv: string[], stdin: StdinBuffer, opts: LineOptions) => number;
 
-/** `read [-r] [NAME…]`: one line of input split on blanks, the last name taking the rest; 1 at end of input. */
+/** A builtin's error, as bash words it: `bash: line N: NAME: MESSAGE`. */
+function builtinError(ctx: ProcContext, opts: LineOptions, message: string): void {
+  ctx.stderr.write(`bash: line ${opts.lineNo ?? 1}: ${message}\n`);
+}
+
+/**
+ * `read [-r] [-a ARRAY] [NAME…]`: one line of input split at the characters
+ * of IFS, the last name taking the rest; 1 at end of input. Without -r a
+ * backslash escapes the character after it.
+ */
 function readBuiltin(ctx: ProcContext, argv: string[], stdin: StdinBuffer): number {
-  const names = argv.slice(1).filter((a) => !a.startsWith('-'));
+  const session = ctx.session;
+  let raw = false;
+  let arrayName: string | null = null;
+  const names: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-r') raw = true;
+    else if (a === '-a') arrayName = argv[++i] ?? null;
+    else if (!a.startsWith('-')) names.push(a);
+  }
   const end = stdin.text.indexOf('\n');
-  const line = end < 0 ? stdin.text : stdin.text.slice(0, end);
+  let line = end < 0 ? stdin.text : stdin.text.slice(0, end);
   const atEof = end < 0;
   stdin.text = atEof ? '' : stdin.text.slice(end + 1);
-  if (names.length === 0) {
-    ctx.session.vars.set('REPLY', line);
-    return atEof ? 1 : 0;
+  if (!raw) line = line.replace(/\\(.)/g, '$1');
+  const status = atEof ? 1 : 0;
+  if (names.length === 0 && arrayName === null) {
+    session.vars.set('REPLY', line);
+    return status;
   }
-  let rest = line.replace(/^[ \t]+/, '');
-  names.forEach((name, i) => {
-    if (i === names.length - 1) {
-      ctx.session.vars.set(name, rest.replace(/[ \t]+$/, ''));
-      return;
+  const ifs = session.vars.get('IFS') ?? ' \t\n';
+  const blanks = `[${escapeRegex(ifs.replace(/[^ \t\n]/g, ''))}]*`;
+  const delimiter = new RegExp(`${blanks}(?:[${escapeRegex(ifs.replace(/[ \t\n]/g, ''))}]${blanks}|$)|[${escapeRegex(ifs.replace(/[^ \t\n]/g, ''))}]+`.replace(/\[\]\+/, '(?!)'));
+  let rest = line.replace(new RegExp(`^${blanks}`), '');
+  const fields: string[] = [];
+  const wanted = arrayName !== null ? Infinity : names.length;
+  while (rest !== '' && fields.length < wanted - 1) {
+    const m = delimiter.exec(rest);
+    if (!m || m.index === rest.length) break;
+    fields.push(rest.slice(0, m.index));
+    rest = rest.slice(m.index + m[0].length);
+  }
+  rest = rest.replace(new RegExp(`${blanks}$`), '');
+  if (rest !== '' || arrayName === null) fields.push(rest);
+  if (arrayName !== null) {
+    session.vars.delete(arrayName);
+    (session.arrays ??= new Map()).set(arrayName, { associative: false, items: new Map(fields.map((f, i): [string, string] => [String(i), f])) });
+    return status;
+  }
+  names.forEach((name, i) => setVariable(session, name, fields[i] ?? ''));
+  return status;
+}
+
+/** `local NAME[=VALUE]…`: the variable is the function's own until it returns. */
+function localBuiltin(ctx: ProcContext, argv: string[], stdin: StdinBuffer, opts: LineOptions): number {
+  const frame = ctx.session.locals?.[ctx.session.locals.length - 1];
+  if (!frame) {
+    builtinError(ctx, opts, 'local: can only be used in a function');
+    return 1;
+  }
+  for (const arg of argv.slice(1).filter((a) => !a.startsWith('-'))) {
+    const name = arg.split('=')[0]!;
+    if (!frame.has(name)) frame.set(name, ctx.session.vars.get(name));
+  }
+  return declareBuiltin(ctx, argv, stdin, opts);
+}
+
+/** `declare`/`typeset [-a|-A|-x] NAME[=VALUE]…`, `export NAME[=VALUE]…`, and `local`'s assignments. */
+function declareBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opts: LineOptions): number {
+  const session = ctx.session;
+  const flags = argv.slice(1).filter((a) => /^[-+][aAxirgn]+$/.test(a)).join('');
+  const exporting = argv[0] === 'export' || flags.includes('x');
+  let status = 0;
+  for (const arg of argv.slice(1).filter((a) => !/^[-+][aAxirgn]+$/.test(a))) {
+    const literal = arrayLiteral(arg);
+    const m = /^([A-Za-z_][A-Za-z_0-9]*)(?:(\+?)=(.*))?$/s.exec(arg);
+    if (!literal && !m) {
+      builtinError(ctx, opts, `${argv[0]}: \`${arg}': not a valid identifier`);
+      status = 1;
+      continue;
     }
-    const m = /^(\S*)[ \t]*/.exec(rest)!;
-    ctx.session.vars.set(name, m[1]!);
-    rest = rest.slice(m[0].length);
-  });
-  return atEof ? 1 : 0;
+    const name = literal ? literal.name : m![1]!;
+    if (flags.includes('A') || flags.includes('a')) {
+      if (!session.arrays?.has(name)) (session.arrays ??= new Map()).set(name, { associative: flags.includes('A'), items: new Map() });
+      session.vars.delete(name);
+    }
+    if (literal) {
+      // The array literal's words are expanded as an assignment's.
+      const run = assign(opts, { name, append: literal.append, value: [], array: literal.words });
+      for (let r = run.next(); !r.done; r = run.next());
+    } else if (m![3] !== undefined) setVariable(session, name, m![2] ? scalar(session, name) + m![3] : m![3]);
+    else if (argv[0] === 'local' && !session.arrays?.has(name)) session.vars.delete(name);
+    if (exporting) (session.exported ??= new Set()).add(name);
+  }
+  if (argv[0] === 'export' && argv.length === 1) for (const line of environment(session).sort()) ctx.stdout.write(`declare -x ${line.replace(/=(.*)$/s, '="$1"')}\n`);
+  return status;
+}
+
+/** `unset [-v|-f] NAME…` and `unset 'a[1]'`. */
+function unsetBuiltin(ctx: ProcContext, argv: string[]): number {
+  const session = ctx.session;
+  const functions = argv.includes('-f');
+  for (const arg of argv.slice(1).filter((a) => !a.startsWith('-'))) {
+    const element = /^([A-Za-z_][A-Za-z_0-9]*)\[(.*)\]$/.exec(arg);
+    if (element) session.arrays?.get(element[1]!)?.items.delete(element[2]!);
+    else if (functions) session.functions?.delete(arg);
+    else {
+      session.vars.delete(arg);
+      session.arrays?.delete(arg);
+      session.exported?.delete(arg);
+    }
+  }
+  return 0;
+}
+
+/** `set -e`, `set +x`, `set -o pipefail`, `set -euo pipefail`, `set -- ARGS…`. */
+function setBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opts: LineOptions): number {
+  const session = ctx.session;
+  const letters: Record<string, string> = { e: 'errexit', u: 'nounset', x: 'xtrace' };
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--' || !/^[-+]/.test(arg)) {
+      session.positional = [session.positional?.[0] ?? 'bash', ...argv.slice(arg === '--' ? i + 1 : i)];
+      return 0;
+    }
+    const on = arg[0] === '-';
+    for (const letter of arg.slice(1)) {
+      const option = letter === 'o' ? argv[++i] : letters[letter];
+      if (option === undefined) {
+        builtinError(ctx, opts, `set: ${letter === 'o' ? '-o' : `-${letter}`}: invalid option`);
+        return 2;
+      }
+      const options = (session.options ??= new Set());
+      if (on) options.add(option);
+      else options.delete(option);
+    }
+  }
+  return 0;
+}
+
+/** `break [N]` and `continue [N]`: only inside a loop. */
+function loopBuiltin(kind: 'break' | 'continue'): Builtin {
+  return (ctx, argv, _stdin, opts) => {
+    if (!opts.loopDepth) {
+      builtinError(ctx, opts, `${kind}: only meaningful in a \`for', \`while', or \`until' loop`);
+      return 0;
+    }
+    throw new LoopControl(kind, Math.min(Math.max(1, Number(argv[1] ?? 1) || 1), opts.loopDepth));
+  };
+}
+
+/** `let EXPR…`: 0 when the last one is not 0. */
+function letBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opts: LineOptions): number {
+  let value = 0;
+  for (const expression of argv.slice(1)) {
+    try {
+      value = evaluateArithmetic(expression, arithmeticVariables(ctx.session));
+    } catch (e) {
+      if (!(e instanceof ArithmeticError)) throw e;
+      builtinError(ctx, opts, `let: ${e.message}`);
+      return 1;
+    }
+  }
+  return value === 0 ? 1 : 0;
 }
 
 const BUILTINS: Record<string, Builtin> = {
@@ -727,4 +1525,32 @@ const BUILTINS: Record<string, Builtin> = {
   test: testBuiltin,
   '[': testBuiltin,
   printf: printfBuiltin,
+  local: localBuiltin,
+  declare: declareBuiltin,
+  typeset: declareBuiltin,
+  export: declareBuiltin,
+  unset: unsetBuiltin,
+  set: setBuiltin,
+  let: letBuiltin,
+  break: loopBuiltin('break'),
+  continue: loopBuiltin('continue'),
+  shift: (ctx, argv) => {
+    const positional = ctx.session.positional ?? ['bash'];
+    const count = Number(argv[1] ?? 1);
+    if (count > positional.length - 1) return 1;
+    ctx.session.positional = [positional[0]!, ...positional.slice(1 + count)];
+    return 0;
+  },
+  return: (ctx, argv, _stdin, opts) => {
+    if (!ctx.session.locals?.length) {
+      builtinError(ctx, opts, "return: can only `return' from a function or sourced script");
+      return 2;
+    }
+    throw new FunctionReturn(argv[1] === undefined ? ctx.session.lastStatus : Number(argv[1]) & 255);
+  },
+  /** `trap COMMAND EXIT` (and `trap - EXIT`): signals other than EXIT never reach a simulated shell. */
+  trap: (ctx, argv) => {
+    if (argv.slice(2).some((s) => s === 'EXIT' || s === '0')) ctx.session.exitTrap = argv[1] === '-' || argv[1] === '' ? undefined : argv[1];
+    return 0;
+  },
 };

@@ -54,7 +54,7 @@ class TestExpression {
     const first = a[this.i]!;
     if (BINARY.has(a[this.i + 1] ?? '') && this.i + 2 < a.length) {
       this.i += 3;
-      return this.binary(first, a[this.i - 2]!, a[this.i - 1]!);
+      return binaryTest(first, a[this.i - 2]!, a[this.i - 1]!);
     }
     if (first === '(' && this.i + 1 < a.length) {
       this.i++;
@@ -65,40 +65,42 @@ class TestExpression {
     }
     if (UNARY.has(first) && this.i + 1 < a.length) {
       this.i += 2;
-      return this.unary(first, a[this.i - 1]!);
+      return unaryTest(this.ctx, first, a[this.i - 1]!);
     }
     if (first.startsWith('-') && first.length === 2 && this.i + 1 < a.length && this.i === 0) throw new TestError(`${first}: unary operator expected`);
     this.i++;
     return first !== '';
   }
+}
 
-  private unary(op: string, arg: string): boolean {
-    const file = readFile(this.ctx, arg);
-    switch (op) {
-      case '-z':
-        return arg === '';
-      case '-n':
-        return arg !== '';
-      case '-d':
-        return isDirectory(this.ctx, arg);
-      case '-f':
-        return file.ok;
-      case '-s':
-        return file.ok && file.text !== '';
-      default:
-        return file.ok || isDirectory(this.ctx, arg);
-    }
+/** A unary primary of `test` and `[[ ]]`: -z -n and the file tests. */
+export function unaryTest(ctx: ProcContext, op: string, arg: string): boolean {
+  const file = readFile(ctx, arg);
+  switch (op) {
+    case '-z':
+      return arg === '';
+    case '-n':
+      return arg !== '';
+    case '-d':
+      return isDirectory(ctx, arg);
+    case '-f':
+      return file.ok;
+    case '-s':
+      return file.ok && file.text !== '';
+    default:
+      return file.ok || isDirectory(ctx, arg);
   }
+}
 
-  private binary(left: string, op: string, right: string): boolean {
-    if (op === '=' || op === '==') return left === right;
-    if (op === '!=') return left !== right;
-    if (op === '<') return left < right;
-    if (op === '>') return left > right;
-    const l = integer(left);
-    const r = integer(right);
-    return { '-eq': l === r, '-ne': l !== r, '-lt': l < r, '-le': l <= r, '-gt': l > r, '-ge': l >= r }[op]!;
-  }
+/** A binary primary of `test`: string comparisons and integer ones (whose operands must be integers). */
+export function binaryTest(left: string, op: string, right: string): boolean {
+  if (op === '=' || op === '==') return left === right;
+  if (op === '!=') return left !== right;
+  if (op === '<') return left < right;
+  if (op === '>') return left > right;
+  const l = integer(left);
+  const r = integer(right);
+  return { '-eq': l === r, '-ne': l !== r, '-lt': l < r, '-le': l <= r, '-gt': l > r, '-ge': l >= r }[op]!;
 }
 
 function integer(text: string): number {
@@ -153,6 +155,9 @@ function numberArg(ctx: ProcContext, arg: string, integerOnly: boolean): { value
 /** `printf FORMAT [ARGS…]`: the format is reused until the arguments run out. */
 export function printfBuiltin(ctx: ProcContext, argv: string[]): number {
   let args = argv.slice(1);
+  // `-v NAME`: the output goes to a variable.
+  const target = args[0] === '-v' ? args[1] : undefined;
+  if (target !== undefined) args = args.slice(2);
   if (args[0] === '--') args = args.slice(1);
   const format = args[0];
   if (format === undefined) {
@@ -192,6 +197,7 @@ export function printfBuiltin(ctx: ProcContext, argv: string[]): number {
     }
     if (next === before) break;
   } while (next < values.length);
-  ctx.stdout.write(out);
+  if (target !== undefined) ctx.session.vars.set(target, out);
+  else ctx.stdout.write(out);
   return status;
 }

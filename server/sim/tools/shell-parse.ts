@@ -12,7 +12,13 @@ export type Redirect =
   | { fd: 1 | 2; kind: 'dup'; to: 1 | 2 };
 
 /** A word keeps its parts so that expansions happen when the command runs. */
-export type WordPart = { text: string; quoted: boolean } | { variable: string; quoted: boolean } | { arithmetic: string } | { substitution: string; quoted: boolean };
+export type WordPart =
+  | { text: string; quoted: boolean }
+  | { variable: string; quoted: boolean }
+  | { arithmetic: string }
+  | { substitution: string; quoted: boolean }
+  /** `<(…)`: the command's output as a file. */
+  | { process: string };
 export type Word = WordPart[];
 
 /** `NAME=VALUE`, `NAME+=VALUE`, `NAME[SUB]=VALUE` or `NAME=(WORDS…)`. */
@@ -162,7 +168,7 @@ function balanced(line: string, open: number): number {
     else if (c === '(') depth++;
     else if (c === ')' && --depth === 0) return j;
   }
-  throw new ShellSyntaxError("unexpected EOF while looking for matching `)'");
+  throw new ShellSyntaxError(`unexpected EOF while looking for matching \`${quote ?? ')'}'`);
 }
 
 /** The index of the `}` closing the `${` at line[open], honouring nested `${…}` and quotes. */
@@ -242,6 +248,12 @@ function tokenize(line: string): Token[] {
         i = inner + 2;
         continue;
       }
+    }
+    if (line.startsWith('<(', i) && !regexWord) {
+      const end = balanced(line, i + 1);
+      tokens.push({ word: [{ process: line.slice(i + 2, end) }], raw: line.slice(i, end + 1) });
+      i = end + 1;
+      continue;
     }
     const op = !regexWord && OPERATOR_START.has(c) && OPERATORS.find((o) => line.startsWith(o, i) && (!/^[12]/.test(o) || i === 0 || /[\s;&|(]/.test(line[i - 1]!)));
     if (op) {
@@ -497,7 +509,7 @@ class Parser {
     if (this.isWord('in')) {
       this.i++;
       words = [];
-      while (this.peek() && 'word' in this.peek()! && !this.isWord('do')) {
+      while (this.peek() && 'word' in this.peek()!) {
         words.push((this.peek() as { word: Word }).word);
         this.i++;
       }
@@ -745,11 +757,7 @@ const BINARY_LEVELS = [['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<', 
 const wrap = (n: bigint) => BigInt.asIntN(64, n);
 
 /** bash's integer arithmetic (`$((…))`, `((…))`, `let`): C operators on 64-bit integers, assignments included. */
-export function evaluateArithmetic(expression: string, vars: ArithmeticVariables, depth = 0): number {
-  return Number(evaluate(expression, vars, depth));
-}
-
-function evaluate(expression: string, vars: ArithmeticVariables, depth: number): bigint {
+export function evaluateArithmetic(expression: string, vars: ArithmeticVariables, depth = 0): bigint {
   const shown = expression.replace(/^\s+/, '');
   const tokens: Array<{ text: string; at: number }> = [];
   for (let i = 0; i < expression.length; ) {
@@ -787,7 +795,7 @@ function evaluate(expression: string, vars: ArithmeticVariables, depth: number):
     const value = vars.get(name).trim();
     if (value === '') return 0n;
     if (depth > 64) fail('expression recursion level exceeded');
-    return evaluate(value, vars, depth + 1);
+    return evaluateArithmetic(value, vars, depth + 1);
   };
   const number = (text: string): bigint => {
     const m = /^(?:0[xX]([0-9a-fA-F]*)|(0[0-7]*)|([1-9][0-9]*)|([0-9]+)#([0-9A-Za-z@_]+))$/.exec(text);

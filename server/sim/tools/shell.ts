@@ -95,12 +95,19 @@ function* expandPart(opts: LineOptions, part: WordPart): Generator<number, strin
   if ('text' in part) return part.text;
   if ('variable' in part) return yield* parameter(opts, part.variable);
   if ('arithmetic' in part) return String(yield* arithmetic(opts, part.arithmetic));
+  // `<(…)` is only run where it feeds standard input (`< <(cmd)`); elsewhere only its name is given.
+  if ('process' in part) return '/dev/fd/63';
+  return (yield* captureOutput(opts, part.substitution)).replace(/\n+$/, '');
+}
+
+/** What a command prints, run in a subshell: `$(…)` and `<(…)`. */
+function* captureOutput(opts: LineOptions, script: string): Generator<number, string, void> {
   let captured = '';
   const inner = subshellSession(opts.session);
   const depth = (opts.substitutionDepth ?? 0) + 1;
-  yield* runLine({ ...opts, session: inner, terminal: { write: (t) => (captured += t) }, errors: errorsOf(opts), substitutionDepth: depth, loopDepth: 0 }, part.substitution);
+  yield* runLine({ ...opts, session: inner, terminal: { write: (t) => (captured += t) }, errors: errorsOf(opts), substitutionDepth: depth, loopDepth: 0 }, script);
   opts.session.lastStatus = inner.lastStatus;
-  return captured.replace(/\n+$/, '');
+  return captured;
 }
 
 /** Expands a word: variables, `$?`, `$((…))` and `$(…)`; unquoted expansions split on blanks. */
@@ -232,7 +239,7 @@ function* expandWords(opts: LineOptions, words: Word[]): Generator<number, strin
 }
 
 /** `$((…))`: the expression's own expansions first; an error ends the shell as in bash. */
-function* arithmetic(opts: LineOptions, expression: string): Generator<number, number, void> {
+function* arithmetic(opts: LineOptions, expression: string): Generator<number, bigint, void> {
   const text = yield* expandString(opts, expansionWord(expression));
   try {
     return evaluateArithmetic(text, arithmeticVariables(opts.session));
@@ -247,7 +254,7 @@ function arithmeticVariables(session: ShellSession) {
 }
 
 /** `((…))`, `let` and `for ((…))`: like `$((…))`, but an error is only reported, as `NAME: EXPR: …`. */
-function* arithmeticCommand(opts: LineOptions, name: string, expression: string): Generator<number, number | null, void> {
+function* arithmeticCommand(opts: LineOptions, name: string, expression: string): Generator<number, bigint | null, void> {
   const text = yield* expandString(opts, expansionWord(expression));
   try {
     return evaluateArithmetic(text, arithmeticVariables(opts.session));
@@ -274,7 +281,8 @@ function* parameter(opts: LineOptions, expression: string): Generator<number, st
   const all = subscript === '@' || subscript === '*' || ((name === '@' || name === '*') && subscript === undefined);
   if (indirect) {
     if (subscript !== '@' && subscript !== '*') throw bad();
-    return [...(session.arrays?.get(name)?.items.keys() ?? (session.vars.has(name) ? ['0'] : []))];
+    const array = session.arrays?.get(name);
+    return array ? arrayEntries(array).map(([key]) => key) : session.vars.has(name) ? ['0'] : [];
   }
   const list = (): string[] => (name === '@' || name === '*' ? (session.positional ?? []).slice(1) : arrayValues(session, name));
   if (length) {
@@ -355,8 +363,8 @@ function* parameter(opts: LineOptions, expression: string): Generator<number, st
     default: {
       // `${s:OFFSET}` and `${s:OFFSET:LENGTH}`: arithmetic, negative counting from the end.
       const [offsetText, lengthText] = splitOffset(argument);
-      const offset = yield* arithmetic(opts, offsetText);
-      const count = lengthText === undefined ? null : yield* arithmetic(opts, lengthText);
+      const offset = Number(yield* arithmetic(opts, offsetText));
+      const count = lengthText === undefined ? null : Number(yield* arithmetic(opts, lengthText));
       const slice = <T>(items: T[] | string, from: number): T[] | string => {
         const start = from < 0 ? Math.max(0, items.length + from) : from;
         if (count === null) return items.slice(start);
@@ -397,7 +405,7 @@ function patternWord(text: string): Word {
 function* subscriptKey(opts: LineOptions, name: string, subscript: string): Generator<number, string, void> {
   const array = opts.session.arrays?.get(name);
   if (array?.associative) return yield* expandString(opts, expansionWord(subscript));
-  const index = yield* arithmetic(opts, subscript);
+  const index = Number(yield* arithmetic(opts, subscript));
   if (index >= 0 || !array) return String(index);
   const indices = [...array.items.keys()].map(Number);
   return String((indices.length ? Math.max(...indices) + 1 : 0) + index);
@@ -418,7 +426,23 @@ function arrayElement(session: ShellSession, name: string, key: string): string 
 function arrayValues(session: ShellSession, name: string): string[] {
   const array = session.arrays?.get(name);
   if (!array) return session.vars.has(name) ? [session.vars.get(name)!] : [];
-  return [...array.items.values()];
+  return arrayEntries(array).map(([, value]) => value);
+}
+
+/**
+ * An array's elements in the order bash lists them: an indexed array's by
+ * index; an associative array's as its hash table holds them, by bucket of
+ * the key's FNV-1 hash among 1024, the newest first within a bucket.
+ */
+function arrayEntries(array: ShellArray): Array<[string, string]> {
+  const entries = [...array.items];
+  if (!array.associative) return entries;
+  const bucket = (key: string) => {
+    let hash = 2166136261;
+    for (const byte of new TextEncoder().encode(key)) hash = (Math.imul(hash, 16777619) ^ byte) >>> 0;
+    return hash & 1023;
+  };
+  return entries.reverse().sort(([a], [b]) => bucket(a) - bucket(b));
 }
 
 function isVariableSet(session: ShellSession, name: string): boolean {
@@ -770,6 +794,11 @@ function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: S
       stdin.current = { text: (yield* expandString(opts, r.text)) + '\n' };
       continue;
     }
+    const [source] = r.path;
+    if (r.fd === 0 && r.path.length === 1 && 'process' in source!) {
+      stdin.current = { text: yield* captureOutput(opts, source.process) };
+      continue;
+    }
     const path = (yield* expandWord(opts, r.path)).join(' ');
     const ctx = makeContext(opts, '', { write: () => {} }, { write: () => {} });
     if (r.fd === 0) {
@@ -917,7 +946,7 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
           command.body,
           streams.stderr,
           function* () {
-            return !command.test || ((yield* evaluate(command.test)) ?? 0) !== 0;
+            return !command.test || ((yield* evaluate(command.test)) ?? 0n) !== 0n;
           },
           function* () {
             if (command.step) yield* evaluate(command.step);
@@ -931,7 +960,7 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
       case 'arith': {
         trace(opts, () => `(( ${command.expression} ))`);
         const value = yield* arithmeticCommand(inner, '((', command.expression);
-        status = value === null || value === 0 ? 1 : 0;
+        status = value === null || value === 0n ? 1 : 0;
         break;
       }
       case 'cond':
@@ -1480,7 +1509,11 @@ function loopBuiltin(kind: 'break' | 'continue'): Builtin {
 
 /** `let EXPR…`: 0 when the last one is not 0. */
 function letBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opts: LineOptions): number {
-  let value = 0;
+  if (argv.length === 1) {
+    builtinError(ctx, opts, 'let: expression expected');
+    return 1;
+  }
+  let value = 0n;
   for (const expression of argv.slice(1)) {
     try {
       value = evaluateArithmetic(expression, arithmeticVariables(ctx.session));
@@ -1490,7 +1523,18 @@ function letBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opts:
       return 1;
     }
   }
-  return value === 0 ? 1 : 0;
+  return value === 0n ? 1 : 0;
+}
+
+/** `readarray`/`mapfile [-t] [NAME]`: every line of standard input into an array (MAPFILE by default). */
+function readarrayBuiltin(ctx: ProcContext, argv: string[], stdin: StdinBuffer): number {
+  const strip = argv.includes('-t');
+  const name = argv.slice(1).find((a) => !a.startsWith('-')) ?? 'MAPFILE';
+  const lines = stdin.text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  stdin.text = '';
+  ctx.session.vars.delete(name);
+  (ctx.session.arrays ??= new Map()).set(name, { associative: false, items: new Map(lines.map((line, i): [string, string] => [String(i), strip ? line.replace(/\n$/, '') : line])) });
+  return 0;
 }
 
 const BUILTINS: Record<string, Builtin> = {
@@ -1522,6 +1566,8 @@ const BUILTINS: Record<string, Builtin> = {
   },
   ':': () => 0,
   read: readBuiltin,
+  readarray: readarrayBuiltin,
+  mapfile: readarrayBuiltin,
   test: testBuiltin,
   '[': testBuiltin,
   printf: printfBuiltin,

@@ -18,9 +18,60 @@ class TestExpression {
   ) {}
 
   evaluate(): boolean {
-    const value = this.or();
+    const value = this.counted(this.args.length);
     if (this.i < this.args.length) throw new TestError(`too many arguments`);
     return value;
+  }
+
+  /** Up to four arguments, what they mean depends on how many there are (POSIX's rules, as bash applies them). */
+  private counted(n: number): boolean {
+    const a = this.args;
+    const i = this.i;
+    switch (n) {
+      case 1:
+        this.i++;
+        return a[i] !== '';
+      case 2:
+        if (a[i] === '!') {
+          this.i += 2;
+          return a[i + 1] === '';
+        }
+        if (!UNARY.has(a[i]!)) throw new TestError(`${a[i]}: unary operator expected`);
+        this.i += 2;
+        return unaryTest(this.ctx, a[i]!, a[i + 1]!);
+      case 3:
+        if (a[i + 1] === '-a' || a[i + 1] === '-o') {
+          this.i += 3;
+          return a[i + 1] === '-a' ? a[i] !== '' && a[i + 2] !== '' : a[i] !== '' || a[i + 2] !== '';
+        }
+        if (BINARY.has(a[i + 1]!)) {
+          this.i += 3;
+          return binaryTest(a[i]!, a[i + 1]!, a[i + 2]!);
+        }
+        if (a[i] === '!') {
+          this.i++;
+          return !this.counted(2);
+        }
+        if (a[i] === '(' && a[i + 2] === ')') {
+          this.i += 3;
+          return a[i + 1] !== '';
+        }
+        throw new TestError(`${a[i + 1]}: binary operator expected`);
+      case 4:
+        if (a[i] === '!') {
+          this.i++;
+          return !this.counted(3);
+        }
+        if (a[i] === '(' && a[i + 3] === ')') {
+          this.i++;
+          const value = this.counted(2);
+          this.i++;
+          return value;
+        }
+        return this.or();
+      default:
+        return this.or();
+    }
   }
 
   private or(): boolean {

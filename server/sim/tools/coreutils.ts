@@ -1,5 +1,5 @@
 // The text tools people pipe `ip` and `ping` into, and a few basics.
-import { isDirectory, normalisePath, readFile } from './fs';
+import { isDirectory, listDirectory, normalisePath, readFile, writeFile } from './fs';
 import { program, type Program, type ProcContext } from './process';
 import { basicToExtended, posixClasses } from './regex';
 
@@ -523,7 +523,81 @@ const tr = program((ctx, argv) => {
   return 0;
 });
 
+/** `tee [-a] FILE…`: standard input to standard output and to each file. */
+const tee = program((ctx, argv) => {
+  const append = argv.slice(1).some((a) => /^-[a-z]*a/.test(a) || a === '--append');
+  let status = 0;
+  for (const file of argv.slice(1).filter((a) => !a.startsWith('-') || a === '-')) {
+    const written = writeFile(ctx, file, ctx.stdin, append);
+    if (!written.ok) {
+      ctx.stderr.write(`tee: ${file}: ${written.error}\n`);
+      status = 1;
+    }
+  }
+  ctx.stdout.write(ctx.stdin);
+  return status;
+});
+
+/**
+ * `ls [PATH…]`: one name a line, as when its output is not a terminal. A
+ * directory the simulation knows fully is listed whole, another shows what
+ * was made in it (mkdir, files written).
+ */
+const ls = program((ctx, argv) => {
+  const paths = argv.slice(1).filter((a) => !a.startsWith('-'));
+  let status = 0;
+  const files: string[] = [];
+  const dirs: Array<[string, string[]]> = [];
+  for (const path of paths.length ? paths : ['.']) {
+    const abs = normalisePath(path, ctx.session.cwd);
+    if (isDirectory(ctx, abs)) {
+      const known = [...ctx.host.directories, ...ctx.host.files.keys()].filter((p) => p.startsWith(abs === '/' ? '/' : abs + '/') && !p.slice(abs.length + 1).includes('/'));
+      dirs.push([path, listDirectory(ctx, abs) ?? known.map((p) => p.slice(abs.length + 1)).sort()]);
+    } else if (readFile(ctx, abs).ok) files.push(path);
+    else {
+      ctx.stderr.write(`ls: cannot access '${path}': No such file or directory\n`);
+      status = 2;
+    }
+  }
+  const blocks = [...(files.length ? [files.sort().join('\n') + '\n'] : []), ...dirs.map(([path, names]) => (paths.length > 1 || files.length ? `${path}:\n` : '') + names.map((n) => n + '\n').join(''))];
+  ctx.stdout.write(blocks.join('\n'));
+  return status;
+});
+
+/** `basename NAME [SUFFIX]` */
+const basename = program((ctx, argv) => {
+  const [name, suffix] = argv.slice(1);
+  if (name === undefined) {
+    ctx.stderr.write("basename: missing operand\nTry 'basename --help' for more information.\n");
+    return 1;
+  }
+  const trimmed = name.replace(/\/+$/, '');
+  let base = trimmed === '' ? (name === '' ? '' : '/') : trimmed.slice(trimmed.lastIndexOf('/') + 1);
+  if (suffix && base !== suffix && base.endsWith(suffix)) base = base.slice(0, -suffix.length);
+  ctx.stdout.write(base + '\n');
+  return 0;
+});
+
+/** `dirname NAME…` */
+const dirname = program((ctx, argv) => {
+  const names = argv.slice(1);
+  if (names.length === 0) {
+    ctx.stderr.write("dirname: missing operand\nTry 'dirname --help' for more information.\n");
+    return 1;
+  }
+  for (const name of names) {
+    const trimmed = name.replace(/\/+$/, '');
+    const slash = trimmed.lastIndexOf('/');
+    ctx.stdout.write((slash < 0 ? (name.startsWith('/') ? '/' : '.') : trimmed.slice(0, slash).replace(/\/+$/, '') || '/') + '\n');
+  }
+  return 0;
+});
+
 export const COREUTILS: Record<string, Program> = {
+  tee,
+  ls,
+  basename,
+  dirname,
   echo,
   cat,
   grep,

@@ -4,7 +4,7 @@
 import { destroyNamespace } from '../kernel/link';
 import type { NetNs } from '../kernel/netns';
 import type { World } from '../kernel/world';
-import { isDirectory, normalisePath, readFile, writeFile } from './fs';
+import { isDirectory, listDirectory, normalisePath, readFile, writeFile } from './fs';
 import { runProgram, type Output, type Proc, type ProcContext, type Program, type ShellArray, type ShellSession } from './process';
 import {
   ArithmeticError,
@@ -110,40 +110,69 @@ function* captureOutput(opts: LineOptions, script: string): Generator<number, st
   return captured;
 }
 
-/** Expands a word: variables, `$?`, `$((…))` and `$(…)`; unquoted expansions split on blanks. */
+/**
+ * Expands a word: variables, `$?`, `$((…))` and `$(…)`; unquoted expansions
+ * split on blanks, and a field with an unquoted `*`, `?` or `[` becomes the
+ * paths it matches, if any.
+ */
 function* expandWord(opts: LineOptions, word: Word): Generator<number, string[], void> {
-  const fields: string[] = [''];
+  // Each field with its glob pattern, in which what was quoted is escaped.
+  const fields: Array<{ text: string; pattern: string; glob: boolean }> = [{ text: '', pattern: '', glob: false }];
   let sawText = false;
-  const append = (text: string, split: boolean) => {
-    if (!split) {
-      fields[fields.length - 1] += text;
-      return;
-    }
-    const pieces = text.split(/[ \t\n]+/);
-    pieces.forEach((piece, i) => {
-      if (i > 0 && fields[fields.length - 1] !== '') fields.push('');
-      fields[fields.length - 1] += piece;
+  const add = (text: string, quoted: boolean) => {
+    const field = fields[fields.length - 1]!;
+    field.text += text;
+    field.pattern += quoted ? text.replace(/[*?[\]\\]/g, '\\$&') : text;
+    if (!quoted && /[*?[]/.test(text)) field.glob = true;
+  };
+  const append = (text: string, quoted: boolean, split: boolean) => {
+    if (!split) return add(text, quoted);
+    text.split(/[ \t\n]+/).forEach((piece, i) => {
+      if (i > 0 && fields[fields.length - 1]!.text !== '') fields.push({ text: '', pattern: '', glob: false });
+      add(piece, quoted);
     });
   };
   for (const part of word) {
     const value = yield* expandPart(opts, part);
     const quoted = 'quoted' in part && part.quoted;
     if (typeof value === 'string') {
-      append(value, 'text' in part ? false : !quoted);
+      append(value, quoted, !('text' in part) && !quoted);
       if ('text' in part || quoted || 'arithmetic' in part) sawText = true;
       continue;
     }
     // "$@": each element its own word, the first and last joined to the text around them.
     value.forEach((element, i) => {
       if (i > 0) {
-        if (quoted) fields.push('');
-        else append(' ', true);
+        if (quoted) fields.push({ text: '', pattern: '', glob: false });
+        else append(' ', false, true);
       }
-      append(element, !quoted);
+      append(element, quoted, !quoted);
       if (quoted) sawText = true;
     });
   }
-  return fields.length === 1 && fields[0] === '' && !sawText ? [] : fields.filter((f, i) => f !== '' || i === 0 || sawText);
+  if (fields.length === 1 && fields[0]!.text === '' && !sawText) return [];
+  const kept = fields.filter((f, i) => f.text !== '' || i === 0 || sawText);
+  if (!kept.some((f) => f.glob)) return kept.map((f) => f.text);
+  const ctx = makeContext(opts, '', errorsOf(opts), errorsOf(opts));
+  return kept.flatMap((f) => (f.glob ? glob(ctx, f.pattern) : null) ?? [f.text]);
+}
+
+/** The paths a glob pattern matches, sorted, or null when none does; only directories the simulation knows fully are searched. */
+function glob(ctx: ProcContext, pattern: string): string[] | null {
+  if (!pattern.startsWith('/')) return null;
+  let paths = [''];
+  for (const segment of pattern.split('/').slice(1)) {
+    if (!/(^|[^\\])[*?[]/.test(segment)) {
+      const name = segment.replace(/\\(.)/g, '$1');
+      paths = paths.map((path) => `${path}/${name}`);
+      continue;
+    }
+    // A leading dot must be matched by a dot.
+    const regex = new RegExp(`^${segment.startsWith('.') ? '' : '(?!\\.)'}${globToRegex(segment)}$`, 's');
+    paths = paths.flatMap((path) => (listDirectory(ctx, path || '/') ?? []).filter((name) => regex.test(name)).map((name) => `${path}/${name}`));
+  }
+  const found = paths.filter((path) => readFile(ctx, path).ok || isDirectory(ctx, path));
+  return found.length > 0 ? found : null;
 }
 
 /** Expands a word to one string, unsplit: assignments, `case` subjects, `[[ ]]` operands, here-strings. */

@@ -50,6 +50,8 @@ export interface ForLoop {
   variable: string;
   /** null for `for NAME; do`: the positional parameters. */
   words: Word[] | null;
+  /** The words as written, which `set -x` shows. */
+  written: string;
   body: ListItem[];
   redirects: Redirect[];
 }
@@ -139,13 +141,25 @@ export interface ListItem {
 }
 
 export class ShellSyntaxError extends Error {
-  constructor(readonly bashMessage: string) {
+  constructor(
+    readonly bashMessage: string,
+    /** How Debian's sh (dash) words the same mistake. */
+    readonly dashMessage = `Syntax error: ${bashMessage}`,
+  ) {
     super(bashMessage);
   }
 }
 
+/** Which shell reads the line: bash, or Debian's sh (dash), which knows only POSIX syntax. */
+export type Dialect = 'bash' | 'sh';
+
+const UNTERMINATED_QUOTE = 'Syntax error: Unterminated quoted string';
+const BAD_SUBSTITUTION = 'Bad substitution';
+/** The `${…}` forms POSIX (and so dash) has. */
+const POSIX_PARAMETER = /^(#?([A-Za-z_][A-Za-z_0-9]*|[0-9]+|[?#@*$!-])|([A-Za-z_][A-Za-z_0-9]*|[0-9]+|[?#@*$!-])(:?[-=?+]|%%?|##?)[\s\S]*)$/;
+
 /** A word (`array` for `NAME=(…)`), an operator, or the text of `((…))`. */
-type Token = { op: string } | { word: Word; raw: string; array?: Word[] } | { arith: string };
+type Token = { op: string } | { word: Word; raw: string; array?: Word[] } | { arith: string } | { invalid: ShellSyntaxError };
 
 const OPERATORS = ['&&', '||', ';;', '>>', '&>', '2>&1', '1>&2', '>&2', '2>>', '2>', '1>>', '1>', '>', '<<<', '<', '|', '&', ';', '(', ')'];
 const OPERATOR_START = new Set(OPERATORS.map((o) => o[0]!));
@@ -168,7 +182,7 @@ function balanced(line: string, open: number): number {
     else if (c === '(') depth++;
     else if (c === ')' && --depth === 0) return j;
   }
-  throw new ShellSyntaxError(`unexpected EOF while looking for matching \`${quote ?? ')'}'`);
+  throw new ShellSyntaxError(`unexpected EOF while looking for matching \`${quote ?? ')'}'`, quote ? UNTERMINATED_QUOTE : 'Syntax error: end of file unexpected (expecting ")")');
 }
 
 /** The index of the `}` closing the `${` at line[open], honouring nested `${…}` and quotes. */
@@ -187,11 +201,11 @@ function closingBrace(line: string, open: number): number {
     else if (c === '{') depth++;
     else if (c === '}' && --depth === 0) return j;
   }
-  throw new ShellSyntaxError("unexpected EOF while looking for matching `}'");
+  throw new ShellSyntaxError("unexpected EOF while looking for matching `}'", "Syntax error: Missing '}'");
 }
 
 /** Reads a `$…` expansion at line[i]; returns the part and the index after it, or null. */
-function dollar(line: string, i: number, quoted: boolean): [WordPart, number] | null {
+function dollar(line: string, i: number, quoted: boolean, dialect: Dialect = 'bash'): [WordPart, number] | null {
   if (line.startsWith('$((', i)) {
     const end = balanced(line, i + 1);
     if (line[end - 1] === ')') return [{ arithmetic: line.slice(i + 3, end - 1) }, end + 1];
@@ -202,7 +216,9 @@ function dollar(line: string, i: number, quoted: boolean): [WordPart, number] | 
   }
   if (line.startsWith('${', i)) {
     const end = closingBrace(line, i + 1);
-    return [{ variable: line.slice(i + 2, end), quoted }, end + 1];
+    const expression = line.slice(i + 2, end);
+    if (dialect === 'sh' && !POSIX_PARAMETER.test(expression)) throw new ShellSyntaxError('bad substitution', BAD_SUBSTITUTION);
+    return [{ variable: expression, quoted }, end + 1];
   }
   const m = VARIABLE.exec(line.slice(i));
   if (!m) return null;
@@ -223,12 +239,24 @@ function ansiC(line: string, i: number): [string, number] {
     text += e.startsWith('x') ? String.fromCharCode(parseInt(e.slice(1), 16)) : /^[0-7]/.test(e) ? String.fromCharCode(parseInt(e, 8)) : (ANSI_C_ESCAPES[e] ?? `\\${e}`);
     j += e.length;
   }
-  if (j >= line.length) throw new ShellSyntaxError("unexpected EOF while looking for matching `''");
+  if (j >= line.length) throw new ShellSyntaxError("unexpected EOF while looking for matching `''", UNTERMINATED_QUOTE);
   return [text, j + 1];
 }
 
-function tokenize(line: string): Token[] {
+function tokenize(line: string, dialect: Dialect = 'bash'): Token[] {
   const tokens: Token[] = [];
+  try {
+    readTokens(line, dialect, tokens);
+  } catch (e) {
+    // dash finds a bad `${…}` only when its parser reaches it: an earlier error is reported first.
+    if (!(e instanceof ShellSyntaxError) || e.dashMessage !== BAD_SUBSTITUTION) throw e;
+    tokens.push({ invalid: e });
+  }
+  return tokens;
+}
+
+function readTokens(line: string, dialect: Dialect, tokens: Token[]): void {
+  const bash = dialect === 'bash';
   let i = 0;
   // Inside `[[ … ]]`, the word after `=~` is a regular expression: its parentheses and bars are its own.
   let inCondition = false;
@@ -241,7 +269,7 @@ function tokenize(line: string): Token[] {
     if (c === '#') break;
     const previous = tokens[tokens.length - 1];
     const regexWord = inCondition && previous !== undefined && 'raw' in previous && previous.raw === '=~';
-    if (line.startsWith('((', i) && !regexWord) {
+    if (line.startsWith('((', i) && !regexWord && bash) {
       const inner = balanced(line, i + 1);
       if (line[inner + 1] === ')') {
         tokens.push({ arith: line.slice(i + 2, inner) });
@@ -249,7 +277,7 @@ function tokenize(line: string): Token[] {
         continue;
       }
     }
-    if (line.startsWith('<(', i) && !regexWord) {
+    if (line.startsWith('<(', i) && !regexWord && bash) {
       const end = balanced(line, i + 1);
       tokens.push({ word: [{ process: line.slice(i + 2, end) }], raw: line.slice(i, end + 1) });
       i = end + 1;
@@ -269,14 +297,14 @@ function tokenize(line: string): Token[] {
       if (last && 'text' in last && last.quoted === quoted) last.text += text;
       else word.push({ text, quoted });
     };
-    const arrayStart = (ch: string) => ch === '(' && !regexWord && /^[A-Za-z_][A-Za-z_0-9]*\+?=$/.test(raw);
+    const arrayStart = (ch: string) => bash && ch === '(' && !regexWord && /^[A-Za-z_][A-Za-z_0-9]*\+?=$/.test(raw);
     const ends = (ch: string) => (regexWord ? depth === 0 && (ch === ' ' || ch === '\t' || ch === '\n') : WORD_BREAK.has(ch) && !arrayStart(ch));
     while (i < line.length && !ends(line[i]!)) {
       const ch = line[i]!;
       const start = i;
       if (ch === "'") {
         const end = line.indexOf("'", i + 1);
-        if (end < 0) throw new ShellSyntaxError("unexpected EOF while looking for matching `''");
+        if (end < 0) throw new ShellSyntaxError("unexpected EOF while looking for matching `''", UNTERMINATED_QUOTE);
         push(line.slice(i + 1, end), true);
         i = end + 1;
       } else if (ch === '"') {
@@ -289,7 +317,7 @@ function tokenize(line: string): Token[] {
             j += 2;
             continue;
           }
-          const exp = line[j] === '$' ? dollar(line, j, true) : null;
+          const exp = line[j] === '$' ? dollar(line, j, true, dialect) : null;
           if (exp) {
             if (text) push(text, true);
             text = '';
@@ -301,18 +329,18 @@ function tokenize(line: string): Token[] {
             j++;
           }
         }
-        if (j >= line.length) throw new ShellSyntaxError('unexpected EOF while looking for matching `"\'');
+        if (j >= line.length) throw new ShellSyntaxError('unexpected EOF while looking for matching `"\'', UNTERMINATED_QUOTE);
         if (text || parts === 0) push(text, true);
         i = j + 1;
       } else if (ch === '\\' && i + 1 < line.length) {
         push(line[i + 1]!, true);
         i += 2;
-      } else if (ch === '$' && line[i + 1] === "'") {
+      } else if (ch === '$' && line[i + 1] === "'" && bash) {
         const [text, next] = ansiC(line, i);
         push(text, true);
         i = next;
-      } else if (ch === '$' && dollar(line, i, false)) {
-        const [part, next] = dollar(line, i, false)!;
+      } else if (ch === '$' && dollar(line, i, false, dialect)) {
+        const [part, next] = dollar(line, i, false, dialect)!;
         word.push(part);
         i = next;
       } else if (arrayStart(ch)) {
@@ -336,7 +364,6 @@ function tokenize(line: string): Token[] {
     if (raw === '[[') inCondition = true;
     if (raw === ']]') inCondition = false;
   }
-  return tokens;
 }
 
 const RESERVED_CLOSERS = ['then', 'elif', 'else', 'fi', 'do', 'done', '}', 'esac'];
@@ -345,19 +372,26 @@ const COMPOUND_STARTS = ['{', '(', 'if', 'for', 'while', 'until', 'case', '[['];
 const COND_UNARY = /^-[a-zA-Z]$/;
 const COND_BINARY = new Set(['=', '==', '!=', '=~', '-eq', '-ne', '-lt', '-le', '-gt', '-ge', '-nt', '-ot', '-ef']);
 
-function unexpected(tok: Token | undefined): ShellSyntaxError {
+/** A token no rule expects there; `expecting`: what dash says it wanted instead. */
+function unexpected(tok: Token | undefined, expecting?: string): ShellSyntaxError {
+  if (tok && 'invalid' in tok) return tok.invalid;
   const text = !tok ? 'newline' : 'op' in tok ? tok.op : 'arith' in tok ? `((${tok.arith}))` : tok.raw;
-  return new ShellSyntaxError(`syntax error near unexpected token \`${text}'`);
+  return new ShellSyntaxError(`syntax error near unexpected token \`${text}'`, `Syntax error: "${text}" unexpected${expecting ? ` (expecting "${expecting}")` : ''}`);
 }
 
-const endOfFile = () => new ShellSyntaxError('syntax error: unexpected end of file');
+const endOfFile = (expecting?: string) => new ShellSyntaxError('syntax error: unexpected end of file', `Syntax error: end of file unexpected${expecting ? ` (expecting "${expecting}")` : ''}`);
 
 class Parser {
   private i = 0;
-  constructor(private readonly tokens: Token[]) {}
+  constructor(
+    private readonly tokens: Token[],
+    private readonly dialect: Dialect,
+  ) {}
 
   private peek(): Token | undefined {
-    return this.tokens[this.i];
+    const tok = this.tokens[this.i];
+    if (tok && 'invalid' in tok) throw tok.invalid;
+    return tok;
   }
 
   private isWord(text: string): boolean {
@@ -412,8 +446,8 @@ class Parser {
   /** The body of a compound that must end with `closer`. */
   private closedList(closers: string[], closer: string): ListItem[] {
     const body = this.list(closers);
-    if (body.length === 0) throw this.done() ? endOfFile() : unexpected(this.peek());
-    if (!this.isWord(closer)) throw this.done() ? endOfFile() : unexpected(this.peek());
+    if (body.length === 0) throw this.done() ? endOfFile(closer) : unexpected(this.peek());
+    if (!this.isWord(closer)) throw this.done() ? endOfFile(closer) : unexpected(this.peek(), closer);
     return body;
   }
 
@@ -426,7 +460,7 @@ class Parser {
     if (this.isOp('(')) {
       this.i++;
       const body = this.list([')']);
-      if (!this.isOp(')')) throw endOfFile();
+      if (!this.isOp(')')) throw endOfFile(')');
       this.i++;
       if (body.length === 0) throw unexpected({ op: ')' });
       return { kind: 'subshell', body, redirects: this.redirects() };
@@ -435,8 +469,9 @@ class Parser {
     if (this.isWord('if')) return this.ifClause();
     if (this.isWord('while') || this.isWord('until')) return this.whileLoop();
     if (this.isWord('case')) return this.caseClause();
-    if (this.isWord('[[')) return this.condCommand();
-    if (this.isWord('function')) return this.functionDef();
+    // dash has neither `[[` nor `function`: they are plain words there.
+    if (this.isWord('[[') && this.dialect === 'bash') return this.condCommand();
+    if (this.isWord('function') && this.dialect === 'bash') return this.functionDef();
     if (this.isWord('{')) {
       this.i++;
       const body = this.closedList(['}'], '}');
@@ -506,27 +541,29 @@ class Parser {
     if (!nameTok || !('word' in nameTok) || !/^[A-Za-z_][A-Za-z_0-9]*$/.test(nameTok.raw)) throw unexpected(nameTok);
     this.i++;
     let words: Word[] | null = null;
+    const written: string[] = [];
     if (this.isWord('in')) {
       this.i++;
       words = [];
-      while (this.peek() && 'word' in this.peek()!) {
-        words.push((this.peek() as { word: Word }).word);
+      for (let tok = this.peek(); tok && 'word' in tok; tok = this.peek()) {
+        words.push(tok.word);
+        written.push(tok.raw);
         this.i++;
       }
     }
     if (this.isOp(';')) this.i++;
-    if (!this.isWord('do')) throw this.done() ? endOfFile() : unexpected(this.peek());
+    if (!this.isWord('do')) throw this.done() ? endOfFile('do') : unexpected(this.peek(), 'do');
     this.i++;
     const body = this.closedList(['done'], 'done');
     this.i++;
-    return { kind: 'for', variable: nameTok.raw, words, body, redirects: this.redirects() };
+    return { kind: 'for', variable: nameTok.raw, words, written: written.join(' '), body, redirects: this.redirects() };
   }
 
   private whileLoop(): WhileLoop {
     const until = this.isWord('until');
     this.i++;
     const condition = this.list(['do']);
-    if (condition.length === 0 || !this.isWord('do')) throw this.done() ? endOfFile() : unexpected(this.peek());
+    if (condition.length === 0 || !this.isWord('do')) throw this.done() ? endOfFile('do') : unexpected(this.peek(), 'do');
     this.i++;
     const body = this.closedList(['done'], 'done');
     this.i++;
@@ -539,17 +576,17 @@ class Parser {
     do {
       this.i++;
       const condition = this.list(['then']);
-      if (condition.length === 0 || !this.isWord('then')) throw this.done() ? endOfFile() : unexpected(this.peek());
+      if (condition.length === 0 || !this.isWord('then')) throw this.done() ? endOfFile('then') : unexpected(this.peek(), 'then');
       this.i++;
       const body = this.list(['elif', 'else', 'fi']);
-      if (body.length === 0) throw this.done() ? endOfFile() : unexpected(this.peek());
+      if (body.length === 0) throw this.done() ? endOfFile('fi') : unexpected(this.peek());
       branches.push({ condition, body });
     } while (this.isWord('elif'));
     if (this.isWord('else')) {
       this.i++;
       otherwise = this.closedList(['fi'], 'fi');
     }
-    if (!this.isWord('fi')) throw endOfFile();
+    if (!this.isWord('fi')) throw endOfFile('fi');
     this.i++;
     return { kind: 'if', branches, otherwise, redirects: this.redirects() };
   }
@@ -564,7 +601,7 @@ class Parser {
     this.i++;
     const items: CaseClause['items'] = [];
     while (!this.isWord('esac')) {
-      if (this.done()) throw endOfFile();
+      if (this.done()) throw endOfFile(')');
       if (this.isOp('(')) this.i++;
       const patterns: Word[] = [];
       for (;;) {
@@ -672,7 +709,10 @@ class Parser {
     if (!target || !('word' in target)) throw unexpected(target);
     this.i += 2;
     if (op === '<') return { fd: 0, kind: 'file', path: target.word, append: false };
-    if (op === '<<<') return { fd: 0, kind: 'string', text: target.word };
+    if (op === '<<<') {
+      if (this.dialect === 'sh') throw new ShellSyntaxError('', 'Syntax error: redirection unexpected');
+      return { fd: 0, kind: 'string', text: target.word };
+    }
     if (op === '&>') {
       // `&>F` is `>F 2>&1`: the caller sees the file redirect; stderr follows it.
       this.tokens.splice(this.i, 0, { op: '2>&1' });
@@ -733,8 +773,8 @@ export function arrayLiteral(text: string): { name: string; append: boolean; wor
   return { name: m[1]!, append: m[2] === '+', words: tokenize(m[3]!).flatMap((t) => ('word' in t ? [t.word] : [])) };
 }
 
-export function parseLine(line: string): ListItem[] {
-  const parser = new Parser(tokenize(line));
+export function parseLine(line: string, dialect: Dialect = 'bash'): ListItem[] {
+  const parser = new Parser(tokenize(line, dialect), dialect);
   const items = parser.list([]);
   if (!parser.done()) throw unexpected(undefined);
   return items;

@@ -263,7 +263,7 @@ function braceSequence(inner: string): string[] | null {
 /** Words as a command's arguments: brace expansion, then the other expansions and splitting. */
 function* expandWords(opts: LineOptions, words: Word[]): Generator<number, string[], void> {
   const out: string[] = [];
-  for (const word of words) for (const expanded of braceExpand(word)) out.push(...(yield* expandWord(opts, expanded)));
+  for (const word of words) for (const expanded of opts.shell === 'sh' ? [word] : braceExpand(word)) out.push(...(yield* expandWord(opts, expanded)));
   return out;
 }
 
@@ -576,9 +576,13 @@ function* runScript(opts: LineOptions, lines: string[]): Proc {
 /** The line parsed, or null once its syntax error is reported as bash does. */
 function parseReporting(opts: LineOptions, line: string): ListItem[] | null {
   try {
-    return parseLine(line);
+    return parseLine(line, opts.shell ?? 'bash');
   } catch (e) {
     if (!(e instanceof ShellSyntaxError)) throw e;
+    if (opts.shell === 'sh') {
+      errorsOf(opts).write(`sh: ${opts.lineNo ?? 1}: ${e.dashMessage}\n`);
+      return null;
+    }
     // Running out of input is noticed on the line after the last.
     const at = e.bashMessage.endsWith('unexpected end of file') ? line.split('\n').length + 1 : 1;
     errorsOf(opts).write(`bash: -c: line ${at}: ${e.bashMessage}\n`);
@@ -961,7 +965,7 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
         status = yield* runLoop(inner, command.body, streams.stderr, function* () {
           if (i >= values.length) return false;
           const value = values[i++]!;
-          trace(opts, () => `for ${command.variable} in ${command.words === null ? '"$@"' : values.map(xtraceQuote).join(' ')}`);
+          trace(opts, () => `for ${command.variable} in ${command.words === null ? '"$@"' : command.written}`);
           setVariable(session, command.variable, value);
           return true;
         });
@@ -993,6 +997,10 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
         break;
       }
       case 'cond':
+        if (session.options?.has('xtrace')) {
+          const shown = yield* conditionText(inner, command.expr);
+          trace(opts, () => `[[ ${shown} ]]`);
+        }
         status = yield* evaluateCondition(inner, command.expr);
         break;
     }
@@ -1058,6 +1066,23 @@ function* evaluateCondition(opts: LineOptions, expr: CondExpr): Generator<number
       }
       return binaryTest(left, expr.test, yield* expandString(opts, expr.right)) ? 0 : 1;
     }
+  }
+}
+
+/** A `[[ ]]` expression as `set -x` shows it: its words expanded. */
+function* conditionText(opts: LineOptions, expr: CondExpr): Generator<number, string, void> {
+  switch (expr.op) {
+    case '&&':
+    case '||':
+      return `${yield* conditionText(opts, expr.left)} ${expr.op} ${yield* conditionText(opts, expr.right)}`;
+    case '!':
+      return `! ${yield* conditionText(opts, expr.expr)}`;
+    case 'word':
+      return yield* expandString(opts, expr.word);
+    case 'unary':
+      return `${expr.test} ${yield* expandString(opts, expr.arg)}`;
+    case 'binary':
+      return `${yield* expandString(opts, expr.left)} ${expr.test} ${yield* expandString(opts, expr.right)}`;
   }
 }
 
@@ -1178,7 +1203,7 @@ function* runArgv(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: 
   const name = argv[0]!;
   const fn = session.functions?.get(name);
   if (fn) return yield* callFunction(opts, fn, argv, stdin, sinks);
-  const builtin = Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
+  const builtin = opts.shell === 'sh' ? (Object.hasOwn(DASH_BUILTINS, name) ? DASH_BUILTINS[name] : undefined) : Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
   const program = builtin ? undefined : resolveProgram(opts, name);
   // A child shell writes as its commands do, as they run.
   const childShell = !builtin && shellName(name) !== null;
@@ -1382,11 +1407,13 @@ function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: Std
 /** Builtins with an external twin (`ip netns exec red echo hi` runs /bin/echo). */
 const BUILTIN_PROGRAMS = new Set(['echo', 'true', 'false']);
 
+const ECHO_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+
 type Builtin = (ctx: ProcContext, argv: string[], stdin: StdinBuffer, opts: LineOptions) => number;
 
-/** A builtin's error, as bash words it: `bash: line N: NAME: MESSAGE`. */
+/** A builtin's error, as the shell words it: `bash: line N: NAME: MESSAGE` (dash: `sh: N: …`). */
 function builtinError(ctx: ProcContext, opts: LineOptions, message: string): void {
-  ctx.stderr.write(`bash: line ${opts.lineNo ?? 1}: ${message}\n`);
+  ctx.stderr.write(opts.shell === 'sh' ? `sh: ${opts.lineNo ?? 1}: ${message}\n` : `bash: line ${opts.lineNo ?? 1}: ${message}\n`);
 }
 
 /**
@@ -1475,7 +1502,11 @@ function declareBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, o
       // The array literal's words are expanded as an assignment's.
       const run = assign(opts, { name, append: literal.append, value: [], array: literal.words });
       for (let r = run.next(); !r.done; r = run.next());
-    } else if (m![3] !== undefined) setVariable(session, name, m![2] ? scalar(session, name) + m![3] : m![3]);
+    } else if (m![3] !== undefined) {
+      setVariable(session, name, m![2] ? scalar(session, name) + m![3] : m![3]);
+      // bash shows the assignment `export` makes, as its own command.
+      if (argv[0] === 'export') trace(opts, () => `${name}=${xtraceQuote(scalar(session, name))}`);
+    }
     else if (argv[0] === 'local' && !session.arrays?.has(name)) session.vars.delete(name);
     if (exporting) (session.exported ??= new Set()).add(name);
   }
@@ -1513,6 +1544,11 @@ function setBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opts:
     const on = arg[0] === '-';
     for (const letter of arg.slice(1)) {
       const option = letter === 'o' ? argv[++i] : letters[letter];
+      if (option === 'pipefail' && opts.shell === 'sh') {
+        // Special builtin: its error ends dash.
+        builtinError(ctx, opts, 'set: Illegal option -o pipefail');
+        throw new ExitShell(2);
+      }
       if (option === undefined) {
         builtinError(ctx, opts, `set: ${letter === 'o' ? '-o' : `-${letter}`}: invalid option`);
         return 2;
@@ -1597,8 +1633,8 @@ const BUILTINS: Record<string, Builtin> = {
   read: readBuiltin,
   readarray: readarrayBuiltin,
   mapfile: readarrayBuiltin,
-  test: testBuiltin,
-  '[': testBuiltin,
+  test: (ctx, argv, _stdin, opts) => testBuiltin(ctx, argv, opts.shell),
+  '[': (ctx, argv, _stdin, opts) => testBuiltin(ctx, argv, opts.shell),
   printf: printfBuiltin,
   local: localBuiltin,
   declare: declareBuiltin,
@@ -1626,6 +1662,19 @@ const BUILTINS: Record<string, Builtin> = {
   /** `trap COMMAND EXIT` (and `trap - EXIT`): signals other than EXIT never reach a simulated shell. */
   trap: (ctx, argv) => {
     if (argv.slice(2).some((s) => s === 'EXIT' || s === '0')) ctx.session.exitTrap = argv[1] === '-' || argv[1] === '' ? undefined : argv[1];
+    return 0;
+  },
+};
+
+/** dash's builtins: POSIX's, `local`, and an `echo` that always reads backslash escapes and knows only -n. */
+const DASH_BUILTINS: Record<string, Builtin> = {
+  ...Object.fromEntries(Object.entries(BUILTINS).filter(([name]) => !['let', 'declare', 'typeset', 'readarray', 'mapfile'].includes(name))),
+  echo: (ctx, argv) => {
+    const newline = argv[1] !== '-n';
+    const text = argv.slice(newline ? 1 : 2).join(' ');
+    const cut = text.indexOf('\\c');
+    const shown = (cut < 0 ? text : text.slice(0, cut)).replace(/\\(0[0-7]{0,3}|[abfnrtv\\])/g, (_, e: string) => (e.startsWith('0') ? String.fromCharCode(parseInt(e, 8) || 0) : ECHO_ESCAPES[e]!));
+    ctx.stdout.write(shown + (newline && cut < 0 ? '\n' : ''));
     return 0;
   },
 };

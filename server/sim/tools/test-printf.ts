@@ -159,24 +159,27 @@ function integer(text: string): number {
   return Number(text);
 }
 
-/** `test EXPR` and `[ EXPR ]`: 0 true, 1 false, 2 for a malformed expression. */
-export function testBuiltin(ctx: ProcContext, argv: string[]): number {
+/** `test EXPR` and `[ EXPR ]`: 0 true, 1 false, 2 for a malformed expression; worded as bash's, or as dash's when `sh` runs it. */
+export function testBuiltin(ctx: ProcContext, argv: string[], shell: 'bash' | 'sh' = 'bash'): number {
   const name = argv[0]!;
+  const fail = (message: string) => {
+    ctx.stderr.write(shell === 'sh' ? `sh: 1: ${name}: ${message}\n` : `bash: line 1: ${name}: ${message}\n`);
+    return 2;
+  };
   let args = argv.slice(1);
   if (name === '[') {
-    if (args[args.length - 1] !== ']') {
-      ctx.stderr.write("bash: line 1: [: missing `]'\n");
-      return 2;
-    }
+    if (args[args.length - 1] !== ']') return fail(shell === 'sh' ? 'missing ]' : "missing `]'");
     args = args.slice(0, -1);
   }
+  // dash's test has no `==`.
+  const equals = args.indexOf('==');
+  if (shell === 'sh' && equals > 0) return fail(`${args[equals - 1] ? `${args[equals - 1]}: ` : ''}unexpected operator`);
   if (args.length === 0) return 1;
   try {
     return new TestExpression(ctx, args).evaluate() ? 0 : 1;
   } catch (e) {
     if (!(e instanceof TestError)) throw e;
-    ctx.stderr.write(`bash: line 1: ${name}: ${e.message}\n`);
-    return 2;
+    return fail(e.message);
   }
 }
 

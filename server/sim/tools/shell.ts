@@ -80,6 +80,15 @@ function errorsOf(opts: LineOptions): Output {
   return opts.errors ?? opts.terminal;
 }
 
+/**
+ * Where an error happened, as the shell starts its message: `bash: line N`,
+ * or dash's `sh: N`; a script given a name (`bash -c SCRIPT NAME`) goes by it.
+ */
+function where(opts: LineOptions): string {
+  const name = opts.session.positional?.[0] ?? opts.shell ?? 'bash';
+  return opts.shell === 'sh' ? `${name}: ${opts.lineNo ?? 1}` : `${name}: line ${opts.lineNo ?? 1}`;
+}
+
 /** An expansion that fails (`${x!}`, `$((1/0))`, `set -u`): bash reports it and the shell exits with `status`. */
 class ExpansionError extends Error {
   constructor(
@@ -289,7 +298,7 @@ function* arithmeticCommand(opts: LineOptions, name: string, expression: string)
     return evaluateArithmetic(text, arithmeticVariables(opts.session));
   } catch (e) {
     if (!(e instanceof ArithmeticError)) throw e;
-    errorsOf(opts).write(`bash: line ${opts.lineNo ?? 1}: ${name}: ${e.message}\n`);
+    errorsOf(opts).write(`${where(opts)}: ${name}: ${e.message}\n`);
     return null;
   }
 }
@@ -684,35 +693,52 @@ function* withBackground(opts: LineOptions, fg: Proc | null, background: Job[]):
 /**
  * Runs a pipeline's commands one after the other, each reading what the one
  * before wrote; a program that streams its input runs alongside its writer.
+ * In a pipeline of several, each command runs in a subshell, as in bash: its
+ * variables, `cd` and `exit` stay there. PIPESTATUS gets every status.
  */
 function* runPipeline(opts: LineOptions, commands: Command[], negate: boolean): Proc {
+  const run = (command: Command, input: StdinBuffer, sink: Sink) => (commands.length === 1 ? runCommand(opts, command, input, sink) : runInSubshell(opts, command, input, sink));
   let stdin: StdinBuffer = opts.input ?? { text: '' };
-  let status = 0;
-  let failed = 0;
+  const statuses: number[] = [];
   for (let i = 0; i < commands.length; i++) {
     const sinkFor = (n: number): Sink => (n === commands.length - 1 ? { kind: 'stdout' } : { kind: 'pipe' });
     const reader = commands[i + 1];
     if (reader && streamsStdin(opts, reader)) {
       const live: StdinBuffer = { text: '', pending: true };
-      const writer = runCommand(opts, commands[i]!, stdin, { kind: 'pipe' });
-      const result = yield* runAlongside(opts, writer, runCommand(opts, reader, live, sinkFor(i + 1)), (written) => {
+      const writer = run(commands[i]!, stdin, { kind: 'pipe' });
+      const result = yield* runAlongside(opts, writer, run(reader, live, sinkFor(i + 1)), (written) => {
         live.text = written.piped;
         live.pending = false;
+        statuses.push(written.status);
       });
       i++;
       stdin = { text: result.piped };
-      status = result.status;
-      if (status !== 0) failed = status;
+      statuses.push(result.status);
       continue;
     }
-    const result = yield* runCommand(opts, commands[i]!, stdin, sinkFor(i));
+    const result = yield* run(commands[i]!, stdin, sinkFor(i));
     stdin = { text: result.piped };
-    status = result.status;
-    if (status !== 0) failed = status;
+    statuses.push(result.status);
   }
+  const session = opts.session;
+  (session.arrays ??= new Map()).set('PIPESTATUS', { associative: false, items: new Map(statuses.map((s, i): [string, string] => [String(i), String(s)])) });
   // `set -o pipefail`: the last command that failed decides.
-  if (opts.session.options?.has('pipefail')) status = failed;
+  const status = session.options?.has('pipefail') ? (statuses.filter((s) => s !== 0).pop() ?? 0) : statuses[statuses.length - 1]!;
   return negate ? (status === 0 ? 1 : 0) : status;
+}
+
+/** A command of a pipeline, in its own subshell; what a program in it drew stays visible after it. */
+function* runInSubshell(opts: LineOptions, command: Command, input: StdinBuffer, sink: Sink): Generator<number, CommandResult, void> {
+  const session = subshellSession(opts.session);
+  try {
+    return yield* runCommand({ ...opts, session }, command, input, sink);
+  } catch (e) {
+    if (!(e instanceof ExitShell)) throw e;
+    return { status: e.status, piped: '' };
+  } finally {
+    if (session.lastTrace) opts.session.lastTrace = session.lastTrace;
+    if (session.lastPath) opts.session.lastPath = session.lastPath;
+  }
 }
 
 function streamsStdin(opts: LineOptions, command: Command): boolean {
@@ -836,14 +862,14 @@ function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: S
     const ctx = makeContext(opts, '', { write: () => {} }, { write: () => {} });
     if (r.fd === 0) {
       const read = readFile(ctx, path);
-      if (!read.ok) return `bash: line 1: ${path}: ${read.error}\n`;
+      if (!read.ok) return `${where(opts)}: ${path}: ${read.error}\n`;
       stdin.current = { text: read.text };
     } else if (path === '/dev/null') sinks[r.fd] = { kind: 'null' };
     else {
       // Redirection targets are opened before the program runs.
       if (path.startsWith('/proc/') || path.startsWith('/sys/')) {
         const probe = readFile(ctx, path);
-        if (!probe.ok) return `bash: line 1: ${path}: ${probe.error}\n`;
+        if (!probe.ok) return `${where(opts)}: ${path}: ${probe.error}\n`;
       }
       sinks[r.fd] = { kind: 'file', path, append: r.append };
     }
@@ -868,7 +894,7 @@ function* runCommand(opts: LineOptions, command: Command, input: StdinBuffer, st
     return yield* runSimple(opts, command, stdin.current, sinks);
   } catch (e) {
     if (!(e instanceof ExpansionError)) throw e;
-    errorsOf(opts).write(`bash: line ${opts.lineNo ?? 1}: ${e.message}\n`);
+    errorsOf(opts).write(`${where(opts)}: ${e.message}\n`);
     throw new ExitShell(e.status);
   }
 }
@@ -1007,7 +1033,7 @@ function* runCompound(opts: LineOptions, command: Exclude<Command, SimpleCommand
   } finally {
     const ctx = makeContext(opts, stdin.text, streams.stdout, streams.stderr);
     const writeError = streams.close(ctx);
-    if (writeError) errorsOf(opts).write(`bash: line 1: ${writeError}\n`);
+    if (writeError) errorsOf(opts).write(`${where(opts)}: ${writeError}\n`);
   }
   return { status, piped: streams.piped };
 }
@@ -1216,13 +1242,13 @@ function* runArgv(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: 
     else if (name === 'env') status = yield* runEnv(opts, argv, stdin, streams.stdout, streams.stderr);
     else if (!program) {
       const missing = name.includes('/') ? 'No such file or directory' : 'command not found';
-      streams.stderr.write(opts.shell === 'sh' ? `sh: ${opts.lineNo ?? 1}: ${name}: not found\n` : `bash: line ${opts.lineNo ?? 1}: ${name}: ${missing}\n`);
+      streams.stderr.write(`${where(opts)}: ${name}: ${opts.shell === 'sh' ? 'not found' : missing}\n`);
       status = 127;
     } else status = yield* runProgram(program, ctx, argv);
   } finally {
     const writeError = streams.close(ctx);
     if (writeError) {
-      errorsOf(opts).write(`bash: line 1: ${name}: ${writeError}\n`);
+      errorsOf(opts).write(`${where(opts)}: ${name}: ${writeError}\n`);
       status = 1;
     }
   }
@@ -1413,7 +1439,7 @@ type Builtin = (ctx: ProcContext, argv: string[], stdin: StdinBuffer, opts: Line
 
 /** A builtin's error, as the shell words it: `bash: line N: NAME: MESSAGE` (dash: `sh: N: …`). */
 function builtinError(ctx: ProcContext, opts: LineOptions, message: string): void {
-  ctx.stderr.write(opts.shell === 'sh' ? `sh: ${opts.lineNo ?? 1}: ${message}\n` : `bash: line ${opts.lineNo ?? 1}: ${message}\n`);
+  ctx.stderr.write(`${where(opts)}: ${message}\n`);
 }
 
 /**
@@ -1603,7 +1629,7 @@ function readarrayBuiltin(ctx: ProcContext, argv: string[], stdin: StdinBuffer):
 }
 
 const BUILTINS: Record<string, Builtin> = {
-  exit: (ctx, argv) => {
+  exit: (ctx, argv, _stdin, opts) => {
     const code = argv[1] === undefined ? ctx.session.lastStatus : Number(argv[1]) & 255;
     if (ctx.session.nsStack.length > (ctx.session.shellDepth ?? 0) && argv.length <= 2) {
       ctx.session.nsStack.pop();
@@ -1611,15 +1637,15 @@ const BUILTINS: Record<string, Builtin> = {
       return Number.isNaN(code) ? 2 : code;
     }
     if (argv[1] !== undefined && !/^-?\d+$/.test(argv[1])) {
-      ctx.stderr.write(`bash: line 1: exit: ${argv[1]}: numeric argument required\n`);
+      builtinError(ctx, opts, `exit: ${argv[1]}: numeric argument required`);
       throw new ExitShell(2);
     }
     throw new ExitShell(code);
   },
-  cd: (ctx, argv) => {
+  cd: (ctx, argv, _stdin, opts) => {
     const target = normalisePath(argv[1] ?? '/root', ctx.session.cwd);
     if (!isDirectory(ctx, target)) {
-      ctx.stderr.write(`bash: line 1: cd: ${argv[1]}: No such file or directory\n`);
+      builtinError(ctx, opts, `cd: ${argv[1]}: No such file or directory`);
       return 1;
     }
     ctx.session.cwd = target;

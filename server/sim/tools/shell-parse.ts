@@ -9,6 +9,8 @@ export type Redirect =
   | { fd: 1 | 2; kind: 'file'; path: Word; append: boolean }
   | { fd: 0; kind: 'file'; path: Word; append: false }
   | { fd: 0; kind: 'string'; text: Word }
+  /** `<<EOF` … `EOF`: the lines between, expanded unless the delimiter was quoted. */
+  | { fd: 0; kind: 'heredoc'; text: Word }
   | { fd: 1 | 2; kind: 'dup'; to: 1 | 2 };
 
 /** A word keeps its parts so that expansions happen when the command runs. */
@@ -37,6 +39,8 @@ export interface SimpleCommand {
   assignments: Assignment[];
   argv: Word[];
   redirects: Redirect[];
+  /** The line of the script it is on, for error messages. */
+  line: number;
 }
 
 export interface Subshell {
@@ -141,6 +145,11 @@ export interface ListItem {
 }
 
 export class ShellSyntaxError extends Error {
+  /** The line of the script the error is on, when it is at a token (rather than at the end). */
+  line?: number;
+  /** The text ended in the middle of a command: more lines of a script may complete it. */
+  incomplete = false;
+
   constructor(
     readonly bashMessage: string,
     /** How Debian's sh (dash) words the same mistake. */
@@ -148,6 +157,13 @@ export class ShellSyntaxError extends Error {
   ) {
     super(bashMessage);
   }
+}
+
+/** An error at the end of the text, which the script's next lines may yet resolve. */
+function incomplete(bashMessage: string, dashMessage?: string): ShellSyntaxError {
+  const error = new ShellSyntaxError(bashMessage, dashMessage);
+  error.incomplete = true;
+  return error;
 }
 
 /** Which shell reads the line: bash, or Debian's sh (dash), which knows only POSIX syntax. */
@@ -159,9 +175,18 @@ const BAD_SUBSTITUTION = 'Bad substitution';
 const POSIX_PARAMETER = /^(#?([A-Za-z_][A-Za-z_0-9]*|[0-9]+|[?#@*$!-])|([A-Za-z_][A-Za-z_0-9]*|[0-9]+|[?#@*$!-])(:?[-=?+]|%%?|##?)[\s\S]*)$/;
 
 /** A word (`array` for `NAME=(…)`), an operator, or the text of `((…))`. */
-type Token = { op: string } | { word: Word; raw: string; array?: Word[] } | { arith: string } | { invalid: ShellSyntaxError };
+/** A here-document's delimiter, and its text once the lines after the command are read. */
+interface Heredoc {
+  delimiter: string;
+  quoted: boolean;
+  stripTabs: boolean;
+  body: string;
+}
 
-const OPERATORS = ['&&', '||', ';;', '>>', '&>', '2>&1', '1>&2', '>&2', '2>>', '2>', '1>>', '1>', '>', '<<<', '<', '|', '&', ';', '(', ')'];
+/** A token, with the line of the script it starts on. */
+type Token = ({ op: string; heredoc?: Heredoc } | { word: Word; raw: string; array?: Word[] } | { arith: string } | { invalid: ShellSyntaxError }) & { line?: number };
+
+const OPERATORS = ['&&', '||', ';;', '>>', '&>', '2>&1', '1>&2', '>&2', '2>>', '2>', '1>>', '1>', '>', '<<<', '<<-', '<<', '<', '|', '&', ';', '(', ')'];
 const OPERATOR_START = new Set(OPERATORS.map((o) => o[0]!));
 const WORD_BREAK = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
 /** `$NAME`, `$1`, and the special parameters `$?` `$#` `$@` `$*`. */
@@ -182,7 +207,7 @@ function balanced(line: string, open: number): number {
     else if (c === '(') depth++;
     else if (c === ')' && --depth === 0) return j;
   }
-  throw new ShellSyntaxError(`unexpected EOF while looking for matching \`${quote ?? ')'}'`, quote ? UNTERMINATED_QUOTE : 'Syntax error: end of file unexpected (expecting ")")');
+  throw incomplete(`unexpected EOF while looking for matching \`${quote ?? ')'}'`, quote ? UNTERMINATED_QUOTE : 'Syntax error: end of file unexpected (expecting ")")');
 }
 
 /** The index of the `}` closing the `${` at line[open], honouring nested `${…}` and quotes. */
@@ -201,7 +226,7 @@ function closingBrace(line: string, open: number): number {
     else if (c === '{') depth++;
     else if (c === '}' && --depth === 0) return j;
   }
-  throw new ShellSyntaxError("unexpected EOF while looking for matching `}'", "Syntax error: Missing '}'");
+  throw incomplete("unexpected EOF while looking for matching `}'", "Syntax error: Missing '}'");
 }
 
 /** Reads a `$…` expansion at line[i]; returns the part and the index after it, or null. */
@@ -239,14 +264,14 @@ function ansiC(line: string, i: number): [string, number] {
     text += e.startsWith('x') ? String.fromCharCode(parseInt(e.slice(1), 16)) : /^[0-7]/.test(e) ? String.fromCharCode(parseInt(e, 8)) : (ANSI_C_ESCAPES[e] ?? `\\${e}`);
     j += e.length;
   }
-  if (j >= line.length) throw new ShellSyntaxError("unexpected EOF while looking for matching `''", UNTERMINATED_QUOTE);
+  if (j >= line.length) throw incomplete("unexpected EOF while looking for matching `''", UNTERMINATED_QUOTE);
   return [text, j + 1];
 }
 
-function tokenize(line: string, dialect: Dialect = 'bash'): Token[] {
+function tokenize(line: string, dialect: Dialect = 'bash', atEnd = true): Token[] {
   const tokens: Token[] = [];
   try {
-    readTokens(line, dialect, tokens);
+    readTokens(line, dialect, tokens, atEnd);
   } catch (e) {
     // dash finds a bad `${…}` only when its parser reaches it: an earlier error is reported first.
     if (!(e instanceof ShellSyntaxError) || e.dashMessage !== BAD_SUBSTITUTION) throw e;
@@ -255,37 +280,74 @@ function tokenize(line: string, dialect: Dialect = 'bash'): Token[] {
   return tokens;
 }
 
-function readTokens(line: string, dialect: Dialect, tokens: Token[]): void {
+/** `atEnd`: nothing follows the text, so a here-document it leaves open ends with it (bash warns; dash does not). */
+function readTokens(line: string, dialect: Dialect, tokens: Token[], atEnd: boolean): void {
   const bash = dialect === 'bash';
   let i = 0;
+  let lineNo = 1;
+  const emit = (tok: Token) => tokens.push(Object.assign(tok, { line: lineNo }));
+  // Here-documents whose lines start after the current line ends.
+  const pending: Heredoc[] = [];
   // Inside `[[ … ]]`, the word after `=~` is a regular expression: its parentheses and bars are its own.
   let inCondition = false;
   while (i < line.length) {
     const c = line[i]!;
-    if (c === ' ' || c === '\t' || c === '\n') {
-      i++;
+    if (c === ' ' || c === '\t' || line.startsWith('\\\n', i)) {
+      i += c === '\\' ? 2 : 1;
       continue;
     }
-    if (c === '#') break;
+    if (c === '\n') {
+      emit({ op: '\n' });
+      i++;
+      lineNo++;
+      for (const heredoc of pending.splice(0)) {
+        // The lines up to the delimiter's own line are the document.
+        let closed = false;
+        while (i < line.length && !closed) {
+          const end = line.indexOf('\n', i);
+          const text = line.slice(i, end < 0 ? line.length : end);
+          i = end < 0 ? line.length : end + 1;
+          lineNo++;
+          const content = heredoc.stripTabs ? text.replace(/^\t+/, '') : text;
+          if (content === heredoc.delimiter) closed = true;
+          else heredoc.body += content + '\n';
+        }
+        if (!closed && !atEnd) throw incomplete(`here-document delimited by end-of-file (wanted \`${heredoc.delimiter}')`);
+      }
+      continue;
+    }
+    if (c === '#') {
+      while (i < line.length && line[i] !== '\n') i++;
+      continue;
+    }
     const previous = tokens[tokens.length - 1];
     const regexWord = inCondition && previous !== undefined && 'raw' in previous && previous.raw === '=~';
     if (line.startsWith('((', i) && !regexWord && bash) {
       const inner = balanced(line, i + 1);
       if (line[inner + 1] === ')') {
-        tokens.push({ arith: line.slice(i + 2, inner) });
+        emit({ arith: line.slice(i + 2, inner) });
         i = inner + 2;
         continue;
       }
     }
     if (line.startsWith('<(', i) && !regexWord && bash) {
       const end = balanced(line, i + 1);
-      tokens.push({ word: [{ process: line.slice(i + 2, end) }], raw: line.slice(i, end + 1) });
+      emit({ word: [{ process: line.slice(i + 2, end) }], raw: line.slice(i, end + 1) });
       i = end + 1;
       continue;
     }
     const op = !regexWord && OPERATOR_START.has(c) && OPERATORS.find((o) => line.startsWith(o, i) && (!/^[12]/.test(o) || i === 0 || /[\s;&|(]/.test(line[i - 1]!)));
+    if (op === '<<' || op === '<<-') {
+      const m = /^[ \t]*(?:'([^']*)'|"([^"]*)"|\\?([^\s;&|<>()]+))/.exec(line.slice(i + op.length));
+      if (!m) throw new ShellSyntaxError("syntax error near unexpected token `newline'", 'Syntax error: newline unexpected');
+      const heredoc: Heredoc = { delimiter: m[1] ?? m[2] ?? m[3]!, quoted: m[3] === undefined || m[0].trimStart().startsWith('\\'), stripTabs: op === '<<-', body: '' };
+      pending.push(heredoc);
+      emit({ op, heredoc });
+      i += op.length + m[0].length;
+      continue;
+    }
     if (op) {
-      tokens.push({ op });
+      emit({ op });
       i += op.length;
       continue;
     }
@@ -304,7 +366,7 @@ function readTokens(line: string, dialect: Dialect, tokens: Token[]): void {
       const start = i;
       if (ch === "'") {
         const end = line.indexOf("'", i + 1);
-        if (end < 0) throw new ShellSyntaxError("unexpected EOF while looking for matching `''", UNTERMINATED_QUOTE);
+        if (end < 0) throw incomplete("unexpected EOF while looking for matching `''", UNTERMINATED_QUOTE);
         push(line.slice(i + 1, end), true);
         i = end + 1;
       } else if (ch === '"') {
@@ -329,11 +391,12 @@ function readTokens(line: string, dialect: Dialect, tokens: Token[]): void {
             j++;
           }
         }
-        if (j >= line.length) throw new ShellSyntaxError('unexpected EOF while looking for matching `"\'', UNTERMINATED_QUOTE);
+        if (j >= line.length) throw incomplete('unexpected EOF while looking for matching `"\'', UNTERMINATED_QUOTE);
         if (text || parts === 0) push(text, true);
         i = j + 1;
       } else if (ch === '\\' && i + 1 < line.length) {
-        push(line[i + 1]!, true);
+        // Backslash-newline joins lines.
+        if (line[i + 1] !== '\n') push(line[i + 1]!, true);
         i += 2;
       } else if (ch === '$' && line[i + 1] === "'" && bash) {
         const [text, next] = ansiC(line, i);
@@ -347,7 +410,7 @@ function readTokens(line: string, dialect: Dialect, tokens: Token[]): void {
         // NAME=(…): the words of an array.
         const end = balanced(line, i);
         const array = tokenize(line.slice(i + 1, end)).flatMap((t) => ('word' in t ? [t.word] : []));
-        tokens.push({ word, raw: line.slice(start - raw.length, end + 1), array });
+        emit({ word, raw: line.slice(start - raw.length, end + 1), array });
         i = end + 1;
         raw = '';
         break;
@@ -360,10 +423,11 @@ function readTokens(line: string, dialect: Dialect, tokens: Token[]): void {
       raw += line.slice(start, i);
     }
     if (raw === '') continue;
-    tokens.push({ word, raw });
+    emit({ word, raw });
     if (raw === '[[') inCondition = true;
     if (raw === ']]') inCondition = false;
   }
+  if (pending.length > 0 && !atEnd) throw incomplete(`here-document delimited by end-of-file (wanted \`${pending[0]!.delimiter}')`);
 }
 
 const RESERVED_CLOSERS = ['then', 'elif', 'else', 'fi', 'do', 'done', '}', 'esac'];
@@ -375,11 +439,13 @@ const COND_BINARY = new Set(['=', '==', '!=', '=~', '-eq', '-ne', '-lt', '-le', 
 /** A token no rule expects there; `expecting`: what dash says it wanted instead. */
 function unexpected(tok: Token | undefined, expecting?: string): ShellSyntaxError {
   if (tok && 'invalid' in tok) return tok.invalid;
-  const text = !tok ? 'newline' : 'op' in tok ? tok.op : 'arith' in tok ? `((${tok.arith}))` : tok.raw;
-  return new ShellSyntaxError(`syntax error near unexpected token \`${text}'`, `Syntax error: "${text}" unexpected${expecting ? ` (expecting "${expecting}")` : ''}`);
+  const text = !tok || ('op' in tok && tok.op === '\n') ? 'newline' : 'op' in tok ? tok.op : 'arith' in tok ? `((${tok.arith}))` : tok.raw;
+  const error = new ShellSyntaxError(`syntax error near unexpected token \`${text}'`, `Syntax error: ${text === 'newline' ? text : `"${text}"`} unexpected${expecting ? ` (expecting "${expecting}")` : ''}`);
+  error.line = tok?.line;
+  return error;
 }
 
-const endOfFile = (expecting?: string) => new ShellSyntaxError('syntax error: unexpected end of file', `Syntax error: end of file unexpected${expecting ? ` (expecting "${expecting}")` : ''}`);
+const endOfFile = (expecting?: string) => incomplete('syntax error: unexpected end of file', `Syntax error: end of file unexpected${expecting ? ` (expecting "${expecting}")` : ''}`);
 
 class Parser {
   private i = 0;
@@ -408,20 +474,26 @@ class Parser {
     return this.i >= this.tokens.length;
   }
 
+  /** Newlines where a command may start, or between a compound's parts, are only spacing. */
+  private skipNewlines(): void {
+    while (this.isOp('\n')) this.i++;
+  }
+
   /** A list up to the end, or up to one of the reserved words / `)` that close it. */
   list(closers: string[]): ListItem[] {
     const items: ListItem[] = [];
-    while (!this.done() && !closers.some((c) => this.isWord(c) || this.isOp(c))) {
+    for (this.skipNewlines(); !this.done() && !closers.some((c) => this.isWord(c) || this.isOp(c)); this.skipNewlines()) {
       const pipeline = this.pipeline();
       const sep = this.peek();
       if (!sep || closers.some((c) => this.isWord(c) || this.isOp(c))) {
         items.push({ pipeline, then: ';' });
         break;
       }
-      if (!('op' in sep) || !['&&', '||', ';', '&'].includes(sep.op)) throw unexpected(sep);
+      if (!('op' in sep) || !['&&', '||', ';', '&', '\n'].includes(sep.op)) throw unexpected(sep);
       this.i++;
-      items.push({ pipeline, then: sep.op as ListItem['then'] });
+      items.push({ pipeline, then: sep.op === '\n' ? ';' : (sep.op as ListItem['then']) });
       if (sep.op === '&&' || sep.op === '||') {
+        this.skipNewlines();
         if (this.done()) throw endOfFile();
         if (closers.some((c) => this.isWord(c) || this.isOp(c))) throw unexpected(this.peek());
       }
@@ -439,6 +511,7 @@ class Parser {
       pipeline.commands.push(this.command());
       if (!this.isOp('|')) return pipeline;
       this.i++;
+      this.skipNewlines();
       if (this.done()) throw endOfFile();
     }
   }
@@ -483,7 +556,7 @@ class Parser {
     if (tok && 'word' in tok && next && 'op' in next && next.op === '(' && after && 'op' in after && after.op === ')') return this.functionDef();
     // A reserved word no open compound expects cannot start a command.
     if (RESERVED_CLOSERS.some((w) => this.isWord(w))) throw unexpected(this.peek());
-    const command: SimpleCommand = { kind: 'simple', assignments: [], argv: [], redirects: [] };
+    const command: SimpleCommand = { kind: 'simple', assignments: [], argv: [], redirects: [], line: tok?.line ?? 1 };
     for (;;) {
       const tok = this.peek();
       if (!tok || 'arith' in tok) break;
@@ -516,6 +589,7 @@ class Parser {
       if (!this.isOp(')')) throw unexpected(this.peek());
       this.i++;
     }
+    this.skipNewlines();
     const start = this.peek();
     if (!start) throw endOfFile();
     if (!('arith' in start) && !COMPOUND_STARTS.some((w) => this.isWord(w) || this.isOp(w))) throw unexpected(start);
@@ -530,7 +604,8 @@ class Parser {
       this.i++;
       const parts = nameTok.arith.split(';');
       if (parts.length !== 3) throw new ShellSyntaxError(`syntax error: arithmetic expression required`);
-      if (this.isOp(';')) this.i++;
+      if (this.isOp(';') || this.isOp('\n')) this.i++;
+      this.skipNewlines();
       if (!this.isWord('do')) throw unexpected(this.peek());
       this.i++;
       const body = this.closedList(['done'], 'done');
@@ -551,7 +626,8 @@ class Parser {
         this.i++;
       }
     }
-    if (this.isOp(';')) this.i++;
+    if (this.isOp(';') || this.isOp('\n')) this.i++;
+    this.skipNewlines();
     if (!this.isWord('do')) throw this.done() ? endOfFile('do') : unexpected(this.peek(), 'do');
     this.i++;
     const body = this.closedList(['done'], 'done');
@@ -597,10 +673,11 @@ class Parser {
     if (!subject) throw endOfFile();
     if (!('word' in subject)) throw unexpected(subject);
     this.i++;
+    this.skipNewlines();
     if (!this.isWord('in')) throw this.done() ? endOfFile() : unexpected(this.peek());
     this.i++;
     const items: CaseClause['items'] = [];
-    while (!this.isWord('esac')) {
+    for (this.skipNewlines(); !this.isWord('esac'); this.skipNewlines()) {
       if (this.done()) throw endOfFile(')');
       if (this.isOp('(')) this.i++;
       const patterns: Word[] = [];
@@ -704,6 +781,12 @@ class Parser {
       this.i++;
       return { fd: 1, kind: 'dup', to: 2 };
     }
+    if (op === '<<' || op === '<<-') {
+      // The delimiter word was read with the operator; the document, with the lines after.
+      this.i++;
+      const heredoc = tok.heredoc!;
+      return { fd: 0, kind: 'heredoc', text: heredoc.quoted ? [{ text: heredoc.body, quoted: true }] : expansionWord(heredoc.body) };
+    }
     if (!['>', '>>', '1>', '1>>', '2>', '2>>', '&>', '<', '<<<'].includes(op)) return null;
     const target = this.tokens[this.i + 1];
     if (!target || !('word' in target)) throw unexpected(target);
@@ -773,8 +856,9 @@ export function arrayLiteral(text: string): { name: string; append: boolean; wor
   return { name: m[1]!, append: m[2] === '+', words: tokenize(m[3]!).flatMap((t) => ('word' in t ? [t.word] : [])) };
 }
 
-export function parseLine(line: string, dialect: Dialect = 'bash'): ListItem[] {
-  const parser = new Parser(tokenize(line, dialect), dialect);
+/** Parses a command line, or a script's complete commands (`atEnd`: nothing follows it). */
+export function parseLine(line: string, dialect: Dialect = 'bash', atEnd = true): ListItem[] {
+  const parser = new Parser(tokenize(line, dialect, atEnd), dialect);
   const items = parser.list([]);
   if (!parser.done()) throw unexpected(undefined);
   return items;

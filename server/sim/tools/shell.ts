@@ -46,13 +46,19 @@ export interface LineOptions {
   interactive: boolean;
   /** The shell running the line, which words its errors: Debian's `sh` is dash. Bash when absent. */
   shell?: ShellName;
-  /** The line's number in a script read from standard input (1 otherwise), for error messages. */
+  /** The number of the script line the text being run starts on (1 for a command line). */
   lineNo?: number;
+  /** The line of the command running, as errors name it. */
+  errorLine?: number;
+  /** Where the script comes from, which bash's syntax errors tell: a file or standard input, else `-c`. */
+  readsFrom?: 'file' | 'stdin';
   /**
    * Takes over a background job whose output goes nowhere near the terminal
    * (`server > /dev/null 2>&1 &`), so it outlives the line, as on Linux.
    */
   detach?: (job: Proc, wakeAt: number) => void;
+  /** In a function or a sourced file, where `return` may end it. */
+  returnable?: boolean;
   /** How many loops enclose the command (`break` and `continue` need one). */
   loopDepth?: number;
   /** In an `if`/`while` condition, before `&&`/`||` or after `!`: `set -e` does not apply. */
@@ -86,7 +92,8 @@ function errorsOf(opts: LineOptions): Output {
  */
 function where(opts: LineOptions): string {
   const name = opts.session.positional?.[0] ?? opts.shell ?? 'bash';
-  return opts.shell === 'sh' ? `${name}: ${opts.lineNo ?? 1}` : `${name}: line ${opts.lineNo ?? 1}`;
+  const line = opts.errorLine ?? opts.lineNo ?? 1;
+  return opts.shell === 'sh' ? `${name}: ${line}` : `${name}: line ${line}`;
 }
 
 /** An expansion that fails (`${x!}`, `$((1/0))`, `set -u`): bash reports it and the shell exits with `status`. */
@@ -549,18 +556,39 @@ class FunctionReturn {
 
 /** Runs one line; yields the simulated times it waits for; returns the exit status. */
 export function* runLine(opts: LineOptions, line: string): Proc {
-  return yield* runScript(opts, [line]);
+  return yield* runShell(opts, line.split('\n'));
 }
 
-/** Runs lines one after another until one runs `exit`; returns the last status. */
+/** A shell running a script to its end, where it runs its `trap … EXIT`; an interactive terminal's shell does not end here. */
+function* runShell(opts: LineOptions, lines: string[]): Proc {
+  const status = yield* runScript(opts, lines);
+  const trap = opts.session.exitTrap;
+  if (trap !== undefined && !opts.interactive) {
+    opts.session.exitTrap = undefined;
+    yield* runScript(opts, [trap]);
+    opts.session.lastStatus = status;
+  }
+  return status;
+}
+
+/**
+ * Runs a script's lines: each complete command (which may span lines) is
+ * parsed and run in turn, until one runs `exit` or a syntax error ends the
+ * script. Returns the last status.
+ */
 function* runScript(opts: LineOptions, lines: string[]): Proc {
   let status = 0;
   const timeless = new TimelessIterations(opts.world);
   try {
-    for (const [i, line] of lines.entries()) {
-      const items = parseReporting(opts, line);
-      status = items === null ? 2 : yield* runList(lines.length > 1 ? { ...opts, lineNo: i + 1 } : opts, items);
+    for (let start = 0; start < lines.length; ) {
+      const { items, end } = parseCommand(opts, lines, start);
+      if (items === null) {
+        status = 2;
+        break;
+      }
+      status = yield* runList({ ...opts, lineNo: (opts.lineNo ?? 1) + start }, items);
       opts.session.lastStatus = status;
+      start = end;
       if (opts.interrupted()) break;
       if (!timeless.mayContinue(errorsOf(opts), 'script')) {
         status = 1;
@@ -572,32 +600,41 @@ function* runScript(opts: LineOptions, lines: string[]): Proc {
     status = e.status;
     opts.session.lastStatus = status;
   }
-  // A shell that ends runs its `trap … EXIT`; an interactive terminal's shell does not end here.
-  const trap = opts.session.exitTrap;
-  if (trap !== undefined && !opts.interactive) {
-    opts.session.exitTrap = undefined;
-    yield* runScript(opts, [trap]);
-    opts.session.lastStatus = status;
-  }
   return status;
 }
 
-/** The line parsed, or null once its syntax error is reported as bash does. */
-function parseReporting(opts: LineOptions, line: string): ListItem[] | null {
-  try {
-    return parseLine(line, opts.shell ?? 'bash');
-  } catch (e) {
-    if (!(e instanceof ShellSyntaxError)) throw e;
-    if (opts.shell === 'sh') {
-      errorsOf(opts).write(`sh: ${opts.lineNo ?? 1}: ${e.dashMessage}\n`);
-      return null;
+/** The next complete command of a script from line `start`: its items and the line after it, or null items once its syntax error is reported. */
+function parseCommand(opts: LineOptions, lines: string[], start: number): { items: ListItem[] | null; end: number } {
+  for (let end = start + 1; ; end++) {
+    const text = lines.slice(start, end).join('\n');
+    try {
+      return { items: parseLine(text, opts.shell ?? 'bash', end >= lines.length), end };
+    } catch (e) {
+      if (!(e instanceof ShellSyntaxError)) throw e;
+      if (e.incomplete && end < lines.length) continue;
+      reportSyntaxError(opts, e, lines.slice(start, end), (opts.lineNo ?? 1) + start);
+      return { items: null, end };
     }
-    // Running out of input is noticed on the line after the last.
-    const at = e.bashMessage.endsWith('unexpected end of file') ? line.split('\n').length + 1 : 1;
-    errorsOf(opts).write(`bash: -c: line ${at}: ${e.bashMessage}\n`);
-    if (e.bashMessage.startsWith('syntax error near')) errorsOf(opts).write(`bash: -c: line 1: \`${line}'\n`);
-    return null;
   }
+}
+
+/**
+ * A syntax error as the shell words it, at its token's line, or else the
+ * last line (bash notices running out of input on the line after it), with
+ * the line shown for an unexpected token.
+ */
+function reportSyntaxError(opts: LineOptions, e: ShellSyntaxError, lines: string[], firstLine: number): void {
+  // A script read from a file or standard input ends with a newline, after which dash notices the end too.
+  const endOfInput = e.bashMessage.endsWith('unexpected end of file') && (opts.shell !== 'sh' || opts.readsFrom !== undefined);
+  const at = firstLine + (e.line ?? (endOfInput ? lines.length + 1 : lines.length)) - 1;
+  const name = opts.session.positional?.[0] ?? opts.shell ?? 'bash';
+  if (opts.shell === 'sh') {
+    errorsOf(opts).write(`${name}: ${at}: ${e.dashMessage}\n`);
+    return;
+  }
+  const prefix = opts.readsFrom ? `${name}: line ${at}` : `${name}: -c: line ${at}`;
+  errorsOf(opts).write(`${prefix}: ${e.bashMessage}\n`);
+  if (e.bashMessage.startsWith('syntax error near')) errorsOf(opts).write(`${prefix}: \`${lines[(e.line ?? 1) - 1] ?? ''}'\n`);
 }
 
 /** Runs a list (`a; b && c || d & e`); background jobs run alongside and are waited for at its end. */
@@ -849,8 +886,9 @@ function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: S
       sinks[r.fd] = sinks[r.to];
       continue;
     }
-    if (r.kind === 'string') {
-      stdin.current = { text: (yield* expandString(opts, r.text)) + '\n' };
+    if (r.kind === 'string' || r.kind === 'heredoc') {
+      // A here-string gains a newline; a here-document has its own.
+      stdin.current = { text: (yield* expandString(opts, r.text)) + (r.kind === 'string' ? '\n' : '') };
       continue;
     }
     const [source] = r.path;
@@ -1189,6 +1227,7 @@ function* assign(opts: LineOptions, assignment: Assignment): Generator<number, s
 }
 
 function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
+  opts = { ...opts, errorLine: (opts.lineNo ?? 1) + command.line - 1 };
   const session = opts.session;
   const argv = yield* expandWords(opts, command.argv);
   if (argv.length === 0) {
@@ -1240,6 +1279,7 @@ function* runArgv(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: 
     if (builtin) status = builtin(ctx, argv, stdin, opts);
     else if (childShell) status = yield* runChildShell(opts, currentNs(session), argv, stdin, streams.stdout, streams.stderr);
     else if (name === 'env') status = yield* runEnv(opts, argv, stdin, streams.stdout, streams.stderr);
+    else if (name === '.' || (name === 'source' && opts.shell !== 'sh')) status = yield* source(opts, ctx, argv);
     else if (!program) {
       const missing = name.includes('/') ? 'No such file or directory' : 'command not found';
       streams.stderr.write(`${where(opts)}: ${name}: ${opts.shell === 'sh' ? 'not found' : missing}\n`);
@@ -1256,11 +1296,37 @@ function* runArgv(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: 
   return { status, piped: streams.piped };
 }
 
+/** `source FILE [ARGS…]` and `. FILE`: the file's commands in this shell; `return` ends them. */
+function* source(opts: LineOptions, ctx: ProcContext, argv: string[]): Proc {
+  const session = opts.session;
+  const file = argv[1];
+  if (file === undefined) {
+    builtinError(ctx, opts, `${argv[0]}: filename argument required\n${argv[0]}: usage: ${argv[0]} filename [arguments]`);
+    return 2;
+  }
+  const read = readFile(ctx, file);
+  if (!read.ok) {
+    builtinError(ctx, opts, `${file}: ${read.error}`);
+    return 1;
+  }
+  const positional = session.positional;
+  if (argv.length > 2) session.positional = [positional?.[0] ?? 'bash', ...argv.slice(2)];
+  try {
+    const lines = read.text.replace(/\n$/, '').split('\n');
+    return yield* runScript({ ...opts, terminal: ctx.stdout, errors: ctx.stderr, lineNo: 1, readsFrom: 'file', returnable: true }, lines);
+  } catch (e) {
+    if (!(e instanceof FunctionReturn)) throw e;
+    return e.status;
+  } finally {
+    if (argv.length > 2) session.positional = positional;
+  }
+}
+
 /** Calls a function: its arguments become `$1`…, its `local` variables are restored when it returns. */
 function* callFunction(opts: LineOptions, fn: FunctionDef, argv: string[], stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
   const session = opts.session;
   const streams = new ProcessStreams(opts, sinks, true);
-  const inner: LineOptions = { ...opts, terminal: streams.stdout, errors: streams.stderr, input: stdin, loopDepth: 0 };
+  const inner: LineOptions = { ...opts, terminal: streams.stdout, errors: streams.stderr, input: stdin, loopDepth: 0, returnable: true };
   const positional = session.positional;
   const frame = new Map<string, string | undefined>();
   session.positional = [positional?.[0] ?? 'bash', ...argv.slice(1)];
@@ -1385,6 +1451,7 @@ function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: Std
   const nsStack = ns === currentNs(session) ? [...session.nsStack] : [...session.nsStack, ns];
   const exported = new Set(session.exported ?? []);
   const c = argv.indexOf('-c');
+  const script = c < 0 ? argv.slice(1).find((a) => !a.startsWith('-')) : undefined;
   const child: LineOptions = {
     ...opts,
     session: {
@@ -1414,10 +1481,19 @@ function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: Std
       return 2;
     }
     status = yield* runLine({ ...child, interactive: false }, script);
+  } else if (script !== undefined) {
+    // `bash FILE ARGS…`: the file's lines, with $0 the file and $1… the arguments.
+    const read = readFile(makeContext(opts, '', stderr, stderr), script);
+    if (!read.ok) {
+      stderr.write(shell === 'sh' ? `sh: 0: cannot open ${script}: ${read.error.replace('No such file or directory', 'No such file')}\n` : `${shell}: ${script}: ${read.error}\n`);
+      return shell === 'sh' ? 2 : 127;
+    }
+    child.session.positional = argv.slice(1);
+    status = yield* runShell({ ...child, interactive: false, readsFrom: 'file' }, read.text.replace(/\n$/, '').split('\n'));
   } else if (stdin.text !== '') {
     const lines = stdin.text.replace(/\n$/, '').split('\n');
     stdin.text = '';
-    status = yield* runScript({ ...child, interactive: false }, lines);
+    status = yield* runShell({ ...child, interactive: false, readsFrom: 'stdin' }, lines);
   } else if (opts.interactive) {
     // A nested interactive shell: its own variables, in `ns`, until `exit`.
     session.outerVars = [...(session.outerVars ?? []), session.vars];
@@ -1679,7 +1755,7 @@ const BUILTINS: Record<string, Builtin> = {
     return 0;
   },
   return: (ctx, argv, _stdin, opts) => {
-    if (!ctx.session.locals?.length) {
+    if (!opts.returnable) {
       builtinError(ctx, opts, "return: can only `return' from a function or sourced script");
       return 2;
     }

@@ -437,7 +437,8 @@ const rm = program((ctx, argv) => {
       }
       for (const dir of [...ctx.host.directories]) if (dir === path || dir.startsWith(path + '/')) ctx.host.directories.delete(dir);
       for (const file of [...ctx.host.files.keys()]) if (file.startsWith(path + '/')) ctx.host.files.delete(file);
-    } else if (!ctx.host.files.delete(path) && !force) {
+    } else if (ctx.host.files.delete(path)) ctx.host.executables.delete(path);
+    else if (!force) {
       ctx.stderr.write(`rm: cannot remove '${arg}': No such file or directory\n`);
       status = 1;
     }
@@ -593,7 +594,41 @@ const dirname = program((ctx, argv) => {
   return 0;
 });
 
+/** `chmod MODE FILE…`: of the permissions, only whether a file may be executed matters here. */
+const chmod = program((ctx, argv) => {
+  const [mode, ...files] = argv.slice(1).filter((a) => a !== '-R' && a !== '-v');
+  if (mode === undefined || files.length === 0) {
+    ctx.stderr.write(`chmod: missing operand${mode === undefined ? '' : ` after ‘${mode}’`}\nTry 'chmod --help' for more information.\n`);
+    return 1;
+  }
+  // Octal: any execute bit; symbolic (`+x`, `u+x,go-w`, `a=rx`): what its clauses say of x.
+  const octal = /^[0-7]{1,4}$/.test(mode) ? (parseInt(mode, 8) & 0o111) !== 0 : null;
+  const clauses = octal === null ? mode.split(',').map((c) => /^[ugoa]*([-+=])([rwxXst]*)$/.exec(c)) : [];
+  if (clauses.some((c) => c === null)) {
+    ctx.stderr.write(`chmod: invalid mode: ‘${mode}’\nTry 'chmod --help' for more information.\n`);
+    return 1;
+  }
+  let status = 0;
+  for (const file of files) {
+    const path = normalisePath(file, ctx.session.cwd);
+    if (!ctx.host.files.has(path) && !isDirectory(ctx, path) && !readFile(ctx, path).ok) {
+      ctx.stderr.write(`chmod: cannot access '${file}': No such file or directory\n`);
+      status = 1;
+      continue;
+    }
+    let executable = octal ?? ctx.host.executables.has(path);
+    for (const [, op, perms] of clauses as RegExpExecArray[]) {
+      if (op === '=') executable = perms!.includes('x');
+      else if (perms!.includes('x')) executable = op === '+';
+    }
+    if (executable) ctx.host.executables.add(path);
+    else ctx.host.executables.delete(path);
+  }
+  return status;
+});
+
 export const COREUTILS: Record<string, Program> = {
+  chmod,
   tee,
   ls,
   basename,

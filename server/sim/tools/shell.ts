@@ -1270,9 +1270,9 @@ function* runArgv(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: 
   if (fn) return yield* callFunction(opts, fn, argv, stdin, sinks);
   const builtin = opts.shell === 'sh' ? (Object.hasOwn(DASH_BUILTINS, name) ? DASH_BUILTINS[name] : undefined) : Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
   const program = builtin ? undefined : resolveProgram(opts, name);
-  // A child shell writes as its commands do, as they run.
+  // A child shell (also one running a script by its path) writes as its commands do, as they run.
   const childShell = !builtin && shellName(name) !== null;
-  const streams = new ProcessStreams(opts, sinks, builtin !== undefined || childShell || (program?.flushesStdout ?? false));
+  const streams = new ProcessStreams(opts, sinks, builtin !== undefined || childShell || (program?.flushesStdout ?? name.includes('/')));
   const ctx = makeContext(opts, stdin, streams.stdout, streams.stderr);
   let status: number;
   try {
@@ -1280,9 +1280,15 @@ function* runArgv(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: 
     else if (childShell) status = yield* runChildShell(opts, currentNs(session), argv, stdin, streams.stdout, streams.stderr);
     else if (name === 'env') status = yield* runEnv(opts, argv, stdin, streams.stdout, streams.stderr);
     else if (name === '.' || (name === 'source' && opts.shell !== 'sh')) status = yield* source(opts, ctx, argv);
-    else if (!program) {
-      const missing = name.includes('/') ? 'No such file or directory' : 'command not found';
-      streams.stderr.write(`${where(opts)}: ${name}: ${opts.shell === 'sh' ? 'not found' : missing}\n`);
+    else if (!program && name.includes('/')) {
+      const script = scriptInterpreter(ctx, name);
+      if (typeof script === 'string') status = yield* runChildShell(opts, currentNs(session), [script, ...argv], stdin, streams.stdout, streams.stderr);
+      else {
+        streams.stderr.write(`${where(opts)}: ${name}: ${opts.shell === 'sh' && script.status === 127 ? 'not found' : script.error}\n`);
+        status = script.status;
+      }
+    } else if (!program) {
+      streams.stderr.write(`${where(opts)}: ${name}: ${opts.shell === 'sh' ? 'not found' : 'command not found'}\n`);
       status = 127;
     } else status = yield* runProgram(program, ctx, argv);
   } finally {
@@ -1409,14 +1415,31 @@ function* inNamespace(ns: NetNs, proc: Proc): Proc {
   }
 }
 
+/**
+ * The shell that runs an executable script named by its path (`./setup.sh`):
+ * its `#!` line's, bash without one; or why it cannot run, with the status.
+ */
+function scriptInterpreter(ctx: ProcContext, path: string): ShellName | { error: string; status: number } {
+  const abs = normalisePath(path, ctx.session.cwd);
+  if (isDirectory(ctx, abs)) return { error: 'Is a directory', status: 126 };
+  const read = readFile(ctx, abs);
+  if (!read.ok) return { error: read.error, status: 127 };
+  if (!ctx.host.executables.has(abs)) return { error: 'Permission denied', status: 126 };
+  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(read.text);
+  const interpreter = shebang ? (shebang[1]!.endsWith('/env') ? shebang[2] : shebang[1]) : 'bash';
+  return interpreter && shellName(interpreter) === 'sh' ? 'sh' : 'bash';
+}
+
 /** `ip netns exec NS PROG ARGS`: runs a program directly (no shell) in another namespace. */
 function* execIn(opts: LineOptions, ns: NetNs, argv: string[], stdin: StdinBuffer, stdout: Output, stderr: Output): Proc {
   const session = opts.session;
   const name = argv[0]!;
   if (shellName(name)) return yield* inNamespace(ns, runChildShell(opts, ns, argv, stdin, stdout, stderr));
   const program = resolveProgram(opts, name) ?? (BUILTIN_PROGRAMS.has(name) ? opts.programs.get(name) : undefined);
+  const script = !program && name.includes('/') ? scriptInterpreter(makeContext(opts, '', stderr, stderr), name) : null;
+  if (typeof script === 'string') return yield* inNamespace(ns, runChildShell(opts, ns, [script, ...argv], stdin, stdout, stderr));
   if (!program) {
-    stderr.write(`exec of "${name}" failed: No such file or directory\n`);
+    stderr.write(`exec of "${name}" failed: ${script ? script.error : 'No such file or directory'}\n`);
     return 1;
   }
   const inner = subshellSession(session, [...session.nsStack, ns]);

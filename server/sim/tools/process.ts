@@ -37,6 +37,8 @@ export interface ShellSession {
   arrays?: Map<string, ShellArray>;
   /** The variables child processes see (`export`). */
   exported?: Set<string>;
+  /** The variables that cannot change (`readonly`, `declare -r`). */
+  readonly?: Set<string>;
   /** Functions defined with `NAME() { …; }`. */
   functions?: Map<string, FunctionDef>;
   /** `$0` then `$1`, `$2`…: the shell's, or the running function's, arguments. */

@@ -26,6 +26,7 @@ import {
   type Word,
   type WordPart,
 } from './shell-parse';
+import { PROGRAM_PATHS } from './registry';
 import { binaryTest, printfBuiltin, testBuiltin, unaryTest } from './test-printf';
 
 export interface LineOptions {
@@ -511,8 +512,9 @@ function scalar(session: ShellSession, name: string): string {
   return ENVIRONMENT[name] ?? '';
 }
 
-/** `NAME=VALUE`: an array's element 0 when NAME is an array. */
+/** `NAME=VALUE`: an array's element 0 when NAME is an array; a readonly one cannot change. */
 function setVariable(session: ShellSession, name: string, value: string): void {
+  if (session.readonly?.has(name)) throw new ExpansionError(`${name}: readonly variable`);
   const array = session.arrays?.get(name);
   if (array) array.items.set('0', value);
   else session.vars.set(name, value);
@@ -530,6 +532,7 @@ function subshellSession(session: ShellSession, nsStack = [...session.nsStack]):
     nsStack,
     arrays: copyArrays(session.arrays),
     exported: session.exported && new Set(session.exported),
+    readonly: session.readonly && new Set(session.readonly),
     functions: session.functions && new Map(session.functions),
     options: session.options && new Set(session.options),
     locals: session.locals?.map((frame) => new Map(frame)),
@@ -1186,6 +1189,7 @@ function xtraceQuote(word: string): string {
 function* assign(opts: LineOptions, assignment: Assignment): Generator<number, string, void> {
   const session = opts.session;
   const { name, index, append } = assignment;
+  if (session.readonly?.has(name)) throw new ExpansionError(`${name}: readonly variable`);
   if (assignment.array) {
     const words = assignment.array;
     const existing = session.arrays?.get(name);
@@ -1243,6 +1247,11 @@ function* runSimple(opts: LineOptions, command: SimpleCommand, stdin: StdinBuffe
   const hidden = new Map<string, string | undefined>();
   const wasExported = new Set(session.exported ?? []);
   for (const assignment of command.assignments) {
+    if (session.readonly?.has(assignment.name)) {
+      // The command runs all the same.
+      errorsOf(opts).write(`${where(opts)}: ${assignment.name}: readonly variable\n`);
+      continue;
+    }
     hidden.set(assignment.name, hidden.has(assignment.name) ? hidden.get(assignment.name) : session.vars.get(assignment.name));
     yield* assign(opts, assignment);
     (session.exported ??= new Set()).add(assignment.name);
@@ -1265,8 +1274,11 @@ function* runArgv(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: 
   // `exec CMD`: CMD replaces the shell, which ends with it.
   const replacesShell = argv[0] === 'exec' && argv.length > 1;
   if (replacesShell) argv.shift();
+  // `command NAME ARGS`: NAME as a builtin or program, never a function.
+  const bypass = argv[0] === 'command' && argv.length > 1 && !argv[1]!.startsWith('-');
+  if (bypass) argv.shift();
   const name = argv[0]!;
-  const fn = session.functions?.get(name);
+  const fn = bypass ? undefined : session.functions?.get(name);
   if (fn) return yield* callFunction(opts, fn, argv, stdin, sinks);
   const builtin = opts.shell === 'sh' ? (Object.hasOwn(DASH_BUILTINS, name) ? DASH_BUILTINS[name] : undefined) : Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
   const program = builtin ? undefined : resolveProgram(opts, name);
@@ -1551,16 +1563,42 @@ function readBuiltin(ctx: ProcContext, argv: string[], stdin: StdinBuffer): numb
   let raw = false;
   let arrayName: string | null = null;
   const names: string[] = [];
+  let delimiter = '\n';
+  let count = Infinity;
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '-r') raw = true;
-    else if (a === '-a') arrayName = argv[++i] ?? null;
-    else if (!a.startsWith('-')) names.push(a);
+    if (!a.startsWith('-') || a === '-') {
+      names.push(a);
+      continue;
+    }
+    // Flags cluster (`-ra NAME`); one taking a value takes the rest of the word or the next one.
+    for (let j = 1; j < a.length; j++) {
+      const flag = a[j]!;
+      if (flag === 'r') raw = true;
+      else if ('apdtnNu'.includes(flag)) {
+        const value = j + 1 < a.length ? a.slice(j + 1) : (argv[++i] ?? '');
+        if (flag === 'a') arrayName = value;
+        if (flag === 'd') delimiter = value[0] ?? '\0';
+        if (flag === 'n' || flag === 'N') count = Number(value);
+        break;
+      }
+    }
   }
-  const end = stdin.text.indexOf('\n');
-  let line = end < 0 ? stdin.text : stdin.text.slice(0, end);
-  const atEof = end < 0;
-  stdin.text = atEof ? '' : stdin.text.slice(end + 1);
+  // -p's prompt shows only on a terminal; -t's timeout never runs out on input already there.
+  const stop = stdin.text.indexOf(delimiter);
+  let line: string;
+  let atEof = false;
+  if (count < stdin.text.length && (stop < 0 || stop >= count)) {
+    line = stdin.text.slice(0, count);
+    stdin.text = stdin.text.slice(count);
+  } else if (stop < 0) {
+    line = stdin.text;
+    stdin.text = '';
+    atEof = true;
+  } else {
+    line = stdin.text.slice(0, stop);
+    stdin.text = stdin.text.slice(stop + 1);
+  }
   if (!raw) line = line.replace(/\\(.)/g, '$1');
   const status = atEof ? 1 : 0;
   if (names.length === 0 && arrayName === null) {
@@ -1569,12 +1607,12 @@ function readBuiltin(ctx: ProcContext, argv: string[], stdin: StdinBuffer): numb
   }
   const ifs = session.vars.get('IFS') ?? ' \t\n';
   const blanks = `[${escapeRegex(ifs.replace(/[^ \t\n]/g, ''))}]*`;
-  const delimiter = new RegExp(`${blanks}(?:[${escapeRegex(ifs.replace(/[ \t\n]/g, ''))}]${blanks}|$)|[${escapeRegex(ifs.replace(/[^ \t\n]/g, ''))}]+`.replace(/\[\]\+/, '(?!)'));
+  const separator = new RegExp(`${blanks}(?:[${escapeRegex(ifs.replace(/[ \t\n]/g, ''))}]${blanks}|$)|[${escapeRegex(ifs.replace(/[^ \t\n]/g, ''))}]+`.replace(/\[\]\+/, '(?!)'));
   let rest = line.replace(new RegExp(`^${blanks}`), '');
   const fields: string[] = [];
   const wanted = arrayName !== null ? Infinity : names.length;
   while (rest !== '' && fields.length < wanted - 1) {
-    const m = delimiter.exec(rest);
+    const m = separator.exec(rest);
     if (!m || m.index === rest.length) break;
     fields.push(rest.slice(0, m.index));
     rest = rest.slice(m.index + m[0].length);
@@ -1609,8 +1647,15 @@ function declareBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, o
   const session = ctx.session;
   const flags = argv.slice(1).filter((a) => /^[-+][aAxirgn]+$/.test(a)).join('');
   const exporting = argv[0] === 'export' || flags.includes('x');
+  const readonly = argv[0] === 'readonly' || flags.includes('r');
   let status = 0;
   for (const arg of argv.slice(1).filter((a) => !/^[-+][aAxirgn]+$/.test(a))) {
+    const target = /^[A-Za-z_][A-Za-z_0-9]*/.exec(arg)?.[0];
+    if (target !== undefined && session.readonly?.has(target) && arg !== target) {
+      builtinError(ctx, opts, `${target}: readonly variable`);
+      status = 1;
+      continue;
+    }
     const literal = arrayLiteral(arg);
     const m = /^([A-Za-z_][A-Za-z_0-9]*)(?:(\+?)=(.*))?$/s.exec(arg);
     if (!literal && !m) {
@@ -1634,18 +1679,23 @@ function declareBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, o
     }
     else if (argv[0] === 'local' && !session.arrays?.has(name)) session.vars.delete(name);
     if (exporting) (session.exported ??= new Set()).add(name);
+    if (readonly) (session.readonly ??= new Set()).add(name);
   }
   if (argv[0] === 'export' && argv.length === 1) for (const line of environment(session).sort()) ctx.stdout.write(`declare -x ${line.replace(/=(.*)$/s, '="$1"')}\n`);
   return status;
 }
 
 /** `unset [-v|-f] NAME…` and `unset 'a[1]'`. */
-function unsetBuiltin(ctx: ProcContext, argv: string[]): number {
+function unsetBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opts: LineOptions): number {
   const session = ctx.session;
   const functions = argv.includes('-f');
+  let status = 0;
   for (const arg of argv.slice(1).filter((a) => !a.startsWith('-'))) {
     const element = /^([A-Za-z_][A-Za-z_0-9]*)\[(.*)\]$/.exec(arg);
-    if (element) session.arrays?.get(element[1]!)?.items.delete(element[2]!);
+    if (!functions && session.readonly?.has(element ? element[1]! : arg)) {
+      builtinError(ctx, opts, `unset: ${arg}: cannot unset: readonly variable`);
+      status = 1;
+    } else if (element) session.arrays?.get(element[1]!)?.items.delete(element[2]!);
     else if (functions) session.functions?.delete(arg);
     else {
       session.vars.delete(arg);
@@ -1653,7 +1703,7 @@ function unsetBuiltin(ctx: ProcContext, argv: string[]): number {
       session.exported?.delete(arg);
     }
   }
-  return 0;
+  return status;
 }
 
 /** `set -e`, `set +x`, `set -o pipefail`, `set -euo pipefail`, `set -- ARGS…`. */
@@ -1727,6 +1777,44 @@ function readarrayBuiltin(ctx: ProcContext, argv: string[], stdin: StdinBuffer):
   return 0;
 }
 
+const BASH_KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'select', 'while', 'until', 'do', 'done', 'in', 'function', 'time', '{', '}', '!', '[[', ']]', 'coproc']);
+/** bash's builtins, also those the simulation runs as programs (echo, true, kill…). */
+const BASH_BUILTINS = new Set(
+  ('. : [ alias bg bind break builtin caller cd command compgen complete compopt continue declare dirs disown echo enable eval exec exit export false fc fg ' +
+    'getopts hash help history jobs kill let local logout mapfile popd printf pushd pwd read readarray readonly return set shift shopt source suspend test ' +
+    'times trap true type typeset ulimit umask unalias unset wait').split(' '),
+);
+
+/** What a command name is to the shell: a keyword, a function, a builtin, a program's path, or nothing. */
+function commandKind(session: ShellSession, name: string): { kind: 'keyword' | 'function' | 'builtin' } | { kind: 'file'; path: string } | null {
+  if (BASH_KEYWORDS.has(name)) return { kind: 'keyword' };
+  if (session.functions?.has(name)) return { kind: 'function' };
+  if (BASH_BUILTINS.has(name)) return { kind: 'builtin' };
+  const path = PROGRAM_PATHS.get(name);
+  return path ? { kind: 'file', path } : null;
+}
+
+/** `type [-t|-p|-P] NAME…` and `command -v|-V NAME…`. */
+function typeBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opts: LineOptions): number {
+  const command = argv[0] === 'command';
+  const flags = argv.slice(1).filter((a) => /^-[tpPvV]+$/.test(a)).join('');
+  let found = 0;
+  const names = argv.slice(1).filter((a) => !/^-[tpPvV]+$/.test(a));
+  for (const name of names) {
+    const kind = commandKind(ctx.session, name);
+    if (kind) found++;
+    if (command && flags.includes('v')) {
+      if (kind) ctx.stdout.write(`${kind.kind === 'file' ? kind.path : name}\n`);
+    } else if (flags.includes('t')) {
+      if (kind) ctx.stdout.write(`${kind.kind}\n`);
+    } else if (/[pP]/.test(flags)) {
+      if (kind?.kind === 'file') ctx.stdout.write(`${kind.path}\n`);
+    } else if (!kind) builtinError(ctx, opts, `${argv[0]}: ${name}: not found`);
+    else ctx.stdout.write(kind.kind === 'file' ? `${name} is ${kind.path}\n` : `${name} is ${kind.kind === 'function' ? 'a function' : `a shell ${kind.kind}`}\n`);
+  }
+  return command ? (found > 0 ? 0 : 1) : found === names.length ? 0 : 1;
+}
+
 const BUILTINS: Record<string, Builtin> = {
   exit: (ctx, argv, _stdin, opts) => {
     const code = argv[1] === undefined ? ctx.session.lastStatus : Number(argv[1]) & 255;
@@ -1758,9 +1846,17 @@ const BUILTINS: Record<string, Builtin> = {
   read: readBuiltin,
   readarray: readarrayBuiltin,
   mapfile: readarrayBuiltin,
-  test: (ctx, argv, _stdin, opts) => testBuiltin(ctx, argv, opts.shell),
-  '[': (ctx, argv, _stdin, opts) => testBuiltin(ctx, argv, opts.shell),
-  printf: printfBuiltin,
+  test: (ctx, argv, _stdin, opts) => testBuiltin(ctx, argv, where(opts), opts.shell),
+  '[': (ctx, argv, _stdin, opts) => testBuiltin(ctx, argv, where(opts), opts.shell),
+  printf: (ctx, argv, _stdin, opts) => printfBuiltin(ctx, argv, where(opts)),
+  readonly: declareBuiltin,
+  type: typeBuiltin,
+  command: typeBuiltin,
+  hash: (ctx, argv, _stdin, opts) => {
+    const missing = argv.slice(1).filter((name) => !ctx.session.functions?.has(name) && !Object.hasOwn(BUILTINS, name) && !PROGRAM_PATHS.has(name));
+    for (const name of missing) builtinError(ctx, opts, `hash: ${name}: not found`);
+    return missing.length > 0 ? 1 : 0;
+  },
   local: localBuiltin,
   declare: declareBuiltin,
   typeset: declareBuiltin,

@@ -159,11 +159,15 @@ function integer(text: string): number {
   return Number(text);
 }
 
-/** `test EXPR` and `[ EXPR ]`: 0 true, 1 false, 2 for a malformed expression; worded as bash's, or as dash's when `sh` runs it. */
-export function testBuiltin(ctx: ProcContext, argv: string[], shell: 'bash' | 'sh' = 'bash'): number {
+/**
+ * `test EXPR` and `[ EXPR ]`: 0 true, 1 false, 2 for a malformed expression;
+ * worded as bash's, or as dash's when `sh` runs it. `where` starts an error
+ * message (`bash: line 1`).
+ */
+export function testBuiltin(ctx: ProcContext, argv: string[], where: string, shell: 'bash' | 'sh' = 'bash'): number {
   const name = argv[0]!;
   const fail = (message: string) => {
-    ctx.stderr.write(shell === 'sh' ? `sh: 1: ${name}: ${message}\n` : `bash: line 1: ${name}: ${message}\n`);
+    ctx.stderr.write(`${where}: ${name}: ${message}\n`);
     return 2;
   };
   let args = argv.slice(1);
@@ -195,19 +199,19 @@ function unescape(text: string): string {
 }
 
 /** strtol/strtod as printf applies them: a bad number is reported, and what parsed is used. */
-function numberArg(ctx: ProcContext, arg: string, integerOnly: boolean): { value: number; ok: boolean } {
+function numberArg(ctx: ProcContext, arg: string, integerOnly: boolean, where: string): { value: number; ok: boolean } {
   if (arg === '') return { value: 0, ok: true };
   if (/^['"]./.test(arg)) return { value: arg.codePointAt(1)!, ok: true };
   const pattern = integerOnly ? /^\s*([-+]?(0x[0-9a-fA-F]+|\d+))/ : /^\s*([-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+))/;
   const m = pattern.exec(arg);
   const value = m ? Number(m[1]!.replace(/^([-+]?)0x/, '$10x')) : 0;
   if (m && m[0].length === arg.length) return { value, ok: true };
-  ctx.stderr.write(`bash: line 1: printf: ${arg}: invalid number\n`);
+  ctx.stderr.write(`${where}: printf: ${arg}: invalid number\n`);
   return { value, ok: false };
 }
 
 /** `printf FORMAT [ARGS…]`: the format is reused until the arguments run out. */
-export function printfBuiltin(ctx: ProcContext, argv: string[]): number {
+export function printfBuiltin(ctx: ProcContext, argv: string[], where: string): number {
   let args = argv.slice(1);
   // `-v NAME`: the output goes to a variable.
   const target = args[0] === '-v' ? args[1] : undefined;
@@ -245,7 +249,7 @@ export function printfBuiltin(ctx: ProcContext, argv: string[]): number {
       const arg = values[next++] ?? '';
       const conv = { flags: spec[1]!, width: Number(spec[2] ?? 0), precision: spec[3] === undefined ? null : Number(spec[3] || 0), conv: spec[4] === 'b' ? 's' : spec[4]! };
       const numeric = /[diouxXeEfgG]/.test(conv.conv);
-      const parsed = numeric ? numberArg(ctx, arg, /[diouxX]/.test(conv.conv)) : { value: 0, ok: true };
+      const parsed = numeric ? numberArg(ctx, arg, /[diouxX]/.test(conv.conv), where) : { value: 0, ok: true };
       if (!parsed.ok) status = 1;
       out += formatConversion(conv, spec[4] === 'b' ? unescape(arg) : arg, parsed.value);
     }

@@ -1,6 +1,7 @@
 // The text tools people pipe `ip` and `ping` into, and a few basics.
 import { isDirectory, listDirectory, normalisePath, readFile, writeFile } from './fs';
 import { program, type Program, type ProcContext } from './process';
+import { formatConversion } from './format';
 import { basicToExtended, posixClasses } from './regex';
 
 function inputOf(ctx: ProcContext, files: string[], tool: string): { text: string; status: number } {
@@ -106,11 +107,22 @@ const grep = program((ctx, argv) => {
   let extended = false;
   let onlyMatching = false;
   let numbered = false;
+  let before = 0;
+  let after = 0;
   let pattern: string | undefined;
   const files: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '-e') pattern = argv[++i];
+    const context = /^-([ABC])(\d*)$/.exec(a);
+    if (context) {
+      const count = context[2] || argv[++i];
+      if (count === undefined || !/^\d+$/.test(count)) {
+        ctx.stderr.write(`grep: ${count ?? ''}: invalid context length argument\n`);
+        return 2;
+      }
+      if (context[1] !== 'A') before = Number(count);
+      if (context[1] !== 'B') after = Number(count);
+    } else if (a === '-e') pattern = argv[++i];
     else if (/^-[vicqFwEon]+$/.test(a)) {
       for (const f of a.slice(1)) {
         if (f === 'v') invert = true;
@@ -144,16 +156,25 @@ const grep = program((ctx, argv) => {
     return 2;
   }
   const input = inputOf(ctx, files, 'grep');
-  const matched = lines(input.text)
-    .map((line, i) => ({ line, number: i + 1 }))
-    .filter(({ line }) => re.test(line) !== invert);
-  const prefix = (n: number) => (numbered ? `${n}:` : '');
+  const all = lines(input.text);
+  const matched = all.map((line, i) => ({ line, number: i + 1 })).filter(({ line }) => re.test(line) !== invert);
+  const prefix = (n: number, separator = ':') => (numbered ? `${n}${separator}` : '');
   if (countOnly) ctx.stdout.write(`${matched.length}\n`);
   else if (quiet) {
     // -q prints nothing.
   } else if (onlyMatching && !invert) {
-    const all = new RegExp(re.source, re.flags + 'g');
-    for (const { line, number } of matched) for (const m of line.matchAll(all)) if (m[0] !== '') ctx.stdout.write(prefix(number) + m[0] + '\n');
+    const global = new RegExp(re.source, re.flags + 'g');
+    for (const { line, number } of matched) for (const m of line.matchAll(global)) if (m[0] !== '') ctx.stdout.write(prefix(number) + m[0] + '\n');
+  } else if (!onlyMatching && (before > 0 || after > 0)) {
+    // -A/-B/-C: each match with the lines around it; `--` between groups that do not touch.
+    const matching = new Set(matched.map(({ number }) => number));
+    let printed = 0;
+    for (const { number } of matched) {
+      const from = Math.max(1, number - before);
+      if (printed > 0 && from > printed + 1) ctx.stdout.write('--\n');
+      for (let n = Math.max(from, printed + 1); n <= Math.min(all.length, number + after); n++) ctx.stdout.write(prefix(n, matching.has(n) ? ':' : '-') + all[n - 1] + '\n');
+      printed = Math.max(printed, Math.min(all.length, number + after));
+    }
   } else if (!onlyMatching) for (const { line, number } of matched) ctx.stdout.write(prefix(number) + line + '\n');
   if (input.status) return input.status;
   return matched.length > 0 ? 0 : 1;
@@ -200,10 +221,24 @@ const wc = program((ctx, argv) => {
 });
 
 /** `sort [-rnu] [-t SEP] [-k N[,M]] [FILE…]` */
+/** `sort -V`: runs of digits compare as numbers, the text between them as text. */
+function versionCompare(a: string, b: string): number {
+  const pa = a.match(/\d+|\D+/g) ?? [];
+  const pb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const [x, y] = [pa[i]!, pb[i]!];
+    const numbers = /^\d/.test(x) && /^\d/.test(y);
+    const c = numbers ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0;
+    if (c !== 0) return c;
+  }
+  return pa.length - pb.length;
+}
+
 const sort = program((ctx, argv) => {
   let reverse = false;
   let numeric = false;
   let unique = false;
+  let version = false;
   let separator: string | null = null;
   let key: [number, number] | null = null;
   const files: string[] = [];
@@ -218,10 +253,11 @@ const sort = program((ctx, argv) => {
       }
       key = [Number(m[1]), m[2] === undefined ? Infinity : Number(m[2])];
     } else if (a.startsWith('-t')) separator = value('-t');
-    else if (/^-[rnu]+$/.test(a)) {
+    else if (/^-[rnuV]+$/.test(a)) {
       reverse ||= a.includes('r');
       numeric ||= a.includes('n');
       unique ||= a.includes('u');
+      version ||= a.includes('V');
     } else files.push(a);
   }
   const input = inputOf(ctx, files, 'sort');
@@ -233,7 +269,7 @@ const sort = program((ctx, argv) => {
   const compare = (a: string, b: string): number => {
     const ka = keyOf(a);
     const kb = keyOf(b);
-    const primary = numeric ? (parseFloat(ka) || 0) - (parseFloat(kb) || 0) : ka < kb ? -1 : ka > kb ? 1 : 0;
+    const primary = numeric ? (parseFloat(ka) || 0) - (parseFloat(kb) || 0) : version ? versionCompare(ka, kb) : ka < kb ? -1 : ka > kb ? 1 : 0;
     return primary;
   };
   let all = lines(input.text).sort((a, b) => compare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
@@ -446,15 +482,18 @@ const rm = program((ctx, argv) => {
   return status;
 });
 
-/** `seq [-s SEP] [-w] [FIRST [STEP]] LAST` */
+/** `seq [-s SEP] [-w] [-f FORMAT] [FIRST [STEP]] LAST` */
 const seq = program((ctx, argv) => {
   let separator = '\n';
   let equalWidth = false;
+  let format: string | null = null;
   const operands: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-s') separator = argv[++i] ?? '';
     else if (a.startsWith('-s') && a.length > 2) separator = a.slice(2);
+    else if (a === '-f') format = argv[++i] ?? '';
+    else if (a.startsWith('-f') && a.length > 2) format = a.slice(2);
     else if (a === '-w') equalWidth = true;
     else operands.push(a);
   }
@@ -470,8 +509,20 @@ const seq = program((ctx, argv) => {
   const [first, step, last] = numbers.length === 1 ? [1, 1, numbers[0]!] : numbers.length === 2 ? [numbers[0]!, 1, numbers[1]!] : [numbers[0]!, numbers[1]!, numbers[2]!];
   if (step === 0) return usage(`invalid Zero increment value: ‘${operands[1]}’`);
   const decimals = Math.max(...operands.map((o) => (o.includes('.') ? o.length - o.indexOf('.') - 1 : 0)));
+  // -f: one printf conversion of a floating point number (%g, %f, %e) in the text.
+  const spec = format === null ? null : /%([-+ 0#]*)(\d+)?(?:\.(\d*))?([eEfgG])/.exec(format);
+  if (format !== null && (!spec || /%[^%]/.test(format.replace(spec[0], '').replace(/%%/g, '')))) {
+    ctx.stderr.write(`seq: format ‘${format}’ has ${spec ? 'too many % directives' : 'no % directive'}\n`);
+    return 1;
+  }
   const values: string[] = [];
-  for (let n = first; step > 0 ? n <= last + 1e-9 : n >= last - 1e-9; n += step) values.push(n.toFixed(decimals));
+  for (let n = first; step > 0 ? n <= last + 1e-9 : n >= last - 1e-9; n += step) {
+    if (!spec) values.push(n.toFixed(decimals));
+    else {
+      const conversion = { flags: spec[1]!, width: Number(spec[2] ?? 0), precision: spec[3] === undefined ? null : Number(spec[3] || 0), conv: spec[4]! };
+      values.push(format!.replace(spec[0], () => formatConversion(conversion, String(n), n)).replace(/%%/g, '%'));
+    }
+  }
   const width = Math.max(...values.map((v) => v.length), 0);
   const shown = equalWidth ? values.map((v) => (v.startsWith('-') ? '-' + v.slice(1).padStart(width - 1, '0') : v.padStart(width, '0'))) : values;
   if (shown.length > 0) ctx.stdout.write(shown.join(separator) + '\n');
@@ -504,6 +555,7 @@ const tr = program((ctx, argv) => {
   const sets = argv.slice(1).filter((a) => !/^-[dsc]+$/.test(a));
   const remove = flags.includes('d');
   const squeeze = flags.includes('s');
+  const complement = flags.includes('c');
   const need = remove || (squeeze && sets.length === 1) ? 1 : 2;
   if (sets.length < need) {
     ctx.stderr.write(sets.length === 0 ? "tr: missing operand\nTry 'tr --help' for more information.\n" : `tr: missing operand after ‘${sets[0]}’\nTwo strings must be given when translating.\nTry 'tr --help' for more information.\n`);
@@ -513,7 +565,8 @@ const tr = program((ctx, argv) => {
   const to = sets[1] === undefined ? [] : expandSet(sets[1]);
   let out = '';
   for (const c of ctx.stdin) {
-    const at = from.indexOf(c);
+    // -c: the characters not in the first set, all mapped to the last of the second.
+    const at = complement ? (from.includes(c) ? -1 : Math.max(0, to.length - 1)) : from.indexOf(c);
     if (remove && at >= 0) continue;
     const mapped = !remove && to.length > 0 && at >= 0 ? to[Math.min(at, to.length - 1)]! : c;
     const squeezeSet = remove || to.length === 0 ? from : to;
@@ -627,7 +680,147 @@ const chmod = program((ctx, argv) => {
   return status;
 });
 
+/** `paste [-s] [-d LIST] [FILE…]`: lines of the inputs side by side, or (-s) each input's lines on one line. */
+const paste = program((ctx, argv) => {
+  let serial = false;
+  let delimiters = '\t';
+  const files: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^-(s?)(?:d(.*))?(s?)$/.exec(a);
+    if (m && a !== '-') {
+      serial ||= m[1] === 's' || m[3] === 's';
+      if (m[2] !== undefined) delimiters = m[2] || (argv[++i] ?? '');
+    } else files.push(a);
+  }
+  const delimiter = (n: number) => delimiters[n % delimiters.length] ?? '';
+  const names = files.length ? files : ['-'];
+  // The `-`s read standard input's lines in turn.
+  const stdinLines = lines(ctx.stdin);
+  const dashes = names.filter((f) => f === '-').length;
+  let dash = 0;
+  let status = 0;
+  const inputs = names.map((file) => {
+    if (file === '-') {
+      const k = dash++;
+      return serial ? stdinLines : stdinLines.filter((_, n) => n % dashes === k);
+    }
+    const read = inputOf(ctx, [file], 'paste');
+    status ||= read.status;
+    return lines(read.text);
+  });
+  if (serial) for (const input of inputs) ctx.stdout.write(input.map((line, n) => (n > 0 ? delimiter(n - 1) : '') + line).join('') + '\n');
+  else {
+    const rows = Math.max(...inputs.map((input) => input.length));
+    for (let r = 0; r < rows; r++) ctx.stdout.write(inputs.map((input, c) => (c > 0 ? delimiter(c - 1) : '') + (input[r] ?? '')).join('') + '\n');
+  }
+  return status;
+});
+
+/** `nl`: non-empty lines numbered, right-aligned in six columns and a tab. */
+const nl = program((ctx, argv) => {
+  const input = inputOf(ctx, argv.slice(1).filter((a) => !a.startsWith('-') || a === '-'), 'nl');
+  let n = 0;
+  for (const line of lines(input.text)) ctx.stdout.write(line === '' ? '       \n' : `${String(++n).padStart(6)}\t${line}\n`);
+  return input.status;
+});
+
+/** `rev`: each line backwards. */
+const rev = program((ctx, argv) => {
+  const input = inputOf(ctx, argv.slice(1), 'rev');
+  for (const line of lines(input.text)) ctx.stdout.write([...line].reverse().join('') + '\n');
+  return input.status;
+});
+
+/** `column -t [-s SEPS] [-o SEP]`: a table, each column as wide as its widest cell and two spaces; empty lines dropped. */
+const column = program((ctx, argv) => {
+  let table = false;
+  let separators: string | null = null;
+  let output = '  ';
+  const files: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-t') table = true;
+    else if (a === '-s') separators = argv[++i] ?? '';
+    else if (a.startsWith('-s')) separators = a.slice(2);
+    else if (a === '-o') output = argv[++i] ?? '';
+    else if (a.startsWith('-o')) output = a.slice(2);
+    else files.push(a);
+  }
+  const input = inputOf(ctx, files, 'column');
+  const rows = lines(input.text).filter((l) => l.trim() !== '');
+  if (!table) {
+    for (const row of rows) ctx.stdout.write(row + '\n');
+    return input.status;
+  }
+  const split = separators === null ? (l: string) => l.trim().split(/[ \t]+/) : (l: string) => l.split(new RegExp(`[${separators!.replace(/[\]\\^-]/g, '\\$&')}]+`));
+  const cells = rows.map(split);
+  const columns = Math.max(...cells.map((c) => c.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...cells.map((c) => [...(c[i] ?? '')].length)));
+  // Every cell but those of the last column is padded, even at the end of a shorter row.
+  for (const row of cells) ctx.stdout.write(row.map((cell, i) => (i === columns - 1 ? cell : cell + ' '.repeat(widths[i]! - [...cell].length) + output)).join('') + '\n');
+  return input.status;
+});
+
+/** `expr`: integer arithmetic, comparisons and `length`; prints the value, and fails when it is 0 or empty. */
+const expr = program((ctx, argv) => {
+  const args = argv.slice(1);
+  const fail = (message: string, status = 2) => {
+    ctx.stderr.write(`expr: ${message}\n`);
+    return status;
+  };
+  if (args.length === 0) return fail("missing operand\nTry 'expr --help' for more information.");
+  let pos = 0;
+  const integer = (v: string) => /^-?\d+$/.test(v);
+  const levels = [['|'], ['&'], ['<', '<=', '=', '==', '!=', '>=', '>'], ['+', '-'], ['*', '/', '%']];
+  const primary = (): string => {
+    const tok = args[pos++];
+    if (tok === undefined) throw new Error('syntax error: missing argument after ‘' + args[pos - 2] + '’');
+    if (tok === '(') {
+      const v = level(0);
+      if (args[pos++] !== ')') throw new Error('syntax error: expecting ‘)’');
+      return v;
+    }
+    if (tok === 'length') return String([...(args[pos++] ?? '')].length);
+    return tok;
+  };
+  const level = (n: number): string => {
+    if (n === levels.length) return primary();
+    let left = level(n + 1);
+    while (args[pos] !== undefined && levels[n]!.includes(args[pos]!)) {
+      const op = args[pos++]!;
+      const right = level(n + 1);
+      if (op === '|') left = left !== '' && left !== '0' ? left : right !== '' && right !== '0' ? right : '0';
+      else if (op === '&') left = left !== '' && left !== '0' && right !== '' && right !== '0' ? left : '0';
+      else if (n === 2) {
+        const c = integer(left) && integer(right) ? Number(left) - Number(right) : left < right ? -1 : left > right ? 1 : 0;
+        left = ({ '<': c < 0, '<=': c <= 0, '=': c === 0, '==': c === 0, '!=': c !== 0, '>=': c >= 0, '>': c > 0 } as Record<string, boolean>)[op] ? '1' : '0';
+      } else {
+        if (!integer(left) || !integer(right)) throw new Error('non-integer argument');
+        const [l, r] = [BigInt(left), BigInt(right)];
+        if ((op === '/' || op === '%') && r === 0n) throw new Error('division by zero');
+        left = String(op === '+' ? l + r : op === '-' ? l - r : op === '*' ? l * r : op === '/' ? l / r : l % r);
+      }
+    }
+    return left;
+  };
+  let value: string;
+  try {
+    value = level(0);
+    if (pos < args.length) throw new Error(`syntax error: unexpected argument ‘${args[pos]}’`);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  ctx.stdout.write(value + '\n');
+  return value === '' || value === '0' ? 1 : 0;
+});
+
 export const COREUTILS: Record<string, Program> = {
+  paste,
+  nl,
+  rev,
+  column,
+  expr,
   chmod,
   tee,
   ls,

@@ -1292,6 +1292,8 @@ function* runArgv(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: 
     else if (childShell) status = yield* runChildShell(opts, currentNs(session), argv, stdin, streams.stdout, streams.stderr);
     else if (name === 'env') status = yield* runEnv(opts, argv, stdin, streams.stdout, streams.stderr);
     else if (name === '.' || (name === 'source' && opts.shell !== 'sh')) status = yield* source(opts, ctx, argv);
+    // `eval ARGS`: the arguments, joined, read again as commands of this shell.
+    else if (name === 'eval') status = yield* runScript({ ...opts, terminal: ctx.stdout, errors: ctx.stderr }, argv.slice(1).join(' ').split('\n'));
     else if (!program && name.includes('/')) {
       const script = scriptInterpreter(ctx, name);
       if (typeof script === 'string') status = yield* runChildShell(opts, currentNs(session), [script, ...argv], stdin, streams.stdout, streams.stderr);

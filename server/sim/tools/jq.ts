@@ -44,7 +44,7 @@ function parseJsonStream(text: string): Array<{ value: Json; line: number }> {
     return line;
   };
   const fail = (message: string, at: number): never => {
-    if (at > text.length) message = 'Unfinished JSON term at EOF';
+    if (at > text.length) (message = 'Unfinished JSON term at EOF'), (at = text.length);
     const line = lineAt(at);
     const column = at - (text.lastIndexOf('\n', at - 1) + 1);
     throw new JsonParseError(`${message} at line ${line + 1}, column ${column}`);

@@ -261,7 +261,7 @@ function ansiC(line: string, i: number): [string, number] {
     }
     const m = /^(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/s.exec(line.slice(j + 1))!;
     const e = m[1]!;
-    text += e.startsWith('x') ? String.fromCharCode(parseInt(e.slice(1), 16)) : /^[0-7]/.test(e) ? String.fromCharCode(parseInt(e, 8)) : (ANSI_C_ESCAPES[e] ?? `\\${e}`);
+    text += e.length > 1 && e.startsWith('x') ? String.fromCharCode(parseInt(e.slice(1), 16)) : /^[0-7]/.test(e) ? String.fromCharCode(parseInt(e, 8)) : (ANSI_C_ESCAPES[e] ?? `\\${e}`);
     j += e.length;
   }
   if (j >= line.length) throw incomplete("unexpected EOF while looking for matching `''", UNTERMINATED_QUOTE);

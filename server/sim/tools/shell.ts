@@ -60,6 +60,8 @@ export interface LineOptions {
   detach?: (job: Proc, wakeAt: number) => void;
   /** In a function or a sourced file, where `return` may end it. */
   returnable?: boolean;
+  /** How many functions and sourced files are running, one inside the other. */
+  nesting?: number;
   /** How many loops enclose the command (`break` and `continue` need one). */
   loopDepth?: number;
   /** In an `if`/`while` condition, before `&&`/`||` or after `!`: `set -e` does not apply. */
@@ -217,11 +219,27 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-/** A glob pattern (`*`, `?`, `[…]`, `\x`) as a regular expression body. */
+/**
+ * A glob pattern (`*`, `?`, `[…]`, `\x`) as a regular expression body, always
+ * a valid one: a `[` that opens no class is itself, a class that cannot be
+ * (`[z-a]`) matches nothing.
+ */
 function globToRegex(pattern: string): string {
-  return pattern.replace(/\\(.)|[.+^${}()|/]|\*|\?|\[!?\]?[^\]]*\]/gs, (c, escaped: string | undefined) =>
-    escaped !== undefined ? escapeRegex(escaped) : c === '*' ? '.*' : c === '?' ? '.' : c.startsWith('[') && c.length > 1 ? c.replace(/^\[!/, '[^') : `\\${c}`,
-  );
+  return pattern.replace(/\\(.)|\*|\?|\[!?\]?[^\]]*\]|[.+^${}()|/[\]]/gs, (c, escaped: string | undefined) => {
+    if (escaped !== undefined) return escapeRegex(escaped);
+    if (c === '*') return '.*';
+    if (c === '?') return '.';
+    if (c.length > 1) {
+      const klass = c.replace(/^\[!/, '[^').replace(/\\/g, '\\\\');
+      try {
+        new RegExp(klass);
+        return klass;
+      } catch {
+        return '(?!)';
+      }
+    }
+    return `\\${c}`;
+  });
 }
 
 /** Brace expansion, before any other: `veth-{red,blue}`, `{1..5}`, `{01..10..3}`, `{a..e}`; braces must be unquoted. */
@@ -311,7 +329,7 @@ function* arithmeticCommand(opts: LineOptions, name: string, expression: string)
   }
 }
 
-const PARAMETER = /^(!?)(#?)([A-Za-z_][A-Za-z_0-9]*|[0-9]+|[?#@*])(?:\[([^\]]*)\])?(.*)$/s;
+const PARAMETER = /^(!?)(#?)([A-Za-z_][A-Za-z_0-9]*|[0-9]+|[?#@*!])(?:\[([^\]]*)\])?(.*)$/s;
 
 /**
  * `${…}` and `$NAME`: `${#s}`, `${s:1:3}`, `${s%pat}` and `${s#pat}`,
@@ -321,8 +339,10 @@ const PARAMETER = /^(!?)(#?)([A-Za-z_][A-Za-z_0-9]*|[0-9]+|[?#@*])(?:\[([^\]]*)\
 function* parameter(opts: LineOptions, expression: string): Generator<number, string | string[], void> {
   const session = opts.session;
   const bad = () => new ExpansionError(`\${${expression}}: bad substitution`);
+  // `${!}` is `$!`, the last background job's process id, which no job here has.
+  if (expression === '!') return '';
   const m = PARAMETER.exec(expression);
-  if (!m || (m[1] && m[2])) throw bad();
+  if (!m || (m[1] && m[2]) || m[3] === '!') throw bad();
   const [, indirect, length, name, subscript, operation] = m as unknown as [string, string, string, string, string | undefined, string];
   const all = subscript === '@' || subscript === '*' || ((name === '@' || name === '*') && subscript === undefined);
   if (indirect) {
@@ -331,16 +351,19 @@ function* parameter(opts: LineOptions, expression: string): Generator<number, st
     return array ? arrayEntries(array).map(([key]) => key) : session.vars.has(name) ? ['0'] : [];
   }
   const list = (): string[] => (name === '@' || name === '*' ? (session.positional ?? []).slice(1) : arrayValues(session, name));
+  // The subscript is evaluated once: `${a[i++]}` counts once.
+  const key = subscript !== undefined && !all ? yield* subscriptKey(opts, name, subscript) : undefined;
+  const value = () => (key !== undefined ? (arrayElement(session, name, key) ?? '') : scalar(session, name));
   if (length) {
     if (operation) throw bad();
-    return String(all ? list().length : [...(yield* element(opts, name, subscript))].length);
+    return String(all ? list().length : [...value()].length);
   }
-  const isSet = all ? list().length > 0 : subscript !== undefined ? arrayElement(session, name, yield* subscriptKey(opts, name, subscript)) !== undefined : isVariableSet(session, name);
+  const isSet = all ? list().length > 0 : key !== undefined ? arrayElement(session, name, key) !== undefined : isVariableSet(session, name);
   const op = /^(:?[-=+?]|%%?|##?|\/[/#%]?|\^\^?|,,?|:)?(.*)$/s.exec(operation)!;
   const [, operator, argument] = op as unknown as [string, string | undefined, string];
   if (operator === undefined && argument !== '') throw bad();
   if (!operator && session.options?.has('nounset') && !isSet && name !== '@' && name !== '*') throw new ExpansionError(`${name}: unbound variable`, 127);
-  const values = all ? list() : [yield* element(opts, name, subscript)];
+  const values = all ? list() : [value()];
   const result = (mapped: string[]): string | string[] => (all && subscript !== '*' && name !== '*' ? mapped : mapped.join(' '));
   const word = () => expandString(opts, expansionWord(argument));
   switch (operator) {
@@ -362,7 +385,7 @@ function* parameter(opts: LineOptions, expression: string): Generator<number, st
     case ':?':
     case '?':
       if (operator === ':?' ? values.join(' ') !== '' : isSet) return result(values);
-      throw new ExpansionError(`${name}: ${(yield* word()) || 'parameter null or not set'}`);
+      throw new ExpansionError(`${name}: ${(yield* word()) || 'parameter null or not set'}`, 127);
     case '%':
     case '%%':
     case '#':
@@ -415,8 +438,7 @@ function* parameter(opts: LineOptions, expression: string): Generator<number, st
         const start = from < 0 ? Math.max(0, items.length + from) : from;
         if (count === null) return items.slice(start);
         const end = count < 0 ? items.length + count : start + count;
-        if (end < start) throw new ExpansionError(`${lengthText}: substring expression < 0`);
-        return items.slice(start, end);
+        return end < start ? items.slice(0, 0) : items.slice(start, end);
       };
       if (all) return result(slice(list(), name === '@' || name === '*' ? offset - 1 : offset) as string[]);
       return slice(values[0]!, offset) as string;
@@ -452,15 +474,14 @@ function* subscriptKey(opts: LineOptions, name: string, subscript: string): Gene
   const array = opts.session.arrays?.get(name);
   if (array?.associative) return yield* expandString(opts, expansionWord(subscript));
   const index = Number(yield* arithmetic(opts, subscript));
-  if (index >= 0 || !array) return String(index);
-  const indices = [...array.items.keys()].map(Number);
-  return String((indices.length ? Math.max(...indices) + 1 : 0) + index);
+  if (index >= 0) return String(index);
+  // Negative: from the end; a scalar is an array of one.
+  const indices = array ? [...array.items.keys()].map(Number) : opts.session.vars.has(name) ? [0] : [];
+  const key = (indices.length ? Math.max(...indices) + 1 : 0) + index;
+  if (key < 0) errorsOf(opts).write(`${where(opts)}: ${name}: bad array subscript\n`);
+  return String(key);
 }
 
-function* element(opts: LineOptions, name: string, subscript: string | undefined): Generator<number, string, void> {
-  if (subscript === undefined) return scalar(opts.session, name);
-  return arrayElement(opts.session, name, yield* subscriptKey(opts, name, subscript)) ?? '';
-}
 
 function arrayElement(session: ShellSession, name: string, key: string): string | undefined {
   const array = session.arrays?.get(name);
@@ -1293,7 +1314,7 @@ function* runArgv(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: 
     else if (name === 'env') status = yield* runEnv(opts, argv, stdin, streams.stdout, streams.stderr);
     else if (name === '.' || (name === 'source' && opts.shell !== 'sh')) status = yield* source(opts, ctx, argv);
     // `eval ARGS`: the arguments, joined, read again as commands of this shell.
-    else if (name === 'eval') status = yield* runScript({ ...opts, terminal: ctx.stdout, errors: ctx.stderr }, argv.slice(1).join(' ').split('\n'));
+    else if (name === 'eval') status = tooDeep(opts, 'eval') ? 1 : yield* runScript({ ...opts, terminal: ctx.stdout, errors: ctx.stderr, nesting: (opts.nesting ?? 0) + 1 }, argv.slice(1).join(' ').split('\n'));
     else if (!program && name.includes('/')) {
       const script = scriptInterpreter(ctx, name);
       if (typeof script === 'string') status = yield* runChildShell(opts, currentNs(session), [script, ...argv], stdin, streams.stdout, streams.stderr);
@@ -1316,6 +1337,19 @@ function* runArgv(opts: LineOptions, argv: string[], stdin: StdinBuffer, sinks: 
   return { status, piped: streams.piped };
 }
 
+/**
+ * Functions and sourced files nest at most this deep: bash lets them go on
+ * until its stack runs out, which would stop the simulation instead. The
+ * message is bash's when FUNCNEST is set.
+ */
+const MAX_NESTING = 100;
+
+function tooDeep(opts: LineOptions, name: string): boolean {
+  if ((opts.nesting ?? 0) < MAX_NESTING) return false;
+  errorsOf(opts).write(`${where(opts)}: ${name}: maximum function nesting level exceeded (${MAX_NESTING})\n`);
+  return true;
+}
+
 /** `source FILE [ARGS…]` and `. FILE`: the file's commands in this shell; `return` ends them. */
 function* source(opts: LineOptions, ctx: ProcContext, argv: string[]): Proc {
   const session = opts.session;
@@ -1329,11 +1363,12 @@ function* source(opts: LineOptions, ctx: ProcContext, argv: string[]): Proc {
     builtinError(ctx, opts, `${file}: ${read.error}`);
     return 1;
   }
+  if (tooDeep(opts, file)) return 1;
   const positional = session.positional;
   if (argv.length > 2) session.positional = [positional?.[0] ?? 'bash', ...argv.slice(2)];
   try {
     const lines = read.text.replace(/\n$/, '').split('\n');
-    return yield* runScript({ ...opts, terminal: ctx.stdout, errors: ctx.stderr, lineNo: 1, readsFrom: 'file', returnable: true }, lines);
+    return yield* runScript({ ...opts, terminal: ctx.stdout, errors: ctx.stderr, lineNo: 1, readsFrom: 'file', returnable: true, nesting: (opts.nesting ?? 0) + 1 }, lines);
   } catch (e) {
     if (!(e instanceof FunctionReturn)) throw e;
     return e.status;
@@ -1345,8 +1380,9 @@ function* source(opts: LineOptions, ctx: ProcContext, argv: string[]): Proc {
 /** Calls a function: its arguments become `$1`…, its `local` variables are restored when it returns. */
 function* callFunction(opts: LineOptions, fn: FunctionDef, argv: string[], stdin: StdinBuffer, sinks: { 1: Sink; 2: Sink }): Generator<number, CommandResult, void> {
   const session = opts.session;
+  if (tooDeep(opts, fn.name)) return { status: 1, piped: '' };
   const streams = new ProcessStreams(opts, sinks, true);
-  const inner: LineOptions = { ...opts, terminal: streams.stdout, errors: streams.stderr, input: stdin, loopDepth: 0, returnable: true };
+  const inner: LineOptions = { ...opts, terminal: streams.stdout, errors: streams.stderr, input: stdin, loopDepth: 0, returnable: true, nesting: (opts.nesting ?? 0) + 1 };
   const positional = session.positional;
   const frame = new Map<string, string | undefined>();
   session.positional = [positional?.[0] ?? 'bash', ...argv.slice(1)];

@@ -633,6 +633,22 @@ function keys(v: Json, sorted: boolean): Json[] {
   throw new JqError(`${described(v)} has no keys`);
 }
 
+/** What `.[]` gives: an array's elements, an object's values. */
+function items(v: Json): Json[] {
+  if (Array.isArray(v)) return v;
+  if (isObject(v)) return [...v.values()];
+  throw new JqError(`Cannot iterate over ${v === null ? 'null' : described(v)}`);
+}
+
+/** A regular expression from a jq program, or jq's error for one that is not. */
+function regex(source: Json, flags: string): RegExp {
+  try {
+    return new RegExp(String(source), flags);
+  } catch {
+    throw new JqError(`${String(source)} (at offset 0) is not a valid regex`);
+  }
+}
+
 function tostring(v: Json): string {
   return typeof v === 'string' ? v : toJson(v, false);
 }
@@ -778,7 +794,7 @@ const BUILTIN_NAMES = new Set([
   'flatten/0', 'range/1', 'range/2', 'floor/0', 'sqrt/0', 'tostring/0', 'tonumber/0', 'type/0', 'sort/0', 'sort_by/1', 'group_by/1', 'unique/0', 'unique_by/1', 'min/0', 'max/0', 'min_by/1', 'max_by/1',
   'reverse/0', 'contains/1', 'inside/1', 'startswith/1', 'endswith/1', 'ltrimstr/1', 'rtrimstr/1', 'split/1', 'join/1', 'ascii_downcase/0', 'ascii_upcase/0', 'test/1', 'test/2', 'to_entries/0',
   'from_entries/0', 'with_entries/1', 'tojson/0', 'fromjson/0', 'first/0', 'last/0', 'first/1', 'last/1', 'nth/1', 'recurse/0', 'env/0', 'objects/0', 'arrays/0', 'strings/0', 'numbers/0',
-  'booleans/0', 'nulls/0', 'iterables/0', 'scalars/0', 'error/1', 'null/0', 'true/0', 'false/0', 'limit/2', 'index/1', 'indices/1', 'splits/1', 'sub/2', 'gsub/2', 'ascii/0', 'tostream/0', 'paths/0', 'isempty/1',
+  'booleans/0', 'nulls/0', 'iterables/0', 'scalars/0', 'error/1', 'null/0', 'true/0', 'false/0', 'limit/2', 'index/1', 'indices/1', 'splits/1', 'sub/2', 'gsub/2', 'tostream/0', 'paths/0', 'isempty/1',
 ]);
 
 /** Checks before running that every function called exists, as jq's compiler does. */
@@ -817,7 +833,8 @@ function call(ast: Extract<Ast, { kind: 'call' }>, input: Json, env: Env): Json[
     case 'length':
       return [length(input)];
     case 'utf8bytelength':
-      return [new TextEncoder().encode(stringInput('measured')).length];
+      if (typeof input !== 'string') throw new JqError(`${described(input)} only strings have UTF-8 byte length`);
+      return [new TextEncoder().encode(input).length];
     case 'keys':
     case 'keys_unsorted':
       return [keys(input, ast.name === 'keys')];
@@ -832,25 +849,22 @@ function call(ast: Extract<Ast, { kind: 'call' }>, input: Json, env: Env): Json[
     case 'in':
       return arg(0).map((o) => call({ kind: 'call', name: 'has', args: [{ kind: 'literal', value: input }] }, o, env)[0]!);
     case 'map':
-      if (!Array.isArray(input) && !isObject(input)) throw new JqError(`Cannot iterate over ${described(input)}`);
-      return [(Array.isArray(input) ? input : [...input.values()]).flatMap((v) => arg(0, v))];
+      return [items(input).flatMap((v) => arg(0, v))];
     case 'map_values':
       if (!isObject(input)) return [Array.isArray(input) ? input.map((v) => arg(0, v)[0] ?? null) : input];
       return [new Map([...input].map(([k, v]) => [k, arg(0, v)[0] ?? null]))];
     case 'select':
       return arg(0).some(truthy) ? arg(0).filter(truthy).map(() => input) : [];
     case 'add':
-      if (!Array.isArray(input) && !isObject(input)) throw new JqError(`Cannot iterate over ${described(input)}`);
-      return [(Array.isArray(input) ? input : [...input.values()]).reduce<Json>((sum, v) => arithmetic('+', sum, v), null)];
+      return [items(input).reduce<Json>((sum, v) => arithmetic('+', sum, v), null)];
     case 'any':
     case 'all': {
-      const items = Array.isArray(input) ? input : [];
       const test = (v: Json) => (ast.args.length ? arg(0, v).some(truthy) : truthy(v));
-      return [ast.name === 'any' ? items.some(test) : items.every(test)];
+      return [ast.name === 'any' ? items(input).some(test) : items(input).every(test)];
     }
     case 'flatten': {
       const flat = (v: Json[]): Json[] => v.flatMap((x) => (Array.isArray(x) ? flat(x) : [x]));
-      return [flat(input as Json[])];
+      return [flat(items(input))];
     }
     case 'range': {
       const [from, to] = ast.args.length === 1 ? [0, arg(0)[0] as number] : [arg(0)[0] as number, arg(1)[0] as number];
@@ -859,9 +873,9 @@ function call(ast: Extract<Ast, { kind: 'call' }>, input: Json, env: Env): Json[
       return out;
     }
     case 'floor':
-      return [Math.floor(input as number)];
     case 'sqrt':
-      return [Math.sqrt(input as number)];
+      if (typeof input !== 'number') throw new JqError(`${described(input)} number required`);
+      return [ast.name === 'floor' ? Math.floor(input) : Math.sqrt(input)];
     case 'tostring':
       return [tostring(input)];
     case 'tonumber':
@@ -886,12 +900,13 @@ function call(ast: Extract<Ast, { kind: 'call' }>, input: Json, env: Env): Json[
       return [groups];
     }
     case 'unique':
-      return [[...(input as Json[])].sort(compare).filter((v, i, all) => i === 0 || compare(all[i - 1]!, v) !== 0)];
+      return [[...items(input)].sort(compare).filter((v, i, all) => i === 0 || compare(all[i - 1]!, v) !== 0)];
     case 'unique_by':
       return [sortedBy(ast.args[0]!).filter((e, i, all) => i === 0 || compare(all[i - 1]!.k, e.k) !== 0).map((e) => e.v)];
     case 'min':
     case 'max': {
-      const sorted = [...(input as Json[])].sort(compare);
+      if (!Array.isArray(input)) throw new JqError(`${described(input)} and ${described(input)} cannot be iterated over`);
+      const sorted = [...input].sort(compare);
       return [(ast.name === 'min' ? sorted[0] : sorted[sorted.length - 1]) ?? null];
     }
     case 'min_by':
@@ -900,7 +915,9 @@ function call(ast: Extract<Ast, { kind: 'call' }>, input: Json, env: Env): Json[
       return [(ast.name === 'min_by' ? sorted[0] : sorted[sorted.length - 1])?.v ?? null];
     }
     case 'reverse':
-      return [typeof input === 'string' ? [...input].reverse().join('') : input === null ? [] : [...(input as Json[])].reverse()];
+      if (input === null) return [[]];
+      if (!Array.isArray(input)) throw new JqError(`Cannot index ${typeName(input)} with number`);
+      return [[...input].reverse()];
     case 'contains':
     case 'inside':
       return arg(0).map((other) => (ast.name === 'contains' ? contains(input, other) : contains(other, input)));
@@ -923,30 +940,29 @@ function call(ast: Extract<Ast, { kind: 'call' }>, input: Json, env: Env): Json[
         return input === '' ? [] : input.split(s);
       });
     case 'join':
-      return arg(0).map((sep) => {
-        if (!Array.isArray(input)) throw new JqError(`Cannot iterate over ${described(input)}`);
-        return input
+      return arg(0).map((sep) =>
+        items(input)
           .map((v) => {
             if (v === null) return '';
             if (isObject(v) || Array.isArray(v)) throw new JqError(`Cannot join with ${typeName(v)}`);
             return tostring(v);
           })
-          .join(tostring(sep));
-      });
+          .join(tostring(sep)),
+      );
     case 'ascii_downcase':
-      return [stringInput('lowercased').replace(/[A-Z]/g, (c) => c.toLowerCase())];
     case 'ascii_upcase':
-      return [stringInput('uppercased').replace(/[a-z]/g, (c) => c.toUpperCase())];
+      if (typeof input !== 'string') throw new JqError('explode input must be a string');
+      return [ast.name === 'ascii_downcase' ? input.replace(/[A-Z]/g, (c) => c.toLowerCase()) : input.replace(/[a-z]/g, (c) => c.toUpperCase())];
     case 'test':
       return arg(0).map((re) => {
         if (typeof input !== 'string') throw new JqError(`${described(input)} cannot be matched, as it is not a string`);
         const flags = ast.args.length > 1 ? String(arg(1)[0] ?? '') : '';
-        return new RegExp(String(re), flags.includes('i') ? 'i' : '').test(input);
+        return regex(re, flags.includes('i') ? 'i' : '').test(input);
       });
     case 'sub':
     case 'gsub':
       return arg(0).flatMap((re) =>
-        arg(1).map((replacement) => stringInput('matched').replace(new RegExp(String(re), ast.name === 'gsub' ? 'g' : ''), () => tostring(replacement))),
+        arg(1).map((replacement) => stringInput('matched').replace(regex(re, ast.name === 'gsub' ? 'g' : ''), () => tostring(replacement))),
       );
     case 'to_entries':
       if (!isObject(input)) throw new JqError(`${described(input)} has no keys`);
@@ -954,8 +970,8 @@ function call(ast: Extract<Ast, { kind: 'call' }>, input: Json, env: Env): Json[
     case 'from_entries':
       return [
         new Map(
-          (input as Json[]).map((e) => {
-            const entry = e as JsonObject;
+          items(input).map((entry) => {
+            if (!isObject(entry)) throw new JqError(`Cannot index ${typeName(entry)} with "key"`);
             const key = entry.get('key') ?? entry.get('k') ?? entry.get('name') ?? entry.get('Name') ?? entry.get('Key') ?? entry.get('K') ?? null;
             return [tostring(key), entry.get('value') ?? entry.get('v') ?? entry.get('Value') ?? entry.get('V') ?? null];
           }),
@@ -968,7 +984,12 @@ function call(ast: Extract<Ast, { kind: 'call' }>, input: Json, env: Env): Json[
     case 'tojson':
       return [toJson(input, false)];
     case 'fromjson':
-      return parseJsonStream(stringInput('parsed')).map((v) => v.value);
+      try {
+        return parseJsonStream(stringInput('parsed')).map((v) => v.value);
+      } catch (e) {
+        if (!(e instanceof JsonParseError)) throw e;
+        throw new JqError(`${e.message} (while parsing '${input as string}')`);
+      }
     case 'first':
     case 'last': {
       const items = ast.args.length ? arg(0) : [index(input, ast.name === 'first' ? 0 : -1)];
@@ -995,7 +1016,7 @@ function call(ast: Extract<Ast, { kind: 'call' }>, input: Json, env: Env): Json[
         return ast.name === 'index' ? (found[0] ?? null) : found;
       });
     case 'splits':
-      return arg(0).flatMap((re) => stringInput('split').split(new RegExp(String(re))));
+      return arg(0).flatMap((re) => stringInput('split').split(regex(re, '')));
     case 'recurse': {
       const out: Json[] = [];
       const walk = (v: Json) => {
@@ -1038,8 +1059,6 @@ function call(ast: Extract<Ast, { kind: 'call' }>, input: Json, env: Env): Json[
       return Array.isArray(input) || isObject(input) ? [input] : [];
     case 'scalars':
       return Array.isArray(input) || isObject(input) ? [] : [input];
-    case 'ascii':
-      return [String.fromCharCode(input as number)];
     case 'error':
       return arg(0).map((m) => {
         throw new JqError(typeof m === 'string' ? m : `${toJson(m, false)} (not a string)`);

@@ -49,6 +49,8 @@ export interface ShellSession {
   locals?: Array<Map<string, string | undefined>>;
   /** What `trap … EXIT` runs when the shell ends. */
   exitTrap?: string;
+  /** How far `getopts` is into a cluster of options (`-vh`). */
+  optionOffset?: number;
   /** Working directory (`cd`). */
   cwd: string;
   /** The packet walk of the last `explain`. */

@@ -515,7 +515,7 @@ function arrayEntries(array: ShellArray): Array<[string, string]> {
 function isVariableSet(session: ShellSession, name: string): boolean {
   if (name === '?' || name === '#' || name === '0') return true;
   if (/^[0-9]+$/.test(name)) return Number(name) < (session.positional?.length ?? 1);
-  return session.vars.has(name) || session.arrays?.get(name)?.items.has('0') === true || ENVIRONMENT[name] !== undefined || name === 'HOSTNAME';
+  return session.vars.has(name) || session.arrays?.get(name)?.items.has('0') === true || ENVIRONMENT[name] !== undefined || name === 'HOSTNAME' || name === 'OPTIND';
 }
 
 /** What a fresh login shell on the lab's machines has in its environment. */
@@ -530,6 +530,7 @@ function scalar(session: ShellSession, name: string): string {
   if (value !== undefined) return value;
   if (name === 'HOSTNAME') return session.host.hostname;
   if (name === 'PWD') return session.cwd;
+  if (name === 'OPTIND') return '1';
   return ENVIRONMENT[name] ?? '';
 }
 
@@ -1785,6 +1786,69 @@ function loopBuiltin(kind: 'break' | 'continue'): Builtin {
   };
 }
 
+/**
+ * `getopts OPTSTRING NAME [ARGS…]`: the next option of the arguments (the
+ * positional parameters by default) into NAME, its value into OPTARG, and
+ * OPTIND to the argument after; 1 once the options end. A leading `:` in
+ * OPTSTRING reports bad options in NAME and OPTARG instead of on stderr.
+ */
+function getoptsBuiltin(ctx: ProcContext, argv: string[]): number {
+  const session = ctx.session;
+  const [spec, name] = [argv[1], argv[2]];
+  if (spec === undefined || name === undefined) {
+    // A usage message carries no line.
+    ctx.stderr.write('getopts: usage: getopts optstring name [arg ...]\n');
+    return 2;
+  }
+  const args = argv.length > 3 ? argv.slice(3) : (session.positional ?? []).slice(1);
+  const silent = spec.startsWith(':');
+  let index = Number(scalar(session, 'OPTIND')) || 1;
+  let offset = session.optionOffset ?? 1;
+  const arg = args[index - 1];
+  session.vars.delete('OPTARG');
+  const end = (status: number) => {
+    setVariable(session, name, '?');
+    session.optionOffset = 1;
+    return status;
+  };
+  if (arg === undefined || !arg.startsWith('-') || arg === '-') return end(1);
+  if (arg === '--') {
+    setVariable(session, 'OPTIND', String(index + 1));
+    return end(1);
+  }
+  const option = arg[offset]!;
+  const known = spec.indexOf(option) >= (silent ? 1 : 0) && option !== ':';
+  const takesValue = known && spec[spec.indexOf(option) + 1] === ':';
+  const next = () => {
+    offset = 1;
+    index++;
+  };
+  offset++;
+  if (offset >= arg.length) next();
+  const program = session.positional?.[0] ?? 'bash';
+  if (!known) {
+    setVariable(session, name, '?');
+    if (silent) setVariable(session, 'OPTARG', option);
+    else ctx.stderr.write(`${program}: illegal option -- ${option}\n`);
+  } else if (takesValue) {
+    // The rest of the cluster, or the next argument.
+    const value = offset > 1 ? arg.slice(offset) : args[index - 1];
+    if (offset > 1) next();
+    else if (value !== undefined) index++;
+    if (value === undefined) {
+      setVariable(session, name, silent ? ':' : '?');
+      if (silent) setVariable(session, 'OPTARG', option);
+      else ctx.stderr.write(`${program}: option requires an argument -- ${option}\n`);
+    } else {
+      setVariable(session, name, option);
+      setVariable(session, 'OPTARG', value);
+    }
+  } else setVariable(session, name, option);
+  setVariable(session, 'OPTIND', String(index));
+  session.optionOffset = offset;
+  return 0;
+}
+
 /** `let EXPR…`: 0 when the last one is not 0. */
 function letBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opts: LineOptions): number {
   if (argv.length === 1) {
@@ -1902,11 +1966,20 @@ const BUILTINS: Record<string, Builtin> = {
   unset: unsetBuiltin,
   set: setBuiltin,
   let: letBuiltin,
+  getopts: getoptsBuiltin,
   break: loopBuiltin('break'),
   continue: loopBuiltin('continue'),
-  shift: (ctx, argv) => {
+  shift: (ctx, argv, _stdin, opts) => {
     const positional = ctx.session.positional ?? ['bash'];
     const count = Number(argv[1] ?? 1);
+    if (!/^-?\d+$/.test(argv[1] ?? '1')) {
+      builtinError(ctx, opts, `shift: ${argv[1]}: numeric argument required`);
+      return 1;
+    }
+    if (count < 0) {
+      builtinError(ctx, opts, `shift: ${argv[1]}: shift count out of range`);
+      return 1;
+    }
     if (count > positional.length - 1) return 1;
     ctx.session.positional = [positional[0]!, ...positional.slice(1 + count)];
     return 0;

@@ -815,7 +815,27 @@ const expr = program((ctx, argv) => {
   return value === '' || value === '0' ? 1 : 0;
 });
 
+/** `id [-u|-g|-G] [-n] [USER]` and `whoami`: everyone is root here. */
+const id = program((ctx, argv) => {
+  const flags = argv.slice(1).filter((a) => a.startsWith('-')).join('');
+  const bad = /[^-ugGnr]/.exec(flags);
+  if (bad) {
+    ctx.stderr.write(`id: invalid option -- '${bad[0]}'\nTry 'id --help' for more information.\n`);
+    return 1;
+  }
+  const user = argv.slice(1).find((a) => !a.startsWith('-'));
+  if (user !== undefined && user !== 'root' && user !== '0') {
+    ctx.stderr.write(`id: ‘${user}’: no such user\n`);
+    return 1;
+  }
+  const named = flags.includes('n');
+  ctx.stdout.write(/[ugG]/.test(flags) ? (named ? 'root\n' : '0\n') : 'uid=0(root) gid=0(root) groups=0(root)\n');
+  return 0;
+});
+
 export const COREUTILS: Record<string, Program> = {
+  id,
+  whoami: program((ctx) => (ctx.stdout.write('root\n'), 0)),
   paste,
   nl,
   rev,

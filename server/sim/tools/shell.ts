@@ -1,6 +1,7 @@
-// A small non-interactive bash: runs one command line on a host, with
-// pipes, lists, subshells, loops, case, functions, arrays, redirections,
-// expansions, `set -euxo pipefail` and background jobs, in simulated time.
+// A small non-interactive bash: runs command lines and scripts on a host,
+// with pipes, lists, subshells, loops, case, functions, arrays,
+// redirections and here-documents, expansions, `set -euxo pipefail` and
+// background jobs, in simulated time; as Debian's dash when run as `sh`.
 import { destroyNamespace } from '../kernel/link';
 import type { NetNs } from '../kernel/netns';
 import type { World } from '../kernel/world';
@@ -353,12 +354,12 @@ function* parameter(opts: LineOptions, expression: string): Generator<number, st
   const list = (): string[] => (name === '@' || name === '*' ? (session.positional ?? []).slice(1) : arrayValues(session, name));
   // The subscript is evaluated once: `${a[i++]}` counts once.
   const key = subscript !== undefined && !all ? yield* subscriptKey(opts, name, subscript) : undefined;
-  const value = () => (key !== undefined ? (arrayElement(session, name, key) ?? '') : scalar(session, name));
+  const value = () => (key !== undefined ? (arrayElement(session, name, key) ?? '') : scalar(session, name, opts.shell));
   if (length) {
     if (operation) throw bad();
     return String(all ? list().length : [...value()].length);
   }
-  const isSet = all ? list().length > 0 : key !== undefined ? arrayElement(session, name, key) !== undefined : isVariableSet(session, name);
+  const isSet = all ? list().length > 0 : key !== undefined ? arrayElement(session, name, key) !== undefined : isVariableSet(session, name, opts.shell);
   const op = /^(:?[-=+?]|%%?|##?|\/[/#%]?|\^\^?|,,?|:)?(.*)$/s.exec(operation)!;
   const [, operator, argument] = op as unknown as [string, string | undefined, string];
   if (operator === undefined && argument !== '') throw bad();
@@ -512,26 +513,29 @@ function arrayEntries(array: ShellArray): Array<[string, string]> {
   return entries.reverse().sort(([a], [b]) => bucket(a) - bucket(b));
 }
 
-function isVariableSet(session: ShellSession, name: string): boolean {
+function isVariableSet(session: ShellSession, name: string, shell: ShellName = 'bash'): boolean {
   if (name === '?' || name === '#' || name === '0') return true;
   if (/^[0-9]+$/.test(name)) return Number(name) < (session.positional?.length ?? 1);
-  return session.vars.has(name) || session.arrays?.get(name)?.items.has('0') === true || ENVIRONMENT[name] !== undefined || name === 'HOSTNAME' || name === 'OPTIND';
+  return session.vars.has(name) || session.arrays?.get(name)?.items.has('0') === true || ENVIRONMENT[name] !== undefined || (shell === 'bash' && (SHELL_VARIABLES[name] !== undefined || name === 'HOSTNAME'));
 }
 
 /** What a fresh login shell on the lab's machines has in its environment. */
 const ENVIRONMENT: Record<string, string> = { HOME: '/root', USER: 'root', SHELL: '/bin/bash', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+/** What bash itself sets (not exported): who runs it (root), and which bash it is. */
+const SHELL_VARIABLES: Record<string, string> = { UID: '0', EUID: '0', BASH_VERSION: '5.2.15(1)-release', OPTIND: '1' };
 
-/** A variable's value as `$NAME` gives it: an array's element 0, a positional parameter, a special one. */
-function scalar(session: ShellSession, name: string): string {
+/** A variable's value as `$NAME` gives it: an array's element 0, a positional parameter, a special one; dash sets fewer. */
+function scalar(session: ShellSession, name: string, shell: ShellName = 'bash'): string {
   if (name === '?') return String(session.lastStatus);
   if (name === '#') return String(Math.max(0, (session.positional?.length ?? 1) - 1));
   if (/^[0-9]+$/.test(name)) return session.positional?.[Number(name)] ?? (name === '0' ? 'bash' : '');
   const value = session.vars.get(name) ?? session.arrays?.get(name)?.items.get('0');
   if (value !== undefined) return value;
-  if (name === 'HOSTNAME') return session.host.hostname;
   if (name === 'PWD') return session.cwd;
-  if (name === 'OPTIND') return '1';
-  return ENVIRONMENT[name] ?? '';
+  if (ENVIRONMENT[name] !== undefined) return ENVIRONMENT[name];
+  if (shell === 'sh') return name === 'OPTIND' ? '1' : '';
+  if (name === 'HOSTNAME') return session.host.hostname;
+  return SHELL_VARIABLES[name] ?? '';
 }
 
 /** `NAME=VALUE`: an array's element 0 when NAME is an array; a readonly one cannot change. */

@@ -69,6 +69,8 @@ export interface LineOptions {
   errexitIgnored?: boolean;
   /** How deep in `$(…)` the command runs: `set -x` marks each level with a `+`. */
   substitutionDepth?: number;
+  /** `bash -n`: commands are read, to find syntax errors, and not run. */
+  noExec?: boolean;
 }
 
 /** A process's standard input: what it has not consumed yet, and whether its writer is still running. */
@@ -615,7 +617,7 @@ function* runScript(opts: LineOptions, lines: string[]): Proc {
         status = 2;
         break;
       }
-      status = yield* runList({ ...opts, lineNo: (opts.lineNo ?? 1) + start }, items);
+      if (!opts.noExec) status = yield* runList({ ...opts, lineNo: (opts.lineNo ?? 1) + start }, items);
       opts.session.lastStatus = status;
       start = end;
       if (opts.interrupted()) break;
@@ -1528,8 +1530,29 @@ function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: Std
   const session = opts.session;
   const nsStack = ns === currentNs(session) ? [...session.nsStack] : [...session.nsStack, ns];
   const exported = new Set(session.exported ?? []);
-  const c = argv.indexOf('-c');
-  const script = c < 0 ? argv.slice(1).find((a) => !a.startsWith('-')) : undefined;
+  // Options first (`-c`, `-e`, `-x`, `-n`, `-o pipefail`, clustered or not), then the operands.
+  const options = new Set<string>();
+  let command = false;
+  let noExec = false;
+  let i = 1;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-o' || a === '+o') {
+      const option = argv[++i];
+      if (option !== undefined && a === '-o') options.add(option);
+    } else if (/^-[a-zA-Z]+$/.test(a)) {
+      for (const flag of a.slice(1)) {
+        if (flag === 'c') command = true;
+        else if (flag === 'n') noExec = true;
+        else if (SET_LETTERS[flag]) options.add(SET_LETTERS[flag]);
+      }
+    } else {
+      if (a === '--') i++;
+      break;
+    }
+  }
+  const operands = argv.slice(i);
+  const script = command ? undefined : operands[0];
   const child: LineOptions = {
     ...opts,
     session: {
@@ -1540,7 +1563,8 @@ function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: Std
       shellDepth: nsStack.length,
       vars: new Map([...session.vars].filter(([name]) => exported.has(name))),
       exported,
-      positional: c >= 0 ? [argv[c + 2] ?? shell, ...argv.slice(c + 3)] : [shell],
+      positional: command ? [operands[1] ?? shell, ...operands.slice(2)] : script !== undefined ? operands : [shell],
+      ...(options.size > 0 && { options }),
       ...(session.recordPaths && { recordPaths: true }),
     },
     terminal: stdout,
@@ -1550,15 +1574,16 @@ function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: Std
     loopDepth: 0,
     substitutionDepth: 0,
     errexitIgnored: false,
+    noExec,
   };
   let status = 0;
-  if (c >= 0) {
-    const script = argv[c + 1];
-    if (script === undefined) {
+  if (command) {
+    const text = operands[0];
+    if (text === undefined) {
       stderr.write(shell === 'sh' ? 'sh: 0: -c requires an argument\n' : 'bash: -c: option requires an argument\n');
       return 2;
     }
-    status = yield* runLine({ ...child, interactive: false }, script);
+    status = yield* runLine({ ...child, interactive: false }, text);
   } else if (script !== undefined) {
     // `bash FILE ARGS…`: the file's lines, with $0 the file and $1… the arguments.
     const read = readFile(makeContext(opts, '', stderr, stderr), script);
@@ -1566,7 +1591,6 @@ function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: Std
       stderr.write(shell === 'sh' ? `sh: 0: cannot open ${script}: ${read.error.replace('No such file or directory', 'No such file')}\n` : `${shell}: ${script}: ${read.error}\n`);
       return shell === 'sh' ? 2 : 127;
     }
-    child.session.positional = argv.slice(1);
     status = yield* runShell({ ...child, interactive: false, readsFrom: 'file' }, read.text.replace(/\n$/, '').split('\n'));
   } else if (stdin.text !== '') {
     const lines = stdin.text.replace(/\n$/, '').split('\n');
@@ -1749,10 +1773,12 @@ function unsetBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opt
   return status;
 }
 
+/** The options `set` and a shell's command line take as letters. */
+const SET_LETTERS: Record<string, string> = { e: 'errexit', u: 'nounset', x: 'xtrace' };
+
 /** `set -e`, `set +x`, `set -o pipefail`, `set -euo pipefail`, `set -- ARGS…`. */
 function setBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opts: LineOptions): number {
   const session = ctx.session;
-  const letters: Record<string, string> = { e: 'errexit', u: 'nounset', x: 'xtrace' };
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--' || !/^[-+]/.test(arg)) {
@@ -1761,7 +1787,7 @@ function setBuiltin(ctx: ProcContext, argv: string[], _stdin: StdinBuffer, opts:
     }
     const on = arg[0] === '-';
     for (const letter of arg.slice(1)) {
-      const option = letter === 'o' ? argv[++i] : letters[letter];
+      const option = letter === 'o' ? argv[++i] : SET_LETTERS[letter];
       if (option === 'pipefail' && opts.shell === 'sh') {
         // Special builtin: its error ends dash.
         builtinError(ctx, opts, 'set: Illegal option -o pipefail');

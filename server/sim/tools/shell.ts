@@ -298,11 +298,20 @@ function braceSequence(inner: string): string[] | null {
   return out;
 }
 
-/** Words as a command's arguments: brace expansion, then the other expansions and splitting. */
+/** Words as a command's arguments: brace expansion, then `~`, the other expansions and splitting. */
 function* expandWords(opts: LineOptions, words: Word[]): Generator<number, string[], void> {
   const out: string[] = [];
-  for (const word of words) for (const expanded of opts.shell === 'sh' ? [word] : braceExpand(word)) out.push(...(yield* expandWord(opts, expanded)));
+  for (const word of words) for (const expanded of opts.shell === 'sh' ? [word] : braceExpand(word)) out.push(...(yield* expandWord(opts, tilde(opts.session, expanded))));
   return out;
+}
+
+/** A word's leading unquoted `~` or `~root`, up to a `/` or its end, as the home directory (every user here is root). */
+function tilde(session: ShellSession, word: Word): Word {
+  const [first, ...rest] = word;
+  if (!first || !('text' in first) || first.quoted) return word;
+  const m = /^~(root)?(?=\/|$)/.exec(first.text);
+  if (!m || (first.text === m[0] && rest.length > 0)) return word;
+  return [{ text: scalar(session, 'HOME'), quoted: true }, { text: first.text.slice(m[0].length), quoted: false }, ...rest];
 }
 
 /** `$((…))`: the expression's own expansions first; an error ends the shell as in bash. */
@@ -927,7 +936,7 @@ function* applyRedirects(opts: LineOptions, redirects: Redirect[], sinks: { 1: S
       stdin.current = { text: yield* captureOutput(opts, source.process) };
       continue;
     }
-    const path = (yield* expandWord(opts, r.path)).join(' ');
+    const path = (yield* expandWord(opts, tilde(opts.session, r.path))).join(' ');
     const ctx = makeContext(opts, '', { write: () => {} }, { write: () => {} });
     if (r.fd === 0) {
       const read = readFile(ctx, path);
@@ -1243,7 +1252,7 @@ function* assign(opts: LineOptions, assignment: Assignment): Generator<number, s
     if (!array.associative) array.items = new Map([...array.items].sort(([a], [b]) => Number(a) - Number(b)));
     return `${name}${append ? '+' : ''}=(${shown.map(xtraceQuote).join(' ')})`;
   }
-  const value = yield* expandString(opts, assignment.value);
+  const value = yield* expandString(opts, tilde(session, assignment.value));
   if (index !== undefined) {
     const existing = session.arrays?.get(name);
     const array: ShellArray = existing ?? { associative: false, items: new Map(session.vars.has(name) ? [['0', session.vars.get(name)!]] : []) };

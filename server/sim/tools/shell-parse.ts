@@ -1,9 +1,11 @@
-// Parsing a command line the way bash does for what people type in labs:
-// words and quotes (with `$'…'`), `;` `&&` `||` `&` `|`, redirections and
-// here-strings, `( … )`, `{ …; }`, `for … in …` and `for ((…))`,
-// `while`/`until`, `if … fi`, `case … esac`, `[[ … ]]`, `(( … ))`, functions,
-// array assignments, and expansions: `${…}` in all its forms, `$?`, `$@`,
-// `$((…))` and `$(…)`.
+// Parsing command lines and scripts the way bash does for what people type
+// and write in labs: words and quotes (with `$'…'`), `;` `&&` `||` `&` `|`
+// and newlines, comments, redirections, here-strings and here-documents,
+// `( … )`, `{ …; }`, `for … in …` and `for ((…))`, `while`/`until`,
+// `if … fi`, `case … esac`, `[[ … ]]`, `(( … ))`, functions, array
+// assignments, and expansions: `${…}` in all its forms, `$?`, `$@`,
+// `$((…))` and `$(…)`; and the same in Debian's sh (dash), which knows only
+// POSIX's part of it.
 
 export type Redirect =
   | { fd: 1 | 2; kind: 'file'; path: Word; append: boolean }

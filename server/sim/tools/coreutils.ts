@@ -66,6 +66,25 @@ function countOption(argv: string[], tool: string, ctx: ProcContext): { count: n
 
 const ECHO_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', e: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
 
+/**
+ * The backslash escapes of bash's `echo -e`, or of dash's echo (octal also
+ * without a leading 0, but neither `\e` nor `\x`): the text up to a `\c`,
+ * which ends the output there, its newline included.
+ */
+export function echoEscapes(text: string, dash = false): { text: string; stopped: boolean } {
+  const pattern = dash ? /\\(0[0-7]{0,3}|[1-7][0-7]{0,2}|[abcfnrtv\\])/g : /\\(0[0-7]{0,3}|x[0-9a-fA-F]{1,2}|[abcefnrtv\\])/g;
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    const e = m[1]!;
+    out += text.slice(last, m.index);
+    last = m.index + m[0].length;
+    if (e === 'c') return { text: out, stopped: true };
+    out += /^[0-7]/.test(e) ? String.fromCharCode(parseInt(e, 8) || 0) : e.startsWith('x') ? String.fromCharCode(parseInt(e.slice(1), 16)) : ECHO_ESCAPES[e]!;
+  }
+  return { text: out + text.slice(last), stopped: false };
+}
+
 const echo = program((ctx, argv) => {
   let args = argv.slice(1);
   let newline = true;
@@ -80,12 +99,9 @@ const echo = program((ctx, argv) => {
   }
   let text = args.join(' ');
   if (escapes) {
-    // `\c` ends the output there, newline included.
-    const cut = /\\c/.exec(text);
-    if (cut) (text = text.slice(0, cut.index)), (newline = false);
-    text = text.replace(/\\(0[0-7]{0,3}|x[0-9a-fA-F]{1,2}|[abefnrtv\\])/g, (_, e: string) =>
-      e.startsWith('0') ? String.fromCharCode(parseInt(e, 8) || 0) : e.startsWith('x') ? String.fromCharCode(parseInt(e.slice(1), 16)) : ECHO_ESCAPES[e]!,
-    );
+    const escaped = echoEscapes(text);
+    text = escaped.text;
+    if (escaped.stopped) newline = false;
   }
   ctx.stdout.write(text + (newline ? '\n' : ''));
   return 0;

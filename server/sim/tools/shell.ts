@@ -5,6 +5,7 @@
 import { destroyNamespace } from '../kernel/link';
 import type { NetNs } from '../kernel/netns';
 import type { World } from '../kernel/world';
+import { echoEscapes } from './coreutils';
 import { isDirectory, listDirectory, normalisePath, readFile, writeFile } from './fs';
 import { runProgram, type Output, type Proc, type ProcContext, type Program, type ShellArray, type ShellSession } from './process';
 import {
@@ -1620,8 +1621,6 @@ function* runChildShell(opts: LineOptions, ns: NetNs, argv: string[], stdin: Std
 /** Builtins with an external twin (`ip netns exec red echo hi` runs /bin/echo). */
 const BUILTIN_PROGRAMS = new Set(['echo', 'true', 'false']);
 
-const ECHO_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
-
 type Builtin = (ctx: ProcContext, argv: string[], stdin: StdinBuffer, opts: LineOptions) => number;
 
 /** A builtin's error, as the shell words it: `bash: line N: NAME: MESSAGE` (dash: `sh: N: …`). */
@@ -2042,10 +2041,8 @@ const DASH_BUILTINS: Record<string, Builtin> = {
   ...Object.fromEntries(Object.entries(BUILTINS).filter(([name]) => !['let', 'declare', 'typeset', 'readarray', 'mapfile'].includes(name))),
   echo: (ctx, argv) => {
     const newline = argv[1] !== '-n';
-    const text = argv.slice(newline ? 1 : 2).join(' ');
-    const cut = text.indexOf('\\c');
-    const shown = (cut < 0 ? text : text.slice(0, cut)).replace(/\\(0[0-7]{0,3}|[abfnrtv\\])/g, (_, e: string) => (e.startsWith('0') ? String.fromCharCode(parseInt(e, 8) || 0) : ECHO_ESCAPES[e]!));
-    ctx.stdout.write(shown + (newline && cut < 0 ? '\n' : ''));
+    const shown = echoEscapes(argv.slice(newline ? 1 : 2).join(' '), true);
+    ctx.stdout.write(shown.text + (newline && !shown.stopped ? '\n' : ''));
     return 0;
   },
 };

@@ -12,6 +12,8 @@ export class Host {
   readonly files = new Map<string, string>();
   /** Directories users made (mktemp -d, mkdir). */
   readonly directories = new Set<string>();
+  /** Files made executable (chmod +x): scripts that run by their path. */
+  readonly executables = new Set<string>();
   /** Process ids handed out on this machine (what ss -p shows). */
   lastPid = 1000;
 

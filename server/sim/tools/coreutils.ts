@@ -1,7 +1,8 @@
 // The text tools people pipe `ip` and `ping` into, and a few basics.
 import { formatIpv4 } from '../kernel/addr';
-import { isDirectory, normalisePath, readFile } from './fs';
+import { isDirectory, listDirectory, normalisePath, readFile, writeFile } from './fs';
 import { program, type Program, type ProcContext } from './process';
+import { formatConversion } from './format';
 import { basicToExtended, posixClasses } from './regex';
 
 function inputOf(ctx: ProcContext, files: string[], tool: string): { text: string; status: number } {
@@ -64,6 +65,27 @@ function countOption(argv: string[], tool: string, ctx: ProcContext): { count: n
   return { count, files, fromStart };
 }
 
+const ECHO_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', e: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
+
+/**
+ * The backslash escapes of bash's `echo -e`, or of dash's echo (octal also
+ * without a leading 0, but neither `\e` nor `\x`): the text up to a `\c`,
+ * which ends the output there, its newline included.
+ */
+export function echoEscapes(text: string, dash = false): { text: string; stopped: boolean } {
+  const pattern = dash ? /\\(0[0-7]{0,3}|[1-7][0-7]{0,2}|[abcfnrtv\\])/g : /\\(0[0-7]{0,3}|x[0-9a-fA-F]{1,2}|[abcefnrtv\\])/g;
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(pattern)) {
+    const e = m[1]!;
+    out += text.slice(last, m.index);
+    last = m.index + m[0].length;
+    if (e === 'c') return { text: out, stopped: true };
+    out += /^[0-7]/.test(e) ? String.fromCharCode(parseInt(e, 8) || 0) : e.startsWith('x') ? String.fromCharCode(parseInt(e.slice(1), 16)) : ECHO_ESCAPES[e]!;
+  }
+  return { text: out + text.slice(last), stopped: false };
+}
+
 const echo = program((ctx, argv) => {
   let args = argv.slice(1);
   let newline = true;
@@ -77,7 +99,11 @@ const echo = program((ctx, argv) => {
     args = args.slice(1);
   }
   let text = args.join(' ');
-  if (escapes) text = text.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\\\/g, '\\');
+  if (escapes) {
+    const escaped = echoEscapes(text);
+    text = escaped.text;
+    if (escaped.stopped) newline = false;
+  }
   ctx.stdout.write(text + (newline ? '\n' : ''));
   return 0;
 }, true);
@@ -118,17 +144,28 @@ const grep = program((ctx, argv) => {
   let numbered = false;
   // Each -e adds patterns (one per line); a line matches if any does.
   const given: string[] = [];
+  let before = 0;
+  let after = 0;
   let pattern: string | undefined;
   const files: string[] = [];
   // After `--` every word is a pattern or file, as `grep -- -A` needs.
   let optionsEnded = false;
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
+    const context = optionsEnded ? null : /^-([ABC])(\d*)$/.exec(a);
     if (optionsEnded) {
       if (given.length === 0 && pattern === undefined) pattern = a;
       else files.push(a);
     } else if (a === '--') optionsEnded = true;
-    else if (a === '-e') given.push(argv[++i] ?? '');
+    else if (context) {
+      const count = context[2] || argv[++i];
+      if (count === undefined || !/^\d+$/.test(count)) {
+        ctx.stderr.write(`grep: ${count ?? ''}: invalid context length argument\n`);
+        return 2;
+      }
+      if (context[1] !== 'A') before = Number(count);
+      if (context[1] !== 'B') after = Number(count);
+    } else if (a === '-e') given.push(argv[++i] ?? '');
     else if (/^-[vicqFwEon]+$/.test(a)) {
       for (const f of a.slice(1)) {
         if (f === 'v') invert = true;
@@ -166,16 +203,25 @@ const grep = program((ctx, argv) => {
     return 2;
   }
   const input = inputOf(ctx, files, 'grep');
-  const matched = lines(input.text)
-    .map((line, i) => ({ line, number: i + 1 }))
-    .filter(({ line }) => re.test(line) !== invert);
-  const prefix = (n: number) => (numbered ? `${n}:` : '');
+  const all = lines(input.text);
+  const matched = all.map((line, i) => ({ line, number: i + 1 })).filter(({ line }) => re.test(line) !== invert);
+  const prefix = (n: number, separator = ':') => (numbered ? `${n}${separator}` : '');
   if (countOnly) ctx.stdout.write(`${matched.length}\n`);
   else if (quiet) {
     // -q prints nothing.
   } else if (onlyMatching && !invert) {
-    const all = new RegExp(re.source, re.flags + 'g');
-    for (const { line, number } of matched) for (const m of line.matchAll(all)) if (m[0] !== '') ctx.stdout.write(prefix(number) + m[0] + '\n');
+    const global = new RegExp(re.source, re.flags + 'g');
+    for (const { line, number } of matched) for (const m of line.matchAll(global)) if (m[0] !== '') ctx.stdout.write(prefix(number) + m[0] + '\n');
+  } else if (!onlyMatching && (before > 0 || after > 0)) {
+    // -A/-B/-C: each match with the lines around it; `--` between groups that do not touch.
+    const matching = new Set(matched.map(({ number }) => number));
+    let printed = 0;
+    for (const { number } of matched) {
+      const from = Math.max(1, number - before);
+      if (printed > 0 && from > printed + 1) ctx.stdout.write('--\n');
+      for (let n = Math.max(from, printed + 1); n <= Math.min(all.length, number + after); n++) ctx.stdout.write(prefix(n, matching.has(n) ? ':' : '-') + all[n - 1] + '\n');
+      printed = Math.max(printed, Math.min(all.length, number + after));
+    }
   } else if (!onlyMatching) for (const { line, number } of matched) ctx.stdout.write(prefix(number) + line + '\n');
   if (input.status) return input.status;
   return matched.length > 0 ? 0 : 1;
@@ -222,10 +268,24 @@ const wc = program((ctx, argv) => {
 });
 
 /** `sort [-rnu] [-t SEP] [-k N[,M]] [FILE…]` */
+/** `sort -V`: runs of digits compare as numbers, the text between them as text. */
+function versionCompare(a: string, b: string): number {
+  const pa = a.match(/\d+|\D+/g) ?? [];
+  const pb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const [x, y] = [pa[i]!, pb[i]!];
+    const numbers = /^\d/.test(x) && /^\d/.test(y);
+    const c = numbers ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0;
+    if (c !== 0) return c;
+  }
+  return pa.length - pb.length;
+}
+
 const sort = program((ctx, argv) => {
   let reverse = false;
   let numeric = false;
   let unique = false;
+  let version = false;
   let separator: string | null = null;
   let key: [number, number] | null = null;
   const files: string[] = [];
@@ -240,10 +300,11 @@ const sort = program((ctx, argv) => {
       }
       key = [Number(m[1]), m[2] === undefined ? Infinity : Number(m[2])];
     } else if (a.startsWith('-t')) separator = value('-t');
-    else if (/^-[rnu]+$/.test(a)) {
+    else if (/^-[rnuV]+$/.test(a)) {
       reverse ||= a.includes('r');
       numeric ||= a.includes('n');
       unique ||= a.includes('u');
+      version ||= a.includes('V');
     } else files.push(a);
   }
   const input = inputOf(ctx, files, 'sort');
@@ -255,7 +316,7 @@ const sort = program((ctx, argv) => {
   const compare = (a: string, b: string): number => {
     const ka = keyOf(a);
     const kb = keyOf(b);
-    const primary = numeric ? (parseFloat(ka) || 0) - (parseFloat(kb) || 0) : ka < kb ? -1 : ka > kb ? 1 : 0;
+    const primary = numeric ? (parseFloat(ka) || 0) - (parseFloat(kb) || 0) : version ? versionCompare(ka, kb) : ka < kb ? -1 : ka > kb ? 1 : 0;
     return primary;
   };
   let all = lines(input.text).sort((a, b) => compare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
@@ -481,7 +542,8 @@ const rm = program((ctx, argv) => {
       }
       for (const dir of [...ctx.host.directories]) if (dir === path || dir.startsWith(path + '/')) ctx.host.directories.delete(dir);
       for (const file of [...ctx.host.files.keys()]) if (file.startsWith(path + '/')) ctx.host.files.delete(file);
-    } else if (!ctx.host.files.delete(path) && !force) {
+    } else if (ctx.host.files.delete(path)) ctx.host.executables.delete(path);
+    else if (!force) {
       ctx.stderr.write(`rm: cannot remove '${arg}': No such file or directory\n`);
       status = 1;
     }
@@ -489,15 +551,18 @@ const rm = program((ctx, argv) => {
   return status;
 });
 
-/** `seq [-s SEP] [-w] [FIRST [STEP]] LAST` */
+/** `seq [-s SEP] [-w] [-f FORMAT] [FIRST [STEP]] LAST` */
 const seq = program((ctx, argv) => {
   let separator = '\n';
   let equalWidth = false;
+  let format: string | null = null;
   const operands: string[] = [];
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '-s') separator = argv[++i] ?? '';
     else if (a.startsWith('-s') && a.length > 2) separator = a.slice(2);
+    else if (a === '-f') format = argv[++i] ?? '';
+    else if (a.startsWith('-f') && a.length > 2) format = a.slice(2);
     else if (a === '-w') equalWidth = true;
     else operands.push(a);
   }
@@ -513,8 +578,20 @@ const seq = program((ctx, argv) => {
   const [first, step, last] = numbers.length === 1 ? [1, 1, numbers[0]!] : numbers.length === 2 ? [numbers[0]!, 1, numbers[1]!] : [numbers[0]!, numbers[1]!, numbers[2]!];
   if (step === 0) return usage(`invalid Zero increment value: ‘${operands[1]}’`);
   const decimals = Math.max(...operands.map((o) => (o.includes('.') ? o.length - o.indexOf('.') - 1 : 0)));
+  // -f: one printf conversion of a floating point number (%g, %f, %e) in the text.
+  const spec = format === null ? null : /%([-+ 0#]*)(\d+)?(?:\.(\d*))?([eEfgG])/.exec(format);
+  if (format !== null && (!spec || /%[^%]/.test(format.replace(spec[0], '').replace(/%%/g, '')))) {
+    ctx.stderr.write(`seq: format ‘${format}’ has ${spec ? 'too many % directives' : 'no % directive'}\n`);
+    return 1;
+  }
   const values: string[] = [];
-  for (let n = first; step > 0 ? n <= last + 1e-9 : n >= last - 1e-9; n += step) values.push(n.toFixed(decimals));
+  for (let n = first; step > 0 ? n <= last + 1e-9 : n >= last - 1e-9; n += step) {
+    if (!spec) values.push(n.toFixed(decimals));
+    else {
+      const conversion = { flags: spec[1]!, width: Number(spec[2] ?? 0), precision: spec[3] === undefined ? null : Number(spec[3] || 0), conv: spec[4]! };
+      values.push(format!.replace(spec[0], () => formatConversion(conversion, String(n), n)).replace(/%%/g, '%'));
+    }
+  }
   const width = Math.max(...values.map((v) => v.length), 0);
   const shown = equalWidth ? values.map((v) => (v.startsWith('-') ? '-' + v.slice(1).padStart(width - 1, '0') : v.padStart(width, '0'))) : values;
   if (shown.length > 0) ctx.stdout.write(shown.join(separator) + '\n');
@@ -547,6 +624,7 @@ const tr = program((ctx, argv) => {
   const sets = argv.slice(1).filter((a) => !/^-[dsc]+$/.test(a));
   const remove = flags.includes('d');
   const squeeze = flags.includes('s');
+  const complement = flags.includes('c');
   const need = remove || (squeeze && sets.length === 1) ? 1 : 2;
   if (sets.length < need) {
     ctx.stderr.write(sets.length === 0 ? "tr: missing operand\nTry 'tr --help' for more information.\n" : `tr: missing operand after ‘${sets[0]}’\nTwo strings must be given when translating.\nTry 'tr --help' for more information.\n`);
@@ -556,7 +634,8 @@ const tr = program((ctx, argv) => {
   const to = sets[1] === undefined ? [] : expandSet(sets[1]);
   let out = '';
   for (const c of ctx.stdin) {
-    const at = from.indexOf(c);
+    // -c: the characters not in the first set, all mapped to the last of the second.
+    const at = complement ? (from.includes(c) ? -1 : Math.max(0, to.length - 1)) : from.indexOf(c);
     if (remove && at >= 0) continue;
     const mapped = !remove && to.length > 0 && at >= 0 ? to[Math.min(at, to.length - 1)]! : c;
     const squeezeSet = remove || to.length === 0 ? from : to;
@@ -567,7 +646,275 @@ const tr = program((ctx, argv) => {
   return 0;
 });
 
+/** `tee [-a] FILE…`: standard input to standard output and to each file. */
+const tee = program((ctx, argv) => {
+  const append = argv.slice(1).some((a) => /^-[a-z]*a/.test(a) || a === '--append');
+  let status = 0;
+  for (const file of argv.slice(1).filter((a) => !a.startsWith('-') || a === '-')) {
+    const written = writeFile(ctx, file, ctx.stdin, append);
+    if (!written.ok) {
+      ctx.stderr.write(`tee: ${file}: ${written.error}\n`);
+      status = 1;
+    }
+  }
+  ctx.stdout.write(ctx.stdin);
+  return status;
+});
+
+/**
+ * `ls [PATH…]`: one name a line, as when its output is not a terminal. A
+ * directory the simulation knows fully is listed whole, another shows what
+ * was made in it (mkdir, files written).
+ */
+const ls = program((ctx, argv) => {
+  const paths = argv.slice(1).filter((a) => !a.startsWith('-'));
+  let status = 0;
+  const files: string[] = [];
+  const dirs: Array<[string, string[]]> = [];
+  for (const path of paths.length ? paths : ['.']) {
+    const abs = normalisePath(path, ctx.session.cwd);
+    if (isDirectory(ctx, abs)) {
+      const known = [...ctx.host.directories, ...ctx.host.files.keys()].filter((p) => p.startsWith(abs === '/' ? '/' : abs + '/') && !p.slice(abs.length + 1).includes('/'));
+      dirs.push([path, listDirectory(ctx, abs) ?? known.map((p) => p.slice(abs.length + 1)).sort()]);
+    } else if (readFile(ctx, abs).ok) files.push(path);
+    else {
+      ctx.stderr.write(`ls: cannot access '${path}': No such file or directory\n`);
+      status = 2;
+    }
+  }
+  const blocks = [...(files.length ? [files.sort().join('\n') + '\n'] : []), ...dirs.map(([path, names]) => (paths.length > 1 || files.length ? `${path}:\n` : '') + names.map((n) => n + '\n').join(''))];
+  ctx.stdout.write(blocks.join('\n'));
+  return status;
+});
+
+/** `basename NAME [SUFFIX]` */
+const basename = program((ctx, argv) => {
+  const [name, suffix] = argv.slice(1);
+  if (name === undefined) {
+    ctx.stderr.write("basename: missing operand\nTry 'basename --help' for more information.\n");
+    return 1;
+  }
+  const trimmed = name.replace(/\/+$/, '');
+  let base = trimmed === '' ? (name === '' ? '' : '/') : trimmed.slice(trimmed.lastIndexOf('/') + 1);
+  if (suffix && base !== suffix && base.endsWith(suffix)) base = base.slice(0, -suffix.length);
+  ctx.stdout.write(base + '\n');
+  return 0;
+});
+
+/** `dirname NAME…` */
+const dirname = program((ctx, argv) => {
+  const names = argv.slice(1);
+  if (names.length === 0) {
+    ctx.stderr.write("dirname: missing operand\nTry 'dirname --help' for more information.\n");
+    return 1;
+  }
+  for (const name of names) {
+    const trimmed = name.replace(/\/+$/, '');
+    const slash = trimmed.lastIndexOf('/');
+    ctx.stdout.write((slash < 0 ? (name.startsWith('/') ? '/' : '.') : trimmed.slice(0, slash).replace(/\/+$/, '') || '/') + '\n');
+  }
+  return 0;
+});
+
+/** `chmod MODE FILE…`: of the permissions, only whether a file may be executed matters here. */
+const chmod = program((ctx, argv) => {
+  const [mode, ...files] = argv.slice(1).filter((a) => a !== '-R' && a !== '-v');
+  if (mode === undefined || files.length === 0) {
+    ctx.stderr.write(`chmod: missing operand${mode === undefined ? '' : ` after ‘${mode}’`}\nTry 'chmod --help' for more information.\n`);
+    return 1;
+  }
+  // Octal: any execute bit; symbolic (`+x`, `u+x,go-w`, `a=rx`): what its clauses say of x.
+  const octal = /^[0-7]{1,4}$/.test(mode) ? (parseInt(mode, 8) & 0o111) !== 0 : null;
+  const clauses = octal === null ? mode.split(',').map((c) => /^[ugoa]*([-+=])([rwxXst]*)$/.exec(c)) : [];
+  if (clauses.some((c) => c === null)) {
+    ctx.stderr.write(`chmod: invalid mode: ‘${mode}’\nTry 'chmod --help' for more information.\n`);
+    return 1;
+  }
+  let status = 0;
+  for (const file of files) {
+    const path = normalisePath(file, ctx.session.cwd);
+    if (!ctx.host.files.has(path) && !isDirectory(ctx, path) && !readFile(ctx, path).ok) {
+      ctx.stderr.write(`chmod: cannot access '${file}': No such file or directory\n`);
+      status = 1;
+      continue;
+    }
+    let executable = octal ?? ctx.host.executables.has(path);
+    for (const [, op, perms] of clauses as RegExpExecArray[]) {
+      if (op === '=') executable = perms!.includes('x');
+      else if (perms!.includes('x')) executable = op === '+';
+    }
+    if (executable) ctx.host.executables.add(path);
+    else ctx.host.executables.delete(path);
+  }
+  return status;
+});
+
+/** `paste [-s] [-d LIST] [FILE…]`: lines of the inputs side by side, or (-s) each input's lines on one line. */
+const paste = program((ctx, argv) => {
+  let serial = false;
+  let delimiters = '\t';
+  const files: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^-(s?)(?:d(.*))?(s?)$/.exec(a);
+    if (m && a !== '-') {
+      serial ||= m[1] === 's' || m[3] === 's';
+      if (m[2] !== undefined) delimiters = m[2] || (argv[++i] ?? '');
+    } else files.push(a);
+  }
+  const delimiter = (n: number) => delimiters[n % delimiters.length] ?? '';
+  const names = files.length ? files : ['-'];
+  // The `-`s read standard input's lines in turn.
+  const stdinLines = lines(ctx.stdin);
+  const dashes = names.filter((f) => f === '-').length;
+  let dash = 0;
+  let status = 0;
+  const inputs = names.map((file) => {
+    if (file === '-') {
+      const k = dash++;
+      return serial ? stdinLines : stdinLines.filter((_, n) => n % dashes === k);
+    }
+    const read = inputOf(ctx, [file], 'paste');
+    status ||= read.status;
+    return lines(read.text);
+  });
+  if (serial) for (const input of inputs) ctx.stdout.write(input.map((line, n) => (n > 0 ? delimiter(n - 1) : '') + line).join('') + '\n');
+  else {
+    const rows = Math.max(...inputs.map((input) => input.length));
+    for (let r = 0; r < rows; r++) ctx.stdout.write(inputs.map((input, c) => (c > 0 ? delimiter(c - 1) : '') + (input[r] ?? '')).join('') + '\n');
+  }
+  return status;
+});
+
+/** `nl`: non-empty lines numbered, right-aligned in six columns and a tab. */
+const nl = program((ctx, argv) => {
+  const input = inputOf(ctx, argv.slice(1).filter((a) => !a.startsWith('-') || a === '-'), 'nl');
+  let n = 0;
+  for (const line of lines(input.text)) ctx.stdout.write(line === '' ? '       \n' : `${String(++n).padStart(6)}\t${line}\n`);
+  return input.status;
+});
+
+/** `rev`: each line backwards. */
+const rev = program((ctx, argv) => {
+  const input = inputOf(ctx, argv.slice(1), 'rev');
+  for (const line of lines(input.text)) ctx.stdout.write([...line].reverse().join('') + '\n');
+  return input.status;
+});
+
+/** `column -t [-s SEPS] [-o SEP]`: a table, each column as wide as its widest cell and two spaces; empty lines dropped. */
+const column = program((ctx, argv) => {
+  let table = false;
+  let separators: string | null = null;
+  let output = '  ';
+  const files: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-t') table = true;
+    else if (a === '-s') separators = argv[++i] ?? '';
+    else if (a.startsWith('-s')) separators = a.slice(2);
+    else if (a === '-o') output = argv[++i] ?? '';
+    else if (a.startsWith('-o')) output = a.slice(2);
+    else files.push(a);
+  }
+  const input = inputOf(ctx, files, 'column');
+  const rows = lines(input.text).filter((l) => l.trim() !== '');
+  if (!table) {
+    for (const row of rows) ctx.stdout.write(row + '\n');
+    return input.status;
+  }
+  const split = separators === null ? (l: string) => l.trim().split(/[ \t]+/) : (l: string) => l.split(new RegExp(`[${separators!.replace(/[\]\\^-]/g, '\\$&')}]+`));
+  const cells = rows.map(split);
+  const columns = Math.max(...cells.map((c) => c.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...cells.map((c) => [...(c[i] ?? '')].length)));
+  // Every cell but those of the last column is padded, even at the end of a shorter row.
+  for (const row of cells) ctx.stdout.write(row.map((cell, i) => (i === columns - 1 ? cell : cell + ' '.repeat(widths[i]! - [...cell].length) + output)).join('') + '\n');
+  return input.status;
+});
+
+/** `expr`: integer arithmetic, comparisons and `length`; prints the value, and fails when it is 0 or empty. */
+const expr = program((ctx, argv) => {
+  const args = argv.slice(1);
+  const fail = (message: string, status = 2) => {
+    ctx.stderr.write(`expr: ${message}\n`);
+    return status;
+  };
+  if (args.length === 0) return fail("missing operand\nTry 'expr --help' for more information.");
+  let pos = 0;
+  const integer = (v: string) => /^-?\d+$/.test(v);
+  const levels = [['|'], ['&'], ['<', '<=', '=', '==', '!=', '>=', '>'], ['+', '-'], ['*', '/', '%']];
+  const primary = (): string => {
+    const tok = args[pos++];
+    if (tok === undefined) throw new Error('syntax error: missing argument after ‘' + args[pos - 2] + '’');
+    if (tok === '(') {
+      const v = level(0);
+      if (args[pos++] !== ')') throw new Error('syntax error: expecting ‘)’');
+      return v;
+    }
+    if (tok === 'length') return String([...(args[pos++] ?? '')].length);
+    return tok;
+  };
+  const level = (n: number): string => {
+    if (n === levels.length) return primary();
+    let left = level(n + 1);
+    while (args[pos] !== undefined && levels[n]!.includes(args[pos]!)) {
+      const op = args[pos++]!;
+      const right = level(n + 1);
+      if (op === '|') left = left !== '' && left !== '0' ? left : right !== '' && right !== '0' ? right : '0';
+      else if (op === '&') left = left !== '' && left !== '0' && right !== '' && right !== '0' ? left : '0';
+      else if (n === 2) {
+        const c = integer(left) && integer(right) ? Number(left) - Number(right) : left < right ? -1 : left > right ? 1 : 0;
+        left = ({ '<': c < 0, '<=': c <= 0, '=': c === 0, '==': c === 0, '!=': c !== 0, '>=': c >= 0, '>': c > 0 } as Record<string, boolean>)[op] ? '1' : '0';
+      } else {
+        if (!integer(left) || !integer(right)) throw new Error('non-integer argument');
+        const [l, r] = [BigInt(left), BigInt(right)];
+        if ((op === '/' || op === '%') && r === 0n) throw new Error('division by zero');
+        left = String(op === '+' ? l + r : op === '-' ? l - r : op === '*' ? l * r : op === '/' ? l / r : l % r);
+      }
+    }
+    return left;
+  };
+  let value: string;
+  try {
+    value = level(0);
+    if (pos < args.length) throw new Error(`syntax error: unexpected argument ‘${args[pos]}’`);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  ctx.stdout.write(value + '\n');
+  return value === '' || value === '0' ? 1 : 0;
+});
+
+/** `id [-u|-g|-G] [-n] [USER]` and `whoami`: everyone is root here. */
+const id = program((ctx, argv) => {
+  const flags = argv.slice(1).filter((a) => a.startsWith('-')).join('');
+  const bad = /[^-ugGnr]/.exec(flags);
+  if (bad) {
+    ctx.stderr.write(`id: invalid option -- '${bad[0]}'\nTry 'id --help' for more information.\n`);
+    return 1;
+  }
+  const user = argv.slice(1).find((a) => !a.startsWith('-'));
+  if (user !== undefined && user !== 'root' && user !== '0') {
+    ctx.stderr.write(`id: ‘${user}’: no such user\n`);
+    return 1;
+  }
+  const named = flags.includes('n');
+  ctx.stdout.write(/[ugG]/.test(flags) ? (named ? 'root\n' : '0\n') : 'uid=0(root) gid=0(root) groups=0(root)\n');
+  return 0;
+});
+
 export const COREUTILS: Record<string, Program> = {
+  id,
+  whoami: program((ctx) => (ctx.stdout.write('root\n'), 0)),
+  paste,
+  nl,
+  rev,
+  column,
+  expr,
+  chmod,
+  tee,
+  ls,
+  basename,
+  dirname,
   echo,
   cat,
   grep,

@@ -15,7 +15,8 @@ const PROC_SYS = '/proc/sys/';
 const RUN_NETNS = '/run/netns/';
 
 export function normalisePath(path: string, cwd = '/root'): string {
-  const abs = path.startsWith('/') ? path : `${cwd}/${path}`;
+  // /var/run is a link to /run.
+  const abs = (path.startsWith('/') ? path : `${cwd}/${path}`).replace(/^\/+var\/+run(?=\/|$)/, '/run');
   const parts: string[] = [];
   for (const part of abs.split('/')) {
     if (part === '' || part === '.') continue;
@@ -36,6 +37,23 @@ export function isDirectory(ctx: ProcContext, path: string): boolean {
     return ctx.ns.sysctl.keys().some((key) => key.startsWith(prefix));
   }
   return STANDARD_DIRS.includes(abs) || ctx.host.directories.has(abs);
+}
+
+/**
+ * The entries of a directory whose whole content the simulation knows, in
+ * byte order: /run/netns (the named namespaces), /proc/sys/net/ipv{4,6}/conf
+ * (`all`, `default` and a directory per device) and the IPv4 ones within.
+ * Null for any other directory, and for what is not a directory.
+ */
+export function listDirectory(ctx: ProcContext, path: string): string[] | null {
+  const abs = normalisePath(path, ctx.session.cwd);
+  if (abs === '/run/netns') return [...ctx.host.namespaces.keys()].sort();
+  if (!/^\/proc\/sys\/net\/(ipv[46]\/conf|ipv4\/conf\/[^/]+)$/.test(abs) || !isDirectory(ctx, abs)) return null;
+  const prefix = abs.slice(PROC_SYS.length).split('/').join('.') + '.';
+  // What follows the directory is `SCOPE.PARAM` or `PARAM`; a device's name may hold dots, a parameter's not.
+  const entry = (rest: string) => (rest.includes('.') ? rest.slice(0, rest.lastIndexOf('.')) : rest);
+  const names = ctx.ns.sysctl.keys().flatMap((key) => (key.startsWith(prefix) ? [entry(key.slice(prefix.length))] : []));
+  return [...new Set(names)].sort();
 }
 
 export function readFile(ctx: ProcContext, path: string): ReadResult {

@@ -6,7 +6,7 @@ import type { NetNs } from '../kernel/netns';
 import type { PacketPath } from '../../../shared/protocol';
 import { PathRecorder, type TraceEvent } from '../kernel/trace';
 import type { World } from '../kernel/world';
-import type { FunctionDefinition } from './shell-parse';
+import type { FunctionDef } from './shell-parse';
 
 export interface Output {
   write(text: string): void;
@@ -15,6 +15,12 @@ export interface Output {
 }
 
 /** A terminal's state that outlives one command: where `ip netns exec NS bash` took it. */
+export interface ShellArray {
+  /** `declare -A`: subscripts are strings, kept in insertion order; else numbers, listed in order. */
+  associative: boolean;
+  items: Map<string, string>;
+}
+
 export interface ShellSession {
   host: Host;
   /** Namespaces entered with `ip netns exec NS bash`, innermost last. */
@@ -27,10 +33,24 @@ export interface ShellSession {
   lastStatus: number;
   /** Shell variables set with NAME=VALUE or by `for`. */
   vars: Map<string, string>;
-  /** Shell functions defined with `NAME() { …; }`. */
-  functions?: Map<string, FunctionDefinition['body']>;
-  /** The positional parameters ($1…, $#, $@) of the function running. */
+  /** Arrays (`a=(x y)`, `declare -A m`): each element by its subscript. */
+  arrays?: Map<string, ShellArray>;
+  /** The variables child processes see (`export`). */
+  exported?: Set<string>;
+  /** The variables that cannot change (`readonly`, `declare -r`). */
+  readonly?: Set<string>;
+  /** Functions defined with `NAME() { …; }`. */
+  functions?: Map<string, FunctionDef>;
+  /** `$0` then `$1`, `$2`…: the shell's, or the running function's, arguments. */
   positional?: string[];
+  /** Options on with `set`, by long name: errexit, nounset, xtrace, pipefail. */
+  options?: Set<string>;
+  /** One frame per running function: the values its `local` variables hid (undefined: unset). */
+  locals?: Array<Map<string, string | undefined>>;
+  /** What `trap … EXIT` runs when the shell ends. */
+  exitTrap?: string;
+  /** How far `getopts` is into a cluster of options (`-vh`). */
+  optionOffset?: number;
   /** Working directory (`cd`). */
   cwd: string;
   /** The packet walk of the last `explain`. */

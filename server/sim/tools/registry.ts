@@ -6,6 +6,7 @@ import { COREUTILS } from './coreutils';
 import { explain } from './explain';
 import { ifconfig } from './ifconfig';
 import { ip } from './ip/ip';
+import { jq } from './jq';
 import { iptables, iptablesRestore, iptablesSave } from './iptables';
 import { arp, netstat, route } from './nettools';
 import { curlProgram, httpServer } from './http';
@@ -26,6 +27,7 @@ const INSTALLED: Array<[string, string, Program]> = [
   ...Object.entries(COREUTILS).map(([name, prog]): [string, string, Program] => [name, BIN, prog]),
   ['awk', BIN, awk],
   ['sed', BIN, sed],
+  ['jq', BIN, jq],
   ['ip', SBIN, ip],
   ['ping', BIN, ping],
   ['ping6', BIN, ping],

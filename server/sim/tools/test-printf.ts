@@ -18,9 +18,60 @@ class TestExpression {
   ) {}
 
   evaluate(): boolean {
-    const value = this.or();
+    const value = this.counted(this.args.length);
     if (this.i < this.args.length) throw new TestError(`too many arguments`);
     return value;
+  }
+
+  /** Up to four arguments, what they mean depends on how many there are (POSIX's rules, as bash applies them). */
+  private counted(n: number): boolean {
+    const a = this.args;
+    const i = this.i;
+    switch (n) {
+      case 1:
+        this.i++;
+        return a[i] !== '';
+      case 2:
+        if (a[i] === '!') {
+          this.i += 2;
+          return a[i + 1] === '';
+        }
+        if (!UNARY.has(a[i]!)) throw new TestError(`${a[i]}: unary operator expected`);
+        this.i += 2;
+        return unaryTest(this.ctx, a[i]!, a[i + 1]!);
+      case 3:
+        if (a[i + 1] === '-a' || a[i + 1] === '-o') {
+          this.i += 3;
+          return a[i + 1] === '-a' ? a[i] !== '' && a[i + 2] !== '' : a[i] !== '' || a[i + 2] !== '';
+        }
+        if (BINARY.has(a[i + 1]!)) {
+          this.i += 3;
+          return binaryTest(a[i]!, a[i + 1]!, a[i + 2]!);
+        }
+        if (a[i] === '!') {
+          this.i++;
+          return !this.counted(2);
+        }
+        if (a[i] === '(' && a[i + 2] === ')') {
+          this.i += 3;
+          return a[i + 1] !== '';
+        }
+        throw new TestError(`${a[i + 1]}: binary operator expected`);
+      case 4:
+        if (a[i] === '!') {
+          this.i++;
+          return !this.counted(3);
+        }
+        if (a[i] === '(' && a[i + 3] === ')') {
+          this.i++;
+          const value = this.counted(2);
+          this.i++;
+          return value;
+        }
+        return this.or();
+      default:
+        return this.or();
+    }
   }
 
   private or(): boolean {
@@ -54,7 +105,7 @@ class TestExpression {
     const first = a[this.i]!;
     if (BINARY.has(a[this.i + 1] ?? '') && this.i + 2 < a.length) {
       this.i += 3;
-      return this.binary(first, a[this.i - 2]!, a[this.i - 1]!);
+      return binaryTest(first, a[this.i - 2]!, a[this.i - 1]!);
     }
     if (first === '(' && this.i + 1 < a.length) {
       this.i++;
@@ -65,40 +116,42 @@ class TestExpression {
     }
     if (UNARY.has(first) && this.i + 1 < a.length) {
       this.i += 2;
-      return this.unary(first, a[this.i - 1]!);
+      return unaryTest(this.ctx, first, a[this.i - 1]!);
     }
     if (first.startsWith('-') && first.length === 2 && this.i + 1 < a.length && this.i === 0) throw new TestError(`${first}: unary operator expected`);
     this.i++;
     return first !== '';
   }
+}
 
-  private unary(op: string, arg: string): boolean {
-    const file = readFile(this.ctx, arg);
-    switch (op) {
-      case '-z':
-        return arg === '';
-      case '-n':
-        return arg !== '';
-      case '-d':
-        return isDirectory(this.ctx, arg);
-      case '-f':
-        return file.ok;
-      case '-s':
-        return file.ok && file.text !== '';
-      default:
-        return file.ok || isDirectory(this.ctx, arg);
-    }
+/** A unary primary of `test` and `[[ ]]`: -z -n and the file tests. */
+export function unaryTest(ctx: ProcContext, op: string, arg: string): boolean {
+  const file = readFile(ctx, arg);
+  switch (op) {
+    case '-z':
+      return arg === '';
+    case '-n':
+      return arg !== '';
+    case '-d':
+      return isDirectory(ctx, arg);
+    case '-f':
+      return file.ok;
+    case '-s':
+      return file.ok && file.text !== '';
+    default:
+      return file.ok || isDirectory(ctx, arg);
   }
+}
 
-  private binary(left: string, op: string, right: string): boolean {
-    if (op === '=' || op === '==') return left === right;
-    if (op === '!=') return left !== right;
-    if (op === '<') return left < right;
-    if (op === '>') return left > right;
-    const l = integer(left);
-    const r = integer(right);
-    return { '-eq': l === r, '-ne': l !== r, '-lt': l < r, '-le': l <= r, '-gt': l > r, '-ge': l >= r }[op]!;
-  }
+/** A binary primary of `test`: string comparisons and integer ones (whose operands must be integers). */
+export function binaryTest(left: string, op: string, right: string): boolean {
+  if (op === '=' || op === '==') return left === right;
+  if (op === '!=') return left !== right;
+  if (op === '<') return left < right;
+  if (op === '>') return left > right;
+  const l = integer(left);
+  const r = integer(right);
+  return { '-eq': l === r, '-ne': l !== r, '-lt': l < r, '-le': l <= r, '-gt': l > r, '-ge': l >= r }[op]!;
 }
 
 function integer(text: string): number {
@@ -106,24 +159,31 @@ function integer(text: string): number {
   return Number(text);
 }
 
-/** `test EXPR` and `[ EXPR ]`: 0 true, 1 false, 2 for a malformed expression. */
-export function testBuiltin(ctx: ProcContext, argv: string[]): number {
+/**
+ * `test EXPR` and `[ EXPR ]`: 0 true, 1 false, 2 for a malformed expression;
+ * worded as bash's, or as dash's when `sh` runs it. `where` starts an error
+ * message (`bash: line 1`).
+ */
+export function testBuiltin(ctx: ProcContext, argv: string[], where: string, shell: 'bash' | 'sh' = 'bash'): number {
   const name = argv[0]!;
+  const fail = (message: string) => {
+    ctx.stderr.write(`${where}: ${name}: ${message}\n`);
+    return 2;
+  };
   let args = argv.slice(1);
   if (name === '[') {
-    if (args[args.length - 1] !== ']') {
-      ctx.stderr.write("bash: line 1: [: missing `]'\n");
-      return 2;
-    }
+    if (args[args.length - 1] !== ']') return fail(shell === 'sh' ? 'missing ]' : "missing `]'");
     args = args.slice(0, -1);
   }
+  // dash's test has no `==`.
+  const equals = args.indexOf('==');
+  if (shell === 'sh' && equals > 0) return fail(`${args[equals - 1] ? `${args[equals - 1]}: ` : ''}unexpected operator`);
   if (args.length === 0) return 1;
   try {
     return new TestExpression(ctx, args).evaluate() ? 0 : 1;
   } catch (e) {
     if (!(e instanceof TestError)) throw e;
-    ctx.stderr.write(`bash: line 1: ${name}: ${e.message}\n`);
-    return 2;
+    return fail(e.message);
   }
 }
 
@@ -139,20 +199,23 @@ function unescape(text: string): string {
 }
 
 /** strtol/strtod as printf applies them: a bad number is reported, and what parsed is used. */
-function numberArg(ctx: ProcContext, arg: string, integerOnly: boolean): { value: number; ok: boolean } {
+function numberArg(ctx: ProcContext, arg: string, integerOnly: boolean, where: string): { value: number; ok: boolean } {
   if (arg === '') return { value: 0, ok: true };
   if (/^['"]./.test(arg)) return { value: arg.codePointAt(1)!, ok: true };
   const pattern = integerOnly ? /^\s*([-+]?(0x[0-9a-fA-F]+|\d+))/ : /^\s*([-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+))/;
   const m = pattern.exec(arg);
   const value = m ? Number(m[1]!.replace(/^([-+]?)0x/, '$10x')) : 0;
   if (m && m[0].length === arg.length) return { value, ok: true };
-  ctx.stderr.write(`bash: line 1: printf: ${arg}: invalid number\n`);
+  ctx.stderr.write(`${where}: printf: ${arg}: invalid number\n`);
   return { value, ok: false };
 }
 
 /** `printf FORMAT [ARGS…]`: the format is reused until the arguments run out. */
-export function printfBuiltin(ctx: ProcContext, argv: string[]): number {
+export function printfBuiltin(ctx: ProcContext, argv: string[], where: string): number {
   let args = argv.slice(1);
+  // `-v NAME`: the output goes to a variable.
+  const target = args[0] === '-v' ? args[1] : undefined;
+  if (target !== undefined) args = args.slice(2);
   if (args[0] === '--') args = args.slice(1);
   const format = args[0];
   if (format === undefined) {
@@ -186,12 +249,13 @@ export function printfBuiltin(ctx: ProcContext, argv: string[]): number {
       const arg = values[next++] ?? '';
       const conv = { flags: spec[1]!, width: Number(spec[2] ?? 0), precision: spec[3] === undefined ? null : Number(spec[3] || 0), conv: spec[4] === 'b' ? 's' : spec[4]! };
       const numeric = /[diouxXeEfgG]/.test(conv.conv);
-      const parsed = numeric ? numberArg(ctx, arg, /[diouxX]/.test(conv.conv)) : { value: 0, ok: true };
+      const parsed = numeric ? numberArg(ctx, arg, /[diouxX]/.test(conv.conv), where) : { value: 0, ok: true };
       if (!parsed.ok) status = 1;
       out += formatConversion(conv, spec[4] === 'b' ? unescape(arg) : arg, parsed.value);
     }
     if (next === before) break;
   } while (next < values.length);
-  ctx.stdout.write(out);
+  if (target !== undefined) ctx.session.vars.set(target, out);
+  else ctx.stdout.write(out);
   return status;
 }

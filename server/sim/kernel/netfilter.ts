@@ -284,11 +284,6 @@ function extensionMatches(m: RuleMatch, p: Ipv4Packet, ns: NetNs, inDev: Device 
       m.credit -= cost;
       return true;
     }
-    case 'statistic': {
-      if (m.mode === 'random') return (ns.host.world.randomInt(0, 0x7fffffff) < m.probability) !== m.invert;
-      m.count = m.count === m.every ? 0 : m.count + 1;
-      return (m.count === 0) !== m.invert;
-    }
   }
 }
 

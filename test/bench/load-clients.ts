@@ -1,8 +1,9 @@
-// The participants of `npm run bench:load`, in a process of their own: each
-// connects to one instance and types commands at a person's pace. Commands
-// are timed from sending to their exit message (cmd), and to the moment a
-// participant of the same lab connected to another instance sees them in the
-// activity feed (cross-instance). Driven over IPC by load.bench.ts.
+// The participants of `npm run bench:load`, in processes of their own: each
+// connects to one instance and types commands at a person's pace. In the
+// timing process, commands are timed from sending to their exit message
+// (cmd), and to the moment a timed participant of the same lab connected to
+// another instance sees them in the activity feed (cross-instance); the
+// other processes only make the load. Driven over IPC by load.bench.ts.
 import * as Y from 'yjs';
 import { LabClient } from '../server/lab-client';
 
@@ -14,6 +15,10 @@ export interface LoadPlan {
   meanPauseMs: number;
   durationMs: number;
   warmupMs: number;
+  /** Whether this process's participants are the timed ones. */
+  timed: boolean;
+  /** Makes this process's bridge names its own: participants of one lab may be in several processes. */
+  tag: string;
 }
 
 export type LoadRequest = { kind: 'run'; plan: LoadPlan } | { kind: 'exit' };
@@ -53,8 +58,8 @@ async function run(plan: LoadPlan): Promise<LoadReply> {
   const measureFrom = performance.now() + plan.warmupMs;
   const stopAt = measureFrom + plan.durationMs;
 
-  // One watcher per lab and instance: the first participant connected there.
-  for (const p of participants) {
+  // One watcher per lab and instance: the first timed participant connected there.
+  for (const p of plan.timed ? participants : []) {
     if (participants.find((q) => q.lab === p.lab && q.instance === p.instance) !== p) continue;
     p.client.state.getArray<{ line: string }>('activity').observe((event: Y.YArrayEvent<{ line: string }>) => {
       const now = performance.now();
@@ -73,17 +78,16 @@ async function run(plan: LoadPlan): Promise<LoadReply> {
     await new Promise((resolve) => setTimeout(resolve, Math.random() * plan.meanPauseMs));
     while (performance.now() < stopAt) {
       // Bridges come and go, so labs stay within their object limits.
-      const name = `b${index}x${serial++}`;
+      const name = `b${plan.tag}${index}x${serial++}`;
       for (const line of [`ip link add ${name} type bridge`, `ip link del ${name}`]) {
         const at = performance.now();
-        const measured = at >= measureFrom && at < stopAt;
+        const counted = at >= measureFrom && at < stopAt;
+        const measured = plan.timed && counted;
         if (measured) sent.set(line, { at, instance: p.instance });
         try {
           await p.client.exec(line, 'hostA', line);
-          if (measured) {
-            cmdMs.push(performance.now() - at);
-            commands++;
-          }
+          if (counted) commands++;
+          if (measured) cmdMs.push(performance.now() - at);
         } catch {
           failed++;
         }

@@ -1,7 +1,9 @@
 // npm run bench:load: real server processes on the local Redis, 100 labs of
 // 20 participants typing at a person's pace, first on one instance and then
-// on two (participants of each lab spread over both). Prints figures; the
-// last two lines are JSON objects, one instance first, two instances last.
+// on two (participants of each lab spread over both). Two participants of
+// each lab are timed, in a client process of their own; all 2,000 type.
+// Prints figures; the last two lines are JSON objects, one instance first,
+// two instances last.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -17,7 +19,10 @@ const PARTICIPANTS = 20;
 const MEAN_PAUSE_MS = 10_000;
 const WARMUP_MS = 5_000;
 const DURATION_MS = 30_000;
-const CLIENT_PROCESSES = 2;
+/** Processes for the participants who only make the load. */
+const LOAD_PROCESSES = 2;
+/** Participants of each lab who are timed: one on each of two instances. */
+const TIMED_PER_LAB = 2;
 const ROOT = join(import.meta.dirname, '..', '..');
 
 interface Instance {
@@ -70,17 +75,22 @@ async function measure(instanceCount: number): Promise<Record<string, number>> {
 
   const peakRss = instances.map(() => 0);
   const sampler = setInterval(() => instances.forEach((instance, i) => (peakRss[i] = Math.max(peakRss[i]!, rssBytes(instance.child.pid!)))), 1000);
-  // The participants' own work (2,000 Yjs documents) needs more than one process's thread; each process takes whole labs.
-  const shares = Array.from({ length: CLIENT_PROCESSES }, (_, k) => labs.filter((_, i) => i % CLIENT_PROCESSES === k));
+  // The timed participants, the first TIMED_PER_LAB of each lab (one per instance), run in a process of
+  // their own, as each would in a browser of their own: the 1,800 others' Yjs documents and their garbage
+  // collection, in the load processes, would otherwise be counted as the servers' latency.
+  const timedShare = labs.map((lab) => ({ id: lab.id, tokens: lab.tokens.slice(0, TIMED_PER_LAB) }));
+  const loadShares = Array.from({ length: LOAD_PROCESSES }, (_, k) => labs.filter((_, i) => i % LOAD_PROCESSES === k).map((lab) => ({ id: lab.id, tokens: lab.tokens.slice(TIMED_PER_LAB) })));
+  const shares = [{ labs: timedShare, timed: true }, ...loadShares.map((share) => ({ labs: share, timed: false }))];
   const replies = await Promise.all(
-    shares.map((share) => {
+    shares.map(({ labs: share, timed }, k) => {
       const clients = fork(join(import.meta.dirname, 'load-clients.ts'), { execArgv: ['--import', 'tsx'] });
       return new Promise<LoadReply>((resolve) => {
         clients.once('message', (message: LoadReply) => {
           clients.send({ kind: 'exit' } satisfies LoadRequest);
           resolve(message);
         });
-        clients.send({ kind: 'run', plan: { instances: instances.map((i) => i.baseUrl), labs: share, meanPauseMs: MEAN_PAUSE_MS, durationMs: DURATION_MS, warmupMs: WARMUP_MS } } satisfies LoadRequest);
+        const plan: LoadPlan = { instances: instances.map((i) => i.baseUrl), labs: share, meanPauseMs: MEAN_PAUSE_MS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, timed, tag: String.fromCharCode(97 + k) };
+        clients.send({ kind: 'run', plan } satisfies LoadRequest);
       });
     }),
   );
@@ -108,7 +118,7 @@ async function measure(instanceCount: number): Promise<Record<string, number>> {
   if (instanceCount > 1) result.crossInstanceP99Ms = round(percentile(reply.crossInstanceMs, 99));
   result.rssMBPerInstance = Math.round(peakRss.reduce((a, b) => a + b, 0) / instanceCount / 2 ** 20);
   console.log(
-    `${instanceCount} instance(s): ${reply.commands} commands in ${DURATION_MS / 1000} s (${reply.failed} failed); command p50 ${result.cmdP50Ms} ms, p99 ${result.cmdP99Ms} ms` +
+    `${instanceCount} instance(s): ${reply.commands} commands in ${DURATION_MS / 1000} s (${reply.failed} failed); timed participants' commands (${reply.cmdMs.length}) p50 ${result.cmdP50Ms} ms, p99 ${result.cmdP99Ms} ms` +
       (instanceCount > 1 ? `; seen on the other instance p50 ${round(percentile(reply.crossInstanceMs, 50))} ms, p99 ${result.crossInstanceP99Ms} ms over ${reply.crossInstanceMs.length}` : '') +
       `; peak RSS per instance ${result.rssMBPerInstance} MB`,
   );

@@ -13,7 +13,6 @@ import { etherKind, type Segment } from './links/ether';
 import { ifbKind } from './links/ifb';
 import { loopbackKind } from './links/loopback';
 import { macvlanKind, macvtapKind } from './links/macvlan';
-import { tapKind, tunKind } from './links/tuntap';
 import { vethKind } from './links/veth';
 import { syncVxlanSocket, vxlanKind, vxlanMtu } from './links/vxlan';
 

@@ -3,7 +3,7 @@ import { compareIpv6, formatIpv4, inPrefix, ipv6InPrefix, IPV6_ANY, isLoopback, 
 import { LOOPBACK_ADDRESS } from '../../kernel/address';
 import { fail, type Errno, type KResult } from '../../kernel/errno';
 import { pmtuException } from '../../kernel/ipv4';
-import { addRoute, DEFAULT_RULES, deleteRoute, fibLookup, fibResolve, firstHop, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
+import { addRoute, deleteRoute, fibLookup, fibResolve, firstHop, fibValidateSource, filterRoutes, isLocalAddress, linkdownIgnored, localTableRoutes, sortedRoutes, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, type AddMode, type Route, type RouteMetric, type RouteType } from '../../kernel/fib';
 import { IFF_MULTICAST, type Device } from '../../kernel/device';
 import { inputMartian, redirectable } from '../../kernel/ipv4';
 import { addRoute6, deleteRoute6, dumpRoutes6, fib6Lookup, flushRoutes6, selectSource6, type Route6, type Route6Type } from '../../kernel/ipv6';
